@@ -1,0 +1,226 @@
+package inventory
+
+import "time"
+
+// Sample is one VM's row in vm_hourly_stats for one snapshot (SEMANTICS §1).
+type Sample struct {
+	Vcenter      string    `json:"vcenter"`
+	SnapshotTime time.Time `json:"snapshot_time"`
+	// VMID is the managed object id; may be empty only in data imported
+	// from legacy compatibility tables.
+	VMID              string  `json:"vm_id"`
+	VMUUID            string  `json:"vm_uuid"`
+	Name              string  `json:"name"`
+	Datacenter        string  `json:"datacenter"`
+	Cluster           string  `json:"cluster"`
+	Host              string  `json:"host"`
+	ResourcePool      string  `json:"resource_pool"`
+	Folder            string  `json:"folder"`
+	PowerState        string  `json:"power_state"`
+	IsTemplate        bool    `json:"is_template"`
+	VCPUCount         int     `json:"vcpu_count"`
+	RAMMB             int64   `json:"ram_mb"`
+	ProvisionedDiskGB float64 `json:"provisioned_disk_gb"`
+	UsedDiskGB        float64 `json:"used_disk_gb"`
+	GuestOS           string  `json:"guest_os"`
+	IPAddress         string  `json:"ip_address"`
+	// CreationTime is config.createDate; zero when unknown.
+	CreationTime time.Time         `json:"creation_time"`
+	Attributes   map[string]string `json:"attributes,omitempty"`
+}
+
+// Key is the sample's identity key within its vCenter and snapshot; see
+// VMKey.
+func (s *Sample) Key() string { return VMKey(s.VMID, s.VMUUID, s.Name) }
+
+// Rollup holds the figures shared by daily and monthly rollup rows
+// (SEMANTICS §4 and §5).
+type Rollup struct {
+	Vcenter string `json:"vcenter"`
+	// VMKey identifies the VM within its vCenter (see VMKey); it is the
+	// row's key together with Vcenter and the period.
+	VMKey  string `json:"vm_key"`
+	VMID   string `json:"vm_id"`
+	VMUUID string `json:"vm_uuid"`
+
+	Name         string `json:"name"`
+	Datacenter   string `json:"datacenter"`
+	Cluster      string `json:"cluster"`
+	Host         string `json:"host"`
+	ResourcePool string `json:"resource_pool"`
+	Folder       string `json:"folder"`
+	PowerState   string `json:"power_state"`
+	GuestOS      string `json:"guest_os"`
+	IsTemplate   bool   `json:"is_template"`
+
+	TotalSamples     int     `json:"total_samples"`
+	SamplesPresent   int     `json:"samples_present"`
+	AvgIsPresent     float64 `json:"avg_is_present"`
+	SamplesPoweredOn int     `json:"samples_powered_on"`
+	AvgPoweredOn     float64 `json:"avg_powered_on"`
+
+	AvgVCPUCount         float64 `json:"avg_vcpu_count"`
+	AvgRAMGB             float64 `json:"avg_ram_gb"`
+	AvgProvisionedDiskGB float64 `json:"avg_provisioned_disk_gb"`
+	AvgUsedDiskGB        float64 `json:"avg_used_disk_gb"`
+
+	PoolTinPct    float64 `json:"pool_tin_pct"`
+	PoolBronzePct float64 `json:"pool_bronze_pct"`
+	PoolSilverPct float64 `json:"pool_silver_pct"`
+	PoolGoldPct   float64 `json:"pool_gold_pct"`
+
+	FirstSeen    time.Time `json:"first_seen"`
+	LastSeen     time.Time `json:"last_seen"`
+	CreationTime time.Time `json:"creation_time"`
+	DeletionTime time.Time `json:"deletion_time"`
+}
+
+// BillableVCPUDays is avg_vcpu_count × avg_is_present (SEMANTICS §4).
+func (r *Rollup) BillableVCPUDays() float64 { return r.AvgVCPUCount * r.AvgIsPresent }
+
+// BillableRAMGBDays is avg_ram_gb × avg_is_present.
+func (r *Rollup) BillableRAMGBDays() float64 { return r.AvgRAMGB * r.AvgIsPresent }
+
+// BillableDiskGBDays is avg_provisioned_disk_gb × avg_is_present.
+func (r *Rollup) BillableDiskGBDays() float64 { return r.AvgProvisionedDiskGB * r.AvgIsPresent }
+
+// DailyRollup is one row of vm_daily_rollup.
+type DailyRollup struct {
+	// Day is the start of the day in the configured location, stored UTC.
+	Day time.Time `json:"day"`
+	Rollup
+}
+
+// MonthlyRollup is one row of the canonical monthly rollup
+// (vm_monthly_rollup) and of inventory_monthly_summary_<YYYYMM>.
+type MonthlyRollup struct {
+	// Month is the start of the month in the configured location, stored
+	// UTC.
+	Month       time.Time `json:"month"`
+	DaysPresent int       `json:"days_present"`
+	Rollup
+}
+
+// Creation and deletion sources of a lifecycle row (SEMANTICS §3).
+const (
+	SourceEvent   = "event"
+	SourceConfig  = "config"
+	SourceNone    = "none"
+	SourceAbsence = "absence"
+)
+
+// Lifecycle is one row of vm_lifecycle_cache.
+type Lifecycle struct {
+	Vcenter        string    `json:"vcenter"`
+	VMID           string    `json:"vm_id"`
+	VMUUID         string    `json:"vm_uuid"`
+	Name           string    `json:"name"`
+	FirstSeen      time.Time `json:"first_seen"`
+	LastSeen       time.Time `json:"last_seen"`
+	CreationTime   time.Time `json:"creation_time"`
+	CreationSource string    `json:"creation_source"`
+	DeletionTime   time.Time `json:"deletion_time"`
+	DeletionSource string    `json:"deletion_source"`
+	Deleted        bool      `json:"deleted"`
+}
+
+// Totals is one row of vcenter_totals (SEMANTICS §6). Templates count only
+// in TemplateCount and ProvisionedDiskGBTotal.
+type Totals struct {
+	Vcenter                string    `json:"vcenter"`
+	SnapshotTime           time.Time `json:"snapshot_time"`
+	VMCount                int       `json:"vm_count"`
+	TemplateCount          int       `json:"template_count"`
+	PoweredOnCount         int       `json:"powered_on_count"`
+	VCPUTotal              int64     `json:"vcpu_total"`
+	RAMGBTotal             float64   `json:"ram_gb_total"`
+	ProvisionedDiskGBTotal float64   `json:"provisioned_disk_gb_total"`
+	HostCount              int       `json:"host_count"`
+	ClusterCount           int       `json:"cluster_count"`
+	DatastoreCount         int       `json:"datastore_count"`
+	DatastoreCapacityGB    float64   `json:"datastore_capacity_gb"`
+	DatastoreFreeGB        float64   `json:"datastore_free_gb"`
+}
+
+// Granularity of aggregate totals and snapshot registry records.
+type Granularity string
+
+const (
+	Hourly  Granularity = "hourly"
+	Daily   Granularity = "daily"
+	Monthly Granularity = "monthly"
+)
+
+// Valid reports whether g is hourly, daily or monthly.
+func (g Granularity) Valid() bool { return g == Hourly || g == Daily || g == Monthly }
+
+// AggregateTotals is one row of vcenter_aggregate_totals: the mean of each
+// total over the snapshots of one period.
+type AggregateTotals struct {
+	Vcenter                string      `json:"vcenter"`
+	Granularity            Granularity `json:"granularity"`
+	PeriodStart            time.Time   `json:"period_start"`
+	SnapshotCount          int         `json:"snapshot_count"`
+	VMCount                float64     `json:"vm_count"`
+	TemplateCount          float64     `json:"template_count"`
+	PoweredOnCount         float64     `json:"powered_on_count"`
+	VCPUTotal              float64     `json:"vcpu_total"`
+	RAMGBTotal             float64     `json:"ram_gb_total"`
+	ProvisionedDiskGBTotal float64     `json:"provisioned_disk_gb_total"`
+	HostCount              float64     `json:"host_count"`
+	ClusterCount           float64     `json:"cluster_count"`
+	DatastoreCount         float64     `json:"datastore_count"`
+	DatastoreCapacityGB    float64     `json:"datastore_capacity_gb"`
+	DatastoreFreeGB        float64     `json:"datastore_free_gb"`
+}
+
+// SnapshotRecord is one row of snapshot_registry: a complete hourly
+// snapshot, or a completed daily or monthly aggregation.
+type SnapshotRecord struct {
+	Vcenter string      `json:"vcenter"`
+	Kind    Granularity `json:"kind"`
+	// SnapshotTime is the snapshot time (hourly) or the period start
+	// (daily, monthly).
+	SnapshotTime time.Time `json:"snapshot_time"`
+	// TableName is the compatibility table written for it, if any.
+	TableName string `json:"table_name,omitempty"`
+	// RowCount is the number of VM rows the snapshot or period produced.
+	RowCount     int           `json:"row_count"`
+	Duration     time.Duration `json:"duration"`
+	RegisteredAt time.Time     `json:"registered_at"`
+}
+
+// Event kinds appended by Reconcile (SEMANTICS §3).
+const (
+	EventCreated     = "created"
+	EventDeleted     = "deleted"
+	EventReappeared  = "reappeared"
+	EventPower       = "power"
+	EventResize      = "resize"
+	EventHostMove    = "host_move"
+	EventPoolMove    = "pool_move"
+	EventRename      = "rename"
+	EventMassAbsence = "mass_absence"
+)
+
+// EventKinds lists every event kind.
+var EventKinds = []string{EventCreated, EventDeleted, EventReappeared, EventPower, EventResize,
+	EventHostMove, EventPoolMove, EventRename, EventMassAbsence}
+
+// Event is one row of inventory_events. Its natural key is (Vcenter,
+// SnapshotTime, Kind, VMID): appending the same event twice stores it once.
+type Event struct {
+	// ID is assigned by the store.
+	ID           int64     `json:"id"`
+	Vcenter      string    `json:"vcenter"`
+	SnapshotTime time.Time `json:"snapshot_time"`
+	Kind         string    `json:"kind"`
+	// VMID is empty for vCenter-wide events (mass_absence).
+	VMID   string `json:"vm_id"`
+	VMUUID string `json:"vm_uuid"`
+	Name   string `json:"name"`
+	// Before and After hold the changed values, e.g. {"vcpu_count": "2",
+	// "ram_mb": "4096"}.
+	Before map[string]string `json:"before,omitempty"`
+	After  map[string]string `json:"after,omitempty"`
+}

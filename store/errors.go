@@ -1,0 +1,70 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+var (
+	// ErrNotFound is returned when a requested row does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrUnsupported is returned by methods a backend does not implement;
+	// Capabilities tells which those are.
+	ErrUnsupported = errors.New("store: unsupported by this backend")
+	// ErrClosed is returned after Close.
+	ErrClosed = errors.New("store: closed")
+	// ErrStopScan may be returned by a scan callback to end the scan early;
+	// the scan then returns nil.
+	ErrStopScan = errors.New("store: stop scan")
+)
+
+// InvalidParamsError reports params that cannot be acted on. Nothing was
+// written.
+type InvalidParamsError struct {
+	// Op is the method, e.g. "WriteSnapshot".
+	Op string
+	// Field names the offending field, e.g. "Samples[3].VMID".
+	Field  string
+	Reason string
+}
+
+func (e *InvalidParamsError) Error() string {
+	return fmt.Sprintf("store: %s: invalid %s: %s", e.Op, e.Field, e.Reason)
+}
+
+// Invalid returns an *InvalidParamsError.
+func Invalid(op, field, reason string) error {
+	return &InvalidParamsError{Op: op, Field: field, Reason: reason}
+}
+
+// WriteError reports a write that failed and was rolled back: nothing of it
+// was stored.
+type WriteError struct {
+	// Op is the method, e.g. "WriteSnapshot".
+	Op string
+	// Vcenter and SnapshotTime identify the snapshot or period, when the
+	// write concerned one.
+	Vcenter      string
+	SnapshotTime time.Time
+	// Stage names the step that failed, e.g. "samples", "inventory",
+	// "totals", "registry", "compat", "commit".
+	Stage string
+	Err   error
+}
+
+func (e *WriteError) Error() string {
+	s := "store: " + e.Op
+	if e.Vcenter != "" {
+		s += " " + e.Vcenter
+	}
+	if !e.SnapshotTime.IsZero() {
+		s += " @" + e.SnapshotTime.UTC().Format(time.RFC3339)
+	}
+	if e.Stage != "" {
+		s += " (" + e.Stage + ")"
+	}
+	return s + ": rolled back: " + e.Err.Error()
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }

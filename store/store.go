@@ -1,0 +1,567 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/accessvault/vinventory/inventory"
+)
+
+// Store is everything vinventory persists. Packages should depend on the
+// smallest interface they use (SnapshotWriter, HourlyStats, ...).
+type Store interface {
+	SnapshotWriter
+	HourlyStats
+	InventoryState
+	Lifecycles
+	Events
+	Rollups
+	Totals
+	Registry
+	Endpoints
+	CompatTables
+
+	// Capabilities declares what this backend supports.
+	Capabilities() Capabilities
+	// Migrate creates or upgrades the schema. It is idempotent and safe to
+	// call from several processes at once.
+	Migrate(ctx context.Context) error
+	// Close releases the backend's resources. Connections passed in by the
+	// caller are not closed.
+	Close() error
+}
+
+// Capabilities declares optional features, so callers ask instead of
+// type-switching on the backend.
+type Capabilities struct {
+	// Backend names the implementation: "memory", "sqlite", "postgres".
+	Backend string
+	// TimePrecision is the resolution times are stored at. Defaults to a
+	// microsecond in every bundled backend.
+	TimePrecision time.Duration
+	// CompatTables reports support for inventory_hourly_* and summary
+	// compatibility tables; without it the CompatTables methods return
+	// ErrUnsupported.
+	CompatTables bool
+	// SQLAggregation reports that daily/monthly rollups can be computed in
+	// the database (see the aggregate package).
+	SQLAggregation bool
+	// Partitioning reports that vm_hourly_stats is range-partitioned by
+	// month.
+	Partitioning bool
+}
+
+// DefaultBatchSize is the number of rows per batched write when params set
+// none (the capture_write_batch_size setting).
+const DefaultBatchSize = 1000
+
+// ---------------------------------------------------------------------------
+// Snapshots
+
+// SnapshotWriter writes whole vCenter snapshots atomically.
+type SnapshotWriter interface {
+	// WriteSnapshot writes one complete snapshot of one vCenter in one
+	// transaction: its samples into vm_hourly_stats (replacing any rows
+	// already stored for that vcenter and snapshot time), its latest-state
+	// inventory (when State is set and SnapshotTime is not older than the
+	// stored state), its totals into vcenter_totals (and
+	// vcenter_latest_totals when newest), the hourly aggregate totals of the
+	// hour holding SnapshotTime, its registry record, and, when Compat is
+	// set, the inventory_hourly_<YYYYMMDDHHMM> table. On any failure nothing
+	// is stored and a *WriteError is returned.
+	WriteSnapshot(ctx context.Context, p *WriteSnapshotParams) (*WriteSnapshotResult, error)
+}
+
+// WriteSnapshotParams is one complete snapshot of one vCenter.
+type WriteSnapshotParams struct {
+	// Vcenter is the endpoint name; every sample and state row must carry
+	// it.
+	Vcenter string
+	// SnapshotTime is the same for every row (truncated to a second).
+	SnapshotTime time.Time
+	// Samples are the VMs' vm_hourly_stats rows; each must carry Vcenter and
+	// SnapshotTime and a unique VM key.
+	Samples []inventory.Sample
+	// State, when set, replaces the vCenter's latest-state inventory.
+	State *inventory.State
+	// Totals for vcenter_totals; Vcenter and SnapshotTime are filled in.
+	Totals inventory.Totals
+	// Compat also writes inventory_hourly_<YYYYMMDDHHMM> (backends without
+	// the CompatTables capability return ErrUnsupported).
+	Compat bool
+	// Duration is recorded in the registry row.
+	Duration time.Duration
+	// Location cuts the hour whose aggregate totals are refreshed. Defaults
+	// to UTC.
+	Location *time.Location
+	// BatchSize is rows per batched write. Defaults to DefaultBatchSize.
+	BatchSize int
+	// RegisteredAt stamps a new registry record; a re-written snapshot keeps
+	// its first RegisteredAt. Defaults to the current time.
+	RegisteredAt time.Time
+}
+
+// WriteSnapshotResult says what WriteSnapshot stored.
+type WriteSnapshotResult struct {
+	Samples int
+	// StateReplaced is false when State was nil or older than the stored
+	// state.
+	StateReplaced bool
+	// CompatTable is the compatibility table written, if any.
+	CompatTable string
+	Record      inventory.SnapshotRecord
+}
+
+// ---------------------------------------------------------------------------
+// Hourly samples
+
+// HourlyStats reads and writes vm_hourly_stats.
+type HourlyStats interface {
+	// WriteSamples upserts samples on (vcenter, snapshot_time, vm_key) in one
+	// transaction, in batches of BatchSize. All or nothing.
+	WriteSamples(ctx context.Context, p *WriteSamplesParams) error
+	// ScanSamples streams samples ordered by (vcenter, snapshot_time,
+	// vm_key), calling fn for each. The *Sample passed to fn is only valid
+	// during the call (backends reuse it); copy it to keep it. Returning
+	// ErrStopScan ends the scan without error; any other error ends it and
+	// is returned wrapped.
+	ScanSamples(ctx context.Context, p *ScanSamplesParams, fn func(*inventory.Sample) error) error
+	// TraceVM returns one VM's samples ordered by snapshot_time, matched by
+	// VMID, VMUUID or Name (the first that is set, in that order).
+	TraceVM(ctx context.Context, p *TraceVMParams) ([]inventory.Sample, error)
+	// SnapshotTimes lists the distinct snapshot times of a vCenter's samples
+	// in [From, To), ascending.
+	SnapshotTimes(ctx context.Context, p *SnapshotTimesParams) ([]time.Time, error)
+	// DeleteSamples removes samples with snapshot_time < Before (retention).
+	DeleteSamples(ctx context.Context, p *DeleteSamplesParams) (int64, error)
+}
+
+// WriteSamplesParams are samples to upsert.
+type WriteSamplesParams struct {
+	Samples []inventory.Sample
+	// BatchSize is rows per batched write. Defaults to DefaultBatchSize.
+	BatchSize int
+}
+
+// ScanSamplesParams filter a scan. Zero values mean no filter.
+type ScanSamplesParams struct {
+	// Vcenter limits the scan to one vCenter.
+	Vcenter string
+	// From and To bound snapshot_time to [From, To).
+	From, To time.Time
+}
+
+// TraceVMParams select one VM's history.
+type TraceVMParams struct {
+	// Vcenter limits the trace to one vCenter (optional).
+	Vcenter string
+	VMID    string
+	VMUUID  string
+	Name    string
+	// From and To bound snapshot_time to [From, To) (optional).
+	From, To time.Time
+	// Limit caps the rows returned, newest kept. Defaults to 10000.
+	Limit int
+}
+
+// SnapshotTimesParams select a vCenter's snapshot times.
+type SnapshotTimesParams struct {
+	Vcenter  string
+	From, To time.Time
+}
+
+// DeleteSamplesParams select samples to delete.
+type DeleteSamplesParams struct {
+	// Vcenter limits deletion to one vCenter (optional).
+	Vcenter string
+	// Before is required.
+	Before time.Time
+}
+
+// ---------------------------------------------------------------------------
+// Latest-state inventory
+
+// InventoryState reads the latest-state inventory written by WriteSnapshot.
+type InventoryState interface {
+	// ListVMs returns VMs ordered by (vcenter, vm_id), paginated.
+	ListVMs(ctx context.Context, p *ListVMsParams) (*VMPage, error)
+	// GetVM returns one VM or ErrNotFound.
+	GetVM(ctx context.Context, p *GetVMParams) (*inventory.VM, error)
+	// ListHosts returns hosts ordered by (vcenter, host_id).
+	ListHosts(ctx context.Context, p *ListHostsParams) ([]inventory.Host, error)
+	// ListClusters returns clusters ordered by (vcenter, cluster_id).
+	ListClusters(ctx context.Context, p *ListClustersParams) ([]inventory.Cluster, error)
+	// ListDatastores returns datastores ordered by (vcenter, datastore_id).
+	ListDatastores(ctx context.Context, p *ListDatastoresParams) ([]inventory.Datastore, error)
+	// ListNetworks returns networks ordered by (vcenter, network_id).
+	ListNetworks(ctx context.Context, p *ListNetworksParams) ([]inventory.Network, error)
+	// ListResourcePools returns pools ordered by (vcenter, pool_id).
+	ListResourcePools(ctx context.Context, p *ListResourcePoolsParams) ([]inventory.ResourcePool, error)
+	// StateTime returns the snapshot time of a vCenter's latest-state
+	// inventory, or ErrNotFound.
+	StateTime(ctx context.Context, vcenter string) (time.Time, error)
+}
+
+// ListVMsParams filter and page VMs. Zero values mean no filter.
+type ListVMsParams struct {
+	Vcenter        string
+	HostID         string
+	ResourcePoolID string
+	DatastoreID    string
+	NetworkID      string
+	// Limit is the page size. Defaults to 1000; at most 10000.
+	Limit int
+	// Cursor is NextCursor of the previous page.
+	Cursor string
+}
+
+// VMPage is one page of VMs.
+type VMPage struct {
+	VMs []inventory.VM
+	// NextCursor is empty on the last page.
+	NextCursor string
+}
+
+// GetVMParams name one VM.
+type GetVMParams struct {
+	Vcenter string
+	VMID    string
+}
+
+// ListHostsParams filter hosts.
+type ListHostsParams struct {
+	Vcenter   string
+	ClusterID string
+}
+
+// ListClustersParams filter clusters.
+type ListClustersParams struct{ Vcenter string }
+
+// ListDatastoresParams filter datastores.
+type ListDatastoresParams struct {
+	Vcenter string
+	// HostID keeps datastores mounted by that host.
+	HostID string
+}
+
+// ListNetworksParams filter networks.
+type ListNetworksParams struct{ Vcenter string }
+
+// ListResourcePoolsParams filter pools.
+type ListResourcePoolsParams struct {
+	Vcenter   string
+	ClusterID string
+}
+
+// ---------------------------------------------------------------------------
+// Lifecycle
+
+// Lifecycles reads and writes vm_lifecycle_cache.
+type Lifecycles interface {
+	// ApplyReconcile upserts lifecycle rows on (vcenter, vm_id) and appends
+	// events (idempotently) in one transaction.
+	ApplyReconcile(ctx context.Context, p *ApplyReconcileParams) error
+	// ListLifecycles returns rows ordered by (vcenter, vm_id), paginated.
+	ListLifecycles(ctx context.Context, p *ListLifecyclesParams) (*LifecyclePage, error)
+	// GetLifecycle returns one row or ErrNotFound.
+	GetLifecycle(ctx context.Context, p *GetLifecycleParams) (*inventory.Lifecycle, error)
+}
+
+// ApplyReconcileParams are the results of reconciling one snapshot.
+type ApplyReconcileParams struct {
+	Vcenter      string
+	SnapshotTime time.Time
+	Lifecycles   []inventory.Lifecycle
+	Events       []inventory.Event
+}
+
+// ListLifecyclesParams filter and page lifecycle rows.
+type ListLifecyclesParams struct {
+	Vcenter string
+	// Deleted filters on the deleted flag when non-nil.
+	Deleted *bool
+	// VMIDs keeps only these VMs when non-empty.
+	VMIDs []string
+	// Limit is the page size. Defaults to 1000; at most 100000.
+	Limit  int
+	Cursor string
+}
+
+// LifecyclePage is one page of lifecycle rows.
+type LifecyclePage struct {
+	Lifecycles []inventory.Lifecycle
+	NextCursor string
+}
+
+// GetLifecycleParams name one lifecycle row.
+type GetLifecycleParams struct {
+	Vcenter string
+	VMID    string
+}
+
+// ---------------------------------------------------------------------------
+// Events
+
+// Events reads and writes inventory_events.
+type Events interface {
+	// AppendEvents stores events, ignoring ones whose (vcenter,
+	// snapshot_time, kind, vm_id) is already stored. IDs are assigned by
+	// the store.
+	AppendEvents(ctx context.Context, p *AppendEventsParams) error
+	// ListEvents returns events ordered by (snapshot_time, id), ascending,
+	// or descending when Descending is set; paginated.
+	ListEvents(ctx context.Context, p *ListEventsParams) (*EventPage, error)
+}
+
+// AppendEventsParams are events to store.
+type AppendEventsParams struct{ Events []inventory.Event }
+
+// ListEventsParams filter and page events. Zero values mean no filter.
+type ListEventsParams struct {
+	Vcenter string
+	VMID    string
+	// Kinds keeps only these kinds when non-empty.
+	Kinds []string
+	// From and To bound snapshot_time to [From, To).
+	From, To   time.Time
+	Descending bool
+	// Limit is the page size. Defaults to 100; at most 10000.
+	Limit  int
+	Cursor string
+}
+
+// EventPage is one page of events.
+type EventPage struct {
+	Events     []inventory.Event
+	NextCursor string
+}
+
+// ---------------------------------------------------------------------------
+// Rollups
+
+// Rollups reads and writes vm_daily_rollup and vm_monthly_rollup.
+type Rollups interface {
+	// WriteDailyRollups replaces the rows of (Vcenter, Day) with Rows in one
+	// transaction, in batches, and when Compat is set also replaces that
+	// vCenter's rows in inventory_daily_summary_<YYYYMMDD>.
+	WriteDailyRollups(ctx context.Context, p *WriteDailyRollupsParams) error
+	// ScanDailyRollups streams rows ordered by (vcenter, day, vm_key). The
+	// *DailyRollup passed to fn is only valid during the call.
+	ScanDailyRollups(ctx context.Context, p *ScanRollupsParams, fn func(*inventory.DailyRollup) error) error
+	// WriteMonthlyRollups replaces the rows of (Vcenter, Month) with Rows,
+	// and with Compat also inventory_monthly_summary_<YYYYMM>.
+	WriteMonthlyRollups(ctx context.Context, p *WriteMonthlyRollupsParams) error
+	// ScanMonthlyRollups streams rows ordered by (vcenter, month, vm_key).
+	ScanMonthlyRollups(ctx context.Context, p *ScanRollupsParams, fn func(*inventory.MonthlyRollup) error) error
+}
+
+// WriteDailyRollupsParams are the rollups of one vCenter and day.
+type WriteDailyRollupsParams struct {
+	Vcenter string
+	// Day is the day start in the aggregation location; every row's Day
+	// must equal it.
+	Day    time.Time
+	Rows   []inventory.DailyRollup
+	Compat bool
+	// BatchSize is rows per batched write. Defaults to DefaultBatchSize.
+	BatchSize int
+}
+
+// WriteMonthlyRollupsParams are the rollups of one vCenter and month.
+type WriteMonthlyRollupsParams struct {
+	Vcenter   string
+	Month     time.Time
+	Rows      []inventory.MonthlyRollup
+	Compat    bool
+	BatchSize int
+}
+
+// ScanRollupsParams filter rollup scans. Zero values mean no filter.
+type ScanRollupsParams struct {
+	Vcenter string
+	// From and To bound the period start to [From, To).
+	From, To time.Time
+	// VMKey keeps one VM.
+	VMKey string
+}
+
+// ---------------------------------------------------------------------------
+// Totals
+
+// Totals reads vcenter_totals, vcenter_latest_totals and
+// vcenter_aggregate_totals (written by WriteSnapshot and
+// RefreshAggregateTotals).
+type Totals interface {
+	// ListTotals returns totals ordered by (vcenter, snapshot_time).
+	ListTotals(ctx context.Context, p *ListTotalsParams) ([]inventory.Totals, error)
+	// LatestTotals returns the newest totals of each vCenter (or of one),
+	// ordered by vcenter.
+	LatestTotals(ctx context.Context, p *LatestTotalsParams) ([]inventory.Totals, error)
+	// RefreshAggregateTotals recomputes the aggregate of one vCenter over
+	// [PeriodStart, PeriodEnd) from vcenter_totals and upserts it on
+	// (vcenter, granularity, period_start). A period with no snapshots
+	// deletes the row and returns ErrNotFound.
+	RefreshAggregateTotals(ctx context.Context, p *RefreshAggregateTotalsParams) (*inventory.AggregateTotals, error)
+	// ListAggregateTotals returns rows ordered by (vcenter, granularity,
+	// period_start).
+	ListAggregateTotals(ctx context.Context, p *ListAggregateTotalsParams) ([]inventory.AggregateTotals, error)
+}
+
+// ListTotalsParams filter totals.
+type ListTotalsParams struct {
+	Vcenter  string
+	From, To time.Time
+}
+
+// LatestTotalsParams filter latest totals.
+type LatestTotalsParams struct{ Vcenter string }
+
+// RefreshAggregateTotalsParams name one aggregate period.
+type RefreshAggregateTotalsParams struct {
+	Vcenter     string
+	Granularity inventory.Granularity
+	PeriodStart time.Time
+	PeriodEnd   time.Time
+}
+
+// ListAggregateTotalsParams filter aggregate totals.
+type ListAggregateTotalsParams struct {
+	Vcenter     string
+	Granularity inventory.Granularity
+	From, To    time.Time
+}
+
+// ---------------------------------------------------------------------------
+// Registry
+
+// Registry reads and writes snapshot_registry.
+type Registry interface {
+	// RegisterSnapshot upserts a record on (vcenter, kind, snapshot_time).
+	RegisterSnapshot(ctx context.Context, p *RegisterSnapshotParams) error
+	// ListSnapshots returns records ordered by (snapshot_time, vcenter),
+	// newest first when Descending.
+	ListSnapshots(ctx context.Context, p *ListSnapshotsParams) ([]inventory.SnapshotRecord, error)
+}
+
+// RegisterSnapshotParams carry one record.
+type RegisterSnapshotParams struct{ Record inventory.SnapshotRecord }
+
+// ListSnapshotsParams filter records. Zero values mean no filter.
+type ListSnapshotsParams struct {
+	Vcenter    string
+	Kind       inventory.Granularity
+	From, To   time.Time
+	Descending bool
+	// Limit caps the rows returned; 0 means no limit.
+	Limit int
+}
+
+// ---------------------------------------------------------------------------
+// Endpoints
+
+// Endpoints reads and writes the endpoint registry and per-endpoint capture
+// status. Credentials are opaque blobs, stored and returned as given.
+type Endpoints interface {
+	// UpsertEndpoint creates or updates an endpoint by name (validated with
+	// inventory.Endpoint.Validate) and returns it as stored.
+	UpsertEndpoint(ctx context.Context, p *UpsertEndpointParams) (*inventory.Endpoint, error)
+	// GetEndpoint returns one endpoint or ErrNotFound.
+	GetEndpoint(ctx context.Context, p *GetEndpointParams) (*inventory.Endpoint, error)
+	// ListEndpoints returns endpoints ordered by name.
+	ListEndpoints(ctx context.Context, p *ListEndpointsParams) ([]inventory.Endpoint, error)
+	// DeleteEndpoint removes an endpoint and its status, or ErrNotFound.
+	// Captured data is kept.
+	DeleteEndpoint(ctx context.Context, p *DeleteEndpointParams) error
+	// RecordCaptureStatus upserts an endpoint's capture status.
+	RecordCaptureStatus(ctx context.Context, p *RecordCaptureStatusParams) error
+	// ListCaptureStatus returns statuses ordered by endpoint.
+	ListCaptureStatus(ctx context.Context, p *ListCaptureStatusParams) ([]inventory.CaptureStatus, error)
+}
+
+// UpsertEndpointParams carry one endpoint.
+type UpsertEndpointParams struct{ Endpoint inventory.Endpoint }
+
+// GetEndpointParams name one endpoint.
+type GetEndpointParams struct{ Name string }
+
+// ListEndpointsParams filter endpoints.
+type ListEndpointsParams struct{ EnabledOnly bool }
+
+// DeleteEndpointParams name one endpoint.
+type DeleteEndpointParams struct{ Name string }
+
+// RecordCaptureStatusParams carry one status.
+type RecordCaptureStatusParams struct{ Status inventory.CaptureStatus }
+
+// ListCaptureStatusParams filter statuses.
+type ListCaptureStatusParams struct{ Endpoint string }
+
+// ---------------------------------------------------------------------------
+// Compatibility tables
+
+// CompatKind is the kind of a compatibility table.
+type CompatKind string
+
+const (
+	CompatHourly  CompatKind = "hourly"  // inventory_hourly_<YYYYMMDDHHMM>
+	CompatDaily   CompatKind = "daily"   // inventory_daily_summary_<YYYYMMDD>
+	CompatMonthly CompatKind = "monthly" // inventory_monthly_summary_<YYYYMM>
+)
+
+// CompatTable describes one compatibility table.
+type CompatTable struct {
+	Name string
+	Kind CompatKind
+	// Period is the snapshot time (hourly, UTC) or the period start as
+	// encoded in the name (daily, monthly; midnight UTC of that date).
+	Period time.Time
+}
+
+// CompatTables manages the per-period compatibility tables that older
+// tooling reads. Each table holds every vCenter's rows for its period;
+// writes replace one vCenter's rows. Backends without the CompatTables
+// capability return ErrUnsupported.
+type CompatTables interface {
+	// WriteCompatHourly replaces Vcenter's rows in the hourly table of
+	// SnapshotTime, creating it if needed.
+	WriteCompatHourly(ctx context.Context, p *WriteCompatHourlyParams) error
+	// ScanCompatHourly streams the rows of one hourly table ordered by
+	// (vcenter, vm_key), or ErrNotFound when the table does not exist.
+	ScanCompatHourly(ctx context.Context, p *ScanCompatParams, fn func(*inventory.Sample) error) error
+	// ReadCompatDaily returns the rows of one daily summary table ordered
+	// by (vcenter, vm_key), or ErrNotFound.
+	ReadCompatDaily(ctx context.Context, p *ScanCompatParams) ([]inventory.DailyRollup, error)
+	// ReadCompatMonthly returns the rows of one monthly summary table
+	// ordered by (vcenter, vm_key), or ErrNotFound.
+	ReadCompatMonthly(ctx context.Context, p *ScanCompatParams) ([]inventory.MonthlyRollup, error)
+	// ListCompatTables lists tables ordered by (kind, period).
+	ListCompatTables(ctx context.Context, p *ListCompatTablesParams) ([]CompatTable, error)
+	// DropCompatTable drops one table by name, or ErrNotFound. Names that
+	// are not compatibility table names are rejected.
+	DropCompatTable(ctx context.Context, p *DropCompatTableParams) error
+}
+
+// WriteCompatHourlyParams carry one vCenter's rows of one hourly table.
+type WriteCompatHourlyParams struct {
+	Vcenter      string
+	SnapshotTime time.Time
+	Samples      []inventory.Sample
+	BatchSize    int
+}
+
+// ScanCompatParams name one compatibility table, optionally one vCenter's
+// rows in it.
+type ScanCompatParams struct {
+	Name    string
+	Vcenter string
+}
+
+// ListCompatTablesParams filter tables. Zero values mean no filter.
+type ListCompatTablesParams struct {
+	Kind CompatKind
+	// From and To bound Period to [From, To).
+	From, To time.Time
+}
+
+// DropCompatTableParams name one table.
+type DropCompatTableParams struct{ Name string }
