@@ -25,5 +25,35 @@
 //     for every captured sample.
 //   - Lists are ordered deterministically (documented per method); paginated
 //     lists return an opaque cursor for the next page.
-//   - Backends must be safe for concurrent use.
+//   - Backends must be safe for concurrent use, including concurrent writers
+//     (SQLite backends serialize them rather than fail with "busy").
+//
+// # Details every backend follows (checked by storetest)
+//
+//   - Empty maps and slices (Attributes, Tags, DatastoreIDs, NetworkIDs,
+//     HostIDs, Before, After, Credential) are returned as nil; id slices are
+//     returned sorted ascending.
+//   - WriteSnapshot sets SnapshotTime on every state row and on Totals, and
+//     fills Totals.Vcenter. Its samples replace all rows stored for that
+//     (vcenter, snapshot_time). Its state replaces the vCenter's whole
+//     latest-state inventory (objects absent from it are removed) when
+//     SnapshotTime >= StateTime; vcenter_latest_totals follows the same
+//     rule. It then refreshes the hourly aggregate totals of
+//     inventory.HourOf(SnapshotTime, Location) and upserts the registry
+//     record {Kind: hourly, RowCount: len(Samples), TableName: the hourly
+//     compatibility table when Compat, Duration}; a record that already
+//     exists keeps its RegisteredAt.
+//   - Aggregate totals are computed with MeanTotals over the period's rows
+//     ordered by snapshot_time, so every backend returns identical floats.
+//   - Rollup writes replace the whole (vcenter, period) set; lifecycle
+//     upserts replace every field of the row.
+//   - Event IDs are positive and increase in insertion order.
+//   - Durations are stored exactly (nanoseconds).
+//   - Stores check ctx between batches and before commit; a cancelled
+//     context fails the write and leaves nothing of it behind.
+//   - Scan callbacks run while the scan holds its read; they must not write
+//     to the same store.
+//   - After Close every method returns an error wrapping ErrClosed.
+//   - Params errors are *InvalidParamsError; unknown rows are ErrNotFound;
+//     failed writes are *WriteError wrapping the cause.
 package store
