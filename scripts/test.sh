@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs every test: gofmt, go vet, and go test -race over the whole module
+# against memstore, a real SQLite file and a real PostgreSQL.
+#
+# When VINVENTORY_TEST_PG_DSN is unset it starts a throwaway PostgreSQL
+# (scripts/pgtmp.sh) and stops it on exit, even when tests fail. The
+# PostgreSQL suite is required here: a skipped PostgreSQL test fails the run.
+#
+# Extra arguments are passed to go test (e.g. scripts/test.sh -run Conformance).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log_dir=$(mktemp -d /tmp/vinventory-test.XXXXXX)
+cleanup() {
+  if [ -n "${PGTMP_DIR:-}" ]; then scripts/pgtmp.sh stop "$PGTMP_DIR"; fi
+  rm -rf "$log_dir"
+}
+trap cleanup EXIT
+
+if [ -z "${VINVENTORY_TEST_PG_DSN:-}" ]; then
+  echo "== starting a throwaway PostgreSQL"
+  eval "$(scripts/pgtmp.sh start)"
+fi
+export VINVENTORY_TEST_PG_DSN
+export VINVENTORY_TEST_REQUIRE_PG=1   # pgstore tests fail instead of skipping
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './vendor/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet ./..."
+go vet ./...
+
+echo "== go test -race ./..."
+status=0
+go test -race -count=1 -timeout 30m -v "$@" ./... >"$log_dir/test.log" 2>&1 || status=$?
+
+# Package results, skips and failures (full output of failing tests).
+grep -E '^(ok|FAIL|---|panic:|\?)|^\s+--- (FAIL|SKIP)' "$log_dir/test.log" | grep -vE '^\s*--- PASS' || true
+if [ "$status" -ne 0 ]; then
+  echo "== failure output"
+  grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log_dir/test.log" | tail -400
+fi
+echo "== PostgreSQL suites"
+grep -E '^(--- (PASS|FAIL|SKIP)|ok|FAIL).*(pgstore|Postgres|PG)' "$log_dir/test.log" || echo "(none reported)"
+
+passed=$(grep -cE '^\s*--- PASS' "$log_dir/test.log" || true)
+failed=$(grep -cE '^\s*--- FAIL' "$log_dir/test.log" || true)
+skipped=$(grep -cE '^\s*--- SKIP' "$log_dir/test.log" || true)
+echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+exit "$status"
