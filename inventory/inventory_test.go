@@ -129,3 +129,21 @@ func TestEndpointValidateAndRedaction(t *testing.T) {
 		t.Fatal("defaults not applied")
 	}
 }
+
+func TestComputeTotalsExcludesTemplates(t *testing.T) {
+	s := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	samples := []inventory.Sample{
+		{VMID: "vm-1", PowerState: inventory.PoweredOn, VCPUCount: 4, RAMMB: 8192, ProvisionedDiskGB: 100},
+		{VMID: "vm-2", PowerState: inventory.PoweredOff, VCPUCount: 2, RAMMB: 1024, ProvisionedDiskGB: 50},
+		{VMID: "vm-3", IsTemplate: true, PowerState: inventory.PoweredOff, VCPUCount: 8, RAMMB: 65536, ProvisionedDiskGB: 40},
+	}
+	st := &inventory.State{Hosts: make([]inventory.Host, 3), Clusters: make([]inventory.Cluster, 1),
+		Datastores: []inventory.Datastore{{CapacityGB: 1000, FreeGB: 400}, {CapacityGB: 500, FreeGB: 100}}}
+	got := inventory.ComputeTotals("vc1", s, samples, st)
+	want := inventory.Totals{Vcenter: "vc1", SnapshotTime: s, VMCount: 2, TemplateCount: 1, PoweredOnCount: 1, VCPUTotal: 6,
+		RAMGBTotal: 9, ProvisionedDiskGBTotal: 190, HostCount: 3, ClusterCount: 1, DatastoreCount: 2,
+		DatastoreCapacityGB: 1500, DatastoreFreeGB: 500}
+	if got != want {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+}

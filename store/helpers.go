@@ -1,12 +1,16 @@
 package store
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/accessvault/vinventory/inventory"
 )
@@ -47,21 +51,56 @@ func LimitOr(n, def, max int) int {
 	return n
 }
 
-func checkString(op, field, v string) error {
+// badString reports whether v cannot be stored by every backend: it holds a
+// NUL byte (PostgreSQL text cannot) or is not valid UTF-8.
+func badString(v string) string {
 	if strings.IndexByte(v, 0) >= 0 {
-		return Invalid(op, field, "contains a NUL byte")
+		return "contains a NUL byte"
+	}
+	if !utf8.ValidString(v) {
+		return "is not valid UTF-8"
+	}
+	return ""
+}
+
+func badFloat(v float64) bool { return math.IsNaN(v) || math.IsInf(v, 0) }
+
+// CheckStrings returns an *InvalidParamsError naming field when any of vals
+// holds a NUL byte or invalid UTF-8, which not every backend can store.
+func CheckStrings(op, field string, vals ...string) error {
+	for _, v := range vals {
+		if r := badString(v); r != "" {
+			return Invalid(op, field, r)
+		}
 	}
 	return nil
 }
 
-func checkFloat(op, field string, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return Invalid(op, field, "must be a finite number")
+// CheckMap is CheckStrings for every key and value of m.
+func CheckMap(op, field string, m map[string]string) error {
+	for k, v := range m {
+		if err := CheckStrings(op, field, k, v); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// ValidateSample checks one sample; op and field prefix name it in errors.
+// CheckFloats returns an *InvalidParamsError naming field when any of vals
+// is NaN or infinite.
+func CheckFloats(op, field string, vals ...float64) error {
+	for _, v := range vals {
+		if badFloat(v) {
+			return Invalid(op, field, "must be a finite number")
+		}
+	}
+	return nil
+}
+
+func indexed(prefix string, i int) string { return prefix + "[" + strconv.Itoa(i) + "]" }
+
+// ValidateSample checks one sample; op and field name it in errors. It
+// allocates nothing when the sample is valid.
 func ValidateSample(op, field string, s *inventory.Sample) error {
 	if s.Vcenter == "" {
 		return Invalid(op, field+".Vcenter", "must not be empty")
@@ -72,28 +111,38 @@ func ValidateSample(op, field string, s *inventory.Sample) error {
 	if s.VMID == "" && s.VMUUID == "" && s.Name == "" {
 		return Invalid(op, field, "needs a VMID, VMUUID or Name")
 	}
+	for _, v := range [...]string{s.Vcenter, s.VMID, s.VMUUID, s.Name, s.Datacenter, s.Cluster, s.Host,
+		s.ResourcePool, s.Folder, s.PowerState, s.GuestOS, s.IPAddress} {
+		if badString(v) != "" {
+			return sampleStringError(op, field, s)
+		}
+	}
+	for k, v := range s.Attributes {
+		if badString(k) != "" || badString(v) != "" {
+			return CheckMap(op, field+".Attributes", s.Attributes)
+		}
+	}
+	if badFloat(s.ProvisionedDiskGB) || badFloat(s.UsedDiskGB) {
+		return Invalid(op, field+".ProvisionedDiskGB/UsedDiskGB", "must be a finite number")
+	}
+	return nil
+}
+
+func sampleStringError(op, field string, s *inventory.Sample) error {
 	for _, f := range []struct{ n, v string }{
 		{"Vcenter", s.Vcenter}, {"VMID", s.VMID}, {"VMUUID", s.VMUUID}, {"Name", s.Name}, {"Datacenter", s.Datacenter},
 		{"Cluster", s.Cluster}, {"Host", s.Host}, {"ResourcePool", s.ResourcePool}, {"Folder", s.Folder},
 		{"PowerState", s.PowerState}, {"GuestOS", s.GuestOS}, {"IPAddress", s.IPAddress},
 	} {
-		if err := checkString(op, field+"."+f.n, f.v); err != nil {
+		if err := CheckStrings(op, field+"."+f.n, f.v); err != nil {
 			return err
 		}
 	}
-	for k, v := range s.Attributes {
-		if err := checkString(op, field+".Attributes", k+v); err != nil {
-			return err
-		}
-	}
-	if err := checkFloat(op, field+".ProvisionedDiskGB", s.ProvisionedDiskGB); err != nil {
-		return err
-	}
-	return checkFloat(op, field+".UsedDiskGB", s.UsedDiskGB)
+	return nil
 }
 
 // ValidateSamples checks samples and that their keys are unique per
-// (vcenter, snapshot_time).
+// (vcenter, snapshot_time) at second resolution.
 func ValidateSamples(op string, samples []inventory.Sample) error {
 	type key struct {
 		vc, k string
@@ -102,21 +151,33 @@ func ValidateSamples(op string, samples []inventory.Sample) error {
 	seen := make(map[key]struct{}, len(samples))
 	for i := range samples {
 		s := &samples[i]
-		field := fmt.Sprintf("Samples[%d]", i)
-		if err := ValidateSample(op, field, s); err != nil {
-			return err
+		if err := ValidateSample(op, "", s); err != nil {
+			return prefixField(err, indexed("Samples", i))
 		}
-		k := key{s.Vcenter, s.Key(), NormTime(SnapshotTime(s.SnapshotTime)).UnixMicro()}
+		k := key{s.Vcenter, s.Key(), SnapshotTime(s.SnapshotTime).Unix()}
 		if _, dup := seen[k]; dup {
-			return Invalid(op, field, fmt.Sprintf("duplicate VM key %q in one snapshot", s.Key()))
+			return Invalid(op, indexed("Samples", i), fmt.Sprintf("duplicate VM key %q in one snapshot", s.Key()))
 		}
 		seen[k] = struct{}{}
 	}
 	return nil
 }
 
+// prefixField puts prefix before the field of an *InvalidParamsError.
+func prefixField(err error, prefix string) error {
+	if ip, ok := err.(*InvalidParamsError); ok {
+		f := prefix + ip.Field
+		if strings.HasPrefix(ip.Field, ".") || ip.Field == "" {
+			return &InvalidParamsError{Op: ip.Op, Field: f, Reason: ip.Reason}
+		}
+		return &InvalidParamsError{Op: ip.Op, Field: prefix + "." + ip.Field, Reason: ip.Reason}
+	}
+	return err
+}
+
 // ValidateSnapshot checks WriteSnapshotParams: every row carries the
-// snapshot's vcenter and time, keys are unique, state ids are non-empty.
+// snapshot's vcenter and time, keys are unique, state ids are non-empty and
+// every string and float can be stored.
 func ValidateSnapshot(p *WriteSnapshotParams) error {
 	const op = "WriteSnapshot"
 	if p == nil {
@@ -125,7 +186,7 @@ func ValidateSnapshot(p *WriteSnapshotParams) error {
 	if p.Vcenter == "" {
 		return Invalid(op, "Vcenter", "must not be empty")
 	}
-	if err := checkString(op, "Vcenter", p.Vcenter); err != nil {
+	if err := CheckStrings(op, "Vcenter", p.Vcenter); err != nil {
 		return err
 	}
 	if p.SnapshotTime.IsZero() {
@@ -135,64 +196,118 @@ func ValidateSnapshot(p *WriteSnapshotParams) error {
 	for i := range p.Samples {
 		s := &p.Samples[i]
 		if s.Vcenter != p.Vcenter {
-			return Invalid(op, fmt.Sprintf("Samples[%d].Vcenter", i), fmt.Sprintf("is %q, want the snapshot's %q", s.Vcenter, p.Vcenter))
+			return Invalid(op, indexed("Samples", i)+".Vcenter", fmt.Sprintf("is %q, want the snapshot's %q", s.Vcenter, p.Vcenter))
 		}
 		if !SnapshotTime(s.SnapshotTime).Equal(st) {
-			return Invalid(op, fmt.Sprintf("Samples[%d].SnapshotTime", i), "differs from the snapshot's time")
+			return Invalid(op, indexed("Samples", i)+".SnapshotTime", "differs from the snapshot's time")
 		}
 	}
 	if err := ValidateSamples(op, p.Samples); err != nil {
 		return err
 	}
 	if p.State != nil {
-		ids := func(kind string, n int, get func(int) (vc, id string)) error {
-			seen := make(map[string]struct{}, n)
-			for i := 0; i < n; i++ {
-				vc, id := get(i)
-				field := fmt.Sprintf("State.%s[%d]", kind, i)
-				if vc != p.Vcenter {
-					return Invalid(op, field+".Vcenter", fmt.Sprintf("is %q, want the snapshot's %q", vc, p.Vcenter))
-				}
-				if id == "" {
-					return Invalid(op, field+".ID", "must not be empty")
-				}
-				if _, dup := seen[id]; dup {
-					return Invalid(op, field+".ID", fmt.Sprintf("duplicate id %q", id))
-				}
-				seen[id] = struct{}{}
-			}
-			return nil
-		}
-		s := p.State
-		for _, err := range []error{
-			ids("VMs", len(s.VMs), func(i int) (string, string) { return s.VMs[i].Vcenter, s.VMs[i].ID }),
-			ids("Hosts", len(s.Hosts), func(i int) (string, string) { return s.Hosts[i].Vcenter, s.Hosts[i].ID }),
-			ids("Clusters", len(s.Clusters), func(i int) (string, string) { return s.Clusters[i].Vcenter, s.Clusters[i].ID }),
-			ids("Datastores", len(s.Datastores), func(i int) (string, string) { return s.Datastores[i].Vcenter, s.Datastores[i].ID }),
-			ids("Networks", len(s.Networks), func(i int) (string, string) { return s.Networks[i].Vcenter, s.Networks[i].ID }),
-			ids("ResourcePools", len(s.ResourcePools), func(i int) (string, string) { return s.ResourcePools[i].Vcenter, s.ResourcePools[i].ID }),
-		} {
-			if err != nil {
-				return err
-			}
-		}
-		for i := range s.VMs {
-			if err := checkFloat(op, fmt.Sprintf("State.VMs[%d].ProvisionedDiskGB", i), s.VMs[i].ProvisionedDiskGB); err != nil {
-				return err
-			}
+		if err := validateState(op, p.Vcenter, p.State); err != nil {
+			return err
 		}
 	}
-	if p.Totals.Vcenter != "" && p.Totals.Vcenter != p.Vcenter {
+	t := &p.Totals
+	if t.Vcenter != "" && t.Vcenter != p.Vcenter {
 		return Invalid(op, "Totals.Vcenter", "differs from the snapshot's vcenter")
+	}
+	return CheckFloats(op, "Totals", t.RAMGBTotal, t.ProvisionedDiskGBTotal, t.DatastoreCapacityGB, t.DatastoreFreeGB)
+}
+
+func validateState(op, vcenter string, s *inventory.State) error {
+	ids := func(kind string, n int, get func(int) (vc, id string)) error {
+		seen := make(map[string]struct{}, n)
+		for i := 0; i < n; i++ {
+			vc, id := get(i)
+			if vc != vcenter {
+				return Invalid(op, indexed("State."+kind, i)+".Vcenter", fmt.Sprintf("is %q, want the snapshot's %q", vc, vcenter))
+			}
+			if id == "" {
+				return Invalid(op, indexed("State."+kind, i)+".ID", "must not be empty")
+			}
+			if _, dup := seen[id]; dup {
+				return Invalid(op, indexed("State."+kind, i)+".ID", fmt.Sprintf("duplicate id %q", id))
+			}
+			seen[id] = struct{}{}
+		}
+		return nil
+	}
+	for _, err := range []error{
+		ids("VMs", len(s.VMs), func(i int) (string, string) { return s.VMs[i].Vcenter, s.VMs[i].ID }),
+		ids("Hosts", len(s.Hosts), func(i int) (string, string) { return s.Hosts[i].Vcenter, s.Hosts[i].ID }),
+		ids("Clusters", len(s.Clusters), func(i int) (string, string) { return s.Clusters[i].Vcenter, s.Clusters[i].ID }),
+		ids("Datastores", len(s.Datastores), func(i int) (string, string) { return s.Datastores[i].Vcenter, s.Datastores[i].ID }),
+		ids("Networks", len(s.Networks), func(i int) (string, string) { return s.Networks[i].Vcenter, s.Networks[i].ID }),
+		ids("ResourcePools", len(s.ResourcePools), func(i int) (string, string) { return s.ResourcePools[i].Vcenter, s.ResourcePools[i].ID }),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	for i := range s.VMs {
+		v := &s.VMs[i]
+		sm := v.Sample(v.SnapshotTime)
+		sm.SnapshotTime = time.Unix(1, 0) // only the strings and floats matter here
+		if sm.Vcenter != "" {
+			if err := ValidateSample(op, "", &sm); err != nil {
+				return prefixField(err, indexed("State.VMs", i))
+			}
+		}
+		if err := CheckStrings(op, indexed("State.VMs", i), v.HostID, v.ResourcePoolID); err != nil {
+			return err
+		}
+		if err := CheckStrings(op, indexed("State.VMs", i)+".DatastoreIDs/NetworkIDs", append(append([]string(nil), v.DatastoreIDs...), v.NetworkIDs...)...); err != nil {
+			return err
+		}
+	}
+	for i := range s.Hosts {
+		h := &s.Hosts[i]
+		if err := CheckStrings(op, indexed("State.Hosts", i), h.ID, h.Name, h.Datacenter, h.ClusterID, h.Cluster,
+			h.ConnectionState, h.PowerState, h.Vendor, h.Model, h.CPUModel, h.Version, h.Build); err != nil {
+			return err
+		}
+	}
+	for i := range s.Clusters {
+		c := &s.Clusters[i]
+		if err := CheckStrings(op, indexed("State.Clusters", i), c.ID, c.Name, c.Datacenter); err != nil {
+			return err
+		}
+	}
+	for i := range s.Datastores {
+		d := &s.Datastores[i]
+		if err := CheckStrings(op, indexed("State.Datastores", i), append([]string{d.ID, d.Name, d.Datacenter, d.Type, d.URL}, d.HostIDs...)...); err != nil {
+			return err
+		}
+		if err := CheckFloats(op, indexed("State.Datastores", i), d.CapacityGB, d.FreeGB); err != nil {
+			return err
+		}
+	}
+	for i := range s.Networks {
+		n := &s.Networks[i]
+		if err := CheckStrings(op, indexed("State.Networks", i), n.ID, n.Name, n.Datacenter, n.Kind, n.Switch, n.VLAN); err != nil {
+			return err
+		}
+	}
+	for i := range s.ResourcePools {
+		r := &s.ResourcePools[i]
+		if err := CheckStrings(op, indexed("State.ResourcePools", i), r.ID, r.Name, r.Path, r.Datacenter, r.ClusterID, r.Cluster, r.ParentID); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// ValidateRollupRows checks that rows belong to (vcenter, period) and have
-// unique, non-empty VM keys.
+// ValidateRollupRows checks that rows belong to (vcenter, period), have
+// unique, non-empty VM keys, and storable strings and floats.
 func ValidateRollupRows(op, vcenter string, period time.Time, n int, row func(int) (vc string, per time.Time, r *inventory.Rollup)) error {
 	if vcenter == "" {
 		return Invalid(op, "Vcenter", "must not be empty")
+	}
+	if err := CheckStrings(op, "Vcenter", vcenter); err != nil {
+		return err
 	}
 	if period.IsZero() {
 		return Invalid(op, "period", "must be set")
@@ -200,7 +315,7 @@ func ValidateRollupRows(op, vcenter string, period time.Time, n int, row func(in
 	seen := make(map[string]struct{}, n)
 	for i := 0; i < n; i++ {
 		vc, per, r := row(i)
-		field := fmt.Sprintf("Rows[%d]", i)
+		field := indexed("Rows", i)
 		if vc != vcenter || r.Vcenter != vcenter {
 			return Invalid(op, field+".Vcenter", fmt.Sprintf("want %q", vcenter))
 		}
@@ -214,11 +329,13 @@ func ValidateRollupRows(op, vcenter string, period time.Time, n int, row func(in
 			return Invalid(op, field+".VMKey", fmt.Sprintf("duplicate %q", r.VMKey))
 		}
 		seen[r.VMKey] = struct{}{}
-		for _, f := range []float64{r.AvgIsPresent, r.AvgPoweredOn, r.AvgVCPUCount, r.AvgRAMGB, r.AvgProvisionedDiskGB,
-			r.AvgUsedDiskGB, r.PoolTinPct, r.PoolBronzePct, r.PoolSilverPct, r.PoolGoldPct} {
-			if err := checkFloat(op, field, f); err != nil {
-				return err
-			}
+		if err := CheckStrings(op, field, r.VMKey, r.VMID, r.VMUUID, r.Name, r.Datacenter, r.Cluster, r.Host,
+			r.ResourcePool, r.Folder, r.PowerState, r.GuestOS); err != nil {
+			return err
+		}
+		if err := CheckFloats(op, field, r.AvgIsPresent, r.AvgPoweredOn, r.AvgVCPUCount, r.AvgRAMGB, r.AvgProvisionedDiskGB,
+			r.AvgUsedDiskGB, r.PoolTinPct, r.PoolBronzePct, r.PoolSilverPct, r.PoolGoldPct); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -228,7 +345,7 @@ func ValidateRollupRows(op, vcenter string, period time.Time, n int, row func(in
 func ValidateEvents(op string, events []inventory.Event) error {
 	for i := range events {
 		e := &events[i]
-		field := fmt.Sprintf("Events[%d]", i)
+		field := indexed("Events", i)
 		if e.Vcenter == "" {
 			return Invalid(op, field+".Vcenter", "must not be empty")
 		}
@@ -238,10 +355,14 @@ func ValidateEvents(op string, events []inventory.Event) error {
 		if e.Kind == "" {
 			return Invalid(op, field+".Kind", "must not be empty")
 		}
-		for _, s := range []string{e.Vcenter, e.Kind, e.VMID, e.VMUUID, e.Name} {
-			if err := checkString(op, field, s); err != nil {
-				return err
-			}
+		if err := CheckStrings(op, field, e.Vcenter, e.Kind, e.VMID, e.VMUUID, e.Name); err != nil {
+			return err
+		}
+		if err := CheckMap(op, field+".Before", e.Before); err != nil {
+			return err
+		}
+		if err := CheckMap(op, field+".After", e.After); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -252,9 +373,12 @@ func ValidateLifecycles(op string, rows []inventory.Lifecycle) error {
 	seen := make(map[[2]string]struct{}, len(rows))
 	for i := range rows {
 		r := &rows[i]
-		field := fmt.Sprintf("Lifecycles[%d]", i)
+		field := indexed("Lifecycles", i)
 		if r.Vcenter == "" || r.VMID == "" {
 			return Invalid(op, field, "needs Vcenter and VMID")
+		}
+		if err := CheckStrings(op, field, r.Vcenter, r.VMID, r.VMUUID, r.Name, r.CreationSource, r.DeletionSource); err != nil {
+			return err
 		}
 		k := [2]string{r.Vcenter, r.VMID}
 		if _, dup := seen[k]; dup {
@@ -265,12 +389,78 @@ func ValidateLifecycles(op string, rows []inventory.Lifecycle) error {
 	return nil
 }
 
+// ValidateRecord checks a snapshot registry record.
+func ValidateRecord(op string, r *inventory.SnapshotRecord) error {
+	if r.Vcenter == "" {
+		return Invalid(op, "Record.Vcenter", "must not be empty")
+	}
+	if !r.Kind.Valid() {
+		return Invalid(op, "Record.Kind", "must be hourly, daily or monthly")
+	}
+	if r.SnapshotTime.IsZero() {
+		return Invalid(op, "Record.SnapshotTime", "must be set")
+	}
+	if r.RowCount < 0 {
+		return Invalid(op, "Record.RowCount", "must not be negative")
+	}
+	return CheckStrings(op, "Record", r.Vcenter, r.TableName)
+}
+
+// ValidateCompatHourly checks WriteCompatHourlyParams.
+func ValidateCompatHourly(p *WriteCompatHourlyParams) error {
+	const op = "WriteCompatHourly"
+	if p == nil || p.Vcenter == "" {
+		return Invalid(op, "Vcenter", "must not be empty")
+	}
+	if p.SnapshotTime.IsZero() {
+		return Invalid(op, "SnapshotTime", "must be set")
+	}
+	st := SnapshotTime(p.SnapshotTime)
+	for i := range p.Samples {
+		s := &p.Samples[i]
+		if s.Vcenter != p.Vcenter {
+			return Invalid(op, indexed("Samples", i)+".Vcenter", fmt.Sprintf("is %q, want %q", s.Vcenter, p.Vcenter))
+		}
+		if !SnapshotTime(s.SnapshotTime).Equal(st) {
+			return Invalid(op, indexed("Samples", i)+".SnapshotTime", "differs from SnapshotTime")
+		}
+	}
+	if err := CheckStrings(op, "Vcenter", p.Vcenter); err != nil {
+		return err
+	}
+	return ValidateSamples(op, p.Samples)
+}
+
+// ValidateEndpoint checks an endpoint for UpsertEndpoint: its own
+// validation plus storable strings. Errors never contain the credential.
+func ValidateEndpoint(op string, e *inventory.Endpoint) error {
+	if err := e.Validate(); err != nil {
+		return fmt.Errorf("store: %s: invalid endpoint: %w", op, err)
+	}
+	if err := CheckStrings(op, "Endpoint", e.Name, e.URL, string(e.Kind), e.Username, e.TLS.Thumbprint, e.TLS.CAFile); err != nil {
+		return err
+	}
+	return CheckMap(op, "Endpoint.Tags", e.Tags)
+}
+
+// ValidateCaptureStatus checks a capture status.
+func ValidateCaptureStatus(op string, s *inventory.CaptureStatus) error {
+	if s.Endpoint == "" {
+		return Invalid(op, "Status.Endpoint", "must not be empty")
+	}
+	return CheckStrings(op, "Status", s.Endpoint, s.LastError)
+}
+
 // ---------------------------------------------------------------------------
 // Cursors
 
 // EncodeCursor returns an opaque page cursor for the given key values.
 func EncodeCursor(parts ...string) string {
-	b, _ := json.Marshal(parts)
+	enc := make([]string, len(parts))
+	for i, p := range parts {
+		enc[i] = base64.RawURLEncoding.EncodeToString([]byte(p)) // keeps any bytes exact
+	}
+	b, _ := json.Marshal(enc)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -286,6 +476,13 @@ func DecodeCursor(op, cursor string, n int) ([]string, error) {
 	}
 	if err != nil || len(parts) != n {
 		return nil, Invalid(op, "Cursor", "is not a cursor returned by this method")
+	}
+	for i, p := range parts {
+		raw, err := base64.RawURLEncoding.DecodeString(p)
+		if err != nil {
+			return nil, Invalid(op, "Cursor", "is not a cursor returned by this method")
+		}
+		parts[i] = string(raw)
 	}
 	return parts, nil
 }
@@ -339,15 +536,12 @@ func FilterCompatTables(tables []CompatTable, p *ListCompatTablesParams) []Compa
 
 func sortCompat(ts []CompatTable) {
 	rank := map[CompatKind]int{CompatHourly: 0, CompatDaily: 1, CompatMonthly: 2}
-	for i := 1; i < len(ts); i++ {
-		for j := i; j > 0; j-- {
-			a, b := ts[j-1], ts[j]
-			if rank[a.Kind] < rank[b.Kind] || (a.Kind == b.Kind && !a.Period.After(b.Period)) {
-				break
-			}
-			ts[j-1], ts[j] = b, a
+	slices.SortFunc(ts, func(a, b CompatTable) int {
+		if c := cmp.Compare(rank[a.Kind], rank[b.Kind]); c != 0 {
+			return c
 		}
-	}
+		return a.Period.Compare(b.Period)
+	})
 }
 
 // ---------------------------------------------------------------------------
