@@ -1,0 +1,475 @@
+package storetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/memstore"
+	"github.com/accessvault/vinventory/store/storetest"
+)
+
+// hooked wraps memstore and lets a test replace some methods.
+type hooked struct {
+	*memstore.Store
+	caps              *store.Capabilities
+	writeSnapshot     func(ctx context.Context, p *store.WriteSnapshotParams) (*store.WriteSnapshotResult, error)
+	writeSamples      func(ctx context.Context, p *store.WriteSamplesParams) error
+	scanSamples       func(ctx context.Context, p *store.ScanSamplesParams, fn func(*inventory.Sample) error) error
+	traceVM           func(ctx context.Context, p *store.TraceVMParams) ([]inventory.Sample, error)
+	listVMs           func(ctx context.Context, p *store.ListVMsParams) (*store.VMPage, error)
+	getVM             func(ctx context.Context, p *store.GetVMParams) (*inventory.VM, error)
+	listEvents        func(ctx context.Context, p *store.ListEventsParams) (*store.EventPage, error)
+	listTotals        func(ctx context.Context, p *store.ListTotalsParams) ([]inventory.Totals, error)
+	writeDailyRollups func(ctx context.Context, p *store.WriteDailyRollupsParams) error
+	scanCompatHourly  func(ctx context.Context, p *store.ScanCompatParams, fn func(*inventory.Sample) error) error
+	listSnapshots     func(ctx context.Context, p *store.ListSnapshotsParams) ([]inventory.SnapshotRecord, error)
+	close             func() error
+}
+
+func (h *hooked) Capabilities() store.Capabilities {
+	if h.caps != nil {
+		return *h.caps
+	}
+	return h.Store.Capabilities()
+}
+
+func (h *hooked) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) (*store.WriteSnapshotResult, error) {
+	if h.writeSnapshot != nil {
+		return h.writeSnapshot(ctx, p)
+	}
+	return h.Store.WriteSnapshot(ctx, p)
+}
+
+func (h *hooked) WriteSamples(ctx context.Context, p *store.WriteSamplesParams) error {
+	if h.writeSamples != nil {
+		return h.writeSamples(ctx, p)
+	}
+	return h.Store.WriteSamples(ctx, p)
+}
+
+func (h *hooked) ScanSamples(ctx context.Context, p *store.ScanSamplesParams, fn func(*inventory.Sample) error) error {
+	if h.scanSamples != nil {
+		return h.scanSamples(ctx, p, fn)
+	}
+	return h.Store.ScanSamples(ctx, p, fn)
+}
+
+func (h *hooked) TraceVM(ctx context.Context, p *store.TraceVMParams) ([]inventory.Sample, error) {
+	if h.traceVM != nil {
+		return h.traceVM(ctx, p)
+	}
+	return h.Store.TraceVM(ctx, p)
+}
+
+func (h *hooked) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPage, error) {
+	if h.listVMs != nil {
+		return h.listVMs(ctx, p)
+	}
+	return h.Store.ListVMs(ctx, p)
+}
+
+func (h *hooked) GetVM(ctx context.Context, p *store.GetVMParams) (*inventory.VM, error) {
+	if h.getVM != nil {
+		return h.getVM(ctx, p)
+	}
+	return h.Store.GetVM(ctx, p)
+}
+
+func (h *hooked) ListEvents(ctx context.Context, p *store.ListEventsParams) (*store.EventPage, error) {
+	if h.listEvents != nil {
+		return h.listEvents(ctx, p)
+	}
+	return h.Store.ListEvents(ctx, p)
+}
+
+func (h *hooked) ListTotals(ctx context.Context, p *store.ListTotalsParams) ([]inventory.Totals, error) {
+	if h.listTotals != nil {
+		return h.listTotals(ctx, p)
+	}
+	return h.Store.ListTotals(ctx, p)
+}
+
+func (h *hooked) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollupsParams) error {
+	if h.writeDailyRollups != nil {
+		return h.writeDailyRollups(ctx, p)
+	}
+	return h.Store.WriteDailyRollups(ctx, p)
+}
+
+func (h *hooked) ScanCompatHourly(ctx context.Context, p *store.ScanCompatParams, fn func(*inventory.Sample) error) error {
+	if h.scanCompatHourly != nil {
+		return h.scanCompatHourly(ctx, p, fn)
+	}
+	return h.Store.ScanCompatHourly(ctx, p, fn)
+}
+
+func (h *hooked) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams) ([]inventory.SnapshotRecord, error) {
+	if h.listSnapshots != nil {
+		return h.listSnapshots(ctx, p)
+	}
+	return h.Store.ListSnapshots(ctx, p)
+}
+
+func (h *hooked) Close() error {
+	if h.close != nil {
+		return h.close()
+	}
+	return h.Store.Close()
+}
+
+func cleanup(t *testing.T, st store.Store) store.Store {
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+// withoutCompat is memstore as a backend without compatibility tables
+// would behave.
+type withoutCompat struct{ *memstore.Store }
+
+func unsupported(op string) error { return fmt.Errorf("nocompat: %s: %w", op, store.ErrUnsupported) }
+
+func (w withoutCompat) Capabilities() store.Capabilities {
+	c := w.Store.Capabilities()
+	c.Backend, c.CompatTables = "memory-nocompat", false
+	return c
+}
+func (w withoutCompat) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) (*store.WriteSnapshotResult, error) {
+	if p != nil && p.Compat {
+		return nil, unsupported("WriteSnapshot")
+	}
+	return w.Store.WriteSnapshot(ctx, p)
+}
+func (w withoutCompat) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollupsParams) error {
+	if p != nil && p.Compat {
+		return unsupported("WriteDailyRollups")
+	}
+	return w.Store.WriteDailyRollups(ctx, p)
+}
+func (w withoutCompat) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRollupsParams) error {
+	if p != nil && p.Compat {
+		return unsupported("WriteMonthlyRollups")
+	}
+	return w.Store.WriteMonthlyRollups(ctx, p)
+}
+func (withoutCompat) WriteCompatHourly(context.Context, *store.WriteCompatHourlyParams) error {
+	return unsupported("WriteCompatHourly")
+}
+func (withoutCompat) ScanCompatHourly(context.Context, *store.ScanCompatParams, func(*inventory.Sample) error) error {
+	return unsupported("ScanCompatHourly")
+}
+func (withoutCompat) ReadCompatDaily(context.Context, *store.ScanCompatParams) ([]inventory.DailyRollup, error) {
+	return nil, unsupported("ReadCompatDaily")
+}
+func (withoutCompat) ReadCompatMonthly(context.Context, *store.ScanCompatParams) ([]inventory.MonthlyRollup, error) {
+	return nil, unsupported("ReadCompatMonthly")
+}
+func (withoutCompat) ListCompatTables(context.Context, *store.ListCompatTablesParams) ([]store.CompatTable, error) {
+	return nil, unsupported("ListCompatTables")
+}
+func (withoutCompat) DropCompatTable(context.Context, *store.DropCompatTableParams) error {
+	return unsupported("DropCompatTable")
+}
+
+// TestWithoutCompatTables runs the suite against a backend without the
+// CompatTables capability.
+func TestWithoutCompatTables(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return cleanup(t, withoutCompat{memstore.New()}) })
+}
+
+func TestCountdownContext(t *testing.T) {
+	ctx := storetest.CountdownContext(context.Background(), 3)
+	if ctx.Err() != nil {
+		t.Fatal("cancelled at call 1")
+	}
+	done := ctx.Done()
+	select {
+	case <-done:
+		t.Fatal("Done closed at call 2")
+	default:
+	}
+	if !errors.Is(ctx.Err(), context.Canceled) {
+		t.Fatal("not cancelled at call 3")
+	}
+	select {
+	case <-done:
+	default:
+		t.Fatal("Done channel not closed after cancellation")
+	}
+	if ctx.Err() == nil {
+		t.Fatal("cancellation is not sticky")
+	}
+	// Derived contexts follow it.
+	ctx = storetest.CountdownContext(context.Background(), 2)
+	child, cancel := context.WithTimeout(ctx, time.Hour)
+	defer cancel()
+	ctx.Err()
+	select {
+	case <-child.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("derived context not cancelled")
+	}
+	if storetest.CountdownContext(context.Background(), 0).Err() == nil {
+		t.Fatal("n = 0 must start cancelled")
+	}
+}
+
+func TestFixturesDeterministic(t *testing.T) {
+	at := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	a, b := storetest.Snapshot("vc-a", at, 50, 7), storetest.Snapshot("vc-a", at, 50, 7)
+	if d := cmp.Diff(a, b); d != "" {
+		t.Fatalf("Snapshot is not deterministic:\n%s", d)
+	}
+	if d := cmp.Diff(a, storetest.Snapshot("vc-a", at, 50, 8)); d == "" {
+		t.Fatal("the seed changes nothing")
+	}
+	if err := store.ValidateSnapshot(a); err != nil {
+		t.Fatalf("fixture invalid: %v", err)
+	}
+	if got := inventory.ComputeTotals("", time.Time{}, a.Samples, a.State); got != a.Totals || a.Totals.VMCount+a.Totals.TemplateCount != 50 {
+		t.Fatalf("totals %+v, want %+v", a.Totals, got)
+	}
+	var templates, tiers int
+	kinds := map[string]bool{}
+	for _, vm := range a.State.VMs {
+		if vm.IsTemplate {
+			templates++
+		}
+		if inventory.DefaultTierMap().Of(vm.ResourcePool) != inventory.TierNone {
+			tiers++
+		}
+		kinds[vm.PowerState] = true
+	}
+	for _, n := range a.State.Networks {
+		kinds[n.Kind] = true
+	}
+	if templates == 0 || tiers == 0 || len(kinds) != 6 || len(a.State.Hosts) < 3 || len(a.State.ResourcePools) != 12 {
+		t.Fatalf("fixture lacks variety: %d templates, %d tiered VMs, kinds %v", templates, tiers, kinds)
+	}
+	for _, s := range storetest.HostileStrings() {
+		if strings.IndexByte(s, 0) >= 0 {
+			t.Fatalf("hostile string %q holds a NUL", s)
+		}
+	}
+}
+
+func TestDumpDiff(t *testing.T) {
+	ctx := context.Background()
+	a, b := memstore.New(), memstore.New()
+	for _, st := range []store.Store{a, b} {
+		if _, err := st.WriteSnapshot(ctx, storetest.Snapshot("vc-a", time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC), 5, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := storetest.Diff(storetest.Dump(t, a), storetest.Dump(t, b)); d != "" {
+		t.Fatalf("equal stores differ:\n%s", d)
+	}
+	if err := b.AppendEvents(ctx, &store.AppendEventsParams{Events: storetest.Events("vc-a", time.Now(), 1, 1)}); err != nil {
+		t.Fatal(err)
+	}
+	if d := storetest.Diff(storetest.Dump(t, a), storetest.Dump(t, b)); !strings.Contains(d, "Events") {
+		t.Fatalf("diff does not show the extra event:\n%s", d)
+	}
+}
+
+// ---------------------------------------------------------------------------
+// Mutants: broken backends the suite must reject. Each runs in a child
+// process (the suite's failures would fail this test otherwise).
+
+type mutant struct {
+	run     string // -test.run pattern below TestMutant/<name>
+	wantErr string // a line the failure output must contain
+	make    func(h *hooked)
+}
+
+var mutants = map[string]mutant{
+	// Pages drop their last row: omissions across pages.
+	"ListVMsDropsLastOfPage": {"State/ListVMsPagination", "ListVMs(Limit 1) page 0: 0 VMs, want 1", func(h *hooked) {
+		h.listVMs = func(ctx context.Context, p *store.ListVMsParams) (*store.VMPage, error) {
+			pg, err := h.Store.ListVMs(ctx, p)
+			if err == nil && pg.NextCursor != "" && len(pg.VMs) > 0 {
+				pg.VMs = pg.VMs[:len(pg.VMs)-1]
+			}
+			return pg, err
+		}
+	}},
+	// WriteSamples commits batch by batch: not atomic.
+	"WriteSamplesPerBatch": {"Atomicity/WriteSamples", "changed the store", func(h *hooked) {
+		h.writeSamples = func(ctx context.Context, p *store.WriteSamplesParams) error {
+			n := store.BatchSizeOr(p.BatchSize)
+			for i := 0; i < len(p.Samples); i += n {
+				if err := h.Store.WriteSamples(ctx, &store.WriteSamplesParams{Samples: p.Samples[i:min(i+n, len(p.Samples))]}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}},
+	// WriteSnapshot writes its samples in a separate transaction first.
+	"WriteSnapshotSamplesFirst": {"Atomicity/WriteSnapshot$", "changed the store", func(h *hooked) {
+		h.writeSnapshot = func(ctx context.Context, p *store.WriteSnapshotParams) (*store.WriteSnapshotResult, error) {
+			if p != nil && len(p.Samples) > 0 {
+				if err := h.Store.WriteSamples(context.Background(), &store.WriteSamplesParams{Samples: p.Samples}); err != nil {
+					return nil, err
+				}
+			}
+			return h.Store.WriteSnapshot(ctx, p)
+		}
+	}},
+	// A failed rollup rewrite deletes the old rows first.
+	"RollupsDeleteFirst": {"Atomicity/WriteDailyRollups", "changed the store", func(h *hooked) {
+		h.writeDailyRollups = func(ctx context.Context, p *store.WriteDailyRollupsParams) error {
+			if p != nil {
+				q := *p
+				q.Rows, q.Compat = nil, false
+				if err := h.Store.WriteDailyRollups(context.Background(), &q); err != nil {
+					return err
+				}
+			}
+			return h.Store.WriteDailyRollups(ctx, p)
+		}
+	}},
+	// Times come back in the local zone.
+	"TotalsNotUTC": {"Precision", "want UTC", func(h *hooked) {
+		h.listTotals = func(ctx context.Context, p *store.ListTotalsParams) ([]inventory.Totals, error) {
+			out, err := h.Store.ListTotals(ctx, p)
+			for i := range out {
+				out[i].SnapshotTime = out[i].SnapshotTime.In(time.FixedZone("X", 3600))
+			}
+			return out, err
+		}
+	}},
+	// Empty attributes come back as empty maps.
+	"EmptyAttributesNotNil": {"WriteSnapshot/RoundTrip", "Attributes", func(h *hooked) {
+		h.scanSamples = func(ctx context.Context, p *store.ScanSamplesParams, fn func(*inventory.Sample) error) error {
+			return h.Store.ScanSamples(ctx, p, func(s *inventory.Sample) error {
+				if s.Attributes == nil {
+					s.Attributes = map[string]string{}
+				}
+				return fn(s)
+			})
+		}
+	}},
+	// ErrStopScan leaks out of the scan.
+	"StopScanAsError": {"Samples/ScanStop", "want nil", func(h *hooked) {
+		h.scanSamples = func(ctx context.Context, p *store.ScanSamplesParams, fn func(*inventory.Sample) error) error {
+			err := h.Store.ScanSamples(ctx, p, func(s *inventory.Sample) error {
+				if err := fn(s); errors.Is(err, store.ErrStopScan) {
+					return errors.New("stopped")
+				} else {
+					return err
+				}
+			})
+			return err
+		}
+	}},
+	// Descending is ignored.
+	"EventsIgnoreDescending": {"Events/AppendAndList", "ListEvents{Descending}", func(h *hooked) {
+		h.listEvents = func(ctx context.Context, p *store.ListEventsParams) (*store.EventPage, error) {
+			if p != nil {
+				q := *p
+				q.Descending = false
+				p = &q
+			}
+			return h.Store.ListEvents(ctx, p)
+		}
+	}},
+	// Missing VMs come back as (nil, nil).
+	"GetVMNilNil": {"State/GetVM", "want one wrapping store.ErrNotFound", func(h *hooked) {
+		h.getVM = func(ctx context.Context, p *store.GetVMParams) (*inventory.VM, error) {
+			v, err := h.Store.GetVM(ctx, p)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, nil
+			}
+			return v, err
+		}
+	}},
+	// Limit keeps the oldest rows.
+	"TraceLimitOldest": {"Samples/TraceVM", "Limit keeps the newest", func(h *hooked) {
+		h.traceVM = func(ctx context.Context, p *store.TraceVMParams) ([]inventory.Sample, error) {
+			q := *p
+			q.Limit = 1 << 30
+			out, err := h.Store.TraceVM(ctx, &q)
+			if p.Limit > 0 && len(out) > p.Limit {
+				out = out[:p.Limit]
+			}
+			return out, err
+		}
+	}},
+	// The Vcenter filter of a compat scan is ignored.
+	"CompatIgnoresVcenter": {"Compat/WriteCompatHourly", "vc-b", func(h *hooked) {
+		h.scanCompatHourly = func(ctx context.Context, p *store.ScanCompatParams, fn func(*inventory.Sample) error) error {
+			q := *p
+			q.Vcenter = ""
+			return h.Store.ScanCompatHourly(ctx, &q, fn)
+		}
+	}},
+	// Limit is ignored by ListSnapshots.
+	"SnapshotsIgnoreLimit": {"Registry/RegisterAndList", "ListSnapshots{Limit: 2}", func(h *hooked) {
+		h.listSnapshots = func(ctx context.Context, p *store.ListSnapshotsParams) ([]inventory.SnapshotRecord, error) {
+			q := *p
+			q.Limit = 0
+			return h.Store.ListSnapshots(ctx, &q)
+		}
+	}},
+	// Close does nothing.
+	"CloseNoop": {"Close", "wrapping store.ErrClosed", func(h *hooked) {
+		h.close = func() error { return nil }
+	}},
+}
+
+// TestMutant is the child side of TestSuiteCatchesMutants.
+func TestMutant(t *testing.T) {
+	name := os.Getenv("STORETEST_MUTANT")
+	if name == "" {
+		t.Skip("run by TestSuiteCatchesMutants")
+	}
+	m := mutants[name]
+	storetest.Run(t, func(t *testing.T) store.Store {
+		h := &hooked{Store: memstore.New()}
+		m.make(h)
+		return cleanup(t, h)
+	})
+}
+
+func TestSuiteCatchesMutants(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the suite in child processes")
+	}
+	for name, m := range mutants {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestMutant$/^"+m.run, "-test.count=1", "-test.v")
+			cmd.Env = append(os.Environ(), "STORETEST_MUTANT="+name)
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("the suite passed a backend with mutation %s:\n%s", name, tail(out))
+			}
+			if !strings.Contains(string(out), "--- FAIL") || !strings.Contains(string(out), m.wantErr) {
+				t.Fatalf("mutation %s: want a failure mentioning %q, got:\n%s", name, m.wantErr, tail(out))
+			}
+			var caught []string
+			for _, f := range regexp.MustCompile(`--- FAIL: (\S+)`).FindAllStringSubmatch(string(out), -1) {
+				caught = append(caught, f[1])
+			}
+			t.Logf("caught by %s", caught[len(caught)-1])
+		})
+	}
+}
+
+func tail(b []byte) string {
+	s := string(b)
+	if len(s) > 4000 {
+		s = "..." + s[len(s)-4000:]
+	}
+	return s
+}
