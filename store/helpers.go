@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -432,10 +433,28 @@ func ValidateCompatHourly(p *WriteCompatHourlyParams) error {
 }
 
 // ValidateEndpoint checks an endpoint for UpsertEndpoint: its own
-// validation plus storable strings. Errors never contain the credential.
+// validation (inventory.Endpoint.Validate, every field error folded into one
+// *InvalidParamsError naming them all) plus storable strings. Errors never
+// contain the credential or a URL password.
 func ValidateEndpoint(op string, e *inventory.Endpoint) error {
 	if err := e.Validate(); err != nil {
-		return fmt.Errorf("store: %s: invalid endpoint: %w", op, err)
+		var fields, reasons []string
+		var walk func(error)
+		walk = func(err error) {
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				for _, e := range j.Unwrap() {
+					walk(e)
+				}
+				return
+			}
+			var fe *inventory.FieldError
+			if errors.As(err, &fe) {
+				fields = append(fields, fe.Field)
+			}
+			reasons = append(reasons, err.Error())
+		}
+		walk(err)
+		return Invalid(op, "Endpoint."+strings.Join(fields, ","), strings.Join(reasons, "; "))
 	}
 	if err := CheckStrings(op, "Endpoint", e.Name, e.URL, string(e.Kind), e.Username, e.TLS.Thumbprint, e.TLS.CAFile); err != nil {
 		return err

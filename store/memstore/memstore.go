@@ -236,7 +236,6 @@ func inRange(t, from, to time.Time) bool {
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }
 
-
 // ---------------------------------------------------------------------------
 // Samples
 
