@@ -1,0 +1,145 @@
+package capture
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// Writer is what Capture needs of a store.
+type Writer interface {
+	store.SnapshotWriter
+	Capabilities() store.Capabilities
+}
+
+// Options configure one Capture.
+type Options struct {
+	// SnapshotTime stamps every row of the snapshot; it is truncated to the
+	// second. Defaults to Clock() when zero.
+	SnapshotTime time.Time
+	// Clock returns the current time. Defaults to time.Now.
+	Clock func() time.Time
+	// BatchSize is rows per batched write (capture_write_batch_size).
+	// Defaults to 1000.
+	BatchSize int
+	// NoCompatTables turns off writing inventory_hourly_<YYYYMMDDHHMM>
+	// (snapshot_table_compat_mode = false). Compatibility tables are also
+	// skipped when the store lacks the CompatTables capability.
+	NoCompatTables bool
+	// Location cuts the hour of the hourly aggregate totals. Defaults to
+	// UTC.
+	Location *time.Location
+}
+
+func (o *Options) now() time.Time {
+	if o.Clock != nil {
+		return o.Clock()
+	}
+	return time.Now()
+}
+
+// Timings are the durations of a capture's stages.
+type Timings struct {
+	Retrieve time.Duration
+	Write    time.Duration
+	Total    time.Duration
+}
+
+// Result describes a complete, stored snapshot.
+type Result struct {
+	// Endpoint is the endpoint (vcenter) name.
+	Endpoint     string
+	SnapshotTime time.Time
+	Counts       inventory.ObjectCounts
+	Totals       inventory.Totals
+	// Samples are the snapshot's vm_hourly_stats rows, as stored; Reconcile
+	// uses them.
+	Samples []inventory.Sample
+	// CompatTable is the compatibility table written, if any.
+	CompatTable string
+	Timings     Timings
+}
+
+// Stages of a capture named by Error.
+const (
+	StageRetrieve  = "retrieve"
+	StageWrite     = "write"
+	StageEvents    = "events"
+	StageReconcile = "reconcile"
+)
+
+// Error is a failed capture or reconcile of one endpoint. Nothing of the
+// snapshot was stored.
+type Error struct {
+	Endpoint     string
+	SnapshotTime time.Time
+	// Stage is StageRetrieve, StageWrite, StageEvents or StageReconcile.
+	Stage string
+	Err   error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("capture %s @%s: %s failed: %v", e.Endpoint, e.SnapshotTime.UTC().Format(time.RFC3339), e.Stage, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Capture takes one complete snapshot of one endpoint and stores it
+// atomically (SEMANTICS §1): latest-state inventory, vm_hourly_stats,
+// totals, the registry record and, unless disabled, the hourly
+// compatibility table. If retrieval or the write fails, nothing is stored
+// and an *Error says which stage failed.
+func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result, error) {
+	start := opts.now()
+	ep := src.Endpoint()
+	s := opts.SnapshotTime
+	if s.IsZero() {
+		s = start
+	}
+	s = store.SnapshotTime(s)
+	fail := func(stage string, err error) (*Result, error) {
+		return nil, &Error{Endpoint: ep.Name, SnapshotTime: s, Stage: stage, Err: err}
+	}
+
+	state, err := src.Retrieve(ctx)
+	if err != nil {
+		return fail(StageRetrieve, err)
+	}
+	retrieved := opts.now()
+
+	samples := make([]inventory.Sample, len(state.VMs))
+	for i := range state.VMs {
+		state.VMs[i].Vcenter = ep.Name
+		samples[i] = state.VMs[i].Sample(s)
+	}
+	totals := inventory.ComputeTotals(ep.Name, s, samples, state)
+	compat := !opts.NoCompatTables
+	if !st.Capabilities().CompatTables {
+		compat = false
+	}
+	wr, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{
+		Vcenter: ep.Name, SnapshotTime: s, Samples: samples, State: state, Totals: totals,
+		Compat: compat, Duration: retrieved.Sub(start), Location: opts.Location, BatchSize: opts.BatchSize,
+		RegisteredAt: retrieved,
+	})
+	if err != nil {
+		return fail(StageWrite, err)
+	}
+	end := opts.now()
+	return &Result{
+		Endpoint: ep.Name, SnapshotTime: s, Counts: state.Counts(), Totals: totals, Samples: samples,
+		CompatTable: wr.CompatTable,
+		Timings:     Timings{Retrieve: retrieved.Sub(start), Write: end.Sub(retrieved), Total: end.Sub(start)},
+	}, nil
+}
+
+// IsRetryable reports whether a capture error is worth retrying: anything
+// but invalid params and a cancelled context.
+func IsRetryable(err error) bool {
+	var ip *store.InvalidParamsError
+	return err != nil && !errors.As(err, &ip) && !errors.Is(err, context.Canceled)
+}
