@@ -1,0 +1,92 @@
+// Package vsphere is the govmomi implementation of capture.Source: it reads
+// the inventory and the VM lifecycle events of one vCenter or standalone
+// ESXi host.
+//
+// # Sessions
+//
+// A Source holds one SOAP session. Every call carries a deadline
+// (Options.CallTimeout). A call that fails with NotAuthenticated (the
+// session expired or was terminated) logs in again — with fresh secrets
+// from Options.Credentials — and is repeated once; concurrent callers that
+// hit the same expiry share a single login. Work that uses session-scoped
+// server objects (container views, property collectors, event collectors)
+// is restarted once the session is renewed, because those objects die
+// with the old session. A keep-alive (Options.KeepAlive) checks the
+// session while the Source is idle and renews it if the server dropped it.
+// Close logs out.
+//
+// TLS certificates are verified against the system roots plus
+// Endpoint.TLS.CAFile by default. Endpoint.TLS.Thumbprint pins the
+// certificate by its SHA-1 (vSphere style "AA:BB:...") or SHA-256
+// fingerprint: the certificate is then accepted if and only if it matches,
+// whatever its chain. Endpoint.TLS.Insecure skips verification.
+//
+// Errors are typed for errors.As: *ConnectError (unreachable or not an SDK
+// endpoint), *TLSError (certificate not trusted; carries the presented
+// thumbprint and says to set tls.thumbprint or tls.ca_file), *LoginError
+// (credentials refused) and *IncompleteError (objects that could not be
+// read). Invalid endpoints and options yield *inventory.FieldError values.
+// No error or log line contains the password.
+//
+// # Retrieval
+//
+// Retrieve reads each kind — VirtualMachine; HostSystem; ComputeResource
+// and ClusterComputeResource; Datastore; Network, DistributedVirtualPortgroup,
+// OpaqueNetwork and distributed switches; ResourcePool and VirtualApp;
+// Folder and Datacenter — through its own recursive ContainerView on the
+// root folder and its own PropertyCollector, with explicit property lists,
+// paged with RetrievePropertiesEx/ContinueRetrievePropertiesEx
+// (Options.PageSize objects per page). Up to Options.Concurrency kinds are
+// read at once; the pages of one kind are read in order. References are
+// then resolved in memory; no object is read on its own unless its bulk
+// read came back incomplete (a missingSet), in which case it is re-read
+// alone (at most Options.MaxRefetch objects); an object still incomplete
+// fails the whole Retrieve with an *IncompleteError naming it. Any failed
+// call fails the whole Retrieve: a partial State is never returned.
+//
+// Field rules (SEMANTICS §1):
+//
+//   - VM.UUID is config.instanceUuid, else config.uuid.
+//   - VM.Host/HostID from runtime.host; VM.Cluster is the cluster of that
+//     host (else of the VM's pool), empty for standalone hosts.
+//   - VM.ResourcePool is the pool's path below its compute resource, e.g.
+//     "Resources/Gold" ("Resources" is the root pool); its last element is
+//     the pool's own name, which decides the pool tier. Templates have no
+//     pool. A vApp counts as a pool.
+//   - VM.Folder is the inventory path of the VM's folder below the root
+//     folder, e.g. "/DC0/vm/web"; a VM inside a vApp gets the vApp's folder
+//     path plus the vApp name.
+//   - VM.ProvisionedDiskGB = (summary.storage.committed + uncommitted) and
+//     VM.UsedDiskGB = committed, in GiB (2^30 bytes); RAMMB is
+//     config.hardware.memoryMB; GuestOS is config.guestFullName, else
+//     config.guestId; IPAddress is guest.ipAddress; CreationTime is
+//     config.createDate.
+//   - VM.Attributes: custom attributes by field name; vSphere tags as
+//     "tag:<category>" = tag names (sorted, ", "-joined), read from the
+//     REST tagging API on vCenter (Options.DisableTags turns that off);
+//     extra properties (Options.ExtraVMProperties) as "prop:<path>".
+//   - Host.MemoryMB, Cluster.TotalMemoryMB are MiB; Datastore sizes GiB.
+//     Host.Version/Build come from summary.config.product.
+//   - Clusters are ClusterComputeResources only; a standalone host's
+//     ComputeResource is not listed, and its host and pools have an empty
+//     cluster.
+//   - ResourcePool limits are vSphere's (-1 = unlimited). ParentID is the
+//     parent pool or vApp, empty for a root pool.
+//   - Network.Kind is standard, distributed or opaque; Switch is the
+//     distributed switch name; VLAN is the distributed port group's default
+//     VLAN ("100", "0" for none, "trunk:0-4094", "pvlan:7"), empty for
+//     standard port groups (their VLAN is per host).
+//   - Every object carries Vcenter = Endpoint.Name and SnapshotTime =
+//     Options.Clock() in UTC, truncated to the second. Slices are sorted by
+//     managed object id (naturally: vm-9 before vm-10).
+//
+// A standalone ESXi endpoint works the same way: it has one datacenter
+// (ha-datacenter), no clusters, no tags and no custom attributes.
+//
+// # Events
+//
+// Events reads VmCreatedEvent, VmClonedEvent, VmDeployedEvent,
+// VmRegisteredEvent and VmRemovedEvent in [from, to) through an event
+// history collector (filtered on those types and the window, read in
+// pages) that is destroyed afterwards.
+package vsphere
