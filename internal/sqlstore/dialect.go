@@ -1,0 +1,99 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/accessvault/vinventory/store"
+)
+
+// Dialect is what differs between the SQL backends: time encoding, table
+// naming, the write transaction, locking, the bulk write paths and the
+// column types of generated DDL. Everything else lives in Core.
+type Dialect interface {
+	// Capabilities of the backend.
+	Capabilities() store.Capabilities
+	// Table returns the SQL reference of a table: quoted, and qualified by
+	// the backend's schema when it has one. Names are built by this package
+	// (canonical tables) or validated with store.ParseCompatTableName.
+	Table(name string) string
+	// Time encodes a time as a query argument: NULL (nil) for the zero
+	// time, else the backend's column encoding of t (already normalised
+	// by the caller).
+	Time(t time.Time) any
+	// MaxParams is the number of bind parameters one statement may carry.
+	MaxParams() int
+	// Begin starts a write transaction. Conflicting writers are serialized
+	// (never failing with "busy").
+	Begin(ctx context.Context) (Tx, error)
+	// Lock takes a lock on key held until tx ends, serializing writers of
+	// the same key across processes. Backends whose Begin already
+	// serializes every writer may do nothing.
+	Lock(ctx context.Context, tx Tx, key string) error
+	// InsertRows bulk-inserts rows into a table holding none of their keys
+	// (the caller deleted them under a lock).
+	InsertRows(ctx context.Context, tx Tx, table string, cols []string, rows *RowSource) error
+	// UpsertSamples writes hourly samples into vm_hourly_stats, updating
+	// rows that already exist on (vcenter, snapshot_time, vm_key). Sample
+	// keys are unique within rows. fresh means no stored sample has any of
+	// the rows' (vcenter, snapshot_time): the caller checked under the
+	// locks of those snapshot times, so a plain insert cannot conflict.
+	UpsertSamples(ctx context.Context, tx Tx, rows *RowSource, fresh bool) error
+	// PrepareSampleTimes readies storage for samples at these snapshot
+	// times before the write transaction starts (e.g. creates monthly
+	// partitions). It may commit on its own; it writes no rows.
+	PrepareSampleTimes(ctx context.Context, times []time.Time) error
+	// ColumnType returns the column definition of a kind in generated DDL
+	// (compatibility tables).
+	ColumnType(k ColKind) string
+	// TableSuffix is appended to generated CREATE TABLE statements
+	// (SQLite: " WITHOUT ROWID").
+	TableSuffix() string
+	// TablesQuery lists the store's tables: a query with one argument, a
+	// LIKE pattern using \ as escape character, returning one name column.
+	TablesQuery() string
+}
+
+// Tx is a write transaction. Queries use ? placeholders; implementations
+// rewrite them as their driver needs.
+type Tx interface {
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// Commit commits; Rollback after Commit is a no-op.
+	Commit(ctx context.Context) error
+	Rollback(ctx context.Context) error
+}
+
+// Rows is a query result inside a Tx.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// ColKind is the abstract type of a column in generated DDL.
+type ColKind int
+
+// Column kinds.
+const (
+	KindText  ColKind = iota // text, NOT NULL DEFAULT ''
+	KindTime                 // a nullable time
+	KindInt                  // 64-bit integer, NOT NULL DEFAULT 0
+	KindFloat                // float64, NOT NULL DEFAULT 0
+	KindBool                 // boolean, NOT NULL DEFAULT false
+	KindJSON                 // a nullable JSON object
+	KindBytes                // a nullable blob
+)
+
+// RowSource yields rows for bulk writes.
+type RowSource struct {
+	// N is the number of rows.
+	N int
+	// Cols are the column names.
+	Cols []string
+	// Row appends the arguments of row i to dst and returns it.
+	Row func(i int, dst []any) []any
+	// Batch is the number of rows per statement or per context check.
+	Batch int
+}

@@ -1,0 +1,265 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/uptrace/bun"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+var (
+	lifecycleUpsert = Upsert(lifecycleCols, "vcenter", "vm_id")
+	eventsIgnore    = "ON CONFLICT (vcenter, snapshot_time, kind, vm_id) DO NOTHING"
+)
+
+// ApplyReconcile upserts lifecycle rows and appends events in one
+// transaction.
+func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams) error {
+	const op = "ApplyReconcile"
+	if err := c.check(op); err != nil {
+		return err
+	}
+	if p == nil {
+		return nil
+	}
+	if err := store.ValidateLifecycles(op, p.Lifecycles); err != nil {
+		return err
+	}
+	if err := store.ValidateEvents(op, p.Events); err != nil {
+		return err
+	}
+	if err := checkNUL(op, "Lifecycles", p.Lifecycles); err != nil {
+		return err
+	}
+	if err := checkNUL(op, "Events", p.Events); err != nil {
+		return err
+	}
+	if len(p.Lifecycles) == 0 && len(p.Events) == 0 {
+		return nil
+	}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: store.NormTime(p.SnapshotTime), stage: "lifecycle"}
+	return c.inTx(ctx, w, func(tx Tx) error {
+		if err := c.upsertLifecycles(ctx, tx, p.Lifecycles); err != nil {
+			return err
+		}
+		w.stage = "events"
+		return c.appendEvents(ctx, tx, p.Events)
+	})
+}
+
+// upsertLifecycles upserts rows in key order, so concurrent writers of
+// overlapping rows lock them in one order (no deadlock).
+func (c *Core) upsertLifecycles(ctx context.Context, tx Tx, rows []inventory.Lifecycle) error {
+	order := make([]int, len(rows))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		return cmp.Or(strings.Compare(rows[a].Vcenter, rows[b].Vcenter), strings.Compare(rows[a].VMID, rows[b].VMID))
+	})
+	return c.InsertBatched(ctx, tx, TableLifecycle, &RowSource{N: len(rows), Cols: lifecycleCols, Row: func(i int, dst []any) []any {
+		return c.lifecycleArgs(dst, &rows[order[i]])
+	}}, lifecycleUpsert)
+}
+
+// appendEvents inserts events in the given order (their ids follow it),
+// holding the event lock of each vCenter involved so concurrent appends of
+// overlapping events cannot deadlock.
+func (c *Core) appendEvents(ctx context.Context, tx Tx, events []inventory.Event) error {
+	var vcs []string
+	for i := range events {
+		vcs = append(vcs, events[i].Vcenter)
+	}
+	slices.Sort(vcs)
+	for _, vc := range slices.Compact(vcs) {
+		if err := c.d.Lock(ctx, tx, "events|"+vc); err != nil {
+			return err
+		}
+	}
+	return c.InsertBatched(ctx, tx, TableEvents, &RowSource{N: len(events), Cols: eventCols, Row: func(i int, dst []any) []any {
+		return c.eventArgs(dst, &events[i])
+	}}, eventsIgnore)
+}
+
+// ListLifecycles returns rows ordered by (vcenter, vm_id), paginated.
+func (c *Core) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParams) (*store.LifecyclePage, error) {
+	const op = "ListLifecycles"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListLifecyclesParams{}
+	}
+	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	if err != nil {
+		return nil, err
+	}
+	limit := store.LimitOr(p.Limit, 1000, 100000)
+	q := c.db.NewSelect().ColumnExpr(list(lifecycleCols)).TableExpr(c.sql("{vm_lifecycle_cache}"))
+	if p.Vcenter != "" {
+		q = q.Where("vcenter = ?", p.Vcenter)
+	}
+	if p.Deleted != nil {
+		q = q.Where("deleted = ?", *p.Deleted)
+	}
+	if len(p.VMIDs) > 0 {
+		q = q.Where("vm_id IN (?)", bun.List(p.VMIDs))
+	}
+	if cur != nil {
+		q = q.Where("(vcenter, vm_id) > (?, ?)", cur[0], cur[1])
+	}
+	q = q.OrderExpr("vcenter, vm_id").Limit(int64(limit + 1))
+	var out []inventory.Lifecycle
+	err = c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var l inventory.Lifecycle
+		if err := r.Scan(lifecycleDest(&l)...); err != nil {
+			return err
+		}
+		out = append(out, l)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	page := &store.LifecyclePage{}
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		page.NextCursor = store.EncodeCursor(last.Vcenter, last.VMID)
+	}
+	page.Lifecycles = out
+	return page, nil
+}
+
+// GetLifecycle returns one row or ErrNotFound.
+func (c *Core) GetLifecycle(ctx context.Context, p *store.GetLifecycleParams) (*inventory.Lifecycle, error) {
+	const op = "GetLifecycle"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil || p.Vcenter == "" || p.VMID == "" {
+		return nil, store.Invalid(op, "VMID", "Vcenter and VMID must be set")
+	}
+	q := c.db.NewSelect().ColumnExpr(list(lifecycleCols)).TableExpr(c.sql("{vm_lifecycle_cache}")).
+		Where("vcenter = ?", p.Vcenter).Where("vm_id = ?", p.VMID)
+	var out *inventory.Lifecycle
+	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var l inventory.Lifecycle
+		if err := r.Scan(lifecycleDest(&l)...); err != nil {
+			return err
+		}
+		out = &l
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if out == nil {
+		return nil, c.notFound(op, "lifecycle of "+p.Vcenter+"/"+p.VMID)
+	}
+	return out, nil
+}
+
+// AppendEvents stores events, ignoring already stored natural keys.
+func (c *Core) AppendEvents(ctx context.Context, p *store.AppendEventsParams) error {
+	const op = "AppendEvents"
+	if err := c.check(op); err != nil {
+		return err
+	}
+	if p == nil || len(p.Events) == 0 {
+		return nil
+	}
+	if err := store.ValidateEvents(op, p.Events); err != nil {
+		return err
+	}
+	if err := checkNUL(op, "Events", p.Events); err != nil {
+		return err
+	}
+	w := &writeOp{op: op, stage: "events"}
+	return c.inTx(ctx, w, func(tx Tx) error { return c.appendEvents(ctx, tx, p.Events) })
+}
+
+// ListEvents returns events ordered by (snapshot_time, id), paginated.
+func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*store.EventPage, error) {
+	const op = "ListEvents"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListEventsParams{}
+	}
+	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	if err != nil {
+		return nil, err
+	}
+	var curT, curID int64
+	if cur != nil {
+		var e1, e2 error
+		curT, e1 = strconv.ParseInt(cur[0], 10, 64)
+		curID, e2 = strconv.ParseInt(cur[1], 10, 64)
+		if e1 != nil || e2 != nil {
+			return nil, store.Invalid(op, "Cursor", "is not a cursor returned by this method")
+		}
+	}
+	limit := store.LimitOr(p.Limit, 100, 10000)
+	q := c.db.NewSelect().ColumnExpr(eventSelectCols).TableExpr(c.sql("{inventory_events}"))
+	if p.Vcenter != "" {
+		q = q.Where("vcenter = ?", p.Vcenter)
+	}
+	if p.VMID != "" {
+		q = q.Where("vm_id = ?", p.VMID)
+	}
+	if len(p.Kinds) > 0 {
+		q = q.Where("kind IN (?)", bun.List(p.Kinds))
+	}
+	if !p.From.IsZero() {
+		q = q.Where("snapshot_time >= ?", c.bound(p.From))
+	}
+	if !p.To.IsZero() {
+		q = q.Where("snapshot_time < ?", c.bound(p.To))
+	}
+	if cur != nil {
+		ct := c.time(timeFromMicros(curT))
+		if p.Descending {
+			q = q.Where("(snapshot_time, id) < (?, ?)", ct, curID)
+		} else {
+			q = q.Where("(snapshot_time, id) > (?, ?)", ct, curID)
+		}
+	}
+	if p.Descending {
+		q = q.OrderExpr("snapshot_time DESC, id DESC")
+	} else {
+		q = q.OrderExpr("snapshot_time, id")
+	}
+	q = q.Limit(int64(limit + 1))
+	var out []inventory.Event
+	err = c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var e inventory.Event
+		if err := r.Scan(eventDest(&e)...); err != nil {
+			return err
+		}
+		out = append(out, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	page := &store.EventPage{}
+	if len(out) > limit {
+		out = out[:limit]
+		last := out[limit-1]
+		page.NextCursor = store.EncodeCursor(strconv.FormatInt(last.SnapshotTime.UnixMicro(), 10), strconv.FormatInt(last.ID, 10))
+	}
+	page.Events = out
+	return page, nil
+}
+
+func timeFromMicros(us int64) time.Time { return time.UnixMicro(us).UTC() }

@@ -1,0 +1,172 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// WriteDailyRollups replaces the rows of (Vcenter, Day).
+func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollupsParams) error {
+	const op = "WriteDailyRollups"
+	if err := c.check(op); err != nil {
+		return err
+	}
+	if p == nil {
+		p = &store.WriteDailyRollupsParams{}
+	}
+	rows := p.Rows
+	if err := store.ValidateRollupRows(op, p.Vcenter, p.Day, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
+		return rows[i].Vcenter, rows[i].Day, &rows[i].Rollup
+	}); err != nil {
+		return err
+	}
+	if err := checkNUL(op, "Rows", rows); err != nil {
+		return err
+	}
+	var compat string
+	if p.Compat {
+		compat = inventory.DailyTableName(p.Day)
+		if _, ok := store.ParseCompatTableName(compat); !ok {
+			return store.Invalid(op, "Day", "cannot name a compatibility table")
+		}
+	}
+	day := store.NormTime(p.Day)
+	src := func() *RowSource {
+		return &RowSource{N: len(rows), Cols: dailyCols, Batch: p.BatchSize, Row: func(i int, dst []any) []any {
+			return c.rollupArgs(dst, day, &rows[i].Rollup)
+		}}
+	}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: day, stage: "rollups"}
+	return c.inTx(ctx, w, func(tx Tx) error {
+		if err := c.replaceRollups(ctx, tx, TableDaily, "day", p.Vcenter, day, src()); err != nil {
+			return err
+		}
+		if compat == "" {
+			return nil
+		}
+		w.stage = "compat"
+		return c.replaceCompat(ctx, tx, compat, DailyColumns, p.Vcenter, src())
+	})
+}
+
+// WriteMonthlyRollups replaces the rows of (Vcenter, Month).
+func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRollupsParams) error {
+	const op = "WriteMonthlyRollups"
+	if err := c.check(op); err != nil {
+		return err
+	}
+	if p == nil {
+		p = &store.WriteMonthlyRollupsParams{}
+	}
+	rows := p.Rows
+	if err := store.ValidateRollupRows(op, p.Vcenter, p.Month, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
+		return rows[i].Vcenter, rows[i].Month, &rows[i].Rollup
+	}); err != nil {
+		return err
+	}
+	if err := checkNUL(op, "Rows", rows); err != nil {
+		return err
+	}
+	var compat string
+	if p.Compat {
+		compat = inventory.MonthlyTableName(p.Month)
+		if _, ok := store.ParseCompatTableName(compat); !ok {
+			return store.Invalid(op, "Month", "cannot name a compatibility table")
+		}
+	}
+	month := store.NormTime(p.Month)
+	src := func() *RowSource {
+		return &RowSource{N: len(rows), Cols: monthlyCols, Batch: p.BatchSize, Row: func(i int, dst []any) []any {
+			return append(c.rollupArgs(dst, month, &rows[i].Rollup), rows[i].DaysPresent)
+		}}
+	}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: month, stage: "rollups"}
+	return c.inTx(ctx, w, func(tx Tx) error {
+		if err := c.replaceRollups(ctx, tx, TableMonthly, "month", p.Vcenter, month, src()); err != nil {
+			return err
+		}
+		if compat == "" {
+			return nil
+		}
+		w.stage = "compat"
+		return c.replaceCompat(ctx, tx, compat, MonthlyColumns, p.Vcenter, src())
+	})
+}
+
+func (c *Core) replaceRollups(ctx context.Context, tx Tx, table, periodCol, vc string, period time.Time, rs *RowSource) error {
+	if err := c.d.Lock(ctx, tx, table+"|"+vc); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(table)+" WHERE vcenter = ? AND "+periodCol+" = ?", vc, c.time(period)); err != nil {
+		return err
+	}
+	return c.d.InsertRows(ctx, tx, table, rs.Cols, rs)
+}
+
+// scanRollups streams rows of a rollup table in (vcenter, period, vm_key)
+// order; each is decoded with dest and passed to emit.
+func (c *Core) scanRollups(ctx context.Context, op, table, periodCol string, cols []string, p *store.ScanRollupsParams, dest []any, emit func() error) error {
+	if err := c.check(op); err != nil {
+		return err
+	}
+	if p == nil {
+		p = &store.ScanRollupsParams{}
+	}
+	q := c.db.NewSelect().ColumnExpr(list(cols)).TableExpr(c.d.Table(table))
+	if p.Vcenter != "" {
+		q = q.Where("vcenter = ?", p.Vcenter)
+	}
+	if !p.From.IsZero() {
+		q = q.Where(periodCol+" >= ?", c.bound(p.From))
+	}
+	if !p.To.IsZero() {
+		q = q.Where(periodCol+" < ?", c.bound(p.To))
+	}
+	if p.VMKey != "" {
+		q = q.Where("vm_key = ?", p.VMKey)
+	}
+	rows, err := q.OrderExpr("vcenter, " + periodCol + ", vm_key").Rows(ctx)
+	if err != nil {
+		return c.readErr(op, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return c.readErr(op, err)
+		}
+		if err := emit(); err != nil {
+			if errors.Is(err, store.ErrStopScan) {
+				return nil
+			}
+			return c.wrap(op, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return c.readErr(op, err)
+	}
+	return nil
+}
+
+// ScanDailyRollups streams rows ordered by (vcenter, day, vm_key).
+func (c *Core) ScanDailyRollups(ctx context.Context, p *store.ScanRollupsParams, fn func(*inventory.DailyRollup) error) error {
+	if fn == nil {
+		return store.Invalid("ScanDailyRollups", "fn", "must not be nil")
+	}
+	var r inventory.DailyRollup
+	return c.scanRollups(ctx, "ScanDailyRollups", TableDaily, "day", dailyCols, p, rollupDest(&r.Day, &r.Rollup),
+		func() error { return fn(&r) })
+}
+
+// ScanMonthlyRollups streams rows ordered by (vcenter, month, vm_key).
+func (c *Core) ScanMonthlyRollups(ctx context.Context, p *store.ScanRollupsParams, fn func(*inventory.MonthlyRollup) error) error {
+	if fn == nil {
+		return store.Invalid("ScanMonthlyRollups", "fn", "must not be nil")
+	}
+	var r inventory.MonthlyRollup
+	return c.scanRollups(ctx, "ScanMonthlyRollups", TableMonthly, "month", monthlyCols, p,
+		append(rollupDest(&r.Month, &r.Rollup), &r.DaysPresent), func() error { return fn(&r) })
+}

@@ -1,0 +1,212 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// ListTotals returns totals ordered by (vcenter, snapshot_time).
+func (c *Core) ListTotals(ctx context.Context, p *store.ListTotalsParams) ([]inventory.Totals, error) {
+	const op = "ListTotals"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListTotalsParams{}
+	}
+	q := c.db.NewSelect().ColumnExpr(list(totalsCols)).TableExpr(c.sql("{vcenter_totals}"))
+	if p.Vcenter != "" {
+		q = q.Where("vcenter = ?", p.Vcenter)
+	}
+	if !p.From.IsZero() {
+		q = q.Where("snapshot_time >= ?", c.bound(p.From))
+	}
+	if !p.To.IsZero() {
+		q = q.Where("snapshot_time < ?", c.bound(p.To))
+	}
+	q = q.OrderExpr("vcenter, snapshot_time")
+	var out []inventory.Totals
+	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var t inventory.Totals
+		if err := r.Scan(totalsDest(&t)...); err != nil {
+			return err
+		}
+		out = append(out, t)
+		return nil
+	})
+	return out, err
+}
+
+// LatestTotals returns the newest totals of each vCenter, ordered by
+// vcenter.
+func (c *Core) LatestTotals(ctx context.Context, p *store.LatestTotalsParams) ([]inventory.Totals, error) {
+	const op = "LatestTotals"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.LatestTotalsParams{}
+	}
+	q := c.db.NewSelect().ColumnExpr(list(totalsCols)).TableExpr(c.sql("{vcenter_latest_totals}"))
+	if p.Vcenter != "" {
+		q = q.Where("vcenter = ?", p.Vcenter)
+	}
+	q = q.OrderExpr("vcenter")
+	var out []inventory.Totals
+	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var t inventory.Totals
+		if err := r.Scan(totalsDest(&t)...); err != nil {
+			return err
+		}
+		out = append(out, t)
+		return nil
+	})
+	return out, err
+}
+
+// RefreshAggregateTotals recomputes one aggregate period from
+// vcenter_totals.
+func (c *Core) RefreshAggregateTotals(ctx context.Context, p *store.RefreshAggregateTotalsParams) (*inventory.AggregateTotals, error) {
+	const op = "RefreshAggregateTotals"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if err := store.ValidateAggregatePeriod(p); err != nil {
+		return nil, err
+	}
+	var agg *inventory.AggregateTotals
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: store.NormTime(p.PeriodStart), stage: "totals"}
+	err := c.inTx(ctx, w, func(tx Tx) error {
+		if err := c.d.Lock(ctx, tx, "snapshot|"+p.Vcenter); err != nil {
+			return err
+		}
+		a, _, err := c.refreshAggregate(ctx, tx, p.Vcenter, p.Granularity, p.PeriodStart, p.PeriodEnd)
+		agg = a
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if agg == nil {
+		return nil, c.notFound(op, "snapshots of "+p.Vcenter+" in the period")
+	}
+	return agg, nil
+}
+
+// ListAggregateTotals returns rows ordered by (vcenter, granularity,
+// period_start).
+func (c *Core) ListAggregateTotals(ctx context.Context, p *store.ListAggregateTotalsParams) ([]inventory.AggregateTotals, error) {
+	const op = "ListAggregateTotals"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListAggregateTotalsParams{}
+	}
+	q := c.db.NewSelect().ColumnExpr(list(aggregateCols)).TableExpr(c.sql("{vcenter_aggregate_totals}"))
+	if p.Vcenter != "" {
+		q = q.Where("vcenter = ?", p.Vcenter)
+	}
+	if p.Granularity != "" {
+		q = q.Where("granularity = ?", string(p.Granularity))
+	}
+	if !p.From.IsZero() {
+		q = q.Where("period_start >= ?", c.bound(p.From))
+	}
+	if !p.To.IsZero() {
+		q = q.Where("period_start < ?", c.bound(p.To))
+	}
+	q = q.OrderExpr("vcenter, granularity, period_start")
+	var out []inventory.AggregateTotals
+	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var a inventory.AggregateTotals
+		if err := r.Scan(aggregateDest(&a)...); err != nil {
+			return err
+		}
+		out = append(out, a)
+		return nil
+	})
+	return out, err
+}
+
+// RegisterSnapshot upserts a registry record on (vcenter, kind,
+// snapshot_time), replacing every field but RegisteredAt and Duration,
+// which an existing record keeps; a new one gets RegisteredAt (the current
+// time when zero).
+func (c *Core) RegisterSnapshot(ctx context.Context, p *store.RegisterSnapshotParams) error {
+	const op = "RegisterSnapshot"
+	if err := c.check(op); err != nil {
+		return err
+	}
+	if p == nil {
+		p = &store.RegisterSnapshotParams{}
+	}
+	r := p.Record
+	switch {
+	case r.Vcenter == "":
+		return store.Invalid(op, "Record.Vcenter", "must not be empty")
+	case !r.Kind.Valid():
+		return store.Invalid(op, "Record.Kind", "must be hourly, daily or monthly")
+	case r.SnapshotTime.IsZero():
+		return store.Invalid(op, "Record.SnapshotTime", "must be set")
+	case r.RowCount < 0:
+		return store.Invalid(op, "Record.RowCount", "must not be negative")
+	}
+	if err := checkNUL(op, "Record", r); err != nil {
+		return err
+	}
+	w := &writeOp{op: op, vcenter: r.Vcenter, t: store.NormTime(r.SnapshotTime), stage: "registry"}
+	return c.inTx(ctx, w, func(tx Tx) error {
+		_, err := c.upsertRecord(ctx, tx, &r)
+		return err
+	})
+}
+
+// ListSnapshots returns records ordered by (snapshot_time, vcenter), newest
+// first when Descending.
+func (c *Core) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams) ([]inventory.SnapshotRecord, error) {
+	const op = "ListSnapshots"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil {
+		p = &store.ListSnapshotsParams{}
+	}
+	if p.Limit < 0 {
+		return nil, store.Invalid(op, "Limit", "must not be negative")
+	}
+	q := c.db.NewSelect().ColumnExpr(list(registryCols)).TableExpr(c.sql("{snapshot_registry}"))
+	if p.Vcenter != "" {
+		q = q.Where("vcenter = ?", p.Vcenter)
+	}
+	if p.Kind != "" {
+		q = q.Where("kind = ?", string(p.Kind))
+	}
+	if !p.From.IsZero() {
+		q = q.Where("snapshot_time >= ?", c.bound(p.From))
+	}
+	if !p.To.IsZero() {
+		q = q.Where("snapshot_time < ?", c.bound(p.To))
+	}
+	if p.Descending {
+		q = q.OrderExpr("snapshot_time DESC, vcenter DESC, kind DESC")
+	} else {
+		q = q.OrderExpr("snapshot_time, vcenter, kind")
+	}
+	if p.Limit > 0 {
+		q = q.Limit(int64(p.Limit))
+	}
+	var out []inventory.SnapshotRecord
+	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var rec inventory.SnapshotRecord
+		if err := r.Scan(registryDest(&rec)...); err != nil {
+			return err
+		}
+		out = append(out, rec)
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,474 @@
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"github.com/accessvault/vinventory/internal/sqlstore"
+	"github.com/accessvault/vinventory/store"
+)
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+// Sample write methods.
+const (
+	// MethodCopy stages samples with COPY and upserts them with one INSERT
+	// ... SELECT ... ON CONFLICT. The default.
+	MethodCopy = "copy"
+	// MethodInsert upserts samples with multi-row INSERT ... ON CONFLICT
+	// statements (kept for comparison).
+	MethodInsert = "insert"
+)
+
+// Options configure a Store. The zero value is ready to use.
+type Options struct {
+	// Schema puts every table in this schema (created by Migrate). Empty
+	// means the connection's search_path decides, usually "public".
+	Schema string
+	// SampleWriteMethod is how hourly samples are written: MethodCopy
+	// (default) or MethodInsert.
+	SampleWriteMethod string
+	// PartitionHourlyByMonth makes Migrate create vm_hourly_stats as a
+	// table range-partitioned by month on snapshot_time; partitions are
+	// created on demand before samples are written. It applies when the
+	// table is created: Capabilities().Partitioning reports the layout of
+	// the existing table once the Store has looked at it.
+	PartitionHourlyByMonth bool
+	// AutoMigrate makes Open run Migrate before returning. Off by default:
+	// schema changes are an explicit step (call Migrate at start-up or from
+	// a deploy job). New never does I/O.
+	AutoMigrate bool
+	// Now returns the current time, stamping registry records and
+	// endpoints. Defaults to time.Now.
+	Now func() time.Time
+}
+
+type core = sqlstore.Core
+
+// Store is the PostgreSQL store.Store. All methods are safe for concurrent
+// use, from one process or several sharing a database.
+type Store struct {
+	*core
+	d *dialect
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open connects to the database at dsn (a pgx connection string or URL;
+// pool settings such as pool_max_conns may be given in it) and returns a
+// Store that owns the pool: Close closes it. Open does not change the
+// schema unless opts.AutoMigrate is set.
+func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: Open: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: Open: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pgstore: Open: %w", err)
+	}
+	s, err := newStore(pool, opts, true)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if opts.AutoMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	} else if _, err := s.d.isPartitioned(ctx); err != nil {
+		_ = s.Close()
+		return nil, fmt.Errorf("pgstore: Open: %w", err)
+	}
+	return s, nil
+}
+
+// New returns a Store over a pool the caller owns (Close leaves it open).
+// It does no I/O; call Migrate to create the schema.
+func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
+	if pool == nil {
+		return nil, errors.New("pgstore: New: nil pool")
+	}
+	return newStore(pool, opts, false)
+}
+
+func newStore(pool *pgxpool.Pool, opts Options, owned bool) (*Store, error) {
+	method := opts.SampleWriteMethod
+	switch method {
+	case "":
+		method = MethodCopy
+	case MethodCopy, MethodInsert:
+	default:
+		return nil, fmt.Errorf("pgstore: unknown SampleWriteMethod %q (want %q or %q)", method, MethodCopy, MethodInsert)
+	}
+	if strings.IndexByte(opts.Schema, 0) >= 0 {
+		return nil, errors.New("pgstore: Schema contains a NUL byte")
+	}
+	d := &dialect{pool: pool, schema: opts.Schema, method: method, partitionOpt: opts.PartitionHourlyByMonth, months: map[string]bool{}}
+	migs, err := sqlstore.LoadMigrations(migrationsFS, "migrations", map[string]any{"Partitioned": opts.PartitionHourlyByMonth})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: %w", err)
+	}
+	sqldb := stdlib.OpenDBFromPool(pool)
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{d: d}
+	s.core = sqlstore.New(sqlstore.Config{
+		Name:    "pgstore",
+		Dialect: d,
+		DB:      bun.NewDB(sqldb, pgdialect.New()),
+		Migrate: func(ctx context.Context) error { return d.migrate(ctx, migs, now()) },
+		Close: func() error {
+			err := sqldb.Close()
+			if owned {
+				pool.Close()
+			}
+			return err
+		},
+		Now: now,
+	})
+	d.core = s.core
+	return s, nil
+}
+
+// Pool returns the pgx pool the Store uses.
+func (s *Store) Pool() *pgxpool.Pool { return s.d.pool }
+
+// DB returns the bun handle (over Pool) the Store reads through, for SQL of
+// your own.
+func (s *Store) DB() *bun.DB { return s.core.DB() }
+
+// ---------------------------------------------------------------------------
+// Dialect
+
+type dialect struct {
+	core         *sqlstore.Core
+	pool         *pgxpool.Pool
+	schema       string
+	method       string
+	partitionOpt bool
+	alwaysStage  bool // tests: take the staging path even for fresh rows
+
+	mu          sync.Mutex
+	partKnown   bool
+	partitioned bool
+	months      map[string]bool // partitions known to exist
+}
+
+func (d *dialect) Capabilities() store.Capabilities {
+	d.mu.Lock()
+	part := d.partitionOpt
+	if d.partKnown {
+		part = d.partitioned
+	}
+	d.mu.Unlock()
+	return store.Capabilities{
+		Backend:       "postgres",
+		TimePrecision: store.Precision,
+		CompatTables:  true,
+		// No rollup computation in the database yet.
+		SQLAggregation: false,
+		Partitioning:   part,
+	}
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func quoteLiteral(s string) string { return `'` + strings.ReplaceAll(s, `'`, `''`) + `'` }
+
+func (d *dialect) Table(name string) string {
+	if d.schema == "" {
+		return quoteIdent(name)
+	}
+	return quoteIdent(d.schema) + "." + quoteIdent(name)
+}
+
+func (d *dialect) ident(name string) pgx.Identifier {
+	if d.schema == "" {
+		return pgx.Identifier{name}
+	}
+	return pgx.Identifier{d.schema, name}
+}
+
+// schemaExpr is the schema as an SQL expression.
+func (d *dialect) schemaExpr() string {
+	if d.schema == "" {
+		return "current_schema()"
+	}
+	return quoteLiteral(d.schema)
+}
+
+func (d *dialect) Time(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+// MaxParams is the protocol's limit of bind parameters per statement.
+func (d *dialect) MaxParams() int { return 65535 }
+
+func (d *dialect) Begin(ctx context.Context) (sqlstore.Tx, error) {
+	t, err := d.pool.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return nil, err
+	}
+	return &tx{tx: t}, nil
+}
+
+func (d *dialect) Lock(ctx context.Context, t sqlstore.Tx, key string) error {
+	_, err := t.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "vinventory|"+d.schema+"|"+key)
+	return err
+}
+
+func (d *dialect) InsertRows(ctx context.Context, t sqlstore.Tx, table string, cols []string, rows *sqlstore.RowSource) error {
+	if rows.N == 0 {
+		return nil
+	}
+	names := make([]string, len(cols))
+	for i, c := range cols {
+		names[i] = strings.Trim(c, `"`)
+	}
+	_, err := t.(*tx).tx.CopyFrom(ctx, d.ident(table), names, newCopySource(ctx, rows))
+	return err
+}
+
+func (d *dialect) UpsertSamples(ctx context.Context, t sqlstore.Tx, rows *sqlstore.RowSource, fresh bool) error {
+	if rows.N == 0 {
+		return nil
+	}
+	if d.method == MethodInsert {
+		return d.core.UpsertSamplesGeneric(ctx, t, rows)
+	}
+	if fresh && !d.alwaysStage {
+		// Nothing to conflict with: COPY straight into vm_hourly_stats.
+		return d.InsertRows(ctx, t, sqlstore.TableHourly, rows.Cols, rows)
+	}
+	return d.copySamples(ctx, t.(*tx), rows)
+}
+
+func (d *dialect) ColumnType(k sqlstore.ColKind) string {
+	switch k {
+	case sqlstore.KindText:
+		return `text COLLATE "C" NOT NULL DEFAULT ''`
+	case sqlstore.KindTime:
+		return "timestamptz"
+	case sqlstore.KindInt:
+		return "bigint NOT NULL DEFAULT 0"
+	case sqlstore.KindFloat:
+		return "double precision NOT NULL DEFAULT 0"
+	case sqlstore.KindBool:
+		return "boolean NOT NULL DEFAULT false"
+	case sqlstore.KindBytes:
+		return "bytea"
+	default:
+		return "jsonb"
+	}
+}
+
+func (d *dialect) TableSuffix() string { return "" }
+
+func (d *dialect) TablesQuery() string {
+	return `SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = ` + d.schemaExpr() +
+		` AND tablename LIKE ? ESCAPE '\' ORDER BY tablename`
+}
+
+func (d *dialect) migrate(ctx context.Context, migs []sqlstore.Migration, now time.Time) error {
+	t, err := d.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	nc := context.WithoutCancel(ctx)
+	err = func() error {
+		// One migrator per schema at a time, across processes.
+		if err := d.Lock(ctx, t, "migrate"); err != nil {
+			return err
+		}
+		if d.schema != "" {
+			if _, err := t.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+quoteIdent(d.schema)); err != nil {
+				return err
+			}
+			if _, err := t.Exec(ctx, "SET LOCAL search_path TO "+quoteIdent(d.schema)); err != nil {
+				return err
+			}
+		}
+		if _, err := sqlstore.ApplyMigrations(ctx, d, t, migs, now); err != nil {
+			return err
+		}
+		return t.Commit(nc)
+	}()
+	if err != nil {
+		_ = t.Rollback(nc)
+		return err
+	}
+	d.mu.Lock()
+	d.partKnown = false
+	d.mu.Unlock()
+	_, err = d.isPartitioned(ctx)
+	return err
+}
+
+// isPartitioned reports (and caches) whether vm_hourly_stats is a
+// partitioned table. A missing table is reported as not partitioned and
+// not cached.
+func (d *dialect) isPartitioned(ctx context.Context) (bool, error) {
+	d.mu.Lock()
+	if d.partKnown {
+		p := d.partitioned
+		d.mu.Unlock()
+		return p, nil
+	}
+	d.mu.Unlock()
+	var kind string
+	err := d.pool.QueryRow(ctx, `SELECT c.relkind::text FROM pg_catalog.pg_class c
+		JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = `+d.schemaExpr()+` AND c.relname = 'vm_hourly_stats'`).Scan(&kind)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	d.partKnown, d.partitioned = true, kind == "p"
+	d.mu.Unlock()
+	return kind == "p", nil
+}
+
+// PrepareSampleTimes creates the monthly partitions of vm_hourly_stats that
+// samples at these times need, each in its own short transaction (creating
+// a partition locks the parent table; doing it inside the long write
+// transaction would block every reader until the write commits).
+func (d *dialect) PrepareSampleTimes(ctx context.Context, times []time.Time) error {
+	part, err := d.isPartitioned(ctx)
+	if err != nil || !part {
+		return err
+	}
+	for _, t := range times {
+		t = t.UTC()
+		start := time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, time.UTC)
+		name := "vm_hourly_stats_p" + start.Format("200601")
+		d.mu.Lock()
+		known := d.months[name]
+		d.mu.Unlock()
+		if known {
+			continue
+		}
+		if err := d.createPartition(ctx, name, start, start.AddDate(0, 1, 0)); err != nil {
+			return fmt.Errorf("creating partition %s: %w", name, err)
+		}
+		d.mu.Lock()
+		d.months[name] = true
+		d.mu.Unlock()
+	}
+	return nil
+}
+
+func (d *dialect) createPartition(ctx context.Context, name string, from, to time.Time) error {
+	t, err := d.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	nc := context.WithoutCancel(ctx)
+	err = func() error {
+		if err := d.Lock(ctx, t, "partition|"+name); err != nil {
+			return err
+		}
+		const layout = "2006-01-02 15:04:05Z07:00"
+		if _, err := t.Exec(ctx, "CREATE TABLE IF NOT EXISTS "+d.Table(name)+" PARTITION OF "+d.Table(sqlstore.TableHourly)+
+			" FOR VALUES FROM ("+quoteLiteral(from.Format(layout))+") TO ("+quoteLiteral(to.Format(layout))+")"); err != nil {
+			return err
+		}
+		return t.Commit(nc)
+	}()
+	if err != nil {
+		_ = t.Rollback(nc)
+	}
+	return err
+}
+
+// ---------------------------------------------------------------------------
+// Transactions
+
+type tx struct {
+	tx     pgx.Tx
+	staged bool // the samples staging table holds rows of this transaction
+}
+
+func (t *tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if len(args) == 0 {
+		tag, err := t.tx.Exec(ctx, q)
+		return tag.RowsAffected(), err
+	}
+	tag, err := t.tx.Exec(ctx, rebind(q), args...)
+	return tag.RowsAffected(), err
+}
+
+func (t *tx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	r, err := t.tx.Query(ctx, rebind(q), args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows{r}, nil
+}
+
+func (t *tx) Commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+
+func (t *tx) Rollback(ctx context.Context) error {
+	err := t.tx.Rollback(ctx)
+	if errors.Is(err, pgx.ErrTxClosed) {
+		return nil
+	}
+	return err
+}
+
+type rows struct{ pgx.Rows }
+
+func (r rows) Close() error {
+	r.Rows.Close()
+	return r.Rows.Err()
+}
+
+// rebind rewrites ? placeholders as $1, $2, ... (queries are built by this
+// module and carry no ? inside literals).
+func rebind(q string) string {
+	n := strings.Count(q, "?")
+	if n == 0 {
+		return q
+	}
+	var b strings.Builder
+	b.Grow(len(q) + n*5)
+	i := 0
+	for {
+		j := strings.IndexByte(q, '?')
+		if j < 0 {
+			b.WriteString(q)
+			return b.String()
+		}
+		i++
+		b.WriteString(q[:j])
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(i))
+		q = q[j+1:]
+	}
+}

@@ -1,0 +1,392 @@
+package sqlitestore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	sqlite3 "github.com/mattn/go-sqlite3"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/sqlitedialect"
+
+	"github.com/accessvault/vinventory/internal/sqlstore"
+	"github.com/accessvault/vinventory/store"
+)
+
+//go:embed migrations/*.sql
+var migrationsFS embed.FS
+
+// Options configure a Store. The zero value is ready to use.
+type Options struct {
+	// AutoMigrate makes Open run Migrate before returning. Off by default:
+	// schema changes are an explicit, deliberate step (call Migrate at
+	// start-up or from a deploy job).
+	AutoMigrate bool
+	// BusyTimeout is how long a write waits for another process's write
+	// lock before failing. Defaults to 30s. Writers of one Store never wait
+	// on it: they are serialized in process.
+	BusyTimeout time.Duration
+	// MaxReadConns caps the read connection pool of Open. Defaults to 4.
+	MaxReadConns int
+	// CacheSizeKiB is the page cache of the write connection opened by
+	// Open, in KiB. Defaults to 32768 (32 MiB); readers keep SQLite's
+	// default.
+	CacheSizeKiB int
+	// Now returns the current time, stamping registry records and
+	// endpoints. Defaults to time.Now.
+	Now func() time.Time
+}
+
+type core = sqlstore.Core
+
+// Store is the SQLite store.Store. All methods are safe for concurrent use;
+// writes are serialized on one connection, reads use a pool.
+type Store struct {
+	*core
+	d *dialect
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating it if needed) the SQLite database at path, a file
+// name or a "file:" URI, in WAL mode with synchronous=NORMAL. Writes go
+// through one dedicated connection, reads through a pool of read-only
+// connections. ":memory:" opens a private in-memory database on a single
+// connection (reads then wait for writes and vice versa).
+//
+// Open does not create the schema unless opts.AutoMigrate is set; call
+// Migrate.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlitestore: Open: empty path")
+	}
+	busy := opts.BusyTimeout
+	if busy <= 0 {
+		busy = 30 * time.Second
+	}
+	cache := opts.CacheSizeKiB
+	if cache <= 0 {
+		cache = 32768
+	}
+	base := fileURI(path)
+	common := "_busy_timeout=" + strconv.FormatInt(busy.Milliseconds(), 10) + "&_synchronous=NORMAL&_foreign_keys=1&_stmt_cache_size=64"
+	var closers []func() error
+	closeAll := func() error {
+		var errs []error
+		for i := len(closers) - 1; i >= 0; i-- {
+			errs = append(errs, closers[i]())
+		}
+		return errors.Join(errs...)
+	}
+	if isMemory(path) {
+		db, err := sql.Open("sqlite3", join(base, common+"&_cache_size=-"+strconv.Itoa(cache)))
+		if err != nil {
+			return nil, fmt.Errorf("sqlitestore: Open: %w", err)
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxLifetime(0)
+		db.SetConnMaxIdleTime(0)
+		closers = append(closers, db.Close)
+		if err := db.PingContext(ctx); err != nil {
+			_ = closeAll()
+			return nil, fmt.Errorf("sqlitestore: Open: %w", err)
+		}
+		return newStore(ctx, db, db, closeAll, opts)
+	}
+	wdb, err := sql.Open("sqlite3", join(base, common+"&_journal_mode=WAL&_cache_size=-"+strconv.Itoa(cache)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlitestore: Open: %w", err)
+	}
+	wdb.SetMaxOpenConns(1)
+	wdb.SetMaxIdleConns(1)
+	wdb.SetConnMaxLifetime(0)
+	wdb.SetConnMaxIdleTime(0)
+	closers = append(closers, wdb.Close)
+	if err := wdb.PingContext(ctx); err != nil { // creates the file and switches it to WAL
+		_ = closeAll()
+		return nil, fmt.Errorf("sqlitestore: Open %s: %w", path, err)
+	}
+	rdb, err := sql.Open("sqlite3", join(base, common+"&_query_only=1"))
+	if err != nil {
+		_ = closeAll()
+		return nil, fmt.Errorf("sqlitestore: Open: %w", err)
+	}
+	n := opts.MaxReadConns
+	if n <= 0 {
+		n = 4
+	}
+	rdb.SetMaxOpenConns(n)
+	rdb.SetMaxIdleConns(n)
+	closers = append(closers, rdb.Close)
+	return newStore(ctx, wdb, rdb, closeAll, opts)
+}
+
+// New returns a Store over a database the caller opened with the
+// "sqlite3" driver (github.com/mattn/go-sqlite3). The Store reads and
+// writes through db; writes are serialized in process and run as BEGIN
+// IMMEDIATE transactions. New does no I/O (AutoMigrate is ignored: call
+// Migrate) and Close does not close db.
+//
+// The caller's DSN decides the connection settings; recommended:
+// _journal_mode=WAL&_busy_timeout=30000&_synchronous=NORMAL&_stmt_cache_size=64.
+// An in-memory database must be limited to one connection
+// (db.SetMaxOpenConns(1)).
+func New(db *sql.DB, opts Options) (*Store, error) {
+	if db == nil {
+		return nil, errors.New("sqlitestore: New: nil *sql.DB")
+	}
+	opts.AutoMigrate = false
+	return newStore(context.Background(), db, db, nil, opts)
+}
+
+func newStore(ctx context.Context, wdb, rdb *sql.DB, closeFn func() error, opts Options) (*Store, error) {
+	d := &dialect{wdb: wdb, sem: make(chan struct{}, 1)}
+	bdb := bun.NewDB(rdb, sqlitedialect.New())
+	migs, err := sqlstore.LoadMigrations(migrationsFS, "migrations", nil)
+	if err != nil {
+		if closeFn != nil {
+			_ = closeFn()
+		}
+		return nil, fmt.Errorf("sqlitestore: %w", err)
+	}
+	now := opts.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{d: d}
+	s.core = sqlstore.New(sqlstore.Config{
+		Name:    "sqlitestore",
+		Dialect: d,
+		DB:      bdb,
+		Migrate: func(ctx context.Context) error { return d.migrate(ctx, migs, now()) },
+		Close:   closeFn,
+		Now:     now,
+	})
+	d.core = s.core
+	if opts.AutoMigrate {
+		if err := s.Migrate(ctx); err != nil {
+			_ = s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// DB returns the bun handle the Store reads through (the read pool), for
+// SQL of your own.
+func (s *Store) DB() *bun.DB { return s.core.DB() }
+
+func isMemory(path string) bool {
+	return path == ":memory:" || strings.Contains(path, "mode=memory")
+}
+
+// fileURI turns a path into a "file:" URI (URIs are kept as given).
+func fileURI(path string) string {
+	if strings.HasPrefix(path, "file:") {
+		return path
+	}
+	if path == ":memory:" {
+		return "file::memory:"
+	}
+	return "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+}
+
+func join(uri, params string) string {
+	if strings.Contains(uri, "?") {
+		return uri + "&" + params
+	}
+	return uri + "?" + params
+}
+
+// ---------------------------------------------------------------------------
+// Dialect
+
+type dialect struct {
+	core *sqlstore.Core
+	wdb  *sql.DB
+	sem  chan struct{} // one writer at a time
+}
+
+func (d *dialect) Capabilities() store.Capabilities {
+	return store.Capabilities{
+		Backend:       "sqlite",
+		TimePrecision: store.Precision,
+		CompatTables:  true,
+		// No rollup computation in the database yet.
+		SQLAggregation: false,
+	}
+}
+
+func (d *dialect) Table(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+func (d *dialect) Time(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+// MaxParams is SQLite's default SQLITE_MAX_VARIABLE_NUMBER.
+func (d *dialect) MaxParams() int { return 32766 }
+
+func (d *dialect) Begin(ctx context.Context) (sqlstore.Tx, error) {
+	select {
+	case d.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	conn, err := d.wdb.Conn(ctx)
+	if err != nil {
+		<-d.sem
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		_ = conn.Close()
+		<-d.sem
+		return nil, err
+	}
+	return &tx{conn: conn, sem: d.sem}, nil
+}
+
+func (d *dialect) Lock(context.Context, sqlstore.Tx, string) error { return nil } // Begin serializes writers
+
+func (d *dialect) InsertRows(ctx context.Context, t sqlstore.Tx, table string, cols []string, rows *sqlstore.RowSource) error {
+	return d.core.InsertBatched(ctx, t, table, rows, "")
+}
+
+func (d *dialect) UpsertSamples(ctx context.Context, t sqlstore.Tx, rows *sqlstore.RowSource, _ bool) error {
+	return d.core.UpsertSamplesGeneric(ctx, t, rows)
+}
+
+func (d *dialect) PrepareSampleTimes(context.Context, []time.Time) error { return nil }
+
+func (d *dialect) ColumnType(k sqlstore.ColKind) string {
+	switch k {
+	case sqlstore.KindText:
+		return "TEXT NOT NULL DEFAULT ''"
+	case sqlstore.KindTime:
+		return "INTEGER"
+	case sqlstore.KindInt, sqlstore.KindBool:
+		return "INTEGER NOT NULL DEFAULT 0"
+	case sqlstore.KindFloat:
+		return "REAL NOT NULL DEFAULT 0"
+	case sqlstore.KindBytes:
+		return "BLOB"
+	default:
+		return "TEXT"
+	}
+}
+
+func (d *dialect) TableSuffix() string { return " WITHOUT ROWID" }
+
+func (d *dialect) TablesQuery() string {
+	return `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\' ORDER BY name`
+}
+
+func (d *dialect) migrate(ctx context.Context, migs []sqlstore.Migration, now time.Time) error {
+	t, err := d.Begin(ctx) // BEGIN IMMEDIATE: one migrator at a time, across processes too
+	if err != nil {
+		return err
+	}
+	if _, err := sqlstore.ApplyMigrations(ctx, d, t, migs, now); err != nil {
+		_ = t.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	return t.Commit(context.WithoutCancel(ctx))
+}
+
+// tx is a write transaction on one connection, opened with BEGIN
+// IMMEDIATE.
+type tx struct {
+	conn  *sql.Conn
+	sem   chan struct{}
+	done  bool
+	named []driver.NamedValue // reused argument buffer
+}
+
+// Exec runs a statement in the transaction. Statements with arguments go
+// straight to the driver (its per-connection statement cache prepares each
+// distinct statement once), skipping database/sql's per-argument
+// conversions: the batched writes bind tens of thousands of values per
+// statement. Arguments are the basic types this module passes.
+func (t *tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	if len(args) == 0 {
+		res, err := t.conn.ExecContext(ctx, q)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	if cap(t.named) < len(args) {
+		t.named = make([]driver.NamedValue, len(args))
+	}
+	named := t.named[:len(args)]
+	for i, a := range args {
+		if v, ok := a.(int); ok {
+			a = int64(v)
+		}
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	var n int64
+	err := t.conn.Raw(func(dc any) error {
+		res, err := dc.(*sqlite3.SQLiteConn).ExecContext(ctx, q, named)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	clear(named)
+	return n, err
+}
+
+func (t *tx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	return t.conn.QueryContext(ctx, q, args...)
+}
+
+func (t *tx) Commit(ctx context.Context) error {
+	if t.done {
+		return errors.New("sqlitestore: transaction already ended")
+	}
+	if _, err := t.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return err
+	}
+	t.end()
+	return nil
+}
+
+func (t *tx) Rollback(ctx context.Context) error {
+	if t.done {
+		return nil
+	}
+	_, err := t.conn.ExecContext(ctx, "ROLLBACK")
+	if err != nil {
+		// SQLite may have rolled back already (an interrupted statement
+		// ends its transaction); a connection still inside a transaction
+		// is discarded.
+		if rerr := t.conn.Raw(func(dc any) error {
+			if c, ok := dc.(*sqlite3.SQLiteConn); ok && c.AutoCommit() {
+				return nil
+			}
+			return driver.ErrBadConn
+		}); rerr == nil {
+			err = nil
+		}
+	}
+	t.end()
+	return err
+}
+
+// end returns the connection to its pool and lets the next writer in.
+func (t *tx) end() {
+	t.done = true
+	_ = t.conn.Close()
+	<-t.sem
+}

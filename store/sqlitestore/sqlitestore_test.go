@@ -1,0 +1,153 @@
+package sqlitestore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/sqlitestore"
+	"github.com/accessvault/vinventory/store/storetest"
+)
+
+func openTemp(t testing.TB, opts sqlitestore.Options) *sqlitestore.Store {
+	t.Helper()
+	opts.AutoMigrate = true
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(t.TempDir(), "inventory.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t, sqlitestore.Options{}) })
+}
+
+func TestConformanceInMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("long")
+	}
+	storetest.Run(t, func(t *testing.T) store.Store {
+		st, err := sqlitestore.Open(context.Background(), ":memory:", sqlitestore.Options{AutoMigrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	})
+}
+
+func TestCapabilities(t *testing.T) {
+	st := openTemp(t, sqlitestore.Options{})
+	c := st.Capabilities()
+	if c.Backend != "sqlite" || c.TimePrecision != store.Precision || !c.CompatTables || c.Partitioning {
+		t.Fatalf("Capabilities() = %+v", c)
+	}
+}
+
+// Several stores on one file behave like several processes: migrations and
+// writers must serialize instead of failing with "database is locked".
+func TestSeveralStoresOneFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shared.db")
+	var stores []*sqlitestore.Store
+	for range 4 {
+		st, err := sqlitestore.Open(ctx, path, sqlitestore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		stores = append(stores, st)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 64)
+	for _, st := range stores {
+		wg.Go(func() {
+			if err := st.Migrate(ctx); err != nil {
+				errs <- fmt.Errorf("Migrate: %w", err)
+			}
+		})
+	}
+	wg.Wait()
+	t0 := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	for i, st := range stores {
+		for j := range 3 {
+			wg.Go(func() {
+				p := storetest.Snapshot(fmt.Sprintf("vc-%d", j), t0.Add(time.Duration(i)*time.Hour), 200, int64(i))
+				p.Compat = true
+				if _, err := st.WriteSnapshot(ctx, p); err != nil {
+					errs <- fmt.Errorf("WriteSnapshot: %w", err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	recs, err := stores[0].ListSnapshots(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 12 {
+		t.Fatalf("got %d registry records, want 12", len(recs))
+	}
+}
+
+func TestNewWithCallerDB(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "caller.db")+"?_journal_mode=WAL&_busy_timeout=10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := sqlitestore.New(db, sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	p := storetest.Snapshot("vc-a", time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC), 10, 1)
+	if _, err := st.WriteSnapshot(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		t.Fatalf("Close closed the caller's *sql.DB: %v", err)
+	}
+	if _, err := st.ListHosts(ctx, nil); !errors.Is(err, store.ErrClosed) {
+		t.Fatalf("ListHosts after Close: %v, want ErrClosed", err)
+	}
+}
+
+func TestOpenDoesNotMigrate(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "x.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if _, err := st.ListHosts(ctx, nil); err == nil {
+		t.Fatal("ListHosts on an unmigrated database succeeded; Open migrated without AutoMigrate")
+	}
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ListHosts(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+}
