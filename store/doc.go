@@ -42,7 +42,9 @@
 //     inventory.HourOf(SnapshotTime, Location) and upserts the registry
 //     record {Kind: hourly, RowCount: len(Samples), TableName: the hourly
 //     compatibility table when Compat, Duration}; a record that already
-//     exists keeps its RegisteredAt.
+//     exists keeps its RegisteredAt and Duration (they describe the first
+//     complete capture or aggregation), so re-running one leaves every
+//     table exactly as it was.
 //   - Aggregate totals are computed with MeanTotals over the period's rows
 //     ordered by snapshot_time, so every backend returns identical floats.
 //   - Rollup writes replace the whole (vcenter, period) set; lifecycle

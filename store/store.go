@@ -436,7 +436,8 @@ type ListAggregateTotalsParams struct {
 
 // Registry reads and writes snapshot_registry.
 type Registry interface {
-	// RegisterSnapshot upserts a record on (vcenter, kind, snapshot_time).
+	// RegisterSnapshot upserts a record on (vcenter, kind, snapshot_time),
+	// keeping the RegisteredAt and Duration of an existing record.
 	RegisterSnapshot(ctx context.Context, p *RegisterSnapshotParams) error
 	// ListSnapshots returns records ordered by (snapshot_time, vcenter),
 	// newest first when Descending.

@@ -159,7 +159,7 @@ func (s *Store) refreshAggregate(vc string, g inventory.Granularity, start, end 
 func (s *Store) putRecord(r inventory.SnapshotRecord) inventory.SnapshotRecord {
 	k := regKey{r.Vcenter, r.Kind, r.SnapshotTime}
 	if old, ok := s.registry[k]; ok {
-		r.RegisteredAt = old.RegisteredAt
+		r.RegisteredAt, r.Duration = old.RegisteredAt, old.Duration
 	} else if r.RegisteredAt.IsZero() {
 		r.RegisteredAt = store.NormTime(s.now())
 	}

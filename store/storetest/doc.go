@@ -45,7 +45,7 @@
 //     already works at that resolution). Every other time is truncated to
 //     Capabilities().TimePrecision.
 //   - WriteSnapshotResult.Record is the record as stored (a re-written
-//     snapshot reports its first RegisteredAt).
+//     snapshot reports its first RegisteredAt and Duration).
 //   - A vCenter whose latest snapshot had an empty State has a StateTime.
 //   - Compatibility tables round-trip every field, attributes included.
 //   - DeleteSamples touches vm_hourly_stats only; DeleteEndpoint keeps

@@ -359,10 +359,10 @@ func testSnapshotRewrite(e *env) {
 	e.ok(err, "ListTotals")
 	checkList(e.t, "ListTotals{vc-a} after rewrite", []inventory.Totals{n.totals(p2)}, totals)
 	want := n.snapshotRecord(p2)
-	want.RegisteredAt = n.t(p1.RegisteredAt)
+	want.RegisteredAt, want.Duration = n.t(p1.RegisteredAt), p1.Duration
 	recs, err := e.st.ListSnapshots(e.ctx, &store.ListSnapshotsParams{Vcenter: "vc-a"})
 	e.ok(err, "ListSnapshots")
-	checkList(e.t, "ListSnapshots{vc-a} after rewrite (RowCount, Duration new; RegisteredAt first)", []inventory.SnapshotRecord{want}, recs)
+	checkList(e.t, "ListSnapshots{vc-a} after rewrite (RowCount new; RegisteredAt and Duration first)", []inventory.SnapshotRecord{want}, recs)
 	checkEq(e.t, "WriteSnapshot result.Record of the rewrite", want, res.Record)
 	if e.caps.CompatTables {
 		name := inventory.HourlyTableName(t0)
@@ -558,11 +558,11 @@ func testRegisteredAtKept(e *env) {
 	q.Duration = 2*time.Hour + 1
 	res := e.write(q)
 	want := n.snapshotRecord(q)
-	want.RegisteredAt = n.t(p.RegisteredAt)
+	want.RegisteredAt, want.Duration = n.t(p.RegisteredAt), p.Duration
 	checkEq(e.t, "result.Record of a re-written snapshot", want, res.Record)
 	recs, err := e.st.ListSnapshots(e.ctx, &store.ListSnapshotsParams{})
 	e.ok(err, "ListSnapshots")
-	checkList(e.t, "ListSnapshots after a re-written snapshot (first RegisteredAt kept)", []inventory.SnapshotRecord{want}, recs)
+	checkList(e.t, "ListSnapshots after a re-written snapshot (first RegisteredAt and Duration kept)", []inventory.SnapshotRecord{want}, recs)
 }
 
 func testSnapshotInvalid(e *env) {

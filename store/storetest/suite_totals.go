@@ -219,14 +219,14 @@ func testReRegister(e *env) {
 	e.ok(e.st.RegisterSnapshot(e.ctx, &store.RegisterSnapshotParams{Record: r}), "RegisterSnapshot (again)")
 	for i := range all {
 		if all[i].Vcenter == r.Vcenter && all[i].Kind == r.Kind && all[i].SnapshotTime.Equal(r.SnapshotTime) {
-			keep := all[i].RegisteredAt
+			keepAt, keepDur := all[i].RegisteredAt, all[i].Duration
 			all[i] = e.n.record(r)
-			all[i].RegisteredAt = keep
+			all[i].RegisteredAt, all[i].Duration = keepAt, keepDur
 		}
 	}
 	got, err := e.st.ListSnapshots(e.ctx, &store.ListSnapshotsParams{})
 	e.ok(err, "ListSnapshots")
-	checkList(e.t, "ListSnapshots after re-registering a record (fields replaced, RegisteredAt kept)", all, got)
+	checkList(e.t, "ListSnapshots after re-registering a record (fields replaced, RegisteredAt and Duration kept)", all, got)
 	once := e.dump()
 	e.ok(e.st.RegisterSnapshot(e.ctx, &store.RegisterSnapshotParams{Record: r}), "RegisterSnapshot (third time)")
 	e.unchanged(once, "RegisterSnapshot of the same record again")
