@@ -43,8 +43,11 @@ if [ "$status" -ne 0 ]; then
   echo "== failure output"
   grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log_dir/test.log" | tail -400
 fi
-echo "== PostgreSQL suites"
-grep -E '^(--- (PASS|FAIL|SKIP)|ok|FAIL).*(pgstore|Postgres|PG)' "$log_dir/test.log" || echo "(none reported)"
+echo "== PostgreSQL: store/pgstore top-level tests, and other packages' tests on PostgreSQL"
+awk '/^--- (PASS|FAIL|SKIP)/ { buf = buf $0 "\n" }
+     /^(ok|FAIL)[ \t]/ { if ($2 ~ /store\/pgstore$/) printf "%s%s\n", buf, $0; buf = "" }' "$log_dir/test.log"
+echo "postgres subtests elsewhere: $(grep -cE '^\s+--- PASS: .*/postgres' "$log_dir/test.log" || true) passed," \
+  "$(grep -cE '^\s+--- (FAIL|SKIP): .*/postgres' "$log_dir/test.log" || true) failed or skipped"
 
 passed=$(grep -cE '^\s*--- PASS' "$log_dir/test.log" || true)
 failed=$(grep -cE '^\s*--- FAIL' "$log_dir/test.log" || true)
