@@ -104,7 +104,14 @@ func New(ctx context.Context, ep inventory.Endpoint, opts Options) (*Source, err
 	s.sc.UserAgent = o.UserAgent
 	s.sc.Namespace = "urn:" + vim25.Namespace // as vim25.NewClient does
 	s.sc.Version = vim25.Version
-	setTLS(s.sc.DefaultTransport(), tc)
+	t := s.sc.DefaultTransport()
+	setTLS(t, tc)
+	// Keep a connection per concurrent call (collectors, custom fields,
+	// keep-alive, tags) and drain what the SOAP decoder leaves of each
+	// response, so pages reuse connections instead of a new TCP+TLS
+	// handshake per call.
+	t.MaxIdleConnsPerHost = o.Concurrency + 2
+	s.sc.Client.Transport = drainTransport{t}
 
 	base := &baseRT{s: s, next: s.sc}
 	cctx, cancel := context.WithTimeout(ctx, o.CallTimeout)

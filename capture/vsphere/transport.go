@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -254,4 +255,23 @@ func setTLS(t *http.Transport, cfg *tls.Config) {
 	t.TLSClientConfig = cfg
 	d := &tls.Dialer{NetDialer: &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}, Config: cfg}
 	t.DialTLSContext = d.DialContext
+}
+
+// drainTransport reads what the SOAP decoder left of a response body (at
+// most 64 KiB) before closing it, so net/http can reuse the connection.
+type drainTransport struct{ next http.RoundTripper }
+
+func (d drainTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	res, err := d.next.RoundTrip(r)
+	if err == nil && res.Body != nil {
+		res.Body = drainBody{res.Body}
+	}
+	return res, err
+}
+
+type drainBody struct{ io.ReadCloser }
+
+func (b drainBody) Close() error {
+	_, _ = io.CopyN(io.Discard, b.ReadCloser, 64<<10)
+	return b.ReadCloser.Close()
 }
