@@ -254,6 +254,18 @@ func RowsPerStatement(batch, cols, maxParams int) int {
 // ON CONFLICT clause or empty), checking ctx between statements. It is the
 // generic bulk path both dialects can use.
 func (c *Core) InsertBatched(ctx context.Context, tx Tx, table string, rs *RowSource, suffix string) error {
+	return c.insertBatched(ctx, tx, table, rs, suffix, false)
+}
+
+// insertBatched is InsertBatched; deferred sends the statements with the
+// transaction's next one when tx is a Deferrer (their errors then surface
+// there).
+func (c *Core) insertBatched(ctx context.Context, tx Tx, table string, rs *RowSource, suffix string, deferred bool) error {
+	d, _ := tx.(Deferrer)
+	if !deferred {
+		d = nil
+	}
+	bulk, _ := tx.(BulkExecer)
 	if rs.N == 0 {
 		return nil
 	}
@@ -268,8 +280,18 @@ func (c *Core) InsertBatched(ctx context.Context, tx Tx, table string, rs *RowSo
 		for i := start; i < end; i++ {
 			args = rs.Row(i, args)
 		}
-		if _, err := tx.Exec(ctx, c.insertSQL(table, rs.Cols, suffix, end-start), args...); err != nil {
-			return err
+		q := c.insertSQL(table, rs.Cols, suffix, end-start)
+		switch {
+		case d != nil:
+			d.Defer(q, args...)
+		case bulk != nil:
+			if err := bulk.BulkExec(ctx, q, args...); err != nil {
+				return err
+			}
+		default:
+			if _, err := tx.Exec(ctx, q, args...); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

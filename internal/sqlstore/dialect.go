@@ -64,6 +64,21 @@ type Tx interface {
 	Rollback(ctx context.Context) error
 }
 
+// Deferrer is a Tx that can hold back a statement whose result nobody
+// waits for and send it with the next statement or with Commit, in one
+// round trip (pgstore). The statement still runs before the next one; an
+// error it raises is reported by the statement or Commit that sent it.
+type Deferrer interface {
+	Defer(query string, args ...any)
+}
+
+// BulkExecer is a Tx with a faster way to run a statement whose
+// affected-row count nobody needs (sqlitestore binds all of a statement's
+// arguments in one cgo call). The batched INSERTs use it.
+type BulkExecer interface {
+	BulkExec(ctx context.Context, query string, args ...any) error
+}
+
 // Rows is a query result inside a Tx.
 type Rows interface {
 	Next() bool
@@ -96,4 +111,25 @@ type RowSource struct {
 	Row func(i int, dst []any) []any
 	// Batch is the number of rows per statement or per context check.
 	Batch int
+	// Encode, when set, writes the values of row i through w, in Cols
+	// order, with their types: the same values Row appends, without
+	// boxing each in an interface. Dialects with a typed bulk path
+	// (pgstore's binary COPY) use it; the others use Row.
+	Encode func(i int, w ValueWriter)
+}
+
+// ValueWriter receives one row's values in column order (see
+// RowSource.Encode). Each method matches a ColKind: Text (KindText), Time
+// (KindTime), Int (KindInt), Float (KindFloat), Bool (KindBool) and JSON
+// (KindJSON).
+type ValueWriter interface {
+	Text(s string)
+	// Time writes a time already normalised to store.Precision, in UTC;
+	// the zero time is NULL.
+	Time(t time.Time)
+	Int(v int64)
+	Float(v float64)
+	Bool(v bool)
+	// JSON writes an encoded JSON document; nil is NULL.
+	JSON(b []byte)
 }

@@ -114,17 +114,20 @@ func (c *Core) sideRows(samples []inventory.Sample, st time.Time) *sampleSide {
 	return side
 }
 
-// writeSide stores side's rows in tx.
+// writeSide stores side's rows in tx. They are deferred (sent with the
+// transaction's next statement or its commit) where the dialect can: their
+// results are not needed, and a write's side rows are few once its VMs'
+// identities are known.
 func (c *Core) writeSide(ctx context.Context, tx Tx, side *sampleSide) error {
-	if err := c.InsertBatched(ctx, tx, TableSampleTimes, &RowSource{N: len(side.times), Cols: sampleTimeCols, Row: func(i int, dst []any) []any {
+	if err := c.insertBatched(ctx, tx, TableSampleTimes, &RowSource{N: len(side.times), Cols: sampleTimeCols, Row: func(i int, dst []any) []any {
 		return append(dst, side.times[i].vcenter, c.time(side.times[i].t))
-	}}, "ON CONFLICT DO NOTHING"); err != nil {
+	}}, "ON CONFLICT DO NOTHING", true); err != nil {
 		return err
 	}
-	return c.InsertBatched(ctx, tx, TableIdentities, &RowSource{N: len(side.ids), Cols: identityCols, Row: func(i int, dst []any) []any {
+	return c.insertBatched(ctx, tx, TableIdentities, &RowSource{N: len(side.ids), Cols: identityCols, Row: func(i int, dst []any) []any {
 		x := side.ids[i]
 		return append(dst, x.hash(), x.vcenter, x.key, x.id, x.uuid, x.name)
-	}}, "ON CONFLICT DO NOTHING")
+	}}, "ON CONFLICT DO NOTHING", true)
 }
 
 // committed records side's identities as stored.

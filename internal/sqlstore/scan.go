@@ -131,6 +131,18 @@ func jsonMap(m map[string]string) any {
 	return string(b)
 }
 
+// jsonMapBytes encodes a map as JSON: nil when empty.
+func jsonMapBytes(m map[string]string) []byte {
+	if len(m) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(m)
+	if err != nil { // cannot happen for map[string]string
+		panic(err)
+	}
+	return b
+}
+
 // jsonValue encodes a JSON argument.
 func jsonValue(v any) any {
 	b, err := json.Marshal(v)

@@ -9,17 +9,27 @@ import (
 )
 
 // BenchmarkWriteSamples compares the COPY path with multi-row INSERT ...
-// ON CONFLICT. "copy" is what WriteSamples does (COPY straight into
-// vm_hourly_stats when no stored row can conflict, as here);
-// "copy-staged" forces the COPY-into-staging + INSERT ... SELECT ... ON
-// CONFLICT path that re-writes take.
+// ON CONFLICT, with the default indexes of vm_hourly_stats and without the
+// three VM-first ones (Options.NoTraceIndexes). "copy" is what
+// WriteSamples does (COPY straight into vm_hourly_stats when no stored row
+// can conflict, as here); "copy-staged" forces the COPY-into-staging +
+// INSERT ... SELECT ... ON CONFLICT path that re-writes take. Each variant
+// writes into its own schema.
 func BenchmarkWriteSamples(b *testing.B) {
 	for _, v := range []struct {
-		name   string
-		method string
-		staged bool
-	}{{"copy", pgstore.MethodCopy, false}, {"copy-staged", pgstore.MethodCopy, true}, {"insert", pgstore.MethodInsert, false}} {
-		st := newStore(b, pgstore.Options{SampleWriteMethod: v.method})
+		name    string
+		method  string
+		staged  bool
+		noTrace bool
+	}{
+		{"copy", pgstore.MethodCopy, false, false},
+		{"copy-staged", pgstore.MethodCopy, true, false},
+		{"insert", pgstore.MethodInsert, false, false},
+		{"copy-notrace", pgstore.MethodCopy, false, true},
+		{"copy-staged-notrace", pgstore.MethodCopy, true, true},
+		{"insert-notrace", pgstore.MethodInsert, false, true},
+	} {
+		st := newStore(b, pgstore.Options{SampleWriteMethod: v.method, NoTraceIndexes: v.noTrace})
 		pgstore.SetAlwaysStage(st, v.staged)
 		for _, n := range []int{100, 1000, 10000} {
 			b.Run(fmt.Sprintf("%s/batch=%d", v.name, n), func(b *testing.B) {

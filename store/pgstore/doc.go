@@ -1,18 +1,27 @@
 // Package pgstore is the PostgreSQL store.Store: bun (pgdialect) over pgx
-// for queries, pgx transactions for writes.
+// for queries, pgx connections for write transactions.
 //
-// Hourly samples are written with pgx CopyFrom inside the same transaction
-// as the rest of the snapshot (latest-state inventory, totals, registry
-// record and compatibility table), so a snapshot is stored whole or not at
-// all. Samples that may collide with stored rows (a WriteSamples re-writing
-// a snapshot time) are copied into a per-session temporary staging table
-// and moved into vm_hourly_stats with one INSERT ... SELECT ... ON CONFLICT
+// Hourly samples are written with COPY inside the same transaction as the
+// rest of the snapshot (latest-state inventory, totals, registry record and
+// compatibility table), so a snapshot is stored whole or not at all.
+// Samples that may collide with stored rows (a WriteSamples re-writing a
+// snapshot time) are copied into a per-session temporary staging table and
+// moved into vm_hourly_stats with one INSERT ... SELECT ... ON CONFLICT
 // (vcenter, snapshot_time, vm_key) DO UPDATE. When no stored row can
 // collide — WriteSnapshot after deleting the snapshot's rows, or a
 // WriteSamples whose snapshot times hold no samples, both checked under
 // advisory locks of those snapshot times — they are copied straight into
 // vm_hourly_stats. Options.SampleWriteMethod = MethodInsert uses multi-row
 // INSERT ... ON CONFLICT statements instead (kept for comparison).
+//
+// Bulk rows are COPYed in the text format, encoded by the store from the
+// Go values (samples without boxing each value): on PostgreSQL 15 the
+// binary format pgx.CopyFrom sends makes the server do quadratic work per
+// COPY of 1,000 rows (see copy.go), 40% of a 1,000-row COPY. Samples are
+// sent in primary-key order, so the primary-key index is appended to at
+// its right edge. A write transaction sends BEGIN, its advisory locks and
+// its side-table rows (sample_times, vm_identities) together with its
+// next statement or its COMMIT: a WriteSamples costs three round trips.
 //
 // Writers of one vCenter's snapshots, of one rollup period and of one
 // compatibility table are serialized with transaction-scoped advisory locks
@@ -28,11 +37,20 @@
 // samples are written.
 //
 // vm_hourly_stats has the primary key (vcenter, snapshot_time, vm_key) and
-// the indexes ARCHITECTURE.md lists: (snapshot_time), (vcenter,
-// snapshot_time), (vcenter, vm_id, snapshot_time), (vcenter, vm_uuid,
-// snapshot_time) and (vcenter, name, snapshot_time). The store's own VM
-// trace goes through the small vm_identities and sample_times tables (as
-// in sqlitestore) and primary-key lookups.
+// the indexes ARCHITECTURE.md lists: (vcenter, snapshot_time) is served by
+// the primary key (its leading columns; no separate index duplicates it),
+// (snapshot_time) is a BRIN index (samples arrive in time order: time-range
+// scans and retention deletes use it as a bitmap scan, and it costs next to
+// nothing to maintain, where a btree was 12% of the server's work per
+// row; rows written into space freed by retention deletes widen its ranges
+// over time, which the monthly partitioning avoids), and (vcenter,
+// vm_id, snapshot_time), (vcenter, vm_uuid, snapshot_time) and (vcenter,
+// name, snapshot_time) serve VM-first lookups. Options.NoTraceIndexes, a
+// migration option like PartitionHourlyByMonth, leaves those three out:
+// the store's own VM trace goes through the small vm_identities and
+// sample_times tables (as in sqlitestore) and primary-key lookups, and the
+// three indexes are three quarters of what writing a sample costs the
+// server (docs/benchmarks-store.md).
 //
 // Times are timestamptz (UTC on read, microsecond precision), NULL for the
 // zero time; maps are jsonb; text columns use the "C" collation so

@@ -47,6 +47,15 @@ type Options struct {
 	// table is created: Capabilities().Partitioning reports the layout of
 	// the existing table once the Store has looked at it.
 	PartitionHourlyByMonth bool
+	// NoTraceIndexes makes Migrate create vm_hourly_stats without the
+	// three VM-first indexes of ARCHITECTURE.md ((vcenter, vm_id,
+	// snapshot_time), (vcenter, vm_uuid, snapshot_time) and (vcenter, name,
+	// snapshot_time)); TraceVM does not need them (it resolves the VM
+	// through vm_identities and reads its samples by primary key). They
+	// are most of what a sample write costs (see docs/benchmarks-store.md);
+	// keep them (the default) for SQL of your own that looks samples up by
+	// VM. Like PartitionHourlyByMonth it applies when the table is created.
+	NoTraceIndexes bool
 	// AutoMigrate makes Open run Migrate before returning. Off by default:
 	// schema changes are an explicit step (call Migrate at start-up or from
 	// a deploy job). New never does I/O.
@@ -123,7 +132,10 @@ func newStore(pool *pgxpool.Pool, opts Options, owned bool) (*Store, error) {
 		return nil, errors.New("pgstore: Schema contains a NUL byte")
 	}
 	d := &dialect{pool: pool, schema: opts.Schema, method: method, partitionOpt: opts.PartitionHourlyByMonth, months: map[string]bool{}}
-	migs, err := sqlstore.LoadMigrations(migrationsFS, "migrations", map[string]any{"Partitioned": opts.PartitionHourlyByMonth})
+	migs, err := sqlstore.LoadMigrations(migrationsFS, "migrations", map[string]any{
+		"Partitioned":  opts.PartitionHourlyByMonth,
+		"TraceIndexes": !opts.NoTraceIndexes,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
@@ -203,13 +215,6 @@ func (d *dialect) Table(name string) string {
 	return quoteIdent(d.schema) + "." + quoteIdent(name)
 }
 
-func (d *dialect) ident(name string) pgx.Identifier {
-	if d.schema == "" {
-		return pgx.Identifier{name}
-	}
-	return pgx.Identifier{d.schema, name}
-}
-
 // schemaExpr is the schema as an SQL expression.
 func (d *dialect) schemaExpr() string {
 	if d.schema == "" {
@@ -228,29 +233,34 @@ func (d *dialect) Time(t time.Time) any {
 // MaxParams is the protocol's limit of bind parameters per statement.
 func (d *dialect) MaxParams() int { return 65535 }
 
+// Begin acquires a connection for a write transaction. BEGIN itself is
+// sent with the transaction's first statement (see tx).
 func (d *dialect) Begin(ctx context.Context) (sqlstore.Tx, error) {
-	t, err := d.pool.BeginTx(ctx, pgx.TxOptions{})
+	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &tx{tx: t}, nil
+	t := &tx{conn: conn}
+	t.queue("begin")
+	return t, nil
 }
 
-func (d *dialect) Lock(ctx context.Context, t sqlstore.Tx, key string) error {
-	_, err := t.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", "vinventory|"+d.schema+"|"+key)
-	return err
+// lockSQL takes a transaction-scoped advisory lock on a key.
+const lockSQL = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+
+// Lock queues the lock: it is sent with (before) the transaction's next
+// statement, in the same round trip, so everything the transaction does
+// afterwards still happens under the lock.
+func (d *dialect) Lock(_ context.Context, t sqlstore.Tx, key string) error {
+	t.(*tx).queue(lockSQL, "vinventory|"+d.schema+"|"+key)
+	return nil
 }
 
 func (d *dialect) InsertRows(ctx context.Context, t sqlstore.Tx, table string, cols []string, rows *sqlstore.RowSource) error {
 	if rows.N == 0 {
 		return nil
 	}
-	names := make([]string, len(cols))
-	for i, c := range cols {
-		names[i] = strings.Trim(c, `"`)
-	}
-	_, err := t.(*tx).tx.CopyFrom(ctx, d.ident(table), names, newCopySource(ctx, rows))
-	return err
+	return d.copyRows(ctx, t.(*tx), d.Table(table), rows)
 }
 
 func (d *dialect) UpsertSamples(ctx context.Context, t sqlstore.Tx, rows *sqlstore.RowSource, fresh bool) error {
@@ -405,48 +415,6 @@ func (d *dialect) createPartition(ctx context.Context, name string, from, to tim
 		_ = t.Rollback(nc)
 	}
 	return err
-}
-
-// ---------------------------------------------------------------------------
-// Transactions
-
-type tx struct {
-	tx     pgx.Tx
-	staged bool // the samples staging table holds rows of this transaction
-}
-
-func (t *tx) Exec(ctx context.Context, q string, args ...any) (int64, error) {
-	if len(args) == 0 {
-		tag, err := t.tx.Exec(ctx, q)
-		return tag.RowsAffected(), err
-	}
-	tag, err := t.tx.Exec(ctx, rebind(q), args...)
-	return tag.RowsAffected(), err
-}
-
-func (t *tx) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
-	r, err := t.tx.Query(ctx, rebind(q), args...)
-	if err != nil {
-		return nil, err
-	}
-	return rows{r}, nil
-}
-
-func (t *tx) Commit(ctx context.Context) error { return t.tx.Commit(ctx) }
-
-func (t *tx) Rollback(ctx context.Context) error {
-	err := t.tx.Rollback(ctx)
-	if errors.Is(err, pgx.ErrTxClosed) {
-		return nil
-	}
-	return err
-}
-
-type rows struct{ pgx.Rows }
-
-func (r rows) Close() error {
-	r.Rows.Close()
-	return r.Rows.Err()
 }
 
 // rebind rewrites ? placeholders as $1, $2, ... (queries are built by this

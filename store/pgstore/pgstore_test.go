@@ -108,6 +108,16 @@ func TestConformancePartitioned(t *testing.T) {
 	})
 }
 
+func TestConformanceNoTraceIndexes(t *testing.T) {
+	testDSN(t)
+	if testing.Short() {
+		t.Skip("long")
+	}
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return newStore(t, pgstore.Options{NoTraceIndexes: true})
+	})
+}
+
 func TestConformanceInsertMethod(t *testing.T) {
 	testDSN(t)
 	if testing.Short() {
@@ -168,34 +178,48 @@ func TestOpenAndSchema(t *testing.T) {
 	}
 }
 
+// vm_hourly_stats has the indexes of ARCHITECTURE.md: (vcenter,
+// snapshot_time) through the primary key, (snapshot_time) as BRIN, and the
+// three VM-first ones unless NoTraceIndexes.
 func TestHourlyIndexes(t *testing.T) {
+	trace := []string{"(vcenter, vm_id, snapshot_time)", "(vcenter, vm_uuid, snapshot_time)", "(vcenter, name, snapshot_time)"}
 	for _, part := range []bool{false, true} {
-		st, schema := newStoreIn(t, pgstore.Options{PartitionHourlyByMonth: part})
-		rows, err := st.Pool().Query(context.Background(), `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
-			JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
-			WHERE c.relname = 'vm_hourly_stats' AND n.nspname = $1`, schema)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var defs []string
-		for rows.Next() {
-			var d string
-			if err := rows.Scan(&d); err != nil {
+		for _, noTrace := range []bool{false, true} {
+			st, schema := newStoreIn(t, pgstore.Options{PartitionHourlyByMonth: part, NoTraceIndexes: noTrace})
+			rows, err := st.Pool().Query(context.Background(), `SELECT pg_get_indexdef(i.indexrelid) FROM pg_index i
+				JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+				WHERE c.relname = 'vm_hourly_stats' AND n.nspname = $1`, schema)
+			if err != nil {
 				t.Fatal(err)
 			}
-			defs = append(defs, d)
-		}
-		rows.Close()
-		for _, want := range []string{
-			"(vcenter, snapshot_time, vm_key)", "(snapshot_time)", "(vcenter, snapshot_time)",
-			"(vcenter, vm_id, snapshot_time)", "(vcenter, vm_uuid, snapshot_time)", "(vcenter, name, snapshot_time)",
-		} {
-			found := false
-			for _, d := range defs {
-				found = found || strings.HasSuffix(d, want)
+			var defs []string
+			for rows.Next() {
+				var d string
+				if err := rows.Scan(&d); err != nil {
+					t.Fatal(err)
+				}
+				defs = append(defs, d)
 			}
-			if !found {
-				t.Errorf("partitioned=%v: no index on %s among:\n%s", part, want, strings.Join(defs, "\n"))
+			rows.Close()
+			has := func(suffix string) bool {
+				for _, d := range defs {
+					if strings.HasSuffix(d, suffix) {
+						return true
+					}
+				}
+				return false
+			}
+			want := []string{"USING btree (vcenter, snapshot_time, vm_key)", "USING brin (snapshot_time)"}
+			if !noTrace {
+				want = append(want, trace...)
+			}
+			for _, w := range want {
+				if !has(w) {
+					t.Errorf("partitioned=%v noTrace=%v: no index on %s among:\n%s", part, noTrace, w, strings.Join(defs, "\n"))
+				}
+			}
+			if len(defs) != len(want) {
+				t.Errorf("partitioned=%v noTrace=%v: %d indexes, want %d:\n%s", part, noTrace, len(defs), len(want), strings.Join(defs, "\n"))
 			}
 		}
 	}

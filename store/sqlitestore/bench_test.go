@@ -13,9 +13,10 @@ import (
 	"github.com/accessvault/vinventory/store/storetest"
 )
 
-func benchStore(b *testing.B) *Store {
+func benchStore(b *testing.B, opts Options) *Store {
 	b.Helper()
-	st, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), Options{AutoMigrate: true})
+	opts.AutoMigrate = true
+	st, err := Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), opts)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -25,7 +26,9 @@ func benchStore(b *testing.B) *Store {
 
 // rowAtATime is the baseline a naive loop gives: every sample its own
 // INSERT ... ON CONFLICT statement in autocommit mode (one transaction, and
-// one WAL commit, per row).
+// one WAL commit, per row) on the same database, through the write
+// connection pool of the same Store, so with the same synchronous setting
+// as the batched path it is compared with.
 type rowAtATime struct{ *Store }
 
 func (s rowAtATime) WriteSamples(ctx context.Context, p *store.WriteSamplesParams) error {
@@ -54,22 +57,27 @@ func (autocommit) Commit(context.Context) error   { return nil }
 func (autocommit) Rollback(context.Context) error { return nil }
 
 // BenchmarkWriteSamples compares the batched write path (multi-row
-// statements in one transaction) with the row-at-a-time baseline.
+// statements in one transaction) with the row-at-a-time baseline, at each
+// synchronous setting (both paths of one sub-benchmark group share one
+// database file and its setting). Files live in the test's temporary
+// directory: set TMPDIR to benchmark another disk.
 func BenchmarkWriteSamples(b *testing.B) {
-	st := benchStore(b)
-	for _, path := range []struct {
-		name string
-		st   store.Store
-	}{{"batched", st}, {"row-at-a-time", rowAtATime{st}}} {
-		for _, n := range []int{100, 1000, 10000} {
-			b.Run(fmt.Sprintf("%s/batch=%d", path.name, n), func(b *testing.B) {
-				storetest.BenchWriteSamples(b, path.st, n)
-			})
+	for _, sync := range []string{"full", "normal"} {
+		st := benchStore(b, Options{Synchronous: sync})
+		for _, path := range []struct {
+			name string
+			st   store.Store
+		}{{"batched", st}, {"row-at-a-time", rowAtATime{st}}} {
+			for _, n := range []int{100, 1000, 10000} {
+				b.Run(fmt.Sprintf("sync=%s/%s/batch=%d", sync, path.name, n), func(b *testing.B) {
+					storetest.BenchWriteSamples(b, path.st, n)
+				})
+			}
 		}
 	}
 }
 
 func BenchmarkScanSamples(b *testing.B) {
-	st := benchStore(b)
+	st := benchStore(b, Options{})
 	b.Run("rows=1000000", func(b *testing.B) { storetest.BenchScanSamples(b, st, 1_000_000) })
 }

@@ -151,3 +151,54 @@ func TestOpenDoesNotMigrate(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Writes are synchronous=FULL unless Options.Synchronous says "normal",
+// through Open and New alike; other values are refused.
+func TestSynchronous(t *testing.T) {
+	ctx := context.Background()
+	level := func(t *testing.T, db *sql.DB) int {
+		t.Helper()
+		var n int
+		if err := db.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, c := range []struct {
+		opt  string
+		want int // 1 NORMAL, 2 FULL
+	}{{"", 2}, {"full", 2}, {"FULL", 2}, {"normal", 1}} {
+		st := openTemp(t, sqlitestore.Options{Synchronous: c.opt})
+		if got := level(t, st.DB().DB); got != c.want {
+			t.Errorf("Open with Synchronous %q: synchronous = %d, want %d", c.opt, got, c.want)
+		}
+
+		// New: the caller's DSN asks for NORMAL (the driver's default
+		// too); the store's setting applies to its writes.
+		db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "caller.db")+"?_journal_mode=WAL&_synchronous=NORMAL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.SetMaxOpenConns(1)
+		st2, err := sqlitestore.New(db, sqlitestore.Options{Synchronous: c.opt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st2.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := level(t, db); got != c.want {
+			t.Errorf("New with Synchronous %q: synchronous after a write = %d, want %d", c.opt, got, c.want)
+		}
+		_ = st2.Close()
+		_ = db.Close()
+	}
+	for _, bad := range []string{"off", "extra", "2", " full"} {
+		if _, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "x.db"), sqlitestore.Options{Synchronous: bad}); err == nil {
+			t.Errorf("Open with Synchronous %q succeeded", bad)
+		}
+		if _, err := sqlitestore.New(&sql.DB{}, sqlitestore.Options{Synchronous: bad}); err == nil {
+			t.Errorf("New with Synchronous %q succeeded", bad)
+		}
+	}
+}
