@@ -41,6 +41,21 @@ func BatchSizeOr(n int) int {
 	return n
 }
 
+// PageSize is Limit with the default and maximum documented on
+// ListVMsParams applied.
+func (p *ListVMsParams) PageSize() int { return LimitOr(p.Limit, 1000, 10000) }
+
+// PageSize is Limit with the default and maximum documented on
+// ListLifecyclesParams applied.
+func (p *ListLifecyclesParams) PageSize() int { return LimitOr(p.Limit, 1000, 100000) }
+
+// PageSize is Limit with the default and maximum documented on
+// ListEventsParams applied.
+func (p *ListEventsParams) PageSize() int { return LimitOr(p.Limit, 100, 10000) }
+
+// RowLimit is Limit with the default documented on TraceVMParams applied.
+func (p *TraceVMParams) RowLimit() int { return LimitOr(p.Limit, 10000, math.MaxInt) }
+
 // LimitOr clamps a page size: def when n <= 0, max when n > max.
 func LimitOr(n, def, max int) int {
 	if n <= 0 {

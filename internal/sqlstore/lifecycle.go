@@ -102,7 +102,7 @@ func (c *Core) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParams
 	if err != nil {
 		return nil, err
 	}
-	limit := store.LimitOr(p.Limit, 1000, 100000)
+	limit := p.PageSize()
 	q := c.db.NewSelect().ColumnExpr(list(lifecycleCols)).TableExpr(c.sql("{vm_lifecycle_cache}"))
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
@@ -209,7 +209,7 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 			return nil, store.Invalid(op, "Cursor", "is not a cursor returned by this method")
 		}
 	}
-	limit := store.LimitOr(p.Limit, 100, 10000)
+	limit := p.PageSize()
 	q := c.db.NewSelect().ColumnExpr(eventSelectCols).TableExpr(c.sql("{inventory_events}"))
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)

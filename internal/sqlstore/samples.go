@@ -169,10 +169,7 @@ func (c *Core) TraceVM(ctx context.Context, p *store.TraceVMParams) ([]inventory
 	if p.Limit < 0 {
 		return nil, store.Invalid(op, "Limit", "must not be negative")
 	}
-	limit := p.Limit
-	if limit == 0 {
-		limit = 10000
-	}
+	limit := p.RowLimit()
 	// The identity resolves to (vcenter, vm_key) pairs through
 	// vm_identities; their samples are read by primary key at each of the
 	// vCenter's snapshot times (see directory.go).

@@ -164,7 +164,7 @@ func (c *Core) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPa
 	if err != nil {
 		return nil, err
 	}
-	limit := store.LimitOr(p.Limit, 1000, 10000)
+	limit := p.PageSize()
 	q := c.db.NewSelect().ColumnExpr(list(vmCols)).TableExpr(c.sql("{inv_vms} AS v"))
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)

@@ -140,7 +140,7 @@ func (s *Store) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParam
 	if err != nil {
 		return nil, err
 	}
-	limit := store.LimitOr(p.Limit, 1000, 100000)
+	limit := p.PageSize()
 	var ids map[string]bool
 	if len(p.VMIDs) > 0 {
 		ids = make(map[string]bool, len(p.VMIDs))
@@ -259,7 +259,7 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 		}
 		curT, curID = time.UnixMicro(us).UTC(), id
 	}
-	limit := store.LimitOr(p.Limit, 100, 10000)
+	limit := p.PageSize()
 	var kinds map[string]bool
 	if len(p.Kinds) > 0 {
 		kinds = map[string]bool{}

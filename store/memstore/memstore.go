@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -454,7 +453,7 @@ func (s *Store) TraceVM(ctx context.Context, p *store.TraceVMParams) ([]inventor
 	if err := ctx.Err(); err != nil {
 		return nil, readErr(op, err)
 	}
-	limit := store.LimitOr(p.Limit, 10000, math.MaxInt)
+	limit := p.RowLimit()
 	var out []inventory.Sample
 	for _, rows := range s.scanBuckets(p.Vcenter, p.From, p.To) {
 		if p.VMID != "" {

@@ -198,7 +198,7 @@ func (s *Store) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMP
 	if err != nil {
 		return nil, err
 	}
-	limit := store.LimitOr(p.Limit, 1000, 10000)
+	limit := p.PageSize()
 	unlock, err := s.read(op)
 	if err != nil {
 		return nil, err
