@@ -337,3 +337,14 @@ func (c *Core) bound(t time.Time) any {
 	}
 	return c.d.Time(n)
 }
+
+// inRange restricts q to col in [from, to); zero bounds are open.
+func (c *Core) inRange(q *bun.SelectQuery, col string, from, to time.Time) *bun.SelectQuery {
+	if !from.IsZero() {
+		q = q.Where(col+" >= ?", c.bound(from))
+	}
+	if !to.IsZero() {
+		q = q.Where(col+" < ?", c.bound(to))
+	}
+	return q
+}

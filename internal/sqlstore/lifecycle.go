@@ -220,12 +220,7 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 	if len(p.Kinds) > 0 {
 		q = q.Where("kind IN (?)", bun.List(p.Kinds))
 	}
-	if !p.From.IsZero() {
-		q = q.Where("snapshot_time >= ?", c.bound(p.From))
-	}
-	if !p.To.IsZero() {
-		q = q.Where("snapshot_time < ?", c.bound(p.To))
-	}
+	q = c.inRange(q, "snapshot_time", p.From, p.To)
 	if cur != nil {
 		ct := c.time(timeFromMicros(curT))
 		if p.Descending {

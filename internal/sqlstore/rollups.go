@@ -120,12 +120,7 @@ func (c *Core) scanRollups(ctx context.Context, op, table, periodCol string, col
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
-	if !p.From.IsZero() {
-		q = q.Where(periodCol+" >= ?", c.bound(p.From))
-	}
-	if !p.To.IsZero() {
-		q = q.Where(periodCol+" < ?", c.bound(p.To))
-	}
+	q = c.inRange(q, periodCol, p.From, p.To)
 	if p.VMKey != "" {
 		q = q.Where("vm_key = ?", p.VMKey)
 	}

@@ -127,12 +127,7 @@ func (c *Core) ScanSamples(ctx context.Context, p *store.ScanSamplesParams, fn f
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
-	if !p.From.IsZero() {
-		q = q.Where("snapshot_time >= ?", c.bound(p.From))
-	}
-	if !p.To.IsZero() {
-		q = q.Where("snapshot_time < ?", c.bound(p.To))
-	}
+	q = c.inRange(q, "snapshot_time", p.From, p.To)
 	rows, err := q.OrderExpr("vcenter, snapshot_time, vm_key").Rows(ctx)
 	if err != nil {
 		return c.readErr(op, err)
@@ -236,12 +231,7 @@ func (c *Core) SnapshotTimes(ctx context.Context, p *store.SnapshotTimesParams) 
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
-	if !p.From.IsZero() {
-		q = q.Where("snapshot_time >= ?", c.bound(p.From))
-	}
-	if !p.To.IsZero() {
-		q = q.Where("snapshot_time < ?", c.bound(p.To))
-	}
+	q = c.inRange(q, "snapshot_time", p.From, p.To)
 	rows, err := q.OrderExpr("snapshot_time").Rows(ctx)
 	if err != nil {
 		return nil, c.readErr(op, err)

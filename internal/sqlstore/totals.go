@@ -21,12 +21,7 @@ func (c *Core) ListTotals(ctx context.Context, p *store.ListTotalsParams) ([]inv
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
-	if !p.From.IsZero() {
-		q = q.Where("snapshot_time >= ?", c.bound(p.From))
-	}
-	if !p.To.IsZero() {
-		q = q.Where("snapshot_time < ?", c.bound(p.To))
-	}
+	q = c.inRange(q, "snapshot_time", p.From, p.To)
 	q = q.OrderExpr("vcenter, snapshot_time")
 	var out []inventory.Totals
 	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
@@ -113,12 +108,7 @@ func (c *Core) ListAggregateTotals(ctx context.Context, p *store.ListAggregateTo
 	if p.Granularity != "" {
 		q = q.Where("granularity = ?", string(p.Granularity))
 	}
-	if !p.From.IsZero() {
-		q = q.Where("period_start >= ?", c.bound(p.From))
-	}
-	if !p.To.IsZero() {
-		q = q.Where("period_start < ?", c.bound(p.To))
-	}
+	q = c.inRange(q, "period_start", p.From, p.To)
 	q = q.OrderExpr("vcenter, granularity, period_start")
 	var out []inventory.AggregateTotals
 	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
@@ -185,12 +175,7 @@ func (c *Core) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams) 
 	if p.Kind != "" {
 		q = q.Where("kind = ?", string(p.Kind))
 	}
-	if !p.From.IsZero() {
-		q = q.Where("snapshot_time >= ?", c.bound(p.From))
-	}
-	if !p.To.IsZero() {
-		q = q.Where("snapshot_time < ?", c.bound(p.To))
-	}
+	q = c.inRange(q, "snapshot_time", p.From, p.To)
 	if p.Descending {
 		q = q.OrderExpr("snapshot_time DESC, vcenter DESC, kind DESC")
 	} else {
