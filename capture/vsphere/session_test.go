@@ -248,6 +248,34 @@ func TestRetrieveFailsWholeOnConnectionLoss(t *testing.T) {
 	}
 }
 
+// TestConnectionsReused checks that paged retrieval reuses its connection:
+// govmomi closes SOAP response bodies unread and keeps two idle
+// connections, which without the Source's transport settings costs a new
+// TCP+TLS connection for almost every page.
+func TestConnectionsReused(t *testing.T) {
+	t.Parallel()
+	sim := newSim(t, capturetest.Options{VMs: 40})
+	p := newProxy(t, sim.URL.Host)
+	ep := endpoint(sim)
+	ep.URL = "https://" + p.addr() + "/sdk"
+	src, err := vsphere.New(context.Background(), ep, vsphere.Options{Credentials: vsphere.Password(sim.Password),
+		PageSize: 3, Concurrency: 1, DisableTags: true, KeepAlive: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close(context.Background())
+	before := p.acceptedConns()
+	for i := 0; i < 2; i++ {
+		if _, err := src.Retrieve(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two retrievals of 40+ VMs in pages of 3 make dozens of calls.
+	if n := p.acceptedConns() - before; n > 2 {
+		t.Fatalf("two paged retrievals opened %d new connections; want them to reuse the Source's connections", n)
+	}
+}
+
 func TestClose(t *testing.T) {
 	t.Parallel()
 	sim := newSim(t, capturetest.Options{VMs: 2})
@@ -290,10 +318,11 @@ func TestClose(t *testing.T) {
 
 // proxy forwards TCP connections to a target until cut.
 type proxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	conns  []net.Conn
+	ln       net.Listener
+	target   string
+	mu       sync.Mutex
+	conns    []net.Conn
+	accepted int
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -309,6 +338,12 @@ func newProxy(t *testing.T, target string) *proxy {
 
 func (p *proxy) addr() string { return p.ln.Addr().String() }
 
+func (p *proxy) acceptedConns() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.accepted
+}
+
 func (p *proxy) serve() {
 	for {
 		c, err := p.ln.Accept()
@@ -322,6 +357,7 @@ func (p *proxy) serve() {
 		}
 		p.mu.Lock()
 		p.conns = append(p.conns, c, u)
+		p.accepted++
 		p.mu.Unlock()
 		go func() { _, _ = io.Copy(u, c); u.Close() }()
 		go func() { _, _ = io.Copy(c, u); c.Close() }()
