@@ -1,0 +1,56 @@
+// Package aggregate holds the pure aggregation cores of the daily and
+// monthly rollups (SEMANTICS §2, §4, §5). It does no I/O: callers stream
+// hourly samples or daily rollup rows into a builder and write its Rows.
+//
+// # Daily (§4)
+//
+// NewDaily / (*DailyBuilder).Add / Rows. Memory grows with the number of VMs
+// and the number of snapshots of the window, never with the number of
+// samples: each VM keeps running sums, its latest attributes and the set of
+// snapshot times it was present at (at most one per snapshot of the day).
+//
+// # Monthly (§5)
+//
+// NewMonthly aggregates daily rows (the scheduled path); NewMonthlyFromHourly
+// computes the same figures straight from hourly samples (the `hourly`
+// granularity). Both agree to floating point rounding.
+//
+// # Readings of the rules
+//
+//   - Snapshots: when DailyInput.SnapshotTimes (or MonthlyHourlyInput's) is
+//     non-empty, total_samples is the number of distinct registered times
+//     inside the window and only samples taken at one of those times are
+//     present samples; samples at other times (incomplete snapshots) are
+//     ignored. When it is empty, total_samples is the number of distinct
+//     snapshot times among the accepted samples (§4 fallback).
+//   - Samples outside the window, or of another vCenter, are ignored, not
+//     an error; Ignored reports how many were dropped for any reason.
+//   - A second sample of the same VM (same identity group, §2) at the same
+//     snapshot time is a duplicate: the first one added counts, later ones
+//     are ignored (and counted by Ignored) except that their vm_id/vm_uuid
+//     may still update the identity.
+//   - Identity: samples are grouped with inventory.Identities (§2). Because
+//     that grouping is by first appearance, a pathological mix of samples
+//     without vm_id may group differently depending on arrival order; with a
+//     vm_id on every sample (the normal case) order does not matter. The
+//     row's VMKey is inventory.VMKey(vm_id, vm_uuid, name) of the row's own
+//     vm_id and vm_uuid (each from the latest sample that has one) and name
+//     (from the latest present sample), so a VM that gains a moref is keyed
+//     by it.
+//   - Lifecycle rows are looked up by the row's vm_id. creation_time is the
+//     lifecycle row's creation_time when the row exists and has one; else
+//     the earliest non-zero sample creation_time (for monthly: earliest
+//     non-zero daily creation_time); else zero. deletion_time is the
+//     lifecycle row's deletion_time when the row is deleted and its
+//     last_seen lies in the window (day or month), else zero.
+//   - "Latest" means largest snapshot time (daily) or largest day (monthly);
+//     among equal times the first one added wins.
+//   - Monthly total_samples is Σ over the days of the month of that day's
+//     total_samples for the vCenter. Callers report each day's figure with
+//     AddDayTotal (needed for days on which a VM, or every VM, was absent);
+//     a daily row's own TotalSamples is used for its day when AddDayTotal
+//     was not called for it. AddDayTotal wins over row values, and days
+//     outside the month are ignored.
+//   - Every time in the output is UTC; Day and Month are the window start
+//     converted to UTC. Ratios with a zero denominator are 0.
+package aggregate

@@ -1,0 +1,233 @@
+package aggregate
+
+import (
+	"time"
+
+	"github.com/accessvault/vinventory/inventory"
+)
+
+// MonthlyInput describes one vCenter-month to aggregate from daily rows.
+type MonthlyInput struct {
+	Vcenter string
+	// Month is the month window in the configured location
+	// (inventory.MonthOf).
+	Month inventory.Window
+	// Lifecycles are lifecycle rows by vm_id; optional.
+	Lifecycles map[string]inventory.Lifecycle
+}
+
+type monthAcc struct {
+	n, poweredOn int
+	days         map[int64]struct{}
+	// Σ value_d × samples_present_d
+	wVCPU, wRAM, wProv, wUsed float64
+	wTier                     [4]float64
+
+	latest    inventory.Rollup // attributes of the last day present
+	latestDay time.Time
+	hasLatest bool
+	id, uuid  string
+	idDay     time.Time
+	uuidDay   time.Time
+	hasID     bool
+	hasUUID   bool
+	first     time.Time
+	last      time.Time
+	creation  time.Time
+}
+
+// MonthlyBuilder builds monthly rollup rows from daily rollup rows (§5,
+// scheduled path). It is not safe for concurrent use.
+type MonthlyBuilder struct {
+	in       MonthlyInput
+	explicit map[int64]int // AddDayTotal
+	fromRows map[int64]int // TotalSamples of daily rows
+	ids      inventory.Identities
+	vms      []*monthAcc
+	ignored  int
+}
+
+// NewMonthly returns a builder for in.
+func NewMonthly(in MonthlyInput) *MonthlyBuilder {
+	return &MonthlyBuilder{in: in, explicit: map[int64]int{}, fromRows: map[int64]int{}}
+}
+
+// AddDayTotal records total_samples of the vCenter for the day starting at
+// day (any location; the instant must be a day start inside the month).
+// Call it for every day of the month that has registered snapshots, in
+// particular days on which no VM, or not every VM, was present. A later
+// call for the same day replaces the earlier one. Days outside the month
+// are ignored.
+func (b *MonthlyBuilder) AddDayTotal(day time.Time, totalSamples int) {
+	if !b.in.Month.Contains(day) {
+		b.ignored++
+		return
+	}
+	b.explicit[day.UnixNano()] = totalSamples
+}
+
+// Add accumulates one daily row. Rows of another vCenter, with a day
+// outside the month or with no present sample are ignored. d is not
+// retained.
+func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
+	if d == nil || d.Vcenter != b.in.Vcenter || !b.in.Month.Contains(d.Day) || d.SamplesPresent <= 0 {
+		b.ignored++
+		return
+	}
+	dk := d.Day.UnixNano()
+	if _, ok := b.fromRows[dk]; !ok || d.TotalSamples > b.fromRows[dk] {
+		b.fromRows[dk] = d.TotalSamples
+	}
+	g := b.ids.Resolve(d.VMID, d.VMUUID, d.Name)
+	for len(b.vms) <= g {
+		b.vms = append(b.vms, &monthAcc{days: map[int64]struct{}{}})
+	}
+	v := b.vms[g]
+	if d.VMID != "" && (!v.hasID || d.Day.After(v.idDay)) {
+		v.id, v.idDay, v.hasID = d.VMID, d.Day, true
+	}
+	if d.VMUUID != "" && (!v.hasUUID || d.Day.After(v.uuidDay)) {
+		v.uuid, v.uuidDay, v.hasUUID = d.VMUUID, d.Day, true
+	}
+	if _, dup := v.days[dk]; dup {
+		b.ignored++
+		return
+	}
+	v.days[dk] = struct{}{}
+	sp := float64(d.SamplesPresent)
+	v.n += d.SamplesPresent
+	v.poweredOn += d.SamplesPoweredOn
+	v.wVCPU += d.AvgVCPUCount * sp
+	v.wRAM += d.AvgRAMGB * sp
+	v.wProv += d.AvgProvisionedDiskGB * sp
+	v.wUsed += d.AvgUsedDiskGB * sp
+	v.wTier[0] += d.PoolTinPct * sp
+	v.wTier[1] += d.PoolBronzePct * sp
+	v.wTier[2] += d.PoolSilverPct * sp
+	v.wTier[3] += d.PoolGoldPct * sp
+	if !v.hasLatest || d.Day.After(v.latestDay) {
+		v.latest, v.latestDay, v.hasLatest = d.Rollup, d.Day, true
+	}
+	if !d.FirstSeen.IsZero() && (v.first.IsZero() || d.FirstSeen.Before(v.first)) {
+		v.first = d.FirstSeen
+	}
+	if !d.LastSeen.IsZero() && (v.last.IsZero() || d.LastSeen.After(v.last)) {
+		v.last = d.LastSeen
+	}
+	if !d.CreationTime.IsZero() && (v.creation.IsZero() || d.CreationTime.Before(v.creation)) {
+		v.creation = d.CreationTime
+	}
+}
+
+// Ignored returns the number of rows and day totals that were ignored.
+func (b *MonthlyBuilder) Ignored() int { return b.ignored }
+
+// TotalSamples returns the month's total_samples for the vCenter: Σ over
+// the days of the month of the day's total_samples.
+func (b *MonthlyBuilder) TotalSamples() int {
+	t := 0
+	for _, n := range b.explicit {
+		t += n
+	}
+	for k, n := range b.fromRows {
+		if _, ok := b.explicit[k]; !ok {
+			t += n
+		}
+	}
+	return t
+}
+
+// Rows returns one row per VM present in the month, sorted by VMKey.
+func (b *MonthlyBuilder) Rows() []inventory.MonthlyRollup {
+	total := b.TotalSamples()
+	month := b.in.Month.Start.UTC()
+	rows := make([]inventory.MonthlyRollup, 0, len(b.vms))
+	for _, v := range b.vms {
+		if v.n == 0 {
+			continue
+		}
+		l := &v.latest
+		r := inventory.Rollup{
+			Vcenter:              b.in.Vcenter,
+			VMID:                 v.id,
+			VMUUID:               v.uuid,
+			Name:                 l.Name,
+			Datacenter:           l.Datacenter,
+			Cluster:              l.Cluster,
+			Host:                 l.Host,
+			ResourcePool:         l.ResourcePool,
+			Folder:               l.Folder,
+			PowerState:           l.PowerState,
+			GuestOS:              l.GuestOS,
+			IsTemplate:           l.IsTemplate,
+			TotalSamples:         total,
+			SamplesPresent:       v.n,
+			AvgIsPresent:         ratio(float64(v.n), total),
+			SamplesPoweredOn:     v.poweredOn,
+			AvgPoweredOn:         ratio(float64(v.poweredOn), total),
+			AvgVCPUCount:         ratio(v.wVCPU, v.n),
+			AvgRAMGB:             ratio(v.wRAM, v.n),
+			AvgProvisionedDiskGB: ratio(v.wProv, v.n),
+			AvgUsedDiskGB:        ratio(v.wUsed, v.n),
+			PoolTinPct:           ratio(v.wTier[0], v.n),
+			PoolBronzePct:        ratio(v.wTier[1], v.n),
+			PoolSilverPct:        ratio(v.wTier[2], v.n),
+			PoolGoldPct:          ratio(v.wTier[3], v.n),
+			FirstSeen:            utcOrZero(v.first),
+			LastSeen:             utcOrZero(v.last),
+		}
+		r.VMKey = inventory.VMKey(r.VMID, r.VMUUID, r.Name)
+		r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMID, v.creation, b.in.Month, b.in.Lifecycles)
+		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: len(v.days), Rollup: r})
+	}
+	sortRollups(rows, func(r *inventory.MonthlyRollup) string { return r.VMKey })
+	return rows
+}
+
+// MonthlyHourlyInput describes one vCenter-month to aggregate straight from
+// hourly samples (§5 `hourly` granularity).
+type MonthlyHourlyInput struct {
+	Vcenter string
+	// Month is the month window in the configured location; days present
+	// are counted in Month.Start's location.
+	Month inventory.Window
+	// SnapshotTimes are the registered complete snapshots; those in Month
+	// count. If none is in Month, the distinct sample times are used.
+	SnapshotTimes []time.Time
+	Tiers         inventory.TierMap
+	Lifecycles    map[string]inventory.Lifecycle
+}
+
+// MonthlyHourlyBuilder builds monthly rows straight from hourly samples.
+type MonthlyHourlyBuilder struct {
+	in   MonthlyHourlyInput
+	core *sampleCore
+}
+
+// NewMonthlyFromHourly returns a builder for in.
+func NewMonthlyFromHourly(in MonthlyHourlyInput) *MonthlyHourlyBuilder {
+	c := newSampleCore(in.Vcenter, in.Month, in.SnapshotTimes, in.Tiers)
+	c.dayLoc = in.Month.Start.Location()
+	return &MonthlyHourlyBuilder{in: in, core: c}
+}
+
+// Add accumulates one sample, with the same rules as (*DailyBuilder).Add
+// over the month.
+func (b *MonthlyHourlyBuilder) Add(s *inventory.Sample) { b.core.add(s) }
+
+// Ignored returns the number of samples Add ignored.
+func (b *MonthlyHourlyBuilder) Ignored() int { return b.core.ignored }
+
+// Rows returns one row per VM present in the month, sorted by VMKey.
+func (b *MonthlyHourlyBuilder) Rows() []inventory.MonthlyRollup {
+	month := b.in.Month.Start.UTC()
+	rows := make([]inventory.MonthlyRollup, 0, len(b.core.vms))
+	for _, v := range b.core.vms {
+		if v.n == 0 {
+			continue
+		}
+		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: len(v.days), Rollup: b.core.rollup(v, b.in.Lifecycles)})
+	}
+	sortRollups(rows, func(r *inventory.MonthlyRollup) string { return r.VMKey })
+	return rows
+}
