@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
@@ -57,7 +58,7 @@ func vm(id string, n int) inventory.VM {
 // TestReconcileRules walks one vCenter through snapshots that exercise every
 // rule of SEMANTICS §3 and checks the exact lifecycle rows and events.
 func TestReconcileRules(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 		at := func(h int) time.Time { return t0.Add(time.Duration(h) * time.Hour) }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
@@ -36,7 +37,7 @@ func (f *flaky) Retrieve(ctx context.Context) (*inventory.State, error) {
 }
 
 func TestRunRetriesAndIsolatesEndpoints(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		s := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 		mk := func(name string, n, failures int) *flaky {

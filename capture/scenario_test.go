@@ -13,6 +13,7 @@ import (
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vsphere"
+	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/storetest"
@@ -64,7 +65,7 @@ func captureAndReconcile(t *testing.T, st store.Store, src capture.Source) *capt
 // kind and checks the lifecycle rows and events Reconcile derives, on every
 // backend.
 func TestScenarioOnSimulator(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		sim, src, _ := simSource(t, "vc-sim", 0)
 		res0 := captureAndReconcile(t, st, src)
@@ -193,7 +194,7 @@ func TestScenarioOnSimulator(t *testing.T) {
 // nothing and mark no VM deleted; an expired session costs one re-login;
 // re-running a capture for the same snapshot time changes nothing.
 func TestCaptureFailures(t *testing.T) {
-	forEachStore(t, func(t *testing.T, st store.Store) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		sim, src, logins := simSource(t, "vc-f", 5) // small pages: retrieval spans many calls
 		res0 := captureAndReconcile(t, st, src)

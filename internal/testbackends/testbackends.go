@@ -1,4 +1,8 @@
-package capture_test
+// Package testbackends runs a test against every bundled store backend: a
+// fresh memstore, a SQLite file and, when VINVENTORY_TEST_PG_DSN is set, a
+// PostgreSQL schema dropped afterwards. With VINVENTORY_TEST_REQUIRE_PG set
+// (scripts/test.sh sets it) a missing DSN fails instead of skipping.
+package testbackends
 
 import (
 	"context"
@@ -16,20 +20,16 @@ import (
 
 var schemaSeq atomic.Int64
 
-// forEachStore runs f against a fresh memstore, SQLite file and, when
-// VINVENTORY_TEST_PG_DSN is set, PostgreSQL schema.
-func forEachStore(t *testing.T, f func(t *testing.T, st store.Store)) {
+// ForEach runs f as the subtests memory, sqlite and postgres.
+func ForEach(t *testing.T, f func(t *testing.T, st store.Store)) {
 	t.Run("memory", func(t *testing.T) { f(t, memstore.New(memstore.Options{})) })
 	t.Run("sqlite", func(t *testing.T) {
 		ctx := context.Background()
-		st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "inv.db"), sqlitestore.Options{})
+		st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "inv.db"), sqlitestore.Options{AutoMigrate: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
 		f(t, st)
 	})
 	t.Run("postgres", func(t *testing.T) {
@@ -41,8 +41,8 @@ func forEachStore(t *testing.T, f func(t *testing.T, st store.Store)) {
 			t.Skip("PostgreSQL tests skipped: set VINVENTORY_TEST_PG_DSN or run scripts/test.sh")
 		}
 		ctx := context.Background()
-		schema := fmt.Sprintf("capture_test_%d_%d", os.Getpid(), schemaSeq.Add(1))
-		st, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema})
+		schema := fmt.Sprintf("t_%d_%d", os.Getpid(), schemaSeq.Add(1))
+		st, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema, AutoMigrate: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -50,9 +50,6 @@ func forEachStore(t *testing.T, f func(t *testing.T, st store.Store)) {
 			st.Pool().Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`)
 			st.Close()
 		})
-		if err := st.Migrate(ctx); err != nil {
-			t.Fatal(err)
-		}
 		f(t, st)
 	})
 }
