@@ -1,6 +1,16 @@
-// Package aggregate holds the pure aggregation cores of the daily and
-// monthly rollups (SEMANTICS §2, §4, §5). It does no I/O: callers stream
-// hourly samples or daily rollup rows into a builder and write its Rows.
+// Package aggregate computes the daily and monthly rollups chargeback and
+// capacity teams bill from (SEMANTICS §2, §4, §5).
+//
+// Daily and Monthly run over a store: for each vCenter they stream the
+// period's canonical rows (vm_hourly_stats for a day, vm_daily_rollup for a
+// month) through the pure builders below and write the rollup rows
+// (replacing the period), the summary compatibility table, a registry
+// record and the period's aggregate totals. Re-running either leaves the
+// store unchanged.
+//
+// The builders are the pure cores and do no I/O: callers stream hourly
+// samples or daily rollup rows into a builder and take its Rows. They are
+// usable without any store.
 //
 // # Daily (§4)
 //
