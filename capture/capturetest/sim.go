@@ -71,7 +71,10 @@ type Sim struct {
 	closeOnce sync.Once
 }
 
-// createMu serializes simulator.Model.Create across Sims.
+// createMu serializes simulator.Model.Create and Service.NewServer across
+// Sims: both write vcsim package-level state (the license manager's
+// defaults; the OptionManager settings shared by every model, whose URIs
+// NewServer rewrites).
 var createMu sync.Mutex
 
 // NewSim starts a Sim for a test or benchmark and closes it when the test
@@ -174,7 +177,9 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 	}
 	model.Service.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
 	model.Service.Listen = &url.URL{Host: "127.0.0.1:0", User: url.UserPassword(o.Username, o.Password)}
+	createMu.Lock()
 	s.Server = model.Service.NewServer()
+	createMu.Unlock()
 	s.cert = s.Server.Certificate()
 	s.certPEM = certPEM
 
