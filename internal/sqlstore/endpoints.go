@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -25,14 +24,7 @@ func (c *Core) UpsertEndpoint(ctx context.Context, p *store.UpsertEndpointParams
 		p = &store.UpsertEndpointParams{}
 	}
 	e := p.Endpoint
-	if err := e.Validate(); err != nil {
-		var fe *inventory.FieldError
-		if errors.As(err, &fe) {
-			return nil, store.Invalid(op, "Endpoint."+fe.Field, fe.Reason)
-		}
-		return nil, store.Invalid(op, "Endpoint", "is invalid")
-	}
-	if err := checkNUL(op, "Endpoint", e); err != nil {
+	if err := store.ValidateEndpoint(op, &e); err != nil {
 		return nil, err
 	}
 	now := store.NormTime(c.now())
@@ -151,11 +143,11 @@ func (c *Core) RecordCaptureStatus(ctx context.Context, p *store.RecordCaptureSt
 	if err := c.check(op); err != nil {
 		return err
 	}
-	if p == nil || p.Status.Endpoint == "" {
-		return store.Invalid(op, "Status.Endpoint", "must not be empty")
+	if p == nil {
+		p = &store.RecordCaptureStatusParams{}
 	}
 	s := p.Status
-	if err := checkNUL(op, "Status", s); err != nil {
+	if err := store.ValidateCaptureStatus(op, &s); err != nil {
 		return err
 	}
 	w := &writeOp{op: op, stage: "endpoints"}

@@ -36,12 +36,6 @@ func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams
 	if err := store.ValidateEvents(op, p.Events); err != nil {
 		return err
 	}
-	if err := checkNUL(op, "Lifecycles", p.Lifecycles); err != nil {
-		return err
-	}
-	if err := checkNUL(op, "Events", p.Events); err != nil {
-		return err
-	}
 	if len(p.Lifecycles) == 0 && len(p.Events) == 0 {
 		return nil
 	}
@@ -178,9 +172,6 @@ func (c *Core) AppendEvents(ctx context.Context, p *store.AppendEventsParams) er
 		return nil
 	}
 	if err := store.ValidateEvents(op, p.Events); err != nil {
-		return err
-	}
-	if err := checkNUL(op, "Events", p.Events); err != nil {
 		return err
 	}
 	w := &writeOp{op: op, stage: "events"}

@@ -24,9 +24,6 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 	}); err != nil {
 		return err
 	}
-	if err := checkNUL(op, "Rows", rows); err != nil {
-		return err
-	}
 	var compat string
 	if p.Compat {
 		compat = inventory.DailyTableName(p.Day)
@@ -66,9 +63,6 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 	if err := store.ValidateRollupRows(op, p.Vcenter, p.Month, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
 		return rows[i].Vcenter, rows[i].Month, &rows[i].Rollup
 	}); err != nil {
-		return err
-	}
-	if err := checkNUL(op, "Rows", rows); err != nil {
 		return err
 	}
 	var compat string

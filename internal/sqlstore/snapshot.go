@@ -18,9 +18,6 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 	if err := store.ValidateSnapshot(p); err != nil {
 		return nil, err
 	}
-	if err := checkNUL(op, "State", p.State); err != nil {
-		return nil, err
-	}
 	st := store.SnapshotTime(p.SnapshotTime)
 	res := &store.WriteSnapshotResult{Samples: len(p.Samples)}
 	if p.Compat {

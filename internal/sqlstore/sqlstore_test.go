@@ -1,13 +1,9 @@
 package sqlstore
 
 import (
-	"errors"
 	"testing"
 	"testing/fstest"
 	"time"
-
-	"github.com/accessvault/vinventory/inventory"
-	"github.com/accessvault/vinventory/store"
 )
 
 func TestLoadMigrations(t *testing.T) {
@@ -30,33 +26,6 @@ func TestLoadMigrations(t *testing.T) {
 	} {
 		if _, err := LoadMigrations(f, "m", map[string]any{}); err == nil {
 			t.Errorf("%s: LoadMigrations succeeded", name)
-		}
-	}
-}
-
-func TestCheckNUL(t *testing.T) {
-	ok := []any{
-		inventory.Endpoint{Name: "vc", Credential: []byte{0, 1}, Tags: map[string]string{"a": "b"}},
-		&inventory.State{VMs: []inventory.VM{{Name: "é"}}},
-		(*inventory.State)(nil),
-	}
-	for _, v := range ok {
-		if err := checkNUL("Op", "X", v); err != nil {
-			t.Errorf("checkNUL(%T): %v", v, err)
-		}
-	}
-	for field, v := range map[string]any{
-		"X.VMs[1].Name":     &inventory.State{VMs: []inventory.VM{{}, {Name: "a\x00"}}},
-		"X.Tags":            inventory.Endpoint{Tags: map[string]string{"k\x00": "v"}},
-		"X[0].Before":       []inventory.Event{{Before: map[string]string{"k": "\xff"}}},
-		"X.Rollup.VMKey":    inventory.DailyRollup{Rollup: inventory.Rollup{VMKey: "\x00"}},
-		"X.TLS.CAFile":      inventory.Endpoint{TLS: inventory.TLSOptions{CAFile: "\x00"}},
-		"X.DatastoreIDs[0]": inventory.VM{DatastoreIDs: []string{"ds\xfe"}},
-	} {
-		err := checkNUL("Op", "X", v)
-		var ipe *store.InvalidParamsError
-		if !errors.As(err, &ipe) || ipe.Field != field && !(field == "X.Rollup.VMKey" && ipe.Field == "X.VMKey") {
-			t.Errorf("checkNUL(%s): %v", field, err)
 		}
 	}
 }

@@ -135,17 +135,7 @@ func (c *Core) RegisterSnapshot(ctx context.Context, p *store.RegisterSnapshotPa
 		p = &store.RegisterSnapshotParams{}
 	}
 	r := p.Record
-	switch {
-	case r.Vcenter == "":
-		return store.Invalid(op, "Record.Vcenter", "must not be empty")
-	case !r.Kind.Valid():
-		return store.Invalid(op, "Record.Kind", "must be hourly, daily or monthly")
-	case r.SnapshotTime.IsZero():
-		return store.Invalid(op, "Record.SnapshotTime", "must be set")
-	case r.RowCount < 0:
-		return store.Invalid(op, "Record.RowCount", "must not be negative")
-	}
-	if err := checkNUL(op, "Record", r); err != nil {
+	if err := store.ValidateRecord(op, &r); err != nil {
 		return err
 	}
 	w := &writeOp{op: op, vcenter: r.Vcenter, t: store.NormTime(r.SnapshotTime), stage: "registry"}
