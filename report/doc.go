@@ -1,0 +1,134 @@
+// Package report writes XLSX reports from a vinventory store: the hourly
+// snapshot of a vCenter, daily and monthly summaries for chargeback,
+// vCenter totals, a VM's trace, the inventory as of a past time and the
+// changes between two dates.
+//
+// # Entry points
+//
+// Write writes the report a Request names to an io.Writer; WriteFile
+// writes it into a directory under Request.FileName, atomically (a
+// temporary file in the same directory, fsync, rename: a failed or
+// cancelled write never leaves a partial file under the final name, and
+// never a temporary file). WriteHourly, WriteDaily, WriteMonthly and
+// WriteTotals are shortcuts with default Options.
+//
+//	err := report.WriteDaily(ctx, st, day, w)
+//	path, err := report.WriteFile(ctx, st, report.Request{Kind: report.KindMonthly, Period: month}, dir, report.Options{Location: loc})
+//
+// The functions read through Reader, the read-only part of store.Store
+// they need, so any store.Store works. Errors are *Error values naming the
+// report kind, the stage (validate, read, write, file) and, for invalid
+// requests, the Request field; they wrap ErrInvalidRequest, ErrNoData
+// (which wraps store.ErrNotFound) or the underlying store, excelize or
+// file-system error.
+//
+// # Workbooks
+//
+//	kind     sheets
+//	hourly   VMs, Hosts, Clusters, Datastores
+//	daily    Daily summary
+//	monthly  Monthly summary, By pool tier, By cluster
+//	totals   Totals (+ Snapshots for the hourly granularity)
+//	trace    History, Lifecycle, Events
+//	asof     vInfo, vHost, vDatastore, vCluster (RVTools-style)
+//	changes  Added, Removed, Changed
+//
+// Every sheet has a bold header row that stays frozen when scrolling, an
+// autofilter over all its rows and columns, and column widths that fit the
+// content type. Counts are integers (#,##0), averages and sizes have two
+// decimals (#,##0.00; the cell keeps the full value, rounded to the 15
+// significant digits spreadsheet programs hold), ratios such as Avg present
+// are percentages (0.00%), pool percentages (0 to 100 in the store) show a
+// % sign without scaling, and times are real Excel dates, shown as
+// yyyy-mm-dd hh:mm:ss (days and months as yyyy-mm-dd) in Options.Location,
+// whose name is part of the column header, e.g. "Snapshot time (UTC)".
+// Unknown times (zero in the store) are empty cells.
+//
+// Rows are written with excelize's StreamWriter, as inline strings (no
+// shared-string table grows with the rows), so memory stays bounded for
+// large vCenters: a 40,000-VM hourly report peaks at 111–116 MB of
+// resident memory in a process that reads it from SQLite (see
+// docs/benchmarks-report.md). The finished, compressed workbook is held in
+// memory once before it is written out (excelize builds the zip in a
+// buffer), about 4.6 MB for 40,000 VMs. A sheet can hold MaxRows rows;
+// more fail with ErrTooManyRows.
+//
+// # Text is never a formula
+//
+// Every text value (VM names, folders, attributes, vCenter names, ...) is
+// written as a string cell, never as a formula, so spreadsheet programs
+// show it exactly as stored. Text starting with =, +, -, @, a tab, CR or LF
+// additionally gets the quotePrefix cell style attribute (as if typed with
+// a leading apostrophe), so editing the cell in Excel or LibreOffice does
+// not turn it into a formula either; the visible value is the original text
+// without an added apostrophe. excelize's Style has no field for
+// quotePrefix, so the package sets it on the workbook's cell format record
+// (excelize File.Styles) after creating the style. The tests read every
+// report back with excelize (string type, no formula, value equal to the
+// input, quotePrefix present) and, when LibreOffice is installed, convert
+// every sheet to CSV with it and compare each cell.
+//
+// # Sheet contents and the choices made
+//
+// Hourly (KindHourly): the VMs sheet is the snapshot's vm_hourly_stats rows
+// (SnapshotTime is truncated to the second; a vCenter without a snapshot at
+// exactly that time is ErrNoData; a registered snapshot of an empty
+// vCenter gives sheets with headers only). Pool tier is the resource
+// pool's tier under Options.Tiers.
+//
+// Host and cluster sheets (hourly and asof): the latest-state tables hold
+// only the newest state of each host and cluster, so these sheets are
+// derived from the snapshot's samples: one row per host (cluster) name a
+// VM or template was on, with the VM count, powered-on count, template
+// count, vCPU and RAM totals (templates excluded, as in vcenter_totals)
+// and provisioned and used disk (templates included). Each row is enriched
+// with the latest-state attributes of the host (cluster) of that name when
+// it still exists; the "State time" column says when those attributes were
+// captured, which may be after the snapshot. Latest-state hosts (clusters)
+// without any VM in the snapshot are added when their state was captured
+// at or before the snapshot, so they existed then. Datastore sheets list
+// the latest-state datastores (capacity, free space, hosts mounting them,
+// State time): samples carry no datastore reference, so no history is
+// available for them.
+//
+// As of (KindAsOf): the latest complete snapshot of the vCenter at or
+// before SnapshotTime (from snapshot_registry, else from the sample times
+// when the data was imported without registry records), in the sheets
+// vInfo, vHost, vDatastore and vCluster, derived as above.
+//
+// Daily (KindDaily): the vm_daily_rollup rows of the day holding Period in
+// Options.Location, of every vCenter or of Request.Vcenter, with the
+// billable vCPU-, RAM GB- and disk GB-days of SEMANTICS §4 (the rollup's
+// Billable* methods: average × avg_is_present).
+//
+// Monthly (KindMonthly): the monthly rollup rows of the month holding
+// Period. The billable figures of a month are the rollup's Billable*
+// values (average × avg_is_present, a per-day figure over the month's
+// samples) times the number of days in the month in Options.Location (see
+// MonthlyBillable); with the same number of snapshots every day this is
+// exactly the sum of the daily billable figures. "By pool tier" splits each
+// VM's billable figures by its pool percentages (Tin, Bronze, Silver,
+// Gold, and "(none)" for the time spent in no tiered pool) and sums them
+// per vCenter and tier; "VMs" counts the VMs with any time in the tier.
+// "By cluster" sums per vCenter and cluster (the VM's latest cluster of the
+// month).
+//
+// Totals (KindTotals): vcenter_aggregate_totals of the granularity over
+// [From, To) (period means and snapshot counts), and for the hourly
+// granularity also the per-snapshot vcenter_totals rows.
+//
+// Trace (KindTrace): the VM's samples (store TraceVM, matched by VMID,
+// else VMUUID, else VMName, in Request.Vcenter), its lifecycle row(s) and
+// its events, one row per changed field with before and after values. A
+// trace by UUID or name follows every vm_id the samples carry.
+//
+// Changes (KindChanges): per vCenter (or Request.Vcenter), the latest
+// snapshot at or before From is compared with the latest at or before To.
+// VMs are matched by their identity key (vm_id, else uuid, else name).
+// Added lists VMs only in the second, Removed VMs only in the first, and
+// Changed one row per VM with any difference in ChangeFields, with a
+// before and an after column for each field (empty when that field did
+// not change). A vCenter with no snapshot at From has every VM added. The
+// first snapshot's rows of one vCenter are held in memory while the second
+// is streamed.
+package report
