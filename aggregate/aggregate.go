@@ -38,6 +38,14 @@ type Options struct {
 	NoCompatTables bool
 	// Clock returns the current time. Defaults to time.Now.
 	Clock func() time.Time
+	// Mode selects how rows are computed. Defaults to ModeGo. Every mode
+	// writes the same rows through the same write path.
+	Mode Mode
+	// MonthlyGranularity selects what Monthly reads: GranularityDaily
+	// (vm_daily_rollup, the scheduled path) or GranularityHourly (hourly
+	// samples; manual rebuild and validation only). Defaults to
+	// GranularityDaily. Daily ignores it.
+	MonthlyGranularity Granularity
 }
 
 func (o *Options) loc() *time.Location {
@@ -99,6 +107,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // totals. Re-running it gives the same rows. vCenters fail independently;
 // the error joins their *Error values.
 func Daily(ctx context.Context, st Store, day time.Time, opts Options) (*Result, error) {
+	if err := opts.validate(false); err != nil {
+		return nil, err
+	}
+	if err := checkMode(st, &opts); err != nil {
+		return nil, err
+	}
 	win := inventory.DayOf(day, opts.loc())
 	res := &Result{Granularity: inventory.Daily, Period: win}
 	vcs, snaps, err := periodSnapshots(ctx, st, win, &opts)
@@ -119,26 +133,18 @@ func Daily(ctx context.Context, st Store, day time.Time, opts Options) (*Result,
 
 func daily(ctx context.Context, st Store, vc string, win inventory.Window, snaps []time.Time, opts *Options) (*VcenterResult, error) {
 	start := opts.now()
-	lcs, err := lifecycles(ctx, st, vc)
+	rows, total, err := dailyRows(ctx, st, vc, win, snaps, opts)
 	if err != nil {
 		return nil, err
 	}
-	b := NewDaily(DailyInput{Vcenter: vc, Day: win, SnapshotTimes: snaps, Tiers: opts.tiers(), Lifecycles: lcs})
-	if err := st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: vc, From: win.Start, To: win.End}, func(s *inventory.Sample) error {
-		b.Add(s)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	rows := b.Rows()
-	if b.TotalSamples() == 0 {
+	if total == 0 {
 		return &VcenterResult{Vcenter: vc}, nil
 	}
 	compat := !opts.NoCompatTables && st.Capabilities().CompatTables
 	if err := st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: win.Start, Rows: rows, Compat: compat}); err != nil {
 		return nil, err
 	}
-	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: b.TotalSamples(), Duration: opts.now().Sub(start)}
+	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: total, Duration: opts.now().Sub(start)}
 	if compat {
 		r.CompatTable = inventory.DailyTableName(win.Start)
 	}
@@ -153,6 +159,12 @@ func daily(ctx context.Context, st Store, vc string, win inventory.Window, snaps
 // (else the distinct sample times), so days a VM was absent count. Run it
 // after Daily has run for every day of the month.
 func Monthly(ctx context.Context, st Store, month time.Time, opts Options) (*Result, error) {
+	if err := opts.validate(true); err != nil {
+		return nil, err
+	}
+	if err := checkMode(st, &opts); err != nil {
+		return nil, err
+	}
 	win := inventory.MonthOf(month, opts.loc())
 	res := &Result{Granularity: inventory.Monthly, Period: win}
 	vcs, snaps, err := periodSnapshots(ctx, st, win, &opts)
@@ -173,44 +185,18 @@ func Monthly(ctx context.Context, st Store, month time.Time, opts Options) (*Res
 
 func monthly(ctx context.Context, st Store, vc string, win inventory.Window, snaps []time.Time, opts *Options) (*VcenterResult, error) {
 	start := opts.now()
-	lcs, err := lifecycles(ctx, st, vc)
+	rows, total, err := monthlyRows(ctx, st, vc, win, snaps, opts)
 	if err != nil {
 		return nil, err
 	}
-	b := NewMonthly(MonthlyInput{Vcenter: vc, Month: win, Lifecycles: lcs})
-	// Each day's total_samples: its registered snapshots, else its distinct
-	// sample times (SEMANTICS §4).
-	for _, d := range win.Days() {
-		n := 0
-		for _, t := range snaps {
-			if d.Contains(t) {
-				n++
-			}
-		}
-		if n == 0 {
-			times, err := st.SnapshotTimes(ctx, &store.SnapshotTimesParams{Vcenter: vc, From: d.Start, To: d.End})
-			if err != nil {
-				return nil, err
-			}
-			n = len(times)
-		}
-		b.AddDayTotal(d.Start, n)
-	}
-	if err := st.ScanDailyRollups(ctx, &store.ScanRollupsParams{Vcenter: vc, From: win.Start, To: win.End}, func(d *inventory.DailyRollup) error {
-		b.Add(d)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	if b.TotalSamples() == 0 {
+	if total == 0 {
 		return &VcenterResult{Vcenter: vc}, nil
 	}
-	rows := b.Rows()
 	compat := !opts.NoCompatTables && st.Capabilities().CompatTables
 	if err := st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: vc, Month: win.Start, Rows: rows, Compat: compat}); err != nil {
 		return nil, err
 	}
-	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: b.TotalSamples(), Duration: opts.now().Sub(start)}
+	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: total, Duration: opts.now().Sub(start)}
 	if compat {
 		r.CompatTable = inventory.MonthlyTableName(win.Start)
 	}

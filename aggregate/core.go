@@ -9,7 +9,7 @@ import (
 
 // vmAcc is the running state of one VM over one window.
 type vmAcc struct {
-	present map[int64]struct{} // present snapshot times (UnixNano)
+	present []uint64           // bitset of present snapshot times (sampleCore time indexes)
 	days    map[int64]struct{} // present days (UnixNano of day start); hourly monthly only
 
 	n, poweredOn     int
@@ -34,26 +34,61 @@ type sampleCore struct {
 	vcenter    string
 	win        inventory.Window
 	tiers      inventory.TierMap
-	registered map[int64]struct{} // nil: fall back to distinct sample times
-	seen       map[int64]struct{} // distinct accepted sample times (fallback)
+	registered map[int64]int // registered time (UnixNano) -> index; nil: fall back to distinct sample times
+	seen       map[int64]int // distinct accepted sample times (fallback) -> index
 	ids        inventory.Identities
-	vms        []*vmAcc
-	ignored    int
-	dayLoc     *time.Location // non-nil: track days present in this location
+	// byID caches the group of a vm_id seen with a given vm_uuid: Resolve
+	// returns the same group for the same (vm_id, vm_uuid) again and its
+	// bookkeeping for them is already done, so one lookup replaces three.
+	byID    map[string]idGroup
+	tierC   map[string]int // resource pool -> tier index (-1: none)
+	vms     []*vmAcc
+	ignored int
+	dayLoc  *time.Location // non-nil: track days present in this location
 }
 
 func newSampleCore(vcenter string, win inventory.Window, snaps []time.Time, tiers inventory.TierMap) *sampleCore {
-	c := &sampleCore{vcenter: vcenter, win: win, tiers: tiers, seen: map[int64]struct{}{}}
+	c := &sampleCore{vcenter: vcenter, win: win, tiers: tiers, seen: map[int64]int{}, byID: map[string]idGroup{}, tierC: map[string]int{}}
 	for _, t := range snaps {
 		if !win.Contains(t) {
 			continue
 		}
 		if c.registered == nil {
-			c.registered = map[int64]struct{}{}
+			c.registered = map[int64]int{}
 		}
-		c.registered[t.UnixNano()] = struct{}{}
+		if _, ok := c.registered[t.UnixNano()]; !ok {
+			c.registered[t.UnixNano()] = len(c.registered)
+		}
 	}
 	return c
+}
+
+type idGroup struct {
+	uuid string
+	g    int
+}
+
+// resolve is c.ids.Resolve with a cache for samples carrying a vm_id.
+func (c *sampleCore) resolve(s *inventory.Sample) int {
+	if s.VMID != "" {
+		if e, ok := c.byID[s.VMID]; ok && e.uuid == s.VMUUID {
+			return e.g
+		}
+		g := c.ids.Resolve(s.VMID, s.VMUUID, s.Name)
+		c.byID[s.VMID] = idGroup{uuid: s.VMUUID, g: g}
+		return g
+	}
+	return c.ids.Resolve(s.VMID, s.VMUUID, s.Name)
+}
+
+// tier returns the tier index of a pool, cached per pool.
+func (c *sampleCore) tier(pool string) int {
+	if i, ok := c.tierC[pool]; ok {
+		return i
+	}
+	i := tierIndex(c.tiers.Of(pool))
+	c.tierC[pool] = i
+	return i
 }
 
 func (c *sampleCore) totalSamples() int {
@@ -70,17 +105,25 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	}
 	t := s.SnapshotTime
 	k := t.UnixNano()
+	var ti int
 	if c.registered != nil {
-		if _, ok := c.registered[k]; !ok {
+		i, ok := c.registered[k]
+		if !ok {
 			c.ignored++
 			return
 		}
+		ti = i
 	} else {
-		c.seen[k] = struct{}{}
+		i, ok := c.seen[k]
+		if !ok {
+			i = len(c.seen)
+			c.seen[k] = i
+		}
+		ti = i
 	}
-	g := c.ids.Resolve(s.VMID, s.VMUUID, s.Name)
+	g := c.resolve(s)
 	for len(c.vms) <= g {
-		c.vms = append(c.vms, &vmAcc{present: map[int64]struct{}{}})
+		c.vms = append(c.vms, &vmAcc{})
 	}
 	v := c.vms[g]
 	// Identity fields: from the latest sample that has one, duplicates
@@ -91,11 +134,15 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	if s.VMUUID != "" && (!v.hasUUID || t.After(v.uuidT)) {
 		v.uuid, v.uuidT, v.hasUUID = s.VMUUID, t, true
 	}
-	if _, dup := v.present[k]; dup {
+	w, bit := ti/64, uint64(1)<<(ti%64)
+	for len(v.present) <= w {
+		v.present = append(v.present, 0)
+	}
+	if v.present[w]&bit != 0 {
 		c.ignored++
 		return
 	}
-	v.present[k] = struct{}{}
+	v.present[w] |= bit
 	v.n++
 	if s.PowerState == "poweredOn" {
 		v.poweredOn++
@@ -104,7 +151,7 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	v.sumRAM += s.RAMMB
 	v.sumProv += s.ProvisionedDiskGB
 	v.sumUsed += s.UsedDiskGB
-	if i := tierIndex(c.tiers.Of(s.ResourcePool)); i >= 0 {
+	if i := c.tier(s.ResourcePool); i >= 0 {
 		v.tier[i]++
 	}
 	if !v.hasLatest || t.After(v.latest.SnapshotTime) {

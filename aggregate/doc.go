@@ -12,6 +12,51 @@
 // samples or daily rollup rows into a builder and take its Rows. They are
 // usable without any store.
 //
+// # Execution modes
+//
+// Options.Mode selects how the rows are computed; every mode writes them
+// through the same write path (rollup table, summary compatibility table,
+// registry record, aggregate totals), so the outputs are identical (up to
+// the last bits of floating point sums, whose order differs):
+//
+//   - ModeGo (default, the scheduled path): vm_hourly_stats (daily) or
+//     vm_daily_rollup (monthly) streamed through the pure builders.
+//   - ModeSQL: the database computes the rows from the same canonical
+//     tables (store.SQLAggregator; sqlitestore and pgstore). The query
+//     groups by the §2 identity, takes the latest attributes from the
+//     group's latest row, joins vm_lifecycle_cache, and maps pools to
+//     tiers with the configured TierMap, passed as parameters. Stores
+//     without Capabilities.SQLAggregation fail with store.ErrUnsupported.
+//   - ModeLegacy: the compatibility tables: a UNION ALL over the day's
+//     inventory_hourly_* tables (daily) or the month's
+//     inventory_daily_summary_* tables (monthly) in SQL, or a scan of them
+//     through store.CompatTables on memstore. Repair, backfill and
+//     validation only.
+//
+// Options.MonthlyGranularity = GranularityHourly makes Monthly read hourly
+// samples over the whole month (NewMonthlyFromHourly; from the hourly
+// compatibility tables with ModeLegacy); manual rebuild and validation
+// only, not with ModeSQL.
+//
+// In SQL, identity groups are formed without an arrival order: a sample
+// with a vm_id is its vm_id's VM; a sample with only a vm_uuid joins the
+// VM of the earliest sample (by snapshot time, then vm_key) of the period
+// that has that uuid and a vm_id, else the uuid's own group; a sample with
+// neither joins by name. This is the Go builders' grouping whenever the
+// samples arrive in scan order, which Daily and Monthly guarantee; the
+// pathological mixes noted below may group differently.
+//
+// # Backfill, repair, rebuild
+//
+// Backfill, Repair and Rebuild run over a range of days or months for one
+// or all vCenters and report progress through a callback; see Action for
+// exactly what each does. In short: backfill fills gaps (imports
+// snapshots that exist only as inventory_hourly_* tables, derives missing
+// lifecycle rows, aggregates periods never aggregated); repair makes the
+// canonical tables whole from the compatibility tables and recomputes
+// everything in the range; rebuild recomputes the range's rollups from the
+// canonical tables as they are.
+//
 // # Daily (§4)
 //
 // NewDaily / (*DailyBuilder).Add / Rows. Memory grows with the number of VMs

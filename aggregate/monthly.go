@@ -231,3 +231,6 @@ func (b *MonthlyHourlyBuilder) Rows() []inventory.MonthlyRollup {
 	sortRollups(rows, func(r *inventory.MonthlyRollup) string { return r.VMKey })
 	return rows
 }
+
+// TotalSamples returns the month's total_samples for the vCenter so far.
+func (b *MonthlyHourlyBuilder) TotalSamples() int { return b.core.totalSamples() }

@@ -566,3 +566,71 @@ type ListCompatTablesParams struct {
 
 // DropCompatTableParams name one table.
 type DropCompatTableParams struct{ Name string }
+
+// ---------------------------------------------------------------------------
+// Rollups computed in the database
+
+// AggregateSource is where SQLAggregator reads its input rows.
+type AggregateSource int
+
+const (
+	// SourceCanonical reads the canonical tables: vm_hourly_stats for daily
+	// rows, vm_daily_rollup for monthly rows.
+	SourceCanonical AggregateSource = iota
+	// SourceCompat reads the compatibility tables named in
+	// CompatTables (UNION ALL): inventory_hourly_* for daily rows,
+	// inventory_daily_summary_* for monthly rows. Repair, backfill and
+	// validation only.
+	SourceCompat
+)
+
+// SQLAggregator computes rollup rows in the database. Backends whose
+// Capabilities report SQLAggregation implement it; the rows follow
+// SEMANTICS §2, §4 and §5 exactly as the aggregate package's Go builders
+// do (floating point sums may differ in the last bits) and are returned,
+// not written: the caller writes them through the Rollups methods.
+type SQLAggregator interface {
+	// AggregateDaily returns the daily rollup rows of one vCenter and day,
+	// sorted by VMKey.
+	AggregateDaily(ctx context.Context, p *AggregateDailyParams) ([]inventory.DailyRollup, error)
+	// AggregateMonthly returns the monthly rollup rows of one vCenter and
+	// month computed from daily rows, sorted by VMKey.
+	AggregateMonthly(ctx context.Context, p *AggregateMonthlyParams) ([]inventory.MonthlyRollup, error)
+}
+
+// AggregateDailyParams describe one vCenter-day to aggregate in the
+// database.
+type AggregateDailyParams struct {
+	Vcenter string
+	// From and To are the day window [From, To); From is also the rows'
+	// Day.
+	From, To time.Time
+	// SnapshotTimes, when non-empty, are the registered complete snapshots
+	// in the window: only samples taken at one of them count.
+	SnapshotTimes []time.Time
+	// TotalSamples is every row's total_samples.
+	TotalSamples int
+	// Tiers maps resource pools to tiers (the zero TierMap maps none).
+	Tiers inventory.TierMap
+	// Source selects the input tables. Defaults to SourceCanonical.
+	Source AggregateSource
+	// CompatTables are the inventory_hourly_* tables to read with
+	// SourceCompat.
+	CompatTables []string
+}
+
+// AggregateMonthlyParams describe one vCenter-month to aggregate in the
+// database from daily rows.
+type AggregateMonthlyParams struct {
+	Vcenter string
+	// From and To are the month window [From, To); From is also the rows'
+	// Month.
+	From, To time.Time
+	// TotalSamples is every row's total_samples (Σ of the days' totals).
+	TotalSamples int
+	// Source selects the input tables. Defaults to SourceCanonical.
+	Source AggregateSource
+	// CompatTables are the inventory_daily_summary_* tables to read with
+	// SourceCompat.
+	CompatTables []string
+}

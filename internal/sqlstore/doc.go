@@ -13,4 +13,10 @@
 // Core.sql into the dialect's quoted (and schema-qualified) reference.
 // Compatibility table names are only ever built by the inventory helpers
 // and checked with store.ParseCompatTableName before reaching SQL.
+//
+// Core also implements store.SQLAggregator (aggregate.ModeSQL and, over a
+// UNION ALL of compatibility tables, aggregate.ModeLegacy): the daily and
+// monthly rollup rows are computed by one query each, with the identity
+// grouping, latest attributes, pool tiers and lifecycle join of SEMANTICS
+// §2, §4 and §5 (see aggregate.go for the query's shape).
 package sqlstore

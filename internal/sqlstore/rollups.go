@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -46,7 +47,7 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 			return nil
 		}
 		w.stage = "compat"
-		return c.replaceCompat(ctx, tx, compat, DailyColumns, p.Vcenter, src())
+		return c.copyToCompat(ctx, tx, compat, DailyColumns, TableDaily, "day", p.Vcenter, day)
 	})
 }
 
@@ -87,7 +88,7 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 			return nil
 		}
 		w.stage = "compat"
-		return c.replaceCompat(ctx, tx, compat, MonthlyColumns, p.Vcenter, src())
+		return c.copyToCompat(ctx, tx, compat, MonthlyColumns, TableMonthly, "month", p.Vcenter, month)
 	})
 }
 
@@ -158,4 +159,27 @@ func (c *Core) ScanMonthlyRollups(ctx context.Context, p *store.ScanRollupsParam
 	var r inventory.MonthlyRollup
 	return c.scanRollups(ctx, "ScanMonthlyRollups", TableMonthly, "month", monthlyCols, p,
 		append(rollupDest(&r.Month, &r.Rollup), &r.DaysPresent), func() error { return fn(&r) })
+}
+
+// copyToCompat replaces vc's rows of a summary compatibility table with
+// the rows just written to the canonical rollup table for (vc, period),
+// inside the database: the same rows as sending them again, without the
+// second trip through the client.
+func (c *Core) copyToCompat(ctx context.Context, tx Tx, name string, cols []Column, table, periodCol, vc string, period time.Time) error {
+	if _, ok := store.ParseCompatTableName(name); !ok {
+		return fmt.Errorf("not a compatibility table name: %q", name)
+	}
+	if err := c.d.Lock(ctx, tx, "compat|"+name); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, c.compatDDL(name, cols)); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(name)+" WHERE vcenter = ?", vc); err != nil {
+		return err
+	}
+	l := list(names(cols))
+	_, err := tx.Exec(ctx, "INSERT INTO "+c.d.Table(name)+" ("+l+") SELECT "+l+" FROM "+c.d.Table(table)+
+		" WHERE vcenter = ? AND "+periodCol+" = ?", vc, c.time(period))
+	return err
 }

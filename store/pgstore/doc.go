@@ -57,4 +57,8 @@
 // orderings match the other backends byte for byte. Strings must be valid
 // UTF-8 without NUL bytes (text cannot hold others); other rows are
 // rejected with *store.InvalidParamsError, samples with a *store.WriteError.
+//
+// The store implements store.SQLAggregator (Capabilities().SQLAggregation):
+// aggregate.Daily and aggregate.Monthly can have the database compute the
+// rollup rows (aggregate.ModeSQL, aggregate.ModeLegacy).
 package pgstore

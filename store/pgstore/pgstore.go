@@ -198,8 +198,8 @@ func (d *dialect) Capabilities() store.Capabilities {
 		Backend:       "postgres",
 		TimePrecision: store.Precision,
 		CompatTables:  true,
-		// No rollup computation in the database yet.
-		SQLAggregation: false,
+		// Rollups computed in the database: sqlstore.Core.AggregateDaily/Monthly.
+		SQLAggregation: true,
 		Partitioning:   part,
 	}
 }

@@ -41,4 +41,8 @@
 //
 // *Store implements store.Store; DB returns its bun handle for SQL of your
 // own (read-only use is advised).
+//
+// The store implements store.SQLAggregator (Capabilities().SQLAggregation):
+// aggregate.Daily and aggregate.Monthly can have the database compute the
+// rollup rows (aggregate.ModeSQL, aggregate.ModeLegacy).
 package sqlitestore

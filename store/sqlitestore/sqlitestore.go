@@ -257,8 +257,8 @@ func (d *dialect) Capabilities() store.Capabilities {
 		Backend:       "sqlite",
 		TimePrecision: store.Precision,
 		CompatTables:  true,
-		// No rollup computation in the database yet.
-		SQLAggregation: false,
+		// Rollups computed in the database: sqlstore.Core.AggregateDaily/Monthly.
+		SQLAggregation: true,
 	}
 }
 

@@ -1,0 +1,378 @@
+package aggregate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/accessvault/vinventory/aggregate"
+	"github.com/accessvault/vinventory/internal/testbackends"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/memstore"
+	"github.com/accessvault/vinventory/store/pgstore"
+	"github.com/accessvault/vinventory/store/sqlitestore"
+	"github.com/accessvault/vinventory/store/storetest"
+)
+
+// bfStart is the first hour of the backfill histories: three days across
+// a month boundary.
+var bfStart = time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
+
+const bfHours = 72
+
+// bfSamples returns the samples of vc at hour h of a deterministic history
+// with churn (late births, deletions, a VM absent for a few hours that
+// comes back), resizes and pool moves.
+func bfSamples(vc string, h int) []inventory.Sample {
+	rng := rand.New(rand.NewSource(int64(h)*7 + int64(len(vc))))
+	pools := []string{"Resources/Tin", "Resources/Bronze", "Resources/Silver", "Resources/Gold", "Resources"}
+	var out []inventory.Sample
+	for i := 0; i < 8; i++ {
+		switch {
+		case i == 1 && h < 20, // born late
+			i == 2 && h >= 40,           // deleted
+			i == 3 && h >= 10 && h < 14, // absent for four hours, back
+			vc == "vc-b" && i >= 5:
+			continue
+		}
+		var created time.Time
+		if i%3 != 0 {
+			created = bfStart.Add(-time.Duration(24*(i+1)) * time.Hour)
+		}
+		out = append(out, inventory.Sample{Vcenter: vc, SnapshotTime: bfStart.Add(time.Duration(h) * time.Hour),
+			VMID: fmt.Sprintf("vm-%d", i), VMUUID: fmt.Sprintf("uuid-%s-%d", vc, i), Name: fmt.Sprintf("%s-%d", vc, i),
+			Cluster: "C1", Host: "esx-1", ResourcePool: pools[(i+h/11)%len(pools)], PowerState: inventory.PoweredOn,
+			VCPUCount: 1 + (i+h/17)%4, RAMMB: int64(1024 * (1 + (i+h/23)%3)), ProvisionedDiskGB: float64(10 * (i + 1)),
+			UsedDiskGB: float64(rng.Intn(10)), CreationTime: created})
+	}
+	return out
+}
+
+// bfLifecycles computes the lifecycle rows of the history by hand (§3):
+// first/last seen, creation from the earliest createDate, deletion at the
+// first snapshot after last_seen.
+func bfLifecycles(vc string) []inventory.Lifecycle {
+	m := map[string]*inventory.Lifecycle{}
+	var ids []string
+	for h := 0; h < bfHours; h++ {
+		for _, s := range bfSamples(vc, h) {
+			l, ok := m[s.VMID]
+			if !ok {
+				l = &inventory.Lifecycle{Vcenter: vc, VMID: s.VMID, FirstSeen: s.SnapshotTime, CreationSource: inventory.SourceNone}
+				m[s.VMID] = l
+				ids = append(ids, s.VMID)
+			}
+			l.LastSeen, l.VMUUID, l.Name = s.SnapshotTime, s.VMUUID, s.Name
+			if !s.CreationTime.IsZero() {
+				l.CreationTime, l.CreationSource = s.CreationTime, inventory.SourceConfig
+			}
+		}
+	}
+	var out []inventory.Lifecycle
+	for _, id := range ids {
+		l := m[id]
+		if next := l.LastSeen.Add(time.Hour); next.Before(bfStart.Add(bfHours * time.Hour)) {
+			l.Deleted, l.DeletionTime, l.DeletionSource = true, next, inventory.SourceAbsence
+		}
+		out = append(out, *l)
+	}
+	return out
+}
+
+func bfClock() time.Time { return bfStart }
+
+// bfOriginal writes the full history the normal way and aggregates it.
+func bfOriginal(t *testing.T, st store.Store) {
+	bfWrite(t, st)
+	bfAggregate(t, st, bfHours/24)
+}
+
+// bfWrite writes the history's snapshots and lifecycle rows.
+func bfWrite(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, vc := range []string{"vc-a", "vc-b"} {
+		for h := 0; h < bfHours; h++ {
+			s := bfStart.Add(time.Duration(h) * time.Hour)
+			samples := bfSamples(vc, h)
+			if _, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{Vcenter: vc, SnapshotTime: s, Samples: samples,
+				Totals: inventory.ComputeTotals(vc, s, samples, nil), Compat: true, RegisteredAt: bfStart}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: bfStart.Add((bfHours - 1) * time.Hour),
+			Lifecycles: bfLifecycles(vc)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// bfAggregate aggregates the first days of the history, then both months.
+func bfAggregate(t *testing.T, st store.Store, days int) {
+	t.Helper()
+	ctx := context.Background()
+	opts := aggregate.Options{Clock: bfClock}
+	for d := 0; d < days; d++ {
+		if _, err := aggregate.Daily(ctx, st, bfStart.AddDate(0, 0, d), opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, m := range []time.Time{bfStart, bfStart.AddDate(0, 0, 2)} {
+		if _, err := aggregate.Monthly(ctx, st, m, opts); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// bfDamaged writes only the hourly compatibility tables: the canonical
+// rows are gone.
+func bfDamaged(t *testing.T, st store.Store) {
+	t.Helper()
+	for _, vc := range []string{"vc-a", "vc-b"} {
+		for h := 0; h < bfHours; h++ {
+			s := bfStart.Add(time.Duration(h) * time.Hour)
+			if err := st.WriteCompatHourly(context.Background(), &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: s, Samples: bfSamples(vc, h)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// onlyVcenter keeps the parts of c that belong to vc.
+func onlyVcenter(c *storetest.Contents, vc string) *storetest.Contents {
+	out := &storetest.Contents{}
+	for _, x := range c.Samples {
+		if x.Vcenter == vc {
+			out.Samples = append(out.Samples, x)
+		}
+	}
+	for _, x := range c.Lifecycles {
+		if x.Vcenter == vc {
+			out.Lifecycles = append(out.Lifecycles, x)
+		}
+	}
+	for _, x := range c.DailyRollups {
+		if x.Vcenter == vc {
+			out.DailyRollups = append(out.DailyRollups, x)
+		}
+	}
+	for _, x := range c.MonthlyRollups {
+		if x.Vcenter == vc {
+			out.MonthlyRollups = append(out.MonthlyRollups, x)
+		}
+	}
+	for _, x := range c.Totals {
+		if x.Vcenter == vc {
+			out.Totals = append(out.Totals, x)
+		}
+	}
+	for _, x := range c.Snapshots {
+		if x.Vcenter == vc {
+			out.Snapshots = append(out.Snapshots, x)
+		}
+	}
+	return out
+}
+
+func TestRepairFromCompatTables(t *testing.T) {
+	approx := cmpopts.EquateApprox(1e-9, 0)
+	testbackends.ForEach(t, func(t *testing.T, orig store.Store) {
+		ctx := context.Background()
+		bfOriginal(t, orig)
+		want := storetest.Dump(t, orig)
+		if len(want.MonthlyRollups) == 0 || len(want.Lifecycles) == 0 {
+			t.Fatal("original history has no monthly rows or lifecycles")
+		}
+		for _, action := range []aggregate.Action{aggregate.ActionRepair, aggregate.ActionBackfill} {
+			t.Run(string(action), func(t *testing.T) {
+				st := freshLike(t, orig)
+				bfDamaged(t, st)
+				var calls []aggregate.Progress
+				opts := aggregate.BackfillOptions{From: bfStart, To: bfStart.AddDate(0, 0, 2), Granularity: inventory.Monthly,
+					Vcenters: []string{"vc-a"}, Action: action, Aggregate: aggregate.Options{Clock: bfClock},
+					Progress: func(p aggregate.Progress) { calls = append(calls, p) }}
+				// One vCenter: vc-a is rebuilt, vc-b left untouched.
+				res, err := aggregate.Backfill(ctx, st, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.ImportedSnapshots != bfHours || res.ImportedSamples == 0 {
+					t.Fatalf("imported %d snapshots (%d samples), want %d", res.ImportedSnapshots, res.ImportedSamples, bfHours)
+				}
+				got := storetest.Dump(t, st)
+				if d := cmp.Diff(onlyVcenter(want, "vc-a"), onlyVcenter(got, "vc-a"), approx); d != "" {
+					t.Fatalf("vc-a after %s differs from the original (-want +got):\n%s", action, d)
+				}
+				if b := onlyVcenter(got, "vc-b"); len(b.Samples)+len(b.DailyRollups)+len(b.Lifecycles)+len(b.Snapshots) != 0 {
+					t.Fatalf("vc-b was touched by a vc-a run: %d samples, %d daily rows, %d lifecycles, %d registry records",
+						len(b.Samples), len(b.DailyRollups), len(b.Lifecycles), len(b.Snapshots))
+				}
+				checkProgress(t, calls)
+				// Every vCenter: the whole store equals the original.
+				opts.Vcenters, calls = nil, nil
+				if _, err := aggregate.Backfill(ctx, st, opts); err != nil {
+					t.Fatal(err)
+				}
+				checkProgress(t, calls)
+				got = storetest.Dump(t, st)
+				if d := cmp.Diff(want, got, approx); d != "" {
+					t.Fatalf("store after %s differs from the original (-want +got):\n%s", action, d)
+				}
+				// A re-run changes nothing.
+				res, err = aggregate.Backfill(ctx, st, opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.ImportedSnapshots != 0 || res.Lifecycles != 0 {
+					t.Fatalf("re-run imported %d snapshots and wrote %d lifecycles, want none", res.ImportedSnapshots, res.Lifecycles)
+				}
+				if action == aggregate.ActionBackfill && (res.Skipped == 0 || len(res.Daily) != 0) {
+					t.Fatalf("backfill re-run: skipped %d, ran %d days; want every period skipped", res.Skipped, len(res.Daily))
+				}
+				if d := cmp.Diff(got, storetest.Dump(t, st), approx); d != "" {
+					t.Fatalf("re-run changed the store:\n%s", d)
+				}
+			})
+		}
+		// Rebuild on the original recomputes the same rows.
+		res, err := aggregate.Rebuild(ctx, orig.(aggregate.BackfillStore), aggregate.BackfillOptions{From: bfStart, To: bfStart.AddDate(0, 0, 2),
+			Granularity: inventory.Monthly, Aggregate: aggregate.Options{Clock: bfClock, Mode: aggregate.ModeLegacy}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Daily) != 3 || len(res.Monthly) != 2 || res.ImportedSnapshots != 0 {
+			t.Fatalf("rebuild ran %d days, %d months, imported %d; want 3, 2, 0", len(res.Daily), len(res.Monthly), res.ImportedSnapshots)
+		}
+		if d := cmp.Diff(want, storetest.Dump(t, orig), approx); d != "" {
+			t.Fatalf("rebuild (legacy mode) changed the store:\n%s", d)
+		}
+	})
+}
+
+// checkProgress: within each stage Done counts 1, 2, ... up to Total.
+func checkProgress(t *testing.T, calls []aggregate.Progress) {
+	t.Helper()
+	if len(calls) == 0 {
+		t.Fatal("Progress was never called")
+	}
+	last := map[string]int{}
+	for _, p := range calls {
+		if p.Done != last[p.Stage]+1 || p.Done > p.Total {
+			t.Fatalf("progress %+v after %d in stage %s", p, last[p.Stage], p.Stage)
+		}
+		last[p.Stage] = p.Done
+	}
+	for stage, n := range last {
+		for _, p := range calls {
+			if p.Stage == stage && p.Total != n {
+				t.Fatalf("stage %s ended at %d of %d", stage, n, p.Total)
+			}
+		}
+	}
+	for _, stage := range []string{aggregate.StageImport, aggregate.StageDaily, aggregate.StageMonthly} {
+		if last[stage] == 0 {
+			t.Fatalf("no progress reported for stage %s", stage)
+		}
+	}
+}
+
+func TestBackfillOptionErrors(t *testing.T) {
+	st := memstoreNew()
+	ctx := context.Background()
+	for name, o := range map[string]aggregate.BackfillOptions{
+		"no From":      {},
+		"bad action":   {From: bfStart, Action: "fix"},
+		"bad gran":     {From: bfStart, Granularity: inventory.Hourly},
+		"To <= From":   {From: bfStart, To: bfStart.Add(-time.Hour)},
+		"empty vc":     {From: bfStart, Vcenters: []string{""}},
+		"bad mode":     {From: bfStart, Aggregate: aggregate.Options{Mode: "fast"}},
+		"sql+hourly":   {From: bfStart, Granularity: inventory.Monthly, Aggregate: aggregate.Options{Mode: aggregate.ModeSQL, MonthlyGranularity: aggregate.GranularityHourly}},
+		"sql on mem":   {From: bfStart, Aggregate: aggregate.Options{Mode: aggregate.ModeSQL}},
+		"bad monthlyG": {From: bfStart, Aggregate: aggregate.Options{MonthlyGranularity: "weekly"}},
+	} {
+		_, err := aggregate.Backfill(ctx, st, o)
+		var oe *aggregate.OptionError
+		switch {
+		case err == nil:
+			t.Errorf("%s: no error", name)
+		case name == "sql+hourly" || name == "sql on mem":
+			if !errors.Is(err, store.ErrUnsupported) {
+				t.Errorf("%s: %v, want ErrUnsupported", name, err)
+			}
+		case !errors.As(err, &oe):
+			t.Errorf("%s: %v is not an *OptionError", name, err)
+		}
+	}
+}
+
+func memstoreNew() *memstore.Store { return memstore.New(memstore.Options{}) }
+
+var freshSeq atomic.Int64
+
+// freshLike returns a new, empty store of the same backend as st.
+func freshLike(t *testing.T, st store.Store) store.Store {
+	t.Helper()
+	ctx := context.Background()
+	switch st.Capabilities().Backend {
+	case "memory":
+		return memstoreNew()
+	case "sqlite":
+		s, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "fresh.db"), sqlitestore.Options{AutoMigrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	case "postgres":
+		schema := fmt.Sprintf("agg_fresh_%d_%d", os.Getpid(), freshSeq.Add(1))
+		s, err := pgstore.Open(ctx, os.Getenv("VINVENTORY_TEST_PG_DSN"), pgstore.Options{Schema: schema, AutoMigrate: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			s.Pool().Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`)
+			s.Close()
+		})
+		return s
+	}
+	t.Fatalf("unknown backend %q", st.Capabilities().Backend)
+	return nil
+}
+
+// TestBackfillMissingDayRefreshesMonth: a month aggregated while one of its
+// days was not is recomputed when backfill aggregates that day; a month
+// with nothing missing is skipped.
+func TestBackfillMissingDayRefreshesMonth(t *testing.T) {
+	approx := cmpopts.EquateApprox(1e-9, 0)
+	testbackends.ForEach(t, func(t *testing.T, orig store.Store) {
+		bfOriginal(t, orig)
+		want := storetest.Dump(t, orig)
+		st := freshLike(t, orig)
+		bfWrite(t, st)
+		bfAggregate(t, st, 2) // Oct 31, Nov 1; Nov 2 missing, November aggregated without it
+		if d := cmp.Diff(want.MonthlyRollups, storetest.Dump(t, st).MonthlyRollups, approx); d == "" {
+			t.Fatal("November without Nov 2 equals the full November: the test proves nothing")
+		}
+		res, err := aggregate.Backfill(context.Background(), st, aggregate.BackfillOptions{From: bfStart, To: bfStart.AddDate(0, 0, 2),
+			Granularity: inventory.Monthly, Aggregate: aggregate.Options{Clock: bfClock}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Daily) != 1 || len(res.Monthly) != 1 || !res.Monthly[0].Period.Start.Equal(time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)) {
+			t.Fatalf("ran %d days and months %+v; want Nov 2 and November only", len(res.Daily), res.Monthly)
+		}
+		if d := cmp.Diff(want, storetest.Dump(t, st), approx); d != "" {
+			t.Fatalf("after backfill (-want +got):\n%s", d)
+		}
+	})
+}
