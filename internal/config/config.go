@@ -1,0 +1,221 @@
+package config
+
+import (
+	"maps"
+	"strings"
+	"time"
+
+	"github.com/accessvault/vinventory"
+	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/inventory"
+)
+
+// Config is the daemon configuration. Its String, GoString, Format,
+// MarshalJSON, LogValue (slog) and MarshalLogObject (zap) all render the
+// redacted form: endpoint passwords and the DSN password never appear.
+type Config struct {
+	Store    StoreConfig    `yaml:"store"`
+	Location string         `yaml:"location"`
+	HTTP     HTTPConfig     `yaml:"http"`
+	Log      LogConfig      `yaml:"log"`
+	Keys     KeysConfig     `yaml:"keys"`
+	Schedule ScheduleConfig `yaml:"schedule"`
+	// Settings are the pipeline settings (the Settings table of
+	// ARCHITECTURE.md, vinventory.Settings). settings.location may be
+	// given instead of the top-level location; Location is authoritative.
+	Settings  vinventory.Settings `yaml:"settings"`
+	Endpoints []EndpointConfig    `yaml:"endpoints"`
+
+	// lines maps a key path ("settings.hourly_snapshot_concurrency") to
+	// its line in the file, so validation errors can name it.
+	lines map[string]int
+	file  string
+	// origins maps a key path set by the environment or a flag to
+	// {variable, flag}.
+	origins map[string][2]string
+}
+
+// StoreConfig selects the store backend.
+type StoreConfig struct {
+	// Driver is "sqlite" or "postgres". Defaults to "sqlite".
+	Driver string `yaml:"driver"`
+	// Path is the SQLite database file. Defaults to "./vinventory.db".
+	Path string `yaml:"path,omitempty"`
+	// DSN is the PostgreSQL connection string (URL or key=value form). It
+	// may hold a password: it is redacted in every rendering.
+	DSN string `yaml:"dsn,omitempty"`
+}
+
+// HTTPConfig is the health and metrics server.
+type HTTPConfig struct {
+	// Listen is the address of /healthz and /metrics. Defaults to ":8080";
+	// empty disables the server.
+	Listen string `yaml:"listen"`
+}
+
+// LogConfig configures logging.
+type LogConfig struct {
+	// Level is debug, info, warn or error. Defaults to "info".
+	Level string `yaml:"level"`
+	// Format is json or console. Defaults to "json".
+	Format string `yaml:"format"`
+}
+
+// KeysConfig says where the credential keyring comes from.
+type KeysConfig struct {
+	// Env is the environment variable holding "id:base64key,..." Defaults
+	// to "VINVENTORY_KEYS".
+	Env string `yaml:"env"`
+	// File is a key file (one id:base64key per line, mode 0600). When set
+	// it is used instead of Env. Defaults to none.
+	File string `yaml:"file"`
+}
+
+// ScheduleConfig is when the daemon's jobs run. Times of day are in
+// Config.Location.
+type ScheduleConfig struct {
+	// HourlyMinute is the minute past the hour of the hourly capture.
+	// Defaults to 0.
+	HourlyMinute int `yaml:"hourly_minute"`
+	// Stagger spreads endpoint captures across this window. Defaults to 2m.
+	Stagger time.Duration `yaml:"stagger"`
+	// DailyAt is when the prior day is aggregated. Defaults to 00:15.
+	DailyAt TimeOfDay `yaml:"daily_at"`
+	// MonthlyAt is when, on the 1st, the prior month is aggregated.
+	// Defaults to 01:00.
+	MonthlyAt TimeOfDay `yaml:"monthly_at"`
+	// ReportsEvery is the interval of deferred report generation. Defaults
+	// to 5m.
+	ReportsEvery time.Duration `yaml:"reports_every"`
+	// CleanupAt is when retention cleanup runs. Defaults to 03:00.
+	CleanupAt TimeOfDay `yaml:"cleanup_at"`
+}
+
+// EndpointConfig is one endpoint. Exactly one of PasswordEnv, PasswordFile
+// and Password names its password.
+type EndpointConfig struct {
+	// Name identifies the endpoint (the "vcenter" of its rows) and is the
+	// encryption context of its credential.
+	Name string `yaml:"name"`
+	// URL of the SDK, e.g. https://vc1.example.com/sdk (no password).
+	URL string `yaml:"url"`
+	// Kind is vcenter or esxi. Defaults to vcenter.
+	Kind inventory.EndpointKind `yaml:"kind"`
+	// Username to log in with.
+	Username string `yaml:"username"`
+	// PasswordEnv is the environment variable holding the password.
+	PasswordEnv string `yaml:"password_env,omitempty"`
+	// PasswordFile is a file holding the password (trailing newline
+	// removed).
+	PasswordFile string `yaml:"password_file,omitempty"`
+	// Password inline; accepted with a warning.
+	Password secrets.Secret `yaml:"password,omitempty"`
+	// TLS verification (inventory.TLSOptions).
+	TLS TLSConfig `yaml:"tls"`
+	// Tags are free-form labels.
+	Tags map[string]string `yaml:"tags,omitempty"`
+	// PollInterval between captures. Defaults to 1h.
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// Enabled endpoints are captured. Defaults to true.
+	Enabled bool `yaml:"enabled"`
+}
+
+// TLSConfig is inventory.TLSOptions in YAML.
+type TLSConfig struct {
+	// Insecure disables verification. Defaults to false.
+	Insecure bool `yaml:"insecure"`
+	// Thumbprint pins the certificate (SHA-1 or SHA-256).
+	Thumbprint string `yaml:"thumbprint"`
+	// CAFile is a PEM bundle of extra trusted roots.
+	CAFile string `yaml:"ca_file"`
+}
+
+// Defaults.
+const (
+	DefaultDriver     = "sqlite"
+	DefaultSQLitePath = "./vinventory.db"
+	DefaultListen     = ":8080"
+	DefaultKeysEnv    = "VINVENTORY_KEYS"
+	DefaultReportDir  = "./reports"
+)
+
+// Default returns the configuration used when no file is given: SQLite at
+// ./vinventory.db, UTC, every setting at its documented default, no
+// endpoints.
+func Default() *Config {
+	return &Config{
+		Store:    StoreConfig{Driver: DefaultDriver, Path: DefaultSQLitePath},
+		Location: "UTC",
+		HTTP:     HTTPConfig{Listen: DefaultListen},
+		Log:      LogConfig{Level: "info", Format: "json"},
+		Keys:     KeysConfig{Env: DefaultKeysEnv},
+		Schedule: ScheduleConfig{
+			HourlyMinute: 0,
+			Stagger:      2 * time.Minute,
+			DailyAt:      TimeOfDay{0, 15},
+			MonthlyAt:    TimeOfDay{1, 0},
+			ReportsEvery: 5 * time.Minute,
+			CleanupAt:    TimeOfDay{3, 0},
+		},
+		Settings: DefaultSettings(),
+	}
+}
+
+// DefaultSettings returns vinventory.DefaultSettings with the daemon's
+// report directory ./reports (the library default writes no reports).
+func DefaultSettings() vinventory.Settings {
+	s := vinventory.DefaultSettings()
+	s.ReportDir = DefaultReportDir
+	return s
+}
+
+// defaultEndpoint is the starting value of every endpoints[] entry.
+func defaultEndpoint() EndpointConfig {
+	return EndpointConfig{Kind: inventory.KindVCenter, PollInterval: inventory.DefaultPollInterval, Enabled: true}
+}
+
+// LoadLocation returns the time.Location named by Location ("" is UTC;
+// "Local" is refused, as by vinventory.Settings).
+func (c *Config) LoadLocation() (*time.Location, error) {
+	s := vinventory.Settings{Location: c.Location}
+	return s.TimeLocation()
+}
+
+// PipelineSettings returns the settings for vinventory.NewPipeline, with
+// Location taken from the top-level location key.
+func (c *Config) PipelineSettings() vinventory.Settings {
+	s := c.Settings
+	s.PoolTiers = maps.Clone(c.Settings.PoolTiers)
+	s.Location = c.Location
+	return s
+}
+
+func canonicalTier(t inventory.Tier) inventory.Tier {
+	for _, c := range inventory.Tiers {
+		if strings.EqualFold(string(c), string(t)) {
+			return c
+		}
+	}
+	return t
+}
+
+// Endpoint returns e as an inventory.Endpoint without its credential.
+func (e EndpointConfig) Endpoint() inventory.Endpoint {
+	var tags map[string]string
+	if len(e.Tags) > 0 {
+		tags = make(map[string]string, len(e.Tags))
+		for k, v := range e.Tags {
+			tags[k] = v
+		}
+	}
+	return inventory.Endpoint{
+		Name:         e.Name,
+		URL:          e.URL,
+		Kind:         e.Kind,
+		Username:     e.Username,
+		TLS:          inventory.TLSOptions{Insecure: e.TLS.Insecure, Thumbprint: e.TLS.Thumbprint, CAFile: e.TLS.CAFile},
+		Tags:         tags,
+		PollInterval: e.PollInterval,
+		Enabled:      e.Enabled,
+	}
+}
