@@ -24,6 +24,22 @@ fi
 export VINVENTORY_TEST_PG_DSN
 export VINVENTORY_TEST_REQUIRE_PG=1   # pgstore tests fail instead of skipping
 
+# The report tests convert every workbook with LibreOffice when it is
+# installed; install Debian's libreoffice-calc when we can (root + apt).
+if ! command -v libreoffice >/dev/null 2>&1 && ! command -v soffice >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "== installing libreoffice-calc (report tests convert workbooks with it)"
+    export DEBIAN_FRONTEND=noninteractive
+    if ! apt-get install -y --no-install-recommends libreoffice-calc >"$log_dir/apt.log" 2>&1; then
+      apt-get update >>"$log_dir/apt.log" 2>&1 || true
+      apt-get install -y --no-install-recommends libreoffice-calc >>"$log_dir/apt.log" 2>&1 ||
+        { echo "could not install libreoffice-calc; the LibreOffice report checks will skip"; tail -5 "$log_dir/apt.log"; }
+    fi
+  else
+    echo "== LibreOffice not installed and not root: the LibreOffice report checks will skip"
+  fi
+fi
+
 echo "== gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './vendor/*'))
 if [ -n "$unformatted" ]; then

@@ -1,0 +1,40 @@
+// Command vinventoryd is the example daemon built on the vinventory SDK:
+// scheduled capture of vCenters and ESXi hosts, daily and monthly
+// aggregation, deferred XLSX reports, retention cleanup, /healthz and
+// Prometheus /metrics; several replicas share the work on PostgreSQL.
+//
+//	go run ./examples/daemon --demo        # simulator + SQLite + reports in ./demo-data
+//	go run ./examples/daemon -config vinventory.yaml run
+//	go run ./examples/daemon -h            # every command and flag
+//
+// The code lives in internal/daemon; this main only wires the process
+// (signals, exit code) to it.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"syscall"
+
+	"github.com/accessvault/vinventory/internal/daemon"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	args := os.Args[1:]
+	if i := slices.IndexFunc(args, func(a string) bool {
+		return a == "-benchmark-aggregations" || a == "--benchmark-aggregations"
+	}); i >= 0 {
+		rest := slices.Delete(slices.Clone(args), i, i+1)
+		if err := runBenchmarkAggregations(ctx, rest, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "vinventoryd -benchmark-aggregations:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	os.Exit(daemon.Main(ctx, args, os.Stdout, os.Stderr, daemon.OSEnv))
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/sqlitestore"
+)
+
+// buildDaemon builds vinventoryd into a temp dir.
+func buildDaemon(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "vinventoryd")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("go build: %v", err)
+	}
+	return bin
+}
+
+// TestDemoCommand runs `vinventoryd --demo` as README tells a new user to
+// (with its defaults: 500 VMs, 3 days of history), in a fresh data dir, and
+// checks that it produces daily rollups in the SQLite file and XLSX reports,
+// serves /healthz, captures live, and stops cleanly on SIGINT.
+func TestDemoCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the demo (about a minute)")
+	}
+	bin := buildDaemon(t)
+	work := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute) // hang guard only
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--demo", "-listen", "127.0.0.1:0")
+	cmd.Dir = work // ./demo-data is relative to the working directory
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var out strings.Builder
+	healthRE := regexp.MustCompile(`http://(\S+)/healthz`)
+	var healthURL string
+	live := false
+	for !live {
+		line, ok := <-lines
+		if !ok {
+			t.Fatalf("demo exited before going live: %v\nstdout:\n%s\nstderr:\n%s", cmd.Wait(), out.String(), stderr.String())
+		}
+		out.WriteString(line + "\n")
+		if m := healthRE.FindStringSubmatch(line); m != nil {
+			healthURL = "http://" + m[1] + "/healthz"
+		}
+		live = strings.HasPrefix(line, "Live captures")
+	}
+	t.Logf("demo went live after %s:\n%s", time.Since(start).Round(time.Second), out.String())
+
+	dataDir := filepath.Join(work, "demo-data")
+	st, err := sqlitestore.Open(ctx, filepath.Join(dataDir, "vinventory.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	days := map[time.Time]int{}
+	err = st.ScanDailyRollups(ctx, &store.ScanRollupsParams{}, func(r *inventory.DailyRollup) error { days[r.Day]++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 3 {
+		t.Errorf("daily rollups cover %d days, want 3: %v", len(days), days)
+	}
+	for d, n := range days {
+		if n < 450 {
+			t.Errorf("%s: %d daily rows, want about 500", d.Format(time.DateOnly), n)
+		}
+	}
+	xlsx, _ := filepath.Glob(filepath.Join(dataDir, "reports", "*.xlsx"))
+	summaries, _ := filepath.Glob(filepath.Join(dataDir, "reports", "inventory_daily_summary_*.xlsx"))
+	if len(xlsx) == 0 || len(summaries) != 3 {
+		t.Errorf("reports: %d XLSX, %d daily summaries (want 3)", len(xlsx), len(summaries))
+	}
+
+	if healthURL == "" {
+		t.Fatal("demo did not print its /healthz address")
+	}
+	resp, err := http.Get(healthURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var health struct {
+		Status    string `json:"status"`
+		Endpoints []struct {
+			Name string `json:"name"`
+			VMs  int    `json:"vms"`
+		} `json:"endpoints"`
+	}
+	if err := json.Unmarshal(body, &health); err != nil || health.Status != "ok" || len(health.Endpoints) != 1 || health.Endpoints[0].VMs < 450 {
+		t.Errorf("/healthz: %v %s", err, body)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	for range lines {
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("demo did not exit cleanly on SIGINT: %v\nstderr:\n%s", err, stderr.String())
+	}
+}

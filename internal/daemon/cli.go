@@ -1,0 +1,279 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/accessvault/vinventory"
+	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/pgstore"
+	"github.com/accessvault/vinventory/store/sqlitestore"
+)
+
+// Env looks up environment variables (os.LookupEnv in the binary, a map in
+// tests).
+type Env = config.Getenv
+
+const usage = `vinventoryd — scheduled vSphere inventory capture, aggregation and reports
+
+Usage:
+  vinventoryd --demo [-data-dir DIR] [-listen ADDR]   simulator + SQLite + reports, in one command
+  vinventoryd [flags] [command] [command flags]
+
+Commands:
+  run                  run the schedules, /healthz and /metrics (the default)
+  check-config         validate the configuration and print it, secrets redacted
+  backfill             aggregate days or months that have no rollups yet
+  repair               rebuild canonical data from compatibility tables where it is missing, then aggregate
+  rebuild              recompute rollups (and compatibility summaries) for days or months, replacing them
+  regenerate-reports   rewrite the XLSX reports of a range of days
+  rotate-keys          re-encrypt every stored endpoint password under the newest key
+  keygen               print a new key line (ID:base64) for the keyring
+  -benchmark-aggregations -store sqlite|postgres -dsn DSN -vms N -days D
+                       time the aggregation modes on a synthetic dataset
+
+Flags:
+`
+
+// Main runs vinventoryd with args (without the program name) and returns
+// the process exit code.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv Env) int {
+	fs := flag.NewFlagSet("vinventoryd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	flags := config.RegisterFlags(fs)
+	demo := fs.Bool("demo", false, "run the demo: vCenter simulator + SQLite under -data-dir (default ./demo-data) + reports, then live captures")
+	demoVMs := fs.Int("demo-vms", 500, "VMs in the demo's simulated vCenter")
+	demoDays := fs.Int("demo-days", 3, "days of hourly history the demo simulates before going live")
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if *demo {
+		dir := flags.DataDir
+		if dir == "" {
+			dir = "./demo-data"
+		}
+		listen := flags.Listen
+		if listen == "" {
+			listen = "127.0.0.1:8080"
+		}
+		logger, err := newLogger(config.LogConfig{Level: orDefault(flags.LogLevel, "warn"), Format: "console"}, stderr)
+		if err != nil {
+			fmt.Fprintln(stderr, "vinventoryd:", err)
+			return 2
+		}
+		defer logger.Sync() //nolint:errcheck
+		err = RunDemo(ctx, DemoOptions{DataDir: dir, Listen: listen, VMs: *demoVMs, Days: *demoDays, Logger: logger, Out: stdout})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintln(stderr, "vinventoryd demo:", err)
+			return 1
+		}
+		return 0
+	}
+
+	cmd, rest := "run", fs.Args()
+	if len(rest) > 0 {
+		cmd, rest = rest[0], rest[1:]
+	}
+	if cmd == "keygen" {
+		return keygen(rest, stdout, stderr)
+	}
+	cfg, err := flags.Load(getenv)
+	if cmd == "check-config" {
+		return checkConfig(cfg, err, stdout, stderr)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "vinventoryd: invalid configuration:\n%v\n", err)
+		return 2
+	}
+	logger, err := newLogger(cfg.Log, stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "vinventoryd:", err)
+		return 2
+	}
+	defer logger.Sync() //nolint:errcheck
+
+	var run func(context.Context, *App, []string) error
+	switch cmd {
+	case "run":
+		run = runDaemon
+	case "backfill", "repair", "rebuild":
+		run = func(ctx context.Context, a *App, args []string) error { return runBackfill(ctx, a, cmd, args, stdout) }
+	case "regenerate-reports":
+		run = func(ctx context.Context, a *App, args []string) error { return regenerateReports(ctx, a, args, stdout) }
+	case "rotate-keys":
+		run = func(ctx context.Context, a *App, args []string) error { return rotateKeys(ctx, a, stdout) }
+	default:
+		fmt.Fprintf(stderr, "vinventoryd: unknown command %q\n\n", cmd)
+		fs.Usage()
+		return 2
+	}
+	app, err := OpenApp(ctx, cfg, getenv, logger)
+	if err != nil {
+		fmt.Fprintln(stderr, "vinventoryd:", err)
+		return 1
+	}
+	defer app.Close()
+	if err := run(ctx, app, rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "vinventoryd %s: %v\n", cmd, err)
+			return 2
+		}
+		logger.Error("command failed", zap.String("command", cmd), zap.Error(err))
+		fmt.Fprintf(stderr, "vinventoryd %s: %v\n", cmd, err)
+		return 1
+	}
+	return 0
+}
+
+// usageError is a bad command line.
+type usageError struct{ error }
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func checkConfig(cfg *config.Config, err error, stdout, stderr io.Writer) int {
+	if err != nil {
+		fmt.Fprintf(stderr, "configuration is invalid:\n%v\n", err)
+		return 1
+	}
+	for _, w := range cfg.Warnings() {
+		fmt.Fprintln(stderr, "warning:", w)
+	}
+	fmt.Fprintln(stdout, "# configuration is valid (secrets redacted)")
+	fmt.Fprint(stdout, cfg.Redacted())
+	return 0
+}
+
+func keygen(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	id := fs.String("id", "", "key id (default k<YYYYMMDD>)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *id == "" {
+		*id = "k" + time.Now().UTC().Format("20060102")
+	}
+	line, err := secrets.GenerateKey(*id)
+	if err != nil {
+		fmt.Fprintln(stderr, "vinventoryd keygen:", err)
+		return 2
+	}
+	fmt.Fprintln(stdout, line)
+	return 0
+}
+
+// newLogger builds the zap logger of a LogConfig, writing to w.
+func newLogger(c config.LogConfig, w io.Writer) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(orDefault(c.Level, "info"))
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.EncodeTime = zapcore.ISO8601TimeEncoder
+	var enc zapcore.Encoder
+	switch strings.ToLower(orDefault(c.Format, "json")) {
+	case "json":
+		enc = zapcore.NewJSONEncoder(encCfg)
+	case "console":
+		encCfg.EncodeLevel = zapcore.CapitalLevelEncoder
+		enc = zapcore.NewConsoleEncoder(encCfg)
+	default:
+		return nil, fmt.Errorf("log.format: %q is not json or console", c.Format)
+	}
+	return zap.New(zapcore.NewCore(enc, zapcore.AddSync(w), level)), nil
+}
+
+// App is an opened daemon: configuration, store, keyring and pipeline.
+type App struct {
+	Config   *config.Config
+	Store    store.Store
+	PG       *pgstore.Store // set when the store is PostgreSQL
+	Keyring  *secrets.Keyring
+	Pipeline *vinventory.Pipeline
+	Logger   *zap.Logger
+	Getenv   Env
+	// Clock defaults to time.Now (tests inject one).
+	Clock func() time.Time
+}
+
+// OpenApp opens the store (migrating it), loads the keyring, syncs the
+// configured endpoints into the store's registry and builds the pipeline.
+func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Logger) (*App, error) {
+	a := &App{Config: cfg, Logger: logger, Getenv: getenv, Clock: time.Now}
+	switch cfg.Store.Driver {
+	case "postgres":
+		st, err := pgstore.Open(ctx, cfg.Store.DSN, pgstore.Options{AutoMigrate: true})
+		if err != nil {
+			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		a.Store, a.PG = st, st
+	default:
+		st, err := sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{AutoMigrate: true})
+		if err != nil {
+			return nil, fmt.Errorf("open SQLite store %s: %w", cfg.Store.Path, err)
+		}
+		a.Store = st
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.Store.Close()
+		}
+	}()
+	kr, err := cfg.Keyring(getenv)
+	if err != nil {
+		return nil, err
+	}
+	a.Keyring = kr
+	if len(cfg.Endpoints) > 0 {
+		res, err := cfg.SyncEndpoints(ctx, a.Store, kr, getenv)
+		if err != nil {
+			return nil, fmt.Errorf("sync configured endpoints: %w", err)
+		}
+		logger.Info("endpoints synced", zap.Strings("created", res.Created), zap.Strings("updated", res.Updated),
+			zap.Strings("unchanged", res.Unchanged), zap.Strings("registry_only", res.Kept))
+	}
+	p, err := vinventory.NewPipeline(a.Store, cfg.PipelineSettings(), logger, vinventory.WithClock(func() time.Time { return a.Clock() }))
+	if err != nil {
+		return nil, err
+	}
+	a.Pipeline = p
+	ok = true
+	return a, nil
+}
+
+// Close closes the store.
+func (a *App) Close() error { return a.Store.Close() }
+
+// osEnv is os.LookupEnv as an Env.
+func osEnv(name string) (string, bool) { return os.LookupEnv(name) }
+
+// OSEnv is the process environment.
+var OSEnv Env = osEnv

@@ -1,0 +1,219 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/sqlitestore"
+)
+
+func runMain(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, &out, &errb, config.MapEnv(env))
+	return code, out.String(), errb.String()
+}
+
+func TestCheckConfig(t *testing.T) {
+	dir := t.TempDir()
+	const secret = "hunter2-do-not-log"
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte(`store: {driver: mysql}
+settings: {hourly_snapshot_concurrency: 0}
+endpoints:
+  - name: vc1
+    url: "ftp://vc1.example.com/sdk"
+    username: u
+    password: `+secret+`
+    tls: {insecure: true}
+  - name: vc1
+    url: https://vc2.example.com/sdk
+    username: u
+    password_env: VC2_PASSWORD
+`), 0o600)
+	code, stdout, stderr := runMain(t, nil, "-config", bad, "check-config")
+	if code != 1 {
+		t.Fatalf("check-config on a bad file: exit %d, want 1\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"store.driver", "settings.hourly_snapshot_concurrency", "endpoints[0].url", "endpoints[1].name"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("check-config does not name %s:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stdout+stderr, secret) {
+		t.Errorf("check-config printed the password:\n%s%s", stdout, stderr)
+	}
+
+	typo := filepath.Join(dir, "typo.yaml")
+	os.WriteFile(typo, []byte("store: {driver: sqlite}\nsetings: {}\n"), 0o600)
+	if code, _, stderr := runMain(t, nil, "-config", typo, "check-config"); code != 1 || !strings.Contains(stderr, "typo.yaml:2: setings: unknown key") {
+		t.Errorf("unknown key: exit %d\n%s", code, stderr)
+	}
+
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte(`store: {driver: postgres, dsn: "postgres://inv:`+secret+`@db.example.com/inv"}
+endpoints:
+  - name: vc1
+    url: https://vc1.example.com/sdk
+    username: u
+    password: `+secret+`
+`), 0o600)
+	code, stdout, stderr = runMain(t, nil, "-config", good, "check-config")
+	if code != 0 {
+		t.Fatalf("check-config on a good file: exit %d\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout+stderr, secret) || !strings.Contains(stdout, secrets.Redacted) {
+		t.Errorf("check-config output leaks or does not redact:\n%s%s", stdout, stderr)
+	}
+	if !strings.Contains(stdout, "vc1.example.com") {
+		t.Errorf("check-config does not print the configuration:\n%s", stdout)
+	}
+
+	// Environment overrides are validated too, naming the variable.
+	code, _, stderr = runMain(t, map[string]string{"VINVENTORY_SETTINGS_HOURLY_SNAPSHOT_CONCURRENCY": "-3"}, "check-config")
+	if code != 1 || !strings.Contains(stderr, "VINVENTORY_SETTINGS_HOURLY_SNAPSHOT_CONCURRENCY") {
+		t.Errorf("bad env override: exit %d\n%s", code, stderr)
+	}
+	// Unknown commands and bad flags are usage errors.
+	if code, _, _ := runMain(t, nil, "-config", good, "frobnicate"); code != 2 {
+		t.Errorf("unknown command: exit %d, want 2", code)
+	}
+	if code, _, _ := runMain(t, nil, "-no-such-flag"); code != 2 {
+		t.Errorf("unknown flag: exit %d, want 2", code)
+	}
+}
+
+func TestKeygen(t *testing.T) {
+	code, out, _ := runMain(t, nil, "keygen", "-id", "k2026")
+	if code != 0 || !regexp.MustCompile(`^k2026:[A-Za-z0-9+/=_-]{43,44}\n$`).MatchString(out) {
+		t.Fatalf("keygen: exit %d, %q", code, out)
+	}
+	kr, err := secrets.ParseKeyring(strings.TrimSpace(out))
+	if err != nil || kr.NewestID() != "k2026" {
+		t.Fatalf("keygen line does not parse: %v", err)
+	}
+}
+
+// TestCommandsOnDemoData runs the maintenance commands against the store a
+// short demo history wrote: rebuild (same rollups again), backfill
+// (nothing to do), regenerate-reports (a deleted report comes back),
+// rotate-keys (the credential moves to the new key) and bad ranges.
+func TestCommandsOnDemoData(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	if err := RunDemo(ctx, DemoOptions{DataDir: dir, Listen: "-", VMs: 20, Days: 2, HistoryOnly: true,
+		Clock: func() time.Time { return now }}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "vinventory.yaml")
+	writeCfg := func(keyFile string) {
+		t.Helper()
+		y := "store: {driver: sqlite, path: " + filepath.Join(dir, "vinventory.db") + "}\n" +
+			"http: {listen: \"\"}\nlog: {level: error}\nkeys: {file: " + keyFile + "}\n" +
+			"settings: {report_dir: " + filepath.Join(dir, "reports") + "}\n"
+		if err := os.WriteFile(cfg, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeCfg(filepath.Join(dir, "keyring"))
+
+	dailyRows := func() map[string]inventory.DailyRollup {
+		t.Helper()
+		st, err := sqlitestore.Open(ctx, filepath.Join(dir, "vinventory.db"), sqlitestore.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		out := map[string]inventory.DailyRollup{}
+		err = st.ScanDailyRollups(ctx, &store.ScanRollupsParams{}, func(r *inventory.DailyRollup) error {
+			out[r.Day.Format(time.DateOnly)+"/"+r.VMID] = *r
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	before := dailyRows()
+	if len(before) == 0 {
+		t.Fatal("demo wrote no daily rollups")
+	}
+
+	code, out, errOut := runMain(t, nil, "-config", cfg, "rebuild", "-from", "2026-02-28", "-to", "2026-03-01")
+	if code != 0 || !strings.Contains(out, "2 daily") {
+		t.Fatalf("rebuild: exit %d\n%s%s", code, out, errOut)
+	}
+	after := dailyRows()
+	if len(after) != len(before) {
+		t.Fatalf("rebuild changed the rollups: %d rows, had %d", len(after), len(before))
+	}
+	for k, r := range before {
+		if a, ok := after[k]; !ok || a.AvgVCPUCount != r.AvgVCPUCount || a.SamplesPresent != r.SamplesPresent || a.TotalSamples != r.TotalSamples {
+			t.Errorf("rebuild changed %s: %+v -> %+v", k, r.Rollup, a.Rollup)
+		}
+	}
+	code, out, errOut = runMain(t, nil, "-config", cfg, "backfill", "-month", "2026-02")
+	if code != 0 || !strings.Contains(out, "0 daily") {
+		t.Errorf("backfill of an aggregated month: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runMain(t, nil, "-config", cfg, "backfill"); code != 2 || !strings.Contains(errOut, "-from") {
+		t.Errorf("backfill without a range: exit %d: %s", code, errOut)
+	}
+	if code, _, errOut := runMain(t, nil, "-config", cfg, "rebuild", "-from", "2026-03-02", "-to", "2026-03-01"); code != 2 {
+		t.Errorf("reversed range: exit %d: %s", code, errOut)
+	}
+
+	report := filepath.Join(dir, "reports", "inventory_daily_summary_20260228_"+DemoEndpoint+".xlsx")
+	if err := os.Remove(report); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runMain(t, nil, "-config", cfg, "regenerate-reports", "-from", "2026-02-28", "-kinds", "daily")
+	if code != 0 || !strings.Contains(out, "1 written") {
+		t.Fatalf("regenerate-reports: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(report); err != nil {
+		t.Errorf("regenerate-reports did not rewrite %s: %v", filepath.Base(report), err)
+	}
+
+	// rotate-keys: add a newer key; the stored credential moves to it and
+	// opens with the new key alone.
+	oldLines, err := os.ReadFile(filepath.Join(dir, "keyring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	newLine, _ := secrets.GenerateKey("demo2")
+	both := filepath.Join(dir, "keyring2")
+	os.WriteFile(both, append(oldLines, []byte(newLine+"\n")...), 0o600)
+	writeCfg(both)
+	code, out, errOut = runMain(t, nil, "-config", cfg, "rotate-keys")
+	if code != 0 || !strings.Contains(out, "1 rotated") {
+		t.Fatalf("rotate-keys: exit %d\n%s%s", code, out, errOut)
+	}
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "vinventory.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ep, err := st.GetEndpoint(ctx, &store.GetEndpointParams{Name: DemoEndpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, err := secrets.KeyID(ep.Credential); err != nil || id != "demo2" {
+		t.Errorf("credential key after rotation = %q, %v", id, err)
+	}
+	onlyNew, _ := secrets.ParseKeyring(newLine)
+	if _, err := onlyNew.Decrypt(ep.Credential, DemoEndpoint); err != nil {
+		t.Errorf("rotated credential does not open with the new key alone: %v", err)
+	}
+}

@@ -1,0 +1,161 @@
+package daemon
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/sqlitestore"
+)
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestDemoHistory runs the demo's history on a small simulator with a clock
+// on 2 March: two days (28 February and 1 March) of hourly captures with
+// churn, both days aggregated, February aggregated as a completed month,
+// reports written; then a second run on the same data dir keeps the
+// history.
+func TestDemoHistory(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	var out syncBuffer
+	core, logs := observer.New(zap.DebugLevel)
+	opts := DemoOptions{DataDir: dir, Listen: "-", VMs: 40, Days: 2, HistoryOnly: true,
+		Out: &out, Logger: zap.New(core), Clock: func() time.Time { return now }}
+	if err := RunDemo(ctx, opts); err != nil {
+		t.Fatalf("RunDemo: %v\n%s", err, out.String())
+	}
+
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "vinventory.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+
+	// 49 hourly snapshots: 28 Feb 00:00 .. 2 Mar 00:00.
+	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: DemoEndpoint, Kind: inventory.Hourly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 49 {
+		t.Errorf("hourly snapshots = %d, want 49", len(recs))
+	}
+	for _, day := range []time.Time{time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)} {
+		var rows []inventory.DailyRollup
+		err := st.ScanDailyRollups(ctx, &store.ScanRollupsParams{Vcenter: DemoEndpoint, From: day, To: day.AddDate(0, 0, 1)},
+			func(r *inventory.DailyRollup) error { rows = append(rows, *r); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Churn creates and destroys VMs, so a day has at least the
+		// simulator's 40 VMs + 4 templates minus what was destroyed.
+		if len(rows) < 30 {
+			t.Errorf("daily rollups of %s = %d, want about 44", day.Format(time.DateOnly), len(rows))
+		}
+		name := "inventory_daily_summary_" + day.Format("20060102") + "_" + DemoEndpoint + ".xlsx"
+		f, err := excelize.OpenFile(filepath.Join(dir, "reports", name))
+		if err != nil {
+			t.Fatalf("daily report: %v", err)
+		}
+		xrows, err := f.GetRows(f.GetSheetList()[0])
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(xrows) != len(rows)+1 {
+			t.Errorf("%s: %d rows, want %d rollups + header", name, len(xrows), len(rows))
+		}
+	}
+	feb := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	months := 0
+	err = st.ScanMonthlyRollups(ctx, &store.ScanRollupsParams{Vcenter: DemoEndpoint, From: feb, To: feb.AddDate(0, 1, 0)},
+		func(*inventory.MonthlyRollup) error { months++; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if months == 0 {
+		t.Error("February (completed) has no monthly rollups")
+	}
+
+	fi, err := os.Stat(filepath.Join(dir, "keyring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("keyring mode = %v, want 0600", fi.Mode().Perm())
+	}
+	// The simulator's password is stored encrypted and appears nowhere.
+	kr, err := secrets.LoadKeyFile(filepath.Join(dir, "keyring"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := st.GetEndpoint(ctx, &store.GetEndpointParams{Name: DemoEndpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := kr.Decrypt(ep.Credential, DemoEndpoint)
+	if err != nil || len(pw) < 16 {
+		t.Fatalf("stored credential: %v (len %d)", err, len(pw))
+	}
+	if bytes.Contains(ep.Credential, pw) {
+		t.Error("credential blob holds the plaintext password")
+	}
+	var logText strings.Builder
+	for _, e := range logs.All() {
+		logText.WriteString(e.Message)
+		for k, v := range e.ContextMap() {
+			logText.WriteString(" " + k + "=" + strings.ReplaceAll(strings.TrimSpace(fmtAny(v)), "\n", " "))
+		}
+		logText.WriteString("\n")
+	}
+	for what, text := range map[string]string{"output": out.String(), "logs": logText.String()} {
+		if strings.Contains(text, string(pw)) {
+			t.Errorf("the simulator password appears in the demo's %s", what)
+		}
+	}
+	if !strings.Contains(out.String(), "What to open") || !strings.Contains(out.String(), "inventory_daily_summary_20260301") {
+		t.Errorf("output does not say what to open:\n%s", out.String())
+	}
+
+	// A second run keeps the history and does not simulate it again.
+	var out2 syncBuffer
+	opts.Out = &out2
+	if err := RunDemo(ctx, opts); err != nil {
+		t.Fatalf("second RunDemo: %v", err)
+	}
+	recs2, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: DemoEndpoint, Kind: inventory.Hourly})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs2) != len(recs) || !strings.Contains(out2.String(), "earlier run") {
+		t.Errorf("second run: %d snapshots (want %d), output:\n%s", len(recs2), len(recs), out2.String())
+	}
+}

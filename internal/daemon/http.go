@@ -1,0 +1,151 @@
+package daemon
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/accessvault/vinventory/store"
+)
+
+// Health is the /healthz document.
+type Health struct {
+	// Status is "ok", "degraded" (an enabled endpoint's last capture
+	// failed, or it never succeeded) or "unavailable" (the store cannot be
+	// read).
+	Status string `json:"status"`
+	// Time is when the document was built (UTC).
+	Time time.Time `json:"time"`
+	// QueueDepth is the number of job runs that are due but not yet run.
+	QueueDepth int `json:"queue_depth"`
+	// Endpoints is one entry per registered endpoint, by name.
+	Endpoints []EndpointHealth `json:"endpoints"`
+	// Jobs is the scheduler's view of each job, when a scheduler runs.
+	Jobs any `json:"jobs,omitempty"`
+	// Error says why the store could not be read.
+	Error string `json:"error,omitempty"`
+}
+
+// EndpointHealth is one endpoint's capture health.
+type EndpointHealth struct {
+	Name                string    `json:"name"`
+	Enabled             bool      `json:"enabled"`
+	LastAttempt         time.Time `json:"last_attempt,omitzero"`
+	LastSuccess         time.Time `json:"last_success,omitzero"`
+	LastError           string    `json:"last_error,omitempty"`
+	LastDurationSeconds float64   `json:"last_duration_seconds"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	VMs                 int       `json:"vms"`
+}
+
+// HealthSource is what /healthz reads.
+type HealthSource struct {
+	Store store.Endpoints
+	// QueueDepth returns due-but-not-run job runs; nil means 0.
+	QueueDepth func() int
+	// Jobs returns the scheduler's job status (JSON-encodable); optional.
+	Jobs func() any
+	// Clock defaults to time.Now.
+	Clock func() time.Time
+}
+
+// Check builds the health document.
+func (h *HealthSource) Check(ctx context.Context) Health {
+	now := time.Now
+	if h.Clock != nil {
+		now = h.Clock
+	}
+	out := Health{Status: "ok", Time: now().UTC(), Endpoints: []EndpointHealth{}}
+	if h.QueueDepth != nil {
+		out.QueueDepth = h.QueueDepth()
+	}
+	if h.Jobs != nil {
+		out.Jobs = h.Jobs()
+	}
+	eps, err := h.Store.ListEndpoints(ctx, &store.ListEndpointsParams{})
+	if err != nil {
+		out.Status, out.Error = "unavailable", "store: cannot list endpoints"
+		return out
+	}
+	sts, err := h.Store.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{})
+	if err != nil {
+		out.Status, out.Error = "unavailable", "store: cannot list capture status"
+		return out
+	}
+	byName := map[string]int{}
+	for i, s := range sts {
+		byName[s.Endpoint] = i
+	}
+	for _, ep := range eps {
+		e := EndpointHealth{Name: ep.Name, Enabled: ep.Enabled}
+		if i, ok := byName[ep.Name]; ok {
+			s := sts[i]
+			e.LastAttempt, e.LastSuccess, e.LastError = s.LastAttempt, s.LastSuccess, s.LastError
+			e.LastDurationSeconds = s.LastDuration.Seconds()
+			e.ConsecutiveFailures = s.ConsecutiveFailures
+			e.VMs = s.Counts.VMs
+		}
+		if ep.Enabled && (e.ConsecutiveFailures > 0 || (e.LastSuccess.IsZero() && !e.LastAttempt.IsZero())) {
+			out.Status = "degraded"
+		}
+		out.Endpoints = append(out.Endpoints, e)
+	}
+	return out
+}
+
+// ServeHTTP serves the health document: 200 when the store answers (status
+// ok or degraded), 503 when it does not.
+func (h *HealthSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+	defer cancel()
+	doc := h.Check(ctx)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if doc.Status == "unavailable" {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(doc)
+}
+
+// NewMux serves /healthz and /metrics.
+func NewMux(h *HealthSource, m *Metrics) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /healthz", h)
+	mux.Handle("GET /metrics", m.Handler())
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("vinventoryd: see /healthz and /metrics\n"))
+	})
+	return mux
+}
+
+// serveHTTP listens on addr and serves h until ctx ends or the returned
+// server is closed. It returns the address actually bound (addr may use
+// port 0).
+func serveHTTP(ctx context.Context, addr string, h http.Handler, log *zap.Logger) (*http.Server, string, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, "", fmt.Errorf("listen %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", zap.Error(err))
+		}
+	}()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	return srv, ln.Addr().String(), nil
+}

@@ -1,0 +1,123 @@
+package daemon
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/accessvault/vinventory/capture"
+)
+
+// Metrics are the daemon's Prometheus metrics, on a registry of their own
+// (so tests and several daemons in one process never collide).
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	captureDuration *prometheus.HistogramVec
+	objects         *prometheus.GaugeVec
+	captureErrors   *prometheus.CounterVec
+	captures        *prometheus.CounterVec
+	jobLatency      *prometheus.HistogramVec
+	jobRuns         *prometheus.CounterVec
+	rowsWritten     *prometheus.CounterVec
+	queueDepth      prometheus.Gauge
+}
+
+// NewMetrics registers the daemon's metrics (and the Go and process
+// collectors) on a new registry.
+func NewMetrics() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		captureDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vinventory_capture_duration_seconds",
+			Help:    "Duration of one endpoint's capture, by stage (retrieve, write, total).",
+			Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+		}, []string{"endpoint", "stage"}),
+		objects: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "vinventory_objects_captured",
+			Help: "Objects in the endpoint's last successful capture, by kind.",
+		}, []string{"endpoint", "kind"}),
+		captureErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vinventory_capture_errors_total",
+			Help: "Failed captures (after retries), by endpoint.",
+		}, []string{"endpoint"}),
+		captures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vinventory_captures_total",
+			Help: "Completed captures, by endpoint.",
+		}, []string{"endpoint"}),
+		jobLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "vinventory_job_duration_seconds",
+			Help:    "Duration of scheduled job runs, by job.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2, 18),
+		}, []string{"job"}),
+		jobRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vinventory_job_runs_total",
+			Help: "Scheduled job runs, by job and result (ok, error).",
+		}, []string{"job", "result"}),
+		rowsWritten: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vinventory_rows_written_total",
+			Help: "Rows written, by table.",
+		}, []string{"table"}),
+		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "vinventory_job_queue_depth",
+			Help: "Job runs that are due but not yet run.",
+		}),
+	}
+	m.Registry.MustRegister(m.captureDuration, m.objects, m.captureErrors, m.captures,
+		m.jobLatency, m.jobRuns, m.rowsWritten, m.queueDepth,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the metrics in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// ObserveCaptures records the outcome of one capture run.
+func (m *Metrics) ObserveCaptures(results []capture.EndpointResult) {
+	for _, r := range results {
+		if r.Err != nil || r.Capture == nil {
+			m.captureErrors.WithLabelValues(r.Endpoint).Inc()
+			continue
+		}
+		c := r.Capture
+		m.captures.WithLabelValues(r.Endpoint).Inc()
+		m.captureDuration.WithLabelValues(r.Endpoint, "retrieve").Observe(c.Timings.Retrieve.Seconds())
+		m.captureDuration.WithLabelValues(r.Endpoint, "write").Observe(c.Timings.Write.Seconds())
+		m.captureDuration.WithLabelValues(r.Endpoint, "total").Observe(c.Timings.Total.Seconds())
+		for kind, n := range map[string]int{
+			"vm": c.Counts.VMs, "host": c.Counts.Hosts, "cluster": c.Counts.Clusters,
+			"datastore": c.Counts.Datastores, "network": c.Counts.Networks, "resource_pool": c.Counts.ResourcePools,
+		} {
+			m.objects.WithLabelValues(r.Endpoint, kind).Set(float64(n))
+		}
+		m.rowsWritten.WithLabelValues("vm_hourly_stats").Add(float64(len(c.Samples)))
+		if c.CompatTable != "" {
+			m.rowsWritten.WithLabelValues("inventory_hourly").Add(float64(len(c.Samples)))
+		}
+	}
+}
+
+// ObserveJob records one job run.
+func (m *Metrics) ObserveJob(job string, d time.Duration, err error) {
+	m.jobLatency.WithLabelValues(job).Observe(d.Seconds())
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	m.jobRuns.WithLabelValues(job, result).Inc()
+}
+
+// AddRows counts rows written to a table.
+func (m *Metrics) AddRows(table string, n int) {
+	if n > 0 {
+		m.rowsWritten.WithLabelValues(table).Add(float64(n))
+	}
+}
+
+// SetQueueDepth sets the number of due job runs not yet run.
+func (m *Metrics) SetQueueDepth(n int) { m.queueDepth.Set(float64(n)) }

@@ -1,0 +1,302 @@
+package daemon
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"go.uber.org/zap"
+
+	"github.com/accessvault/vinventory"
+	"github.com/accessvault/vinventory/aggregate"
+	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// Job names.
+const (
+	jobCapture = "capture:" // + endpoint name
+	jobDaily   = "daily"
+	jobMonthly = "monthly"
+	jobReports = "reports"
+	jobCleanup = "cleanup"
+)
+
+// runOptions are the knobs of `run` beyond the configuration.
+type runOptions struct {
+	once          bool
+	owner         string
+	poll          time.Duration
+	shutdownGrace time.Duration
+	concurrency   int
+}
+
+func runDaemon(ctx context.Context, a *App, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var o runOptions
+	fs.BoolVar(&o.once, "once", false, "run every due job once, then exit (for cron or a manual catch-up)")
+	fs.StringVar(&o.owner, "owner", "", "this replica's name in the job table and logs (default host:pid)")
+	fs.DurationVar(&o.poll, "poll", 15*time.Second, "time between scheduler planning passes")
+	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long in-flight jobs may finish before they are cancelled")
+	fs.IntVar(&o.concurrency, "job-concurrency", 4, "jobs run at once by this replica")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments %q", fs.Args())}
+	}
+	if o.owner == "" {
+		host, _ := os.Hostname()
+		o.owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	log := a.Logger.With(zap.String("owner", o.owner))
+
+	coord, closeCoord, err := a.coordinator(ctx, o)
+	if err != nil {
+		return err
+	}
+	defer closeCoord()
+
+	metrics := NewMetrics()
+	jl, err := a.jobs(ctx, metrics)
+	if err != nil {
+		return err
+	}
+	sched, err := jobs.New(coord, jl, jobs.Options{
+		Logger: log, Owner: o.owner, PollInterval: o.poll, ShutdownGrace: o.shutdownGrace,
+		Concurrency: o.concurrency,
+		Hooks: jobs.Hooks{
+			RunFinished: func(job, key string, took time.Duration, err error) { metrics.ObserveJob(job, took, err) },
+			QueueDepth:  metrics.SetQueueDepth,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(jl))
+	for i, j := range jl {
+		names[i] = j.Name
+	}
+	log.Info("vinventoryd starting", zap.String("store", a.Store.Capabilities().Backend), zap.Strings("jobs", names), zap.Bool("once", o.once))
+	if o.once {
+		return sched.RunOnce(ctx)
+	}
+	if addr := a.Config.HTTP.Listen; addr != "" {
+		health := &HealthSource{Store: a.Store,
+			QueueDepth: func() int { return sched.Status().QueueDepth },
+			Jobs:       func() any { return sched.Status() },
+		}
+		_, bound, err := serveHTTP(ctx, addr, NewMux(health, metrics), log)
+		if err != nil {
+			return err
+		}
+		log.Info("serving /healthz and /metrics", zap.String("addr", bound))
+	}
+	err = sched.Run(ctx)
+	log.Info("vinventoryd stopped")
+	return err
+}
+
+// coordinator is PostgreSQL advisory locks over a durable job table when
+// the store is PostgreSQL (replicas share the work), else a single-node
+// coordinator (catch-up after a restart then comes from the store: the
+// Due functions find every day and month still to aggregate).
+func (a *App) coordinator(ctx context.Context, o runOptions) (jobs.Coordinator, func(), error) {
+	if a.PG == nil {
+		c, err := jobs.NewLocal(ctx, jobs.LocalOptions{Owner: o.owner})
+		return c, func() {}, err
+	}
+	// A pool of its own: every run holds one connection (its advisory
+	// lock) for its whole duration, on top of what the work itself uses.
+	cfg := a.PG.Pool().Config().Copy()
+	cfg.MaxConns = int32(o.concurrency + 1)
+	cfg.MinConns = 0
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("job coordinator pool: %w", err)
+	}
+	c, err := jobs.NewPostgres(ctx, pool, jobs.PostgresOptions{Owner: o.owner})
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return c, pool.Close, nil
+}
+
+// jobs are the daemon's scheduled jobs: one capture job per enabled
+// endpoint (hourly at schedule.hourly_minute, staggered, or every
+// poll_interval when it is not an hour), daily and monthly aggregation with
+// catch-up, deferred reports and retention cleanup.
+func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
+	cfg := a.Config
+	p := a.Pipeline
+	loc := p.Location()
+	eps, err := a.Store.ListEndpoints(ctx, &store.ListEndpointsParams{EnabledOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("list endpoints: %w", err)
+	}
+	if len(eps) == 0 {
+		a.Logger.Warn("no enabled endpoints: nothing will be captured (add endpoints to the configuration)")
+	}
+	names := make([]string, len(eps))
+	for i, ep := range eps {
+		names[i] = ep.Name
+	}
+	stagger := jobs.Stagger(names, cfg.Schedule.Stagger)
+	var out []jobs.Job
+	for _, ep := range eps {
+		name := ep.Name
+		minute := time.Duration(cfg.Schedule.HourlyMinute) * time.Minute
+		var sched jobs.Schedule = jobs.Hourly{Minute: cfg.Schedule.HourlyMinute, Offset: stagger[name]}
+		timeout := 50 * time.Minute
+		if iv := ep.EffectivePollInterval(); iv != time.Hour {
+			sched, minute, timeout = jobs.Every{Interval: iv}, 0, max(iv*5/6, time.Second)
+		}
+		out = append(out, jobs.Job{
+			Name: jobCapture + name, Schedule: sched, Timeout: timeout,
+			Run: func(ctx context.Context, period jobs.Period) error {
+				targets, err := Targets(ctx, a.Store, a.Keyring, a.Logger, name)
+				if err != nil {
+					return err
+				}
+				if len(targets) == 0 {
+					return nil // disabled or removed since start-up
+				}
+				// Every endpoint of a slot shares its snapshot time; a re-run
+				// of the slot (after a takeover) replaces the same snapshot.
+				res, err := p.RunHourly(ctx, targets, period.Start.Add(minute))
+				if res != nil {
+					metrics.ObserveCaptures(res.Endpoints)
+				}
+				return err
+			},
+		})
+	}
+	dueOf := func(f func(context.Context, time.Time) ([]dueLike, error), period func(time.Time) jobs.Period) func(context.Context, time.Time) ([]jobs.Period, error) {
+		return func(ctx context.Context, now time.Time) ([]jobs.Period, error) {
+			ds, err := f(ctx, now)
+			if err != nil {
+				return nil, err
+			}
+			ps := make([]jobs.Period, len(ds))
+			for i, d := range ds {
+				ps[i] = period(d.Start)
+			}
+			return ps, nil
+		}
+	}
+	out = append(out,
+		jobs.Job{
+			Name: jobDaily, Schedule: jobs.Daily{At: cfg.Schedule.DailyAt.String(), Location: loc},
+			Due: dueOf(a.dueDays, func(t time.Time) jobs.Period { return jobs.DayPeriod(t, loc) }),
+			Run: func(ctx context.Context, period jobs.Period) error {
+				_, err := p.RunDaily(ctx, period.Start)
+				return err
+			},
+		},
+		jobs.Job{
+			Name: jobMonthly, Schedule: jobs.Monthly{Day: 1, At: cfg.Schedule.MonthlyAt.String(), Location: loc},
+			Due: dueOf(a.dueMonths, func(t time.Time) jobs.Period { return jobs.MonthPeriod(t, loc) }),
+			Run: func(ctx context.Context, period jobs.Period) error {
+				// A month is aggregated from its daily rollups: wait for
+				// every due day of it first (retried with backoff).
+				days, err := a.dueDays(ctx, a.Clock())
+				if err != nil {
+					return err
+				}
+				if i := slices.IndexFunc(days, func(d dueLike) bool { return !d.Start.Before(period.Start) && d.Start.Before(period.End) }); i >= 0 {
+					return fmt.Errorf("monthly %s: day %s is not aggregated yet", period.Key, days[i].Start.In(loc).Format(time.DateOnly))
+				}
+				_, err = p.RunMonthly(ctx, period.Start)
+				return err
+			},
+		},
+		jobs.Job{
+			Name: jobReports, Schedule: jobs.Every{Interval: cfg.Schedule.ReportsEvery},
+			Run: func(ctx context.Context, _ jobs.Period) error {
+				if p.Settings().ReportDir == "" {
+					return nil
+				}
+				res, err := p.RunReports(ctx, time.Time{})
+				if res != nil {
+					metrics.AddRows("reports", len(res.Written))
+				}
+				return err
+			},
+		},
+		jobs.Job{
+			Name: jobCleanup, Schedule: jobs.Daily{At: cfg.Schedule.CleanupAt.String(), Location: loc},
+			Run: func(ctx context.Context, _ jobs.Period) error {
+				_, err := p.Cleanup(ctx, time.Time{})
+				return err
+			},
+		},
+	)
+	return out, nil
+}
+
+// dueLike is the start of a due period.
+type dueLike struct{ Start time.Time }
+
+func (a *App) dueDays(ctx context.Context, now time.Time) ([]dueLike, error) {
+	return starts(a.Pipeline.DueDays(ctx, now))
+}
+
+func (a *App) dueMonths(ctx context.Context, now time.Time) ([]dueLike, error) {
+	return starts(a.Pipeline.DueMonths(ctx, now))
+}
+
+func starts(ds []vinventory.DuePeriod, err error) ([]dueLike, error) {
+	if err != nil {
+		return nil, err
+	}
+	out := make([]dueLike, len(ds))
+	for i, d := range ds {
+		out[i] = dueLike{d.Period.Start}
+	}
+	return out, nil
+}
+
+// runBackfill runs the backfill, repair or rebuild command.
+func runBackfill(ctx context.Context, a *App, cmd string, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	var r rangeFlags
+	r.register(fs)
+	months := fs.Bool("months", false, "process months (the months holding the range) instead of days")
+	mode := fs.String("mode", "go", "aggregation mode: go, sql or legacy (rebuild/validation)")
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	from, to, err := r.days(a.Pipeline.Location())
+	if err != nil {
+		return err
+	}
+	opts := aggregate.BackfillOptions{
+		From: from, To: to, Vcenters: r.vcenters, Granularity: inventory.Daily,
+		Action: aggregate.Action(cmd), Aggregate: a.Pipeline.AggregateOptions(),
+		Progress: func(pr aggregate.Progress) {
+			vc := pr.Vcenter
+			if vc == "" {
+				vc = "all"
+			}
+			fmt.Fprintf(stdout, "  %-9s %s %-20s %d/%d\n", pr.Stage, pr.Period.In(a.Pipeline.Location()).Format(time.DateOnly), vc, pr.Done, pr.Total)
+		},
+	}
+	if *months || r.month != "" {
+		opts.Granularity = inventory.Monthly
+	}
+	opts.Aggregate.Mode = aggregate.Mode(*mode)
+	res, err := aggregate.Backfill(ctx, a.Store, opts)
+	if res != nil {
+		fmt.Fprintf(stdout, "%s: %d snapshots (%d samples) imported, %d lifecycle rows, %d compatibility tables rewritten, %d daily and %d monthly aggregations, %d periods skipped\n",
+			cmd, res.ImportedSnapshots, res.ImportedSamples, res.Lifecycles, res.CompatRewritten, len(res.Daily), len(res.Monthly), res.Skipped)
+	}
+	return err
+}
