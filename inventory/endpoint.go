@@ -80,6 +80,27 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Reason }
 
+// FieldErrors flattens an error returned by a Validate method (a tree of
+// errors.Join) into its field errors, in order. A leaf that is not a
+// *FieldError comes back with an empty Field and its text as Reason.
+func FieldErrors(err error) []*FieldError {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []*FieldError
+		for _, e := range j.Unwrap() {
+			out = append(out, FieldErrors(e)...)
+		}
+		return out
+	}
+	var fe *FieldError
+	if errors.As(err, &fe) {
+		return []*FieldError{fe}
+	}
+	return []*FieldError{{Reason: err.Error()}}
+}
+
 // Validate checks the endpoint and returns every problem joined, each a
 // *FieldError. It never echoes a password.
 func (e *Endpoint) Validate() error {

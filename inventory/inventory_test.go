@@ -147,3 +147,25 @@ func TestComputeTotalsExcludesTemplates(t *testing.T) {
 		t.Fatalf("got %+v\nwant %+v", got, want)
 	}
 }
+
+func TestFieldErrors(t *testing.T) {
+	if inventory.FieldErrors(nil) != nil {
+		t.Error("FieldErrors(nil) is not nil")
+	}
+	ep := inventory.Endpoint{Kind: "mainframe", URL: "ftp://x", PollInterval: -1}
+	fes := inventory.FieldErrors(ep.Validate())
+	var fields []string
+	for _, fe := range fes {
+		fields = append(fields, fe.Field)
+	}
+	got := strings.Join(fields, ",")
+	for _, want := range []string{"name", "kind", "url", "poll_interval"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("FieldErrors fields %q lack %q", got, want)
+		}
+	}
+	plain := inventory.FieldErrors(errors.Join(errors.New("boom"), &inventory.FieldError{Field: "f", Reason: "r"}))
+	if len(plain) != 2 || plain[0].Field != "" || plain[0].Reason != "boom" || plain[1].Field != "f" {
+		t.Errorf("FieldErrors(mixed) = %+v", plain)
+	}
+}

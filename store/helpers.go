@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -454,21 +453,14 @@ func ValidateCompatHourly(p *WriteCompatHourlyParams) error {
 func ValidateEndpoint(op string, e *inventory.Endpoint) error {
 	if err := e.Validate(); err != nil {
 		var fields, reasons []string
-		var walk func(error)
-		walk = func(err error) {
-			if j, ok := err.(interface{ Unwrap() []error }); ok {
-				for _, e := range j.Unwrap() {
-					walk(e)
-				}
-				return
-			}
-			var fe *inventory.FieldError
-			if errors.As(err, &fe) {
+		for _, fe := range inventory.FieldErrors(err) {
+			if fe.Field != "" {
 				fields = append(fields, fe.Field)
+				reasons = append(reasons, fe.Error())
+			} else {
+				reasons = append(reasons, fe.Reason)
 			}
-			reasons = append(reasons, err.Error())
 		}
-		walk(err)
 		return Invalid(op, "Endpoint."+strings.Join(fields, ","), strings.Join(reasons, "; "))
 	}
 	if err := CheckStrings(op, "Endpoint", e.Name, e.URL, string(e.Kind), e.Username, e.TLS.Thumbprint, e.TLS.CAFile); err != nil {

@@ -21,21 +21,8 @@ import (
 
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/internal/testbackends"
 )
-
-// pgDSN returns the test PostgreSQL DSN, skipping (or failing, when
-// VINVENTORY_TEST_REQUIRE_PG is set) without one.
-func pgDSN(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("VINVENTORY_TEST_PG_DSN")
-	if dsn == "" {
-		if os.Getenv("VINVENTORY_TEST_REQUIRE_PG") != "" {
-			t.Fatal("VINVENTORY_TEST_PG_DSN is not set but VINVENTORY_TEST_REQUIRE_PG is")
-		}
-		t.Skip("PostgreSQL test: set VINVENTORY_TEST_PG_DSN (scripts/pgtmp.sh start) to run it")
-	}
-	return dsn
-}
 
 // freshDatabase creates a database for one test and returns its DSN.
 func freshDatabase(t *testing.T, dsn string) string {
@@ -168,7 +155,7 @@ func TestReplicasPostgres(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two daemons for about a minute")
 	}
-	dsn := freshDatabase(t, pgDSN(t))
+	dsn := freshDatabase(t, testbackends.PostgresDSN(t))
 	bin := buildDaemon(t)
 	sim := capturetest.NewSim(t, capturetest.Options{VMs: 30, Password: "s3cret-" + rand.Text()})
 	dir := t.TempDir()

@@ -117,7 +117,7 @@ func (c *Config) Validate() error {
 		p := fmt.Sprintf("endpoints[%d]", i)
 		ep := e.Endpoint()
 		if err := ep.Validate(); err != nil {
-			for _, fe := range fieldErrors(err) {
+			for _, fe := range inventory.FieldErrors(err) {
 				add(p+"."+fe.Field, "%s", fe.Reason)
 			}
 		}
@@ -183,27 +183,6 @@ func flatten(err error) []error {
 		return out
 	}
 	return []error{err}
-}
-
-func fieldErrors(err error) []*inventory.FieldError {
-	var out []*inventory.FieldError
-	var walk func(error)
-	walk = func(err error) {
-		if j, ok := err.(interface{ Unwrap() []error }); ok {
-			for _, e := range j.Unwrap() {
-				walk(e)
-			}
-			return
-		}
-		var fe *inventory.FieldError
-		if errors.As(err, &fe) {
-			out = append(out, fe)
-		} else {
-			out = append(out, &inventory.FieldError{Field: "", Reason: err.Error()})
-		}
-	}
-	walk(err)
-	return out
 }
 
 func validEnvName(s string) bool {

@@ -10,24 +10,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/accessvault/vinventory/internal/testbackends"
 )
 
 var pgSeq atomic.Int64
 
-// pgDSN returns the test database, skipping (or, with
-// VINVENTORY_TEST_REQUIRE_PG, failing) without one, as internal/testbackends
-// does.
-func pgDSN(t testing.TB) string {
-	t.Helper()
-	dsn := os.Getenv("VINVENTORY_TEST_PG_DSN")
-	if dsn == "" {
-		if os.Getenv("VINVENTORY_TEST_REQUIRE_PG") != "" {
-			t.Fatal("VINVENTORY_TEST_REQUIRE_PG is set but VINVENTORY_TEST_PG_DSN is empty")
-		}
-		t.Skip("PostgreSQL tests skipped: set VINVENTORY_TEST_PG_DSN or run scripts/test.sh")
-	}
-	return dsn
-}
+// pgDSN returns the test database (testbackends.PostgresDSN).
+func pgDSN(t testing.TB) string { return testbackends.PostgresDSN(t) }
 
 // pgPool returns a pool and a fresh schema name, dropped afterwards.
 func pgPool(t testing.TB) (*pgxpool.Pool, string) {

@@ -20,6 +20,20 @@ import (
 
 var schemaSeq atomic.Int64
 
+// PostgresDSN returns VINVENTORY_TEST_PG_DSN. Without it the test is
+// skipped, or fails when VINVENTORY_TEST_REQUIRE_PG is set.
+func PostgresDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("VINVENTORY_TEST_PG_DSN")
+	if dsn == "" {
+		if os.Getenv("VINVENTORY_TEST_REQUIRE_PG") != "" {
+			t.Fatal("VINVENTORY_TEST_REQUIRE_PG is set but VINVENTORY_TEST_PG_DSN is empty")
+		}
+		t.Skip("PostgreSQL tests skipped: set VINVENTORY_TEST_PG_DSN or run scripts/test.sh")
+	}
+	return dsn
+}
+
 // ForEach runs f as the subtests memory, sqlite and postgres.
 func ForEach(t *testing.T, f func(t *testing.T, st store.Store)) {
 	t.Run("memory", func(t *testing.T) { f(t, memstore.New(memstore.Options{})) })
@@ -33,13 +47,7 @@ func ForEach(t *testing.T, f func(t *testing.T, st store.Store)) {
 		f(t, st)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		dsn := os.Getenv("VINVENTORY_TEST_PG_DSN")
-		if dsn == "" {
-			if os.Getenv("VINVENTORY_TEST_REQUIRE_PG") != "" {
-				t.Fatal("VINVENTORY_TEST_REQUIRE_PG is set but VINVENTORY_TEST_PG_DSN is empty")
-			}
-			t.Skip("PostgreSQL tests skipped: set VINVENTORY_TEST_PG_DSN or run scripts/test.sh")
-		}
+		dsn := PostgresDSN(t)
 		ctx := context.Background()
 		schema := fmt.Sprintf("t_%d_%d", os.Getpid(), schemaSeq.Add(1))
 		st, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema, AutoMigrate: true})
