@@ -15,6 +15,7 @@ import (
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/jobs"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/pgstore"
@@ -221,6 +222,9 @@ type App struct {
 	Getenv   Env
 	// Clock defaults to time.Now (tests inject one).
 	Clock func() time.Time
+	// JobClock drives the scheduler; nil means the system clock. Tests set
+	// it together with Clock.
+	JobClock jobs.Clock
 }
 
 // OpenApp opens the store (migrating it), loads the keyring, syncs the

@@ -57,28 +57,12 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	}
 	log := a.Logger.With(zap.String("owner", o.owner))
 
-	coord, closeCoord, err := a.coordinator(ctx, o)
-	if err != nil {
-		return err
-	}
-	defer closeCoord()
-
 	metrics := NewMetrics()
-	jl, err := a.jobs(ctx, metrics)
+	sched, jl, closeSched, err := a.scheduler(ctx, o, metrics, log)
 	if err != nil {
 		return err
 	}
-	sched, err := jobs.New(coord, jl, jobs.Options{
-		Logger: log, Owner: o.owner, PollInterval: o.poll, ShutdownGrace: o.shutdownGrace,
-		Concurrency: o.concurrency,
-		Hooks: jobs.Hooks{
-			RunFinished: func(job, key string, took time.Duration, err error) { metrics.ObserveJob(job, took, err) },
-			QueueDepth:  metrics.SetQueueDepth,
-		},
-	})
-	if err != nil {
-		return err
-	}
+	defer closeSched()
 	names := make([]string, len(jl))
 	for i, j := range jl {
 		names[i] = j.Name
@@ -103,13 +87,41 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	return err
 }
 
+// scheduler builds the job scheduler of `run`: the coordinator, the jobs
+// and their metrics hooks. The returned func releases the coordinator.
+func (a *App) scheduler(ctx context.Context, o runOptions, metrics *Metrics, log *zap.Logger) (*jobs.Scheduler, []jobs.Job, func(), error) {
+	coord, closeCoord, err := a.coordinator(ctx, o)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	jl, err := a.jobs(ctx, metrics)
+	if err != nil {
+		closeCoord()
+		return nil, nil, nil, err
+	}
+	sched, err := jobs.New(coord, jl, jobs.Options{
+		Clock:  a.JobClock,
+		Logger: log, Owner: o.owner, PollInterval: o.poll, ShutdownGrace: o.shutdownGrace,
+		Concurrency: o.concurrency,
+		Hooks: jobs.Hooks{
+			RunFinished: func(job, key string, took time.Duration, err error) { metrics.ObserveJob(job, took, err) },
+			QueueDepth:  metrics.SetQueueDepth,
+		},
+	})
+	if err != nil {
+		closeCoord()
+		return nil, nil, nil, err
+	}
+	return sched, jl, closeCoord, nil
+}
+
 // coordinator is PostgreSQL advisory locks over a durable job table when
 // the store is PostgreSQL (replicas share the work), else a single-node
 // coordinator (catch-up after a restart then comes from the store: the
 // Due functions find every day and month still to aggregate).
 func (a *App) coordinator(ctx context.Context, o runOptions) (jobs.Coordinator, func(), error) {
 	if a.PG == nil {
-		c, err := jobs.NewLocal(ctx, jobs.LocalOptions{Owner: o.owner})
+		c, err := jobs.NewLocal(ctx, jobs.LocalOptions{Owner: o.owner, Clock: a.JobClock})
 		return c, func() {}, err
 	}
 	// A pool of its own: every run holds one connection (its advisory
@@ -121,7 +133,7 @@ func (a *App) coordinator(ctx context.Context, o runOptions) (jobs.Coordinator, 
 	if err != nil {
 		return nil, nil, fmt.Errorf("job coordinator pool: %w", err)
 	}
-	c, err := jobs.NewPostgres(ctx, pool, jobs.PostgresOptions{Owner: o.owner})
+	c, err := jobs.NewPostgres(ctx, pool, jobs.PostgresOptions{Owner: o.owner, Clock: a.JobClock})
 	if err != nil {
 		pool.Close()
 		return nil, nil, err

@@ -1,0 +1,137 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/accessvault/vinventory"
+	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/sqlitestore"
+)
+
+// TestDaemonJobsCatchUp drives the daemon's scheduler (the jobs `run`
+// wires: capture, daily, monthly, reports, cleanup) with an injected clock.
+// Two days of hourly captures exist but nothing was aggregated (the daemon
+// was down); on 2 March one pass captures the current hour, aggregates both
+// missing days and the completed February (after its days), and writes
+// the reports. A second pass at the same time runs nothing.
+func TestDaemonJobsCatchUp(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sim := capturetest.NewSim(t, capturetest.Options{VMs: 8, Templates: -1, Password: "daemon-test-" + t.Name()})
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "inv.db"), sqlitestore.Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keyLine, _ := secrets.GenerateKey("k1")
+	kr, err := secrets.ParseKeyring(keyLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob, _ := kr.Encrypt([]byte(sim.Password), "vc1")
+	u := *sim.URL
+	u.User = nil
+	if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
+		Name: "vc1", URL: u.String(), Username: sim.Username, Credential: blob,
+		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true,
+	}}); err != nil {
+		t.Fatal(err)
+	}
+
+	clock := jobs.NewManualClock(time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC))
+	cfg := config.Default()
+	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
+	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop(), vinventory.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Config: cfg, Store: st, Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}
+
+	// Two days of captures while "down" (no aggregation, no reports).
+	targets, err := Targets(ctx, st, kr, zap.NewNop())
+	if err != nil || len(targets) != 1 {
+		t.Fatalf("targets: %v %d", err, len(targets))
+	}
+	for at := clock.Now(); at.Before(time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); at = at.Add(time.Hour) {
+		clock.Set(at)
+		if _, err := p.RunHourly(ctx, targets, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	clock.Set(time.Date(2026, 3, 2, 10, 7, 0, 0, time.UTC))
+	metrics := NewMetrics()
+	sched, jl, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1}, metrics, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSched()
+	var names []string
+	for _, j := range jl {
+		names = append(names, j.Name)
+	}
+	if want := []string{"capture:vc1", "daily", "monthly", "reports", "cleanup"}; len(names) != len(want) {
+		t.Fatalf("jobs = %v, want %v", names, want)
+	}
+	if err := sched.RunOnce(ctx); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	runs := map[string]int64{}
+	for _, js := range sched.Status().Jobs {
+		runs[js.Name] = js.Runs
+		if js.Failures != 0 {
+			t.Errorf("%s: %d failures (%s)", js.Name, js.Failures, js.LastError)
+		}
+	}
+	// capture: the 10:00 slot; daily: 28 Feb and 1 Mar; monthly: February;
+	// reports: the current slot; cleanup: the 03:00 slot.
+	want := map[string]int64{"capture:vc1": 1, "daily": 2, "monthly": 1, "reports": 1, "cleanup": 1}
+	for k, v := range want {
+		if runs[k] != v {
+			t.Errorf("%s ran %d times, want %d (all: %v)", k, runs[k], v, runs)
+		}
+	}
+	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: "vc1", Kind: inventory.Hourly, From: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)})
+	if err != nil || len(recs) != 1 || !recs[0].SnapshotTime.Equal(time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)) {
+		t.Errorf("capture of the 10:00 slot: %v %+v", err, recs)
+	}
+	for _, g := range []inventory.Granularity{inventory.Daily, inventory.Monthly} {
+		recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: "vc1", Kind: g})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := map[inventory.Granularity]int{inventory.Daily: 2, inventory.Monthly: 1}[g]
+		if len(recs) != n {
+			t.Errorf("%s registry records = %d, want %d", g, len(recs), n)
+		}
+	}
+	for _, f := range []string{"inventory_daily_summary_20260228_vc1.xlsx", "inventory_daily_summary_20260301_vc1.xlsx", "inventory_monthly_summary_202602_vc1.xlsx"} {
+		if _, err := os.Stat(filepath.Join(dir, "reports", f)); err != nil {
+			t.Errorf("report %s: %v", f, err)
+		}
+	}
+
+	// Nothing is due any more at the same time.
+	if err := sched.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, js := range sched.Status().Jobs {
+		if js.Runs != runs[js.Name] {
+			t.Errorf("second pass ran %s again (%d -> %d runs)", js.Name, runs[js.Name], js.Runs)
+		}
+	}
+	if sched.Status().QueueDepth != 0 {
+		t.Errorf("queue depth = %d after catch-up", sched.Status().QueueDepth)
+	}
+}
