@@ -65,6 +65,9 @@ awk '/^--- (PASS|FAIL|SKIP)/ { buf = buf $0 "\n" }
 echo "postgres subtests elsewhere: $(grep -cE '^\s+--- PASS: .*/postgres' "$log_dir/test.log" || true) passed," \
   "$(grep -cE '^\s+--- (FAIL|SKIP): .*/postgres' "$log_dir/test.log" || true) failed or skipped"
 
+echo "== end-to-end checks (README demo, two daemon replicas on PostgreSQL, LibreOffice conversion)"
+grep -E '^--- (PASS|FAIL|SKIP): (TestDemoCommand|TestReplicasPostgres|TestPostgresReplicas|TestLibreOffice|TestPipelineTwoDays|TestDaemonJobsCatchUp) ' "$log_dir/test.log" || true
+
 passed=$(grep -cE '^\s*--- PASS' "$log_dir/test.log" || true)
 failed=$(grep -cE '^\s*--- FAIL' "$log_dir/test.log" || true)
 skipped=$(grep -cE '^\s*--- SKIP' "$log_dir/test.log" || true)
