@@ -13,6 +13,15 @@
 // driver caches per connection, binding each statement's arguments in one
 // cgo call, samples in primary-key order.
 //
+// Open also moves WAL checkpoints (copying the log back into the database
+// file) off the writer's path: a goroutine runs a PASSIVE checkpoint on a
+// read connection after commits, and the write connection checkpoints by
+// itself only once the log passes 8,192 pages (32 MiB), should the
+// background ones fall behind. A bulk write then returns without paying
+// for the checkpoint its pages trigger (about 30% of writing 15,000 rollup
+// rows); durability is unchanged. New leaves checkpoints to the caller's
+// connection settings.
+//
 // synchronous=FULL syncs the write-ahead log at every commit: a write that
 // returned survives a power loss, which billing history needs. It costs one
 // fsync per write transaction, not per row: batched writes stay over 20

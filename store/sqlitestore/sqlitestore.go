@@ -142,7 +142,20 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	rdb.SetMaxOpenConns(n)
 	rdb.SetMaxIdleConns(n)
 	closers = append(closers, rdb.Close)
-	return newStore(ctx, wdb, rdb, closeAll, opts, "")
+	// Checkpoints run in the background (checkpoint.go); the write
+	// connection keeps its own, automatic ones as a fallback only.
+	if _, err := wdb.ExecContext(ctx, "PRAGMA wal_autocheckpoint = "+strconv.Itoa(walFallbackPages)); err != nil {
+		_ = closeAll()
+		return nil, fmt.Errorf("sqlitestore: Open %s: %w", path, err)
+	}
+	ckpt := newCheckpointer(rdb)
+	closers = append(closers, ckpt.close) // closed first
+	s, err := newStore(ctx, wdb, rdb, closeAll, opts, "")
+	if err != nil {
+		return nil, err
+	}
+	s.d.ckpt = ckpt
+	return s, nil
 }
 
 // New returns a Store over a database the caller opened with the
@@ -250,6 +263,7 @@ type dialect struct {
 	wdb         *sql.DB
 	sem         chan struct{} // one writer at a time
 	beginPragma string        // run before BEGIN IMMEDIATE (New)
+	ckpt        *checkpointer // background checkpoints (Open, files only)
 }
 
 func (d *dialect) Capabilities() store.Capabilities {
@@ -295,7 +309,7 @@ func (d *dialect) Begin(ctx context.Context) (sqlstore.Tx, error) {
 		<-d.sem
 		return nil, err
 	}
-	return &tx{conn: conn, sem: d.sem}, nil
+	return &tx{conn: conn, sem: d.sem, ckpt: d.ckpt}, nil
 }
 
 func (d *dialect) Lock(context.Context, sqlstore.Tx, string) error { return nil } // Begin serializes writers
@@ -350,6 +364,7 @@ func (d *dialect) migrate(ctx context.Context, migs []sqlstore.Migration, now ti
 type tx struct {
 	conn  *sql.Conn
 	sem   chan struct{}
+	ckpt  *checkpointer // told about commits; nil without background checkpoints
 	done  bool
 	named []driver.NamedValue // reused argument buffer
 }
@@ -435,6 +450,9 @@ func (t *tx) Commit(ctx context.Context) error {
 		return err
 	}
 	t.end()
+	if t.ckpt != nil {
+		t.ckpt.committed()
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/sqlitestore"
 	"github.com/accessvault/vinventory/store/storetest"
@@ -200,5 +201,54 @@ func TestSynchronous(t *testing.T) {
 		if _, err := sqlitestore.New(&sql.DB{}, sqlitestore.Options{Synchronous: bad}); err == nil {
 			t.Errorf("New with Synchronous %q succeeded", bad)
 		}
+	}
+}
+
+// TestBackgroundCheckpoint: a committed write reaches the database file
+// itself (read here with immutable=1, which ignores the write-ahead log)
+// without another write and without Close, through the background
+// checkpoint; the write connection's automatic checkpoint would not run
+// for so few pages. The store stays usable after it and closes cleanly.
+func TestBackgroundCheckpoint(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "inventory.db")
+	st, err := sqlitestore.Open(ctx, path, sqlitestore.Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	day := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
+	var rows []inventory.DailyRollup
+	for i := range 50 {
+		rows = append(rows, inventory.DailyRollup{Day: day, Rollup: inventory.Rollup{Vcenter: "vc", VMKey: fmt.Sprintf("vm-%d", i), TotalSamples: 24}})
+	}
+	if err := st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: "vc", Day: day, Rows: rows}); err != nil {
+		t.Fatal(err)
+	}
+	inFile := func() int {
+		db, err := sql.Open("sqlite3", "file:"+path+"?mode=ro&immutable=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var n int
+		if err := db.QueryRow("SELECT count(*) FROM vm_daily_rollup").Scan(&n); err != nil {
+			return -1 // the table itself is not in the file yet
+		}
+		return n
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for n := inFile(); n != len(rows); n = inFile() {
+		if time.Now().After(deadline) {
+			t.Fatalf("database file holds %d rows 30s after the commit, want %d (no background checkpoint)", n, len(rows))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	var got int
+	if err := st.ScanDailyRollups(ctx, &store.ScanRollupsParams{Vcenter: "vc"}, func(*inventory.DailyRollup) error { got++; return nil }); err != nil || got != len(rows) {
+		t.Fatalf("ScanDailyRollups: %d rows, %v", got, err)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
