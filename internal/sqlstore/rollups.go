@@ -33,14 +33,9 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 		}
 	}
 	day := store.NormTime(p.Day)
-	src := func() *RowSource {
-		return &RowSource{N: len(rows), Cols: dailyCols, Batch: p.BatchSize, Row: func(i int, dst []any) []any {
-			return c.rollupArgs(dst, day, &rows[i].Rollup)
-		}}
-	}
 	w := &writeOp{op: op, vcenter: p.Vcenter, t: day, stage: "rollups"}
 	return c.inTx(ctx, w, func(tx Tx) error {
-		if err := c.replaceRollups(ctx, tx, TableDaily, "day", p.Vcenter, day, src()); err != nil {
+		if err := c.replaceRollups(ctx, tx, TableDaily, "day", p.Vcenter, day, dailySource(c, rows, day, p.BatchSize)); err != nil {
 			return err
 		}
 		if compat == "" {
@@ -74,14 +69,9 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 		}
 	}
 	month := store.NormTime(p.Month)
-	src := func() *RowSource {
-		return &RowSource{N: len(rows), Cols: monthlyCols, Batch: p.BatchSize, Row: func(i int, dst []any) []any {
-			return append(c.rollupArgs(dst, month, &rows[i].Rollup), rows[i].DaysPresent)
-		}}
-	}
 	w := &writeOp{op: op, vcenter: p.Vcenter, t: month, stage: "rollups"}
 	return c.inTx(ctx, w, func(tx Tx) error {
-		if err := c.replaceRollups(ctx, tx, TableMonthly, "month", p.Vcenter, month, src()); err != nil {
+		if err := c.replaceRollups(ctx, tx, TableMonthly, "month", p.Vcenter, month, monthlySource(c, rows, month, p.BatchSize)); err != nil {
 			return err
 		}
 		if compat == "" {
@@ -90,6 +80,26 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 		w.stage = "compat"
 		return c.copyToCompat(ctx, tx, compat, MonthlyColumns, TableMonthly, "month", p.Vcenter, month)
 	})
+}
+
+// dailySource yields daily rollup rows of day (normalised) for bulk
+// writes: as arguments (Row) or typed (Encode, pgstore's COPY).
+func dailySource(c *Core, rows []inventory.DailyRollup, day time.Time, batch int) *RowSource {
+	return &RowSource{N: len(rows), Cols: dailyCols, Batch: batch, Row: func(i int, dst []any) []any {
+		return c.rollupArgs(dst, day, &rows[i].Rollup)
+	}, Encode: func(i int, w ValueWriter) {
+		rollupEncode(w, day, &rows[i].Rollup)
+	}}
+}
+
+// monthlySource is dailySource for monthly rows of month.
+func monthlySource(c *Core, rows []inventory.MonthlyRollup, month time.Time, batch int) *RowSource {
+	return &RowSource{N: len(rows), Cols: monthlyCols, Batch: batch, Row: func(i int, dst []any) []any {
+		return append(c.rollupArgs(dst, month, &rows[i].Rollup), rows[i].DaysPresent)
+	}, Encode: func(i int, w ValueWriter) {
+		rollupEncode(w, month, &rows[i].Rollup)
+		w.Int(int64(rows[i].DaysPresent))
+	}}
 }
 
 func (c *Core) replaceRollups(ctx context.Context, tx Tx, table, periodCol, vc string, period time.Time, rs *RowSource) error {

@@ -238,6 +238,43 @@ func (c *Core) rollupArgs(dst []any, period time.Time, r *inventory.Rollup) []an
 		c.time(r.LastSeen), c.time(r.CreationTime), c.time(r.DeletionTime))
 }
 
+// rollupEncode writes the values rollupArgs appends through w, typed
+// (RowSource.Encode): pgstore's COPY then formats them without boxing each
+// in an interface. period is already normalised.
+func rollupEncode(w ValueWriter, period time.Time, r *inventory.Rollup) {
+	w.Text(r.Vcenter)
+	w.Time(period)
+	w.Text(r.VMKey)
+	w.Text(r.VMID)
+	w.Text(r.VMUUID)
+	w.Text(r.Name)
+	w.Text(r.Datacenter)
+	w.Text(r.Cluster)
+	w.Text(r.Host)
+	w.Text(r.ResourcePool)
+	w.Text(r.Folder)
+	w.Text(r.PowerState)
+	w.Text(r.GuestOS)
+	w.Bool(r.IsTemplate)
+	w.Int(int64(r.TotalSamples))
+	w.Int(int64(r.SamplesPresent))
+	w.Float(r.AvgIsPresent)
+	w.Int(int64(r.SamplesPoweredOn))
+	w.Float(r.AvgPoweredOn)
+	w.Float(r.AvgVCPUCount)
+	w.Float(r.AvgRAMGB)
+	w.Float(r.AvgProvisionedDiskGB)
+	w.Float(r.AvgUsedDiskGB)
+	w.Float(r.PoolTinPct)
+	w.Float(r.PoolBronzePct)
+	w.Float(r.PoolSilverPct)
+	w.Float(r.PoolGoldPct)
+	w.Time(store.NormTime(r.FirstSeen))
+	w.Time(store.NormTime(r.LastSeen))
+	w.Time(store.NormTime(r.CreationTime))
+	w.Time(store.NormTime(r.DeletionTime))
+}
+
 func rollupDest(period *time.Time, r *inventory.Rollup) []any {
 	return []any{&r.Vcenter, timeDest{period}, &r.VMKey, &r.VMID, &r.VMUUID, &r.Name, &r.Datacenter, &r.Cluster,
 		&r.Host, &r.ResourcePool, &r.Folder, &r.PowerState, &r.GuestOS, &r.IsTemplate, &r.TotalSamples,
