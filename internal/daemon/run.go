@@ -190,23 +190,12 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 			},
 		})
 	}
-	dueOf := func(f func(context.Context, time.Time) ([]dueLike, error), period func(time.Time) jobs.Period) func(context.Context, time.Time) ([]jobs.Period, error) {
-		return func(ctx context.Context, now time.Time) ([]jobs.Period, error) {
-			ds, err := f(ctx, now)
-			if err != nil {
-				return nil, err
-			}
-			ps := make([]jobs.Period, len(ds))
-			for i, d := range ds {
-				ps[i] = period(d.Start)
-			}
-			return ps, nil
-		}
-	}
 	out = append(out,
 		jobs.Job{
 			Name: jobDaily, Schedule: jobs.Daily{At: cfg.Schedule.DailyAt.String(), Location: loc},
-			Due: dueOf(a.dueDays, func(t time.Time) jobs.Period { return jobs.DayPeriod(t, loc) }),
+			Due: func(ctx context.Context, now time.Time) ([]jobs.Period, error) {
+				return a.duePeriods(ctx, now, inventory.Daily)
+			},
 			Run: func(ctx context.Context, period jobs.Period) error {
 				_, err := p.RunDaily(ctx, period.Start)
 				return err
@@ -214,16 +203,20 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 		},
 		jobs.Job{
 			Name: jobMonthly, Schedule: jobs.Monthly{Day: 1, At: cfg.Schedule.MonthlyAt.String(), Location: loc},
-			Due: dueOf(a.dueMonths, func(t time.Time) jobs.Period { return jobs.MonthPeriod(t, loc) }),
+			Due: func(ctx context.Context, now time.Time) ([]jobs.Period, error) {
+				return a.duePeriods(ctx, now, inventory.Monthly)
+			},
 			Run: func(ctx context.Context, period jobs.Period) error {
 				// A month is aggregated from its daily rollups: wait for
 				// every due day of it first (retried with backoff).
-				days, err := a.dueDays(ctx, a.Clock())
+				days, err := p.DueDays(ctx, a.Clock())
 				if err != nil {
 					return err
 				}
-				if i := slices.IndexFunc(days, func(d dueLike) bool { return !d.Start.Before(period.Start) && d.Start.Before(period.End) }); i >= 0 {
-					return fmt.Errorf("monthly %s: day %s is not aggregated yet", period.Key, days[i].Start.In(loc).Format(time.DateOnly))
+				if i := slices.IndexFunc(days, func(d vinventory.DuePeriod) bool {
+					return !d.Period.Start.Before(period.Start) && d.Period.Start.Before(period.End)
+				}); i >= 0 {
+					return fmt.Errorf("monthly %s: day %s is not aggregated yet", period.Key, days[i].Period.Start.In(loc).Format(time.DateOnly))
 				}
 				_, err = p.RunMonthly(ctx, period.Start)
 				return err
@@ -253,24 +246,37 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 	return out, nil
 }
 
-// dueLike is the start of a due period.
-type dueLike struct{ Start time.Time }
-
-func (a *App) dueDays(ctx context.Context, now time.Time) ([]dueLike, error) {
-	return starts(a.Pipeline.DueDays(ctx, now))
-}
-
-func (a *App) dueMonths(ctx context.Context, now time.Time) ([]dueLike, error) {
-	return starts(a.Pipeline.DueMonths(ctx, now))
-}
-
-func starts(ds []vinventory.DuePeriod, err error) ([]dueLike, error) {
+// duePeriods are the days (or months) the pipeline finds due, as job
+// periods. A period aggregated before and due again (hourly snapshots
+// arrived after its aggregation) gets the key "<period>#<hourly snapshot
+// count>", so the re-aggregation runs once more instead of being taken for
+// the run already done; a first aggregation keeps the schedule's own key.
+func (a *App) duePeriods(ctx context.Context, now time.Time, g inventory.Granularity) ([]jobs.Period, error) {
+	p := a.Pipeline
+	loc := p.Location()
+	due, period := p.DueDays, func(t time.Time) jobs.Period { return jobs.DayPeriod(t, loc) }
+	if g == inventory.Monthly {
+		due, period = p.DueMonths, func(t time.Time) jobs.Period { return jobs.MonthPeriod(t, loc) }
+	}
+	ds, err := due(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]dueLike, len(ds))
-	for i, d := range ds {
-		out[i] = dueLike{d.Period.Start}
+	out := make([]jobs.Period, 0, len(ds))
+	for _, d := range ds {
+		jp := period(d.Period.Start)
+		done, err := a.Store.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: g, From: d.Period.Start, To: d.Period.End, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if len(done) > 0 {
+			hourly, err := a.Store.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: inventory.Hourly, From: d.Period.Start, To: d.Period.End})
+			if err != nil {
+				return nil, err
+			}
+			jp.Key = fmt.Sprintf("%s#%d", jp.Key, len(hourly))
+		}
+		out = append(out, jp)
 	}
 	return out, nil
 }

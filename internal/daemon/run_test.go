@@ -134,4 +134,30 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	if sched.Status().QueueDepth != 0 {
 		t.Errorf("queue depth = %d after catch-up", sched.Status().QueueDepth)
 	}
+
+	// A late snapshot of 1 March arrives after its aggregation: at the next
+	// daily slot, 1 March is aggregated again (a new key) along with 2 March.
+	late := time.Date(2026, 3, 1, 23, 30, 0, 0, time.UTC)
+	if _, err := p.RunHourly(ctx, targets, late); err != nil {
+		t.Fatal(err)
+	}
+	clock.Set(time.Date(2026, 3, 3, 0, 20, 0, 0, time.UTC))
+	if err := sched.RunOnce(ctx); err != nil {
+		t.Fatalf("RunOnce after the late snapshot: %v", err)
+	}
+	for _, js := range sched.Status().Jobs {
+		if js.Name == "daily" && js.Runs != runs["daily"]+2 {
+			t.Errorf("daily ran %d more times after the late snapshot, want 2 (1 and 2 March)", js.Runs-runs["daily"])
+		}
+	}
+	mar1 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	err = st.ScanDailyRollups(ctx, &store.ScanRollupsParams{Vcenter: "vc1", From: mar1, To: mar1.AddDate(0, 0, 1)}, func(r *inventory.DailyRollup) error {
+		if r.TotalSamples != 25 {
+			t.Errorf("1 March %s: total_samples %d, want 25 after the late snapshot", r.VMID, r.TotalSamples)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
