@@ -9,7 +9,7 @@ import (
 
 // vmAcc is the running state of one VM over one window.
 type vmAcc struct {
-	present []uint64           // bitset of present snapshot times (sampleCore time indexes)
+	present dayBits            // present snapshot times (sampleCore time indexes)
 	days    map[int64]struct{} // present days (UnixNano of day start); hourly monthly only
 
 	n, poweredOn     int
@@ -17,7 +17,13 @@ type vmAcc struct {
 	sumProv, sumUsed float64
 	tier             [4]int
 
-	latest    inventory.Sample // attributes of the latest present sample
+	// pool and poolTier cache the tier index of the last resource pool
+	// seen: a VM's pool rarely changes between samples.
+	pool     string
+	poolTier int
+	hasPool  bool
+
+	latest    sampleAttrs // attributes of the latest present sample
 	hasLatest bool
 	id, uuid  string
 	idT       time.Time
@@ -29,6 +35,24 @@ type vmAcc struct {
 	creation  time.Time
 }
 
+// sampleAttrs are the fields of a sample that a rollup row takes from the
+// VM's latest present sample.
+type sampleAttrs struct {
+	at                                        time.Time
+	name, datacenter, cluster, host           string
+	resourcePool, folder, powerState, guestOS string
+	isTemplate                                bool
+}
+
+// set copies s's attributes into a.
+func (a *sampleAttrs) set(s *inventory.Sample) {
+	*a = sampleAttrs{at: s.SnapshotTime, name: s.Name, datacenter: s.Datacenter, cluster: s.Cluster, host: s.Host,
+		resourcePool: s.ResourcePool, folder: s.Folder, powerState: s.PowerState, guestOS: s.GuestOS, isTemplate: s.IsTemplate}
+}
+
+// accSlab is the number of VM accumulators allocated at once.
+const accSlab = 256
+
 // sampleCore accumulates hourly samples of one vCenter over one window.
 type sampleCore struct {
 	vcenter    string
@@ -36,19 +60,22 @@ type sampleCore struct {
 	tiers      inventory.TierMap
 	registered map[int64]int // registered time (UnixNano) -> index; nil: fall back to distinct sample times
 	seen       map[int64]int // distinct accepted sample times (fallback) -> index
-	ids        inventory.Identities
-	// byID caches the group of a vm_id seen with a given vm_uuid: Resolve
-	// returns the same group for the same (vm_id, vm_uuid) again and its
-	// bookkeeping for them is already done, so one lookup replaces three.
-	byID    map[string]idGroup
-	tierC   map[string]int // resource pool -> tier index (-1: none)
+	// lastK and lastTI cache the time index of the last accepted sample
+	// time: samples come grouped by time.
+	lastK   int64
+	lastTI  int
+	hasLast bool
+	ids     inventory.Identities
+	idc     idCache
+	tierC   map[string]poolTier // resource pool -> its first string and tier index
 	vms     []*vmAcc
+	slab    []vmAcc // allocated, unused accumulators
 	ignored int
 	dayLoc  *time.Location // non-nil: track days present in this location
 }
 
 func newSampleCore(vcenter string, win inventory.Window, snaps []time.Time, tiers inventory.TierMap) *sampleCore {
-	c := &sampleCore{vcenter: vcenter, win: win, tiers: tiers, seen: map[int64]int{}, byID: map[string]idGroup{}, tierC: map[string]int{}}
+	c := &sampleCore{vcenter: vcenter, win: win, tiers: tiers, seen: map[int64]int{}, tierC: map[string]poolTier{}}
 	for _, t := range snaps {
 		if !win.Contains(t) {
 			continue
@@ -63,32 +90,112 @@ func newSampleCore(vcenter string, win inventory.Window, snaps []time.Time, tier
 	return c
 }
 
-type idGroup struct {
-	uuid string
-	g    int
+// idCache answers Identities.Resolve for rows carrying a vm_id without
+// hashing in the common case. Resolve returns the same group for the same
+// (vm_id, vm_uuid) again once the vm_id is known, and its bookkeeping for
+// them is already done (the group's id is set and the uuid indexed), so
+// the answer can be remembered per vm_id: one entry per vm_id, replaced
+// when the vm_id comes with another vm_uuid.
+//
+// Stores scan rows grouped by snapshot time (or day) and, within one, in
+// vm_key order, so the VM of a row is most often the one that followed
+// the previous row's VM in the previous group: the cache predicts that
+// entry and checks it with two string comparisons before falling back to
+// the map. A wrong prediction only costs the map look-up; rows may come
+// in any order.
+type idCache struct {
+	byID map[string]int32 // vm_id -> live entry
+	ents []idEnt
+	// arena holds the entries' vm_id and vm_uuid bytes back to back, in
+	// the order entries are made (the store's order): checking a
+	// prediction reads it sequentially instead of two strings scattered
+	// over the heap.
+	arena  []byte
+	prev   []int32 // entries in order of the previous group
+	cur    []int32 // entries in order of the current group
+	cursor int     // position in prev of the predicted next entry
+	group  int     // index of the current group
+	inited bool
 }
 
-// resolve is c.ids.Resolve with a cache for samples carrying a vm_id.
-func (c *sampleCore) resolve(s *inventory.Sample) int {
-	if s.VMID != "" {
-		if e, ok := c.byID[s.VMID]; ok && e.uuid == s.VMUUID {
-			return e.g
+type idEnt struct {
+	off, idLen, uuidLen uint32 // vm_id at arena[off:], vm_uuid after it
+	g                   int32
+	pos                 int32 // position in the group where it was last seen
+	live                bool  // byID[id] is this entry
+}
+
+// is reports whether e is (vmID, vmUUID).
+func (c *idCache) is(e *idEnt, vmID, vmUUID string) bool {
+	if int(e.idLen) != len(vmID) || int(e.uuidLen) != len(vmUUID) {
+		return false
+	}
+	b := c.arena[e.off : e.off+e.idLen+e.uuidLen]
+	return string(b[:e.idLen]) == vmID && string(b[e.idLen:]) == vmUUID
+}
+
+// resolve returns x.Resolve(vmID, vmUUID, name) for a row of group grp
+// (its time or day index).
+func (c *idCache) resolve(x *inventory.Identities, grp int, vmID, vmUUID, name string) int {
+	if vmID == "" {
+		return x.Resolve(vmID, vmUUID, name)
+	}
+	if !c.inited || grp != c.group {
+		if c.byID == nil {
+			c.byID = map[string]int32{}
 		}
-		g := c.ids.Resolve(s.VMID, s.VMUUID, s.Name)
-		c.byID[s.VMID] = idGroup{uuid: s.VMUUID, g: g}
-		return g
+		c.prev, c.cur = c.cur, c.prev[:0]
+		c.cursor, c.group, c.inited = 0, grp, true
 	}
-	return c.ids.Resolve(s.VMID, s.VMUUID, s.Name)
+	var ei int32
+	if c.cursor < len(c.prev) {
+		ei = c.prev[c.cursor]
+		if e := &c.ents[ei]; e.live && c.is(e, vmID, vmUUID) {
+			c.cursor++
+			return c.seen(ei)
+		}
+	}
+	if i, ok := c.byID[vmID]; ok && c.is(&c.ents[i], vmID, vmUUID) {
+		ei = i
+		if p := int(c.ents[ei].pos); p >= 0 && p < len(c.prev) && c.prev[p] == ei {
+			c.cursor = p + 1
+		}
+		return c.seen(ei)
+	} else if ok {
+		c.ents[i].live = false
+	}
+	g := x.Resolve(vmID, vmUUID, name)
+	ei = int32(len(c.ents))
+	c.ents = append(c.ents, idEnt{off: uint32(len(c.arena)), idLen: uint32(len(vmID)), uuidLen: uint32(len(vmUUID)), g: int32(g), pos: -1, live: true})
+	c.arena = append(append(c.arena, vmID...), vmUUID...)
+	c.byID[vmID] = ei
+	return c.seen(ei)
 }
 
-// tier returns the tier index of a pool, cached per pool.
-func (c *sampleCore) tier(pool string) int {
-	if i, ok := c.tierC[pool]; ok {
-		return i
+// seen records entry ei in the current group and returns its group.
+func (c *idCache) seen(ei int32) int {
+	e := &c.ents[ei]
+	e.pos = int32(len(c.cur))
+	c.cur = append(c.cur, ei)
+	return int(e.g)
+}
+
+// poolTier is a resource pool's tier index (-1: none) and the string the
+// pool was first seen as: VMs keep that one, so comparing a sample's pool
+// with its VM's reads the few pool strings there are, not one per VM.
+type poolTier struct {
+	pool string
+	tier int
+}
+
+// tier returns the tier of a pool, cached per pool.
+func (c *sampleCore) tier(pool string) poolTier {
+	if p, ok := c.tierC[pool]; ok {
+		return p
 	}
-	i := tierIndex(c.tiers.Of(pool))
-	c.tierC[pool] = i
-	return i
+	p := poolTier{pool: pool, tier: tierIndex(c.tiers.Of(pool))}
+	c.tierC[pool] = p
+	return p
 }
 
 func (c *sampleCore) totalSamples() int {
@@ -106,13 +213,16 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	t := s.SnapshotTime
 	k := t.UnixNano()
 	var ti int
-	if c.registered != nil {
+	if c.hasLast && k == c.lastK {
+		ti = c.lastTI
+	} else if c.registered != nil {
 		i, ok := c.registered[k]
 		if !ok {
 			c.ignored++
 			return
 		}
 		ti = i
+		c.lastK, c.lastTI, c.hasLast = k, i, true
 	} else {
 		i, ok := c.seen[k]
 		if !ok {
@@ -120,10 +230,15 @@ func (c *sampleCore) add(s *inventory.Sample) {
 			c.seen[k] = i
 		}
 		ti = i
+		c.lastK, c.lastTI, c.hasLast = k, i, true
 	}
-	g := c.resolve(s)
+	g := c.idc.resolve(&c.ids, ti, s.VMID, s.VMUUID, s.Name)
 	for len(c.vms) <= g {
-		c.vms = append(c.vms, &vmAcc{})
+		if len(c.slab) == 0 {
+			c.slab = make([]vmAcc, accSlab)
+		}
+		c.vms = append(c.vms, &c.slab[0])
+		c.slab = c.slab[1:]
 	}
 	v := c.vms[g]
 	// Identity fields: from the latest sample that has one, duplicates
@@ -134,15 +249,10 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	if s.VMUUID != "" && (!v.hasUUID || t.After(v.uuidT)) {
 		v.uuid, v.uuidT, v.hasUUID = s.VMUUID, t, true
 	}
-	w, bit := ti/64, uint64(1)<<(ti%64)
-	for len(v.present) <= w {
-		v.present = append(v.present, 0)
-	}
-	if v.present[w]&bit != 0 {
+	if !v.present.add(ti) {
 		c.ignored++
 		return
 	}
-	v.present[w] |= bit
 	v.n++
 	if s.PowerState == "poweredOn" {
 		v.poweredOn++
@@ -151,12 +261,16 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	v.sumRAM += s.RAMMB
 	v.sumProv += s.ProvisionedDiskGB
 	v.sumUsed += s.UsedDiskGB
-	if i := c.tier(s.ResourcePool); i >= 0 {
+	if !v.hasPool || s.ResourcePool != v.pool {
+		p := c.tier(s.ResourcePool)
+		v.pool, v.poolTier, v.hasPool = p.pool, p.tier, true
+	}
+	if i := v.poolTier; i >= 0 {
 		v.tier[i]++
 	}
-	if !v.hasLatest || t.After(v.latest.SnapshotTime) {
-		v.latest, v.hasLatest = *s, true
-		v.latest.Attributes = nil
+	if !v.hasLatest || t.After(v.latest.at) {
+		v.latest.set(s)
+		v.hasLatest = true
 	}
 	if v.first.IsZero() || t.Before(v.first) {
 		v.first = t
@@ -192,15 +306,15 @@ func (c *sampleCore) rollup(v *vmAcc, lifecycles map[string]inventory.Lifecycle)
 		Vcenter:              c.vcenter,
 		VMID:                 v.id,
 		VMUUID:               v.uuid,
-		Name:                 l.Name,
-		Datacenter:           l.Datacenter,
-		Cluster:              l.Cluster,
-		Host:                 l.Host,
-		ResourcePool:         l.ResourcePool,
-		Folder:               l.Folder,
-		PowerState:           l.PowerState,
-		GuestOS:              l.GuestOS,
-		IsTemplate:           l.IsTemplate,
+		Name:                 l.name,
+		Datacenter:           l.datacenter,
+		Cluster:              l.cluster,
+		Host:                 l.host,
+		ResourcePool:         l.resourcePool,
+		Folder:               l.folder,
+		PowerState:           l.powerState,
+		GuestOS:              l.guestOS,
+		IsTemplate:           l.isTemplate,
 		TotalSamples:         total,
 		SamplesPresent:       v.n,
 		AvgIsPresent:         ratio(float64(v.n), total),

@@ -18,12 +18,13 @@ type MonthlyInput struct {
 
 type monthAcc struct {
 	n, poweredOn int
-	days         map[int64]struct{}
+	days         dayBits // present days (MonthlyBuilder day indexes)
+	nDays        int
 	// Σ value_d × samples_present_d
 	wVCPU, wRAM, wProv, wUsed float64
 	wTier                     [4]float64
 
-	latest    inventory.Rollup // attributes of the last day present
+	latest    rollupAttrs // attributes of the last day present
 	latestDay time.Time
 	hasLatest bool
 	id, uuid  string
@@ -36,20 +37,65 @@ type monthAcc struct {
 	creation  time.Time
 }
 
+// dayBits is a set of small indexes: the first 64 inline.
+type dayBits struct {
+	lo   uint64
+	more []uint64
+}
+
+// add adds i and reports whether it was absent.
+func (d *dayBits) add(i int) bool {
+	if i < 64 {
+		bit := uint64(1) << i
+		if d.lo&bit != 0 {
+			return false
+		}
+		d.lo |= bit
+		return true
+	}
+	w, bit := i/64-1, uint64(1)<<(i%64)
+	for len(d.more) <= w {
+		d.more = append(d.more, 0)
+	}
+	if d.more[w]&bit != 0 {
+		return false
+	}
+	d.more[w] |= bit
+	return true
+}
+
+// rollupAttrs are the fields of a daily row that a monthly row takes from
+// the VM's last day present.
+type rollupAttrs struct {
+	name, datacenter, cluster, host           string
+	resourcePool, folder, powerState, guestOS string
+	isTemplate                                bool
+}
+
 // MonthlyBuilder builds monthly rollup rows from daily rollup rows (§5,
 // scheduled path). It is not safe for concurrent use.
 type MonthlyBuilder struct {
 	in       MonthlyInput
 	explicit map[int64]int // AddDayTotal
-	fromRows map[int64]int // TotalSamples of daily rows
+	// Days of the daily rows: index by UnixNano, UnixNano by index, the
+	// largest TotalSamples of the day's rows by index; lastDK and lastDI
+	// cache the last day's index (rows come grouped by day).
+	dayIdx   map[int64]int
+	dayKeys  []int64
+	fromRows []int
+	lastDK   int64
+	lastDI   int
+	hasLast  bool
 	ids      inventory.Identities
+	idc      idCache
 	vms      []*monthAcc
+	slab     []monthAcc // allocated, unused accumulators
 	ignored  int
 }
 
 // NewMonthly returns a builder for in.
 func NewMonthly(in MonthlyInput) *MonthlyBuilder {
-	return &MonthlyBuilder{in: in, explicit: map[int64]int{}, fromRows: map[int64]int{}}
+	return &MonthlyBuilder{in: in, explicit: map[int64]int{}, dayIdx: map[int64]int{}}
 }
 
 // AddDayTotal records total_samples of the vCenter for the day starting at
@@ -75,12 +121,30 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 		return
 	}
 	dk := d.Day.UnixNano()
-	if _, ok := b.fromRows[dk]; !ok || d.TotalSamples > b.fromRows[dk] {
-		b.fromRows[dk] = d.TotalSamples
+	var di int
+	if b.hasLast && dk == b.lastDK {
+		di = b.lastDI
+	} else {
+		i, ok := b.dayIdx[dk]
+		if !ok {
+			i = len(b.dayKeys)
+			b.dayIdx[dk] = i
+			b.dayKeys = append(b.dayKeys, dk)
+			b.fromRows = append(b.fromRows, d.TotalSamples)
+		}
+		di = i
+		b.lastDK, b.lastDI, b.hasLast = dk, i, true
 	}
-	g := b.ids.Resolve(d.VMID, d.VMUUID, d.Name)
+	if d.TotalSamples > b.fromRows[di] {
+		b.fromRows[di] = d.TotalSamples
+	}
+	g := b.idc.resolve(&b.ids, di, d.VMID, d.VMUUID, d.Name)
 	for len(b.vms) <= g {
-		b.vms = append(b.vms, &monthAcc{days: map[int64]struct{}{}})
+		if len(b.slab) == 0 {
+			b.slab = make([]monthAcc, accSlab)
+		}
+		b.vms = append(b.vms, &b.slab[0])
+		b.slab = b.slab[1:]
 	}
 	v := b.vms[g]
 	if d.VMID != "" && (!v.hasID || d.Day.After(v.idDay)) {
@@ -89,11 +153,11 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	if d.VMUUID != "" && (!v.hasUUID || d.Day.After(v.uuidDay)) {
 		v.uuid, v.uuidDay, v.hasUUID = d.VMUUID, d.Day, true
 	}
-	if _, dup := v.days[dk]; dup {
+	if !v.days.add(di) {
 		b.ignored++
 		return
 	}
-	v.days[dk] = struct{}{}
+	v.nDays++
 	sp := float64(d.SamplesPresent)
 	v.n += d.SamplesPresent
 	v.poweredOn += d.SamplesPoweredOn
@@ -106,7 +170,9 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	v.wTier[2] += d.PoolSilverPct * sp
 	v.wTier[3] += d.PoolGoldPct * sp
 	if !v.hasLatest || d.Day.After(v.latestDay) {
-		v.latest, v.latestDay, v.hasLatest = d.Rollup, d.Day, true
+		v.latest = rollupAttrs{name: d.Name, datacenter: d.Datacenter, cluster: d.Cluster, host: d.Host,
+			resourcePool: d.ResourcePool, folder: d.Folder, powerState: d.PowerState, guestOS: d.GuestOS, isTemplate: d.IsTemplate}
+		v.latestDay, v.hasLatest = d.Day, true
 	}
 	if !d.FirstSeen.IsZero() && (v.first.IsZero() || d.FirstSeen.Before(v.first)) {
 		v.first = d.FirstSeen
@@ -129,8 +195,8 @@ func (b *MonthlyBuilder) TotalSamples() int {
 	for _, n := range b.explicit {
 		t += n
 	}
-	for k, n := range b.fromRows {
-		if _, ok := b.explicit[k]; !ok {
+	for i, n := range b.fromRows {
+		if _, ok := b.explicit[b.dayKeys[i]]; !ok {
 			t += n
 		}
 	}
@@ -151,15 +217,15 @@ func (b *MonthlyBuilder) Rows() []inventory.MonthlyRollup {
 			Vcenter:              b.in.Vcenter,
 			VMID:                 v.id,
 			VMUUID:               v.uuid,
-			Name:                 l.Name,
-			Datacenter:           l.Datacenter,
-			Cluster:              l.Cluster,
-			Host:                 l.Host,
-			ResourcePool:         l.ResourcePool,
-			Folder:               l.Folder,
-			PowerState:           l.PowerState,
-			GuestOS:              l.GuestOS,
-			IsTemplate:           l.IsTemplate,
+			Name:                 l.name,
+			Datacenter:           l.datacenter,
+			Cluster:              l.cluster,
+			Host:                 l.host,
+			ResourcePool:         l.resourcePool,
+			Folder:               l.folder,
+			PowerState:           l.powerState,
+			GuestOS:              l.guestOS,
+			IsTemplate:           l.isTemplate,
 			TotalSamples:         total,
 			SamplesPresent:       v.n,
 			AvgIsPresent:         ratio(float64(v.n), total),
@@ -178,7 +244,7 @@ func (b *MonthlyBuilder) Rows() []inventory.MonthlyRollup {
 		}
 		r.VMKey = inventory.VMKey(r.VMID, r.VMUUID, r.Name)
 		r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMID, v.creation, b.in.Month, b.in.Lifecycles)
-		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: len(v.days), Rollup: r})
+		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: v.nDays, Rollup: r})
 	}
 	sortRollups(rows, func(r *inventory.MonthlyRollup) string { return r.VMKey })
 	return rows

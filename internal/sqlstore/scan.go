@@ -24,7 +24,14 @@ func (d timeDest) Scan(src any) error {
 	case int64:
 		*d.t = time.UnixMicro(v).UTC()
 	case time.Time:
-		*d.t = store.NormTime(v)
+		// store.NormTime, without its Truncate when the value is already
+		// at the stored precision (always, for timestamptz columns):
+		// Precision divides a second, so the remainder is this one.
+		if u := v.UTC(); !v.IsZero() && u.Nanosecond()%int(store.Precision) == 0 {
+			*d.t = u
+		} else {
+			*d.t = store.NormTime(v)
+		}
 	default:
 		return fmt.Errorf("sqlstore: cannot scan %T into a time", src)
 	}
