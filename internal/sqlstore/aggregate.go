@@ -150,23 +150,9 @@ func (c *Core) AggregateDaily(ctx context.Context, p *store.AggregateDailyParams
 		return nil, store.Invalid(op, "To", "must be after From")
 	}
 	cols := "vcenter, snapshot_time, vm_key, vm_id, vm_uuid, name, datacenter, cluster, host, resource_pool, folder, power_state, is_template, vcpu_count, ram_mb, provisioned_disk_gb, used_disk_gb, guest_os, creation_time"
-	var src string
-	var args []any
-	switch p.Source {
-	case store.SourceCanonical:
-		src = "SELECT " + cols + " FROM " + c.d.Table(TableHourly) + " WHERE vcenter = ?"
-		args = []any{p.Vcenter}
-	case store.SourceCompat:
-		if len(p.CompatTables) == 0 {
-			return nil, nil
-		}
-		var err error
-		if src, args, err = c.unionSource(cols, p.CompatTables, store.CompatHourly, p.Vcenter); err != nil {
-			return nil, store.Invalid(op, "CompatTables", err.Error())
-		}
-		src = "SELECT * FROM (" + src + ") un WHERE 1 = 1"
-	default:
-		return nil, store.Invalid(op, "Source", fmt.Sprintf("unknown source %d", p.Source))
+	src, args, err := c.aggregateSource(op, p.Source, TableHourly, store.CompatHourly, cols, p.Vcenter, p.CompatTables)
+	if err != nil || src == "" {
+		return nil, err
 	}
 	src += " AND snapshot_time >= ? AND snapshot_time < ?"
 	args = append(args, c.bound(p.From), c.bound(p.To))
@@ -232,23 +218,9 @@ func (c *Core) AggregateMonthly(ctx context.Context, p *store.AggregateMonthlyPa
 		return nil, store.Invalid(op, "To", "must be after From")
 	}
 	cols := list(dailyCols)
-	var src string
-	var args []any
-	switch p.Source {
-	case store.SourceCanonical:
-		src = "SELECT " + cols + " FROM " + c.d.Table(TableDaily) + " WHERE vcenter = ?"
-		args = []any{p.Vcenter}
-	case store.SourceCompat:
-		if len(p.CompatTables) == 0 {
-			return nil, nil
-		}
-		var err error
-		if src, args, err = c.unionSource(cols, p.CompatTables, store.CompatDaily, p.Vcenter); err != nil {
-			return nil, store.Invalid(op, "CompatTables", err.Error())
-		}
-		src = "SELECT * FROM (" + src + ") un WHERE 1 = 1"
-	default:
-		return nil, store.Invalid(op, "Source", fmt.Sprintf("unknown source %d", p.Source))
+	src, args, err := c.aggregateSource(op, p.Source, TableDaily, store.CompatDaily, cols, p.Vcenter, p.CompatTables)
+	if err != nil || src == "" {
+		return nil, err
 	}
 	src += " AND day >= ? AND day < ? AND samples_present > 0"
 	args = append(args, c.bound(p.From), c.bound(p.To))
@@ -345,4 +317,27 @@ func ratio(num float64, den int) float64 {
 		return 0
 	}
 	return num / float64(den)
+}
+
+// aggregateSource is the input query of an SQL aggregation: cols of the
+// canonical table for vcenter, or the UNION ALL of the given compatibility
+// tables (legacy mode), ready for "AND <time filter>" to be appended. An
+// empty query (and nil error) means a compat source with no tables: nothing
+// to aggregate.
+func (c *Core) aggregateSource(op string, source store.AggregateSource, table string, kind store.CompatKind, cols, vcenter string, compat []string) (string, []any, error) {
+	switch source {
+	case store.SourceCanonical:
+		return "SELECT " + cols + " FROM " + c.d.Table(table) + " WHERE vcenter = ?", []any{vcenter}, nil
+	case store.SourceCompat:
+		if len(compat) == 0 {
+			return "", nil, nil
+		}
+		src, args, err := c.unionSource(cols, compat, kind, vcenter)
+		if err != nil {
+			return "", nil, store.Invalid(op, "CompatTables", err.Error())
+		}
+		return "SELECT * FROM (" + src + ") un WHERE 1 = 1", args, nil
+	default:
+		return "", nil, store.Invalid(op, "Source", fmt.Sprintf("unknown source %d", source))
+	}
 }
