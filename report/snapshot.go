@@ -261,6 +261,42 @@ func usageVals(u *usage) []any {
 // captured at or before the snapshot (so it existed then).
 func stateIncluded(stateTime, s time.Time) bool { return !stateTime.After(s) }
 
+// joinState writes one row per usage (objects seen in the snapshot's
+// samples) with the latest-state object of the same name (the first one,
+// when names repeat), then one row for each state object not joined whose
+// state is not newer than the snapshot s. key returns an object's name, id
+// and state time.
+func joinState[T any](usages []*usage, st []T, s time.Time, key func(*T) (name, id string, at time.Time), row func(name string, u *usage, obj *T) error) error {
+	byName := map[string]*T{}
+	for i := range st {
+		name, _, _ := key(&st[i])
+		if _, dup := byName[name]; !dup {
+			byName[name] = &st[i]
+		}
+	}
+	used := map[string]bool{}
+	for _, u := range usages {
+		obj := byName[u.name]
+		if obj != nil {
+			_, id, _ := key(obj)
+			used[id] = true
+		}
+		if err := row(u.name, u, obj); err != nil {
+			return err
+		}
+	}
+	for i := range st {
+		name, id, at := key(&st[i])
+		if used[id] || !stateIncluded(at, s) {
+			continue
+		}
+		if err := row(name, nil, &st[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (g *gen) hostSheet(name, vc string, s time.Time, hosts []*usage, st []inventory.Host) error {
 	z := g.zoneLabel()
 	cols := append([]col{{name: "vCenter", kind: cText}, {name: "Host", kind: cText, width: 28}},
@@ -278,13 +314,6 @@ func (g *gen) hostSheet(name, vc string, s time.Time, hosts []*usage, st []inven
 	if err != nil {
 		return err
 	}
-	byName := map[string]*inventory.Host{}
-	for i := range st {
-		if _, dup := byName[st[i].Name]; !dup {
-			byName[st[i].Name] = &st[i]
-		}
-	}
-	used := map[string]bool{}
 	row := func(hostName string, u *usage, h *inventory.Host) error {
 		vals := append([]any{vc, hostName}, usageVals(u)...)
 		if h == nil {
@@ -296,23 +325,9 @@ func (g *gen) hostSheet(name, vc string, s time.Time, hosts []*usage, st []inven
 		}
 		return sh.add(vals...)
 	}
-	for _, u := range hosts {
-		h := byName[u.name]
-		if h != nil {
-			used[h.ID] = true
-		}
-		if err := row(u.name, u, h); err != nil {
-			return err
-		}
-	}
-	for i := range st {
-		h := &st[i]
-		if used[h.ID] || !stateIncluded(h.SnapshotTime, s) {
-			continue
-		}
-		if err := row(h.Name, nil, h); err != nil {
-			return err
-		}
+	err = joinState(hosts, st, s, func(h *inventory.Host) (string, string, time.Time) { return h.Name, h.ID, h.SnapshotTime }, row)
+	if err != nil {
+		return err
 	}
 	return sh.close()
 }
@@ -330,13 +345,6 @@ func (g *gen) clusterSheet(name, vc string, s time.Time, clusters []*usage, st [
 	if err != nil {
 		return err
 	}
-	byName := map[string]*inventory.Cluster{}
-	for i := range st {
-		if _, dup := byName[st[i].Name]; !dup {
-			byName[st[i].Name] = &st[i]
-		}
-	}
-	used := map[string]bool{}
 	row := func(clName string, u *usage, c *inventory.Cluster) error {
 		vals := append([]any{vc, clName}, usageVals(u)...)
 		if c == nil {
@@ -346,23 +354,9 @@ func (g *gen) clusterSheet(name, vc string, s time.Time, clusters []*usage, st [
 		}
 		return sh.add(vals...)
 	}
-	for _, u := range clusters {
-		c := byName[u.name]
-		if c != nil {
-			used[c.ID] = true
-		}
-		if err := row(u.name, u, c); err != nil {
-			return err
-		}
-	}
-	for i := range st {
-		c := &st[i]
-		if used[c.ID] || !stateIncluded(c.SnapshotTime, s) {
-			continue
-		}
-		if err := row(c.Name, nil, c); err != nil {
-			return err
-		}
+	err = joinState(clusters, st, s, func(c *inventory.Cluster) (string, string, time.Time) { return c.Name, c.ID, c.SnapshotTime }, row)
+	if err != nil {
+		return err
 	}
 	return sh.close()
 }
