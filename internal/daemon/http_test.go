@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accessvault/vinventory"
+	"github.com/accessvault/vinventory/aggregate"
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -47,6 +49,9 @@ func TestHealthAndMetrics(t *testing.T) {
 	m.ObserveJob("daily", 2*time.Second, nil)
 	m.ObserveJob("daily", time.Second, errors.New("x"))
 	m.SetQueueDepth(2)
+	m.ObservePeriod("vm_daily_rollup", &vinventory.PeriodResult{Result: &aggregate.Result{Vcenters: []aggregate.VcenterResult{{Rows: 30}, {Rows: 12}}}})
+	m.ObservePeriod("vm_daily_rollup", nil)
+	m.AddReports(3)
 	h := &HealthSource{Store: st, QueueDepth: func() int { return 2 }, Clock: func() time.Time { return now }}
 	srv := httptest.NewServer(NewMux(h, m))
 	defer srv.Close()
@@ -99,6 +104,8 @@ func TestHealthAndMetrics(t *testing.T) {
 		`vinventory_job_runs_total{job="daily",result="error"} 1`,
 		`vinventory_job_duration_seconds_count{job="daily"} 2`,
 		`vinventory_job_queue_depth 2`,
+		`vinventory_rows_written_total{table="vm_daily_rollup"} 42`,
+		`vinventory_reports_written_total 3`,
 		`vinventory_capture_duration_seconds_count{endpoint="vc-ok",stage="total"} 1`,
 	} {
 		if !strings.Contains(body, want) {

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture"
 )
 
@@ -23,6 +24,7 @@ type Metrics struct {
 	jobLatency      *prometheus.HistogramVec
 	jobRuns         *prometheus.CounterVec
 	rowsWritten     *prometheus.CounterVec
+	reports         prometheus.Counter
 	queueDepth      prometheus.Gauge
 }
 
@@ -61,13 +63,17 @@ func NewMetrics() *Metrics {
 			Name: "vinventory_rows_written_total",
 			Help: "Rows written, by table.",
 		}, []string{"table"}),
+		reports: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "vinventory_reports_written_total",
+			Help: "XLSX reports written.",
+		}),
 		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "vinventory_job_queue_depth",
 			Help: "Job runs that are due but not yet run.",
 		}),
 	}
 	m.Registry.MustRegister(m.captureDuration, m.objects, m.captureErrors, m.captures,
-		m.jobLatency, m.jobRuns, m.rowsWritten, m.queueDepth,
+		m.jobLatency, m.jobRuns, m.rowsWritten, m.reports, m.queueDepth,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -112,12 +118,23 @@ func (m *Metrics) ObserveJob(job string, d time.Duration, err error) {
 	m.jobRuns.WithLabelValues(job, result).Inc()
 }
 
-// AddRows counts rows written to a table.
-func (m *Metrics) AddRows(table string, n int) {
+// ObservePeriod counts the rollup rows a daily or monthly run wrote to
+// table (res may be nil after a failure).
+func (m *Metrics) ObservePeriod(table string, res *vinventory.PeriodResult) {
+	if res == nil || res.Result == nil {
+		return
+	}
+	n := 0
+	for _, v := range res.Vcenters {
+		n += v.Rows
+	}
 	if n > 0 {
 		m.rowsWritten.WithLabelValues(table).Add(float64(n))
 	}
 }
+
+// AddReports counts XLSX reports written.
+func (m *Metrics) AddReports(n int) { m.reports.Add(float64(n)) }
 
 // SetQueueDepth sets the number of due job runs not yet run.
 func (m *Metrics) SetQueueDepth(n int) { m.queueDepth.Set(float64(n)) }

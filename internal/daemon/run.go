@@ -197,7 +197,8 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 				return a.duePeriods(ctx, now, inventory.Daily)
 			},
 			Run: func(ctx context.Context, period jobs.Period) error {
-				_, err := p.RunDaily(ctx, period.Start)
+				res, err := p.RunDaily(ctx, period.Start)
+				metrics.ObservePeriod("vm_daily_rollup", res)
 				return err
 			},
 		},
@@ -218,7 +219,8 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 				}); i >= 0 {
 					return fmt.Errorf("monthly %s: day %s is not aggregated yet", period.Key, days[i].Period.Start.In(loc).Format(time.DateOnly))
 				}
-				_, err = p.RunMonthly(ctx, period.Start)
+				res, err := p.RunMonthly(ctx, period.Start)
+				metrics.ObservePeriod("vm_monthly_rollup", res)
 				return err
 			},
 		},
@@ -230,7 +232,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 				}
 				res, err := p.RunReports(ctx, time.Time{})
 				if res != nil {
-					metrics.AddRows("reports", len(res.Written))
+					metrics.AddReports(len(res.Written))
 				}
 				return err
 			},
