@@ -33,6 +33,7 @@ func runBenchmarkAggregations(ctx context.Context, args []string, stdout io.Writ
 	fs.IntVar(&cfg.Repeat, "repeat", 3, "runs per measurement (best reported)")
 	fs.StringVar(&modes, "modes", "go,sql,legacy,read_bound", "comma-separated modes: "+strings.Join(aggbench.Modes, ","))
 	fs.BoolVar(&cfg.FullMonthHourly, "full-month-hourly", false, "also write hourly samples for the whole month (needed by the hourly mode)")
+	fs.BoolVar(&cfg.Rerun, "rerun", false, "time re-runs over the period's existing outputs (repair) instead of the scheduled first run")
 	fs.BoolVar(&quiet, "quiet", false, "no progress lines on stderr")
 	if err := fs.Parse(args); err != nil {
 		return err

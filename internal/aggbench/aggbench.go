@@ -62,6 +62,14 @@ type Config struct {
 	// month (VMs × 24 × Days rows), which the "hourly" monthly mode reads.
 	// Off by default: it multiplies generation time by Days.
 	FullMonthHourly bool
+	// Rerun times re-runs over the period's existing outputs (what a
+	// repair does: every rollup row is deleted and written again in the
+	// same transaction). By default each timed run of a writing mode is
+	// the scheduled case, the period's first run: before it, untimed, the
+	// period's rollup rows and summary table are removed and the rollup
+	// table is vacuumed (PostgreSQL), as if the period had never been
+	// aggregated.
+	Rerun bool
 	// Seed seeds the generator. Defaults to 1.
 	Seed int64
 	// Out receives the table and the JSON lines. Defaults to io.Discard.
@@ -80,6 +88,9 @@ type Result struct {
 	OutRows int     `json:"out_rows"` // rollup rows written (0 for read_bound)
 	Seconds float64 `json:"seconds"`  // best of Repeat
 	Load    string  `json:"load"`     // /proc/loadavg when measured
+	// Rerun is true when the writing modes were timed as re-runs over
+	// existing outputs (Config.Rerun), false for first runs.
+	Rerun bool `json:"rerun"`
 }
 
 // Month is the benchmark month; Day0 its first day (the daily benchmark
@@ -160,7 +171,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer cleanup()
+	defer cleanup.close()
 	t0 := time.Now()
 	if err := Generate(ctx, st, &cfg); err != nil {
 		return nil, err
@@ -177,7 +188,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 				cfg.logf("monthly/hourly skipped: needs FullMonthHourly")
 				continue
 			}
-			r, err := measure(ctx, st, &cfg, op, mode)
+			r, err := measure(ctx, st, cleanup, &cfg, op, mode)
 			if err != nil {
 				return out, fmt.Errorf("aggbench: %s %s: %w", op, mode, err)
 			}
@@ -190,14 +201,22 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	return out, nil
 }
 
-func open(ctx context.Context, cfg *Config) (aggregate.BackfillStore, func(), error) {
+// backend holds what Run needs beyond the store: closing it, and
+// vacuuming a table after the untimed removal of a period's outputs.
+type backend struct {
+	close  func()
+	vacuum func(ctx context.Context, table string) error
+}
+
+func open(ctx context.Context, cfg *Config) (aggregate.BackfillStore, *backend, error) {
 	switch cfg.Store {
 	case "postgres":
 		st, err := pgstore.Open(ctx, cfg.DSN, pgstore.Options{Schema: cfg.Schema})
 		if err != nil {
 			return nil, nil, err
 		}
-		if _, err := st.Pool().Exec(ctx, `DROP SCHEMA IF EXISTS "`+strings.ReplaceAll(cfg.Schema, `"`, `""`)+`" CASCADE`); err != nil {
+		schema := `"` + strings.ReplaceAll(cfg.Schema, `"`, `""`) + `"`
+		if _, err := st.Pool().Exec(ctx, `DROP SCHEMA IF EXISTS `+schema+` CASCADE`); err != nil {
 			st.Close()
 			return nil, nil, err
 		}
@@ -205,7 +224,10 @@ func open(ctx context.Context, cfg *Config) (aggregate.BackfillStore, func(), er
 			st.Close()
 			return nil, nil, err
 		}
-		return st, func() { st.Close() }, nil
+		return st, &backend{close: func() { st.Close() }, vacuum: func(ctx context.Context, table string) error {
+			_, err := st.Pool().Exec(ctx, `VACUUM (ANALYZE) `+schema+`.`+table)
+			return err
+		}}, nil
 	default:
 		path, dir := cfg.DSN, ""
 		if path == "" {
@@ -228,12 +250,12 @@ func open(ctx context.Context, cfg *Config) (aggregate.BackfillStore, func(), er
 			}
 			return nil, nil, err
 		}
-		return st, func() {
+		return st, &backend{close: func() {
 			st.Close()
 			if dir != "" {
 				os.RemoveAll(dir)
 			}
-		}, nil
+		}, vacuum: func(context.Context, string) error { return nil }}, nil
 	}
 }
 
@@ -413,10 +435,15 @@ func loadavg() string {
 }
 
 // measure times one op and mode, best of Repeat.
-func measure(ctx context.Context, st aggregate.BackfillStore, cfg *Config, op, mode string) (*Result, error) {
-	r := &Result{Op: op, Mode: mode, Load: loadavg()}
+func measure(ctx context.Context, st aggregate.BackfillStore, be *backend, cfg *Config, op, mode string) (*Result, error) {
+	r := &Result{Op: op, Mode: mode, Load: loadavg(), Rerun: cfg.Rerun}
 	best := time.Duration(-1)
 	for i := 0; i < cfg.Repeat; i++ {
+		if mode != "read_bound" && !cfg.Rerun {
+			if err := unaggregate(ctx, st, be, op); err != nil {
+				return nil, fmt.Errorf("removing the %s outputs before a first run: %w", op, err)
+			}
+		}
 		start := time.Now()
 		rows, outRows, err := once(ctx, st, op, mode)
 		d := time.Since(start)
@@ -482,6 +509,29 @@ func once(ctx context.Context, st aggregate.BackfillStore, op, mode string) (row
 	return -1, outRows, nil
 }
 
+// unaggregate removes the benchmark period's rollup rows and summary
+// compatibility table (its registry record and aggregate totals are
+// rewritten in place by every run), so that the next run is the period's
+// first. The monthly input (the month's daily rollups) is not touched.
+func unaggregate(ctx context.Context, st aggregate.BackfillStore, be *backend, op string) error {
+	var table, compat string
+	var err error
+	if op == "daily" {
+		table, compat = "vm_daily_rollup", inventory.DailyTableName(Day0)
+		err = st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: vcenter, Day: Day0})
+	} else {
+		table, compat = "vm_monthly_rollup", inventory.MonthlyTableName(Month)
+		err = st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: vcenter, Month: Month})
+	}
+	if err != nil {
+		return err
+	}
+	if err := st.DropCompatTable(ctx, &store.DropCompatTableParams{Name: compat}); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return be.vacuum(ctx, table)
+}
+
 // countInput returns the input rows of an op and mode: the samples of the
 // day (daily), the daily rows of the month (monthly) or the samples of the
 // month (monthly, hourly).
@@ -508,7 +558,7 @@ func printTable(w io.Writer, rs []Result) {
 	sorted := append([]Result(nil), rs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Op < sorted[j].Op })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "op\tmode\tbackend\tvms\trows\tout_rows\tseconds\t× read bound\tload\t")
+	fmt.Fprintln(tw, "op\tmode\trun\tbackend\tvms\trows\tout_rows\tseconds\t× read bound\tload\t")
 	bound := map[string]float64{}
 	for _, r := range rs {
 		if r.Mode == "read_bound" {
@@ -520,7 +570,14 @@ func printTable(w io.Writer, rs []Result) {
 		if b := bound[r.Op]; b > 0 {
 			ratio = fmt.Sprintf("%.2f", r.Seconds/b)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%d\t%d\t%.3f\t%s\t%s\t\n", r.Op, r.Mode, r.Backend, r.VMs, r.Rows, r.OutRows, r.Seconds, ratio, r.Load)
+		run := "first"
+		switch {
+		case r.Mode == "read_bound":
+			run = "-"
+		case r.Rerun:
+			run = "re-run"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%d\t%d\t%.3f\t%s\t%s\t\n", r.Op, r.Mode, run, r.Backend, r.VMs, r.Rows, r.OutRows, r.Seconds, ratio, r.Load)
 	}
 	tw.Flush()
 	enc := json.NewEncoder(w)

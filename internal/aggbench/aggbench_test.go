@@ -5,6 +5,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
 	"os"
 	"strings"
 	"testing"
@@ -61,7 +63,7 @@ func TestRunSmall(t *testing.T) {
 					if err := json.Unmarshal([]byte(line), &m); err != nil {
 						t.Fatalf("bad JSON line %q: %v", line, err)
 					}
-					for _, k := range []string{"op", "mode", "backend", "vms", "rows", "seconds"} {
+					for _, k := range []string{"op", "mode", "backend", "vms", "rows", "seconds", "rerun"} {
 						if _, ok := m[k]; !ok {
 							t.Fatalf("JSON line %q lacks %s", line, k)
 						}
@@ -81,5 +83,84 @@ func TestConfigErrors(t *testing.T) {
 		if _, err := Run(context.Background(), cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
 		}
+	}
+}
+
+// TestUnaggregate checks what makes a timed run a first run: the period's
+// rollup rows and summary table are gone, the month's daily input (for
+// monthly) is not, and the next aggregation writes them all again.
+func TestUnaggregate(t *testing.T) {
+	ctx := context.Background()
+	cfgs := []Config{{Store: "sqlite"}}
+	if dsn := os.Getenv("VINVENTORY_TEST_PG_DSN"); dsn != "" {
+		cfgs = append(cfgs, Config{Store: "postgres", DSN: dsn, Schema: "aggbench_unagg"})
+	}
+	for _, cfg := range cfgs {
+		t.Run(cfg.Store, func(t *testing.T) {
+			cfg.VMs, cfg.Days = 40, 2
+			if err := cfg.defaults(); err != nil {
+				t.Fatal(err)
+			}
+			st, be, err := open(ctx, &cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer be.close()
+			if err := Generate(ctx, st, &cfg); err != nil {
+				t.Fatal(err)
+			}
+			if _, _, err := once(ctx, st, "monthly", "go"); err != nil {
+				t.Fatal(err)
+			}
+			count := func() (daily, day0, monthly int, tables map[string]bool) {
+				t.Helper()
+				if err := st.ScanDailyRollups(ctx, &store.ScanRollupsParams{Vcenter: vcenter}, func(d *inventory.DailyRollup) error {
+					daily++
+					if d.Day.Equal(Day0) {
+						day0++
+					}
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				if err := st.ScanMonthlyRollups(ctx, &store.ScanRollupsParams{Vcenter: vcenter}, func(*inventory.MonthlyRollup) error {
+					monthly++
+					return nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+				names, err := st.ListCompatTables(ctx, &store.ListCompatTablesParams{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tables = map[string]bool{}
+				for _, n := range names {
+					tables[n.Name] = true
+				}
+				return daily, day0, monthly, tables
+			}
+			daily, day0, monthly, tables := count()
+			dayTable, monthTable := inventory.DailyTableName(Day0), inventory.MonthlyTableName(Month)
+			if day0 < 40 || monthly < 40 || !tables[dayTable] || !tables[monthTable] {
+				t.Fatalf("before: %d day-0 rows, %d monthly rows, tables %v", day0, monthly, tables)
+			}
+			if err := unaggregate(ctx, st, be, "daily"); err != nil {
+				t.Fatal(err)
+			}
+			d2, z, m2, tb := count()
+			if z != 0 || d2 != daily-day0 || tb[dayTable] || m2 != monthly || !tb[monthTable] {
+				t.Fatalf("after daily: %d daily (%d on day 0, want %d and 0), %d monthly, tables %v", d2, z, daily-day0, m2, tb)
+			}
+			if _, out, err := once(ctx, st, "daily", "go"); err != nil || out != day0 {
+				t.Fatalf("daily re-aggregation wrote %d rows (%v), want %d", out, err, day0)
+			}
+			if err := unaggregate(ctx, st, be, "monthly"); err != nil {
+				t.Fatal(err)
+			}
+			d3, _, m3, tb := count()
+			if d3 != daily || m3 != 0 || tb[monthTable] || !tb[dayTable] {
+				t.Fatalf("after monthly: %d daily (want %d), %d monthly, tables %v", d3, daily, m3, tb)
+			}
+		})
 	}
 }

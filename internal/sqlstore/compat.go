@@ -17,40 +17,97 @@ func likeEscape(s string) string {
 	return r.Replace(s)
 }
 
-// compatDDL returns the CREATE TABLE IF NOT EXISTS statement of a
-// compatibility table (name already validated).
-func (c *Core) compatDDL(name string, cols []Column) string {
+// compatDDL returns the CREATE TABLE statement of a compatibility table
+// (name already validated), with its primary key unless key is false.
+func (c *Core) compatDDL(name string, cols []Column, key bool) string {
 	var b strings.Builder
-	b.WriteString("CREATE TABLE IF NOT EXISTS ")
+	b.WriteString("CREATE TABLE ")
 	b.WriteString(c.d.Table(name))
 	b.WriteString(" (")
-	for _, col := range cols {
+	for i, col := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
 		b.WriteString(col.Name)
 		b.WriteByte(' ')
 		b.WriteString(c.d.ColumnType(col.Kind))
-		b.WriteString(", ")
 	}
-	b.WriteString("PRIMARY KEY (vcenter, vm_key))")
+	if key {
+		b.WriteString(", " + compatKey)
+	}
+	b.WriteString(")")
 	b.WriteString(c.d.TableSuffix())
 	return b.String()
 }
 
-// replaceCompat creates a compatibility table if needed and replaces one
-// vCenter's rows in it. Writers of one table are serialized.
-func (c *Core) replaceCompat(ctx context.Context, tx Tx, name string, cols []Column, vc string, rs *RowSource) error {
+// compatKey is the primary key of every compatibility table.
+const compatKey = "PRIMARY KEY (vcenter, vm_key)"
+
+// prepareCompat readies compatibility table name to receive vc's rows, under
+// the table's lock (writers of one table are serialized): an existing
+// table loses vc's rows; a missing one is created. It returns the
+// statement to run once the rows are in, or "". Where the backend can
+// (Dialect.LatePrimaryKey), a new table is created without its primary
+// key and gets it after the rows: one sorted index build instead of one
+// index insertion per row.
+func (c *Core) prepareCompat(ctx context.Context, tx Tx, name string, cols []Column, vc string) (after string, err error) {
 	if _, ok := store.ParseCompatTableName(name); !ok {
-		return fmt.Errorf("not a compatibility table name: %q", name)
+		return "", fmt.Errorf("not a compatibility table name: %q", name)
 	}
 	if err := c.d.Lock(ctx, tx, "compat|"+name); err != nil {
+		return "", err
+	}
+	exists, err := c.tableExists(ctx, tx, name)
+	if err != nil {
+		return "", err
+	}
+	if exists {
+		_, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(name)+" WHERE vcenter = ?", vc)
+		return "", err
+	}
+	late := c.d.LatePrimaryKey()
+	if _, err := tx.Exec(ctx, c.compatDDL(name, cols, !late)); err != nil {
+		return "", err
+	}
+	if late {
+		return "ALTER TABLE " + c.d.Table(name) + " ADD " + compatKey, nil
+	}
+	return "", nil
+}
+
+// tableExists reports whether the store has a table called name.
+func (c *Core) tableExists(ctx context.Context, tx Tx, name string) (bool, error) {
+	rows, err := tx.Query(ctx, c.d.TablesQuery(), likeEscape(name))
+	if err != nil {
+		return false, err
+	}
+	exists := rows.Next()
+	if err := rows.Close(); err != nil {
+		return false, err
+	}
+	return exists, nil
+}
+
+// replaceCompat creates a compatibility table if needed and replaces one
+// vCenter's rows in it.
+func (c *Core) replaceCompat(ctx context.Context, tx Tx, name string, cols []Column, vc string, rs *RowSource) error {
+	after, err := c.prepareCompat(ctx, tx, name, cols, vc)
+	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, c.compatDDL(name, cols)); err != nil {
+	if err := c.d.InsertRows(ctx, tx, name, rs.Cols, rs); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(name)+" WHERE vcenter = ?", vc); err != nil {
-		return err
+	return c.execAfter(ctx, tx, after)
+}
+
+// execAfter runs prepareCompat's closing statement, if any.
+func (c *Core) execAfter(ctx context.Context, tx Tx, after string) error {
+	if after == "" {
+		return nil
 	}
-	return c.d.InsertRows(ctx, tx, name, rs.Cols, rs)
+	_, err := tx.Exec(ctx, after)
+	return err
 }
 
 func (c *Core) writeCompatHourly(ctx context.Context, tx Tx, vc string, st time.Time, samples []inventory.Sample, batch int) error {
@@ -260,12 +317,8 @@ func (c *Core) DropCompatTable(ctx context.Context, p *store.DropCompatTablePara
 		if err := c.d.Lock(ctx, tx, "compat|"+p.Name); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, c.d.TablesQuery(), likeEscape(p.Name))
+		exists, err := c.tableExists(ctx, tx, p.Name)
 		if err != nil {
-			return err
-		}
-		exists := rows.Next()
-		if err := rows.Close(); err != nil {
 			return err
 		}
 		if !exists {

@@ -46,6 +46,10 @@ type Dialect interface {
 	// ColumnType returns the column definition of a kind in generated DDL
 	// (compatibility tables).
 	ColumnType(k ColKind) string
+	// LatePrimaryKey reports whether a new compatibility table may be
+	// created without its primary key, filled, and then given the key
+	// (ALTER TABLE ... ADD PRIMARY KEY), all in one transaction.
+	LatePrimaryKey() bool
 	// TableSuffix is appended to generated CREATE TABLE statements
 	// (SQLite: " WITHOUT ROWID").
 	TableSuffix() string

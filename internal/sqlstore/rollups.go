@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -176,20 +175,14 @@ func (c *Core) ScanMonthlyRollups(ctx context.Context, p *store.ScanRollupsParam
 // inside the database: the same rows as sending them again, without the
 // second trip through the client.
 func (c *Core) copyToCompat(ctx context.Context, tx Tx, name string, cols []Column, table, periodCol, vc string, period time.Time) error {
-	if _, ok := store.ParseCompatTableName(name); !ok {
-		return fmt.Errorf("not a compatibility table name: %q", name)
-	}
-	if err := c.d.Lock(ctx, tx, "compat|"+name); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, c.compatDDL(name, cols)); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(name)+" WHERE vcenter = ?", vc); err != nil {
+	after, err := c.prepareCompat(ctx, tx, name, cols, vc)
+	if err != nil {
 		return err
 	}
 	l := list(names(cols))
-	_, err := tx.Exec(ctx, "INSERT INTO "+c.d.Table(name)+" ("+l+") SELECT "+l+" FROM "+c.d.Table(table)+
-		" WHERE vcenter = ? AND "+periodCol+" = ?", vc, c.time(period))
-	return err
+	if _, err := tx.Exec(ctx, "INSERT INTO "+c.d.Table(name)+" ("+l+") SELECT "+l+" FROM "+c.d.Table(table)+
+		" WHERE vcenter = ? AND "+periodCol+" = ?", vc, c.time(period)); err != nil {
+		return err
+	}
+	return c.execAfter(ctx, tx, after)
 }

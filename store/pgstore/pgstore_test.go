@@ -322,3 +322,50 @@ func storetestWrite(t *testing.T, st store.Store, p *store.WriteSnapshotParams) 
 		t.Fatal(err)
 	}
 }
+
+// Compatibility tables get their primary key on (vcenter, vm_key) whether
+// they are created by a write (filled first, keyed after) or written into
+// again, for hourly and summary tables alike.
+func TestCompatTablesKeyed(t *testing.T) {
+	ctx := context.Background()
+	st, schema := newStoreIn(t, pgstore.Options{})
+	t0 := time.Date(2026, 3, 14, 10, 0, 0, 0, time.UTC)
+	keyOf := func(table string) string {
+		t.Helper()
+		var def string
+		err := st.Pool().QueryRow(ctx, `SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k
+			JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+			WHERE k.contype = 'p' AND c.relname = $1 AND n.nspname = $2`, table, schema).Scan(&def)
+		if err != nil {
+			t.Fatalf("primary key of %s: %v", table, err)
+		}
+		return def
+	}
+	const want = "PRIMARY KEY (vcenter, vm_key)"
+	hourly := inventory.HourlyTableName(t0)
+	for i, vc := range []string{"vc-a", "vc-b", "vc-a"} { // new table, second vCenter, re-write
+		p := storetest.Snapshot(vc, t0, 30+i, int64(i+1))
+		p.Compat = true
+		storetestWrite(t, st, p)
+		if got := keyOf(hourly); got != want {
+			t.Fatalf("write %d: %s has %q, want %q", i, hourly, got, want)
+		}
+	}
+	n := 0
+	if err := st.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: hourly}, func(*inventory.Sample) error { n++; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if n != 32+31 {
+		t.Fatalf("%s holds %d rows, want 63 (vc-a re-written with 32, vc-b 31)", hourly, n)
+	}
+	day := time.Date(2026, 3, 14, 0, 0, 0, 0, time.UTC)
+	rows := []inventory.DailyRollup{{Day: day, Rollup: inventory.Rollup{Vcenter: "vc-a", VMKey: "vm-1", VMID: "vm-1", Name: "one"}}}
+	for i := 0; i < 2; i++ {
+		if err := st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: "vc-a", Day: day, Rows: rows, Compat: true}); err != nil {
+			t.Fatal(err)
+		}
+		if got := keyOf(inventory.DailyTableName(day)); got != want {
+			t.Fatalf("daily write %d: key %q, want %q", i, got, want)
+		}
+	}
+}

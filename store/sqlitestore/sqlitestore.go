@@ -341,6 +341,9 @@ func (d *dialect) ColumnType(k sqlstore.ColKind) string {
 	}
 }
 
+// LatePrimaryKey: a WITHOUT ROWID table needs its key when created.
+func (d *dialect) LatePrimaryKey() bool { return false }
+
 func (d *dialect) TableSuffix() string { return " WITHOUT ROWID" }
 
 func (d *dialect) TablesQuery() string {
