@@ -2,6 +2,7 @@ package vsphere
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -127,3 +128,80 @@ func TestBuildVAppChild(t *testing.T) {
 }
 
 var fixed = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// TestReadChunks covers the split VM read: every listed VM is read once,
+// through several collectors, with the same values as the single-collector
+// view read; a VM deleted since the listing is left out, not an error.
+func TestReadChunks(t *testing.T) {
+	sim := capturetest.NewSim(t, capturetest.Options{VMs: 23, Templates: -1})
+	ctx := context.Background()
+	u := *sim.URL
+	u.User = nil
+	ep := inventory.Endpoint{Name: "vc1", URL: u.String(), Username: sim.Username, TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}
+	open := func(o Options) *Source {
+		o.Credentials = Password(sim.Password)
+		src, err := New(ctx, ep, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { src.Close(ctx) })
+		return src
+	}
+	single := open(Options{Concurrency: 1})
+	want, err := single.collectUnit(ctx, single.units()[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := open(Options{Concurrency: 4, PageSize: 5})
+	var refs []moref
+	for _, v := range sim.VMRefs() {
+		refs = append(refs, types.ManagedObjectReference{Type: tVM, Value: v})
+	}
+	refs = append(refs, types.ManagedObjectReference{Type: tVM, Value: "vm-999999"}) // listed, then deleted
+	created := sim.InjectSlowCalls("CreatePropertyCollector", 0)                     // counts calls
+	got, err := src.readChunks(ctx, src.units()[0], single.vc.ServiceContent.PropertyCollector, refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := created.Seen(); n != 3 {
+		t.Errorf("%d extra property collectors for 24 objects in pages of 5 at concurrency 4, want 3", n)
+	}
+	if len(got.incomplete) != 0 {
+		t.Errorf("incomplete after the split read: %+v", got.incomplete)
+	}
+	byRef := func(b *batch) map[string]rawVM {
+		m := map[string]rawVM{}
+		for _, v := range b.vms {
+			if _, dup := m[v.ref.Value]; dup {
+				t.Errorf("%s read twice", v.ref.Value)
+			}
+			m[v.ref.Value] = *v
+		}
+		return m
+	}
+	w, g := byRef(want), byRef(got)
+	if len(w) != 23 || len(g) != 23 {
+		t.Fatalf("%d VMs by the view, %d by the split read, want 23 each", len(w), len(g))
+	}
+	for id, v := range w {
+		if gv, ok := g[id]; !ok || !reflect.DeepEqual(gv, v) {
+			t.Errorf("%s: split read %+v, view read %+v", id, gv, v)
+		}
+	}
+}
+
+// vcsim leaves a missing object out of a result; vCenter reports it with
+// ManagedObjectNotFound in its missingSet, which deleted recognizes (and
+// only that: a property fault makes the object incomplete, not deleted).
+func TestDeleted(t *testing.T) {
+	gone := types.MissingProperty{Path: "", Fault: types.LocalizedMethodFault{Fault: &types.ManagedObjectNotFound{}}}
+	prop := types.MissingProperty{Path: "config", Fault: types.LocalizedMethodFault{Fault: &types.SystemError{}}}
+	for _, c := range []struct {
+		missing []types.MissingProperty
+		want    bool
+	}{{nil, false}, {[]types.MissingProperty{gone}, true}, {[]types.MissingProperty{prop}, false}, {[]types.MissingProperty{gone, prop}, false}} {
+		if got := deleted(types.ObjectContent{MissingSet: c.missing}); got != c.want {
+			t.Errorf("deleted(%+v) = %v, want %v", c.missing, got, c.want)
+		}
+	}
+}

@@ -54,7 +54,8 @@ type Options struct {
 	CallTimeout time.Duration
 
 	// Concurrency is the number of property collectors that retrieve
-	// object kinds in parallel, and the bound on other parallel calls
+	// object kinds in parallel, and of the chunks one VM read is split
+	// into (at least PageSize VMs each), and the bound on other parallel calls
 	// (single-object fallbacks, tag look-ups). Defaults to
 	// DefaultConcurrency (4).
 	Concurrency int

@@ -162,6 +162,9 @@ func (s *Source) collectUnit(ctx context.Context, u unit) (*batch, error) {
 		return err
 	})
 
+	if u.name == tVM && s.opts.Concurrency > 1 {
+		return s.collectSplit(ctx, u, view, pc)
+	}
 	b := newBatch()
 	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
@@ -177,6 +180,112 @@ func (s *Source) collectUnit(ctx context.Context, u unit) (*batch, error) {
 		}
 	})
 	return b, err
+}
+
+// collectSplit reads a unit too large for one collector to keep the
+// server busy: it lists the view's objects (one call), then reads them in
+// up to Options.Concurrency chunks of at least PageSize objects at once
+// (readChunks). A server computes one RetrievePropertiesEx result on one
+// thread (vcsim builds all pages before answering the first), and the
+// client decodes one page at a time, so a single collector leaves the
+// other cores on both sides idle.
+func (s *Source) collectSplit(ctx context.Context, u unit, view, pc types.ManagedObjectReference) (*batch, error) {
+	var (
+		refs    []moref
+		missing error
+	)
+	err := s.pages(ctx, pc, types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{Obj: view}},
+		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
+	}, func(objs []types.ObjectContent) {
+		for _, o := range objs {
+			if len(o.MissingSet) > 0 {
+				missing = fmt.Errorf("ContainerView.view: %s", faultName(o.MissingSet[0]))
+			}
+			for _, p := range o.PropSet {
+				refs = append(refs, asRefs(p.Val)...)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	if missing != nil {
+		return nil, missing
+	}
+	return s.readChunks(ctx, u, pc, refs)
+}
+
+// readChunks reads refs with u's properties in k = min(Concurrency,
+// ceil(len(refs)/PageSize)) chunks at once, each through its own property
+// collector with explicit object specs (pc serves the first). Objects
+// deleted since they were listed are left out, as a view read a moment
+// later would have.
+func (s *Source) readChunks(ctx context.Context, u unit, pc types.ManagedObjectReference, refs []moref) (*batch, error) {
+	k := max(1, min(s.opts.Concurrency, (len(refs)+s.opts.PageSize-1)/s.opts.PageSize))
+	var (
+		mu  sync.Mutex
+		all = newBatch()
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range k {
+		chunk := refs[i*len(refs)/k : (i+1)*len(refs)/k]
+		if len(chunk) == 0 {
+			continue
+		}
+		g.Go(func() error {
+			cpc := pc
+			if i > 0 {
+				pres, err := methods.CreatePropertyCollector(gctx, s.vc, &types.CreatePropertyCollector{This: s.vc.ServiceContent.PropertyCollector})
+				if err != nil {
+					return err
+				}
+				cpc = pres.Returnval
+				defer s.cleanup(gctx, func(ctx context.Context) error {
+					_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: cpc})
+					return err
+				})
+			}
+			objs := make([]types.ObjectSpec, len(chunk))
+			for j, r := range chunk {
+				objs[j] = types.ObjectSpec{Obj: r}
+			}
+			spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: u.specs, ReportMissingObjectsInResults: types.NewBool(true)}
+			b := newBatch()
+			err := s.pages(gctx, cpc, spec, func(objs []types.ObjectContent) {
+				for _, o := range objs {
+					if deleted(o) {
+						s.log.Info("object deleted during retrieval", slog.String("id", o.Obj.Value))
+						continue
+					}
+					b.add(o, u.specs, s.opts.ExtraVMProperties)
+				}
+			})
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			all.merge(b)
+			mu.Unlock()
+			return nil
+		})
+	}
+	return all, g.Wait()
+}
+
+// deleted reports whether o is the report of a missing object
+// (reportMissingObjectsInResults): ManagedObjectNotFound on the object
+// itself rather than on one of its properties.
+func deleted(o types.ObjectContent) bool {
+	if len(o.MissingSet) == 0 {
+		return false
+	}
+	for _, m := range o.MissingSet {
+		if _, ok := m.Fault.Fault.(*types.ManagedObjectNotFound); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // pages runs a paged retrieval and hands every page to fn, in order.

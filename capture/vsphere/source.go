@@ -110,7 +110,7 @@ func New(ctx context.Context, ep inventory.Endpoint, opts Options) (*Source, err
 	// keep-alive, tags) and drain what the SOAP decoder leaves of each
 	// response, so pages reuse connections instead of a new TCP+TLS
 	// handshake per call.
-	t.MaxIdleConnsPerHost = o.Concurrency + 2
+	t.MaxIdleConnsPerHost = 2*o.Concurrency + 2 // unit collectors, the VM chunks (collectSplit), custom fields, keep-alive, tags
 	s.sc.Client.Transport = drainTransport{t}
 
 	base := &baseRT{s: s, next: s.sc}
