@@ -12,8 +12,17 @@ import (
 	"github.com/accessvault/vinventory/store"
 )
 
-var stateTables = []string{TableVMs, TableVMDatastores, TableVMNetworks, TableHosts, TableClusters, TableDatastores,
-	TableDatastoreHosts, TableNetworks, TablePools}
+// DeleteInsertState is the plain Dialect.ReplaceState: vc's rows of table
+// are deleted and rows inserted.
+func (c *Core) DeleteInsertState(ctx context.Context, tx Tx, table, vc string, rows *RowSource) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(table)+" WHERE vcenter = ?", vc); err != nil {
+		return err
+	}
+	if rows.N == 0 {
+		return nil
+	}
+	return c.d.InsertRows(ctx, tx, table, rows.Cols, rows)
+}
 
 // sortedIDs returns ids sorted ascending without duplicates.
 func sortedIDs(ids []string) []string {
@@ -48,17 +57,16 @@ func (c *Core) writeState(ctx context.Context, tx Tx, vc string, st time.Time, s
 	if found && st.Before(stored) {
 		return false, nil
 	}
-	for _, t := range stateTables {
-		if _, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(t)+" WHERE vcenter = ?", vc); err != nil {
-			return false, err
-		}
-	}
 	stv := c.time(st)
+	// ins replaces vc's rows of table with n rows. Entity tables (their
+	// last column is the snapshot time) are keyed by (vcenter, id); pair
+	// tables by all their columns.
 	ins := func(table string, cols []string, n int, row func(i int, dst []any) []any) error {
-		if n == 0 {
-			return nil
+		keyCols := 2
+		if cols[len(cols)-1] != "snapshot_time" {
+			keyCols = len(cols)
 		}
-		return c.d.InsertRows(ctx, tx, table, cols, &RowSource{N: n, Cols: cols, Batch: batch, Row: row})
+		return c.d.ReplaceState(ctx, tx, table, keyCols, vc, &RowSource{N: n, Cols: cols, Batch: batch, Row: row})
 	}
 	var vmDS, vmNet, dsHosts []pair
 	for i := range s.VMs {

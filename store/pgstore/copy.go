@@ -355,6 +355,84 @@ func (d *dialect) copySamples(ctx context.Context, t *tx, rows *sqlstore.RowSour
 	return err
 }
 
+// ReplaceState changes only what changed: the rows are COPYed into a
+// temporary staging table like table (created once per session, emptied
+// at every commit), then vc's stored rows whose key is not staged are
+// deleted, the stored rows that differ from their staged version (the
+// snapshot time included) are updated in place, and
+// the staged rows with a new key are inserted. Deleting every row and
+// inserting them again costs far more in PostgreSQL: each new key steps
+// over the dead entry of its own old version in every unique index. An
+// update that changes no indexed column is a HOT update (no index entry at
+// all) when the page has room, which the entity tables keep (migration
+// 0002).
+func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string, keyCols int, vc string, rows *sqlstore.RowSource) error {
+	x := t.(*tx)
+	stage := "vinventory_stage_" + table
+	if x.stagedState[table] {
+		if _, err := x.Exec(ctx, "TRUNCATE "+stage); err != nil {
+			return err
+		}
+	} else if _, err := x.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+d.Table(table)+") ON COMMIT DELETE ROWS"); err != nil {
+		return err
+	}
+	if x.stagedState == nil {
+		x.stagedState = map[string]bool{}
+	}
+	x.stagedState[table] = true
+	if rows.N > 0 {
+		if err := d.copyRows(ctx, x, stage, rows); err != nil {
+			return err
+		}
+	}
+	var match, set, valS, valT []string
+	for i, c := range rows.Cols {
+		if i < keyCols {
+			match = append(match, "s."+c+" = t."+c)
+			continue
+		}
+		set = append(set, c+" = s."+c)
+		valS, valT = append(valS, "s."+c), append(valT, "t."+c)
+	}
+	on := strings.Join(match, " AND ")
+	tbl := d.Table(table)
+	if _, err := x.Exec(ctx, "DELETE FROM "+tbl+" t WHERE t.vcenter = ? AND NOT EXISTS (SELECT 1 FROM "+stage+" s WHERE "+on+")", vc); err != nil {
+		return err
+	}
+	if rows.N == 0 {
+		return nil
+	}
+	if len(set) > 0 {
+		if _, err := x.Exec(ctx, "UPDATE "+tbl+" t SET "+strings.Join(set, ", ")+" FROM "+stage+" s WHERE "+on+
+			" AND ("+strings.Join(valS, ", ")+") IS DISTINCT FROM ("+strings.Join(valT, ", ")+")"); err != nil {
+			return err
+		}
+	}
+	// Every stored row left has a staged key; when they are as many as the
+	// staged rows (whose keys are distinct), there is nothing new.
+	var stored int64
+	r, err := x.Query(ctx, "SELECT count(*) FROM "+tbl+" WHERE vcenter = ?", vc)
+	if err != nil {
+		return err
+	}
+	for r.Next() {
+		if err := r.Scan(&stored); err != nil {
+			r.Close()
+			return err
+		}
+	}
+	if err := r.Close(); err != nil {
+		return err
+	}
+	if stored == int64(rows.N) {
+		return nil
+	}
+	cols := strings.Join(rows.Cols, ", ")
+	_, err = x.Exec(ctx, "INSERT INTO "+tbl+" ("+cols+") SELECT "+cols+" FROM "+stage+" s WHERE NOT EXISTS (SELECT 1 FROM "+
+		tbl+" t WHERE "+on+")")
+	return err
+}
+
 // stagingSQL creates the session's staging table once; its rows vanish at
 // every commit or rollback.
 var stagingSQL = stagingDDL()

@@ -160,8 +160,8 @@ func TestOpenAndSchema(t *testing.T) {
 	if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM "`+schema+`".schema_migrations`).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if n != 1 {
-		t.Fatalf("schema_migrations has %d rows, want 1", n)
+	if n != 2 {
+		t.Fatalf("schema_migrations has %d rows, want 2", n)
 	}
 	var tables int
 	if err := st.Pool().QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = $1`, schema).Scan(&tables); err != nil {

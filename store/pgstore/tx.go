@@ -24,6 +24,9 @@ type tx struct {
 	begun   bool // BEGIN was sent
 	done    bool
 	staged  bool // the samples staging table holds rows of this transaction
+	// stagedState: the state tables whose staging table holds rows of
+	// this transaction (ReplaceState).
+	stagedState map[string]bool
 }
 
 type queued struct {

@@ -318,6 +318,12 @@ func (d *dialect) InsertRows(ctx context.Context, t sqlstore.Tx, table string, c
 	return d.core.InsertBatched(ctx, t, table, rows, "")
 }
 
+// ReplaceState deletes and inserts: SQLite rewrites b-tree cells in place,
+// with no dead row versions for the new rows to step over.
+func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string, _ int, vc string, rows *sqlstore.RowSource) error {
+	return d.core.DeleteInsertState(ctx, t, table, vc, rows)
+}
+
 func (d *dialect) UpsertSamples(ctx context.Context, t sqlstore.Tx, rows *sqlstore.RowSource, _ bool) error {
 	return d.core.UpsertSamplesGeneric(ctx, t, rows)
 }

@@ -221,6 +221,7 @@ func snapshotTests() []test {
 		{"StoreSetsTimeAndVcenter", testSnapshotSetsFields},
 		{"RewriteReplacesSamples", testSnapshotRewrite},
 		{"NewerReplacesState", testNewerReplacesState},
+		{"StateChangesInPlace", testStateChanges},
 		{"OlderKeepsState", testOlderKeepsState},
 		{"EqualTimeReplacesState", testEqualTimeReplacesState},
 		{"NilStateKeepsState", testNilState},
@@ -422,6 +423,56 @@ func testNewerReplacesState(e *env) {
 	e.ok(err, "ListTotals")
 	checkList(e.t, "ListTotals{vc-a}", []inventory.Totals{n.totals(p1), n.totals(p2)}, totals)
 	checkList(e.t, "ScanSamples{vc-a} (both snapshots kept)", n.samples(append(p1.Samples, p2.Samples...)), e.scanAll(&store.ScanSamplesParams{Vcenter: "vc-a"}))
+}
+
+// testStateChanges replaces a state with one where a few objects were
+// removed, added or changed and the rest is the same (what an hourly
+// capture usually sees), then with the same objects at a later time:
+// every read returns exactly the new state, whatever a backend does to
+// avoid rewriting unchanged rows.
+func testStateChanges(e *env) {
+	n := e.n
+	p1 := e.snapshot("vc-a", t0, 20, 1)
+	e.write(p1)
+	e.write(e.snapshot("vc-b", t0, 6, 3))
+	changed := func(at time.Time) *store.WriteSnapshotParams {
+		p := e.snapshot("vc-a", at, 20, 1) // p1's objects at another time
+		st := p.State
+		gone := st.VMs[3].ID
+		st.VMs = append(st.VMs[:3:3], st.VMs[4:]...)
+		var samples []inventory.Sample
+		for _, s := range p.Samples {
+			if s.VMID != gone {
+				samples = append(samples, s)
+			}
+		}
+		p.Samples = samples
+		v := &st.VMs[5]
+		h := st.Hosts[len(st.Hosts)-1]
+		v.HostID, v.Host, v.Name, v.VCPUCount = h.ID, h.Name, v.Name+"-renamed", v.VCPUCount+2
+		v.DatastoreIDs = []string{st.Datastores[len(st.Datastores)-1].ID}
+		v.NetworkIDs = nil
+		added := st.VMs[0]
+		added.ID, added.UUID, added.Name = "vm-900001", "4200aaaa-0000-0000-0000-000000000001", "added-'vm'"
+		added.DatastoreIDs = []string{st.Datastores[0].ID, st.Datastores[1%len(st.Datastores)].ID}
+		st.VMs = append(st.VMs, added)
+		sample := p.Samples[0]
+		sample.VMID, sample.VMUUID, sample.Name = added.ID, added.UUID, added.Name
+		p.Samples = append(p.Samples, sample)
+		st.Hosts[0].Name += "-renamed"
+		st.Datastores[0].HostIDs = st.Datastores[0].HostIDs[1:]
+		st.Networks = st.Networks[1:]
+		return p
+	}
+	p2 := changed(t0.Add(time.Hour))
+	e.write(p2)
+	e.checkState("vc-a after a few objects changed", "vc-a", n.state(p2), n.snap(p2.SnapshotTime))
+	p3 := changed(t0.Add(2 * time.Hour))
+	e.write(p3)
+	e.checkState("vc-a at a later time, nothing changed", "vc-a", n.state(p3), n.snap(p3.SnapshotTime))
+	e.write(p1) // older: the state stays p3's
+	e.checkState("vc-a after an older snapshot", "vc-a", n.state(p3), n.snap(p3.SnapshotTime))
+	e.checkState("vc-b (untouched)", "vc-b", n.state(e.snapshot("vc-b", t0, 6, 3)), t0)
 }
 
 func testOlderKeepsState(e *env) {
