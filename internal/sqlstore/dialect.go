@@ -35,9 +35,10 @@ type Dialect interface {
 	InsertRows(ctx context.Context, tx Tx, table string, cols []string, rows *RowSource) error
 	// ReplaceState makes vc's rows of a latest-state table exactly rows
 	// (every row's vcenter is vc; the first keyCols of rows.Cols are the
-	// table's primary key). Core.DeleteInsertState is the plain way:
-	// delete vc's rows, insert rows.
-	ReplaceState(ctx context.Context, tx Tx, table string, keyCols int, vc string, rows *RowSource) error
+	// table's primary key). fresh means the table holds no row of vc
+	// (its first state). Core.DeleteInsertState is the plain way: delete
+	// vc's rows, insert rows.
+	ReplaceState(ctx context.Context, tx Tx, table string, keyCols int, vc string, rows *RowSource, fresh bool) error
 	// UpsertSamples writes hourly samples into vm_hourly_stats, updating
 	// rows that already exist on (vcenter, snapshot_time, vm_key). Sample
 	// keys are unique within rows. fresh means no stored sample has any of

@@ -66,7 +66,7 @@ func (c *Core) writeState(ctx context.Context, tx Tx, vc string, st time.Time, s
 		if cols[len(cols)-1] != "snapshot_time" {
 			keyCols = len(cols)
 		}
-		return c.d.ReplaceState(ctx, tx, table, keyCols, vc, &RowSource{N: n, Cols: cols, Batch: batch, Row: row})
+		return c.d.ReplaceState(ctx, tx, table, keyCols, vc, &RowSource{N: n, Cols: cols, Batch: batch, Row: row}, !found)
 	}
 	var vmDS, vmNet, dsHosts []pair
 	for i := range s.VMs {

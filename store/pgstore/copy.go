@@ -365,9 +365,15 @@ func (d *dialect) copySamples(ctx context.Context, t *tx, rows *sqlstore.RowSour
 // over the dead entry of its own old version in every unique index. An
 // update that changes no indexed column is a HOT update (no index entry at
 // all) when the page has room, which the entity tables keep (migration
-// 0002).
-func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string, keyCols int, vc string, rows *sqlstore.RowSource) error {
+// 0002). A vCenter's first state is COPYed straight into the table.
+func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string, keyCols int, vc string, rows *sqlstore.RowSource, fresh bool) error {
 	x := t.(*tx)
+	if fresh {
+		if rows.N == 0 {
+			return nil
+		}
+		return d.copyRows(ctx, x, d.Table(table), rows)
+	}
 	stage := "vinventory_stage_" + table
 	if x.stagedState[table] {
 		if _, err := x.Exec(ctx, "TRUNCATE "+stage); err != nil {

@@ -320,7 +320,7 @@ func (d *dialect) InsertRows(ctx context.Context, t sqlstore.Tx, table string, c
 
 // ReplaceState deletes and inserts: SQLite rewrites b-tree cells in place,
 // with no dead row versions for the new rows to step over.
-func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string, _ int, vc string, rows *sqlstore.RowSource) error {
+func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string, _ int, vc string, rows *sqlstore.RowSource, _ bool) error {
 	return d.core.DeleteInsertState(ctx, t, table, vc, rows)
 }
 
