@@ -71,6 +71,16 @@ type BackfillOptions struct {
 	Aggregate Options
 	// Progress, when set, is called after each step, synchronously.
 	Progress func(Progress)
+	// DeletionGuardFraction and DeletionGuardMinVMs are Reconcile's
+	// mass-absence guard (SEMANTICS §3, capture.ReconcileOptions), applied
+	// when lifecycles are derived from samples: when a vCenter's last
+	// registered snapshot lacks more than this fraction of the VMs of the
+	// snapshot before it, which had at least DeletionGuardMinVMs VMs, no
+	// deletion is inferred at it (the next snapshot decides, as it does
+	// for Reconcile). Earlier snapshots need no guard: a later snapshot
+	// already decided. Default to 0.5 and 10.
+	DeletionGuardFraction float64
+	DeletionGuardMinVMs   int
 }
 
 // Stages reported through Progress, in the order they run.
@@ -190,6 +200,18 @@ func newBackfill(st BackfillStore, o BackfillOptions) (*backfill, error) {
 	}
 	if o.From.IsZero() {
 		return nil, &OptionError{Field: "From", Reason: "must be set"}
+	}
+	switch f := o.DeletionGuardFraction; {
+	case f == 0:
+		o.DeletionGuardFraction = 0.5
+	case !(f > 0 && f <= 1): // also NaN
+		return nil, &OptionError{Field: "DeletionGuardFraction", Reason: fmt.Sprintf("is %v, want a fraction in (0, 1]", f)}
+	}
+	switch n := o.DeletionGuardMinVMs; {
+	case n == 0:
+		o.DeletionGuardMinVMs = 10
+	case n < 0:
+		return nil, &OptionError{Field: "DeletionGuardMinVMs", Reason: fmt.Sprintf("is %d, want > 0", n)}
 	}
 	agg := o.Aggregate
 	agg.Vcenters = nil
@@ -395,7 +417,8 @@ func cloneMap(m map[string]string) map[string]string {
 // first_seen/last_seen from the samples, creation_time from the earliest
 // config.createDate (unless an event supplied it), deletion at the first
 // registered snapshot after last_seen when one exists (unless an event
-// supplied it). Backfill only adds rows for VMs that have none; repair
+// supplied it, or that snapshot is the last one and the mass-absence guard
+// holds: BackfillOptions.DeletionGuardFraction). Backfill only adds rows for VMs that have none; repair
 // rewrites every row that differs.
 func (b *backfill) lifecycles(ctx context.Context, touched map[string]bool) error {
 	var vcs []string
@@ -445,9 +468,21 @@ func (b *backfill) vcLifecycles(ctx context.Context, vc string) (int, error) {
 	sort.Slice(snaps, func(i, j int) bool { return snaps[i].Before(snaps[j]) })
 	derived := map[string]*inventory.Lifecycle{}
 	var ids []string
+	// VMs in the last two registered snapshots, for the mass-absence guard.
+	var prev, last time.Time
+	if n := len(snaps); n >= 2 {
+		prev, last = snaps[n-2], snaps[n-1]
+	}
+	inPrev, inLast := map[string]bool{}, map[string]bool{}
 	if err := b.st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: vc}, func(s *inventory.Sample) error {
 		if s.VMID == "" {
 			return nil // lifecycle rows are keyed by vm_id
+		}
+		switch {
+		case !prev.IsZero() && s.SnapshotTime.Equal(prev):
+			inPrev[s.VMID] = true
+		case !last.IsZero() && s.SnapshotTime.Equal(last):
+			inLast[s.VMID] = true
 		}
 		l, ok := derived[s.VMID]
 		if !ok {
@@ -472,6 +507,13 @@ func (b *backfill) vcLifecycles(ctx context.Context, vc string) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
+	absent := 0
+	for id := range inPrev {
+		if !inLast[id] {
+			absent++
+		}
+	}
+	guard := len(inPrev) >= b.o.DeletionGuardMinVMs && float64(absent) > b.o.DeletionGuardFraction*float64(len(inPrev))
 	existing, err := lifecycles(ctx, b.st, vc)
 	if err != nil {
 		return 0, err
@@ -479,7 +521,7 @@ func (b *backfill) vcLifecycles(ctx context.Context, vc string) (int, error) {
 	var write []inventory.Lifecycle
 	for _, id := range ids {
 		l := derived[id]
-		if i := sort.Search(len(snaps), func(i int) bool { return snaps[i].After(l.LastSeen) }); i < len(snaps) {
+		if i := sort.Search(len(snaps), func(i int) bool { return snaps[i].After(l.LastSeen) }); i < len(snaps) && !(guard && i == len(snaps)-1) {
 			l.Deleted, l.DeletionTime, l.DeletionSource = true, snaps[i], inventory.SourceAbsence
 		}
 		old, had := existing[id]
@@ -505,11 +547,11 @@ func (b *backfill) vcLifecycles(ctx context.Context, vc string) (int, error) {
 	if len(write) == 0 {
 		return 0, nil
 	}
-	last := write[0].LastSeen
+	at := write[0].LastSeen
 	if len(snaps) > 0 {
-		last = snaps[len(snaps)-1]
+		at = snaps[len(snaps)-1]
 	}
-	if err := b.st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: last, Lifecycles: write}); err != nil {
+	if err := b.st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: at, Lifecycles: write}); err != nil {
 		return 0, err
 	}
 	return len(write), nil

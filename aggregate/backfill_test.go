@@ -299,6 +299,9 @@ func TestBackfillOptionErrors(t *testing.T) {
 		"sql+hourly":   {From: bfStart, Granularity: inventory.Monthly, Aggregate: aggregate.Options{Mode: aggregate.ModeSQL, MonthlyGranularity: aggregate.GranularityHourly}},
 		"sql on mem":   {From: bfStart, Aggregate: aggregate.Options{Mode: aggregate.ModeSQL}},
 		"bad monthlyG": {From: bfStart, Aggregate: aggregate.Options{MonthlyGranularity: "weekly"}},
+		"guard > 1":    {From: bfStart, DeletionGuardFraction: 1.5},
+		"guard < 0":    {From: bfStart, DeletionGuardFraction: -0.1},
+		"guard min":    {From: bfStart, DeletionGuardMinVMs: -1},
 	} {
 		_, err := aggregate.Backfill(ctx, st, o)
 		var oe *aggregate.OptionError
@@ -311,6 +314,90 @@ func TestBackfillOptionErrors(t *testing.T) {
 			}
 		case !errors.As(err, &oe):
 			t.Errorf("%s: %v is not an *OptionError", name, err)
+		}
+	}
+}
+
+// TestBackfillMassAbsenceGuard: lifecycles derived from samples follow
+// Reconcile's mass-absence guard (SEMANTICS §3). A last snapshot lacking
+// most VMs infers no deletion; the next snapshot decides, with the
+// deletion at the first absent snapshot; an ordinary absence deletes.
+func TestBackfillMassAbsenceGuard(t *testing.T) {
+	ctx := context.Background()
+	st := memstoreNew()
+	write := func(vc string, h int, vms []int) {
+		t.Helper()
+		at := bfStart.Add(time.Duration(h) * time.Hour)
+		var samples []inventory.Sample
+		for _, i := range vms {
+			samples = append(samples, inventory.Sample{Vcenter: vc, SnapshotTime: at, VMID: fmt.Sprintf("vm-%d", i),
+				VMUUID: fmt.Sprintf("uuid-%d", i), Name: fmt.Sprintf("%s-%d", vc, i), PowerState: inventory.PoweredOn, VCPUCount: 1, RAMMB: 1024})
+		}
+		if _, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{Vcenter: vc, SnapshotTime: at, Samples: samples,
+			Totals: inventory.ComputeTotals(vc, at, samples, nil), RegisteredAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	for h := 0; h < 4; h++ {
+		write("vc-mass", h, all)
+		write("vc-few", h, all)
+		write("vc-loose", h, all)
+	}
+	write("vc-mass", 4, []int{0, 1, 2})                     // 9 of 12 absent: guarded
+	write("vc-few", 4, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}) // 2 of 12 absent: deleted
+	write("vc-loose", 4, []int{0, 1, 2})                    // 9 of 12, but a guard of 0.8
+	deleted := func(vc string) map[string]time.Time {
+		t.Helper()
+		page, err := st.ListLifecycles(ctx, &store.ListLifecyclesParams{Vcenter: vc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows := page.Lifecycles
+		if len(rows) != 12 {
+			t.Fatalf("%s: %d lifecycle rows, want 12", vc, len(rows))
+		}
+		out := map[string]time.Time{}
+		for _, l := range rows {
+			if l.Deleted {
+				if l.DeletionSource != inventory.SourceAbsence {
+					t.Errorf("%s %s: deletion source %q, want absence", vc, l.VMID, l.DeletionSource)
+				}
+				out[l.VMID] = l.DeletionTime
+			}
+		}
+		return out
+	}
+	run := func(action aggregate.Action, vcs []string, fraction float64) {
+		t.Helper()
+		if _, err := aggregate.Backfill(ctx, st, aggregate.BackfillOptions{From: bfStart, Action: action, Vcenters: vcs,
+			DeletionGuardFraction: fraction, Aggregate: aggregate.Options{Clock: bfClock}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run(aggregate.ActionRepair, []string{"vc-mass", "vc-few"}, 0)
+	run(aggregate.ActionRepair, []string{"vc-loose"}, 0.8)
+	h4 := bfStart.Add(4 * time.Hour)
+	if d := deleted("vc-mass"); len(d) != 0 {
+		t.Fatalf("vc-mass: deletions %v inferred at a mass-absence snapshot", d)
+	}
+	if d := deleted("vc-few"); len(d) != 2 || !d["vm-10"].Equal(h4) || !d["vm-11"].Equal(h4) {
+		t.Fatalf("vc-few: deletions %v, want vm-10 and vm-11 at %s", d, h4)
+	}
+	if d := deleted("vc-loose"); len(d) != 9 {
+		t.Fatalf("vc-loose (guard fraction 0.8): %d deletions, want 9", len(d))
+	}
+	// The next snapshot decides: vm-4 is back, the other eight are deleted
+	// at the first snapshot they were absent from.
+	write("vc-mass", 5, []int{0, 1, 2, 4})
+	run(aggregate.ActionRepair, []string{"vc-mass"}, 0)
+	d := deleted("vc-mass")
+	if len(d) != 8 {
+		t.Fatalf("vc-mass after the next snapshot: deletions %v, want 8", d)
+	}
+	for id, at := range d {
+		if id == "vm-4" || !at.Equal(h4) {
+			t.Errorf("vc-mass: %s deleted at %s, want every VM but vm-4 deleted at %s", id, at, h4)
 		}
 	}
 }

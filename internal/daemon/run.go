@@ -301,6 +301,7 @@ func runBackfill(ctx context.Context, a *App, cmd string, args []string, stdout 
 	opts := aggregate.BackfillOptions{
 		From: from, To: to, Vcenters: r.vcenters, Granularity: inventory.Daily,
 		Action: aggregate.Action(cmd), Aggregate: a.Pipeline.AggregateOptions(),
+		DeletionGuardFraction: a.Pipeline.Settings().DeletionGuardFraction, DeletionGuardMinVMs: a.Pipeline.Settings().DeletionGuardMinVMs,
 		Progress: func(pr aggregate.Progress) {
 			vc := pr.Vcenter
 			if vc == "" {
