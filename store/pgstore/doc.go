@@ -23,6 +23,16 @@
 // its side-table rows (sample_times, vm_identities) together with its
 // next statement or its COMMIT: a WriteSamples costs three round trips.
 //
+// A vCenter's latest-state inventory is not deleted and re-inserted at
+// every snapshot: its rows are staged, and only keys that are gone are
+// deleted, rows that differ are updated in place and new keys inserted
+// (each re-inserted key would step over the dead entry of its old version
+// in every unique index). The entity tables keep half of each page free
+// (migration 0002), so updates that change no indexed column — the
+// snapshot time at least changes every hour — are HOT updates, which
+// touch no index. A compatibility table created by a write is filled
+// first and given its primary key after.
+//
 // Writers of one vCenter's snapshots, of one rollup period and of one
 // compatibility table are serialized with transaction-scoped advisory locks
 // (pg_advisory_xact_lock), so concurrent writers — in one process or
