@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,6 +37,10 @@ type runOptions struct {
 	poll          time.Duration
 	shutdownGrace time.Duration
 	concurrency   int
+	// endpointRefresh: how often the endpoint registry is checked for
+	// endpoints added, removed, enabled, disabled or given another poll
+	// interval; 0 never.
+	endpointRefresh time.Duration
 }
 
 func runDaemon(ctx context.Context, a *App, args []string) error {
@@ -45,6 +51,7 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	fs.DurationVar(&o.poll, "poll", 15*time.Second, "time between scheduler planning passes")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long in-flight jobs may finish before they are cancelled")
 	fs.IntVar(&o.concurrency, "job-concurrency", 4, "jobs run at once by this replica")
+	fs.DurationVar(&o.endpointRefresh, "endpoint-refresh", time.Minute, "how often the endpoint registry is checked for changed endpoints (the capture jobs are then rebuilt; 0: never)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -58,23 +65,25 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	log := a.Logger.With(zap.String("owner", o.owner))
 
 	metrics := NewMetrics()
+	fp, err := a.endpointSet(ctx)
+	if err != nil {
+		return err
+	}
 	sched, jl, closeSched, err := a.scheduler(ctx, o, metrics, log)
 	if err != nil {
 		return err
 	}
-	defer closeSched()
-	names := make([]string, len(jl))
-	for i, j := range jl {
-		names[i] = j.Name
-	}
-	log.Info("vinventoryd starting", zap.String("store", a.Store.Capabilities().Backend), zap.Strings("jobs", names), zap.Bool("once", o.once))
+	defer func() { closeSched() }()
+	log.Info("vinventoryd starting", zap.String("store", a.Store.Capabilities().Backend), zap.Strings("jobs", jobNames(jl)), zap.Bool("once", o.once))
 	if o.once {
 		return sched.RunOnce(ctx)
 	}
+	var cur atomic.Pointer[jobs.Scheduler]
+	cur.Store(sched)
 	if addr := a.Config.HTTP.Listen; addr != "" {
 		health := &HealthSource{Store: a.Store,
-			QueueDepth: func() int { return sched.Status().QueueDepth },
-			Jobs:       func() any { return sched.Status() },
+			QueueDepth: func() int { return cur.Load().Status().QueueDepth },
+			Jobs:       func() any { return cur.Load().Status() },
 		}
 		_, bound, err := serveHTTP(ctx, addr, NewMux(health, metrics), log)
 		if err != nil {
@@ -82,9 +91,86 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 		}
 		log.Info("serving /healthz and /metrics", zap.String("addr", bound))
 	}
-	err = sched.Run(ctx)
+	for {
+		// The capture jobs are built from the enabled endpoints: when they
+		// change, the scheduler stops (in-flight runs get the shutdown
+		// grace; a run cut short runs again, its writes being atomic) and
+		// starts again with the new jobs. Job outcomes are in the
+		// coordinator, so nothing done is redone.
+		runCtx, stop := context.WithCancel(ctx)
+		changed := make(chan string, 1)
+		go a.watchEndpoints(runCtx, o.endpointRefresh, fp, changed, stop, log)
+		err = sched.Run(runCtx)
+		stop()
+		if err != nil || ctx.Err() != nil {
+			break
+		}
+		fp = <-changed
+		closeSched()
+		closeSched = func() {}
+		if sched, jl, closeSched, err = a.scheduler(ctx, o, metrics, log); err != nil {
+			return fmt.Errorf("restart after an endpoint change: %w", err)
+		}
+		cur.Store(sched)
+		log.Info("endpoints changed: scheduler restarted", zap.Strings("jobs", jobNames(jl)))
+	}
 	log.Info("vinventoryd stopped")
 	return err
+}
+
+func jobNames(jl []jobs.Job) []string {
+	names := make([]string, len(jl))
+	for i, j := range jl {
+		names[i] = j.Name
+	}
+	return names
+}
+
+// endpointSet describes what the capture jobs are built from: each enabled
+// endpoint's name and poll interval.
+func (a *App) endpointSet(ctx context.Context) (string, error) {
+	eps, err := a.Store.ListEndpoints(ctx, &store.ListEndpointsParams{EnabledOnly: true})
+	if err != nil {
+		return "", fmt.Errorf("list endpoints: %w", err)
+	}
+	parts := make([]string, len(eps))
+	for i, ep := range eps {
+		parts[i] = fmt.Sprintf("%q %s", ep.Name, ep.EffectivePollInterval())
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "\n"), nil
+}
+
+// watchEndpoints checks the endpoint registry every interval until ctx
+// ends; when the enabled endpoints differ from fp it sends the new set on
+// changed and calls stop. A failed check is logged and retried.
+func (a *App) watchEndpoints(ctx context.Context, interval time.Duration, fp string, changed chan<- string, stop func(), log *zap.Logger) {
+	if interval <= 0 {
+		return
+	}
+	clock := a.JobClock
+	if clock == nil {
+		clock = jobs.SystemClock{}
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-clock.After(interval):
+		}
+		now, err := a.endpointSet(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			log.Warn("checking the endpoint registry failed", zap.Error(err))
+		case now != fp:
+			log.Info("enabled endpoints changed; rebuilding the capture jobs")
+			changed <- now
+			stop()
+			return
+		}
+	}
 }
 
 // scheduler builds the job scheduler of `run`: the coordinator, the jobs

@@ -2,12 +2,15 @@ package daemon
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture/capturetest"
@@ -159,5 +162,95 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDaemonFollowsEndpoints runs `run` on the real clock: an endpoint
+// added to the registry while the daemon runs gets its capture job without
+// a restart of the process, and one disabled loses it.
+func TestDaemonFollowsEndpoints(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "daemon-test-" + t.Name()})
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "inv.db"), sqlitestore.Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	keyLine, _ := secrets.GenerateKey("k1")
+	kr, err := secrets.ParseKeyring(keyLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := *sim.URL
+	u.User = nil
+	upsert := func(name string, enabled bool) {
+		t.Helper()
+		blob, _ := kr.Encrypt([]byte(sim.Password), name)
+		if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
+			Name: name, URL: u.String(), Username: sim.Username, Credential: blob, PollInterval: time.Second,
+			TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: enabled,
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	captures := func(name string) int {
+		t.Helper()
+		recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: name, Kind: inventory.Hourly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(recs)
+	}
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(90 * time.Second); !ok(); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	upsert("vc1", true)
+
+	cfg := config.Default()
+	cfg.HTTP.Listen = ""
+	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
+	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	core, logs := observer.New(zap.InfoLevel)
+	a := &App{Config: cfg, Store: st, Keyring: kr, Pipeline: p, Logger: zap.New(core), Clock: time.Now}
+	done := make(chan error, 1)
+	go func() {
+		done <- runDaemon(ctx, a, []string{"-owner", "t", "-poll", "100ms", "-endpoint-refresh", "200ms", "-shutdown-grace", "5s"})
+	}()
+	restarts := func() []string {
+		var out []string
+		for _, e := range logs.FilterMessage("endpoints changed: scheduler restarted").All() {
+			out = append(out, fmt.Sprint(e.ContextMap()["jobs"]))
+		}
+		return out
+	}
+	waitFor("a capture of vc1", func() bool { return captures("vc1") > 0 })
+	upsert("vc2", true)
+	waitFor("a capture of vc2, added while running", func() bool { return captures("vc2") > 0 })
+	if r := restarts(); len(r) != 1 || !strings.Contains(r[0], "capture:vc1") || !strings.Contains(r[0], "capture:vc2") {
+		t.Fatalf("restarts after adding vc2: %q, want one with both capture jobs", r)
+	}
+	upsert("vc1", false)
+	waitFor("the restart after disabling vc1", func() bool { return len(restarts()) == 2 })
+	if r := restarts()[1]; strings.Contains(r, "capture:vc1") || !strings.Contains(r, "capture:vc2") {
+		t.Fatalf("jobs after disabling vc1: %s", r)
+	}
+	n1, n2 := captures("vc1"), captures("vc2")
+	waitFor("two more captures of vc2", func() bool { return captures("vc2") >= n2+2 })
+	if n := captures("vc1"); n != n1 {
+		t.Errorf("vc1 captured %d more times after it was disabled", n-n1)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
 	}
 }
