@@ -3,6 +3,7 @@ package pgstore
 import (
 	"context"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"math"
 	"reflect"
@@ -374,7 +375,9 @@ func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string,
 		}
 		return d.copyRows(ctx, x, d.Table(table), rows)
 	}
-	stage := "vinventory_stage_" + table
+	// One staging table per state table and schema: stores of several
+	// schemas may share a pool, and so a session.
+	stage := fmt.Sprintf("vinventory_stage_%s_%08x", table, crc32.ChecksumIEEE([]byte(d.Table(table))))
 	if x.stagedState[table] {
 		if _, err := x.Exec(ctx, "TRUNCATE "+stage); err != nil {
 			return err
