@@ -213,13 +213,17 @@ func newLogger(c config.LogConfig, w io.Writer) (*zap.Logger, error) {
 
 // App is an opened daemon: configuration, store, keyring and pipeline.
 type App struct {
-	Config   *config.Config
-	Store    store.Store
-	PG       *pgstore.Store // set when the store is PostgreSQL
-	Keyring  *secrets.Keyring
-	Pipeline *vinventory.Pipeline
-	Logger   *zap.Logger
-	Getenv   Env
+	Config *config.Config
+	Store  store.Store
+	PG     *pgstore.Store // set when the store is PostgreSQL
+	// SQLitePath is the SQLite file when the store is one OpenApp opened:
+	// `run` then holds a lock beside it, so that two daemons never
+	// schedule jobs on one file.
+	SQLitePath string
+	Keyring    *secrets.Keyring
+	Pipeline   *vinventory.Pipeline
+	Logger     *zap.Logger
+	Getenv     Env
 	// Clock defaults to time.Now (tests inject one).
 	Clock func() time.Time
 	// JobClock drives the scheduler; nil means the system clock. Tests set
@@ -243,7 +247,7 @@ func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Lo
 		if err != nil {
 			return nil, fmt.Errorf("open SQLite store %s: %w", cfg.Store.Path, err)
 		}
-		a.Store = st
+		a.Store, a.SQLitePath = st, cfg.Store.Path
 	}
 	ok := false
 	defer func() {

@@ -64,6 +64,13 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	}
 	log := a.Logger.With(zap.String("owner", o.owner))
 
+	if a.SQLitePath != "" {
+		release, err := lockRun(a.SQLitePath)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	metrics := NewMetrics()
 	fp, err := a.endpointSet(ctx)
 	if err != nil {
