@@ -60,6 +60,11 @@
 //     operations on the same datastore under go test -race. The mutation
 //     methods take the same locks.
 //
+// One Sim per endpoint in tests that capture several endpoints at once:
+// vcsim's event manager iterates its history collectors while another
+// session may destroy one (a Logout next to a DestroyCollector), which go
+// test -race reports inside govmomi.
+//
 // On the 2-core CI machines this builds 10,000 VMs in about 10 to 15 s and
 // 40,000 in about a minute (1.6 ms of CPU per VM, a quarter of it garbage
 // collection; GOGC=400 cuts the CPU time by a quarter for twice the

@@ -172,7 +172,14 @@ func TestDaemonFollowsEndpoints(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	dir := t.TempDir()
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "daemon-test-" + t.Name()})
+	// One simulator per endpoint: vcsim's event manager is not safe for
+	// one session's logout while another destroys its history collector
+	// (the race detector catches it inside govmomi), and two endpoints are
+	// two vCenters anyway.
+	sims := map[string]*capturetest.Sim{}
+	for _, name := range []string{"vc1", "vc2"} {
+		sims[name] = capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "daemon-test-" + t.Name()})
+	}
 	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "inv.db"), sqlitestore.Options{AutoMigrate: true})
 	if err != nil {
 		t.Fatal(err)
@@ -183,10 +190,11 @@ func TestDaemonFollowsEndpoints(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u := *sim.URL
-	u.User = nil
 	upsert := func(name string, enabled bool) {
 		t.Helper()
+		sim := sims[name]
+		u := *sim.URL
+		u.User = nil
 		blob, _ := kr.Encrypt([]byte(sim.Password), name)
 		if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
 			Name: name, URL: u.String(), Username: sim.Username, Credential: blob, PollInterval: time.Second,

@@ -33,6 +33,11 @@
 // touch no index. A compatibility table created by a write is filled
 // first and given its primary key after.
 //
+// Staging tables are session temporary tables and advisory locks are
+// taken per transaction on one connection, so the store needs real
+// sessions: behind PgBouncer, use session pooling, not transaction
+// pooling.
+//
 // Writers of one vCenter's snapshots, of one rollup period and of one
 // compatibility table are serialized with transaction-scoped advisory locks
 // (pg_advisory_xact_lock), so concurrent writers — in one process or
