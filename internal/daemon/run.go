@@ -114,10 +114,12 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 		}
 		fp = <-changed
 		closeSched()
-		closeSched = func() {}
-		if sched, jl, closeSched, err = a.scheduler(ctx, o, metrics, log); err != nil {
+		next, jl, closeNext, err := a.scheduler(ctx, o, metrics, log)
+		if err != nil {
+			closeSched = func() {}
 			return fmt.Errorf("restart after an endpoint change: %w", err)
 		}
+		sched, closeSched = next, closeNext
 		cur.Store(sched)
 		log.Info("endpoints changed: scheduler restarted", zap.Strings("jobs", jobNames(jl)))
 	}

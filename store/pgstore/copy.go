@@ -357,32 +357,31 @@ func (d *dialect) copySamples(ctx context.Context, t *tx, rows *sqlstore.RowSour
 }
 
 // ReplaceState changes only what changed: the rows are COPYed into a
-// temporary staging table like table (created once per session, emptied
-// at every commit), then vc's stored rows whose key is not staged are
-// deleted, the stored rows that differ from their staged version (the
-// snapshot time included) are updated in place, and
-// the staged rows with a new key are inserted. Deleting every row and
-// inserting them again costs far more in PostgreSQL: each new key steps
-// over the dead entry of its own old version in every unique index. An
-// update that changes no indexed column is a HOT update (no index entry at
-// all) when the page has room, which the entity tables keep (migration
-// 0002). A vCenter's first state is COPYed straight into the table.
+// temporary staging table like table (created once per session and
+// schema, emptied at every commit); then vc's stored rows whose key is not
+// staged are deleted, stored rows that differ from their staged version
+// (the snapshot time included) are updated in place, and staged rows with
+// a new key are inserted. Deleting every row and inserting them again
+// costs far more in PostgreSQL: each new key steps over the dead entry of
+// its own old version in every unique index. An update that changes no
+// indexed column is a HOT update (no index entry at all) when the page has
+// room, which the entity tables keep (migration 0002). A vCenter's first
+// state is COPYed straight into the table.
 func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string, keyCols int, vc string, rows *sqlstore.RowSource, fresh bool) error {
-	x := t.(*tx)
+	x, tbl := t.(*tx), d.Table(table)
 	if fresh {
 		if rows.N == 0 {
 			return nil
 		}
-		return d.copyRows(ctx, x, d.Table(table), rows)
+		return d.copyRows(ctx, x, tbl, rows)
 	}
-	// One staging table per state table and schema: stores of several
-	// schemas may share a pool, and so a session.
-	stage := fmt.Sprintf("vinventory_stage_%s_%08x", table, crc32.ChecksumIEEE([]byte(d.Table(table))))
+	// Stores of several schemas may share a pool, and so a session.
+	stage := fmt.Sprintf("vinventory_stage_%s_%08x", table, crc32.ChecksumIEEE([]byte(tbl)))
 	if x.stagedState[table] {
 		if _, err := x.Exec(ctx, "TRUNCATE "+stage); err != nil {
 			return err
 		}
-	} else if _, err := x.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+d.Table(table)+") ON COMMIT DELETE ROWS"); err != nil {
+	} else if _, err := x.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" (LIKE "+tbl+") ON COMMIT DELETE ROWS"); err != nil {
 		return err
 	}
 	if x.stagedState == nil {
@@ -404,7 +403,6 @@ func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string,
 		valS, valT = append(valS, "s."+c), append(valT, "t."+c)
 	}
 	on := strings.Join(match, " AND ")
-	tbl := d.Table(table)
 	if _, err := x.Exec(ctx, "DELETE FROM "+tbl+" t WHERE t.vcenter = ? AND NOT EXISTS (SELECT 1 FROM "+stage+" s WHERE "+on+")", vc); err != nil {
 		return err
 	}
@@ -417,24 +415,21 @@ func (d *dialect) ReplaceState(ctx context.Context, t sqlstore.Tx, table string,
 			return err
 		}
 	}
-	// Every stored row left has a staged key; when they are as many as the
-	// staged rows (whose keys are distinct), there is nothing new.
-	var stored int64
+	// Every stored row left has a staged key: as many rows as staged (whose
+	// keys are distinct) means nothing is new.
 	r, err := x.Query(ctx, "SELECT count(*) FROM "+tbl+" WHERE vcenter = ?", vc)
 	if err != nil {
 		return err
 	}
-	for r.Next() {
-		if err := r.Scan(&stored); err != nil {
-			r.Close()
-			return err
-		}
+	var stored int64
+	if r.Next() {
+		err = r.Scan(&stored)
 	}
-	if err := r.Close(); err != nil {
+	if cerr := r.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil || stored == int64(rows.N) {
 		return err
-	}
-	if stored == int64(rows.N) {
-		return nil
 	}
 	cols := strings.Join(rows.Cols, ", ")
 	_, err = x.Exec(ctx, "INSERT INTO "+tbl+" ("+cols+") SELECT "+cols+" FROM "+stage+" s WHERE NOT EXISTS (SELECT 1 FROM "+
