@@ -32,16 +32,7 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	sim := capturetest.NewSim(t, capturetest.Options{VMs: 8, Templates: -1, Password: "daemon-test-" + t.Name()})
-	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "inv.db"), sqlitestore.Options{AutoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	keyLine, _ := secrets.GenerateKey("k1")
-	kr, err := secrets.ParseKeyring(keyLine)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, kr := sqliteAndKeyring(t, dir)
 	blob, _ := kr.Encrypt([]byte(sim.Password), "vc1")
 	u := *sim.URL
 	u.User = nil
@@ -180,16 +171,7 @@ func TestDaemonFollowsEndpoints(t *testing.T) {
 	for _, name := range []string{"vc1", "vc2"} {
 		sims[name] = capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "daemon-test-" + t.Name()})
 	}
-	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "inv.db"), sqlitestore.Options{AutoMigrate: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	keyLine, _ := secrets.GenerateKey("k1")
-	kr, err := secrets.ParseKeyring(keyLine)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st, kr := sqliteAndKeyring(t, dir)
 	upsert := func(name string, enabled bool) {
 		t.Helper()
 		sim := sims[name]
@@ -261,4 +243,21 @@ func TestDaemonFollowsEndpoints(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("run: %v", err)
 	}
+}
+
+// sqliteAndKeyring opens a SQLite store in dir (closed at cleanup) and
+// makes a keyring with one fresh key.
+func sqliteAndKeyring(t *testing.T, dir string) (*sqlitestore.Store, *secrets.Keyring) {
+	t.Helper()
+	st, err := sqlitestore.Open(context.Background(), filepath.Join(dir, "inv.db"), sqlitestore.Options{AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	keyLine, _ := secrets.GenerateKey("k1")
+	kr, err := secrets.ParseKeyring(keyLine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st, kr
 }
