@@ -150,35 +150,22 @@ func bfDamaged(t *testing.T, st store.Store) {
 
 // onlyVcenter keeps the parts of c that belong to vc.
 func onlyVcenter(c *storetest.Contents, vc string) *storetest.Contents {
-	out := &storetest.Contents{}
-	for _, x := range c.Samples {
-		if x.Vcenter == vc {
-			out.Samples = append(out.Samples, x)
-		}
+	return &storetest.Contents{
+		Samples:        ofVcenter(c.Samples, vc, func(x inventory.Sample) string { return x.Vcenter }),
+		Lifecycles:     ofVcenter(c.Lifecycles, vc, func(x inventory.Lifecycle) string { return x.Vcenter }),
+		DailyRollups:   ofVcenter(c.DailyRollups, vc, func(x inventory.DailyRollup) string { return x.Vcenter }),
+		MonthlyRollups: ofVcenter(c.MonthlyRollups, vc, func(x inventory.MonthlyRollup) string { return x.Vcenter }),
+		Totals:         ofVcenter(c.Totals, vc, func(x inventory.Totals) string { return x.Vcenter }),
+		Snapshots:      ofVcenter(c.Snapshots, vc, func(x inventory.SnapshotRecord) string { return x.Vcenter }),
 	}
-	for _, x := range c.Lifecycles {
-		if x.Vcenter == vc {
-			out.Lifecycles = append(out.Lifecycles, x)
-		}
-	}
-	for _, x := range c.DailyRollups {
-		if x.Vcenter == vc {
-			out.DailyRollups = append(out.DailyRollups, x)
-		}
-	}
-	for _, x := range c.MonthlyRollups {
-		if x.Vcenter == vc {
-			out.MonthlyRollups = append(out.MonthlyRollups, x)
-		}
-	}
-	for _, x := range c.Totals {
-		if x.Vcenter == vc {
-			out.Totals = append(out.Totals, x)
-		}
-	}
-	for _, x := range c.Snapshots {
-		if x.Vcenter == vc {
-			out.Snapshots = append(out.Snapshots, x)
+}
+
+// ofVcenter returns the elements of xs whose vCenter is vc.
+func ofVcenter[T any](xs []T, vc string, vcOf func(T) string) []T {
+	var out []T
+	for _, x := range xs {
+		if vcOf(x) == vc {
+			out = append(out, x)
 		}
 	}
 	return out
