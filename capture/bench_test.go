@@ -48,8 +48,9 @@ import (
 //     hourly compatibility table included as by default), split into
 //     capture-retrieve-s and capture-write-s (Result.Timings);
 //   - pervm-s: a per-VM retrieval baseline, one RetrieveProperties call per
-//     VM for the same VM property list, vsphere.DefaultConcurrency calls at
-//     once (as many as the bulk retrieval's property collectors). It is
+//     VM for the same VM property list, VINVENTORY_BENCH_PERVM_CONCURRENCY
+//     calls at once (default vsphere.DefaultConcurrency, as many as the
+//     bulk retrieval's property collectors; 1 is a plain loop). It is
 //     measured on a random sample of VINVENTORY_BENCH_PERVM_SAMPLE VMs
 //     (default 2000) and extrapolated linearly to all VMs (the log says
 //     so); the VM listing that precedes it is counted once, not scaled.
@@ -101,6 +102,10 @@ func BenchmarkCapture(b *testing.B) {
 	sqliteSizes := benchInts(b, "VINVENTORY_BENCH_SQLITE_VMS", "10000")
 	delay := benchInts(b, "VINVENTORY_BENCH_DELAY_MS", "2")[0]
 	sample := benchInts(b, "VINVENTORY_BENCH_PERVM_SAMPLE", "2000")[0]
+	pervmConc := benchInts(b, "VINVENTORY_BENCH_PERVM_CONCURRENCY", strconv.Itoa(vsphere.DefaultConcurrency))[0]
+	if pervmConc < 1 {
+		b.Fatalf("VINVENTORY_BENCH_PERVM_CONCURRENCY=%d: want at least 1", pervmConc)
+	}
 	inproc := os.Getenv("VINVENTORY_BENCH_SIM") == "inproc"
 
 	// One simulator per size, shared by the size's lines and by repeated
@@ -136,7 +141,7 @@ func BenchmarkCapture(b *testing.B) {
 				if rows != want {
 					b.Fatalf("vm_hourly_stats has %d rows at %v, want %d", rows, snap, want)
 				}
-			}, sample)
+			}, sample, pervmConc)
 		})
 		if slices.Contains(sqliteSizes, n) {
 			b.Run(fmt.Sprintf("vms=%d/store=sqlite", n), func(b *testing.B) {
@@ -150,16 +155,17 @@ func BenchmarkCapture(b *testing.B) {
 				if err := st.Migrate(ctx); err != nil {
 					b.Fatal(err)
 				}
-				runCaptureBench(b, s, st, nil, 0)
+				runCaptureBench(b, s, st, nil, 0, 0)
 			})
 		}
 	}
 }
 
 // runCaptureBench measures bulk retrieval and capture into st (and the
-// per-VM baseline when sample > 0) b.N times and reports the metrics.
+// per-VM baseline when sample > 0, conc calls at once) b.N times and
+// reports the metrics.
 // check, when set, verifies the stored snapshot (untimed).
-func runCaptureBench(b *testing.B, s *benchSim, st capture.Writer, check func(ctx context.Context, snap time.Time, want int), sample int) {
+func runCaptureBench(b *testing.B, s *benchSim, st capture.Writer, check func(ctx context.Context, snap time.Time, want int), sample, conc int) {
 	ctx := context.Background()
 	src := s.connect(b)
 	want := s.vms + benchTemplates
@@ -242,7 +248,7 @@ func runCaptureBench(b *testing.B, s *benchSim, st capture.Writer, check func(ct
 		if sample > 0 {
 			var d time.Duration
 			pervm.run(ctx, b, s, "pervm", func(ctx context.Context) {
-				d, pervmSampled = perVMRetrieve(ctx, b, src.Client(), want, sample, uint64(i))
+				d, pervmSampled = perVMRetrieve(ctx, b, src.Client(), want, sample, conc, uint64(i))
 			})
 			pervm.wall += d - pervm.last
 		}
@@ -276,7 +282,7 @@ func runCaptureBench(b *testing.B, s *benchSim, st capture.Writer, check func(ct
 		}
 		calls := n * float64(pervmSampled)
 		b.Logf("pervm-s %s; %d calls at once; CPU per call: %.2f ms here + %.2f ms simulator",
-			how, vsphere.DefaultConcurrency, pervm.cpu.Seconds()*1000/calls, pervm.simCPU.Seconds()*1000/calls)
+			how, conc, pervm.cpu.Seconds()*1000/calls, pervm.simCPU.Seconds()*1000/calls)
 	}
 	b.ReportMetric(float64(peakHeap)/(1<<20), "peak-heap-MB")
 	b.ReportMetric(float64(peakLive)/(1<<20), "peak-live-MB")
@@ -348,10 +354,10 @@ var benchVMProps = func() []string {
 }()
 
 // perVMRetrieve lists the VMs through a container view, then reads a
-// random sample of k of them with one RetrieveProperties call each,
-// vsphere.DefaultConcurrency at once. It returns the listing time plus the
+// random sample of k of them with one RetrieveProperties call each, conc
+// at once. It returns the listing time plus the
 // sample's time scaled to all VMs, and the sample size.
-func perVMRetrieve(ctx context.Context, b *testing.B, vc *vim25.Client, want, k int, seed uint64) (time.Duration, int) {
+func perVMRetrieve(ctx context.Context, b *testing.B, vc *vim25.Client, want, k, conc int, seed uint64) (time.Duration, int) {
 	t0 := time.Now()
 	v, err := view.NewManager(vc).CreateContainerView(ctx, vc.ServiceContent.RootFolder, []string{"VirtualMachine"}, true)
 	if err != nil {
@@ -383,7 +389,7 @@ func perVMRetrieve(ctx context.Context, b *testing.B, vc *vim25.Client, want, k 
 		props atomic.Int64
 	)
 	t1 := time.Now()
-	for range vsphere.DefaultConcurrency {
+	for range conc {
 		wg.Go(func() {
 			for ref := range work {
 				res, err := methods.RetrieveProperties(ctx, vc, &types.RetrieveProperties{
