@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -65,16 +64,7 @@ func (c *Core) listEndpoints(ctx context.Context, op, name string, enabledOnly b
 		q = q.Where("enabled = ?", true)
 	}
 	q = q.OrderExpr("name")
-	var out []inventory.Endpoint
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var e inventory.Endpoint
-		if err := r.Scan(endpointDest(&e)...); err != nil {
-			return err
-		}
-		out = append(out, e)
-		return nil
-	})
-	return out, err
+	return queryRows(ctx, c, op, q, endpointDest)
 }
 
 // GetEndpoint returns one endpoint or ErrNotFound.
@@ -172,14 +162,5 @@ func (c *Core) ListCaptureStatus(ctx context.Context, p *store.ListCaptureStatus
 		q = q.Where("endpoint = ?", p.Endpoint)
 	}
 	q = q.OrderExpr("endpoint")
-	var out []inventory.CaptureStatus
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var s inventory.CaptureStatus
-		if err := r.Scan(statusDest(&s)...); err != nil {
-			return err
-		}
-		out = append(out, s)
-		return nil
-	})
-	return out, err
+	return queryRows(ctx, c, op, q, statusDest)
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"cmp"
 	"context"
-	"database/sql"
 	"slices"
 	"strconv"
 	"strings"
@@ -111,15 +110,7 @@ func (c *Core) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParams
 		q = q.Where("(vcenter, vm_id) > (?, ?)", cur[0], cur[1])
 	}
 	q = q.OrderExpr("vcenter, vm_id").Limit(int64(limit + 1))
-	var out []inventory.Lifecycle
-	err = c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var l inventory.Lifecycle
-		if err := r.Scan(lifecycleDest(&l)...); err != nil {
-			return err
-		}
-		out = append(out, l)
-		return nil
-	})
+	out, err := queryRows(ctx, c, op, q, lifecycleDest)
 	if err != nil {
 		return nil, err
 	}
@@ -144,22 +135,14 @@ func (c *Core) GetLifecycle(ctx context.Context, p *store.GetLifecycleParams) (*
 	}
 	q := c.db.NewSelect().ColumnExpr(list(lifecycleCols)).TableExpr(c.sql("{vm_lifecycle_cache}")).
 		Where("vcenter = ?", p.Vcenter).Where("vm_id = ?", p.VMID)
-	var out *inventory.Lifecycle
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var l inventory.Lifecycle
-		if err := r.Scan(lifecycleDest(&l)...); err != nil {
-			return err
-		}
-		out = &l
-		return nil
-	})
+	out, err := queryRows(ctx, c, op, q, lifecycleDest)
 	if err != nil {
 		return nil, err
 	}
-	if out == nil {
+	if len(out) == 0 {
 		return nil, c.notFound(op, "lifecycle of "+p.Vcenter+"/"+p.VMID)
 	}
-	return out, nil
+	return &out[0], nil
 }
 
 // AppendEvents stores events, ignoring already stored natural keys.
@@ -226,15 +209,7 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 		q = q.OrderExpr("snapshot_time, id")
 	}
 	q = q.Limit(int64(limit + 1))
-	var out []inventory.Event
-	err = c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var e inventory.Event
-		if err := r.Scan(eventDest(&e)...); err != nil {
-			return err
-		}
-		out = append(out, e)
-		return nil
-	})
+	out, err := queryRows(ctx, c, op, q, eventDest)
 	if err != nil {
 		return nil, err
 	}

@@ -159,6 +159,20 @@ func (c *Core) queryAll(ctx context.Context, op string, q *bun.SelectQuery, scan
 	return nil
 }
 
+// queryRows runs q and scans each row into a new T through dest.
+func queryRows[T any](ctx context.Context, c *Core, op string, q *bun.SelectQuery, dest func(*T) []any) ([]T, error) {
+	var out []T
+	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
+		var v T
+		if err := r.Scan(dest(&v)...); err != nil {
+			return err
+		}
+		out = append(out, v)
+		return nil
+	})
+	return out, err
+}
+
 // ListVMs returns VMs ordered by (vcenter, vm_id), paginated.
 func (c *Core) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPage, error) {
 	const op = "ListVMs"
@@ -193,15 +207,7 @@ func (c *Core) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPa
 		q = q.Where("(vcenter, vm_id) > (?, ?)", cur[0], cur[1])
 	}
 	q = q.OrderExpr("vcenter, vm_id").Limit(int64(limit + 1))
-	var vms []inventory.VM
-	err = c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var v inventory.VM
-		if err := r.Scan(vmDest(&v)...); err != nil {
-			return err
-		}
-		vms = append(vms, v)
-		return nil
-	})
+	vms, err := queryRows(ctx, c, op, q, vmDest)
 	if err != nil {
 		return nil, err
 	}
@@ -269,15 +275,7 @@ func (c *Core) GetVM(ctx context.Context, p *store.GetVMParams) (*inventory.VM, 
 	}
 	q := c.db.NewSelect().ColumnExpr(list(vmCols)).TableExpr(c.sql("{inv_vms}")).
 		Where("vcenter = ?", p.Vcenter).Where("vm_id = ?", p.VMID)
-	var vms []inventory.VM
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var v inventory.VM
-		if err := r.Scan(vmDest(&v)...); err != nil {
-			return err
-		}
-		vms = append(vms, v)
-		return nil
-	})
+	vms, err := queryRows(ctx, c, op, q, vmDest)
 	if err != nil {
 		return nil, err
 	}
@@ -304,16 +302,7 @@ func listState[T any](ctx context.Context, c *Core, op, table, cols, idCol, vcen
 		q = where(q)
 	}
 	q = q.OrderExpr("vcenter, " + idCol)
-	var out []T
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var v T
-		if err := r.Scan(dest(&v)...); err != nil {
-			return err
-		}
-		out = append(out, v)
-		return nil
-	})
-	return out, err
+	return queryRows(ctx, c, op, q, dest)
 }
 
 // ListHosts returns hosts ordered by (vcenter, host_id).

@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -23,16 +22,7 @@ func (c *Core) ListTotals(ctx context.Context, p *store.ListTotalsParams) ([]inv
 	}
 	q = c.inRange(q, "snapshot_time", p.From, p.To)
 	q = q.OrderExpr("vcenter, snapshot_time")
-	var out []inventory.Totals
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var t inventory.Totals
-		if err := r.Scan(totalsDest(&t)...); err != nil {
-			return err
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
+	return queryRows(ctx, c, op, q, totalsDest)
 }
 
 // LatestTotals returns the newest totals of each vCenter, ordered by
@@ -50,16 +40,7 @@ func (c *Core) LatestTotals(ctx context.Context, p *store.LatestTotalsParams) ([
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
 	q = q.OrderExpr("vcenter")
-	var out []inventory.Totals
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var t inventory.Totals
-		if err := r.Scan(totalsDest(&t)...); err != nil {
-			return err
-		}
-		out = append(out, t)
-		return nil
-	})
-	return out, err
+	return queryRows(ctx, c, op, q, totalsDest)
 }
 
 // RefreshAggregateTotals recomputes one aggregate period from
@@ -110,16 +91,7 @@ func (c *Core) ListAggregateTotals(ctx context.Context, p *store.ListAggregateTo
 	}
 	q = c.inRange(q, "period_start", p.From, p.To)
 	q = q.OrderExpr("vcenter, granularity, period_start")
-	var out []inventory.AggregateTotals
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var a inventory.AggregateTotals
-		if err := r.Scan(aggregateDest(&a)...); err != nil {
-			return err
-		}
-		out = append(out, a)
-		return nil
-	})
-	return out, err
+	return queryRows(ctx, c, op, q, aggregateDest)
 }
 
 // RegisterSnapshot upserts a registry record on (vcenter, kind,
@@ -174,14 +146,5 @@ func (c *Core) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams) 
 	if p.Limit > 0 {
 		q = q.Limit(int64(p.Limit))
 	}
-	var out []inventory.SnapshotRecord
-	err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
-		var rec inventory.SnapshotRecord
-		if err := r.Scan(registryDest(&rec)...); err != nil {
-			return err
-		}
-		out = append(out, rec)
-		return nil
-	})
-	return out, err
+	return queryRows(ctx, c, op, q, registryDest)
 }
