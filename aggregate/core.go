@@ -35,8 +35,9 @@ type vmAcc struct {
 	creation  time.Time
 }
 
-// sampleAttrs are the fields of a sample that a rollup row takes from the
-// VM's latest present sample.
+// sampleAttrs are the fields of a sample that a daily row takes from the
+// VM's latest present sample, and of a daily row that a monthly row takes
+// from the VM's last day present.
 type sampleAttrs struct {
 	at                                        time.Time
 	name, datacenter, cluster, host           string
@@ -300,40 +301,44 @@ func tierIndex(t inventory.Tier) int {
 
 // rollup returns the figures of v (v.n > 0).
 func (c *sampleCore) rollup(v *vmAcc, lifecycles map[string]inventory.Lifecycle) inventory.Rollup {
-	total := c.totalSamples()
-	l := &v.latest
-	r := inventory.Rollup{
-		Vcenter:              c.vcenter,
-		VMID:                 v.id,
-		VMUUID:               v.uuid,
-		Name:                 l.name,
-		Datacenter:           l.datacenter,
-		Cluster:              l.cluster,
-		Host:                 l.host,
-		ResourcePool:         l.resourcePool,
-		Folder:               l.folder,
-		PowerState:           l.powerState,
-		GuestOS:              l.guestOS,
-		IsTemplate:           l.isTemplate,
-		TotalSamples:         total,
-		SamplesPresent:       v.n,
-		AvgIsPresent:         ratio(float64(v.n), total),
-		SamplesPoweredOn:     v.poweredOn,
-		AvgPoweredOn:         ratio(float64(v.poweredOn), total),
-		AvgVCPUCount:         ratio(float64(v.sumVCPU), v.n),
-		AvgRAMGB:             ratio(float64(v.sumRAM)/1024, v.n),
-		AvgProvisionedDiskGB: ratio(v.sumProv, v.n),
-		AvgUsedDiskGB:        ratio(v.sumUsed, v.n),
-		PoolTinPct:           ratio(100*float64(v.tier[0]), v.n),
-		PoolBronzePct:        ratio(100*float64(v.tier[1]), v.n),
-		PoolSilverPct:        ratio(100*float64(v.tier[2]), v.n),
-		PoolGoldPct:          ratio(100*float64(v.tier[3]), v.n),
-		FirstSeen:            v.first.UTC(),
-		LastSeen:             v.last.UTC(),
-	}
-	r.VMKey = inventory.VMKey(r.VMID, r.VMUUID, r.Name)
+	r := v.latest.rollup(c.vcenter, v.id, v.uuid, c.totalSamples(), v.n, v.poweredOn)
+	r.AvgVCPUCount = ratio(float64(v.sumVCPU), v.n)
+	r.AvgRAMGB = ratio(float64(v.sumRAM)/1024, v.n)
+	r.AvgProvisionedDiskGB = ratio(v.sumProv, v.n)
+	r.AvgUsedDiskGB = ratio(v.sumUsed, v.n)
+	r.PoolTinPct = ratio(100*float64(v.tier[0]), v.n)
+	r.PoolBronzePct = ratio(100*float64(v.tier[1]), v.n)
+	r.PoolSilverPct = ratio(100*float64(v.tier[2]), v.n)
+	r.PoolGoldPct = ratio(100*float64(v.tier[3]), v.n)
+	r.FirstSeen, r.LastSeen = v.first.UTC(), v.last.UTC()
 	r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMID, v.creation, c.win, lifecycles)
 	return r
+}
+
+// rollup returns the part of a rollup row that daily and monthly rows
+// build alike: identity, the latest attributes a, and the sample counts
+// (n samples present, poweredOn of them powered on, of total).
+func (a *sampleAttrs) rollup(vcenter, vmID, vmUUID string, total, n, poweredOn int) inventory.Rollup {
+	return inventory.Rollup{
+		Vcenter:          vcenter,
+		VMKey:            inventory.VMKey(vmID, vmUUID, a.name),
+		VMID:             vmID,
+		VMUUID:           vmUUID,
+		Name:             a.name,
+		Datacenter:       a.datacenter,
+		Cluster:          a.cluster,
+		Host:             a.host,
+		ResourcePool:     a.resourcePool,
+		Folder:           a.folder,
+		PowerState:       a.powerState,
+		GuestOS:          a.guestOS,
+		IsTemplate:       a.isTemplate,
+		TotalSamples:     total,
+		SamplesPresent:   n,
+		AvgIsPresent:     ratio(float64(n), total),
+		SamplesPoweredOn: poweredOn,
+		AvgPoweredOn:     ratio(float64(poweredOn), total),
+	}
 }
 
 // lifecycleTimes applies the creation_time and deletion_time rules.

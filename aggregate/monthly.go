@@ -24,7 +24,7 @@ type monthAcc struct {
 	wVCPU, wRAM, wProv, wUsed float64
 	wTier                     [4]float64
 
-	latest    rollupAttrs // attributes of the last day present
+	latest    sampleAttrs // attributes of the last day present
 	latestDay time.Time
 	hasLatest bool
 	id, uuid  string
@@ -62,14 +62,6 @@ func (d *dayBits) add(i int) bool {
 	}
 	d.more[w] |= bit
 	return true
-}
-
-// rollupAttrs are the fields of a daily row that a monthly row takes from
-// the VM's last day present.
-type rollupAttrs struct {
-	name, datacenter, cluster, host           string
-	resourcePool, folder, powerState, guestOS string
-	isTemplate                                bool
 }
 
 // MonthlyBuilder builds monthly rollup rows from daily rollup rows (§5,
@@ -170,7 +162,7 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	v.wTier[2] += d.PoolSilverPct * sp
 	v.wTier[3] += d.PoolGoldPct * sp
 	if !v.hasLatest || d.Day.After(v.latestDay) {
-		v.latest = rollupAttrs{name: d.Name, datacenter: d.Datacenter, cluster: d.Cluster, host: d.Host,
+		v.latest = sampleAttrs{at: d.Day, name: d.Name, datacenter: d.Datacenter, cluster: d.Cluster, host: d.Host,
 			resourcePool: d.ResourcePool, folder: d.Folder, powerState: d.PowerState, guestOS: d.GuestOS, isTemplate: d.IsTemplate}
 		v.latestDay, v.hasLatest = d.Day, true
 	}
@@ -212,37 +204,16 @@ func (b *MonthlyBuilder) Rows() []inventory.MonthlyRollup {
 		if v.n == 0 {
 			continue
 		}
-		l := &v.latest
-		r := inventory.Rollup{
-			Vcenter:              b.in.Vcenter,
-			VMID:                 v.id,
-			VMUUID:               v.uuid,
-			Name:                 l.name,
-			Datacenter:           l.datacenter,
-			Cluster:              l.cluster,
-			Host:                 l.host,
-			ResourcePool:         l.resourcePool,
-			Folder:               l.folder,
-			PowerState:           l.powerState,
-			GuestOS:              l.guestOS,
-			IsTemplate:           l.isTemplate,
-			TotalSamples:         total,
-			SamplesPresent:       v.n,
-			AvgIsPresent:         ratio(float64(v.n), total),
-			SamplesPoweredOn:     v.poweredOn,
-			AvgPoweredOn:         ratio(float64(v.poweredOn), total),
-			AvgVCPUCount:         ratio(v.wVCPU, v.n),
-			AvgRAMGB:             ratio(v.wRAM, v.n),
-			AvgProvisionedDiskGB: ratio(v.wProv, v.n),
-			AvgUsedDiskGB:        ratio(v.wUsed, v.n),
-			PoolTinPct:           ratio(v.wTier[0], v.n),
-			PoolBronzePct:        ratio(v.wTier[1], v.n),
-			PoolSilverPct:        ratio(v.wTier[2], v.n),
-			PoolGoldPct:          ratio(v.wTier[3], v.n),
-			FirstSeen:            utcOrZero(v.first),
-			LastSeen:             utcOrZero(v.last),
-		}
-		r.VMKey = inventory.VMKey(r.VMID, r.VMUUID, r.Name)
+		r := v.latest.rollup(b.in.Vcenter, v.id, v.uuid, total, v.n, v.poweredOn)
+		r.AvgVCPUCount = ratio(v.wVCPU, v.n)
+		r.AvgRAMGB = ratio(v.wRAM, v.n)
+		r.AvgProvisionedDiskGB = ratio(v.wProv, v.n)
+		r.AvgUsedDiskGB = ratio(v.wUsed, v.n)
+		r.PoolTinPct = ratio(v.wTier[0], v.n)
+		r.PoolBronzePct = ratio(v.wTier[1], v.n)
+		r.PoolSilverPct = ratio(v.wTier[2], v.n)
+		r.PoolGoldPct = ratio(v.wTier[3], v.n)
+		r.FirstSeen, r.LastSeen = utcOrZero(v.first), utcOrZero(v.last)
 		r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMID, v.creation, b.in.Month, b.in.Lifecycles)
 		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: v.nDays, Rollup: r})
 	}
