@@ -10,6 +10,7 @@ import (
 
 	"github.com/accessvault/vinventory/aggregate"
 	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/internal/ctxtime"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/report"
 	"github.com/accessvault/vinventory/store"
@@ -91,7 +92,7 @@ func NewPipeline(st store.Store, s Settings, logger *zap.Logger, opts ...Option)
 	}
 	s.PoolTiers = clonePoolTiers(s.PoolTiers)
 	p := &Pipeline{st: st, settings: s, loc: loc, tiers: tiers, logger: logger, clock: time.Now,
-		reporter: DefaultReporter, sleep: sleepCtx}
+		reporter: DefaultReporter, sleep: ctxtime.Sleep}
 	for _, o := range opts {
 		if o != nil {
 			o(p)
@@ -104,7 +105,7 @@ func NewPipeline(st store.Store, s Settings, logger *zap.Logger, opts ...Option)
 		p.reporter = DefaultReporter
 	}
 	if p.sleep == nil {
-		p.sleep = sleepCtx
+		p.sleep = ctxtime.Sleep
 	}
 	return p, nil
 }
@@ -115,17 +116,6 @@ func clonePoolTiers(m map[string]inventory.Tier) map[string]inventory.Tier {
 		out[k] = v
 	}
 	return out
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // Settings returns a copy of the pipeline's settings.

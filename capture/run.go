@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/accessvault/vinventory/internal/ctxtime"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
@@ -62,16 +63,7 @@ func (o *RunOptions) defaults() {
 		o.MaxBackoff = time.Minute
 	}
 	if o.Sleep == nil {
-		o.Sleep = func(ctx context.Context, d time.Duration) error {
-			t := time.NewTimer(d)
-			defer t.Stop()
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-t.C:
-				return nil
-			}
-		}
+		o.Sleep = ctxtime.Sleep
 	}
 }
 

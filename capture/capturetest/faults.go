@@ -17,6 +17,8 @@ import (
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
+
+	"github.com/accessvault/vinventory/internal/ctxtime"
 )
 
 // FaultRule describes a fault (or a slowdown) injected into SOAP calls. The
@@ -210,7 +212,7 @@ func (s *Sim) handle(ctx *simulator.Context, method *simulator.Method) (mo.Refer
 		return nil, nil
 	}
 	if inj.rule.SlowOnly {
-		sleep(ctx, inj.rule.Delay)
+		_ = ctxtime.Sleep(ctx, inj.rule.Delay) // a cancelled request stops waiting
 		return nil, nil
 	}
 	// CreateFault sleeps for the rule's Delay, then builds the fault.
@@ -221,18 +223,6 @@ func (s *Sim) handle(ctx *simulator.Context, method *simulator.Method) (mo.Refer
 		}
 	}
 	return nil, &types.SystemError{Reason: inj.rule.Message}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 // match returns the rule that fires for this call, if any, and counts it.
