@@ -25,7 +25,6 @@ type monthAcc struct {
 	wTier                     [4]float64
 
 	latest    sampleAttrs // attributes of the last day present
-	latestDay time.Time
 	hasLatest bool
 	id, uuid  string
 	idDay     time.Time
@@ -161,10 +160,10 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	v.wTier[1] += d.PoolBronzePct * sp
 	v.wTier[2] += d.PoolSilverPct * sp
 	v.wTier[3] += d.PoolGoldPct * sp
-	if !v.hasLatest || d.Day.After(v.latestDay) {
+	if !v.hasLatest || d.Day.After(v.latest.at) {
 		v.latest = sampleAttrs{at: d.Day, name: d.Name, datacenter: d.Datacenter, cluster: d.Cluster, host: d.Host,
 			resourcePool: d.ResourcePool, folder: d.Folder, powerState: d.PowerState, guestOS: d.GuestOS, isTemplate: d.IsTemplate}
-		v.latestDay, v.hasLatest = d.Day, true
+		v.hasLatest = true
 	}
 	if !d.FirstSeen.IsZero() && (v.first.IsZero() || d.FirstSeen.Before(v.first)) {
 		v.first = d.FirstSeen
