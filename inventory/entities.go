@@ -53,7 +53,7 @@ func (v *VM) Sample(s time.Time) Sample {
 	return Sample{
 		Vcenter: v.Vcenter, SnapshotTime: s, VMID: v.ID, VMUUID: v.UUID, Name: v.Name,
 		Datacenter: v.Datacenter, Cluster: v.Cluster, Host: v.Host, ResourcePool: v.ResourcePool,
-		Folder: v.Folder, PowerState: v.PowerState, IsTemplate: v.IsTemplate, VCPUCount: v.VCPUCount,
+		ResourcePoolID: v.ResourcePoolID, Folder: v.Folder, PowerState: v.PowerState, IsTemplate: v.IsTemplate, VCPUCount: v.VCPUCount,
 		RAMMB: v.RAMMB, ProvisionedDiskGB: v.ProvisionedDiskGB, UsedDiskGB: v.UsedDiskGB,
 		GuestOS: v.GuestOS, IPAddress: v.IPAddress, CreationTime: v.CreationTime,
 		Attributes: v.Attributes,

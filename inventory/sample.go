@@ -8,13 +8,17 @@ type Sample struct {
 	SnapshotTime time.Time `json:"snapshot_time"`
 	// VMID is the managed object id; may be empty only in data imported
 	// from legacy compatibility tables.
-	VMID              string  `json:"vm_id"`
-	VMUUID            string  `json:"vm_uuid"`
-	Name              string  `json:"name"`
-	Datacenter        string  `json:"datacenter"`
-	Cluster           string  `json:"cluster"`
-	Host              string  `json:"host"`
+	VMID       string `json:"vm_id"`
+	VMUUID     string `json:"vm_uuid"`
+	Name       string `json:"name"`
+	Datacenter string `json:"datacenter"`
+	Cluster    string `json:"cluster"`
+	Host       string `json:"host"`
+	// ResourcePool is the pool's full inventory path (SEMANTICS §1), e.g.
+	// "/DC1/host/Cluster-A/Resources/Prod/Gold"; ResourcePoolID its
+	// managed object id (empty in data imported without it).
 	ResourcePool      string  `json:"resource_pool"`
+	ResourcePoolID    string  `json:"resource_pool_id"`
 	Folder            string  `json:"folder"`
 	PowerState        string  `json:"power_state"`
 	IsTemplate        bool    `json:"is_template"`
@@ -201,11 +205,15 @@ const (
 	EventPoolMove    = "pool_move"
 	EventRename      = "rename"
 	EventMassAbsence = "mass_absence"
+	// EventIdentityChange: a vm_id came back carrying another vm_uuid (a
+	// rebuilt or restored vCenter reusing ids); Before and After hold the
+	// two uuids.
+	EventIdentityChange = "identity_change"
 )
 
 // EventKinds lists every event kind.
 var EventKinds = []string{EventCreated, EventDeleted, EventReappeared, EventPower, EventResize,
-	EventHostMove, EventPoolMove, EventRename, EventMassAbsence}
+	EventHostMove, EventPoolMove, EventRename, EventMassAbsence, EventIdentityChange}
 
 // Event is one row of inventory_events. Its natural key is (Vcenter,
 // SnapshotTime, Kind, VMID): appending the same event twice stores it once.
