@@ -3,11 +3,12 @@ package capture
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/lifecycle"
 	"github.com/accessvault/vinventory/store"
 )
 
@@ -22,26 +23,34 @@ type ReconcileStore interface {
 type ReconcileOptions struct {
 	// DeletionGuardFraction: when a snapshot lacks more than this fraction
 	// of the VMs present in the previous complete snapshot, no deletion is
-	// inferred (deletion_guard_fraction). Defaults to 0.5.
+	// inferred (deletion_guard_fraction). Defaults to
+	// lifecycle.DefaultGuardFraction (0.5).
 	DeletionGuardFraction float64
 	// DeletionGuardMinVMs: the guard applies only when the previous snapshot
-	// had at least this many VMs (deletion_guard_min_vms). Defaults to 10.
+	// had at least this many VMs (deletion_guard_min_vms). Defaults to
+	// lifecycle.DefaultGuardMinVMs (10).
 	DeletionGuardMinVMs int
 	// FirstEventLookback is how far before the first snapshot of a vCenter
-	// creation events are read. Defaults to 24 hours.
+	// creation events are read (first_event_lookback). Defaults to
+	// lifecycle.DefaultFirstEventLookback (7 days).
 	FirstEventLookback time.Duration
 }
 
-func (o *ReconcileOptions) defaults() {
-	if o.DeletionGuardFraction <= 0 {
-		o.DeletionGuardFraction = 0.5
+func (o *ReconcileOptions) guard() lifecycle.Guard {
+	return lifecycle.Guard{Fraction: o.DeletionGuardFraction, MinVMs: o.DeletionGuardMinVMs}.WithDefaults()
+}
+
+func (o *ReconcileOptions) validate() error {
+	if err := o.guard().Validate(); err != nil {
+		return err
 	}
-	if o.DeletionGuardMinVMs <= 0 {
-		o.DeletionGuardMinVMs = 10
+	if o.FirstEventLookback < 0 {
+		return &inventory.FieldError{Field: "first_event_lookback", Reason: fmt.Sprintf("is %v, want >= 0", o.FirstEventLookback)}
 	}
-	if o.FirstEventLookback <= 0 {
-		o.FirstEventLookback = 24 * time.Hour
+	if o.FirstEventLookback == 0 {
+		o.FirstEventLookback = lifecycle.DefaultFirstEventLookback
 	}
+	return nil
 }
 
 // ReconcileResult summarises one reconcile.
@@ -56,253 +65,306 @@ type ReconcileResult struct {
 	Events map[string]int
 	// MassAbsence is set when the guard withheld deletions.
 	MassAbsence bool
-	Duration    time.Duration
+	// Pending lists the earlier snapshots that had been stored but not
+	// reconciled (a process died in between) and were reconciled first.
+	Pending  []time.Time
+	Duration time.Duration
 }
 
 // Reconcile maintains vm_lifecycle_cache and appends change events for the
-// snapshot in res (SEMANTICS §3). It runs once per vCenter after a complete
-// capture and is idempotent: running it again for the same snapshot
-// changes nothing.
+// snapshot in res, with the rules of package lifecycle (SEMANTICS §3). It
+// runs once per vCenter after a complete capture and is idempotent:
+// running it again for the same snapshot changes nothing.
 //
-// Readings of SEMANTICS §3 this implementation makes:
-//   - On the first snapshot of a vCenter every VM gets a lifecycle row but
-//     no "created" event: the baseline is not a creation. Later, a VM seen
-//     for the first time gets a "created" event at that snapshot.
-//   - Change events compare a VM's sample with its sample in the previous
-//     complete snapshot, or, for a VM absent from it, with its latest
-//     earlier sample.
-//   - Creation and removal events are read from the endpoint for the window
-//     since the previous snapshot, widened back to the oldest last_seen of
-//     the VMs that may be deleted now (so a removal event withheld by the
-//     mass-absence guard is still found), and back FirstEventLookback for
-//     the first snapshot.
+// Every complete snapshot is reconciled exactly once, in order, each
+// against the snapshot reconciled before it: registered snapshots of the
+// vCenter that were stored but not reconciled (the store's
+// ReconciledThrough watermark is behind them) are reconciled first, from
+// the store, so a crash between capture and reconcile loses no change
+// event.
+//
+// Creation and removal events are read from the endpoint for the window
+// since the previous snapshot (back FirstEventLookback for a vCenter's
+// first) and kept in the store, so a VM first seen after a guarded, failed
+// or partial-looking snapshot still gets the creation event that happened
+// before it.
 func Reconcile(ctx context.Context, st ReconcileStore, src Source, res *Result, opts ReconcileOptions) (*ReconcileResult, error) {
-	opts.defaults()
 	began := time.Now()
 	if res == nil {
 		return nil, errors.New("capture: Reconcile: nil result")
 	}
 	vc, s := res.Endpoint, res.SnapshotTime
+	fail := func(err error) (*ReconcileResult, error) {
+		return nil, &Error{Endpoint: vc, SnapshotTime: s, Stage: StageReconcile, Err: err}
+	}
+	if err := opts.validate(); err != nil {
+		return fail(err)
+	}
+	pending, err := unreconciled(ctx, st, vc, s)
+	if err != nil {
+		return fail(err)
+	}
+	for _, t := range pending {
+		samples, err := snapshotSamples(ctx, st, vc, t)
+		if err != nil {
+			return fail(err)
+		}
+		if _, err := reconcileOne(ctx, st, src, vc, t, samples, &opts); err != nil {
+			return nil, err
+		}
+	}
+	out, err := reconcileOne(ctx, st, src, vc, s, res.Samples, &opts)
+	if err != nil {
+		return nil, err
+	}
+	out.Pending, out.Duration = pending, time.Since(began)
+	return out, nil
+}
+
+// ReconcilePending reconciles, in order, every registered snapshot of the
+// vCenter that was stored but not reconciled (see Reconcile), and returns
+// one result per snapshot. The daemon calls it at start-up.
+func ReconcilePending(ctx context.Context, st ReconcileStore, src Source, opts ReconcileOptions) ([]*ReconcileResult, error) {
+	vc := src.Endpoint().Name
+	if err := opts.validate(); err != nil {
+		return nil, &Error{Endpoint: vc, Stage: StageReconcile, Err: err}
+	}
+	pending, err := unreconciled(ctx, st, vc, time.Time{})
+	if err != nil {
+		return nil, &Error{Endpoint: vc, Stage: StageReconcile, Err: err}
+	}
+	var out []*ReconcileResult
+	for _, t := range pending {
+		samples, err := snapshotSamples(ctx, st, vc, t)
+		if err != nil {
+			return out, &Error{Endpoint: vc, SnapshotTime: t, Stage: StageReconcile, Err: err}
+		}
+		r, err := reconcileOne(ctx, st, src, vc, t, samples, &opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// unreconciled returns the registered hourly snapshots of vc after its
+// reconciled watermark and before s (zero s: all of them), oldest first.
+func unreconciled(ctx context.Context, st ReconcileStore, vc string, s time.Time) ([]time.Time, error) {
+	through, err := st.ReconciledThrough(ctx, &store.ReconciledThroughParams{Vcenter: vc})
+	if err != nil {
+		return nil, err
+	}
+	p := &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Hourly, To: s}
+	if !through.IsZero() {
+		p.From = through.Add(time.Second)
+	}
+	recs, err := st.ListSnapshots(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]time.Time, 0, len(recs))
+	for _, r := range recs {
+		out = append(out, r.SnapshotTime)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out, nil
+}
+
+func snapshotSamples(ctx context.Context, st store.HourlyStats, vc string, t time.Time) ([]inventory.Sample, error) {
+	var out []inventory.Sample
+	err := st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: vc, From: t, To: t.Add(time.Second)}, func(x *inventory.Sample) error {
+		out = append(out, *x)
+		return nil
+	})
+	return out, err
+}
+
+// reconcileOne reconciles the snapshot of vc at s (its samples given)
+// against the newest reconciled snapshot before it.
+func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string, s time.Time, samples []inventory.Sample, opts *ReconcileOptions) (*ReconcileResult, error) {
+	began := time.Now()
 	fail := func(stage string, err error) (*ReconcileResult, error) {
 		return nil, &Error{Endpoint: vc, SnapshotTime: s, Stage: stage, Err: err}
 	}
-
-	// Previous complete snapshot.
-	prevRecs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Hourly, To: s, Descending: true, Limit: 1})
+	through, err := st.ReconciledThrough(ctx, &store.ReconciledThroughParams{Vcenter: vc})
 	if err != nil {
 		return fail(StageReconcile, err)
 	}
+	// The previous reconciled snapshot: the newest registered one before s
+	// and not after the watermark.
 	var prev time.Time
-	if len(prevRecs) > 0 {
-		prev = prevRecs[0].SnapshotTime
+	if !through.IsZero() {
+		to := s
+		if through.Before(s) {
+			to = through.Add(time.Second)
+		}
+		recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Hourly, To: to, Descending: true, Limit: 1})
+		if err != nil {
+			return fail(StageReconcile, err)
+		}
+		if len(recs) > 0 {
+			prev = recs[0].SnapshotTime
+		}
 	}
-	prevSamples := map[string]inventory.Sample{}
+	var prevSamples []inventory.Sample
 	if !prev.IsZero() {
-		err := st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: vc, From: prev, To: prev.Add(time.Second)}, func(x *inventory.Sample) error {
-			if x.VMID != "" {
-				prevSamples[x.VMID] = *x
-			}
-			return nil
-		})
-		if err != nil {
+		if prevSamples, err = snapshotSamples(ctx, st, vc, prev); err != nil {
 			return fail(StageReconcile, err)
 		}
 	}
 
-	// Lifecycle rows of this vCenter.
-	lcs := map[string]inventory.Lifecycle{}
-	for cursor := ""; ; {
-		page, err := st.ListLifecycles(ctx, &store.ListLifecyclesParams{Vcenter: vc, Limit: 100000, Cursor: cursor})
-		if err != nil {
-			return fail(StageReconcile, err)
+	// Lifecycle rows: every VM not deleted, plus those of the VMs in this
+	// snapshot (a deleted one may reappear). Deleted history is not read.
+	lcs, err := loadLifecycles(ctx, st, &store.ListLifecyclesParams{Vcenter: vc, Deleted: ptr(false)}, nil)
+	if err != nil {
+		return fail(StageReconcile, err)
+	}
+	idless := false
+	var missing []string
+	for i := range samples {
+		x := &samples[i]
+		if x.VMID == "" {
+			idless = true
+		} else if _, ok := lcs[x.VMID]; !ok {
+			missing = append(missing, x.VMID)
 		}
-		for _, l := range page.Lifecycles {
-			lcs[l.VMID] = l
+	}
+	if idless {
+		// Samples without a vm_id resolve against every VM ever seen.
+		lcs, err = loadLifecycles(ctx, st, &store.ListLifecyclesParams{Vcenter: vc}, nil)
+	} else if len(missing) > 0 {
+		lcs, err = loadLifecycles(ctx, st, &store.ListLifecyclesParams{Vcenter: vc, VMIDs: missing}, lcs)
+	}
+	if err != nil {
+		return fail(StageReconcile, err)
+	}
+	var ids lifecycle.Resolver
+	for _, l := range lcs {
+		ids.Learn(l.VMID, l.VMUUID, l.Name, l.LastSeen)
+	}
+	for _, set := range [][]inventory.Sample{prevSamples, samples} {
+		for i := range set {
+			ids.Learn(set[i].VMID, set[i].VMUUID, set[i].Name, set[i].SnapshotTime)
 		}
-		if cursor = page.NextCursor; cursor == "" {
-			break
-		}
+	}
+	in := &lifecycle.Input{Vcenter: vc, Time: s, Baseline: prev.IsZero(), Current: ids.Index(samples), Lifecycles: lcs,
+		Guard: opts.guard()}
+	if !prev.IsZero() {
+		in.Prev = ids.Index(prevSamples)
 	}
 
-	current := make(map[string]*inventory.Sample, len(res.Samples))
-	for i := range res.Samples {
-		if res.Samples[i].VMID != "" {
-			current[res.Samples[i].VMID] = &res.Samples[i]
-		}
-	}
-
-	// Deletion candidates and the mass-absence guard.
-	var candidates []string
-	for id, l := range lcs {
-		if !l.Deleted && l.LastSeen.Before(s) && current[id] == nil {
-			candidates = append(candidates, id)
-		}
-	}
-	sort.Strings(candidates)
-	absentFromPrev := 0
-	for id := range prevSamples {
-		if current[id] == nil {
-			absentFromPrev++
-		}
-	}
-	guard := len(prevSamples) >= opts.DeletionGuardMinVMs &&
-		float64(absentFromPrev) > opts.DeletionGuardFraction*float64(len(prevSamples))
-
-	// Event window.
+	// Endpoint events since the previous snapshot, widened back to the
+	// oldest last_seen of the VMs that may be deleted now (a removal event
+	// withheld by the guard is still found), kept in the store.
+	candidates := lifecycle.Candidates(lcs, in.Current, s)
 	from := prev
 	if from.IsZero() {
 		from = s.Add(-opts.FirstEventLookback)
 	}
-	if !guard {
-		for _, id := range candidates {
-			if ls := lcs[id].LastSeen; ls.Before(from) {
-				from = ls
-			}
+	oldest := s
+	for _, k := range candidates {
+		if ls := lcs[k].LastSeen; ls.Before(oldest) {
+			oldest = ls
 		}
+	}
+	if oldest.Before(from) {
+		from = oldest
 	}
 	evs, err := src.Events(ctx, from, s.Add(time.Second))
 	if err != nil {
 		return fail(StageEvents, err)
 	}
-	firstCreate := map[string]time.Time{}
-	removals := map[string][]time.Time{}
+	var keep []inventory.EndpointEvent
 	for _, e := range evs {
-		if e.IsCreation() {
-			if t, ok := firstCreate[e.VMID]; !ok || e.Time.Before(t) {
-				firstCreate[e.VMID] = e.Time
-			}
-		} else if e.Kind == VMEventRemoved {
-			removals[e.VMID] = append(removals[e.VMID], e.Time)
+		if e.VMID != "" && (e.IsCreation() || e.Kind == VMEventRemoved) {
+			keep = append(keep, inventory.EndpointEvent{Vcenter: vc, VMID: e.VMID, Kind: e.Kind, Time: e.Time.UTC()})
 		}
 	}
-
-	var outL []inventory.Lifecycle
-	var outE []inventory.Event
-	event := func(kind string, x *inventory.Sample, before, after map[string]string) {
-		outE = append(outE, inventory.Event{Vcenter: vc, SnapshotTime: s, Kind: kind, VMID: x.VMID, VMUUID: x.VMUUID,
-			Name: x.Name, Before: before, After: after})
-	}
-
-	ids := make([]string, 0, len(current))
-	for id := range current {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		x := current[id]
-		l, known := lcs[id]
-		orig := l
-		if !known {
-			l = inventory.Lifecycle{Vcenter: vc, VMID: id, FirstSeen: s, LastSeen: s, CreationSource: inventory.SourceNone}
-			if !prev.IsZero() {
-				event(inventory.EventCreated, x, nil, map[string]string{"name": x.Name})
-			}
-		}
-		if l.Deleted {
-			event(inventory.EventReappeared, x, map[string]string{"deletion_time": l.DeletionTime.Format(time.RFC3339)}, nil)
-			l.Deleted, l.DeletionTime, l.DeletionSource = false, time.Time{}, ""
-		}
-		if s.Before(l.FirstSeen) {
-			l.FirstSeen = s
-		}
-		if s.After(l.LastSeen) || s.Equal(l.LastSeen) {
-			l.LastSeen = s
-			l.Name = x.Name
-			if x.VMUUID != "" {
-				l.VMUUID = x.VMUUID
-			}
-		}
-		applyCreation(&l, firstCreate[id], x.CreationTime)
-
-		// Changes against the previous sample of this VM.
-		before, ok := prevSamples[id]
-		if !ok && known && prev.After(time.Time{}) {
-			if p, err := lastSampleBefore(ctx, st, vc, id, s); err != nil {
-				return fail(StageReconcile, err)
-			} else if p != nil {
-				before, ok = *p, true
-			}
-		}
-		if ok {
-			diffEvents(x, &before, event)
-		}
-		if l != orig || !known {
-			outL = append(outL, l)
+	// Kept events of the VMs new now or possibly deleted now.
+	var need []string
+	for k := range in.Current {
+		if _, ok := lcs[k]; !ok {
+			need = append(need, k)
 		}
 	}
-
-	var massAbsence bool
-	if guard {
-		massAbsence = true
-		outE = append(outE, inventory.Event{Vcenter: vc, SnapshotTime: s, Kind: inventory.EventMassAbsence,
-			Before: map[string]string{"vm_count": strconv.Itoa(len(prevSamples))},
-			After:  map[string]string{"vm_count": strconv.Itoa(len(current)), "absent": strconv.Itoa(absentFromPrev)}})
-	} else if len(candidates) > 0 {
-		// The first complete snapshot after each candidate's last_seen.
-		oldest := s
-		for _, id := range candidates {
-			if ls := lcs[id].LastSeen; ls.Before(oldest) {
-				oldest = ls
-			}
-		}
-		recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Hourly, From: oldest.Add(time.Second), To: s.Add(time.Second)})
+	need = append(need, candidates...)
+	kept := keep
+	if len(need) > 0 {
+		old, err := st.ListEndpointEvents(ctx, &store.ListEndpointEventsParams{Vcenter: vc, VMIDs: need})
 		if err != nil {
 			return fail(StageReconcile, err)
 		}
-		times := make([]time.Time, 0, len(recs)+1)
-		for _, r := range recs {
-			times = append(times, r.SnapshotTime)
+		kept = append(old, keep...)
+	}
+	for _, e := range kept {
+		if e.IsCreation() {
+			in.Events.AddCreation(e.VMID, e.Time)
+		} else if e.Kind == inventory.EndpointRemoved {
+			in.Events.AddRemoval(e.VMID, e.Time)
 		}
-		times = append(times, s)
-		sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
-		for _, id := range candidates {
-			l := lcs[id]
-			l.Deleted = true
-			l.DeletionTime, l.DeletionSource = firstAfter(times, l.LastSeen), inventory.SourceAbsence
-			for _, t := range removals[id] {
-				if t.After(l.LastSeen) && !t.After(s) && (l.DeletionSource != inventory.SourceEvent || t.Before(l.DeletionTime)) {
-					l.DeletionTime, l.DeletionSource = t, inventory.SourceEvent
-				}
+	}
+	if len(candidates) > 0 {
+		recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Hourly, From: oldest.Add(time.Second), To: s})
+		if err != nil {
+			return fail(StageReconcile, err)
+		}
+		for _, r := range recs {
+			in.Times = append(in.Times, r.SnapshotTime)
+		}
+	}
+	// Earlier samples of known VMs absent from the previous snapshot.
+	for k, x := range in.Current {
+		if _, known := lcs[k]; !known || in.Prev[k] != nil || prev.IsZero() || x.VMID == "" {
+			continue
+		}
+		p, err := lastSampleBefore(ctx, st, vc, x.VMID, s)
+		if err != nil {
+			return fail(StageReconcile, err)
+		}
+		if p != nil {
+			if in.Earlier == nil {
+				in.Earlier = map[string]*inventory.Sample{}
 			}
-			applyCreation(&l, firstCreate[id], time.Time{})
-			outL = append(outL, l)
-			outE = append(outE, inventory.Event{Vcenter: vc, SnapshotTime: s, Kind: inventory.EventDeleted, VMID: id,
-				VMUUID: l.VMUUID, Name: l.Name, After: map[string]string{"deletion_time": l.DeletionTime.UTC().Format(time.RFC3339), "deletion_source": l.DeletionSource}})
+			in.Earlier[k] = p
 		}
 	}
 
-	if err := st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: s, Lifecycles: outL, Events: outE}); err != nil {
+	out := lifecycle.Step(in)
+	if err := st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: s, Lifecycles: out.Lifecycles,
+		Events: out.Events, EndpointEvents: keep}); err != nil {
 		return fail(StageReconcile, err)
 	}
 	counts := map[string]int{}
-	for _, e := range outE {
+	for _, e := range out.Events {
 		counts[e.Kind]++
 	}
-	return &ReconcileResult{Endpoint: vc, SnapshotTime: s, Previous: prev, Lifecycles: len(outL), Events: counts,
-		MassAbsence: massAbsence, Duration: time.Since(began)}, nil
+	return &ReconcileResult{Endpoint: vc, SnapshotTime: s, Previous: prev, Lifecycles: len(out.Lifecycles), Events: counts,
+		MassAbsence: out.Guarded, Duration: time.Since(began)}, nil
 }
 
-// applyCreation sets creation_time by precedence: an event, else the
-// earliest config.createDate seen, else none (SEMANTICS §3).
-func applyCreation(l *inventory.Lifecycle, eventTime, configTime time.Time) {
-	switch {
-	case !eventTime.IsZero():
-		if l.CreationSource != inventory.SourceEvent || eventTime.Before(l.CreationTime) {
-			l.CreationTime, l.CreationSource = eventTime.UTC(), inventory.SourceEvent
-		}
-	case l.CreationSource == inventory.SourceEvent:
-	case !configTime.IsZero():
-		if l.CreationSource != inventory.SourceConfig || configTime.Before(l.CreationTime) {
-			l.CreationTime, l.CreationSource = configTime.UTC(), inventory.SourceConfig
-		}
-	case l.CreationSource == "":
-		l.CreationSource = inventory.SourceNone
+func ptr[T any](v T) *T { return &v }
+
+// loadLifecycles adds the lifecycle rows p selects to into (a new map when
+// nil), keyed by VMID.
+func loadLifecycles(ctx context.Context, st store.Lifecycles, p *store.ListLifecyclesParams, into map[string]inventory.Lifecycle) (map[string]inventory.Lifecycle, error) {
+	if into == nil {
+		into = map[string]inventory.Lifecycle{}
 	}
-}
-
-func firstAfter(times []time.Time, t time.Time) time.Time {
-	i := sort.Search(len(times), func(i int) bool { return times[i].After(t) })
-	return times[i] // times ends with the current snapshot, which is after t
+	q := *p
+	q.Limit = 100000
+	for {
+		page, err := st.ListLifecycles(ctx, &q)
+		if err != nil {
+			return nil, err
+		}
+		for _, l := range page.Lifecycles {
+			into[l.VMID] = l
+		}
+		if q.Cursor = page.NextCursor; q.Cursor == "" {
+			return into, nil
+		}
+	}
 }
 
 func lastSampleBefore(ctx context.Context, st store.HourlyStats, vc, id string, s time.Time) (*inventory.Sample, error) {
@@ -311,28 +373,4 @@ func lastSampleBefore(ctx context.Context, st store.HourlyStats, vc, id string, 
 		return nil, err
 	}
 	return &rows[len(rows)-1], nil
-}
-
-// diffEvents emits power, resize, host_move, pool_move and rename events
-// for the changes from before to x.
-func diffEvents(x, before *inventory.Sample, event func(kind string, x *inventory.Sample, before, after map[string]string)) {
-	one := func(kind, field, b, a string) {
-		if a != b {
-			event(kind, x, map[string]string{field: b}, map[string]string{field: a})
-		}
-	}
-	one(inventory.EventPower, "power_state", before.PowerState, x.PowerState)
-	if x.VCPUCount != before.VCPUCount || x.RAMMB != before.RAMMB {
-		b, a := map[string]string{}, map[string]string{}
-		if x.VCPUCount != before.VCPUCount {
-			b["vcpu_count"], a["vcpu_count"] = strconv.Itoa(before.VCPUCount), strconv.Itoa(x.VCPUCount)
-		}
-		if x.RAMMB != before.RAMMB {
-			b["ram_mb"], a["ram_mb"] = strconv.FormatInt(before.RAMMB, 10), strconv.FormatInt(x.RAMMB, 10)
-		}
-		event(inventory.EventResize, x, b, a)
-	}
-	one(inventory.EventHostMove, "host", before.Host, x.Host)
-	one(inventory.EventPoolMove, "resource_pool", before.ResourcePool, x.ResourcePool)
-	one(inventory.EventRename, "name", before.Name, x.Name)
 }

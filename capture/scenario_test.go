@@ -140,10 +140,20 @@ func TestScenarioOnSimulator(t *testing.T) {
 			got = append(got, fmt.Sprintf("%s %s %v -> %v", e.Kind, e.VMID, e.Before, e.After))
 		}
 		sort.Strings(got)
+		var moved inventory.Sample
+		for _, x := range res1.Samples {
+			if x.VMID == poolMove.VMID {
+				moved = x
+			}
+		}
+		if !strings.HasSuffix(moved.ResourcePool, "/"+newPool) || moved.ResourcePoolID == "" || moved.ResourcePoolID == poolMove.ResourcePoolID {
+			t.Errorf("moved VM's pool %q (%s), want one ending /%s with a new id (was %s)", moved.ResourcePool, moved.ResourcePoolID, newPool, poolMove.ResourcePoolID)
+		}
 		want := []string{
 			fmt.Sprintf("created %s map[] -> map[name:scenario-new]", created),
 			fmt.Sprintf("host_move %s map[host:%s] -> map[host:%s]", hostMove.VMID, hostMove.Host, newHost),
-			fmt.Sprintf("pool_move %s map[resource_pool:%s] -> map[resource_pool:Resources/%s]", poolMove.VMID, poolMove.ResourcePool, newPool),
+			fmt.Sprintf("pool_move %s map[resource_pool:%s resource_pool_id:%s] -> map[resource_pool:%s resource_pool_id:%s]",
+				poolMove.VMID, poolMove.ResourcePool, poolMove.ResourcePoolID, moved.ResourcePool, moved.ResourcePoolID),
 			fmt.Sprintf("power %s map[power_state:poweredOn] -> map[power_state:poweredOff]", power.VMID),
 			fmt.Sprintf("rename %s map[name:%s] -> map[name:renamed-%s]", rename.VMID, rename.Name, rename.Name),
 			fmt.Sprintf("resize %s map[ram_mb:%d vcpu_count:%d] -> map[ram_mb:%d vcpu_count:%d]", resize.VMID, resize.RAMMB, resize.VCPUCount, newRAM, newVCPU),

@@ -33,11 +33,11 @@ type Source interface {
 
 // VMEvent kinds.
 const (
-	VMEventCreated    = "created"    // VmCreatedEvent
-	VMEventCloned     = "cloned"     // VmClonedEvent
-	VMEventDeployed   = "deployed"   // VmDeployedEvent
-	VMEventRegistered = "registered" // VmRegisteredEvent
-	VMEventRemoved    = "removed"    // VmRemovedEvent
+	VMEventCreated    = inventory.EndpointCreated    // VmCreatedEvent
+	VMEventCloned     = inventory.EndpointCloned     // VmClonedEvent
+	VMEventDeployed   = inventory.EndpointDeployed   // VmDeployedEvent
+	VMEventRegistered = inventory.EndpointRegistered // VmRegisteredEvent
+	VMEventRemoved    = inventory.EndpointRemoved    // VmRemovedEvent
 )
 
 // VMEvent is a VM lifecycle event read from the endpoint's event history.

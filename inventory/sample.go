@@ -128,6 +128,35 @@ type Lifecycle struct {
 	Deleted        bool      `json:"deleted"`
 }
 
+// Kinds of the VM events an endpoint records (EndpointEvent.Kind).
+const (
+	EndpointCreated    = "created"    // VmCreatedEvent
+	EndpointCloned     = "cloned"     // VmClonedEvent
+	EndpointDeployed   = "deployed"   // VmDeployedEvent
+	EndpointRegistered = "registered" // VmRegisteredEvent
+	EndpointRemoved    = "removed"    // VmRemovedEvent
+)
+
+// EndpointEvent is a VM creation or removal event read from an endpoint's
+// event history and kept by Reconcile (vm_endpoint_events), so a VM first
+// seen after the snapshot that followed its creation still gets its
+// creation event (SEMANTICS §3).
+type EndpointEvent struct {
+	Vcenter string    `json:"vcenter"`
+	VMID    string    `json:"vm_id"`
+	Kind    string    `json:"kind"`
+	Time    time.Time `json:"time"`
+}
+
+// IsCreation reports whether the event creates a VM.
+func (e EndpointEvent) IsCreation() bool {
+	switch e.Kind {
+	case EndpointCreated, EndpointCloned, EndpointDeployed, EndpointRegistered:
+		return true
+	}
+	return false
+}
+
 // Totals is one row of vcenter_totals (SEMANTICS §6). Templates count only
 // in TemplateCount and ProvisionedDiskGBTotal.
 type Totals struct {

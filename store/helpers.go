@@ -383,6 +383,28 @@ func ValidateEvents(op string, events []inventory.Event) error {
 	return nil
 }
 
+// ValidateEndpointEvents checks kept endpoint events.
+func ValidateEndpointEvents(op string, events []inventory.EndpointEvent) error {
+	for i := range events {
+		e := &events[i]
+		field := indexed("EndpointEvents", i)
+		switch {
+		case e.Vcenter == "":
+			return Invalid(op, field+".Vcenter", "must not be empty")
+		case e.VMID == "":
+			return Invalid(op, field+".VMID", "must not be empty")
+		case e.Kind == "":
+			return Invalid(op, field+".Kind", "must not be empty")
+		case e.Time.IsZero():
+			return Invalid(op, field+".Time", "must be set")
+		}
+		if err := CheckStrings(op, field, e.Vcenter, e.VMID, e.Kind); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ValidateLifecycles checks lifecycle rows.
 func ValidateLifecycles(op string, rows []inventory.Lifecycle) error {
 	seen := make(map[[2]string]struct{}, len(rows))

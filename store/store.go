@@ -265,14 +265,39 @@ type Lifecycles interface {
 	ListLifecycles(ctx context.Context, p *ListLifecyclesParams) (*LifecyclePage, error)
 	// GetLifecycle returns one row or ErrNotFound.
 	GetLifecycle(ctx context.Context, p *GetLifecycleParams) (*inventory.Lifecycle, error)
+	// ReconciledThrough returns the time of the newest snapshot of a
+	// vCenter that has been reconciled (zero when none has): later
+	// registered snapshots are still to be reconciled, in order.
+	ReconciledThrough(ctx context.Context, p *ReconciledThroughParams) (time.Time, error)
+	// ListEndpointEvents returns the kept endpoint events of a vCenter,
+	// ordered by (time, vm_id, kind).
+	ListEndpointEvents(ctx context.Context, p *ListEndpointEventsParams) ([]inventory.EndpointEvent, error)
 }
 
-// ApplyReconcileParams are the results of reconciling one snapshot.
+// ApplyReconcileParams are the results of reconciling one snapshot. In
+// one transaction the store upserts the lifecycle rows, appends the
+// events, keeps the source events and moves the vCenter's reconciled
+// watermark (ReconciledThrough) to SnapshotTime when that is later.
 type ApplyReconcileParams struct {
 	Vcenter      string
 	SnapshotTime time.Time
 	Lifecycles   []inventory.Lifecycle
 	Events       []inventory.Event
+	// EndpointEvents are endpoint events to keep (idempotent on vcenter,
+	// vm_id, kind and time).
+	EndpointEvents []inventory.EndpointEvent
+}
+
+// ReconciledThroughParams name a vCenter.
+type ReconciledThroughParams struct{ Vcenter string }
+
+// ListEndpointEventsParams filter kept endpoint events. Vcenter is required.
+type ListEndpointEventsParams struct {
+	Vcenter string
+	// VMIDs keeps only these VMs when non-empty.
+	VMIDs []string
+	// From and To bound the event time, [From, To); zero means open.
+	From, To time.Time
 }
 
 // ListLifecyclesParams filter and page lifecycle rows.

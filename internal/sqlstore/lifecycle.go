@@ -35,7 +35,11 @@ func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams
 	if err := store.ValidateEvents(op, p.Events); err != nil {
 		return err
 	}
-	if len(p.Lifecycles) == 0 && len(p.Events) == 0 {
+	if err := store.ValidateEndpointEvents(op, p.EndpointEvents); err != nil {
+		return err
+	}
+	mark := p.Vcenter != "" && !p.SnapshotTime.IsZero()
+	if len(p.Lifecycles) == 0 && len(p.Events) == 0 && len(p.EndpointEvents) == 0 && !mark {
 		return nil
 	}
 	w := &writeOp{op: op, vcenter: p.Vcenter, t: store.NormTime(p.SnapshotTime), stage: "lifecycle"}
@@ -44,8 +48,61 @@ func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams
 			return err
 		}
 		w.stage = "events"
-		return c.appendEvents(ctx, tx, p.Events)
+		if err := c.appendEvents(ctx, tx, p.Events); err != nil {
+			return err
+		}
+		w.stage = "endpoint events"
+		if err := c.InsertBatched(ctx, tx, TableEndpointEvents, &RowSource{N: len(p.EndpointEvents), Cols: endpointEventCols,
+			Row: func(i int, dst []any) []any { return c.endpointEventArgs(dst, &p.EndpointEvents[i]) }},
+			"ON CONFLICT (vcenter, vm_id, event_time, kind) DO NOTHING"); err != nil {
+			return err
+		}
+		if !mark {
+			return nil
+		}
+		w.stage = "reconcile state"
+		t := c.time(store.NormTime(p.SnapshotTime))
+		_, err := tx.Exec(ctx, c.sql("INSERT INTO {reconcile_state} (vcenter, reconciled_through) VALUES (?, ?) "+
+			"ON CONFLICT (vcenter) DO UPDATE SET reconciled_through = excluded.reconciled_through "+
+			"WHERE {reconcile_state}.reconciled_through < excluded.reconciled_through"), p.Vcenter, t)
+		return err
 	})
+}
+
+// ReconciledThrough returns a vCenter's reconciled watermark (zero when
+// none of its snapshots has been reconciled).
+func (c *Core) ReconciledThrough(ctx context.Context, p *store.ReconciledThroughParams) (time.Time, error) {
+	const op = "ReconciledThrough"
+	if err := c.check(op); err != nil {
+		return time.Time{}, err
+	}
+	if p == nil || p.Vcenter == "" {
+		return time.Time{}, store.Invalid(op, "Vcenter", "must not be empty")
+	}
+	q := c.db.NewSelect().ColumnExpr("vcenter, reconciled_through").TableExpr(c.sql("{reconcile_state}")).Where("vcenter = ?", p.Vcenter)
+	out, err := queryRows(ctx, c, op, q, func(e *inventory.EndpointEvent) []any { return []any{&e.Vcenter, timeDest{&e.Time}} })
+	if err != nil || len(out) == 0 {
+		return time.Time{}, err
+	}
+	return out[0].Time, nil
+}
+
+// ListEndpointEvents returns kept endpoint events ordered by (time,
+// vm_id, kind).
+func (c *Core) ListEndpointEvents(ctx context.Context, p *store.ListEndpointEventsParams) ([]inventory.EndpointEvent, error) {
+	const op = "ListEndpointEvents"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if p == nil || p.Vcenter == "" {
+		return nil, store.Invalid(op, "Vcenter", "must not be empty")
+	}
+	q := c.db.NewSelect().ColumnExpr(list(endpointEventCols)).TableExpr(c.sql("{vm_endpoint_events}")).Where("vcenter = ?", p.Vcenter)
+	if len(p.VMIDs) > 0 {
+		q = q.Where("vm_id IN (?)", bun.List(p.VMIDs))
+	}
+	q = c.inRange(q, "event_time", p.From, p.To).OrderExpr("event_time, vm_id, kind")
+	return queryRows(ctx, c, op, q, endpointEventDest)
 }
 
 // upsertLifecycles upserts rows in key order, so concurrent writers of

@@ -20,6 +20,8 @@ const (
 	TableAggregateTotals = "vcenter_aggregate_totals"
 	TableRegistry        = "snapshot_registry"
 	TableEvents          = "inventory_events"
+	TableReconcileState  = "reconcile_state"
+	TableEndpointEvents  = "vm_endpoint_events"
 	TableEndpoints       = "endpoints"
 	TableEndpointStatus  = "endpoint_status"
 	TableState           = "inv_state"
@@ -348,6 +350,16 @@ func (c *Core) lifecycleArgs(dst []any, l *inventory.Lifecycle) []any {
 func lifecycleDest(l *inventory.Lifecycle) []any {
 	return []any{&l.Vcenter, &l.VMID, &l.VMUUID, &l.Name, timeDest{&l.FirstSeen}, timeDest{&l.LastSeen},
 		timeDest{&l.CreationTime}, &l.CreationSource, timeDest{&l.DeletionTime}, &l.DeletionSource, &l.Deleted}
+}
+
+var endpointEventCols = []string{"vcenter", "vm_id", "kind", "event_time"}
+
+func (c *Core) endpointEventArgs(dst []any, e *inventory.EndpointEvent) []any {
+	return append(dst, e.Vcenter, e.VMID, e.Kind, c.time(e.Time))
+}
+
+func endpointEventDest(e *inventory.EndpointEvent) []any {
+	return []any{&e.Vcenter, &e.VMID, &e.Kind, timeDest{&e.Time}}
 }
 
 // eventCols are written; "before" and "after" are quoted everywhere.

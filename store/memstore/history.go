@@ -99,12 +99,78 @@ func (s *Store) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParam
 	if err != nil {
 		return err
 	}
+	if err := store.ValidateEndpointEvents(op, p.EndpointEvents); err != nil {
+		return err
+	}
+	src := make([]inventory.EndpointEvent, len(p.EndpointEvents))
+	for i, e := range p.EndpointEvents {
+		e.Time = store.NormTime(e.Time)
+		src[i] = e
+	}
+	at := store.NormTime(p.SnapshotTime)
 	return s.commit(ctx, we, func() {
 		for vc, add := range byVC {
 			s.lifecycles[vc] = mergeLifecycles(s.lifecycles[vc], add)
 		}
 		s.appendEvents(evs)
+		for _, e := range src {
+			s.endpointEvents[e] = struct{}{}
+		}
+		if p.Vcenter != "" && !at.IsZero() && at.After(s.reconciled[p.Vcenter]) {
+			s.reconciled[p.Vcenter] = at
+		}
 	})
+}
+
+// ReconciledThrough returns a vCenter's reconciled watermark.
+func (s *Store) ReconciledThrough(ctx context.Context, p *store.ReconciledThroughParams) (time.Time, error) {
+	const op = "ReconciledThrough"
+	if err := s.usable(op); err != nil {
+		return time.Time{}, err
+	}
+	if p == nil || p.Vcenter == "" {
+		return time.Time{}, store.Invalid(op, "Vcenter", "must not be empty")
+	}
+	unlock, err := s.read(op)
+	if err != nil {
+		return time.Time{}, err
+	}
+	defer unlock()
+	return s.reconciled[p.Vcenter], nil
+}
+
+// ListEndpointEvents returns kept endpoint events ordered by (time, vm_id,
+// kind).
+func (s *Store) ListEndpointEvents(ctx context.Context, p *store.ListEndpointEventsParams) ([]inventory.EndpointEvent, error) {
+	const op = "ListEndpointEvents"
+	if err := s.usable(op); err != nil {
+		return nil, err
+	}
+	if p == nil || p.Vcenter == "" {
+		return nil, store.Invalid(op, "Vcenter", "must not be empty")
+	}
+	unlock, err := s.read(op)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	ids := map[string]bool{}
+	for _, id := range p.VMIDs {
+		ids[id] = true
+	}
+	from, to := store.NormTime(p.From), store.NormTime(p.To)
+	var out []inventory.EndpointEvent
+	for e := range s.endpointEvents {
+		if e.Vcenter != p.Vcenter || (len(ids) > 0 && !ids[e.VMID]) ||
+			(!from.IsZero() && e.Time.Before(from)) || (!to.IsZero() && !e.Time.Before(to)) {
+			continue
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b inventory.EndpointEvent) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.VMID, b.VMID), cmp.Compare(a.Kind, b.Kind))
+	})
+	return out, nil
 }
 
 func mergeLifecycles(old, add []inventory.Lifecycle) []inventory.Lifecycle {

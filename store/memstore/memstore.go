@@ -39,12 +39,16 @@ type Store struct {
 	lifecycles map[string][]inventory.Lifecycle // by vcenter, ordered by vm_id
 	events     []inventory.Event                // ordered by (snapshot_time, id)
 	eventKeys  map[eventKey]struct{}
-	lastID     int64
-	daily      map[string]map[time.Time][]inventory.DailyRollup // vcenter → day → rows by vm_key
-	monthly    map[string]map[time.Time][]inventory.MonthlyRollup
-	endpoints  map[string]inventory.Endpoint
-	status     map[string]inventory.CaptureStatus
-	compat     map[string]*compatTable
+	// reconciled is each vCenter's reconciled watermark; endpointEvents its
+	// kept endpoint events by natural key.
+	reconciled   map[string]time.Time
+	endpointEvents map[inventory.EndpointEvent]struct{}
+	lastID       int64
+	daily        map[string]map[time.Time][]inventory.DailyRollup // vcenter → day → rows by vm_key
+	monthly      map[string]map[time.Time][]inventory.MonthlyRollup
+	endpoints    map[string]inventory.Endpoint
+	status       map[string]inventory.CaptureStatus
+	compat       map[string]*compatTable
 }
 
 var _ store.Store = (*Store)(nil)
@@ -92,20 +96,22 @@ type compatTable struct {
 // field.
 func New(opts ...Options) *Store {
 	s := &Store{
-		now:        time.Now,
-		samples:    map[string]*vcSamples{},
-		states:     map[string]*vcState{},
-		totals:     map[string][]inventory.Totals{},
-		latest:     map[string]inventory.Totals{},
-		aggs:       map[aggKey]inventory.AggregateTotals{},
-		registry:   map[regKey]inventory.SnapshotRecord{},
-		lifecycles: map[string][]inventory.Lifecycle{},
-		eventKeys:  map[eventKey]struct{}{},
-		daily:      map[string]map[time.Time][]inventory.DailyRollup{},
-		monthly:    map[string]map[time.Time][]inventory.MonthlyRollup{},
-		endpoints:  map[string]inventory.Endpoint{},
-		status:     map[string]inventory.CaptureStatus{},
-		compat:     map[string]*compatTable{},
+		now:          time.Now,
+		samples:      map[string]*vcSamples{},
+		states:       map[string]*vcState{},
+		totals:       map[string][]inventory.Totals{},
+		latest:       map[string]inventory.Totals{},
+		aggs:         map[aggKey]inventory.AggregateTotals{},
+		registry:     map[regKey]inventory.SnapshotRecord{},
+		lifecycles:   map[string][]inventory.Lifecycle{},
+		eventKeys:    map[eventKey]struct{}{},
+		reconciled:   map[string]time.Time{},
+		endpointEvents: map[inventory.EndpointEvent]struct{}{},
+		daily:        map[string]map[time.Time][]inventory.DailyRollup{},
+		monthly:      map[string]map[time.Time][]inventory.MonthlyRollup{},
+		endpoints:    map[string]inventory.Endpoint{},
+		status:       map[string]inventory.CaptureStatus{},
+		compat:       map[string]*compatTable{},
 	}
 	for _, o := range opts {
 		if o.Now != nil {
@@ -133,6 +139,7 @@ func (s *Store) Close() error {
 	defer s.mu.Unlock()
 	s.samples, s.states, s.totals, s.latest, s.aggs, s.registry = nil, nil, nil, nil, nil, nil
 	s.lifecycles, s.events, s.eventKeys, s.daily, s.monthly = nil, nil, nil, nil, nil
+	s.reconciled, s.endpointEvents = nil, nil
 	s.endpoints, s.status, s.compat = nil, nil, nil
 	return nil
 }

@@ -16,7 +16,53 @@ func lifecycleTests() []test {
 		{"UpsertReplacesEveryField", testLifecycleUpsert},
 		{"Idempotent", testLifecyclesIdempotent},
 		{"InvalidParams", testLifecyclesInvalid},
+		{"ReconciledWatermarkAndEndpointEvents", testReconcileState},
 	}
+}
+
+// testReconcileState: ApplyReconcile moves a vCenter's reconciled
+// watermark forward only (even with nothing else to write), keeps endpoint
+// events once each, and ListEndpointEvents filters them.
+func testReconcileState(e *env) {
+	through := func(vc string) time.Time {
+		t, err := e.st.ReconciledThrough(e.ctx, &store.ReconciledThroughParams{Vcenter: vc})
+		e.ok(err, "ReconciledThrough(%s)", vc)
+		return t
+	}
+	if got := through("vc-a"); !got.IsZero() {
+		e.t.Errorf("ReconciledThrough of a new vCenter = %v, want zero", got)
+	}
+	t1, t2 := t0.Add(time.Hour), t0.Add(2*time.Hour)
+	evs := []inventory.EndpointEvent{
+		{Vcenter: "vc-a", VMID: "vm-1", Kind: inventory.EndpointCreated, Time: t0.Add(-time.Minute)},
+		{Vcenter: "vc-a", VMID: "vm-2", Kind: inventory.EndpointCloned, Time: t0.Add(-time.Minute)},
+		{Vcenter: "vc-a", VMID: "vm-1", Kind: inventory.EndpointRemoved, Time: t1.Add(-time.Second)},
+		{Vcenter: "vc-b", VMID: "vm-1", Kind: inventory.EndpointCreated, Time: t0},
+	}
+	e.ok(e.st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: "vc-a", SnapshotTime: t2}), "ApplyReconcile(vc-a, t2) with nothing to write")
+	e.ok(e.st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: "vc-a", SnapshotTime: t1, EndpointEvents: evs[:3]}), "ApplyReconcile(vc-a, t1)")
+	e.ok(e.st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: "vc-b", SnapshotTime: t0, EndpointEvents: evs[3:]}), "ApplyReconcile(vc-b, t0)")
+	e.ok(e.st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: "vc-a", SnapshotTime: t1, EndpointEvents: evs[:3]}), "ApplyReconcile(vc-a, t1) again")
+	if got := through("vc-a"); !got.Equal(t2) {
+		e.t.Errorf("ReconciledThrough(vc-a) = %v, want %v (the watermark never moves back)", got, t2)
+	}
+	if got := through("vc-b"); !got.Equal(t0) {
+		e.t.Errorf("ReconciledThrough(vc-b) = %v, want %v", got, t0)
+	}
+	list := func(p store.ListEndpointEventsParams) []inventory.EndpointEvent {
+		out, err := e.st.ListEndpointEvents(e.ctx, &p)
+		e.ok(err, "ListEndpointEvents(%+v)", p)
+		return out
+	}
+	checkList(e.t, "ListEndpointEvents{vc-a}", []inventory.EndpointEvent{evs[0], evs[1], evs[2]}, list(store.ListEndpointEventsParams{Vcenter: "vc-a"}))
+	checkList(e.t, "ListEndpointEvents{vc-a, vm-1}", []inventory.EndpointEvent{evs[0], evs[2]}, list(store.ListEndpointEventsParams{Vcenter: "vc-a", VMIDs: []string{"vm-1"}}))
+	checkList(e.t, "ListEndpointEvents{vc-a, from t0}", []inventory.EndpointEvent{evs[2]}, list(store.ListEndpointEventsParams{Vcenter: "vc-a", From: t0}))
+	checkList(e.t, "ListEndpointEvents{vc-a, to t0}", []inventory.EndpointEvent{evs[0], evs[1]}, list(store.ListEndpointEventsParams{Vcenter: "vc-a", To: t0}))
+	_, err := e.st.ListEndpointEvents(e.ctx, &store.ListEndpointEventsParams{})
+	wantInvalid(e.t, err, "ListEndpointEvents", "without a vCenter")
+	err = e.st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: "vc-a", SnapshotTime: t2,
+		EndpointEvents: []inventory.EndpointEvent{{Vcenter: "vc-a", Kind: inventory.EndpointCreated, Time: t0}}})
+	wantInvalid(e.t, err, "ApplyReconcile", "an endpoint event without a vm_id")
 }
 
 func (e *env) lifecycleData() []inventory.Lifecycle {
