@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/lifecycle"
 	"github.com/accessvault/vinventory/store"
 )
 
@@ -201,18 +202,15 @@ func newBackfill(st BackfillStore, o BackfillOptions) (*backfill, error) {
 	if o.From.IsZero() {
 		return nil, &OptionError{Field: "From", Reason: "must be set"}
 	}
-	switch f := o.DeletionGuardFraction; {
-	case f == 0:
-		o.DeletionGuardFraction = 0.5
-	case !(f > 0 && f <= 1): // also NaN
-		return nil, &OptionError{Field: "DeletionGuardFraction", Reason: fmt.Sprintf("is %v, want a fraction in (0, 1]", f)}
+	g := lifecycle.Guard{Fraction: o.DeletionGuardFraction, MinVMs: o.DeletionGuardMinVMs}
+	if err := g.Validate(); err != nil {
+		var fe *inventory.FieldError
+		errors.As(err, &fe)
+		field := map[string]string{"deletion_guard_fraction": "DeletionGuardFraction", "deletion_guard_min_vms": "DeletionGuardMinVMs"}[fe.Field]
+		return nil, &OptionError{Field: field, Reason: fe.Reason}
 	}
-	switch n := o.DeletionGuardMinVMs; {
-	case n == 0:
-		o.DeletionGuardMinVMs = 10
-	case n < 0:
-		return nil, &OptionError{Field: "DeletionGuardMinVMs", Reason: fmt.Sprintf("is %d, want > 0", n)}
-	}
+	g = g.WithDefaults()
+	o.DeletionGuardFraction, o.DeletionGuardMinVMs = g.Fraction, g.MinVMs
 	agg := o.Aggregate
 	agg.Vcenters = nil
 	if err := agg.validate(o.Granularity == inventory.Monthly); err != nil {
@@ -320,29 +318,43 @@ func (b *backfill) importHourly(ctx context.Context) (map[string]bool, error) {
 		return nil, b.fail(StageImport, "", time.Time{}, err)
 	}
 	for i, t := range tables {
-		byVC := map[string][]inventory.Sample{}
-		var order []string
+		// Rows carry their own snapshot time (second precision): one
+		// minute-named table may hold several vCenters' snapshots, or
+		// several snapshots of one vCenter.
+		type snap struct {
+			vc string
+			at time.Time
+		}
+		bySnap := map[snap][]inventory.Sample{}
+		var order []snap
 		if err := b.st.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: t.Name}, func(s *inventory.Sample) error {
 			if !b.wants(s.Vcenter) {
 				return nil
 			}
-			if _, ok := byVC[s.Vcenter]; !ok {
-				order = append(order, s.Vcenter)
+			k := snap{s.Vcenter, s.SnapshotTime.UTC()}
+			if _, ok := bySnap[k]; !ok {
+				order = append(order, k)
 			}
 			x := *s
 			x.Attributes = cloneMap(s.Attributes)
-			byVC[s.Vcenter] = append(byVC[s.Vcenter], x)
+			bySnap[k] = append(bySnap[k], x)
 			return nil
 		}); err != nil && !errors.Is(err, store.ErrNotFound) {
 			return nil, b.fail(StageImport, "", t.Period, err)
 		}
-		for _, vc := range order {
-			n, err := b.importSnapshot(ctx, vc, t.Period, byVC[vc])
+		sort.Slice(order, func(i, j int) bool {
+			if !order[i].at.Equal(order[j].at) {
+				return order[i].at.Before(order[j].at)
+			}
+			return order[i].vc < order[j].vc
+		})
+		for _, k := range order {
+			n, err := b.importSnapshot(ctx, k.vc, k.at, bySnap[k])
 			if err != nil {
-				return nil, b.fail(StageImport, vc, t.Period, err)
+				return nil, b.fail(StageImport, k.vc, k.at, err)
 			}
 			if n > 0 {
-				touched[vc] = true
+				touched[k.vc] = true
 				b.res.ImportedSnapshots++
 				b.res.ImportedSamples += n
 			}
@@ -466,95 +478,131 @@ func (b *backfill) vcLifecycles(ctx context.Context, vc string) (int, error) {
 		snaps[i] = r.SnapshotTime
 	}
 	sort.Slice(snaps, func(i, j int) bool { return snaps[i].Before(snaps[j]) })
-	derived := map[string]*inventory.Lifecycle{}
-	var ids []string
-	// VMs in the last two registered snapshots, for the mass-absence guard.
-	var prev, last time.Time
-	if n := len(snaps); n >= 2 {
-		prev, last = snaps[n-2], snaps[n-1]
-	}
-	inPrev, inLast := map[string]bool{}, map[string]bool{}
+	// Identity over the whole history first (SEMANTICS §2): a sample
+	// without a vm_id joins the VM that carried its uuid (name) most
+	// recently, wherever in the history that was.
+	var ids lifecycle.Resolver
 	if err := b.st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: vc}, func(s *inventory.Sample) error {
-		if s.VMID == "" {
-			return nil // lifecycle rows are keyed by vm_id
-		}
-		switch {
-		case !prev.IsZero() && s.SnapshotTime.Equal(prev):
-			inPrev[s.VMID] = true
-		case !last.IsZero() && s.SnapshotTime.Equal(last):
-			inLast[s.VMID] = true
-		}
-		l, ok := derived[s.VMID]
-		if !ok {
-			l = &inventory.Lifecycle{Vcenter: vc, VMID: s.VMID, FirstSeen: s.SnapshotTime, CreationSource: inventory.SourceNone}
-			derived[s.VMID] = l
-			ids = append(ids, s.VMID)
-		}
-		if s.SnapshotTime.Before(l.FirstSeen) {
-			l.FirstSeen = s.SnapshotTime
-		}
-		if !s.SnapshotTime.Before(l.LastSeen) {
-			l.LastSeen = s.SnapshotTime
-			if s.VMUUID != "" {
-				l.VMUUID = s.VMUUID
-			}
-			l.Name = s.Name
-		}
-		if !s.CreationTime.IsZero() && (l.CreationTime.IsZero() || s.CreationTime.Before(l.CreationTime)) {
-			l.CreationTime, l.CreationSource = s.CreationTime.UTC(), inventory.SourceConfig
-		}
+		ids.Learn(s.VMID, s.VMUUID, s.Name, s.SnapshotTime)
 		return nil
 	}); err != nil {
 		return 0, err
 	}
-	absent := 0
-	for id := range inPrev {
-		if !inLast[id] {
-			absent++
+	var evs lifecycle.SourceEvents
+	kept, err := b.st.ListEndpointEvents(ctx, &store.ListEndpointEventsParams{Vcenter: vc})
+	if err != nil {
+		return 0, err
+	}
+	for _, e := range kept {
+		if e.IsCreation() {
+			evs.AddCreation(e.VMID, e.Time)
+		} else if e.Kind == inventory.EndpointRemoved {
+			evs.AddRemoval(e.VMID, e.Time)
 		}
 	}
-	guard := len(inPrev) >= b.o.DeletionGuardMinVMs && float64(absent) > b.o.DeletionGuardFraction*float64(len(inPrev))
+	// Then every complete snapshot in order, through the same rules as
+	// Reconcile (lifecycle.Step); the change events are not written.
+	guard := lifecycle.Guard{Fraction: b.o.DeletionGuardFraction, MinVMs: b.o.DeletionGuardMinVMs}
+	derived := map[string]inventory.Lifecycle{}
+	var prev map[string]*inventory.Sample
+	next := 0 // index in snaps of the next snapshot to step
+	step := func(t time.Time, samples []inventory.Sample) {
+		for next < len(snaps) && snaps[next].Before(t) {
+			// A registered snapshot without samples: every VM absent.
+			prev = b.step(vc, snaps, next, prev, nil, derived, evs, guard, &ids)
+			next++
+		}
+		if next < len(snaps) && snaps[next].Equal(t) {
+			prev = b.step(vc, snaps, next, prev, samples, derived, evs, guard, &ids)
+			next++
+		}
+	}
+	var cur []inventory.Sample
+	var curT time.Time
+	if err := b.st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: vc}, func(s *inventory.Sample) error {
+		if !s.SnapshotTime.Equal(curT) && len(cur) > 0 {
+			step(curT, cur)
+			cur = nil
+		}
+		curT = s.SnapshotTime
+		x := *s
+		x.Attributes = nil
+		cur = append(cur, x)
+		return nil
+	}); err != nil {
+		return 0, err
+	}
+	if len(cur) > 0 {
+		step(curT, cur)
+	}
+	for next < len(snaps) {
+		prev = b.step(vc, snaps, next, prev, nil, derived, evs, guard, &ids)
+		next++
+	}
+
 	existing, err := lifecycles(ctx, b.st, vc)
 	if err != nil {
 		return 0, err
 	}
+	keys := make([]string, 0, len(derived))
+	for k := range derived {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var write []inventory.Lifecycle
-	for _, id := range ids {
-		l := derived[id]
-		if i := sort.Search(len(snaps), func(i int) bool { return snaps[i].After(l.LastSeen) }); i < len(snaps) && !(guard && i == len(snaps)-1) {
-			l.Deleted, l.DeletionTime, l.DeletionSource = true, snaps[i], inventory.SourceAbsence
-		}
-		old, had := existing[id]
+	for _, k := range keys {
+		l := derived[k]
+		old, had := existing[k]
 		if had && b.o.Action != ActionRepair {
 			continue
 		}
 		if had {
-			if old.CreationSource == inventory.SourceEvent {
+			// Event-sourced times kept from before the endpoint events were
+			// kept in the store.
+			if old.CreationSource == inventory.SourceEvent && l.CreationSource != inventory.SourceEvent {
 				l.CreationTime, l.CreationSource = old.CreationTime, old.CreationSource
 			}
-			if l.Deleted && old.Deleted && old.DeletionSource == inventory.SourceEvent && old.LastSeen.Equal(l.LastSeen) {
+			if l.Deleted && old.Deleted && old.DeletionSource == inventory.SourceEvent && l.DeletionSource != inventory.SourceEvent &&
+				old.LastSeen.Equal(l.LastSeen) {
 				l.DeletionTime, l.DeletionSource = old.DeletionTime, old.DeletionSource
 			}
 			if l.VMUUID == "" {
 				l.VMUUID = old.VMUUID
 			}
-			if sameLifecycle(&old, l) {
+			if sameLifecycle(&old, &l) {
 				continue
 			}
 		}
-		write = append(write, *l)
+		write = append(write, l)
 	}
-	if len(write) == 0 {
+	if len(snaps) == 0 && len(write) == 0 {
 		return 0, nil
 	}
-	at := write[0].LastSeen
+	p := &store.ApplyReconcileParams{Vcenter: vc, Lifecycles: write}
 	if len(snaps) > 0 {
-		at = snaps[len(snaps)-1]
+		// Every snapshot is now reconciled: Reconcile goes on from the last.
+		p.SnapshotTime = snaps[len(snaps)-1]
+	} else {
+		p.SnapshotTime = write[0].LastSeen
 	}
-	if err := b.st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: at, Lifecycles: write}); err != nil {
+	if err := b.st.ApplyReconcile(ctx, p); err != nil {
 		return 0, err
 	}
 	return len(write), nil
+}
+
+// step applies lifecycle.Step to snapshot snaps[i] of vc with the given
+// samples and returns them by resolved key (the next step's previous
+// snapshot).
+func (b *backfill) step(vc string, snaps []time.Time, i int, prev map[string]*inventory.Sample, samples []inventory.Sample,
+	lcs map[string]inventory.Lifecycle, evs lifecycle.SourceEvents, guard lifecycle.Guard, ids *lifecycle.Resolver) map[string]*inventory.Sample {
+	cur := ids.Index(samples)
+	in := &lifecycle.Input{Vcenter: vc, Time: snaps[i], Baseline: i == 0, Current: cur, Prev: prev, Lifecycles: lcs,
+		Times: snaps[:i], Events: evs, Guard: guard}
+	for _, l := range lifecycle.Step(in).Lifecycles {
+		lcs[l.VMID] = l
+	}
+	return cur
 }
 
 func sameLifecycle(a, b *inventory.Lifecycle) bool {

@@ -1,0 +1,154 @@
+package lifecycle_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/lifecycle"
+)
+
+// snapshot returns n samples vm-0 .. vm-(n-1) at t, by key.
+func snapshot(t time.Time, ids ...int) map[string]*inventory.Sample {
+	out := map[string]*inventory.Sample{}
+	for _, i := range ids {
+		id := fmt.Sprintf("vm-%d", i)
+		out[id] = &inventory.Sample{Vcenter: "vc", SnapshotTime: t, VMID: id, Name: id}
+	}
+	return out
+}
+
+func seq(from, to int) []int {
+	var out []int
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// stepAbsent reconciles a snapshot holding the VMs present of a previous
+// snapshot of prevN VMs, and returns the deletions and whether it was
+// guarded.
+func stepAbsent(t *testing.T, g lifecycle.Guard, prevN, present int) (deleted int, guarded bool) {
+	t.Helper()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1 := t0.Add(time.Hour)
+	lcs := map[string]inventory.Lifecycle{}
+	for k := range snapshot(t0, seq(0, prevN)...) {
+		lcs[k] = inventory.Lifecycle{Vcenter: "vc", VMID: k, FirstSeen: t0, LastSeen: t0, CreationSource: inventory.SourceNone}
+	}
+	out := lifecycle.Step(&lifecycle.Input{Vcenter: "vc", Time: t1, Prev: snapshot(t0, seq(0, prevN)...),
+		Current: snapshot(t1, seq(0, present)...), Lifecycles: lcs, Guard: g})
+	for _, l := range out.Lifecycles {
+		if l.Deleted {
+			deleted++
+		}
+	}
+	return deleted, out.Guarded
+}
+
+// TestGuardBoundaries: exactly half absent is not guarded, one more is;
+// a previous snapshot of exactly deletion_guard_min_vms VMs counts, one
+// fewer does not.
+func TestGuardBoundaries(t *testing.T) {
+	g := lifecycle.Guard{}
+	for _, c := range []struct {
+		prevN, present int
+		guarded        bool
+	}{
+		{20, 10, false}, // exactly half absent
+		{20, 9, true},   // one more
+		{10, 4, true},   // exactly min VMs, 6 of 10 absent
+		{9, 3, false},   // one fewer than min VMs
+		{10, 5, false},  // min VMs, exactly half
+	} {
+		deleted, guarded := stepAbsent(t, g, c.prevN, c.present)
+		if guarded != c.guarded {
+			t.Errorf("%d of %d present: guarded = %v, want %v", c.present, c.prevN, guarded, c.guarded)
+		}
+		wantDeleted := c.prevN - c.present
+		if c.guarded {
+			wantDeleted = 0
+		}
+		if deleted != wantDeleted {
+			t.Errorf("%d of %d present: %d deleted, want %d", c.present, c.prevN, deleted, wantDeleted)
+		}
+	}
+	// Configured thresholds.
+	if _, guarded := stepAbsent(t, lifecycle.Guard{Fraction: 0.25, MinVMs: 4}, 4, 2); !guarded {
+		t.Error("fraction 0.25, min 4: 2 of 4 absent is not guarded")
+	}
+	if _, guarded := stepAbsent(t, lifecycle.Guard{Fraction: 0.25, MinVMs: 5}, 4, 2); guarded {
+		t.Error("min 5: a previous snapshot of 4 VMs is guarded")
+	}
+}
+
+func TestGuardValidate(t *testing.T) {
+	for _, g := range []lifecycle.Guard{{Fraction: -0.1}, {Fraction: 1.5}, {MinVMs: -1}} {
+		if err := g.Validate(); err == nil {
+			t.Errorf("Validate(%+v) = nil, want an error", g)
+		}
+	}
+	if err := (lifecycle.Guard{}).Validate(); err != nil {
+		t.Errorf("the defaults: %v", err)
+	}
+}
+
+// TestResolver: a sample without a vm_id joins the VM that carried its
+// uuid (else name) most recently, wherever in the history; else it is a
+// VM of its own.
+func TestResolver(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var r lifecycle.Resolver
+	r.Learn("vm-1", "u1", "web", t0)
+	r.Learn("vm-2", "u2", "web", t0.Add(2*time.Hour)) // web most recently vm-2
+	r.Learn("vm-3", "u1", "db", t0.Add(time.Hour))    // u1 most recently vm-3
+	for _, c := range []struct{ id, uuid, name, want string }{
+		{"vm-9", "u1", "web", "vm-9"},
+		{"", "u1", "", "vm-3"},
+		{"", "u2", "db", "vm-2"},
+		{"", "u7", "web", "uuid:u7"},
+		{"", "", "web", "vm-2"},
+		{"", "", "db", "vm-3"},
+		{"", "", "mail", "name:mail"},
+	} {
+		if got := r.Key(c.id, c.uuid, c.name); got != c.want {
+			t.Errorf("Key(%q, %q, %q) = %q, want %q", c.id, c.uuid, c.name, got, c.want)
+		}
+	}
+}
+
+// TestPoolMoveSameName: moving into a same-named pool of another cluster
+// is a pool_move (by id), and so is a path change when ids are unknown.
+func TestPoolMoveSameName(t *testing.T) {
+	a := &inventory.Sample{ResourcePool: "/DC/host/A/Resources/Gold", ResourcePoolID: "resgroup-1"}
+	b := &inventory.Sample{ResourcePool: "/DC/host/B/Resources/Gold", ResourcePoolID: "resgroup-2"}
+	if !lifecycle.PoolChanged(a, b) {
+		t.Error("same-named pool of another cluster: no change")
+	}
+	if lifecycle.PoolChanged(a, &inventory.Sample{ResourcePool: "/DC/host/A/Resources/Gold-renamed", ResourcePoolID: "resgroup-1"}) {
+		t.Error("renamed pool with the same id: a change")
+	}
+	if !lifecycle.PoolChanged(&inventory.Sample{ResourcePool: "/DC/host/A/Resources/Gold"}, &inventory.Sample{ResourcePool: "/DC/host/B/Resources/Gold"}) {
+		t.Error("paths differ without ids: no change")
+	}
+}
+
+// TestIdentityChange: a vm_id that comes back with another uuid raises
+// identity_change with both.
+func TestIdentityChange(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	lcs := map[string]inventory.Lifecycle{"vm-1": {Vcenter: "vc", VMID: "vm-1", VMUUID: "old", Name: "a", FirstSeen: t0, LastSeen: t0}}
+	prev := map[string]*inventory.Sample{"vm-1": {VMID: "vm-1", VMUUID: "old", Name: "a"}}
+	cur := map[string]*inventory.Sample{"vm-1": {VMID: "vm-1", VMUUID: "new", Name: "a"}}
+	out := lifecycle.Step(&lifecycle.Input{Vcenter: "vc", Time: t0.Add(time.Hour), Prev: prev, Current: cur, Lifecycles: lcs})
+	if len(out.Events) != 1 || out.Events[0].Kind != inventory.EventIdentityChange ||
+		out.Events[0].Before["vm_uuid"] != "old" || out.Events[0].After["vm_uuid"] != "new" {
+		t.Fatalf("events = %+v, want one identity_change old -> new", out.Events)
+	}
+	out = lifecycle.Step(&lifecycle.Input{Vcenter: "vc", Time: t0.Add(time.Hour), Prev: prev, Current: prev, Lifecycles: lcs})
+	if len(out.Events) != 0 {
+		t.Errorf("no change: events = %+v", out.Events)
+	}
+}
