@@ -314,7 +314,6 @@ func Step(in *Input) *Output {
 	return out
 }
 
-
 func sortLifecycles(ls []inventory.Lifecycle) {
 	sort.Slice(ls, func(i, j int) bool { return ls[i].VMID < ls[j].VMID })
 }

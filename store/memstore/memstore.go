@@ -41,14 +41,14 @@ type Store struct {
 	eventKeys  map[eventKey]struct{}
 	// reconciled is each vCenter's reconciled watermark; endpointEvents its
 	// kept endpoint events by natural key.
-	reconciled   map[string]time.Time
+	reconciled     map[string]time.Time
 	endpointEvents map[inventory.EndpointEvent]struct{}
-	lastID       int64
-	daily        map[string]map[time.Time][]inventory.DailyRollup // vcenter → day → rows by vm_key
-	monthly      map[string]map[time.Time][]inventory.MonthlyRollup
-	endpoints    map[string]inventory.Endpoint
-	status       map[string]inventory.CaptureStatus
-	compat       map[string]*compatTable
+	lastID         int64
+	daily          map[string]map[time.Time][]inventory.DailyRollup // vcenter → day → rows by vm_key
+	monthly        map[string]map[time.Time][]inventory.MonthlyRollup
+	endpoints      map[string]inventory.Endpoint
+	status         map[string]inventory.CaptureStatus
+	compat         map[string]*compatTable
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,22 +96,22 @@ type compatTable struct {
 // field.
 func New(opts ...Options) *Store {
 	s := &Store{
-		now:          time.Now,
-		samples:      map[string]*vcSamples{},
-		states:       map[string]*vcState{},
-		totals:       map[string][]inventory.Totals{},
-		latest:       map[string]inventory.Totals{},
-		aggs:         map[aggKey]inventory.AggregateTotals{},
-		registry:     map[regKey]inventory.SnapshotRecord{},
-		lifecycles:   map[string][]inventory.Lifecycle{},
-		eventKeys:    map[eventKey]struct{}{},
-		reconciled:   map[string]time.Time{},
+		now:            time.Now,
+		samples:        map[string]*vcSamples{},
+		states:         map[string]*vcState{},
+		totals:         map[string][]inventory.Totals{},
+		latest:         map[string]inventory.Totals{},
+		aggs:           map[aggKey]inventory.AggregateTotals{},
+		registry:       map[regKey]inventory.SnapshotRecord{},
+		lifecycles:     map[string][]inventory.Lifecycle{},
+		eventKeys:      map[eventKey]struct{}{},
+		reconciled:     map[string]time.Time{},
 		endpointEvents: map[inventory.EndpointEvent]struct{}{},
-		daily:        map[string]map[time.Time][]inventory.DailyRollup{},
-		monthly:      map[string]map[time.Time][]inventory.MonthlyRollup{},
-		endpoints:    map[string]inventory.Endpoint{},
-		status:       map[string]inventory.CaptureStatus{},
-		compat:       map[string]*compatTable{},
+		daily:          map[string]map[time.Time][]inventory.DailyRollup{},
+		monthly:        map[string]map[time.Time][]inventory.MonthlyRollup{},
+		endpoints:      map[string]inventory.Endpoint{},
+		status:         map[string]inventory.CaptureStatus{},
+		compat:         map[string]*compatTable{},
 	}
 	for _, o := range opts {
 		if o.Now != nil {
