@@ -2,9 +2,11 @@ package aggregate
 
 import (
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/lifecycle"
 )
 
 // vmAcc is the running state of one VM over one window.
@@ -73,6 +75,40 @@ type sampleCore struct {
 	slab    []vmAcc // allocated, unused accumulators
 	ignored int
 	dayLoc  *time.Location // non-nil: track days present in this location
+	// hist resolves samples without a vm_id over the vCenter's history
+	// (SEMANTICS §2); called at the first such sample. Nil: within the
+	// window only.
+	hist func() *lifecycle.Resolver
+}
+
+// histResolver returns a func building, once, the history resolver of
+// the lifecycle rows rows returns (nil rows: none).
+func histResolver(rows func() map[string]inventory.Lifecycle) func() *lifecycle.Resolver {
+	var once sync.Once
+	var r *lifecycle.Resolver
+	return func() *lifecycle.Resolver {
+		once.Do(func() {
+			if m := rows(); len(m) > 0 {
+				r = &lifecycle.Resolver{}
+				r.LearnLifecycles(m)
+			}
+		})
+		return r
+	}
+}
+
+// historyID returns the vm_id that a row without one resolves to over the
+// vCenter's history, or "".
+func historyID(hist func() *lifecycle.Resolver, vmUUID, name string) string {
+	if hist == nil {
+		return ""
+	}
+	if r := hist(); r != nil {
+		if k := r.Key("", vmUUID, name); lifecycle.IsVMID(k) {
+			return k
+		}
+	}
+	return ""
 }
 
 func newSampleCore(vcenter string, win inventory.Window, snaps []time.Time, tiers inventory.TierMap) *sampleCore {
@@ -233,7 +269,11 @@ func (c *sampleCore) add(s *inventory.Sample) {
 		ti = i
 		c.lastK, c.lastTI, c.hasLast = k, i, true
 	}
-	g := c.idc.resolve(&c.ids, ti, s.VMID, s.VMUUID, s.Name)
+	vmID := s.VMID
+	if vmID == "" {
+		vmID = historyID(c.hist, s.VMUUID, s.Name)
+	}
+	g := c.idc.resolve(&c.ids, ti, vmID, s.VMUUID, s.Name)
 	for len(c.vms) <= g {
 		if len(c.slab) == 0 {
 			c.slab = make([]vmAcc, accSlab)
@@ -246,6 +286,8 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	// included.
 	if s.VMID != "" && (!v.hasID || t.After(v.idT)) {
 		v.id, v.idT, v.hasID = s.VMID, t, true
+	} else if vmID != "" && !v.hasID {
+		v.id = vmID // resolved over history; a sample's own vm_id wins
 	}
 	if s.VMUUID != "" && (!v.hasUUID || t.After(v.uuidT)) {
 		v.uuid, v.uuidT, v.hasUUID = s.VMUUID, t, true
@@ -311,7 +353,7 @@ func (c *sampleCore) rollup(v *vmAcc, lifecycles map[string]inventory.Lifecycle)
 	r.PoolSilverPct = ratio(100*float64(v.tier[2]), v.n)
 	r.PoolGoldPct = ratio(100*float64(v.tier[3]), v.n)
 	r.FirstSeen, r.LastSeen = v.first.UTC(), v.last.UTC()
-	r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMID, v.creation, c.win, lifecycles)
+	r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMKey, v.creation, c.win, lifecycles)
 	return r
 }
 
@@ -341,7 +383,8 @@ func (a *sampleAttrs) rollup(vcenter, vmID, vmUUID string, total, n, poweredOn i
 	}
 }
 
-// lifecycleTimes applies the creation_time and deletion_time rules.
+// lifecycleTimes applies the creation_time and deletion_time rules; key is
+// the row's VM key (lifecycle rows are keyed alike).
 func lifecycleTimes(vmID string, sampleCreation time.Time, win inventory.Window, lifecycles map[string]inventory.Lifecycle) (creation, deletion time.Time) {
 	creation = sampleCreation
 	if vmID != "" {
@@ -385,7 +428,9 @@ type DailyInput struct {
 	// used (§4 total_samples fallback).
 	SnapshotTimes []time.Time
 	Tiers         inventory.TierMap
-	// Lifecycles are lifecycle rows by vm_id; optional.
+	// Lifecycles are lifecycle rows by key; optional. Samples without a
+	// vm_id resolve against them over the vCenter's history (SEMANTICS
+	// §2): to the VM that carried their uuid (else name) most recently.
 	Lifecycles map[string]inventory.Lifecycle
 }
 
@@ -398,7 +443,9 @@ type DailyBuilder struct {
 
 // NewDaily returns a builder for in.
 func NewDaily(in DailyInput) *DailyBuilder {
-	return &DailyBuilder{in: in, core: newSampleCore(in.Vcenter, in.Day, in.SnapshotTimes, in.Tiers)}
+	b := &DailyBuilder{in: in, core: newSampleCore(in.Vcenter, in.Day, in.SnapshotTimes, in.Tiers)}
+	b.core.hist = histResolver(func() map[string]inventory.Lifecycle { return b.in.Lifecycles })
+	return b
 }
 
 // Add accumulates one sample. Samples of another vCenter, outside the day,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -210,18 +211,26 @@ func dailyRows(ctx context.Context, st Store, vc string, win inventory.Window, s
 	// stream.
 	lcc := loadLifecycles(ctx, st, vc)
 	b := NewDaily(DailyInput{Vcenter: vc, Day: win, SnapshotTimes: snaps, Tiers: opts.tiers()})
+	b.core.hist = histResolver(lcc.rows)
 	if err := pipeScan(ctx, func(ctx context.Context, fn func(*inventory.Sample) error) error {
 		return st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: vc, From: win.Start, To: win.End}, fn)
 	}, b.Add); err != nil {
-		<-lcc
+		lcc.get()
 		return nil, 0, err
 	}
-	lr := <-lcc
+	lr := lcc.get()
 	if lr.err != nil {
 		return nil, 0, lr.err
 	}
 	b.in.Lifecycles = lr.m
 	return b.Rows(), b.TotalSamples(), nil
+}
+
+// lcFuture is a vCenter's lifecycle rows being loaded in the background.
+type lcFuture struct {
+	once sync.Once
+	c    chan lifecycleResult
+	res  lifecycleResult
 }
 
 type lifecycleResult struct {
@@ -230,14 +239,24 @@ type lifecycleResult struct {
 }
 
 // loadLifecycles loads vc's lifecycle rows in the background.
-func loadLifecycles(ctx context.Context, st Store, vc string) <-chan lifecycleResult {
-	c := make(chan lifecycleResult, 1)
+func loadLifecycles(ctx context.Context, st Store, vc string) *lcFuture {
+	f := &lcFuture{c: make(chan lifecycleResult, 1)}
 	go func() {
 		m, err := lifecycles(ctx, st, vc)
-		c <- lifecycleResult{m, err}
+		f.c <- lifecycleResult{m, err}
 	}()
-	return c
+	return f
 }
+
+// get waits for the rows.
+func (f *lcFuture) get() lifecycleResult {
+	f.once.Do(func() { f.res = <-f.c })
+	return f.res
+}
+
+// rows returns the rows once loaded (nil after a load error, which get
+// reports).
+func (f *lcFuture) rows() map[string]inventory.Lifecycle { return f.get().m }
 
 // dayTotals returns total_samples of each day of win for vc: its
 // registered snapshots, else its distinct sample times (SEMANTICS §4).
@@ -338,6 +357,7 @@ func monthlyRows(ctx context.Context, st Store, vc string, win inventory.Window,
 	}
 	lcc := loadLifecycles(ctx, st, vc)
 	b := NewMonthly(MonthlyInput{Vcenter: vc, Month: win})
+	b.hist = histResolver(lcc.rows)
 	for i, d := range days {
 		if totals[i] > 0 {
 			b.AddDayTotal(d.Start, totals[i])
@@ -346,10 +366,10 @@ func monthlyRows(ctx context.Context, st Store, vc string, win inventory.Window,
 	if err := pipeScan(ctx, func(ctx context.Context, fn func(*inventory.DailyRollup) error) error {
 		return st.ScanDailyRollups(ctx, &store.ScanRollupsParams{Vcenter: vc, From: win.Start, To: win.End}, fn)
 	}, b.Add); err != nil {
-		<-lcc
+		lcc.get()
 		return nil, 0, err
 	}
-	lr := <-lcc
+	lr := lcc.get()
 	if lr.err != nil {
 		return nil, 0, lr.err
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/lifecycle"
 )
 
 // MonthlyInput describes one vCenter-month to aggregate from daily rows.
@@ -82,11 +83,14 @@ type MonthlyBuilder struct {
 	vms      []*monthAcc
 	slab     []monthAcc // allocated, unused accumulators
 	ignored  int
+	hist     func() *lifecycle.Resolver // see sampleCore.hist
 }
 
 // NewMonthly returns a builder for in.
 func NewMonthly(in MonthlyInput) *MonthlyBuilder {
-	return &MonthlyBuilder{in: in, explicit: map[int64]int{}, dayIdx: map[int64]int{}}
+	b := &MonthlyBuilder{in: in, explicit: map[int64]int{}, dayIdx: map[int64]int{}}
+	b.hist = histResolver(func() map[string]inventory.Lifecycle { return b.in.Lifecycles })
+	return b
 }
 
 // AddDayTotal records total_samples of the vCenter for the day starting at
@@ -129,7 +133,11 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	if d.TotalSamples > b.fromRows[di] {
 		b.fromRows[di] = d.TotalSamples
 	}
-	g := b.idc.resolve(&b.ids, di, d.VMID, d.VMUUID, d.Name)
+	vmID := d.VMID
+	if vmID == "" {
+		vmID = historyID(b.hist, d.VMUUID, d.Name)
+	}
+	g := b.idc.resolve(&b.ids, di, vmID, d.VMUUID, d.Name)
 	for len(b.vms) <= g {
 		if len(b.slab) == 0 {
 			b.slab = make([]monthAcc, accSlab)
@@ -140,6 +148,8 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	v := b.vms[g]
 	if d.VMID != "" && (!v.hasID || d.Day.After(v.idDay)) {
 		v.id, v.idDay, v.hasID = d.VMID, d.Day, true
+	} else if vmID != "" && !v.hasID {
+		v.id = vmID // resolved over history; a row's own vm_id wins
 	}
 	if d.VMUUID != "" && (!v.hasUUID || d.Day.After(v.uuidDay)) {
 		v.uuid, v.uuidDay, v.hasUUID = d.VMUUID, d.Day, true
@@ -213,7 +223,7 @@ func (b *MonthlyBuilder) Rows() []inventory.MonthlyRollup {
 		r.PoolSilverPct = ratio(v.wTier[2], v.n)
 		r.PoolGoldPct = ratio(v.wTier[3], v.n)
 		r.FirstSeen, r.LastSeen = utcOrZero(v.first), utcOrZero(v.last)
-		r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMID, v.creation, b.in.Month, b.in.Lifecycles)
+		r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMKey, v.creation, b.in.Month, b.in.Lifecycles)
 		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: v.nDays, Rollup: r})
 	}
 	sortRollups(rows, func(r *inventory.MonthlyRollup) string { return r.VMKey })
@@ -244,7 +254,9 @@ type MonthlyHourlyBuilder struct {
 func NewMonthlyFromHourly(in MonthlyHourlyInput) *MonthlyHourlyBuilder {
 	c := newSampleCore(in.Vcenter, in.Month, in.SnapshotTimes, in.Tiers)
 	c.dayLoc = in.Month.Start.Location()
-	return &MonthlyHourlyBuilder{in: in, core: c}
+	b := &MonthlyHourlyBuilder{in: in, core: c}
+	c.hist = histResolver(func() map[string]inventory.Lifecycle { return b.in.Lifecycles })
+	return b
 }
 
 // Add accumulates one sample, with the same rules as (*DailyBuilder).Add

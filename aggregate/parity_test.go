@@ -56,6 +56,9 @@ func randomHistory(t *testing.T, st store.Store, seed int64, start time.Time, da
 			case 4:
 				v.noID, v.noUUID = true, true // joins by name
 			}
+			if i == 5 || i == 6 {
+				v.born, v.died = 0, hoursN+10 // present every day, id-less on some (below)
+			}
 			vms = append(vms, v)
 		}
 		var lcs []inventory.Lifecycle
@@ -86,6 +89,15 @@ func randomHistory(t *testing.T, st store.Store, seed int64, start time.Time, da
 					}
 					if v.noUUID {
 						x.VMUUID = ""
+					}
+					// Imported rows without a vm_id (uuid-only on odd days,
+					// name-only on the second day's late hours) resolve over
+					// the history to the VM with a vm_id (SEMANTICS §2).
+					if v.id == "vm-105" && (h/24)%2 == 1 {
+						x.VMID = ""
+					}
+					if v.id == "vm-106" && h/24 == 1 && h%24 >= 12 {
+						x.VMID, x.VMUUID = "", ""
 					}
 					samples = append(samples, x)
 				}

@@ -240,9 +240,7 @@ func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string,
 		return fail(StageReconcile, err)
 	}
 	var ids lifecycle.Resolver
-	for _, l := range lcs {
-		ids.Learn(l.VMID, l.VMUUID, l.Name, l.LastSeen)
-	}
+	ids.LearnLifecycles(lcs)
 	for _, set := range [][]inventory.Sample{prevSamples, samples} {
 		for i := range set {
 			ids.Learn(set[i].VMID, set[i].VMUUID, set[i].Name, set[i].SnapshotTime)

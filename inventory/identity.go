@@ -16,9 +16,13 @@ func VMKey(vmID, vmUUID, name string) string {
 }
 
 // Identities groups samples of one vCenter into VMs by the rule of
-// SEMANTICS §2: two samples are the same VM when they share a non-empty
-// vm_id; a sample with no vm_id joins the VM whose vm_uuid it shares; a
-// sample with neither joins by exact name.
+// SEMANTICS §2 within one window: two samples are the same VM when they
+// share a non-empty vm_id; a sample with no vm_id joins the VM whose
+// vm_uuid it shares; a sample with neither joins the VM with a vm_id that
+// carried its name (the first in the order samples are resolved, which
+// for a store scan is the earliest), else the other samples with that
+// name and no ids. A group without a vm_id adopts the first vm_id that
+// comes with its uuid (for a name-only group: with its name).
 //
 // The zero value is ready to use. It is not safe for concurrent use.
 type Identities struct {
@@ -48,6 +52,10 @@ func (x *Identities) Resolve(vmID, vmUUID, name string) int {
 				x.learn(g, vmID, vmUUID, name)
 				return g
 			}
+		}
+		if g, ok := x.byName[name]; ok && x.groups[g].id == "" && x.groups[g].uuid == "" {
+			x.learn(g, vmID, vmUUID, name)
+			return g
 		}
 		return x.add(vmID, vmUUID, name)
 	}
@@ -87,7 +95,9 @@ func (x *Identities) learn(g int, id, uuid, name string) {
 		gr.uuid = uuid
 	}
 	if name != "" {
-		if _, ok := x.byName[name]; !ok && id == "" && uuid == "" {
+		// Names index the groups a name-only sample may join: those with a
+		// vm_id, and name-only ones.
+		if _, ok := x.byName[name]; !ok && (gr.id != "" || gr.uuid == "") {
 			x.byName[name] = g
 		}
 		gr.name = name

@@ -27,16 +27,26 @@ func TestIdentities(t *testing.T) {
 	if got := x.Resolve("", "", "lonely"); got != c {
 		t.Fatal("same name with no ids must join")
 	}
-	if got := x.Resolve("", "", "a"); got == a || got == c {
-		t.Fatal("name-only sample must not join a VM that has ids")
+	if got := x.Resolve("", "", "a"); got != a {
+		t.Fatalf("name-only sample must join the first VM with a vm_id that carried its name: got %d want %d", got, a)
+	}
+	// A name-only group adopts the first vm_id that comes with its name.
+	e := x.Resolve("", "", "named-first")
+	if got := x.Resolve("vm-7", "u7", "named-first"); got != e {
+		t.Fatalf("name-only group must adopt a later vm_id with its name: got %d want %d", got, e)
+	}
+	// A uuid-only group is not joined by name.
+	f := x.Resolve("", "u8", "only-uuid")
+	if got := x.Resolve("", "", "only-uuid"); got == f {
+		t.Fatal("name-only sample joined a group without a vm_id that has a uuid")
 	}
 	// A uuid-only group adopts the moref that appears later.
 	d := x.Resolve("", "u9", "late")
 	if got := x.Resolve("vm-9", "u9", "late"); got != d {
 		t.Fatalf("uuid-only group must adopt later vm_id: got %d want %d", got, d)
 	}
-	if x.Len() != 5 {
-		t.Fatalf("Len = %d, want 5", x.Len())
+	if x.Len() != 7 {
+		t.Fatalf("Len = %d, want 7", x.Len())
 	}
 	if inventory.VMKey("vm-1", "u", "n") != "vm-1" || inventory.VMKey("", "u", "n") != "uuid:u" || inventory.VMKey("", "", "n") != "name:n" {
 		t.Fatal("VMKey precedence broken")

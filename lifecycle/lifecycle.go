@@ -5,6 +5,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -98,6 +99,23 @@ func (r *Resolver) Learn(vmID, vmUUID, name string, at time.Time) {
 	}
 	learn(r.byUUID, vmUUID)
 	learn(r.byName, name)
+}
+
+// IsVMID reports whether a resolved key is a vm_id (not "uuid:…" or
+// "name:…").
+func IsVMID(key string) bool {
+	return key != "" && !strings.HasPrefix(key, "uuid:") && !strings.HasPrefix(key, "name:")
+}
+
+// LearnLifecycles learns each lifecycle row keyed by a vm_id: its latest
+// vm_uuid and name, carried at its last_seen. Rows of VMs without a vm_id
+// are not anchors.
+func (r *Resolver) LearnLifecycles(lcs map[string]inventory.Lifecycle) {
+	for k, l := range lcs {
+		if IsVMID(k) {
+			r.Learn(k, l.VMUUID, l.Name, l.LastSeen)
+		}
+	}
 }
 
 // Key returns the resolved key of a sample: its vm_id; else the vm_id of

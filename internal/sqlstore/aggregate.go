@@ -33,12 +33,22 @@ import (
 // summation order.
 
 // groupKeyExpr is the identity group key of a row of the CTE src aliased
-// s; at is the period instant column.
-func groupKeyExpr(at string) string {
+// s; at is the period instant column. A row without a vm_id resolves
+// first over the vCenter's history, to the lifecycle row with a vm_id
+// that carried its uuid (else its name) most recently, then within the
+// period, to the earliest row with a vm_id carrying its uuid (name), the
+// way inventory.Identities and lifecycle.Resolver do in the Go builders.
+func (c *Core) groupKeyExpr(at string) string {
+	lc := func(col string) string {
+		return `(SELECT 'i:' || l.vm_id FROM ` + c.d.Table(TableLifecycle) + ` l WHERE l.vcenter = s.vcenter AND l.` + col + ` = s.` + col +
+			` AND l.vm_id NOT LIKE 'uuid:%' AND l.vm_id NOT LIKE 'name:%' ORDER BY l.last_seen DESC, l.vm_id LIMIT 1)`
+	}
+	win := func(col string) string {
+		return `(SELECT 'i:' || u.vm_id FROM src u WHERE u.` + col + ` = s.` + col + ` AND u.vm_id <> '' ORDER BY u.` + at + `, u.vm_key LIMIT 1)`
+	}
 	return `CASE WHEN s.vm_id <> '' THEN 'i:' || s.vm_id
-	WHEN s.vm_uuid <> '' THEN COALESCE((SELECT 'i:' || u.vm_id FROM src u WHERE u.vm_uuid = s.vm_uuid AND u.vm_id <> ''
-		ORDER BY u.` + at + `, u.vm_key LIMIT 1), 'u:' || s.vm_uuid)
-	ELSE 'n:' || s.name END`
+	WHEN s.vm_uuid <> '' THEN COALESCE(` + lc("vm_uuid") + `, ` + win("vm_uuid") + `, 'u:' || s.vm_uuid)
+	ELSE COALESCE(` + lc("name") + `, ` + win("name") + `, 'n:' || s.name) END`
 }
 
 // lifecycleJoin joins the group's lifecycle row on (vcenter, vm_id) with
@@ -167,7 +177,7 @@ func (c *Core) AggregateDaily(ctx context.Context, p *store.AggregateDailyParams
 		return nil, c.readErr(op, err)
 	}
 	q := `WITH src AS (` + src + `),
-g AS (SELECT s.*, ` + groupKeyExpr("snapshot_time") + ` AS gkey, ` + tierExpr + ` AS tier FROM src s),
+g AS (SELECT s.*, ` + c.groupKeyExpr("snapshot_time") + ` AS gkey, ` + tierExpr + ` AS tier FROM src s),
 d AS (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY gkey, snapshot_time ORDER BY vm_key) AS rn,
 	ROW_NUMBER() OVER (PARTITION BY gkey ORDER BY snapshot_time DESC, vm_key) AS rl FROM g),
 a AS (SELECT gkey, COUNT(*) AS n, ` + latestAggs() + `,
@@ -226,7 +236,7 @@ func (c *Core) AggregateMonthly(ctx context.Context, p *store.AggregateMonthlyPa
 	args = append(args, c.bound(p.From), c.bound(p.To))
 	w := func(col string) string { return "CAST(SUM(" + col + " * samples_present) AS DOUBLE PRECISION)" }
 	q := `WITH src AS (` + src + `),
-g AS (SELECT s.*, ` + groupKeyExpr("day") + ` AS gkey FROM src s),
+g AS (SELECT s.*, ` + c.groupKeyExpr("day") + ` AS gkey FROM src s),
 d AS (SELECT g.*, ROW_NUMBER() OVER (PARTITION BY gkey, day ORDER BY vm_key) AS rn,
 	ROW_NUMBER() OVER (PARTITION BY gkey ORDER BY day DESC, vm_key) AS rl FROM g),
 a AS (SELECT gkey, SUM(samples_present) AS n, ` + latestAggs() + `, SUM(samples_powered_on) AS pon,

@@ -19,3 +19,9 @@ CREATE TABLE vm_endpoint_events (
     event_time INTEGER NOT NULL,
     PRIMARY KEY (vcenter, vm_id, event_time, kind)
 ) WITHOUT ROWID;
+
+-- Samples without a vm_id resolve to the VM that carried their uuid (or
+-- name) most recently (SEMANTICS §2): the aggregation queries look the
+-- lifecycle rows up by both.
+CREATE INDEX vm_lifecycle_cache_uuid_idx ON vm_lifecycle_cache (vcenter, vm_uuid, last_seen);
+CREATE INDEX vm_lifecycle_cache_name_idx ON vm_lifecycle_cache (vcenter, name, last_seen);
