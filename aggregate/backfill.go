@@ -36,6 +36,14 @@ type BackfillStore interface {
 //     missing get it re-written from vm_hourly_stats (when compatibility
 //     tables are on); then every period in the range is re-aggregated
 //     (for months, every day of the month first).
+//     Rows are imported under their own snapshot time (several vCenters,
+//     or several snapshots of one vCenter, may share one minute-named
+//     table), and rows without a vm_id (or vm_uuid) follow SEMANTICS §2
+//     over the vCenter's history. A vCenter's snapshot that had no VMs
+//     leaves no row in a compatibility table, so repair cannot know it
+//     happened: when its registry record is lost too, total_samples of
+//     that day counts one snapshot fewer (and the day's presence
+//     fractions are higher) than the original.
 //   - ActionRebuild re-aggregates every period in the range from the
 //     canonical tables as they are (for months, every day first): no
 //     import, lifecycles untouched. Use it after changing the tier mapping

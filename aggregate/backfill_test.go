@@ -30,6 +30,17 @@ var bfStart = time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)
 
 const bfHours = 72
 
+// bfAt is the snapshot time of vc at hour h: a few seconds past the hour,
+// as real captures are stamped, and different per vCenter, so both
+// vCenters' rows share each minute-named hourly compatibility table.
+func bfAt(vc string, h int) time.Time {
+	off := 4 * time.Second
+	if vc == "vc-b" {
+		off = 17 * time.Second
+	}
+	return bfStart.Add(time.Duration(h)*time.Hour + off)
+}
+
 // bfSamples returns the samples of vc at hour h of a deterministic history
 // with churn (late births, deletions, a VM absent for a few hours that
 // comes back), resizes and pool moves.
@@ -49,7 +60,7 @@ func bfSamples(vc string, h int) []inventory.Sample {
 		if i%3 != 0 {
 			created = bfStart.Add(-time.Duration(24*(i+1)) * time.Hour)
 		}
-		out = append(out, inventory.Sample{Vcenter: vc, SnapshotTime: bfStart.Add(time.Duration(h) * time.Hour),
+		out = append(out, inventory.Sample{Vcenter: vc, SnapshotTime: bfAt(vc, h),
 			VMID: fmt.Sprintf("vm-%d", i), VMUUID: fmt.Sprintf("uuid-%s-%d", vc, i), Name: fmt.Sprintf("%s-%d", vc, i),
 			Cluster: "C1", Host: "esx-1", ResourcePool: pools[(i+h/11)%len(pools)], PowerState: inventory.PoweredOn,
 			VCPUCount: 1 + (i+h/17)%4, RAMMB: int64(1024 * (1 + (i+h/23)%3)), ProvisionedDiskGB: float64(10 * (i + 1)),
@@ -103,14 +114,14 @@ func bfWrite(t *testing.T, st store.Store) {
 	ctx := context.Background()
 	for _, vc := range []string{"vc-a", "vc-b"} {
 		for h := 0; h < bfHours; h++ {
-			s := bfStart.Add(time.Duration(h) * time.Hour)
+			s := bfAt(vc, h)
 			samples := bfSamples(vc, h)
 			if _, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{Vcenter: vc, SnapshotTime: s, Samples: samples,
 				Totals: inventory.ComputeTotals(vc, s, samples, nil), Compat: true, RegisteredAt: bfStart}); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if err := st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: bfStart.Add((bfHours - 1) * time.Hour),
+		if err := st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: bfAt(vc, bfHours-1),
 			Lifecycles: bfLifecycles(vc)}); err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +151,7 @@ func bfDamaged(t *testing.T, st store.Store) {
 	t.Helper()
 	for _, vc := range []string{"vc-a", "vc-b"} {
 		for h := 0; h < bfHours; h++ {
-			s := bfStart.Add(time.Duration(h) * time.Hour)
+			s := bfAt(vc, h)
 			if err := st.WriteCompatHourly(context.Background(), &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: s, Samples: bfSamples(vc, h)}); err != nil {
 				t.Fatal(err)
 			}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"sort"
 	"testing"
 	"time"
 
@@ -17,90 +16,8 @@ import (
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/memstore"
+	"github.com/accessvault/vinventory/store/storetest"
 )
-
-// genHistory makes a random history of one vCenter: VMs created, deleted,
-// renamed, powered off, coming back after a deletion, snapshots where more
-// than half (or exactly half) of the VMs are missing for one hour, and
-// samples without a vm_id (or without vm_id and vm_uuid) after the VM was
-// first seen with them, as data imported from compatibility tables has.
-// Times carry seconds, as real captures do.
-func genHistory(rng *rand.Rand, vc string, t0 time.Time) [][]inventory.Sample {
-	type vmState struct {
-		id, uuid, name string
-		renames        int
-		on, alive      bool
-		seenWithID     bool
-		nameSinceID    bool // name unchanged since the last sample with a vm_id
-	}
-	var vms []*vmState
-	next := 0
-	newVM := func() {
-		next++
-		vms = append(vms, &vmState{id: fmt.Sprintf("vm-%d", next), uuid: fmt.Sprintf("uuid-%d", next),
-			name: fmt.Sprintf("app-%d", next), on: true, alive: true})
-	}
-	for range 10 + rng.IntN(14) {
-		newVM()
-	}
-	n := 6 + rng.IntN(10)
-	out := make([][]inventory.Sample, n)
-	for i := range n {
-		at := t0.Add(time.Duration(i)*time.Hour + time.Duration(rng.IntN(50))*time.Second)
-		if i > 0 {
-			for _, v := range vms {
-				switch r := rng.IntN(20); {
-				case r == 0 && v.alive:
-					v.alive = false
-				case r == 1 && !v.alive:
-					v.alive = true // comes back (reappears)
-				case r == 2:
-					v.renames++
-					v.name = fmt.Sprintf("app-%s-r%d", v.id, v.renames)
-					v.nameSinceID = false
-				case r == 3:
-					v.on = !v.on
-				}
-			}
-			for range rng.IntN(3) {
-				newVM()
-			}
-		}
-		var alive []*vmState
-		for _, v := range vms {
-			if v.alive {
-				alive = append(alive, v)
-			}
-		}
-		// A glitch: for this snapshot only, a share of the VMs is missing.
-		if i > 0 && rng.IntN(5) == 0 {
-			rng.Shuffle(len(alive), func(a, b int) { alive[a], alive[b] = alive[b], alive[a] })
-			keep := len(alive) / 2 // exactly half, or fewer
-			if rng.IntN(2) == 0 {
-				keep = rng.IntN(len(alive)/2 + 1)
-			}
-			alive = alive[:keep]
-		}
-		sort.Slice(alive, func(a, b int) bool { return alive[a].id < alive[b].id })
-		for _, v := range alive {
-			s := inventory.Sample{Vcenter: vc, SnapshotTime: at, VMID: v.id, VMUUID: v.uuid, Name: v.name, Host: "esx-1",
-				ResourcePool: "/DC/host/C/Resources/Gold", PowerState: inventory.PoweredOff, VCPUCount: 2, RAMMB: 4096}
-			if v.on {
-				s.PowerState = inventory.PoweredOn
-			}
-			switch r := rng.IntN(8); {
-			case v.seenWithID && r == 0:
-				s.VMID = ""
-			case v.seenWithID && v.nameSinceID && r == 1:
-				s.VMID, s.VMUUID = "", ""
-			default:
-				v.seenWithID, v.nameSinceID = true, true
-			}
-			out[i] = append(out[i], s)
-		}
-	}
-	return out
-}
 
 func writeSnapshot(t *testing.T, st store.Store, vc string, samples []inventory.Sample, at time.Time) {
 	t.Helper()
@@ -120,7 +37,7 @@ func TestReconcileAndRepairAgree(t *testing.T) {
 	t0 := time.Date(2026, 10, 3, 0, 0, 7, 0, time.UTC)
 	for seed := range uint64(40) {
 		rng := rand.New(rand.NewPCG(seed, 7))
-		hist := genHistory(rng, "vc1", t0)
+		hist := storetest.RandomHistory(rng, "vc1", t0)
 		live, rebuilt := memstore.New(memstore.Options{}), memstore.New(memstore.Options{})
 		src := &scripted{name: "vc1"}
 		var last time.Time
