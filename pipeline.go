@@ -243,6 +243,7 @@ func (p *Pipeline) RunHourly(ctx context.Context, targets []capture.Target, at t
 		Reconcile: capture.ReconcileOptions{
 			DeletionGuardFraction: set.DeletionGuardFraction,
 			DeletionGuardMinVMs:   set.DeletionGuardMinVMs,
+			FirstEventLookback:    set.FirstEventLookback,
 		},
 		Sleep: p.sleep,
 	})

@@ -11,6 +11,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/lifecycle"
 )
 
 // MonthlyGranularity selects the source of monthly aggregation
@@ -86,11 +87,16 @@ type Settings struct {
 	CaptureRetry RetrySettings `yaml:"capture_retry" json:"capture_retry"`
 	// DeletionGuardFraction: a snapshot lacking more than this fraction of
 	// the previous snapshot's VMs infers no deletion (SEMANTICS §3). In
-	// (0, 1]. Defaults to 0.5.
+	// (0, 1]. Defaults to lifecycle.DefaultGuardFraction (0.5).
 	DeletionGuardFraction float64 `yaml:"deletion_guard_fraction" json:"deletion_guard_fraction"`
 	// DeletionGuardMinVMs: the guard applies only when the previous
-	// snapshot had at least this many VMs. At least 1. Defaults to 10.
+	// snapshot had at least this many VMs. At least 1. Defaults to
+	// lifecycle.DefaultGuardMinVMs (10).
 	DeletionGuardMinVMs int `yaml:"deletion_guard_min_vms" json:"deletion_guard_min_vms"`
+	// FirstEventLookback is how far before a vCenter's first snapshot its
+	// VM creation events are read (SEMANTICS §3). Positive. Defaults to
+	// lifecycle.DefaultFirstEventLookback (7 days).
+	FirstEventLookback time.Duration `yaml:"first_event_lookback" json:"first_event_lookback"`
 	// PoolTiers maps resource pool names (compared case-insensitively) to
 	// tiers (Tin, Bronze, Silver, Gold). Defaults to each tier's own name.
 	PoolTiers map[string]inventory.Tier `yaml:"pool_tiers" json:"pool_tiers"`
@@ -117,8 +123,9 @@ func DefaultSettings() Settings {
 		HourlySnapshotConcurrency:     4,
 		MonthlyAggregationGranularity: MonthlyFromDaily,
 		CaptureRetry:                  RetrySettings{Attempts: 3, Backoff: 2 * time.Second, MaxBackoff: time.Minute},
-		DeletionGuardFraction:         0.5,
-		DeletionGuardMinVMs:           10,
+		DeletionGuardFraction:         lifecycle.DefaultGuardFraction,
+		DeletionGuardMinVMs:           lifecycle.DefaultGuardMinVMs,
+		FirstEventLookback:            lifecycle.DefaultFirstEventLookback,
 		PoolTiers: map[string]inventory.Tier{
 			"Tin": inventory.TierTin, "Bronze": inventory.TierBronze,
 			"Silver": inventory.TierSilver, "Gold": inventory.TierGold,
@@ -162,6 +169,9 @@ func (s *Settings) Validate() error {
 	}
 	if s.DeletionGuardMinVMs < 1 {
 		bad("deletion_guard_min_vms", "must be at least 1, got %d", s.DeletionGuardMinVMs)
+	}
+	if s.FirstEventLookback <= 0 {
+		bad("first_event_lookback", "must be positive, got %v", s.FirstEventLookback)
 	}
 	if len(s.PoolTiers) == 0 {
 		bad("pool_tiers", "must map at least one pool to a tier")

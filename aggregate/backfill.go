@@ -80,14 +80,12 @@ type BackfillOptions struct {
 	Aggregate Options
 	// Progress, when set, is called after each step, synchronously.
 	Progress func(Progress)
-	// DeletionGuardFraction and DeletionGuardMinVMs are Reconcile's
-	// mass-absence guard (SEMANTICS §3, capture.ReconcileOptions), applied
-	// when lifecycles are derived from samples: when a vCenter's last
-	// registered snapshot lacks more than this fraction of the VMs of the
-	// snapshot before it, which had at least DeletionGuardMinVMs VMs, no
-	// deletion is inferred at it (the next snapshot decides, as it does
-	// for Reconcile). Earlier snapshots need no guard: a later snapshot
-	// already decided. Default to 0.5 and 10.
+	// DeletionGuardFraction and DeletionGuardMinVMs are the mass-absence
+	// guard (lifecycle.Guard, as for capture.ReconcileOptions), applied at
+	// every snapshot when lifecycles are derived from the samples: the
+	// snapshots are stepped through in order with the rules Reconcile
+	// applies. Default to lifecycle.DefaultGuardFraction and
+	// lifecycle.DefaultGuardMinVMs.
 	DeletionGuardFraction float64
 	DeletionGuardMinVMs   int
 }

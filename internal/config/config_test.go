@@ -89,6 +89,7 @@ settings:
   report_retry: {attempts: 2, backoff: 500ms, max_backoff: 5s}
   deletion_guard_fraction: 0.25
   deletion_guard_min_vms: 3
+  first_event_lookback: 36h
   pool_tiers: {Prod: gold, test: TIN}
   report_dir: /var/lib/vinventory/reports
   retention: {hourly_rows: 90d, compat_tables: 26w, reports: 720h}
@@ -127,7 +128,7 @@ func TestLoadFullFile(t *testing.T) {
 		CaptureWriteBatchSize: 250, HourlySnapshotConcurrency: 9, MonthlyAggregationGranularity: vinventory.MonthlyFromHourly,
 		CaptureRetry:          vinventory.RetrySettings{Attempts: 5, Backoff: 3 * time.Second, MaxBackoff: 2 * time.Minute},
 		ReportRetry:           vinventory.RetrySettings{Attempts: 2, Backoff: 500 * time.Millisecond, MaxBackoff: 5 * time.Second},
-		DeletionGuardFraction: 0.25, DeletionGuardMinVMs: 3,
+		DeletionGuardFraction: 0.25, DeletionGuardMinVMs: 3, FirstEventLookback: 36 * time.Hour,
 		// replaced, not merged with the default; tier names canonical
 		PoolTiers: map[string]inventory.Tier{"Prod": inventory.TierGold, "test": inventory.TierTin},
 		Location:  "Europe/Paris",
