@@ -11,20 +11,9 @@ import (
 const vc = "vc1"
 
 var (
-	d0      = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	goldRP  = "/DC/host/C1/Resources/Gold"
 	otherRP = "/DC/host/C1/Resources/Other"
 )
-
-func hr(h int) time.Time { return d0.Add(time.Duration(h) * time.Hour) }
-
-func hours(from, to int) []time.Time { // [from, to)
-	var out []time.Time
-	for h := from; h < to; h++ {
-		out = append(out, hr(h))
-	}
-	return out
-}
 
 // smp is a sample with defaults; mods adjust it.
 func smp(t time.Time, id, uuid, name string, mods ...func(*inventory.Sample)) *inventory.Sample {

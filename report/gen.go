@@ -188,7 +188,6 @@ type sheet struct {
 	cols []col
 	rows int // data rows written
 	buf  []any
-	cell string
 }
 
 // newSheet creates a worksheet with a frozen, styled header row and

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -217,8 +216,6 @@ func (b *book) checkLayout(sheet string) {
 		}
 	}
 }
-
-var sheetFileRe = regexp.MustCompile(`worksheets/sheet\d+\.xml$`)
 
 // sheetXML returns the raw XML of a worksheet.
 func (b *book) sheetXML(sheet string) string {

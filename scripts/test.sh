@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test: gofmt, go vet, and go test -race over the whole module
+# Runs every test: gofmt, go vet, staticcheck, and go test -race over the whole module
 # against memstore, a real SQLite file and a real PostgreSQL.
 #
 # When VINVENTORY_TEST_PG_DSN is unset it starts a throwaway PostgreSQL
@@ -48,6 +48,9 @@ fi
 
 echo "== go vet ./..."
 go vet ./...
+
+echo "== staticcheck ./... (pinned in go.mod's tool directive)"
+go tool staticcheck ./...
 
 echo "== go test -race ./..."
 status=0

@@ -114,20 +114,25 @@ func (r *resolver) poolPath(ref moref) string {
 }
 
 // vappFolder returns the folder path a VM inside a vApp is shown under:
-// the vApp's folder path plus the vApp's name.
+// the vApp's folder path plus the vApp's name (nested vApps each add
+// theirs). A chain of vApps longer than 64, or a cycle, gives "".
 func (r *resolver) vappFolder(ref moref) string {
-	for depth := 0; depth < 64; depth++ {
+	var names []string
+	for range 64 {
 		v, ok := r.pools[ref]
 		if !ok {
 			return ""
 		}
-		if v.parentFolder.Value != "" {
-			return r.folderPath(v.parentFolder) + "/" + v.name
+		names = append(names, v.name)
+		if v.parentFolder.Value != "" || r.pools[v.parent] == nil {
+			slices.Reverse(names)
+			path := "/" + strings.Join(names, "/")
+			if v.parentFolder.Value != "" {
+				path = r.folderPath(v.parentFolder) + path
+			}
+			return path
 		}
-		if _, ok := r.pools[v.parent]; !ok {
-			return "/" + v.name
-		}
-		return r.vappFolder(v.parent) + "/" + v.name
+		ref = v.parent
 	}
 	return ""
 }

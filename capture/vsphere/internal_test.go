@@ -127,6 +127,33 @@ func TestBuildVAppChild(t *testing.T) {
 	}
 }
 
+// TestVAppFolderNestedAndCycle: nested vApps each add their name to the
+// folder path; a cycle of vApps ends (it once recursed without bound).
+func TestVAppFolderNestedAndCycle(t *testing.T) {
+	ref := func(typ, id string) types.ManagedObjectReference {
+		return types.ManagedObjectReference{Type: typ, Value: id}
+	}
+	root, dc, vmf := ref(tFolder, "group-d1"), ref(tDC, "datacenter-2"), ref(tFolder, "group-v3")
+	outer, inner := ref(tVApp, "resgroup-v1"), ref(tVApp, "resgroup-v2")
+	b := newBatch()
+	b.nodes[root] = node{typ: tFolder, name: "Datacenters"}
+	b.nodes[dc] = node{typ: tDC, name: "DC", parent: root}
+	b.nodes[vmf] = node{typ: tFolder, name: "vm", parent: dc}
+	b.pools = []*rawPool{
+		{ref: outer, name: "outer", vapp: true, parentFolder: vmf},
+		{ref: inner, name: "inner", parent: outer, vapp: true},
+	}
+	r := newResolver(b)
+	if got := r.vappFolder(inner); got != "/DC/vm/outer/inner" {
+		t.Errorf("nested vApp folder = %q, want /DC/vm/outer/inner", got)
+	}
+	a, c := ref(tVApp, "resgroup-v8"), ref(tVApp, "resgroup-v9")
+	b.pools = []*rawPool{{ref: a, name: "a", parent: c, vapp: true}, {ref: c, name: "c", parent: a, vapp: true}}
+	if got := newResolver(b).vappFolder(a); got != "" {
+		t.Errorf("vApp cycle folder = %q, want empty", got)
+	}
+}
+
 var fixed = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // TestReadChunks covers the split VM read: every listed VM is read once,

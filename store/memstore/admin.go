@@ -4,14 +4,11 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
-
-func itoa(i int) string { return strconv.Itoa(i) }
 
 // ---------------------------------------------------------------------------
 // Totals
