@@ -240,10 +240,17 @@ func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string,
 		return fail(StageReconcile, err)
 	}
 	var ids lifecycle.Resolver
-	ids.LearnLifecycles(lcs)
-	for _, set := range [][]inventory.Sample{prevSamples, samples} {
-		for i := range set {
-			ids.Learn(set[i].VMID, set[i].VMUUID, set[i].Name, set[i].SnapshotTime)
+	for i := range prevSamples {
+		idless = idless || prevSamples[i].VMID == ""
+	}
+	if idless {
+		// Samples without a vm_id resolve over the history (§2); samples
+		// with one are their own key, with nothing to learn.
+		ids.LearnLifecycles(lcs)
+		for _, set := range [][]inventory.Sample{prevSamples, samples} {
+			for i := range set {
+				ids.Learn(set[i].VMID, set[i].VMUUID, set[i].Name, set[i].SnapshotTime)
+			}
 		}
 	}
 	in := &lifecycle.Input{Vcenter: vc, Time: s, Baseline: prev.IsZero(), Current: ids.Index(samples), Lifecycles: lcs,

@@ -56,6 +56,10 @@ type Dialect interface {
 	// created without its primary key, filled, and then given the key
 	// (ALTER TABLE ... ADD PRIMARY KEY), all in one transaction.
 	LatePrimaryKey() bool
+	// LiveLifecycles is the table expression that reads the lifecycle rows
+	// of VMs not deleted (the query filters them with "NOT deleted"), so
+	// reading them costs the same however much deleted history there is.
+	LiveLifecycles() string
 	// TableSuffix is appended to generated CREATE TABLE statements
 	// (SQLite: " WITHOUT ROWID").
 	TableSuffix() string

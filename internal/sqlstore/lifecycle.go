@@ -153,12 +153,20 @@ func (c *Core) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParams
 		return nil, err
 	}
 	limit := p.PageSize()
-	q := c.db.NewSelect().ColumnExpr(list(lifecycleCols)).TableExpr(c.sql("{vm_lifecycle_cache}"))
+	table := c.sql("{vm_lifecycle_cache}")
+	if p.Deleted != nil && !*p.Deleted {
+		table = c.d.LiveLifecycles()
+	}
+	q := c.db.NewSelect().ColumnExpr(list(lifecycleCols)).TableExpr(table)
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
 	if p.Deleted != nil {
-		q = q.Where("deleted = ?", *p.Deleted)
+		if *p.Deleted {
+			q = q.Where("deleted")
+		} else {
+			q = q.Where("NOT deleted")
+		}
 	}
 	if len(p.VMIDs) > 0 {
 		q = q.Where("vm_id IN (?)", bun.List(p.VMIDs))

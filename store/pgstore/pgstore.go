@@ -299,6 +299,9 @@ func (d *dialect) ColumnType(k sqlstore.ColKind) string {
 // LatePrimaryKey: building the index once over the rows costs a fraction of maintaining it row by row.
 func (d *dialect) LatePrimaryKey() bool { return true }
 
+// LiveLifecycles: the (vcenter, deleted) index serves the filter.
+func (d *dialect) LiveLifecycles() string { return d.Table(sqlstore.TableLifecycle) }
+
 func (d *dialect) TableSuffix() string { return "" }
 
 func (d *dialect) TablesQuery() string {

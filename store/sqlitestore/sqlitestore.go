@@ -350,6 +350,13 @@ func (d *dialect) ColumnType(k sqlstore.ColKind) string {
 // LatePrimaryKey: a WITHOUT ROWID table needs its key when created.
 func (d *dialect) LatePrimaryKey() bool { return false }
 
+// LiveLifecycles names the partial index of rows not deleted: without
+// table statistics the planner would walk the primary key (it gives the
+// order) through every deleted row instead.
+func (d *dialect) LiveLifecycles() string {
+	return d.Table(sqlstore.TableLifecycle) + " INDEXED BY vm_lifecycle_cache_live_idx"
+}
+
 func (d *dialect) TableSuffix() string { return " WITHOUT ROWID" }
 
 func (d *dialect) TablesQuery() string {

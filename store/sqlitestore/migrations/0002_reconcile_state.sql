@@ -25,3 +25,7 @@ CREATE TABLE vm_endpoint_events (
 -- lifecycle rows up by both.
 CREATE INDEX vm_lifecycle_cache_uuid_idx ON vm_lifecycle_cache (vcenter, vm_uuid, last_seen);
 CREATE INDEX vm_lifecycle_cache_name_idx ON vm_lifecycle_cache (vcenter, name, last_seen);
+
+-- Reconcile reads the rows of VMs not deleted: an index keeps that read
+-- independent of how much deleted history the vCenter has.
+CREATE INDEX vm_lifecycle_cache_live_idx ON vm_lifecycle_cache (vcenter, vm_id) WHERE NOT deleted;
