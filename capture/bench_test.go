@@ -346,7 +346,7 @@ var benchVMProps = func() []string {
 		"config.uuid", "config.instanceUuid", "config.template",
 		"config.hardware.numCPU", "config.hardware.memoryMB",
 		"config.guestFullName", "config.guestId", "config.createDate",
-		"summary.storage.committed", "summary.storage.uncommitted",
+		"summary.storage.committed", "config.hardware.device",
 		"datastore", "network", "guest.ipAddress", "customValue",
 	}
 	slices.Sort(p)

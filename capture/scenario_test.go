@@ -16,6 +16,7 @@ import (
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/memstore"
 	"github.com/accessvault/vinventory/store/storetest"
 )
 
@@ -296,4 +297,58 @@ type failingWriter struct {
 
 func (f failingWriter) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) (*store.WriteSnapshotResult, error) {
 	return f.Store.WriteSnapshot(storetest.CountdownContext(ctx, f.n), p)
+}
+
+// TestPoolMoveToSameNamedPoolOfAnotherCluster (SEMANTICS §3): a VM
+// migrated to a host of another cluster lands in that cluster's pool of
+// the same name; that is a pool_move (the pool's id and full path
+// change), recorded with both ids.
+func TestPoolMoveToSameNamedPoolOfAnotherCluster(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	ctx := context.Background()
+	sim, src, _ := simSource(t, "vc-sim", 0)
+	res0 := captureAndReconcile(t, st, src)
+	state, err := src.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mover inventory.Sample
+	for _, x := range res0.Samples {
+		if !x.IsTemplate && x.Cluster != "" && strings.HasSuffix(x.ResourcePool, "/Gold") {
+			mover = x
+			break
+		}
+	}
+	var target string
+	for _, h := range state.Hosts {
+		if h.Cluster != "" && h.Cluster != mover.Cluster {
+			target = h.Name
+		}
+	}
+	if mover.VMID == "" || target == "" {
+		t.Fatalf("no VM in a Gold pool (%+v) or no host in another cluster", mover)
+	}
+	nextSecond(res0.SnapshotTime)
+	if err := sim.MigrateHost(ctx, mover.VMID, target); err != nil {
+		t.Fatal(err)
+	}
+	res1 := captureAndReconcile(t, st, src)
+	var moved inventory.Sample
+	for _, x := range res1.Samples {
+		if x.VMID == mover.VMID {
+			moved = x
+		}
+	}
+	if !strings.HasSuffix(moved.ResourcePool, "/Gold") || moved.ResourcePool == mover.ResourcePool || moved.ResourcePoolID == mover.ResourcePoolID {
+		t.Fatalf("after the migration the VM is in %q (%s), want another cluster's Gold (was %q, %s)",
+			moved.ResourcePool, moved.ResourcePoolID, mover.ResourcePool, mover.ResourcePoolID)
+	}
+	page, err := st.ListEvents(ctx, &store.ListEventsParams{Vcenter: "vc-sim", VMID: mover.VMID, Kinds: []string{inventory.EventPoolMove}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Events) != 1 || page.Events[0].Before["resource_pool_id"] != mover.ResourcePoolID ||
+		page.Events[0].After["resource_pool_id"] != moved.ResourcePoolID || page.Events[0].After["resource_pool"] != moved.ResourcePool {
+		t.Errorf("pool_move events = %+v, want one from %s to %s", page.Events, mover.ResourcePoolID, moved.ResourcePoolID)
+	}
 }

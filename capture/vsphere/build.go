@@ -25,20 +25,18 @@ type resolver struct {
 	crs   map[moref]*rawCR
 	pools map[moref]*rawPool
 
-	dc        map[moref]string
-	paths     map[moref]string
-	poolPaths map[moref]string
+	dc    map[moref]string
+	paths map[moref]string
 }
 
 func newResolver(b *batch) *resolver {
 	r := &resolver{
-		nodes:     b.nodes,
-		hosts:     make(map[moref]*rawHost, len(b.hosts)),
-		crs:       make(map[moref]*rawCR, len(b.crs)),
-		pools:     make(map[moref]*rawPool, len(b.pools)),
-		dc:        map[moref]string{},
-		paths:     map[moref]string{},
-		poolPaths: map[moref]string{},
+		nodes: b.nodes,
+		hosts: make(map[moref]*rawHost, len(b.hosts)),
+		crs:   make(map[moref]*rawCR, len(b.crs)),
+		pools: make(map[moref]*rawPool, len(b.pools)),
+		dc:    map[moref]string{},
+		paths: map[moref]string{},
 	}
 	for _, h := range b.hosts {
 		r.hosts[h.ref] = h
@@ -94,23 +92,14 @@ func (r *resolver) folderPath(ref moref) string {
 	return p
 }
 
-// poolPath returns the path of a pool below its compute resource, e.g.
-// "Resources/Gold/web".
+// poolPath returns the full inventory path of a pool or vApp, as RVTools
+// shows it (SEMANTICS §1), e.g. "/DC1/host/Cluster-A/Resources/Prod/Gold":
+// its compute resource's path, then the pools down to it.
 func (r *resolver) poolPath(ref moref) string {
-	if p, ok := r.poolPaths[ref]; ok {
-		return p
-	}
-	pool, ok := r.pools[ref]
-	if !ok {
+	if _, ok := r.pools[ref]; !ok {
 		return ""
 	}
-	r.poolPaths[ref] = pool.name // cycle guard
-	p := pool.name
-	if _, ok := r.pools[pool.parent]; ok {
-		p = r.poolPath(pool.parent) + "/" + pool.name
-	}
-	r.poolPaths[ref] = p
-	return p
+	return r.folderPath(ref)
 }
 
 // vappFolder returns the folder path a VM inside a vApp is shown under:
@@ -168,7 +157,7 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			IsTemplate:        v.template,
 			VCPUCount:         int(v.cpu),
 			RAMMB:             v.memMB,
-			ProvisionedDiskGB: float64(v.committed+v.uncommitted) / gib,
+			ProvisionedDiskGB: float64(v.diskBytes) / gib,
 			UsedDiskGB:        float64(v.committed) / gib,
 			GuestOS:           cmp.Or(v.guestFull, v.guestID),
 			IPAddress:         v.ip,

@@ -56,15 +56,19 @@
 //   - VM.UUID is config.instanceUuid, else config.uuid.
 //   - VM.Host/HostID from runtime.host; VM.Cluster is the cluster of that
 //     host (else of the VM's pool), empty for standalone hosts.
-//   - VM.ResourcePool is the pool's path below its compute resource, e.g.
-//     "Resources/Gold" ("Resources" is the root pool); its last element is
-//     the pool's own name, which decides the pool tier. Templates have no
-//     pool. A vApp counts as a pool.
+//   - VM.ResourcePool is the pool's full inventory path, as RVTools shows
+//     it, e.g. "/DC0/host/DC0_C0/Resources/Gold" ("Resources" is the root
+//     pool), and VM.ResourcePoolID its managed object id; the last path
+//     element is the pool's own name, which decides the pool tier.
+//     Templates have no pool. A vApp counts as a pool. ResourcePool.Path
+//     is the same full path.
 //   - VM.Folder is the inventory path of the VM's folder below the root
 //     folder, e.g. "/DC0/vm/web"; a VM inside a vApp gets the vApp's folder
 //     path plus the vApp name.
-//   - VM.ProvisionedDiskGB = (summary.storage.committed + uncommitted) and
-//     VM.UsedDiskGB = committed, in GiB (2^30 bytes); RAMMB is
+//   - VM.ProvisionedDiskGB = the sum of the capacities of the VM's virtual
+//     disks (config.hardware.device VirtualDisk.capacityInBytes: what its
+//     owner was given, stable across power state, swap and snapshots) and
+//     VM.UsedDiskGB = summary.storage.committed, in GiB (2^30 bytes); RAMMB is
 //     config.hardware.memoryMB; GuestOS is config.guestFullName, else
 //     config.guestId; IPAddress is guest.ipAddress; CreationTime is
 //     config.createDate.

@@ -68,6 +68,6 @@ func ExampleNew() {
 	fmt.Println(len(events), "VM creation/removal events in the last hour")
 	// Output:
 	// {VMs:4 Hosts:4 Clusters:1 Datastores:1 Networks:3 ResourcePools:2}
-	// DC0_C0_RP0_VM0 poweredOn DC0_C0 Resources /DC0/vm 1 32
+	// DC0_C0_RP0_VM0 poweredOn DC0_C0 /DC0/host/DC0_C0/Resources /DC0/vm 1 32
 	// 4 VM creation/removal events in the last hour
 }

@@ -119,7 +119,7 @@ func TestBuildVAppChild(t *testing.T) {
 	s := &Source{ep: inventory.Endpoint{Name: "vc"}}
 	st := s.build(b, nil, nil, fixed)
 	vm := st.VMs[0]
-	if vm.Folder != "/DC/vm/app" || vm.Datacenter != "DC" || vm.Cluster != "C1" || vm.ResourcePool != "Resources/app" || vm.ResourcePoolID != "resgroup-v7" {
+	if vm.Folder != "/DC/vm/app" || vm.Datacenter != "DC" || vm.Cluster != "C1" || vm.ResourcePool != "/DC/host/C1/Resources/app" || vm.ResourcePoolID != "resgroup-v7" {
 		t.Fatalf("vApp child resolved as %+v", vm)
 	}
 	if len(st.ResourcePools) != 2 || st.ResourcePools[1].ParentID != "resgroup-6" || st.ResourcePools[0].ParentID != "" {

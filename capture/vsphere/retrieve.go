@@ -457,7 +457,7 @@ type rawVM struct {
 	memMB                    int64
 	guestFull, guestID       string
 	created                  time.Time
-	committed, uncommitted   int64
+	committed, diskBytes     int64 // diskBytes: Σ VirtualDisk capacities
 	datastores, networks     []moref
 	ip                       string
 	custom                   []types.BaseCustomFieldValue
@@ -629,8 +629,8 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 			v.created = asTime(p.Val)
 		case "summary.storage.committed":
 			v.committed, _ = asInt64(p.Val)
-		case "summary.storage.uncommitted":
-			v.uncommitted, _ = asInt64(p.Val)
+		case "config.hardware.device":
+			v.diskBytes = diskCapacity(p.Val)
 		case "datastore":
 			v.datastores = asRefs(p.Val)
 		case "network":
@@ -655,6 +655,31 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 		}
 	}
 	return v
+}
+
+// diskCapacity returns the sum of the capacities of the virtual disks in a
+// config.hardware.device value (SEMANTICS §1: provisioned disk).
+func diskCapacity(val any) int64 {
+	var devs []types.BaseVirtualDevice
+	switch a := val.(type) {
+	case types.ArrayOfVirtualDevice:
+		devs = a.VirtualDevice
+	case *types.ArrayOfVirtualDevice:
+		if a != nil {
+			devs = a.VirtualDevice
+		}
+	}
+	var sum int64
+	for _, d := range devs {
+		if disk, ok := d.(*types.VirtualDisk); ok {
+			if disk.CapacityInBytes > 0 {
+				sum += disk.CapacityInBytes
+			} else {
+				sum += disk.CapacityInKB * 1024
+			}
+		}
+	}
+	return sum
 }
 
 func decodeHost(o types.ObjectContent) *rawHost {

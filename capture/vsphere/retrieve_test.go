@@ -76,8 +76,16 @@ func direct(t *testing.T, c *vim25.Client, id string) inventory.VM {
 	if vm.Config.CreateDate != nil {
 		out.CreationTime = vm.Config.CreateDate.UTC()
 	}
+	// SEMANTICS §1: provisioned = Σ virtual disk capacities, used =
+	// committed storage.
+	var disks int64
+	for _, d := range vm.Config.Hardware.Device {
+		if disk, ok := d.(*types.VirtualDisk); ok {
+			disks += disk.CapacityInBytes
+		}
+	}
+	out.ProvisionedDiskGB = float64(disks) / (1 << 30)
 	if st := vm.Summary.Storage; st != nil {
-		out.ProvisionedDiskGB = float64(st.Committed+st.Uncommitted) / (1 << 30)
 		out.UsedDiskGB = float64(st.Committed) / (1 << 30)
 	}
 	for _, d := range vm.Datastore {
@@ -99,15 +107,19 @@ func direct(t *testing.T, c *vim25.Client, id string) inventory.VM {
 		}
 	}
 	if p := vm.ResourcePool; p != nil {
+		// The full inventory path, up to (not including) the root folder.
 		out.ResourcePoolID = p.Value
 		var path []string
-		for ref := p; ref != nil && (ref.Type == "ResourcePool" || ref.Type == "VirtualApp"); {
-			var rp mo.ResourcePool
-			one(*ref, []string{"name", "parent"}, &rp)
-			path = append([]string{rp.Name}, path...)
-			ref = rp.Parent
+		for ref := p; ref != nil; {
+			var e mo.ManagedEntity
+			one(*ref, []string{"name", "parent"}, &e)
+			if e.Parent == nil {
+				break
+			}
+			path = append([]string{e.Name}, path...)
+			ref = e.Parent
 		}
-		out.ResourcePool = strings.Join(path, "/")
+		out.ResourcePool = "/" + strings.Join(path, "/")
 	}
 	var folders []string
 	for ref := vm.Parent; ref != nil; {
@@ -215,7 +227,7 @@ func TestRetrieveMatchesSimulator(t *testing.T) {
 		if h, ok := hostByID[v.HostID]; !ok || h.Name != v.Host || h.Cluster != v.Cluster {
 			t.Errorf("VM %s: host %s/%s cluster %q does not match the host list", v.ID, v.HostID, v.Host, v.Cluster)
 		}
-		if !v.IsTemplate && (v.ResourcePool == "" || !strings.HasPrefix(v.ResourcePool, "Resources")) {
+		if !v.IsTemplate && !strings.HasPrefix(v.ResourcePool, "/DC0/host/") {
 			t.Errorf("VM %s: pool %q", v.ID, v.ResourcePool)
 		}
 		if v.Folder != "/DC0/vm" || v.Datacenter != "DC0" {
@@ -247,15 +259,20 @@ func TestRetrieveMatchesSimulator(t *testing.T) {
 		t.Errorf("network kinds %v, want %d standard %d distributed", kinds, exp.StandardNetworks, exp.DistributedPortGroups)
 	}
 	roots := 0
+	pathOf := map[string]string{}
 	for _, p := range st.ResourcePools {
-		if p.Path == "Resources" {
+		pathOf[p.ID] = p.Path
+	}
+	for _, p := range st.ResourcePools {
+		// Full inventory paths: /DC0/host/<compute resource>/Resources/...
+		if p.Name == "Resources" {
 			roots++
-			if p.ParentID != "" {
-				t.Errorf("root pool %s has parent %s", p.ID, p.ParentID)
+			if p.ParentID != "" || !strings.HasPrefix(p.Path, "/DC0/host/") || !strings.HasSuffix(p.Path, "/Resources") {
+				t.Errorf("root pool %+v", p)
 			}
 			continue
 		}
-		if p.Path != "Resources/"+p.Name || p.ParentID == "" {
+		if p.ParentID == "" || p.Path != pathOf[p.ParentID]+"/"+p.Name {
 			t.Errorf("pool %+v", p)
 		}
 	}
@@ -409,7 +426,7 @@ func TestRetrieveESX(t *testing.T) {
 		if v.Host != h.Name || v.Cluster != "" || v.Datacenter != "ha-datacenter" || v.Folder != "/ha-datacenter/vm" {
 			t.Errorf("VM %+v", v)
 		}
-		if !v.IsTemplate && !strings.HasPrefix(v.ResourcePool, "Resources") {
+		if !v.IsTemplate && !strings.HasPrefix(v.ResourcePool, "/ha-datacenter/host/") {
 			t.Errorf("VM %s pool %q", v.ID, v.ResourcePool)
 		}
 		want := direct(t, sim.Client.Client, v.ID)
@@ -504,5 +521,64 @@ func TestRetrieveFoldersAndVApps(t *testing.T) {
 	}
 	if got, want := st.Counts().ResourcePools, len(sim.model.Map().AllReference("ResourcePool"))+len(sim.model.Map().AllReference("VirtualApp")); got != want {
 		t.Errorf("%d pools, simulator holds %d", got, want)
+	}
+}
+
+// TestProvisionedDiskIsDiskCapacity (SEMANTICS §1): provisioned_disk_gb
+// is the sum of the VM's virtual disk capacities as the simulator holds
+// them, the same powered on and off; used_disk_gb is committed storage.
+func TestProvisionedDiskIsDiskCapacity(t *testing.T) {
+	t.Parallel()
+	sim := newSim(t, capturetest.Options{VMs: 6})
+	src, _ := open(t, sim, vsphere.Options{})
+	ctx := context.Background()
+	read := func() map[string]inventory.VM {
+		st, err := src.Retrieve(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]inventory.VM{}
+		for _, v := range st.VMs {
+			out[v.ID] = v
+		}
+		return out
+	}
+	before := read()
+	var on string
+	for id, v := range before {
+		if v.PowerState == "poweredOn" && !v.IsTemplate {
+			on = id
+			break
+		}
+	}
+	if on == "" {
+		t.Fatal("no powered-on VM")
+	}
+	var vm mo.VirtualMachine
+	if err := property.DefaultCollector(sim.Client.Client).RetrieveOne(ctx, types.ManagedObjectReference{Type: "VirtualMachine", Value: on},
+		[]string{"config.hardware.device", "summary.storage"}, &vm); err != nil {
+		t.Fatal(err)
+	}
+	var disks int64
+	for _, d := range vm.Config.Hardware.Device {
+		if disk, ok := d.(*types.VirtualDisk); ok {
+			disks += disk.CapacityInBytes
+		}
+	}
+	if disks == 0 {
+		t.Fatal("the simulated VM has no disk")
+	}
+	if got, want := before[on].ProvisionedDiskGB, float64(disks)/(1<<30); got != want {
+		t.Errorf("provisioned = %v GiB, want Σ disk capacities %v GiB (committed+uncommitted is %v)", got, want,
+			float64(vm.Summary.Storage.Committed+vm.Summary.Storage.Uncommitted)/(1<<30))
+	}
+	if got, want := before[on].UsedDiskGB, float64(vm.Summary.Storage.Committed)/(1<<30); got != want {
+		t.Errorf("used = %v GiB, want committed %v GiB", got, want)
+	}
+	if err := sim.PowerOff(ctx, on); err != nil {
+		t.Fatal(err)
+	}
+	if got := read()[on].ProvisionedDiskGB; got != before[on].ProvisionedDiskGB {
+		t.Errorf("provisioned after power-off = %v GiB, before %v GiB", got, before[on].ProvisionedDiskGB)
 	}
 }

@@ -111,7 +111,7 @@ func (c *Core) execAfter(ctx context.Context, tx Tx, after string) error {
 }
 
 func (c *Core) writeCompatHourly(ctx context.Context, tx Tx, vc string, st time.Time, samples []inventory.Sample, batch int) error {
-	return c.replaceCompat(ctx, tx, inventory.HourlyTableName(st), SampleColumns, vc, c.SampleRows(samples, st, batch))
+	return c.replaceCompat(ctx, tx, inventory.HourlyTableName(st), CompatSampleColumns, vc, c.sampleRows(samples, st, batch, true))
 }
 
 // WriteCompatHourly replaces Vcenter's rows in the hourly table of
@@ -205,7 +205,7 @@ func (c *Core) ScanCompatHourly(ctx context.Context, p *store.ScanCompatParams, 
 	if err := c.openCompat(ctx, op, p.Name, store.CompatHourly); err != nil {
 		return err
 	}
-	q := c.db.NewSelect().ColumnExpr(sampleSelectCols).TableExpr(c.d.Table(p.Name))
+	q := c.db.NewSelect().ColumnExpr(compatSelectCols).TableExpr(c.d.Table(p.Name))
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
@@ -215,7 +215,7 @@ func (c *Core) ScanCompatHourly(ctx context.Context, p *store.ScanCompatParams, 
 	}
 	defer rows.Close()
 	var s inventory.Sample
-	dest := sampleDest(&s)
+	dest := compatSampleDest(&s)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return c.readErr(op, err)

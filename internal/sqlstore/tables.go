@@ -66,9 +66,9 @@ func list(cols []string) string { return strings.Join(cols, ", ") }
 // ---------------------------------------------------------------------------
 // Samples: vm_hourly_stats and inventory_hourly_*
 
-// SampleColumns are the columns of vm_hourly_stats and of the hourly
-// compatibility tables, in write order.
-var SampleColumns = []Column{
+// CompatSampleColumns are the columns of the hourly compatibility tables
+// (the replaced system's layout), in write order.
+var CompatSampleColumns = []Column{
 	{"vcenter", KindText}, {"snapshot_time", KindTime}, {"vm_key", KindText}, {"vm_id", KindText},
 	{"vm_uuid", KindText}, {"name", KindText}, {"datacenter", KindText}, {"cluster", KindText},
 	{"host", KindText}, {"resource_pool", KindText}, {"folder", KindText}, {"power_state", KindText},
@@ -77,9 +77,16 @@ var SampleColumns = []Column{
 	{"attributes", KindJSON},
 }
 
+// SampleColumns are the columns of vm_hourly_stats, in write order: the
+// compatibility columns, then resource_pool_id (migration 4 on
+// PostgreSQL, 3 on SQLite).
+var SampleColumns = append(slices.Clip(CompatSampleColumns), Column{"resource_pool_id", KindText})
+
 var (
 	sampleCols       = names(SampleColumns)
+	compatCols       = names(CompatSampleColumns)
 	sampleSelectCols = list(without(sampleCols, "vm_key"))
+	compatSelectCols = list(without(compatCols, "vm_key"))
 	tracedCols       = "h." + strings.Join(without(sampleCols, "vm_key"), ", h.")
 	sampleUpsert     = Upsert(sampleCols, "vcenter", "snapshot_time", "vm_key")
 )
@@ -94,6 +101,16 @@ func SampleUpsertSet() string { return UpdateSet(sampleCols, "vcenter", "snapsho
 // the descent from its root for each row: 15% off a COPY into
 // vm_hourly_stats) and lie in the table in the order scans read them.
 func (c *Core) SampleRows(samples []inventory.Sample, st time.Time, batch int) *RowSource {
+	return c.sampleRows(samples, st, batch, false)
+}
+
+// sampleRows returns SampleRows, or the rows of an hourly compatibility
+// table (CompatSampleColumns).
+func (c *Core) sampleRows(samples []inventory.Sample, st time.Time, batch int, compat bool) *RowSource {
+	cols := sampleCols
+	if compat {
+		cols = compatCols
+	}
 	var fixed any
 	var at time.Time
 	if !st.IsZero() {
@@ -107,15 +124,19 @@ func (c *Core) SampleRows(samples []inventory.Sample, st time.Time, batch int) *
 		}
 		return &samples[i]
 	}
-	return &RowSource{N: len(samples), Cols: sampleCols, Batch: batch, Row: func(i int, dst []any) []any {
+	return &RowSource{N: len(samples), Cols: cols, Batch: batch, Row: func(i int, dst []any) []any {
 		s := get(i)
 		t := fixed
 		if t == nil {
 			t = c.time(store.SnapshotTime(s.SnapshotTime))
 		}
-		return append(dst, s.Vcenter, t, s.Key(), s.VMID, s.VMUUID, s.Name, s.Datacenter, s.Cluster, s.Host,
+		dst = append(dst, s.Vcenter, t, s.Key(), s.VMID, s.VMUUID, s.Name, s.Datacenter, s.Cluster, s.Host,
 			s.ResourcePool, s.Folder, s.PowerState, s.IsTemplate, s.VCPUCount, s.RAMMB, s.ProvisionedDiskGB,
 			s.UsedDiskGB, s.GuestOS, s.IPAddress, c.time(s.CreationTime), jsonMap(s.Attributes))
+		if !compat {
+			dst = append(dst, s.ResourcePoolID)
+		}
+		return dst
 	}, Encode: func(i int, w ValueWriter) {
 		s := get(i)
 		t := at
@@ -143,6 +164,9 @@ func (c *Core) SampleRows(samples []inventory.Sample, st time.Time, batch int) *
 		w.Text(s.IPAddress)
 		w.Time(store.NormTime(s.CreationTime))
 		w.JSON(jsonMapBytes(s.Attributes))
+		if !compat {
+			w.Text(s.ResourcePoolID)
+		}
 	}}
 }
 
@@ -197,6 +221,11 @@ func sampleOrder(samples []inventory.Sample, st time.Time) []int32 {
 
 // sampleDest returns scan destinations for sampleSelectCols into s.
 func sampleDest(s *inventory.Sample) []any {
+	return append(compatSampleDest(s), &s.ResourcePoolID)
+}
+
+// compatSampleDest returns scan destinations for compatSelectCols into s.
+func compatSampleDest(s *inventory.Sample) []any {
 	return []any{&s.Vcenter, timeDest{&s.SnapshotTime}, &s.VMID, &s.VMUUID, &s.Name, &s.Datacenter, &s.Cluster,
 		&s.Host, &s.ResourcePool, &s.Folder, &s.PowerState, &s.IsTemplate, &s.VCPUCount, &s.RAMMB,
 		&s.ProvisionedDiskGB, &s.UsedDiskGB, &s.GuestOS, &s.IPAddress, timeDest{&s.CreationTime},

@@ -269,6 +269,7 @@ func (s *Store) ScanCompatHourly(ctx context.Context, p *store.ScanCompatParams,
 		}
 		for i := range rows {
 			readSample(&cur, &rows[i])
+			cur.ResourcePoolID = "" // not a column of the compatibility tables
 			if err := fn(&cur); err != nil {
 				return scanEnd(op, err)
 			}

@@ -303,8 +303,14 @@ func (e *env) scanCompat(p *store.ScanCompatParams) []inventory.Sample {
 }
 
 // compatOrder sorts compatibility-table rows by (vcenter, vm_key).
+// compatOrder returns samples as an hourly compatibility table holds
+// them: in (vcenter, vm_key) order, without resource_pool_id (not a
+// column of the replaced system's layout).
 func compatOrder(in []inventory.Sample) []inventory.Sample {
 	out := slices.Clone(in)
+	for i := range out {
+		out[i].ResourcePoolID = ""
+	}
 	slices.SortStableFunc(out, func(a, b inventory.Sample) int {
 		if c := strings.Compare(a.Vcenter, b.Vcenter); c != 0 {
 			return c
