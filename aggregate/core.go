@@ -11,8 +11,11 @@ import (
 
 // vmAcc is the running state of one VM over one window.
 type vmAcc struct {
-	present dayBits            // present snapshot times (sampleCore time indexes)
-	days    map[int64]struct{} // present days (UnixNano of day start); hourly monthly only
+	present dayBits // present snapshot times (sampleCore time indexes)
+	// days holds, per present day (UnixNano of its start; hourly monthly
+	// only), the sums of vcpu_count, ram_mb, provisioned and used disk
+	// over the day's present samples.
+	days map[int64]*[4]float64
 
 	n, poweredOn     int
 	sumVCPU, sumRAM  int64 // vcpu_count, ram_mb
@@ -235,6 +238,21 @@ func (c *sampleCore) tier(pool string) poolTier {
 	return p
 }
 
+// dayTotals returns, per day of the window (UnixNano of its start, in
+// dayLoc), its total_samples: the registered snapshots in it (else the
+// distinct sample times). Days without any are absent.
+func (c *sampleCore) dayTotals() map[int64]int {
+	out := map[int64]int{}
+	times := c.seen
+	if c.registered != nil {
+		times = c.registered
+	}
+	for k := range times {
+		out[inventory.DayOf(time.Unix(0, k), c.dayLoc).Start.UnixNano()]++
+	}
+	return out
+}
+
 func (c *sampleCore) totalSamples() int {
 	if c.registered != nil {
 		return len(c.registered)
@@ -326,9 +344,18 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	}
 	if c.dayLoc != nil {
 		if v.days == nil {
-			v.days = map[int64]struct{}{}
+			v.days = map[int64]*[4]float64{}
 		}
-		v.days[inventory.DayOf(t, c.dayLoc).Start.UnixNano()] = struct{}{}
+		k := inventory.DayOf(t, c.dayLoc).Start.UnixNano()
+		sums := v.days[k]
+		if sums == nil {
+			sums = &[4]float64{}
+			v.days[k] = sums
+		}
+		sums[0] += float64(s.VCPUCount)
+		sums[1] += float64(s.RAMMB)
+		sums[2] += s.ProvisionedDiskGB
+		sums[3] += s.UsedDiskGB
 	}
 }
 

@@ -331,6 +331,13 @@ func monthlyRows(ctx context.Context, st Store, vc string, win inventory.Window,
 				return nil, 0, nil
 			}
 			rows, err := agg.AggregateMonthly(ctx, p)
+			covered := 0
+			for _, n := range totals {
+				if n > 0 {
+					covered++
+				}
+			}
+			setCoverage(rows, covered, len(days))
 			return rows, p.TotalSamples, err
 		}
 		// memstore, legacy: read the daily summary tables.

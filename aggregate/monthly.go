@@ -24,6 +24,8 @@ type monthAcc struct {
 	// Σ value_d × samples_present_d
 	wVCPU, wRAM, wProv, wUsed float64
 	wTier                     [4]float64
+	// Σ value_d × avg_is_present_d: the billable figures (§5)
+	bill [4]float64
 
 	latest    sampleAttrs // attributes of the last day present
 	hasLatest bool
@@ -170,6 +172,10 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	v.wTier[1] += d.PoolBronzePct * sp
 	v.wTier[2] += d.PoolSilverPct * sp
 	v.wTier[3] += d.PoolGoldPct * sp
+	v.bill[0] += d.AvgVCPUCount * d.AvgIsPresent
+	v.bill[1] += d.AvgRAMGB * d.AvgIsPresent
+	v.bill[2] += d.AvgProvisionedDiskGB * d.AvgIsPresent
+	v.bill[3] += d.AvgUsedDiskGB * d.AvgIsPresent
 	if !v.hasLatest || d.Day.After(v.latest.at) {
 		v.latest = sampleAttrs{at: d.Day, name: d.Name, datacenter: d.Datacenter, cluster: d.Cluster, host: d.Host,
 			resourcePool: d.ResourcePool, folder: d.Folder, powerState: d.PowerState, guestOS: d.GuestOS, isTemplate: d.IsTemplate}
@@ -188,6 +194,30 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 
 // Ignored returns the number of rows and day totals that were ignored.
 func (b *MonthlyBuilder) Ignored() int { return b.ignored }
+
+// CoverageDays returns the number of days of the month with at least one
+// complete snapshot of the vCenter (a day total above zero).
+func (b *MonthlyBuilder) CoverageDays() int {
+	n := 0
+	for _, t := range b.explicit {
+		if t > 0 {
+			n++
+		}
+	}
+	for i, t := range b.fromRows {
+		if _, ok := b.explicit[b.dayKeys[i]]; !ok && t > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// setCoverage stamps every row with its month's coverage.
+func setCoverage(rows []inventory.MonthlyRollup, coverage, daysInMonth int) {
+	for i := range rows {
+		rows[i].CoverageDays, rows[i].DaysInMonth = coverage, daysInMonth
+	}
+}
 
 // TotalSamples returns the month's total_samples for the vCenter: Σ over
 // the days of the month of the day's total_samples.
@@ -224,8 +254,10 @@ func (b *MonthlyBuilder) Rows() []inventory.MonthlyRollup {
 		r.PoolGoldPct = ratio(v.wTier[3], v.n)
 		r.FirstSeen, r.LastSeen = utcOrZero(v.first), utcOrZero(v.last)
 		r.CreationTime, r.DeletionTime = lifecycleTimes(r.VMKey, v.creation, b.in.Month, b.in.Lifecycles)
-		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: v.nDays, Rollup: r})
+		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: v.nDays, Rollup: r,
+			VCPUDays: v.bill[0], RAMGBDays: v.bill[1], ProvisionedDiskGBDays: v.bill[2], UsedDiskGBDays: v.bill[3]})
 	}
+	setCoverage(rows, b.CoverageDays(), len(b.in.Month.Days()))
 	sortRollups(rows, func(r *inventory.MonthlyRollup) string { return r.VMKey })
 	return rows
 }
@@ -269,13 +301,26 @@ func (b *MonthlyHourlyBuilder) Ignored() int { return b.core.ignored }
 // Rows returns one row per VM present in the month, sorted by VMKey.
 func (b *MonthlyHourlyBuilder) Rows() []inventory.MonthlyRollup {
 	month := b.in.Month.Start.UTC()
+	dayTotals := b.core.dayTotals()
 	rows := make([]inventory.MonthlyRollup, 0, len(b.core.vms))
 	for _, v := range b.core.vms {
 		if v.n == 0 {
 			continue
 		}
-		rows = append(rows, inventory.MonthlyRollup{Month: month, DaysPresent: len(v.days), Rollup: b.core.rollup(v, b.in.Lifecycles)})
+		r := inventory.MonthlyRollup{Month: month, DaysPresent: len(v.days), Rollup: b.core.rollup(v, b.in.Lifecycles)}
+		// Billable figures: Σ over days of the day's sums over its total
+		// samples (each day's average × avg_is_present).
+		for d, s := range v.days {
+			if t := dayTotals[d]; t > 0 {
+				r.VCPUDays += s[0] / float64(t)
+				r.RAMGBDays += s[1] / 1024 / float64(t)
+				r.ProvisionedDiskGBDays += s[2] / float64(t)
+				r.UsedDiskGBDays += s[3] / float64(t)
+			}
+		}
+		rows = append(rows, r)
 	}
+	setCoverage(rows, len(dayTotals), len(b.in.Month.Days()))
 	sortRollups(rows, func(r *inventory.MonthlyRollup) string { return r.VMKey })
 	return rows
 }

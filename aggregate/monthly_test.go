@@ -131,7 +131,12 @@ func TestMonthlyFromHourlyByHand(t *testing.T) {
 		TotalSamples: 2, SamplesPresent: 2, AvgIsPresent: 1, SamplesPoweredOn: 1, AvgPoweredOn: 0.5,
 		AvgVCPUCount: 3, AvgRAMGB: 3, AvgProvisionedDiskGB: 100, AvgUsedDiskGB: 40, PoolGoldPct: 50,
 		FirstSeen: s1.SnapshotTime, LastSeen: s3.SnapshotTime,
-	}}}
+	},
+		// Billable: the sums of the two days' figures, each day one
+		// snapshot: 2 + 4 vCPU-days, 4 + 2 RAM GB-days, 100 + 100 and
+		// 40 + 40 disk GB-days; 2 of March's 31 days observed.
+		VCPUDays: 6, RAMGBDays: 6, ProvisionedDiskGBDays: 200, UsedDiskGBDays: 80, CoverageDays: 2, DaysInMonth: 31,
+	}}
 	if diff := cmp.Diff(want, h.Rows(), floatTol()); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}

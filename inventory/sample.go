@@ -103,6 +103,18 @@ type MonthlyRollup struct {
 	Month       time.Time `json:"month"`
 	DaysPresent int       `json:"days_present"`
 	Rollup
+	// The month's billable figures: the sums of its days' billable figures
+	// (SEMANTICS §5), Σ over the days d of avg_x_d × avg_is_present_d. A
+	// day without a complete snapshot bills nothing.
+	VCPUDays              float64 `json:"vcpu_days"`
+	RAMGBDays             float64 `json:"ram_gb_days"`
+	ProvisionedDiskGBDays float64 `json:"provisioned_disk_gb_days"`
+	UsedDiskGBDays        float64 `json:"used_disk_gb_days"`
+	// CoverageDays is the number of days of the month with at least one
+	// complete snapshot of the vCenter; DaysInMonth the days of the month.
+	// A month with CoverageDays < DaysInMonth is partly observed.
+	CoverageDays int `json:"coverage_days"`
+	DaysInMonth  int `json:"days_in_month"`
 }
 
 // Creation and deletion sources of a lifecycle row (SEMANTICS §3).

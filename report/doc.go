@@ -102,16 +102,19 @@
 // Billable* methods: average × avg_is_present).
 //
 // Monthly (KindMonthly): the monthly rollup rows of the month holding
-// Period. The billable figures of a month are the rollup's Billable*
-// values (average × avg_is_present, a per-day figure over the month's
-// samples) times the number of days in the month in Options.Location (see
-// MonthlyBillable); with the same number of snapshots every day this is
-// exactly the sum of the daily billable figures. "By pool tier" splits each
-// VM's billable figures by its pool percentages (Tin, Bronze, Silver,
-// Gold, and "(none)" for the time spent in no tiered pool) and sums them
-// per vCenter and tier; "VMs" counts the VMs with any time in the tier.
-// "By cluster" sums per vCenter and cluster (the VM's latest cluster of the
-// month).
+// Period. The billable figures of a month are the sums of its days'
+// (SEMANTICS §5), stored on each monthly row: a VM seen on 4 of 31 days
+// bills those 4 days, never a per-day average stretched over the month.
+// "Coverage days" (days with at least one complete snapshot of the
+// vCenter) and "Days in month" stand beside the bill on every sheet, so a
+// partly observed month shows. "By pool tier" sums the month's daily
+// billable figures split by each day's pool shares (Tin, Bronze, Silver,
+// Gold, and "(none)" for time in no tiered pool) per vCenter and tier;
+// "VMs" counts the VMs with any time in the tier. "By cluster" sums them
+// per vCenter and the cluster each day was spent in.
+//
+// Every percentage (Avg present, Avg powered on, the pool shares) is a
+// fraction of 1 with a percent number format, so formulas can mix them.
 //
 // Totals (KindTotals): vcenter_aggregate_totals of the granularity over
 // [From, To) (period means and snapshot counts), and for the hourly

@@ -36,7 +36,7 @@ type gen struct {
 
 // styles are the cell styles of a workbook.
 type styles struct {
-	header, text, quoted, integer, dec2, pct, poolPct, dateTime, date int
+	header, text, quoted, integer, dec2, pct, dateTime, date int
 }
 
 func (g *gen) run(w io.Writer) (err error) {
@@ -127,7 +127,6 @@ func (g *gen) initStyles() error {
 		integer:  mk(&excelize.Style{NumFmt: 3}),  // #,##0
 		dec2:     mk(&excelize.Style{NumFmt: 4}),  // #,##0.00
 		pct:      mk(&excelize.Style{NumFmt: 10}), // 0.00%
-		poolPct:  mk(&excelize.Style{CustomNumFmt: ptr(`0.00"%"`)}),
 		dateTime: mk(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss")}),
 		date:     mk(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")}),
 		// The quoted style differs from text by an explicit (default)
@@ -168,7 +167,6 @@ const (
 	cInt              // integer, #,##0
 	cDec2             // float, 2 decimals
 	cPct              // ratio 0..1 shown as a percentage
-	cPoolPct          // percentage 0..100 shown with a % sign
 	cDateTime         // time, yyyy-mm-dd hh:mm:ss in Options.Location
 	cDate             // time, yyyy-mm-dd in Options.Location
 	cBool             // TRUE/FALSE
@@ -320,8 +318,6 @@ func (s *sheet) numStyle(k colKind) int {
 		return st.integer
 	case cPct:
 		return st.pct
-	case cPoolPct:
-		return st.poolPct
 	default:
 		return st.dec2
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/xuri/excelize/v2"
 
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
@@ -238,7 +239,9 @@ func rollupRow(period time.Time, r *inventory.Rollup) row {
 		"Total samples": r.TotalSamples, "Samples present": r.SamplesPresent, "Avg present": r.AvgIsPresent,
 		"Samples powered on": r.SamplesPoweredOn, "Avg powered on": r.AvgPoweredOn, "Avg vCPUs": r.AvgVCPUCount,
 		"Avg RAM GB": r.AvgRAMGB, "Avg provisioned disk GB": r.AvgProvisionedDiskGB, "Avg used disk GB": r.AvgUsedDiskGB,
-		"Tin %": r.PoolTinPct, "Bronze %": r.PoolBronzePct, "Silver %": r.PoolSilverPct, "Gold %": r.PoolGoldPct,
+		// One percentage scale: fractions of 1 (the pool shares are
+		// stored 0-100).
+		"Tin %": r.PoolTinPct / 100, "Bronze %": r.PoolBronzePct / 100, "Silver %": r.PoolSilverPct / 100, "Gold %": r.PoolGoldPct / 100,
 		"First seen" + utc: r.FirstSeen, "Last seen" + utc: r.LastSeen, "Creation time" + utc: r.CreationTime,
 		"Deletion time" + utc: r.DeletionTime,
 	}
@@ -311,17 +314,17 @@ func TestMonthly(t *testing.T) {
 	}
 	type key struct{ vc, group string }
 	type sums struct {
-		vms             int
+		vms             map[string]bool
 		vcpu, ram, disk float64
 	}
 	tiers, clusters := map[key]*sums{}, map[key]*sums{}
-	add := func(m map[key]*sums, k key, share, vcpu, ram, disk float64) {
+	add := func(m map[key]*sums, k key, vm string, share, vcpu, ram, disk float64) {
 		s := m[k]
 		if s == nil {
-			s = &sums{}
+			s = &sums{vms: map[string]bool{}}
 			m[k] = s
 		}
-		s.vms++
+		s.vms[vm] = true
 		s.vcpu += vcpu * share
 		s.ram += ram * share
 		s.disk += disk * share
@@ -331,24 +334,33 @@ func TestMonthly(t *testing.T) {
 	march := inventory.MonthOf(day1, time.UTC)
 	err := st.ScanMonthlyRollups(context.Background(), &store.ScanRollupsParams{From: march.Start, To: march.End}, func(r *inventory.MonthlyRollup) error {
 		x := rollupRow(r.Month, &r.Rollup)
-		vcpu, ram, disk := r.BillableVCPUDays()*days, r.BillableRAMGBDays()*days, r.BillableDiskGBDays()*days
-		x["Month"], x["Days present"], x["Days in month"] = r.Month, r.DaysPresent, 31
-		x["Billable vCPU-days"], x["Billable RAM GB-days"], x["Billable disk GB-days"] = vcpu, ram, disk
+		x["Month"], x["Days present"], x["Coverage days"], x["Days in month"] = r.Month, r.DaysPresent, r.CoverageDays, 31
+		x["Billable vCPU-days"], x["Billable RAM GB-days"] = r.VCPUDays, r.RAMGBDays
+		x["Billable disk GB-days"], x["Billable used disk GB-days"] = r.ProvisionedDiskGBDays, r.UsedDiskGBDays
 		want = append(want, x)
-		total += vcpu
-		add(clusters, key{r.Vcenter, r.Cluster}, 1, vcpu, ram, disk)
+		total += r.VCPUDays
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Subtotals: each day's billable figures, split by that day's pool
+	// shares and charged to that day's cluster.
+	err = st.ScanDailyRollups(context.Background(), &store.ScanRollupsParams{From: march.Start, To: march.End}, func(r *inventory.DailyRollup) error {
+		vcpu, ram, disk := r.BillableVCPUDays(), r.BillableRAMGBDays(), r.BillableDiskGBDays()
+		add(clusters, key{r.Vcenter, r.Cluster}, r.VMKey, 1, vcpu, ram, disk)
 		rest := 1.0
 		for _, tp := range []struct {
 			name string
 			pct  float64
 		}{{"Tin", r.PoolTinPct}, {"Bronze", r.PoolBronzePct}, {"Silver", r.PoolSilverPct}, {"Gold", r.PoolGoldPct}} {
 			if tp.pct > 0 {
-				add(tiers, key{r.Vcenter, tp.name}, tp.pct/100, vcpu, ram, disk)
+				add(tiers, key{r.Vcenter, tp.name}, r.VMKey, tp.pct/100, vcpu, ram, disk)
 				rest -= tp.pct / 100
 			}
 		}
 		if rest > 1e-9 {
-			add(tiers, key{r.Vcenter, "(none)"}, rest, vcpu, ram, disk)
+			add(tiers, key{r.Vcenter, "(none)"}, r.VMKey, rest, vcpu, ram, disk)
 		}
 		return nil
 	})
@@ -377,7 +389,7 @@ func TestMonthly(t *testing.T) {
 		var out []row
 		for _, k := range keys {
 			s := m[k]
-			out = append(out, row{"vCenter": k.vc, label: k.group, "VMs": s.vms, "Billable vCPU-days": approx(s.vcpu),
+			out = append(out, row{"vCenter": k.vc, label: k.group, "VMs": len(s.vms), "Billable vCPU-days": approx(s.vcpu),
 				"Billable RAM GB-days": approx(s.ram), "Billable disk GB-days": approx(s.disk)})
 		}
 		return out
@@ -396,26 +408,49 @@ func TestMonthly(t *testing.T) {
 	}
 }
 
-// TestMonthlyBillableMatchesDaily: with the same number of snapshots every
-// day, monthly billable vCPU-days equal the sum of the daily ones.
+// TestMonthlyBillableMatchesDaily (SEMANTICS §5): a month observed on 4
+// of its 31 days, with 1 to 3 snapshots a day, bills the sum of its days'
+// billable figures (not a per-day average times 31), and the workbook
+// shows the coverage beside the bill. One VM is checked by hand.
 func TestMonthlyBillableMatchesDaily(t *testing.T) {
 	ctx := context.Background()
 	st := memstore.New()
-	base := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
-	for d := 0; d < 28; d++ {
-		for h := 0; h < 2; h++ {
-			n := 30 - d%5 // VMs come and go
-			p := storetestSnapshot("vc-m", base.AddDate(0, 0, d).Add(time.Duration(6+h*12)*time.Hour), n, int64(d*2+h))
+	base := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	observed := map[int]int{2: 1, 9: 3, 10: 2, 20: 3} // day of month -> snapshots
+	for d := range 31 {
+		n := observed[d]
+		for h := range n {
+			p := storetestSnapshot("vc-m", base.AddDate(0, 0, d).Add(time.Duration(6+h*6)*time.Hour), 30-d%5, int64(d*3+h))
 			if _, err := st.WriteSnapshot(ctx, p); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, err := aggregateDaily(ctx, st, base.AddDate(0, 0, d)); err != nil {
-			t.Fatal(err)
+		if n > 0 {
+			if _, err := aggregateDaily(ctx, st, base.AddDate(0, 0, d)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if _, err := aggregateMonthly(ctx, st, base); err != nil {
 		t.Fatal(err)
+	}
+	// By hand, for vm-1 (present in every snapshot): Σ over the 4 days
+	// of its vCPUs averaged over the day's snapshots.
+	var hand float64
+	for d, n := range observed {
+		sum := 0.0
+		for h := range n {
+			at := base.AddDate(0, 0, d).Add(time.Duration(6+h*6) * time.Hour)
+			for _, x := range scanSamples(t, st, "vc-m", at) {
+				if x.VMID == "vm-1" {
+					sum += float64(x.VCPUCount)
+				}
+			}
+		}
+		hand += sum / float64(n)
+	}
+	if hand == 0 {
+		t.Fatal("vm-1 has no samples")
 	}
 	daily := map[string]float64{}
 	err := st.ScanDailyRollups(ctx, &store.ScanRollupsParams{From: base, To: base.AddDate(0, 1, 0)}, func(r *inventory.DailyRollup) error {
@@ -438,7 +473,7 @@ func TestMonthlyBillableMatchesDaily(t *testing.T) {
 		t.Fatalf("no column %s", name)
 		return -1
 	}
-	id, bill := idx("VM ID"), idx("Billable vCPU-days")
+	id, bill, cov, dim := idx("VM ID"), idx("Billable vCPU-days"), idx("Coverage days"), idx("Days in month")
 	if len(rows)-1 != len(daily) {
 		t.Fatalf("%d monthly rows, %d VMs in daily rollups", len(rows)-1, len(daily))
 	}
@@ -446,6 +481,29 @@ func TestMonthlyBillableMatchesDaily(t *testing.T) {
 		got := parseF(t, r[bill])
 		if want := daily[r[id]]; diffRel(got, want) > 1e-9 {
 			t.Errorf("VM %s: monthly billable vCPU-days %v, sum of daily %v", r[id], got, want)
+		}
+		if r[id] == "vm-1" && diffRel(got, hand) > 1e-9 {
+			t.Errorf("vm-1: billable vCPU-days %v, by hand %v", got, hand)
+		}
+		if r[cov] != "4" || r[dim] != "31" {
+			t.Errorf("VM %s: coverage %s of %s days, want 4 of 31", r[id], r[cov], r[dim])
+		}
+	}
+	// One percentage scale: the pool shares carry Avg present's percent
+	// style (values are fractions of 1, checked by TestDaily).
+	for _, name := range []string{"Tin %", "Bronze %", "Silver %", "Gold %", "Avg powered on"} {
+		a, _ := excelize.CoordinatesToCellName(idx(name)+1, 2)
+		p, _ := excelize.CoordinatesToCellName(idx("Avg present")+1, 2)
+		sa, _ := b.f.GetCellStyle("Monthly summary", a)
+		sp, _ := b.f.GetCellStyle("Monthly summary", p)
+		if sa != sp {
+			t.Errorf("%s has style %d, Avg present %d: not one percentage format", name, sa, sp)
+		}
+	}
+	for _, sheet := range []string{"By pool tier", "By cluster"} {
+		sub, _ := b.f.GetRows(sheet, rawOpts)
+		if len(sub) < 2 || sub[0][3] != "Coverage days" || sub[1][3] != "4" || sub[1][4] != "31" {
+			t.Errorf("%s: coverage columns %v / %v, want Coverage days 4 of 31", sheet, sub[0], sub[1])
 		}
 	}
 }

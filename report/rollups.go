@@ -23,7 +23,7 @@ func (g *gen) rollupCols(period string, periodKind colKind, extra []col) []col {
 		{name: "Samples powered on", kind: cInt}, {name: "Avg powered on", kind: cPct},
 		{name: "Avg vCPUs", kind: cDec2}, {name: "Avg RAM GB", kind: cDec2},
 		{name: "Avg provisioned disk GB", kind: cDec2}, {name: "Avg used disk GB", kind: cDec2},
-		{name: "Tin %", kind: cPoolPct}, {name: "Bronze %", kind: cPoolPct}, {name: "Silver %", kind: cPoolPct}, {name: "Gold %", kind: cPoolPct},
+		{name: "Tin %", kind: cPct}, {name: "Bronze %", kind: cPct}, {name: "Silver %", kind: cPct}, {name: "Gold %", kind: cPct},
 	}
 	cols = append(cols, extra...)
 	return append(cols,
@@ -31,11 +31,14 @@ func (g *gen) rollupCols(period string, periodKind colKind, extra []col) []col {
 		col{name: "Creation time" + z, kind: cDateTime}, col{name: "Deletion time" + z, kind: cDateTime})
 }
 
+// rollupVals returns a row's values for rollupCols. Every percentage is a
+// fraction of 1 shown with a percent format (SEMANTICS §4): the pool
+// percentages, stored 0–100, are divided by 100.
 func rollupVals(period time.Time, r *inventory.Rollup, extra ...any) []any {
 	v := []any{r.Vcenter, period, r.VMID, r.VMUUID, r.Name, r.Datacenter, r.Cluster, r.Host, r.ResourcePool, r.Folder,
 		r.PowerState, r.GuestOS, r.IsTemplate, r.TotalSamples, r.SamplesPresent, r.AvgIsPresent,
 		r.SamplesPoweredOn, r.AvgPoweredOn, r.AvgVCPUCount, r.AvgRAMGB, r.AvgProvisionedDiskGB, r.AvgUsedDiskGB,
-		r.PoolTinPct, r.PoolBronzePct, r.PoolSilverPct, r.PoolGoldPct}
+		r.PoolTinPct / 100, r.PoolBronzePct / 100, r.PoolSilverPct / 100, r.PoolGoldPct / 100}
 	v = append(v, extra...)
 	return append(v, r.FirstSeen, r.LastSeen, r.CreationTime, r.DeletionTime)
 }
@@ -80,59 +83,32 @@ func (g *gen) vcSuffix() string {
 // subtotal sums billable figures of one group.
 type subtotal struct {
 	vcenter, group      string
-	vms                 int
+	vms                 map[string]bool
 	vcpu, ramGB, diskGB float64
 }
 
 type subtotalKey struct{ vcenter, group string }
 
-// monthly writes the monthly rollups with billable figures and subtotals
-// per pool tier and per cluster.
+// monthly writes the monthly rollups with their billable figures (the
+// sums of the days', stored on each row) beside the month's coverage, and
+// subtotals per pool tier and per cluster summed from the month's daily
+// rows.
 func (g *gen) monthly() error {
 	month := inventory.MonthOf(g.req.Period, g.opts.Location)
-	days := float64(len(month.Days()))
 	sh, err := g.newSheet("Monthly summary", g.rollupCols("Month", cDate, []col{
-		{name: "Days present", kind: cInt}, {name: "Days in month", kind: cInt},
-		{name: "Billable vCPU-days", kind: cDec2}, {name: "Billable RAM GB-days", kind: cDec2}, {name: "Billable disk GB-days", kind: cDec2},
+		{name: "Days present", kind: cInt}, {name: "Coverage days", kind: cInt}, {name: "Days in month", kind: cInt},
+		{name: "Billable vCPU-days", kind: cDec2}, {name: "Billable RAM GB-days", kind: cDec2},
+		{name: "Billable disk GB-days", kind: cDec2}, {name: "Billable used disk GB-days", kind: cDec2},
 	}))
 	if err != nil {
 		return err
 	}
-	tiers := map[subtotalKey]*subtotal{}
-	clusters := map[subtotalKey]*subtotal{}
-	acc := func(m map[subtotalKey]*subtotal, vc, group string, share, vcpu, ram, disk float64) {
-		k := subtotalKey{vc, group}
-		t := m[k]
-		if t == nil {
-			t = &subtotal{vcenter: vc, group: group}
-			m[k] = t
-		}
-		t.vms++
-		t.vcpu += vcpu * share
-		t.ramGB += ram * share
-		t.diskGB += disk * share
-	}
+	coverage := map[string][2]int{} // vCenter -> coverage days, days in month
 	err = g.st.ScanMonthlyRollups(g.ctx, &store.ScanRollupsParams{Vcenter: g.req.Vcenter, From: month.Start.UTC(), To: month.End.UTC()},
 		func(r *inventory.MonthlyRollup) error {
-			vcpu, ram, disk := MonthlyBillable(&r.Rollup, days)
-			if err := sh.add(rollupVals(r.Month, &r.Rollup, r.DaysPresent, int(days), vcpu, ram, disk)...); err != nil {
-				return err
-			}
-			acc(clusters, r.Vcenter, r.Cluster, 1, vcpu, ram, disk)
-			rest := 1.0
-			for _, tp := range []struct {
-				t   inventory.Tier
-				pct float64
-			}{{inventory.TierTin, r.PoolTinPct}, {inventory.TierBronze, r.PoolBronzePct}, {inventory.TierSilver, r.PoolSilverPct}, {inventory.TierGold, r.PoolGoldPct}} {
-				if tp.pct > 0 {
-					acc(tiers, r.Vcenter, string(tp.t), tp.pct/100, vcpu, ram, disk)
-					rest -= tp.pct / 100
-				}
-			}
-			if rest > 1e-9 {
-				acc(tiers, r.Vcenter, untiered, rest, vcpu, ram, disk)
-			}
-			return nil
+			coverage[r.Vcenter] = [2]int{r.CoverageDays, r.DaysInMonth}
+			return sh.add(rollupVals(r.Month, &r.Rollup, r.DaysPresent, r.CoverageDays, r.DaysInMonth,
+				r.VCPUDays, r.RAMGBDays, r.ProvisionedDiskGBDays, r.UsedDiskGBDays)...)
 		})
 	if err != nil {
 		return g.scanErr("scan monthly rollups", err)
@@ -143,24 +119,52 @@ func (g *gen) monthly() error {
 	if err := sh.close(); err != nil {
 		return err
 	}
-	if err := g.subtotalSheet("By pool tier", "Pool tier", sortedSubtotals(tiers, tierOrder)); err != nil {
+	// Subtotals from the daily rows: each day billed at its own figures,
+	// split by that day's pool shares and charged to that day's cluster.
+	tiers := map[subtotalKey]*subtotal{}
+	clusters := map[subtotalKey]*subtotal{}
+	acc := func(m map[subtotalKey]*subtotal, vc, group, vm string, share, vcpu, ram, disk float64) {
+		k := subtotalKey{vc, group}
+		t := m[k]
+		if t == nil {
+			t = &subtotal{vcenter: vc, group: group, vms: map[string]bool{}}
+			m[k] = t
+		}
+		t.vms[vm] = true
+		t.vcpu += vcpu * share
+		t.ramGB += ram * share
+		t.diskGB += disk * share
+	}
+	err = g.st.ScanDailyRollups(g.ctx, &store.ScanRollupsParams{Vcenter: g.req.Vcenter, From: month.Start.UTC(), To: month.End.UTC()},
+		func(r *inventory.DailyRollup) error {
+			vcpu, ram, disk := r.BillableVCPUDays(), r.BillableRAMGBDays(), r.BillableDiskGBDays()
+			acc(clusters, r.Vcenter, r.Cluster, r.VMKey, 1, vcpu, ram, disk)
+			rest := 1.0
+			for _, tp := range []struct {
+				t   inventory.Tier
+				pct float64
+			}{{inventory.TierTin, r.PoolTinPct}, {inventory.TierBronze, r.PoolBronzePct}, {inventory.TierSilver, r.PoolSilverPct}, {inventory.TierGold, r.PoolGoldPct}} {
+				if tp.pct > 0 {
+					acc(tiers, r.Vcenter, string(tp.t), r.VMKey, tp.pct/100, vcpu, ram, disk)
+					rest -= tp.pct / 100
+				}
+			}
+			if rest > 1e-9 {
+				acc(tiers, r.Vcenter, untiered, r.VMKey, rest, vcpu, ram, disk)
+			}
+			return nil
+		})
+	if err != nil {
+		return g.scanErr("scan daily rollups", err)
+	}
+	if err := g.subtotalSheet("By pool tier", "Pool tier", sortedSubtotals(tiers, tierOrder), coverage); err != nil {
 		return err
 	}
-	return g.subtotalSheet("By cluster", "Cluster", sortedSubtotals(clusters, nil))
+	return g.subtotalSheet("By cluster", "Cluster", sortedSubtotals(clusters, nil), coverage)
 }
 
 // untiered is the tier subtotal group of VM time spent in no tiered pool.
 const untiered = "(none)"
-
-// MonthlyBillable returns the billable vCPU-, RAM GB- and disk GB-days of
-// a monthly rollup row over a month of days days: the rollup's
-// BillableVCPUDays (avg_vcpu_count × avg_is_present, a per-day mean over
-// the month's samples) × days, likewise for RAM and disk. When every day
-// of the month has the same number of snapshots this equals the sum of the
-// daily billable figures.
-func MonthlyBillable(r *inventory.Rollup, days float64) (vcpuDays, ramGBDays, diskGBDays float64) {
-	return r.BillableVCPUDays() * days, r.BillableRAMGBDays() * days, r.BillableDiskGBDays() * days
-}
 
 func tierOrder(group string) int {
 	for i, t := range inventory.Tiers {
@@ -189,16 +193,18 @@ func sortedSubtotals(m map[subtotalKey]*subtotal, rank func(string) int) []*subt
 	return out
 }
 
-func (g *gen) subtotalSheet(name, group string, rows []*subtotal) error {
+func (g *gen) subtotalSheet(name, group string, rows []*subtotal, coverage map[string][2]int) error {
 	sh, err := g.newSheet(name, []col{
 		{name: "vCenter", kind: cText}, {name: group, kind: cText, width: 26}, {name: "VMs", kind: cInt, width: 9},
+		{name: "Coverage days", kind: cInt}, {name: "Days in month", kind: cInt},
 		{name: "Billable vCPU-days", kind: cDec2}, {name: "Billable RAM GB-days", kind: cDec2}, {name: "Billable disk GB-days", kind: cDec2},
 	})
 	if err != nil {
 		return err
 	}
 	for _, t := range rows {
-		if err := sh.add(t.vcenter, t.group, t.vms, t.vcpu, t.ramGB, t.diskGB); err != nil {
+		c := coverage[t.vcenter]
+		if err := sh.add(t.vcenter, t.group, len(t.vms), c[0], c[1], t.vcpu, t.ramGB, t.diskGB); err != nil {
 			return err
 		}
 	}

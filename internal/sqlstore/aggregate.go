@@ -244,9 +244,12 @@ a AS (SELECT gkey, SUM(samples_present) AS n, ` + latestAggs() + `, SUM(samples_
 	` + w("avg_used_disk_gb") + ` AS s_used, ` + w("pool_tin_pct") + ` AS t0, ` + w("pool_bronze_pct") + ` AS t1,
 	` + w("pool_silver_pct") + ` AS t2, ` + w("pool_gold_pct") + ` AS t3,
 	MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, MIN(creation_time) AS ctime,
-	COUNT(*) AS days
+	COUNT(*) AS days, CAST(SUM(avg_vcpu_count * avg_is_present) AS DOUBLE PRECISION) AS b_vcpu,
+	CAST(SUM(avg_ram_gb * avg_is_present) AS DOUBLE PRECISION) AS b_ram,
+	CAST(SUM(avg_provisioned_disk_gb * avg_is_present) AS DOUBLE PRECISION) AS b_prov,
+	CAST(SUM(avg_used_disk_gb * avg_is_present) AS DOUBLE PRECISION) AS b_used
 	FROM d WHERE rn = 1 GROUP BY gkey)
-SELECT ` + fmt.Sprintf(rollupSelect, "day") + `, a.days
+SELECT ` + fmt.Sprintf(rollupSelect, "day") + `, a.days, a.b_vcpu, a.b_ram, a.b_prov, a.b_used
 FROM a ` + c.lifecycleJoin()
 	all := append(args, c.bound(p.From), c.bound(p.To), p.Vcenter)
 	rows, err := c.db.QueryContext(ctx, q, all...)
@@ -259,7 +262,8 @@ FROM a ` + c.lifecycleJoin()
 	for rows.Next() {
 		var r inventory.MonthlyRollup
 		var a aggRow
-		if err := rows.Scan(append(a.dest(&r.Rollup), &r.DaysPresent)...); err != nil {
+		if err := rows.Scan(append(a.dest(&r.Rollup), &r.DaysPresent, &r.VCPUDays, &r.RAMGBDays, &r.ProvisionedDiskGBDays,
+			&r.UsedDiskGBDays)...); err != nil {
 			return nil, c.readErr(op, err)
 		}
 		a.finish(&r.Rollup, p.Vcenter, p.TotalSamples, true)

@@ -259,8 +259,7 @@ func (c *Core) ReadCompatMonthly(ctx context.Context, p *store.ScanCompatParams)
 	}
 	var out []inventory.MonthlyRollup
 	var r inventory.MonthlyRollup
-	err := c.readCompat(ctx, op, p, monthlyCols, append(rollupDest(&r.Month, &r.Rollup), &r.DaysPresent),
-		func() { out = append(out, r) })
+	err := c.readCompat(ctx, op, p, compatMonthlyCols, compatMonthlyDest(&r), func() { out = append(out, r) })
 	return out, err
 }
 

@@ -77,7 +77,7 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 			return nil
 		}
 		w.stage = "compat"
-		return c.copyToCompat(ctx, tx, compat, MonthlyColumns, TableMonthly, "month", p.Vcenter, month)
+		return c.copyToCompat(ctx, tx, compat, CompatMonthlyColumns, TableMonthly, "month", p.Vcenter, month)
 	})
 }
 
@@ -94,10 +94,19 @@ func dailySource(c *Core, rows []inventory.DailyRollup, day time.Time, batch int
 // monthlySource is dailySource for monthly rows of month.
 func monthlySource(c *Core, rows []inventory.MonthlyRollup, month time.Time, batch int) *RowSource {
 	return &RowSource{N: len(rows), Cols: monthlyCols, Batch: batch, Row: func(i int, dst []any) []any {
-		return append(c.rollupArgs(dst, month, &rows[i].Rollup), rows[i].DaysPresent)
+		r := &rows[i]
+		return append(c.rollupArgs(dst, month, &r.Rollup), r.DaysPresent, r.VCPUDays, r.RAMGBDays, r.ProvisionedDiskGBDays,
+			r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth)
 	}, Encode: func(i int, w ValueWriter) {
-		rollupEncode(w, month, &rows[i].Rollup)
-		w.Int(int64(rows[i].DaysPresent))
+		r := &rows[i]
+		rollupEncode(w, month, &r.Rollup)
+		w.Int(int64(r.DaysPresent))
+		w.Float(r.VCPUDays)
+		w.Float(r.RAMGBDays)
+		w.Float(r.ProvisionedDiskGBDays)
+		w.Float(r.UsedDiskGBDays)
+		w.Int(int64(r.CoverageDays))
+		w.Int(int64(r.DaysInMonth))
 	}}
 }
 
@@ -167,7 +176,7 @@ func (c *Core) ScanMonthlyRollups(ctx context.Context, p *store.ScanRollupsParam
 	}
 	var r inventory.MonthlyRollup
 	return c.scanRollups(ctx, "ScanMonthlyRollups", TableMonthly, "month", monthlyCols, p,
-		append(rollupDest(&r.Month, &r.Rollup), &r.DaysPresent), func() error { return fn(&r) })
+		monthlyDest(&r), func() error { return fn(&r) })
 }
 
 // copyToCompat replaces vc's rows of a summary compatibility table with

@@ -253,13 +253,30 @@ func rollupColumns(period string, monthly bool) []Column {
 	return cols
 }
 
-// DailyColumns and MonthlyColumns are the rollup tables' columns.
+// DailyColumns and MonthlyColumns are the rollup tables' columns;
+// CompatMonthlyColumns those of the monthly summary compatibility tables
+// (the replaced system's layout: no billable sums or coverage).
 var (
-	DailyColumns   = rollupColumns("day", false)
-	MonthlyColumns = rollupColumns("month", true)
-	dailyCols      = names(DailyColumns)
-	monthlyCols    = names(MonthlyColumns)
+	DailyColumns         = rollupColumns("day", false)
+	CompatMonthlyColumns = rollupColumns("month", true)
+	MonthlyColumns       = append(slices.Clip(CompatMonthlyColumns), Column{"vcpu_days", KindFloat},
+		Column{"ram_gb_days", KindFloat}, Column{"provisioned_disk_gb_days", KindFloat}, Column{"used_disk_gb_days", KindFloat},
+		Column{"coverage_days", KindInt}, Column{"days_in_month", KindInt})
+	dailyCols         = names(DailyColumns)
+	monthlyCols       = names(MonthlyColumns)
+	compatMonthlyCols = names(CompatMonthlyColumns)
 )
+
+// monthlyDest returns scan destinations for monthlyCols into r.
+func monthlyDest(r *inventory.MonthlyRollup) []any {
+	return append(compatMonthlyDest(r), &r.VCPUDays, &r.RAMGBDays, &r.ProvisionedDiskGBDays, &r.UsedDiskGBDays,
+		&r.CoverageDays, &r.DaysInMonth)
+}
+
+// compatMonthlyDest returns scan destinations for compatMonthlyCols.
+func compatMonthlyDest(r *inventory.MonthlyRollup) []any {
+	return append(rollupDest(&r.Month, &r.Rollup), &r.DaysPresent)
+}
 
 func (c *Core) rollupArgs(dst []any, period time.Time, r *inventory.Rollup) []any {
 	return append(dst, r.Vcenter, c.time(period), r.VMKey, r.VMID, r.VMUUID, r.Name, r.Datacenter, r.Cluster, r.Host,

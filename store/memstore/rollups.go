@@ -305,7 +305,19 @@ func (s *Store) ReadCompatDaily(ctx context.Context, p *store.ScanCompatParams) 
 
 // ReadCompatMonthly returns the rows of one monthly summary table.
 func (s *Store) ReadCompatMonthly(ctx context.Context, p *store.ScanCompatParams) ([]inventory.MonthlyRollup, error) {
-	return readCompat(s, "ReadCompatMonthly", p, store.CompatMonthly, func(t *compatTable) map[string][]inventory.MonthlyRollup { return t.monthly })
+	rows, err := readCompat(s, "ReadCompatMonthly", p, store.CompatMonthly, func(t *compatTable) map[string][]inventory.MonthlyRollup { return t.monthly })
+	for i := range rows {
+		rows[i] = compatMonthly(rows[i])
+	}
+	return rows, err
+}
+
+// compatMonthly returns r as a monthly summary compatibility table holds
+// it: without the billable sums and coverage (not columns of the replaced
+// system's layout).
+func compatMonthly(r inventory.MonthlyRollup) inventory.MonthlyRollup {
+	r.VCPUDays, r.RAMGBDays, r.ProvisionedDiskGBDays, r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth = 0, 0, 0, 0, 0, 0
+	return r
 }
 
 // ListCompatTables lists tables ordered by (kind, period).

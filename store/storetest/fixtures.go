@@ -314,7 +314,11 @@ func MonthlyRollups(vcenter string, month time.Time, n int, seed int64) []invent
 	out := make([]inventory.MonthlyRollup, 0, n)
 	for i := 1; i <= n; i++ {
 		r := rollup(vcenter, i, 24*30, rng, month)
-		out = append(out, inventory.MonthlyRollup{Month: month, DaysPresent: 1 + (r.SamplesPresent-1)/24, Rollup: r})
+		days := len(inventory.MonthOf(month, month.Location()).Days())
+		out = append(out, inventory.MonthlyRollup{Month: month, DaysPresent: 1 + (r.SamplesPresent-1)/24, Rollup: r,
+			VCPUDays: r.AvgVCPUCount * r.AvgIsPresent * 30, RAMGBDays: r.AvgRAMGB * r.AvgIsPresent * 30,
+			ProvisionedDiskGBDays: r.AvgProvisionedDiskGB * r.AvgIsPresent * 30, UsedDiskGBDays: r.AvgUsedDiskGB * r.AvgIsPresent * 30,
+			CoverageDays: 30, DaysInMonth: days})
 	}
 	return out
 }

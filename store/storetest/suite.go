@@ -303,6 +303,18 @@ func (e *env) scanCompat(p *store.ScanCompatParams) []inventory.Sample {
 }
 
 // compatOrder sorts compatibility-table rows by (vcenter, vm_key).
+// compatMonthly returns monthly rows as a monthly summary compatibility
+// table holds them: without the billable sums and coverage (the replaced
+// system's layout).
+func compatMonthly(rows []inventory.MonthlyRollup) []inventory.MonthlyRollup {
+	out := slices.Clone(rows)
+	for i := range out {
+		out[i].VCPUDays, out[i].RAMGBDays, out[i].ProvisionedDiskGBDays, out[i].UsedDiskGBDays = 0, 0, 0, 0
+		out[i].CoverageDays, out[i].DaysInMonth = 0, 0
+	}
+	return out
+}
+
 // compatOrder returns samples as an hourly compatibility table holds
 // them: in (vcenter, vm_key) order, without resource_pool_id (not a
 // column of the replaced system's layout).

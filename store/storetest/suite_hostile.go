@@ -171,7 +171,7 @@ func testHostileRows(e *env) {
 		checkList(e.t, "ReadCompatDaily (hostile strings)", n.daily(days), rows)
 		mrows, err := e.st.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(mon0)})
 		e.ok(err, "ReadCompatMonthly")
-		checkList(e.t, "ReadCompatMonthly (hostile strings)", n.monthly(mons), mrows)
+		checkList(e.t, "ReadCompatMonthly (hostile strings)", compatMonthly(n.monthly(mons)), mrows)
 	}
 	recs, err := e.st.ListSnapshots(e.ctx, &store.ListSnapshotsParams{Vcenter: vc})
 	e.ok(err, "ListSnapshots")

@@ -101,7 +101,7 @@ func testPrecision(e *env) {
 		checkList(e.t, "ReadCompatDaily", n.daily(rows), got)
 		gotM, err := st.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(monStart)})
 		e.ok(err, "ReadCompatMonthly")
-		checkList(e.t, "ReadCompatMonthly", n.monthly(mrows), gotM)
+		checkList(e.t, "ReadCompatMonthly", compatMonthly(n.monthly(mrows)), gotM)
 	}
 
 	rec := inventory.SnapshotRecord{Vcenter: "vc-p", Kind: inventory.Daily, SnapshotTime: dayStart.Add(7), RowCount: 3, Duration: 1, RegisteredAt: base.Add(2*time.Hour + 5)}
