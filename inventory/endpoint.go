@@ -34,6 +34,10 @@ type TLSOptions struct {
 	Thumbprint string `json:"thumbprint,omitempty"`
 	// CAFile is an optional PEM bundle of additional trusted roots.
 	CAFile string `json:"ca_file,omitempty"`
+	// AllowPlaintext accepts an http:// URL, over which the password
+	// crosses the network in clear. Off by default: Validate refuses
+	// http:// without it.
+	AllowPlaintext bool `json:"allow_plaintext,omitempty"`
 }
 
 // Endpoint is a vCenter or ESXi host that vinventory captures.
@@ -120,8 +124,11 @@ func (e *Endpoint) Validate() error {
 		// url.Parse errors quote the URL, which may hold a password.
 		add("url", "is not a valid URL")
 	} else {
-		if u.Scheme != "https" && u.Scheme != "http" {
-			add("url", "scheme must be https (or http)")
+		switch {
+		case u.Scheme == "http" && !e.TLS.AllowPlaintext:
+			add("url", "is http://: the password would cross the network in clear; use https://, or set tls.allow_plaintext to accept that")
+		case u.Scheme != "https" && u.Scheme != "http":
+			add("url", "scheme must be https (or http with tls.allow_plaintext)")
 		}
 		if u.Host == "" {
 			add("url", "must name a host")

@@ -148,7 +148,14 @@ func TestNotAnSDKEndpoint(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	ep := inventory.Endpoint{Name: "web", URL: srv.URL + "/sdk", Username: "u"}
+	// An http:// endpoint is refused unless it says so (the password would
+	// cross the network in clear), before any connection is made.
 	_, err := vsphere.New(context.Background(), ep, vsphere.Options{Credentials: vsphere.Password("p")})
+	if err == nil || !strings.Contains(err.Error(), "tls.allow_plaintext") {
+		t.Fatalf("http:// without allow_plaintext: err = %v, want a refusal naming tls.allow_plaintext", err)
+	}
+	ep.TLS.AllowPlaintext = true
+	_, err = vsphere.New(context.Background(), ep, vsphere.Options{Credentials: vsphere.Password("p")})
 	var ce *vsphere.ConnectError
 	if !errors.As(err, &ce) || ce.Unreachable || !strings.Contains(err.Error(), "404") {
 		t.Fatalf("err = %v (%T), want a *ConnectError with the HTTP status", err, err)

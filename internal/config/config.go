@@ -48,7 +48,7 @@ type StoreConfig struct {
 
 // HTTPConfig is the health and metrics server.
 type HTTPConfig struct {
-	// Listen is the address of /healthz and /metrics. Defaults to ":8080";
+	// Listen is the address of /healthz and /metrics. Defaults to "127.0.0.1:8080" (this host only);
 	// empty disables the server.
 	Listen string `yaml:"listen"`
 }
@@ -128,13 +128,16 @@ type TLSConfig struct {
 	Thumbprint string `yaml:"thumbprint"`
 	// CAFile is a PEM bundle of extra trusted roots.
 	CAFile string `yaml:"ca_file"`
+	// AllowPlaintext accepts an http:// URL (the password then crosses the
+	// network in clear). Defaults to false.
+	AllowPlaintext bool `yaml:"allow_plaintext"`
 }
 
 // Defaults.
 const (
 	DefaultDriver     = "sqlite"
 	DefaultSQLitePath = "./vinventory.db"
-	DefaultListen     = ":8080"
+	DefaultListen     = "127.0.0.1:8080"
 	DefaultKeysEnv    = "VINVENTORY_KEYS"
 	DefaultReportDir  = "./reports"
 )
@@ -209,11 +212,12 @@ func (e EndpointConfig) Endpoint() inventory.Endpoint {
 		}
 	}
 	return inventory.Endpoint{
-		Name:         e.Name,
-		URL:          e.URL,
-		Kind:         e.Kind,
-		Username:     e.Username,
-		TLS:          inventory.TLSOptions{Insecure: e.TLS.Insecure, Thumbprint: e.TLS.Thumbprint, CAFile: e.TLS.CAFile},
+		Name:     e.Name,
+		URL:      e.URL,
+		Kind:     e.Kind,
+		Username: e.Username,
+		TLS: inventory.TLSOptions{Insecure: e.TLS.Insecure, Thumbprint: e.TLS.Thumbprint, CAFile: e.TLS.CAFile,
+			AllowPlaintext: e.TLS.AllowPlaintext},
 		Tags:         tags,
 		PollInterval: e.PollInterval,
 		Enabled:      e.Enabled,

@@ -193,7 +193,7 @@ func TestDefaultsAndEmptyFile(t *testing.T) {
 		s.DeletionGuardMinVMs != 10 || len(s.PoolTiers) != 4 || def.Location != "UTC" || s.Retention != (vinventory.RetentionSettings{}) {
 		t.Fatalf("defaults = %+v", s)
 	}
-	if def.Store.Driver != "sqlite" || def.Store.Path != "./vinventory.db" || def.HTTP.Listen != ":8080" || def.Keys.Env != "VINVENTORY_KEYS" {
+	if def.Store.Driver != "sqlite" || def.Store.Path != "./vinventory.db" || def.HTTP.Listen != "127.0.0.1:8080" || def.Keys.Env != "VINVENTORY_KEYS" {
 		t.Fatalf("defaults = %+v", def)
 	}
 	if _, err := config.Load(filepath.Join(t.TempDir(), "missing.yaml"), nil); !errors.Is(err, os.ErrNotExist) {

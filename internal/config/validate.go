@@ -159,6 +159,9 @@ func (c *Config) Validate() error {
 // Warnings returns non-fatal remarks about the configuration, such as
 // inline passwords. They never contain secrets.
 func (c *Config) Warnings() []string {
+	if c == nil {
+		return nil
+	}
 	var out []string
 	for i, e := range c.Endpoints {
 		if !e.Password.IsZero() {
@@ -166,6 +169,9 @@ func (c *Config) Warnings() []string {
 		}
 		if e.TLS.Insecure {
 			out = append(out, fmt.Sprintf("endpoints[%d].tls.insecure: certificate verification is disabled; prefer tls.thumbprint or tls.ca_file", i))
+		}
+		if e.TLS.AllowPlaintext && strings.HasPrefix(strings.ToLower(e.URL), "http://") {
+			out = append(out, fmt.Sprintf("endpoints[%d].tls.allow_plaintext: PLAINTEXT: %s's password crosses the network unencrypted over http://; use https://", i, e.Name))
 		}
 	}
 	if c.Store.Driver == "postgres" && dsnHasPassword(c.Store.DSN) {

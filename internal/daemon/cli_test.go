@@ -217,3 +217,29 @@ func TestCommandsOnDemoData(t *testing.T) {
 		t.Errorf("rotated credential does not open with the new key alone: %v", err)
 	}
 }
+
+// TestCheckConfigPlaintext: an http:// endpoint is refused unless it sets
+// tls.allow_plaintext, and then check-config warns loudly.
+func TestCheckConfigPlaintext(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, tls string) string {
+		p := filepath.Join(dir, name)
+		os.WriteFile(p, []byte(`store: {driver: sqlite, path: `+filepath.Join(dir, "x.db")+`}
+endpoints:
+  - name: lab
+    url: http://vc-lab.example.com/sdk
+    username: u
+    password_env: LAB_PASSWORD
+`+tls), 0o600)
+		return p
+	}
+	env := map[string]string{"LAB_PASSWORD": "pw"}
+	code, stdout, stderr := runMain(t, env, "-config", write("plain.yaml", ""), "check-config")
+	if code != 1 || !strings.Contains(stderr, "endpoints[0].url") || !strings.Contains(stderr, "tls.allow_plaintext") {
+		t.Errorf("http:// without allow_plaintext: exit %d, want 1 naming endpoints[0].url and tls.allow_plaintext\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runMain(t, env, "-config", write("allowed.yaml", "    tls: {allow_plaintext: true}\n"), "check-config")
+	if code != 0 || !strings.Contains(stderr, "PLAINTEXT") || !strings.Contains(stderr, "lab") {
+		t.Errorf("http:// with allow_plaintext: exit %d, want 0 with a PLAINTEXT warning naming lab\n%s%s", code, stdout, stderr)
+	}
+}

@@ -63,6 +63,9 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 		o.owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
 	log := a.Logger.With(zap.String("owner", o.owner))
+	for _, w := range a.Config.Warnings() {
+		log.Warn("configuration: " + w)
+	}
 
 	if a.SQLitePath != "" {
 		release, err := lockRun(a.SQLitePath)
