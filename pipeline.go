@@ -140,8 +140,9 @@ func (p *Pipeline) reportsEnabled() bool { return p.settings.ReportDir != "" }
 
 var (
 	// ErrPeriodIncomplete is wrapped by a *PeriodError when a day or month
-	// has not ended yet (per the clock, in Settings.Location).
-	ErrPeriodIncomplete = errors.New("period has not completed")
+	// has not ended yet (per the clock, in Settings.Location); it is
+	// aggregate's sentinel, so errors.Is matches refusals of either.
+	ErrPeriodIncomplete = aggregate.ErrPeriodIncomplete
 	// ErrPeriodExpired is wrapped by a *PeriodError when a period's hourly
 	// samples are (partly) past retention.hourly_rows: aggregating it again
 	// would replace good rollups with ones computed from missing samples.

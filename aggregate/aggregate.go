@@ -46,6 +46,45 @@ type Options struct {
 	// samples; manual rebuild and validation only). Defaults to
 	// GranularityDaily. Daily ignores it.
 	MonthlyGranularity Granularity
+	// AllowPartial aggregates a period that has not ended yet (per Clock,
+	// in Location): its rows, registry record and reports are marked
+	// partial. Defaults to false: such a period is refused with an
+	// *IncompleteError (SEMANTICS §5).
+	AllowPartial bool
+
+	partial bool // set by Daily and Monthly for a period not ended
+}
+
+// ErrPeriodIncomplete is wrapped by an *IncompleteError: the day or month
+// has not ended yet.
+var ErrPeriodIncomplete = errors.New("period has not completed")
+
+// IncompleteError refuses a period that has not ended at Now, unless
+// Options.AllowPartial asks for a partial result.
+type IncompleteError struct {
+	Granularity inventory.Granularity
+	Period      inventory.Window
+	Now         time.Time
+}
+
+func (e *IncompleteError) Error() string {
+	return fmt.Sprintf("aggregate %s %s: %v: it ends at %s, now is %s (set AllowPartial, or -partial, for a partial result)",
+		e.Granularity, e.Period.Start.Format("2006-01-02"), ErrPeriodIncomplete, e.Period.End.Format(time.RFC3339), e.Now.Format(time.RFC3339))
+}
+
+func (e *IncompleteError) Unwrap() error { return ErrPeriodIncomplete }
+
+// checkComplete refuses win when it has not ended and partial results
+// were not asked for, and reports whether the result is partial.
+func (o *Options) checkComplete(g inventory.Granularity, win inventory.Window) (partial bool, err error) {
+	now := o.now()
+	if !win.End.After(now) {
+		return false, nil
+	}
+	if !o.AllowPartial {
+		return false, &IncompleteError{Granularity: g, Period: win, Now: now}
+	}
+	return true, nil
 }
 
 func (o *Options) loc() *time.Location {
@@ -83,6 +122,8 @@ type Result struct {
 	Granularity inventory.Granularity
 	Period      inventory.Window
 	Vcenters    []VcenterResult
+	// Partial is set when the period had not ended (Options.AllowPartial).
+	Partial bool
 }
 
 // Error is a failed aggregation of one vCenter and period; the other
@@ -114,7 +155,12 @@ func Daily(ctx context.Context, st Store, day time.Time, opts Options) (*Result,
 		return nil, err
 	}
 	win := inventory.DayOf(day, opts.loc())
-	res := &Result{Granularity: inventory.Daily, Period: win}
+	partial, err := opts.checkComplete(inventory.Daily, win)
+	if err != nil {
+		return nil, err
+	}
+	opts.partial = partial
+	res := &Result{Granularity: inventory.Daily, Period: win, Partial: partial}
 	vcs, snaps, err := periodSnapshots(ctx, st, win, &opts)
 	if err != nil {
 		return nil, err
@@ -139,6 +185,11 @@ func daily(ctx context.Context, st Store, vc string, win inventory.Window, snaps
 	}
 	if total == 0 {
 		return &VcenterResult{Vcenter: vc}, nil
+	}
+	if opts.partial {
+		for i := range rows {
+			rows[i].Partial = true
+		}
 	}
 	compat := !opts.NoCompatTables && st.Capabilities().CompatTables
 	if err := st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: win.Start, Rows: rows, Compat: compat}); err != nil {
@@ -166,7 +217,12 @@ func Monthly(ctx context.Context, st Store, month time.Time, opts Options) (*Res
 		return nil, err
 	}
 	win := inventory.MonthOf(month, opts.loc())
-	res := &Result{Granularity: inventory.Monthly, Period: win}
+	partial, err := opts.checkComplete(inventory.Monthly, win)
+	if err != nil {
+		return nil, err
+	}
+	opts.partial = partial
+	res := &Result{Granularity: inventory.Monthly, Period: win, Partial: partial}
 	vcs, snaps, err := periodSnapshots(ctx, st, win, &opts)
 	if err != nil {
 		return nil, err
@@ -192,6 +248,11 @@ func monthly(ctx context.Context, st Store, vc string, win inventory.Window, sna
 	if total == 0 {
 		return &VcenterResult{Vcenter: vc}, nil
 	}
+	if opts.partial {
+		for i := range rows {
+			rows[i].Partial = true
+		}
+	}
 	compat := !opts.NoCompatTables && st.Capabilities().CompatTables
 	if err := st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: vc, Month: win.Start, Rows: rows, Compat: compat}); err != nil {
 		return nil, err
@@ -207,7 +268,7 @@ func monthly(ctx context.Context, st Store, vc string, win inventory.Window, sna
 func finish(ctx context.Context, st Store, vc string, g inventory.Granularity, win inventory.Window, r *VcenterResult, opts *Options) error {
 	if err := st.RegisterSnapshot(ctx, &store.RegisterSnapshotParams{Record: inventory.SnapshotRecord{
 		Vcenter: vc, Kind: g, SnapshotTime: win.Start, TableName: r.CompatTable, RowCount: r.Rows,
-		Duration: r.Duration, RegisteredAt: opts.now(),
+		Duration: r.Duration, RegisteredAt: opts.now(), Partial: opts.partial,
 	}}); err != nil {
 		return err
 	}

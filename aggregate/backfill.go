@@ -250,6 +250,16 @@ func newBackfill(st BackfillStore, o BackfillOptions) (*backfill, error) {
 		b.win.End = p.End
 	}
 	b.win.Start = first.Start
+	// A range reaching into a period that has not ended is refused before
+	// anything is written, unless partial results were asked for.
+	last := inventory.DayOf(b.win.End.Add(-time.Nanosecond), loc)
+	lastG := inventory.Daily
+	if o.Granularity == inventory.Monthly {
+		last, lastG = inventory.MonthOf(last.Start, loc), inventory.Monthly
+	}
+	if _, err := agg.checkComplete(lastG, last); err != nil {
+		return nil, err
+	}
 	for _, vc := range o.Vcenters {
 		if vc == "" {
 			return nil, &OptionError{Field: "Vcenters", Reason: "must not contain an empty name"}

@@ -100,7 +100,9 @@ func bfLifecycles(vc string) []inventory.Lifecycle {
 	return out
 }
 
-func bfClock() time.Time { return bfStart }
+// bfClock is "now" for the backfill tests: after both months of the history
+// ended, so every period is complete.
+func bfClock() time.Time { return bfStart.AddDate(0, 2, 0) }
 
 // bfOriginal writes the full history the normal way and aggregates it.
 func bfOriginal(t *testing.T, st store.Store) {
@@ -117,7 +119,7 @@ func bfWrite(t *testing.T, st store.Store) {
 			s := bfAt(vc, h)
 			samples := bfSamples(vc, h)
 			if _, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{Vcenter: vc, SnapshotTime: s, Samples: samples,
-				Totals: inventory.ComputeTotals(vc, s, samples, nil), Compat: true, RegisteredAt: bfStart}); err != nil {
+				Totals: inventory.ComputeTotals(vc, s, samples, nil), Compat: true, RegisteredAt: bfClock()}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -77,6 +77,9 @@ type Rollup struct {
 	LastSeen     time.Time `json:"last_seen"`
 	CreationTime time.Time `json:"creation_time"`
 	DeletionTime time.Time `json:"deletion_time"`
+	// Partial marks a row aggregated before its period ended (SEMANTICS
+	// §5, asked for explicitly): its figures cover only part of it.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // BillableVCPUDays is avg_vcpu_count × avg_is_present (SEMANTICS §4).
@@ -233,6 +236,9 @@ type SnapshotRecord struct {
 	RowCount     int           `json:"row_count"`
 	Duration     time.Duration `json:"duration"`
 	RegisteredAt time.Time     `json:"registered_at"`
+	// Partial marks a daily or monthly aggregation of a period that had
+	// not ended (asked for explicitly).
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Event kinds appended by Reconcile (SEMANTICS §3).

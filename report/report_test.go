@@ -243,7 +243,7 @@ func rollupRow(period time.Time, r *inventory.Rollup) row {
 		// stored 0-100).
 		"Tin %": r.PoolTinPct / 100, "Bronze %": r.PoolBronzePct / 100, "Silver %": r.PoolSilverPct / 100, "Gold %": r.PoolGoldPct / 100,
 		"First seen" + utc: r.FirstSeen, "Last seen" + utc: r.LastSeen, "Creation time" + utc: r.CreationTime,
-		"Deletion time" + utc: r.DeletionTime,
+		"Deletion time" + utc: r.DeletionTime, "Partial": r.Partial,
 	}
 }
 

@@ -28,7 +28,8 @@ func (g *gen) rollupCols(period string, periodKind colKind, extra []col) []col {
 	cols = append(cols, extra...)
 	return append(cols,
 		col{name: "First seen" + z, kind: cDateTime}, col{name: "Last seen" + z, kind: cDateTime},
-		col{name: "Creation time" + z, kind: cDateTime}, col{name: "Deletion time" + z, kind: cDateTime})
+		col{name: "Creation time" + z, kind: cDateTime}, col{name: "Deletion time" + z, kind: cDateTime},
+		col{name: "Partial", kind: cBool})
 }
 
 // rollupVals returns a row's values for rollupCols. Every percentage is a
@@ -40,7 +41,7 @@ func rollupVals(period time.Time, r *inventory.Rollup, extra ...any) []any {
 		r.SamplesPoweredOn, r.AvgPoweredOn, r.AvgVCPUCount, r.AvgRAMGB, r.AvgProvisionedDiskGB, r.AvgUsedDiskGB,
 		r.PoolTinPct / 100, r.PoolBronzePct / 100, r.PoolSilverPct / 100, r.PoolGoldPct / 100}
 	v = append(v, extra...)
-	return append(v, r.FirstSeen, r.LastSeen, r.CreationTime, r.DeletionTime)
+	return append(v, r.FirstSeen, r.LastSeen, r.CreationTime, r.DeletionTime, r.Partial)
 }
 
 func (g *gen) scanErr(what string, err error) error {

@@ -389,6 +389,7 @@ func runBackfill(ctx context.Context, a *App, cmd string, args []string, stdout 
 	r.register(fs)
 	months := fs.Bool("months", false, "process months (the months holding the range) instead of days")
 	mode := fs.String("mode", "go", "aggregation mode: go, sql or legacy (rebuild/validation)")
+	partial := fs.Bool("partial", false, "also aggregate a day or month that has not ended yet, marked partial (refused otherwise)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -412,6 +413,7 @@ func runBackfill(ctx context.Context, a *App, cmd string, args []string, stdout 
 		opts.Granularity = inventory.Monthly
 	}
 	opts.Aggregate.Mode = aggregate.Mode(*mode)
+	opts.Aggregate.AllowPartial = *partial
 	res, err := aggregate.Backfill(ctx, a.Store, opts)
 	if res != nil {
 		fmt.Fprintf(stdout, "%s: %d snapshots (%d samples) imported, %d lifecycle rows, %d compatibility tables rewritten, %d daily and %d monthly aggregations, %d periods skipped\n",

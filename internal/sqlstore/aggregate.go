@@ -227,7 +227,7 @@ func (c *Core) AggregateMonthly(ctx context.Context, p *store.AggregateMonthlyPa
 	if p.From.IsZero() || !p.To.After(p.From) {
 		return nil, store.Invalid(op, "To", "must be after From")
 	}
-	cols := list(dailyCols)
+	cols := list(compatDailyCols) // the columns the canonical and summary tables share
 	src, args, err := c.aggregateSource(op, p.Source, TableDaily, store.CompatDaily, cols, p.Vcenter, p.CompatTables)
 	if err != nil || src == "" {
 		return nil, err

@@ -244,7 +244,7 @@ func (c *Core) ReadCompatDaily(ctx context.Context, p *store.ScanCompatParams) (
 	}
 	var out []inventory.DailyRollup
 	var r inventory.DailyRollup
-	err := c.readCompat(ctx, op, p, dailyCols, rollupDest(&r.Day, &r.Rollup), func() { out = append(out, r) })
+	err := c.readCompat(ctx, op, p, compatDailyCols, rollupDest(&r.Day, &r.Rollup), func() { out = append(out, r) })
 	return out, err
 }
 

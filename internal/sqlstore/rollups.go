@@ -41,7 +41,7 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 			return nil
 		}
 		w.stage = "compat"
-		return c.copyToCompat(ctx, tx, compat, DailyColumns, TableDaily, "day", p.Vcenter, day)
+		return c.copyToCompat(ctx, tx, compat, CompatDailyColumns, TableDaily, "day", p.Vcenter, day)
 	})
 }
 
@@ -85,9 +85,10 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 // writes: as arguments (Row) or typed (Encode, pgstore's COPY).
 func dailySource(c *Core, rows []inventory.DailyRollup, day time.Time, batch int) *RowSource {
 	return &RowSource{N: len(rows), Cols: dailyCols, Batch: batch, Row: func(i int, dst []any) []any {
-		return c.rollupArgs(dst, day, &rows[i].Rollup)
+		return append(c.rollupArgs(dst, day, &rows[i].Rollup), rows[i].Partial)
 	}, Encode: func(i int, w ValueWriter) {
 		rollupEncode(w, day, &rows[i].Rollup)
+		w.Bool(rows[i].Partial)
 	}}
 }
 
@@ -96,7 +97,7 @@ func monthlySource(c *Core, rows []inventory.MonthlyRollup, month time.Time, bat
 	return &RowSource{N: len(rows), Cols: monthlyCols, Batch: batch, Row: func(i int, dst []any) []any {
 		r := &rows[i]
 		return append(c.rollupArgs(dst, month, &r.Rollup), r.DaysPresent, r.VCPUDays, r.RAMGBDays, r.ProvisionedDiskGBDays,
-			r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth)
+			r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth, r.Partial)
 	}, Encode: func(i int, w ValueWriter) {
 		r := &rows[i]
 		rollupEncode(w, month, &r.Rollup)
@@ -107,6 +108,7 @@ func monthlySource(c *Core, rows []inventory.MonthlyRollup, month time.Time, bat
 		w.Float(r.UsedDiskGBDays)
 		w.Int(int64(r.CoverageDays))
 		w.Int(int64(r.DaysInMonth))
+		w.Bool(r.Partial)
 	}}
 }
 
@@ -165,7 +167,7 @@ func (c *Core) ScanDailyRollups(ctx context.Context, p *store.ScanRollupsParams,
 		return store.Invalid("ScanDailyRollups", "fn", "must not be nil")
 	}
 	var r inventory.DailyRollup
-	return c.scanRollups(ctx, "ScanDailyRollups", TableDaily, "day", dailyCols, p, rollupDest(&r.Day, &r.Rollup),
+	return c.scanRollups(ctx, "ScanDailyRollups", TableDaily, "day", dailyCols, p, dailyDest(&r),
 		func() error { return fn(&r) })
 }
 

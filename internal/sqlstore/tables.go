@@ -257,20 +257,27 @@ func rollupColumns(period string, monthly bool) []Column {
 // CompatMonthlyColumns those of the monthly summary compatibility tables
 // (the replaced system's layout: no billable sums or coverage).
 var (
-	DailyColumns         = rollupColumns("day", false)
+	CompatDailyColumns   = rollupColumns("day", false)
 	CompatMonthlyColumns = rollupColumns("month", true)
+	DailyColumns         = append(slices.Clip(CompatDailyColumns), Column{"partial", KindBool})
 	MonthlyColumns       = append(slices.Clip(CompatMonthlyColumns), Column{"vcpu_days", KindFloat},
 		Column{"ram_gb_days", KindFloat}, Column{"provisioned_disk_gb_days", KindFloat}, Column{"used_disk_gb_days", KindFloat},
-		Column{"coverage_days", KindInt}, Column{"days_in_month", KindInt})
+		Column{"coverage_days", KindInt}, Column{"days_in_month", KindInt}, Column{"partial", KindBool})
 	dailyCols         = names(DailyColumns)
 	monthlyCols       = names(MonthlyColumns)
+	compatDailyCols   = names(CompatDailyColumns)
 	compatMonthlyCols = names(CompatMonthlyColumns)
 )
+
+// dailyDest returns scan destinations for dailyCols into r.
+func dailyDest(r *inventory.DailyRollup) []any {
+	return append(rollupDest(&r.Day, &r.Rollup), &r.Partial)
+}
 
 // monthlyDest returns scan destinations for monthlyCols into r.
 func monthlyDest(r *inventory.MonthlyRollup) []any {
 	return append(compatMonthlyDest(r), &r.VCPUDays, &r.RAMGBDays, &r.ProvisionedDiskGBDays, &r.UsedDiskGBDays,
-		&r.CoverageDays, &r.DaysInMonth)
+		&r.CoverageDays, &r.DaysInMonth, &r.Partial)
 }
 
 // compatMonthlyDest returns scan destinations for compatMonthlyCols.
@@ -370,16 +377,16 @@ func aggregateDest(a *inventory.AggregateTotals) []any {
 // ---------------------------------------------------------------------------
 // Registry
 
-var registryCols = []string{"vcenter", "kind", "snapshot_time", "table_name", "row_count", "duration", "registered_at"}
+var registryCols = []string{"vcenter", "kind", "snapshot_time", "table_name", "row_count", "duration", "registered_at", "partial"}
 
 func (c *Core) registryArgs(dst []any, r *inventory.SnapshotRecord) []any {
 	return append(dst, r.Vcenter, string(r.Kind), c.time(r.SnapshotTime), r.TableName, r.RowCount,
-		int64(r.Duration), c.time(r.RegisteredAt))
+		int64(r.Duration), c.time(r.RegisteredAt), r.Partial)
 }
 
 func registryDest(r *inventory.SnapshotRecord) []any {
 	return []any{&r.Vcenter, (*string)(&r.Kind), timeDest{&r.SnapshotTime}, &r.TableName, &r.RowCount,
-		durationDest{&r.Duration}, timeDest{&r.RegisteredAt}}
+		durationDest{&r.Duration}, timeDest{&r.RegisteredAt}, &r.Partial}
 }
 
 // ---------------------------------------------------------------------------

@@ -300,7 +300,11 @@ func readCompat[T any](s *Store, op string, p *store.ScanCompatParams, kind stor
 
 // ReadCompatDaily returns the rows of one daily summary table.
 func (s *Store) ReadCompatDaily(ctx context.Context, p *store.ScanCompatParams) ([]inventory.DailyRollup, error) {
-	return readCompat(s, "ReadCompatDaily", p, store.CompatDaily, func(t *compatTable) map[string][]inventory.DailyRollup { return t.daily })
+	rows, err := readCompat(s, "ReadCompatDaily", p, store.CompatDaily, func(t *compatTable) map[string][]inventory.DailyRollup { return t.daily })
+	for i := range rows {
+		rows[i].Partial = false // not a column of the summary tables
+	}
+	return rows, err
 }
 
 // ReadCompatMonthly returns the rows of one monthly summary table.
@@ -317,6 +321,7 @@ func (s *Store) ReadCompatMonthly(ctx context.Context, p *store.ScanCompatParams
 // system's layout).
 func compatMonthly(r inventory.MonthlyRollup) inventory.MonthlyRollup {
 	r.VCPUDays, r.RAMGBDays, r.ProvisionedDiskGBDays, r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth = 0, 0, 0, 0, 0, 0
+	r.Partial = false
 	return r
 }
 

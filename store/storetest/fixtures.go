@@ -302,7 +302,9 @@ func DailyRollups(vcenter string, day time.Time, n int, seed int64) []inventory.
 	rng := newRand(seed, uint64(n)+3)
 	out := make([]inventory.DailyRollup, 0, n)
 	for i := 1; i <= n; i++ {
-		out = append(out, inventory.DailyRollup{Day: day, Rollup: rollup(vcenter, i, 24, rng, day)})
+		r := rollup(vcenter, i, 24, rng, day)
+		r.Partial = i%4 == 0
+		out = append(out, inventory.DailyRollup{Day: day, Rollup: r})
 	}
 	return out
 }
@@ -314,6 +316,7 @@ func MonthlyRollups(vcenter string, month time.Time, n int, seed int64) []invent
 	out := make([]inventory.MonthlyRollup, 0, n)
 	for i := 1; i <= n; i++ {
 		r := rollup(vcenter, i, 24*30, rng, month)
+		r.Partial = i%3 == 0
 		days := len(inventory.MonthOf(month, month.Location()).Days())
 		out = append(out, inventory.MonthlyRollup{Month: month, DaysPresent: 1 + (r.SamplesPresent-1)/24, Rollup: r,
 			VCPUDays: r.AvgVCPUCount * r.AvgIsPresent * 30, RAMGBDays: r.AvgRAMGB * r.AvgIsPresent * 30,

@@ -168,7 +168,7 @@ func testHostileRows(e *env) {
 	if e.caps.CompatTables {
 		rows, err := e.st.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0), Vcenter: vc})
 		e.ok(err, "ReadCompatDaily")
-		checkList(e.t, "ReadCompatDaily (hostile strings)", n.daily(days), rows)
+		checkList(e.t, "ReadCompatDaily (hostile strings)", compatDaily(n.daily(days)), rows)
 		mrows, err := e.st.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(mon0)})
 		e.ok(err, "ReadCompatMonthly")
 		checkList(e.t, "ReadCompatMonthly (hostile strings)", compatMonthly(n.monthly(mons)), mrows)

@@ -98,7 +98,7 @@ func testPrecision(e *env) {
 	if e.caps.CompatTables {
 		got, err := st.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(dayStart)})
 		e.ok(err, "ReadCompatDaily")
-		checkList(e.t, "ReadCompatDaily", n.daily(rows), got)
+		checkList(e.t, "ReadCompatDaily", compatDaily(n.daily(rows)), got)
 		gotM, err := st.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(monStart)})
 		e.ok(err, "ReadCompatMonthly")
 		checkList(e.t, "ReadCompatMonthly", compatMonthly(n.monthly(mrows)), gotM)

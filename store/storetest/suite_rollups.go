@@ -48,6 +48,7 @@ func dailyKit() rollupKit[inventory.DailyRollup] {
 		setPeriod: func(r *inventory.DailyRollup, t time.Time) { r.Day = t },
 		roll:      func(r *inventory.DailyRollup) *inventory.Rollup { return &r.Rollup },
 		table:     inventory.DailyTableName,
+		asCompat:  compatDaily,
 	}
 }
 
