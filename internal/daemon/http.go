@@ -99,8 +99,34 @@ func (h *HealthSource) Check(ctx context.Context) Health {
 	return out
 }
 
+// PublicHealth is the /healthz document for callers that are not on this
+// host: status and counts only, no endpoint names, URLs, user names,
+// errors or job details.
+type PublicHealth struct {
+	Status     string    `json:"status"`
+	Time       time.Time `json:"time"`
+	QueueDepth int       `json:"queue_depth"`
+	// Endpoints counts the registered endpoints; Failing those enabled
+	// whose last capture failed (or never succeeded).
+	Endpoints int `json:"endpoints"`
+	Failing   int `json:"failing"`
+}
+
+// Public returns the document's status and counts.
+func (h *Health) Public() PublicHealth {
+	p := PublicHealth{Status: h.Status, Time: h.Time, QueueDepth: h.QueueDepth, Endpoints: len(h.Endpoints)}
+	for _, e := range h.Endpoints {
+		if e.Enabled && (e.ConsecutiveFailures > 0 || (e.LastSuccess.IsZero() && !e.LastAttempt.IsZero())) {
+			p.Failing++
+		}
+	}
+	return p
+}
+
 // ServeHTTP serves the health document: 200 when the store answers (status
-// ok or degraded), 503 when it does not.
+// ok or degraded), 503 when it does not. The whole document (errors, job
+// status) goes only to callers connected from a loopback address; others
+// get PublicHealth. The TCP peer decides, never a forwarded-for header.
 func (h *HealthSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
 	defer cancel()
@@ -112,7 +138,22 @@ func (h *HealthSource) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	_ = enc.Encode(doc)
+	if fromLoopback(r) {
+		_ = enc.Encode(doc)
+		return
+	}
+	_ = enc.Encode(doc.Public())
+}
+
+// fromLoopback reports whether the request's TCP peer is a loopback
+// address.
+func fromLoopback(r *http.Request) bool {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // NewMux serves /healthz and /metrics.

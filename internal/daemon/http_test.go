@@ -120,3 +120,55 @@ func TestHealthAndMetrics(t *testing.T) {
 		t.Errorf("closed store: /healthz = %d %s", code, body)
 	}
 }
+
+// TestHealthzAnonymous: a caller that is not on this host (its TCP peer is
+// not a loopback address) gets status and counts only: no endpoint names,
+// URLs, user names or errors; a loopback caller gets the whole document.
+// An X-Forwarded-For header does not make a remote caller local.
+func TestHealthzAnonymous(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New(memstore.Options{})
+	if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
+		Name: "vc-secret-name", URL: "https://vc-internal.example.com/sdk", Username: "svc-reader@vsphere.local", Enabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{
+		Endpoint: "vc-secret-name", LastAttempt: time.Now(), LastError: "login to vc-internal.example.com as svc-reader failed", ConsecutiveFailures: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	h := &HealthSource{Store: st}
+	serve := func(remote string, hdr map[string]string) string {
+		req := httptest.NewRequest("GET", "/healthz", nil)
+		req.RemoteAddr = remote
+		for k, v := range hdr {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	for _, remote := range []string{"192.0.2.10:40000", "[2001:db8::1]:40000"} {
+		body := serve(remote, map[string]string{"X-Forwarded-For": "127.0.0.1"})
+		for _, secret := range []string{"vc-secret-name", "vc-internal", "svc-reader", "login"} {
+			if strings.Contains(body, secret) {
+				t.Errorf("remote %s got %q in /healthz:\n%s", remote, secret, body)
+			}
+		}
+		var p PublicHealth
+		if err := json.Unmarshal([]byte(body), &p); err != nil || p.Status != "degraded" || p.Endpoints != 1 || p.Failing != 1 {
+			t.Errorf("remote %s: %+v, %v; want status degraded with 1 endpoint, 1 failing", remote, p, err)
+		}
+	}
+	// A real server on the loopback interface: the whole document.
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(b), "vc-secret-name") || !strings.Contains(string(b), "login to vc-internal") {
+		t.Errorf("a loopback caller lacks the detail:\n%s", b)
+	}
+}
