@@ -52,10 +52,43 @@ func (s *Source) units() []unit {
 // references in memory. It returns an error and no State when any call
 // fails, when an object stays incomplete after the single-object fallback,
 // or when the session cannot be renewed.
+//
+// A session that expires mid-retrieval may show as properties reported
+// missing with NotAuthenticated (a missingSet) rather than as a fault:
+// then the session is renewed once and the whole retrieval runs again, so
+// no empty value is ever returned.
 func (s *Source) Retrieve(ctx context.Context) (*inventory.State, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
+	gen := s.gen.Load()
+	st, err := s.retrieve(ctx)
+	if errors.Is(err, errSessionLost) {
+		s.log.Info("session lost during the retrieval (NotAuthenticated in a missingSet); logging in again and retrying once")
+		if lerr := s.relogin(ctx, gen); lerr != nil {
+			return nil, s.wrap("renew the session", lerr)
+		}
+		st, err = s.retrieve(ctx)
+	}
+	return st, err
+}
+
+// errSessionLost: a read came back with properties missing for
+// NotAuthenticated, the session having expired under it.
+var errSessionLost = errors.New("the session expired during the retrieval (NotAuthenticated in a missingSet)")
+
+// notAuthenticated reports whether any missing property failed with
+// NotAuthenticated.
+func notAuthenticated(ms []types.MissingProperty) bool {
+	for _, m := range ms {
+		if _, ok := m.Fault.Fault.(*types.NotAuthenticated); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Source) retrieve(ctx context.Context) (*inventory.State, error) {
 	snap := s.opts.Clock().UTC().Truncate(time.Second)
 	start := time.Now()
 
@@ -107,6 +140,11 @@ func (s *Source) Retrieve(ctx context.Context) (*inventory.State, error) {
 		return nil, err
 	}
 	if len(all.incomplete) > 0 {
+		for _, inc := range all.incomplete {
+			if notAuthenticated(inc.missing) {
+				return nil, s.wrap("retrieve "+inc.obj.Type, errSessionLost)
+			}
+		}
 		if err := s.refetch(ctx, all); err != nil {
 			return nil, err
 		}
@@ -199,7 +237,9 @@ func (s *Source) collectSplit(ctx context.Context, u unit, view, pc types.Manage
 		PropSet:   []types.PropertySpec{{Type: "ContainerView", PathSet: []string{"view"}}},
 	}, func(objs []types.ObjectContent) {
 		for _, o := range objs {
-			if len(o.MissingSet) > 0 {
+			if notAuthenticated(o.MissingSet) {
+				missing = fmt.Errorf("ContainerView.view: %w", errSessionLost)
+			} else if len(o.MissingSet) > 0 {
 				missing = fmt.Errorf("ContainerView.view: %s", faultName(o.MissingSet[0]))
 			}
 			for _, p := range o.PropSet {
@@ -349,6 +389,9 @@ func (s *Source) customFields(ctx context.Context) (map[int32]string, error) {
 	}
 	fields := map[int32]string{}
 	for _, o := range res.Returnval {
+		if notAuthenticated(o.MissingSet) {
+			return nil, fmt.Errorf("CustomFieldsManager.field: %w", errSessionLost)
+		}
 		if len(o.MissingSet) > 0 {
 			return nil, fmt.Errorf("CustomFieldsManager.field: %s", faultName(o.MissingSet[0]))
 		}

@@ -374,3 +374,39 @@ func (p *proxy) cut() {
 	}
 	p.conns = nil
 }
+
+// TestMissingSetNotAuthenticated: a session that ends under a read can come
+// back as properties in missingSet with NotAuthenticated rather than as a
+// fault (vcsim answers the global property collector that way without a
+// session). The session is renewed once and the read repeated (authRT;
+// Retrieve also reruns the whole retrieval when such a result survives
+// that): the inventory is complete, never empty values, with exactly one
+// re-login.
+func TestMissingSetNotAuthenticated(t *testing.T) {
+	t.Parallel()
+	sim := newSim(t, capturetest.Options{VMs: 12})
+	src, l := open(t, sim, vsphere.Options{})
+	ctx := context.Background()
+	want, err := src.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := l.n.Load()
+	// Container views come up slowly, so the custom attribute read (on the
+	// global property collector) is the first call on the ended session.
+	slow := sim.InjectSlowCalls("CreateContainerView", 300*time.Millisecond)
+	defer slow.Remove()
+	if n, err := sim.ExpireSessions(ctx); err != nil || n == 0 {
+		t.Fatalf("ExpireSessions = %d, %v", n, err)
+	}
+	got, err := src.Retrieve(ctx)
+	if err != nil {
+		t.Fatalf("Retrieve after the session ended: %v", err)
+	}
+	if n := l.n.Load() - before; n != 1 {
+		t.Errorf("%d re-logins, want exactly 1", n)
+	}
+	if diff := gocmp.Diff(want, got); diff != "" {
+		t.Fatalf("inventory after re-login differs:\n%s", diff)
+	}
+}
