@@ -51,7 +51,7 @@ func WithSleep(sleep func(ctx context.Context, d time.Duration) error) Option {
 	return func(p *Pipeline) { p.sleep = sleep }
 }
 
-// Pipeline is the staged job flow of ARCHITECTURE.md: capture -> reconcile
+// Pipeline is the staged job flow of docs/architecture.md: capture -> reconcile
 // -> register/totals (RunHourly), daily and monthly rollups (RunDaily,
 // RunMonthly, CatchUp), deferred reports (RunReports) and retention
 // (Cleanup). Each stage derives its work from the store (and the report

@@ -21,7 +21,7 @@ type Config struct {
 	Keys     KeysConfig     `yaml:"keys"`
 	Schedule ScheduleConfig `yaml:"schedule"`
 	// Settings are the pipeline settings (the Settings table of
-	// ARCHITECTURE.md, vinventory.Settings). settings.location may be
+	// docs/architecture.md, vinventory.Settings). settings.location may be
 	// given instead of the top-level location; Location is authoritative.
 	Settings  vinventory.Settings `yaml:"settings"`
 	Endpoints []EndpointConfig    `yaml:"endpoints"`

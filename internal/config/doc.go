@@ -26,6 +26,6 @@
 // inventory.Endpoint.Credential, and SyncEndpoints upserts them into a
 // store's endpoint registry.
 //
-// The settings section carries the Settings table of ARCHITECTURE.md under
+// The settings section carries the Settings table of docs/architecture.md under
 // the same names (SettingsConfig).
 package config

@@ -52,7 +52,7 @@
 // samples are written.
 //
 // vm_hourly_stats has the primary key (vcenter, snapshot_time, vm_key) and
-// the indexes ARCHITECTURE.md lists: (vcenter, snapshot_time) is served by
+// the indexes docs/architecture.md lists: (vcenter, snapshot_time) is served by
 // the primary key (its leading columns; no separate index duplicates it),
 // (snapshot_time) is a BRIN index (samples arrive in time order: time-range
 // scans and retention deletes use it as a bitmap scan, and it costs next to

@@ -48,7 +48,7 @@ type Options struct {
 	// the existing table once the Store has looked at it.
 	PartitionHourlyByMonth bool
 	// NoTraceIndexes makes Migrate create vm_hourly_stats without the
-	// three VM-first indexes of ARCHITECTURE.md ((vcenter, vm_id,
+	// three VM-first indexes of docs/architecture.md ((vcenter, vm_id,
 	// snapshot_time), (vcenter, vm_uuid, snapshot_time) and (vcenter, name,
 	// snapshot_time)); TraceVM does not need them (it resolves the VM
 	// through vm_identities and reads its samples by primary key). They

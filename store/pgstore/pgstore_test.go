@@ -183,7 +183,7 @@ func TestOpenAndSchema(t *testing.T) {
 	}
 }
 
-// vm_hourly_stats has the indexes of ARCHITECTURE.md: (vcenter,
+// vm_hourly_stats has the indexes of docs/architecture.md: (vcenter,
 // snapshot_time) through the primary key, (snapshot_time) as BRIN, and the
 // three VM-first ones unless NoTraceIndexes.
 func TestHourlyIndexes(t *testing.T) {
