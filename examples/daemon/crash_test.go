@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -139,4 +141,39 @@ endpoints:
 	if n := query("SELECT count(*) FROM inventory_events WHERE kind = 'rename'"); n != 1 {
 		t.Errorf("%d rename events in all, want exactly 1", n)
 	}
+	// The JSON logs carry each key once per line.
+	for _, r := range []*replica{first, second} {
+		for _, line := range strings.Split(strings.TrimSpace(r.text()), "\n") {
+			if d := duplicateKeys(line); len(d) > 0 {
+				t.Errorf("log line with duplicate keys %v: %s", d, line)
+			}
+		}
+	}
+}
+
+// duplicateKeys returns the top-level keys of a JSON object that appear
+// more than once.
+func duplicateKeys(line string) []string {
+	dec := json.NewDecoder(strings.NewReader(line))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	seen := map[string]bool{}
+	var dups []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return dups
+		}
+		key, _ := tok.(string)
+		if seen[key] {
+			dups = append(dups, key)
+		}
+		seen[key] = true
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return dups
+		}
+	}
+	return dups
 }

@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -174,12 +176,17 @@ func checkConfig(cfg *config.Config, err error, stdout, stderr io.Writer) int {
 func keygen(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("keygen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	id := fs.String("id", "", "key id (default k<YYYYMMDD>)")
+	id := fs.String("id", "", "key id (default k<YYYYMMDD>-<6 random hex digits>, unique per call)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if *id == "" {
-		*id = "k" + time.Now().UTC().Format("20060102")
+		var b [3]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			fmt.Fprintln(stderr, "vinventoryd keygen:", err)
+			return 2
+		}
+		*id = "k" + time.Now().UTC().Format("20060102") + "-" + hex.EncodeToString(b[:])
 	}
 	line, err := secrets.GenerateKey(*id)
 	if err != nil {

@@ -102,6 +102,18 @@ func TestKeygen(t *testing.T) {
 	if err != nil || kr.NewestID() != "k2026" {
 		t.Fatalf("keygen line does not parse: %v", err)
 	}
+	// Without -id, each call names its key uniquely (two keys made the same
+	// day can live in one keyring for a rotation).
+	_, a, _ := runMain(t, nil, "keygen")
+	_, b, _ := runMain(t, nil, "keygen")
+	idA, _, _ := strings.Cut(a, ":")
+	idB, _, _ := strings.Cut(b, ":")
+	if idA == "" || idA == idB {
+		t.Fatalf("keygen ids %q and %q, want two different ids", idA, idB)
+	}
+	if _, err := secrets.ParseKeyring(strings.TrimSpace(a) + "\n" + strings.TrimSpace(b)); err != nil {
+		t.Fatalf("two generated keys do not form a keyring: %v", err)
+	}
 }
 
 // TestCommandsOnDemoData runs the maintenance commands against the store a

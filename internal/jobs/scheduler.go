@@ -255,7 +255,7 @@ func (s *Scheduler) shutdown(cancelRuns context.CancelFunc) {
 	s.mu.Lock()
 	n := len(s.inflight)
 	s.mu.Unlock()
-	s.log.Info("jobs: shutting down", zap.String("owner", s.opts.Owner), zap.Int("in_flight", n),
+	s.log.Info("jobs: shutting down", zap.Int("in_flight", n),
 		zap.Duration("grace", s.opts.ShutdownGrace))
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()
@@ -507,7 +507,7 @@ func (s *Scheduler) execute(ctx context.Context, it *item) (runErr error) {
 			c, cancel = context.WithTimeout(c, j.Timeout)
 			defer cancel()
 		}
-		s.log.Info("jobs: run started", zap.String("job", j.Name), zap.String("key", it.key), zap.String("owner", s.opts.Owner))
+		s.log.Info("jobs: run started", zap.String("job", j.Name), zap.String("key", it.key))
 		start := s.opts.Clock.Now()
 		err := j.Run(c, it.period)
 		took = s.opts.Clock.Now().Sub(start)
