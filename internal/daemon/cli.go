@@ -98,6 +98,17 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv E
 	if cmd == "keygen" {
 		return keygen(rest, stdout, stderr)
 	}
+	if cmd == "check-config" {
+		// The global flags may follow the command, as the example config's
+		// header writes it: vinventoryd check-config -config FILE.
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if extra := fs.Args(); len(extra) > 0 {
+			fmt.Fprintf(stderr, "vinventoryd check-config: unexpected argument %q\n", extra[0])
+			return 2
+		}
+	}
 	cfg, err := flags.Load(getenv)
 	if cmd == "check-config" {
 		return checkConfig(cfg, err, stdout, stderr)

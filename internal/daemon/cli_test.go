@@ -255,3 +255,25 @@ endpoints:
 		t.Errorf("http:// with allow_plaintext: exit %d, want 0 with a PLAINTEXT warning naming lab\n%s%s", code, stdout, stderr)
 	}
 }
+
+// TestCheckConfigFlagsAfterCommand: vinventoryd check-config -config FILE
+// (flags after the command) reads FILE: a bad file is reported, not
+// silently replaced by the defaults; a stray argument is an error.
+func TestCheckConfigFlagsAfterCommand(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("store: {driver: mysql}\n"), 0o600)
+	code, stdout, stderr := runMain(t, nil, "check-config", "-config", bad)
+	if code != 1 || !strings.Contains(stderr, "store.driver") {
+		t.Errorf("check-config -config bad.yaml: exit %d, want 1 naming store.driver\n%s%s", code, stdout, stderr)
+	}
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte("store: {driver: sqlite, path: "+filepath.Join(dir, "x.db")+"}\nlocation: Europe/Paris\n"), 0o600)
+	code, stdout, stderr = runMain(t, nil, "check-config", "-config", good)
+	if code != 0 || !strings.Contains(stdout, "Europe/Paris") {
+		t.Errorf("check-config -config good.yaml: exit %d, want 0 printing its location\n%s%s", code, stdout, stderr)
+	}
+	if code, _, stderr := runMain(t, nil, "check-config", "-config", good, "extra"); code != 2 || !strings.Contains(stderr, `"extra"`) {
+		t.Errorf("stray argument: exit %d\n%s", code, stderr)
+	}
+}
