@@ -138,8 +138,13 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 }
 
 // IsRetryable reports whether a capture error is worth retrying: anything
-// but invalid params and a cancelled context.
+// but invalid params, a cancelled context and errors that say they are not
+// (a Retryable() bool method returning false, as refused credentials do).
 func IsRetryable(err error) bool {
 	var ip *store.InvalidParamsError
+	var nr interface{ Retryable() bool }
+	if errors.As(err, &nr) && !nr.Retryable() {
+		return false // refused credentials, a parked endpoint, ...
+	}
 	return err != nil && !errors.As(err, &ip) && !errors.Is(err, context.Canceled)
 }

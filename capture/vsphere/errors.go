@@ -88,6 +88,11 @@ func (e *LoginError) Error() string {
 
 func (e *LoginError) Unwrap() error { return e.Err }
 
+// Retryable is false: logging in again with the same credentials fails
+// again, and repeated failures lock the account out (vCenter SSO's default
+// is 5 failures in 180 s). capture.Run does not retry it.
+func (e *LoginError) Retryable() bool { return false }
+
 // IncompleteError reports objects whose properties could not be read, even
 // one by one after the bulk retrieval: Retrieve returns no inventory then.
 type IncompleteError struct {

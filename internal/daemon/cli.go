@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"go.uber.org/zap"
@@ -247,6 +248,16 @@ type App struct {
 	// JobClock drives the scheduler; nil means the system clock. Tests set
 	// it together with Clock.
 	JobClock jobs.Clock
+
+	parkOnce sync.Once
+	park     *Parking
+}
+
+// parking returns the App's Parking of endpoints whose credentials were
+// refused (DefaultLoginBackoff, on the App's clock).
+func (a *App) parking() *Parking {
+	a.parkOnce.Do(func() { a.park = NewParking(DefaultLoginBackoff, a.Clock) })
+	return a.park
 }
 
 // OpenApp opens the store (migrating it), loads the keyring, syncs the

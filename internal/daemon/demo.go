@@ -161,7 +161,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
-	targets, err := Targets(ctx, st, kr, log)
+	targets, err := Targets(ctx, st, kr, log, nil)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

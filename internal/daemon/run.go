@@ -271,7 +271,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 		out = append(out, jobs.Job{
 			Name: jobCapture + name, Schedule: sched, Timeout: timeout,
 			Run: func(ctx context.Context, period jobs.Period) error {
-				targets, err := Targets(ctx, a.Store, a.Keyring, a.Logger, name)
+				targets, err := Targets(ctx, a.Store, a.Keyring, a.Logger, a.parking(), name)
 				if err != nil {
 					return err
 				}

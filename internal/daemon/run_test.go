@@ -53,7 +53,7 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	a := &App{Config: cfg, Store: st, Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}
 
 	// Two days of captures while "down" (no aggregation, no reports).
-	targets, err := Targets(ctx, st, kr, zap.NewNop())
+	targets, err := Targets(ctx, st, kr, zap.NewNop(), nil)
 	if err != nil || len(targets) != 1 {
 		t.Fatalf("targets: %v %d", err, len(targets))
 	}

@@ -17,8 +17,11 @@ import (
 // Targets turns the store's enabled endpoints into capture targets. The
 // password is decrypted for every login (vsphere.Credentials is called for
 // the first login and each re-login), so plaintext lives only for the call.
-// When only is non-empty, just the endpoints it names are returned.
-func Targets(ctx context.Context, st store.Endpoints, kr *secrets.Keyring, logger *zap.Logger, only ...string) ([]capture.Target, error) {
+// When only is non-empty, just the endpoints it names are returned. With a
+// Parking, an endpoint whose credentials were refused is not logged in to
+// again until its credential or configuration changes or the back-off
+// passes (its Open returns a *ParkedError).
+func Targets(ctx context.Context, st store.Endpoints, kr *secrets.Keyring, logger *zap.Logger, park *Parking, only ...string) ([]capture.Target, error) {
 	eps, err := st.ListEndpoints(ctx, &store.ListEndpointsParams{EnabledOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("list endpoints: %w", err)
@@ -37,7 +40,12 @@ func Targets(ctx context.Context, st store.Endpoints, kr *secrets.Keyring, logge
 		out = append(out, capture.Target{
 			Endpoint: ep,
 			Open: func(ctx context.Context) (capture.Source, error) {
-				return vsphere.New(ctx, ep, opts)
+				if err := park.Check(ep); err != nil {
+					return nil, err
+				}
+				src, err := vsphere.New(ctx, ep, opts)
+				park.Record(ep, err)
+				return src, err
 			},
 		})
 	}

@@ -1,0 +1,105 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/accessvault/vinventory"
+	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// TestBadCredentialsParked drives the daemon's scheduler on a simulated
+// hour with a wrong password for an endpoint polled every 5 minutes: the
+// simulator sees one failed login, then nothing until the 30-minute
+// back-off passes (one more), where without parking every run would try
+// 3 times (36 logins, over vCenter SSO's lock-out of 5 in 180 s). A new
+// password in the registry unparks the endpoint at once. The capture
+// status says it is parked.
+func TestBadCredentialsParked(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "right-" + t.Name()})
+	logins := sim.InjectSlowCalls("Login", 0) // counts the Login calls the simulator receives
+	st, kr := sqliteAndKeyring(t, dir)
+	u := *sim.URL
+	u.User = nil
+	setPassword := func(pw string) {
+		t.Helper()
+		blob, err := kr.Encrypt([]byte(pw), "vc1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
+			Name: "vc1", URL: u.String(), Username: sim.Username, Credential: blob,
+			TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true, PollInterval: 5 * time.Minute,
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setPassword("wrong-password")
+
+	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
+	cfg := config.Default()
+	cfg.Settings.CaptureRetry.Backoff = time.Millisecond
+	cfg.Settings.CaptureRetry.MaxBackoff = time.Millisecond
+	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop(), vinventory.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &App{Config: cfg, Store: st, Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}
+	sched, _, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1}, NewMetrics(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSched()
+	start := clock.Now()
+	for i := range 12 { // one simulated hour, a run every 5 minutes
+		clock.Set(start.Add(time.Duration(i) * 5 * time.Minute))
+		_ = sched.RunOnce(ctx)
+	}
+	if n := logins.Seen(); n != 2 {
+		t.Errorf("%d logins in a simulated hour with a wrong password, want 2 (one per 30-minute back-off)", n)
+	}
+	sts, err := st.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{})
+	if err != nil || len(sts) != 1 {
+		t.Fatalf("capture status: %v %+v", err, sts)
+	}
+	var pe *ParkedError
+	if !errors.As(a.parking().Check(mustEndpoint(t, st)), &pe) {
+		t.Errorf("vc1 is not parked after the refused login")
+	}
+	if s := sts[0].LastError; s == "" {
+		t.Errorf("capture status has no error: %+v", sts[0])
+	}
+	// The right password unparks it at once.
+	setPassword(sim.Password)
+	clock.Set(start.Add(61 * time.Minute))
+	before := logins.Seen()
+	if err := sched.RunOnce(ctx); err != nil {
+		t.Fatalf("RunOnce with the right password: %v", err)
+	}
+	if logins.Seen() == before {
+		t.Error("no login after the password was fixed")
+	}
+	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: "vc1", Kind: inventory.Hourly})
+	if err != nil || len(recs) != 1 {
+		t.Errorf("snapshots after the fix: %v %+v, want one", err, recs)
+	}
+}
+
+func mustEndpoint(t *testing.T, st store.Endpoints) inventory.Endpoint {
+	t.Helper()
+	eps, err := st.ListEndpoints(context.Background(), &store.ListEndpointsParams{})
+	if err != nil || len(eps) != 1 {
+		t.Fatalf("endpoints: %v %d", err, len(eps))
+	}
+	return eps[0]
+}
