@@ -232,9 +232,20 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode %v (%v)", fi.Mode(), err)
 	}
-	// A missing directory is a file-stage error.
-	if _, err := report.WriteFile(context.Background(), st, req, filepath.Join(dir, "missing"), report.Options{}); !errors.As(err, &re) || re.Stage != report.StageFile {
-		t.Errorf("missing dir: %v", err)
+	// A missing directory is created, parents included.
+	nested := filepath.Join(dir, "missing", "reports")
+	if p, err := report.WriteFile(context.Background(), st, req, nested, report.Options{}); err != nil || filepath.Dir(p) != nested {
+		t.Errorf("missing dir: %q, %v; want the report written into a new %s", p, err, nested)
+	}
+	// One that cannot be created (a file is in the way) is a file-stage
+	// error naming it.
+	blocker := filepath.Join(dir, "blocker")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = report.WriteFile(context.Background(), st, req, filepath.Join(blocker, "reports"), report.Options{})
+	if !errors.As(err, &re) || re.Stage != report.StageFile || !strings.Contains(err.Error(), filepath.Join(blocker, "reports")) {
+		t.Errorf("uncreatable dir: %v, want a file-stage error naming it", err)
 	}
 }
 

@@ -77,7 +77,8 @@ func (r Request) normalize(loc *time.Location) Request {
 	return r
 }
 
-// WriteFile writes the report into directory dir under req.FileName()
+// WriteFile writes the report into directory dir (created when missing)
+// under req.FileName()
 // (with Period cut in opts.Location) and returns its path. The file
 // appears atomically: the workbook is written to a temporary file in dir,
 // synced and renamed; on any failure the temporary file is removed and no
@@ -95,6 +96,11 @@ func WriteFile(ctx context.Context, st Reader, req Request, dir string, opts Opt
 	final := filepath.Join(dir, name)
 	fileErr := func(err error) error { return &Error{Kind: req.Kind, Stage: StageFile, Err: err} }
 
+	// The directory is created when missing (with its parents); when it
+	// cannot be, the error names it.
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fileErr(fmt.Errorf("report directory %q: %w", dir, err))
+	}
 	tmp, err := os.CreateTemp(dir, "."+name+".*.tmp")
 	if err != nil {
 		return "", fileErr(err)

@@ -210,9 +210,14 @@ func TestExampleConfigLoads(t *testing.T) {
 	if len(c.Endpoints) != 2 || c.Endpoints[0].PasswordEnv != "VC1_PASSWORD" || c.Endpoints[1].Kind != inventory.KindESXi || c.Endpoints[1].Enabled {
 		t.Fatalf("endpoints = %+v", c.Endpoints)
 	}
-	// The example documents the defaults: apart from endpoints it is the
-	// default configuration.
-	c.Endpoints = nil
+	// The README's steps write the keyring to ./keys, which the example
+	// reads.
+	if c.Keys.File != "./keys" {
+		t.Errorf("keys.file = %q, want ./keys (README: vinventoryd keygen > keys)", c.Keys.File)
+	}
+	// The example documents the defaults: apart from endpoints and the key
+	// file it is the default configuration.
+	c.Endpoints, c.Keys.File = nil, ""
 	if d := cmp.Diff(config.Default(), c, cmpConfig); d != "" {
 		t.Fatalf("example differs from the defaults it documents:\n%s", d)
 	}

@@ -112,6 +112,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv E
 	}
 	cfg, err := flags.Load(getenv)
 	if cmd == "check-config" {
+		if err == nil {
+			// What run checks before it opens anything: keyring, passwords.
+			_, err = preflight(cfg, getenv)
+		}
 		return checkConfig(cfg, err, stdout, stderr)
 	}
 	if err != nil {
@@ -264,6 +268,13 @@ func (a *App) parking() *Parking {
 // configured endpoints into the store's registry and builds the pipeline.
 func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Logger) (*App, error) {
 	a := &App{Config: cfg, Logger: logger, Getenv: getenv, Clock: time.Now}
+	// Everything a start needs that is not in the store is checked first, so
+	// a start that cannot work leaves no new (empty) database behind.
+	kr, err := preflight(cfg, getenv)
+	if err != nil {
+		return nil, err
+	}
+	a.Keyring = kr
 	switch cfg.Store.Driver {
 	case "postgres":
 		st, err := pgstore.Open(ctx, cfg.Store.DSN, pgstore.Options{AutoMigrate: true})
@@ -284,11 +295,6 @@ func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Lo
 			a.Store.Close()
 		}
 	}()
-	kr, err := cfg.Keyring(getenv)
-	if err != nil {
-		return nil, err
-	}
-	a.Keyring = kr
 	if len(cfg.Endpoints) > 0 {
 		res, err := cfg.SyncEndpoints(ctx, a.Store, kr, getenv)
 		if err != nil {
@@ -308,6 +314,20 @@ func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Lo
 
 // Close closes the store.
 func (a *App) Close() error { return a.Store.Close() }
+
+// preflight loads the keyring and resolves every configured endpoint's
+// password (environment variable set, file readable), as run needs them;
+// check-config runs it too.
+func preflight(cfg *config.Config, getenv Env) (*secrets.Keyring, error) {
+	kr, err := cfg.Keyring(getenv)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := cfg.ResolveEndpoints(kr, getenv); err != nil {
+		return nil, fmt.Errorf("configured endpoints: %w", err)
+	}
+	return kr, nil
+}
 
 // osEnv is os.LookupEnv as an Env.
 func osEnv(name string) (string, bool) { return os.LookupEnv(name) }

@@ -3,6 +3,7 @@ package daemon
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -68,7 +69,7 @@ endpoints:
     username: u
     password: `+secret+`
 `), 0o600)
-	code, stdout, stderr = runMain(t, nil, "-config", good, "check-config")
+	code, stdout, stderr = runMain(t, keyEnv(t), "-config", good, "check-config")
 	if code != 0 {
 		t.Fatalf("check-config on a good file: exit %d\n%s%s", code, stdout, stderr)
 	}
@@ -245,7 +246,8 @@ endpoints:
 `+tls), 0o600)
 		return p
 	}
-	env := map[string]string{"LAB_PASSWORD": "pw"}
+	env := keyEnv(t)
+	env["LAB_PASSWORD"] = "pw"
 	code, stdout, stderr := runMain(t, env, "-config", write("plain.yaml", ""), "check-config")
 	if code != 1 || !strings.Contains(stderr, "endpoints[0].url") || !strings.Contains(stderr, "tls.allow_plaintext") {
 		t.Errorf("http:// without allow_plaintext: exit %d, want 1 naming endpoints[0].url and tls.allow_plaintext\n%s%s", code, stdout, stderr)
@@ -269,11 +271,56 @@ func TestCheckConfigFlagsAfterCommand(t *testing.T) {
 	}
 	good := filepath.Join(dir, "good.yaml")
 	os.WriteFile(good, []byte("store: {driver: sqlite, path: "+filepath.Join(dir, "x.db")+"}\nlocation: Europe/Paris\n"), 0o600)
-	code, stdout, stderr = runMain(t, nil, "check-config", "-config", good)
+	code, stdout, stderr = runMain(t, keyEnv(t), "check-config", "-config", good)
 	if code != 0 || !strings.Contains(stdout, "Europe/Paris") {
 		t.Errorf("check-config -config good.yaml: exit %d, want 0 printing its location\n%s%s", code, stdout, stderr)
 	}
-	if code, _, stderr := runMain(t, nil, "check-config", "-config", good, "extra"); code != 2 || !strings.Contains(stderr, `"extra"`) {
+	if code, _, stderr := runMain(t, keyEnv(t), "check-config", "-config", good, "extra"); code != 2 || !strings.Contains(stderr, `"extra"`) {
 		t.Errorf("stray argument: exit %d\n%s", code, stderr)
 	}
+}
+
+// TestFailedStartLeavesNoDatabase: check-config checks what run checks (a
+// password variable that is not set), and a run that cannot start stops
+// before it creates the SQLite file.
+func TestFailedStartLeavesNoDatabase(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "inv.db")
+	cfg := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfg, []byte(`store: {driver: sqlite, path: `+db+`}
+http: {listen: ""}
+keys: {env: TEST_KEYS}
+endpoints:
+  - name: vc1
+    url: https://vc1.example.com/sdk
+    username: u
+    password_env: VC1_PASSWORD_UNSET
+`), 0o600)
+	key, err := secrets.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"TEST_KEYS": key}
+	code, stdout, stderr := runMain(t, env, "-config", cfg, "check-config")
+	if code != 1 || !strings.Contains(stderr, "VC1_PASSWORD_UNSET") {
+		t.Errorf("check-config with an unset password variable: exit %d, want 1 naming it\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = runMain(t, env, "-config", cfg, "run", "-once")
+	if code == 0 || !strings.Contains(stderr, "VC1_PASSWORD_UNSET") {
+		t.Errorf("run with an unset password variable: exit %d\n%s", code, stderr)
+	}
+	if _, err := os.Stat(db); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a failed start left %s behind (stat: %v)", db, err)
+	}
+}
+
+// keyEnv returns an environment holding a keyring in VINVENTORY_KEYS (the
+// default keys.env), as check-config and run need one.
+func keyEnv(t *testing.T) map[string]string {
+	t.Helper()
+	key, err := secrets.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]string{"VINVENTORY_KEYS": key}
 }
