@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -48,6 +49,7 @@ func TestBadCredentialsParked(t *testing.T) {
 
 	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
 	cfg := config.Default()
+	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
 	cfg.Settings.CaptureRetry.Backoff = time.Millisecond
 	cfg.Settings.CaptureRetry.MaxBackoff = time.Millisecond
 	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop(), vinventory.WithClock(clock.Now))
