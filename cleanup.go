@@ -48,7 +48,7 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 	if now.IsZero() {
 		now = p.now()
 	}
-	began := p.now()
+	began := time.Now()
 	ret := p.settings.Retention
 	res := &CleanupResult{}
 	var errs []error
@@ -94,7 +94,7 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 
 	p.logger.Info("cleanup", zap.String("stage", "cleanup"), zap.Int64("samples_deleted", res.SamplesDeleted),
 		zap.Int("compat_tables_dropped", len(res.CompatTablesDropped)), zap.Int("reports_deleted", len(res.ReportsDeleted)),
-		zap.Duration("duration", p.now().Sub(began)))
+		zap.Duration("duration", time.Since(began)))
 	return res, errors.Join(errs...)
 }
 

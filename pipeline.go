@@ -228,7 +228,7 @@ func (p *Pipeline) RunHourly(ctx context.Context, targets []capture.Target, at t
 		}
 		p.invalidateReports(reqs)
 	}
-	began := p.now()
+	began := time.Now()
 	results, err := capture.Run(ctx, p.st, targets, capture.RunOptions{
 		Concurrency: set.HourlySnapshotConcurrency,
 		Attempts:    set.CaptureRetry.Attempts,
@@ -254,7 +254,7 @@ func (p *Pipeline) RunHourly(ctx context.Context, targets []capture.Target, at t
 	}
 	p.logger.Info("hourly capture finished", zap.String("stage", "capture"), zap.Time("snapshot_time", s),
 		zap.Int("endpoints", len(results)), zap.Int("succeeded", len(res.Succeeded())),
-		zap.Duration("duration", p.now().Sub(began)))
+		zap.Duration("duration", time.Since(began)))
 
 	if !set.AsyncReportGeneration && p.reportsEnabled() {
 		var reqs []report.Request
@@ -373,7 +373,7 @@ func (p *Pipeline) runPeriod(ctx context.Context, g inventory.Granularity, win i
 	if err := p.invalidatePeriodReports(ctx, g, win, vcs); err != nil {
 		return nil, err
 	}
-	began := p.now()
+	began := time.Now()
 	ar, err := run(p.aggregateOptions())
 	if ar == nil {
 		p.logger.Error("aggregation failed", zap.String("stage", "aggregation"), zap.String("granularity", string(g)),
@@ -397,7 +397,7 @@ func (p *Pipeline) runPeriod(ctx context.Context, g inventory.Granularity, win i
 		}
 	}
 	p.logger.Info("aggregation finished", zap.String("stage", "aggregation"), zap.String("granularity", string(g)),
-		zap.Time("period", win.Start), zap.Int("vcenters", len(ar.Vcenters)), zap.Duration("duration", p.now().Sub(began)))
+		zap.Time("period", win.Start), zap.Int("vcenters", len(ar.Vcenters)), zap.Duration("duration", time.Since(began)))
 
 	if !p.settings.AsyncReportGeneration && p.reportsEnabled() {
 		kind := report.KindDaily

@@ -203,7 +203,7 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 	tiers := p.tiers
 	opts := report.Options{Location: p.loc, Tiers: &tiers, Clock: p.clock}
 	retry := p.settings.ReportRetry
-	began := p.now()
+	began := time.Now()
 	for i, req := range reqs {
 		if err := ctx.Err(); err != nil {
 			for _, r := range reqs[i:] {
@@ -214,7 +214,7 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 		}
 		fields := []zap.Field{zap.String("stage", "reports"), zap.String("kind", string(req.Kind)),
 			zap.String("endpoint", req.Vcenter), zap.String("file", req.FileName())}
-		start := p.now()
+		start := time.Now()
 		backoff := retry.Backoff
 		var (
 			path     string
@@ -236,7 +236,7 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 			}
 			p.logger.Warn("report attempt failed", append(fields, zap.Int("attempt", attempts), zap.Error(err))...)
 		}
-		d := p.now().Sub(start)
+		d := time.Since(start)
 		if err != nil {
 			res.Failed = append(res.Failed, &ReportError{Request: req, Attempts: attempts, Err: err})
 			p.logger.Error("report failed", append(fields, zap.Int("attempts", attempts), zap.Duration("duration", d), zap.Error(err))...)
@@ -246,7 +246,7 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 		p.logger.Info("report", append(fields, zap.Int("attempts", attempts), zap.Duration("duration", d))...)
 	}
 	p.logger.Info("reports finished", zap.String("stage", "reports"), zap.Int("written", len(res.Written)),
-		zap.Int("failed", len(res.Failed)), zap.Duration("duration", p.now().Sub(began)))
+		zap.Int("failed", len(res.Failed)), zap.Duration("duration", time.Since(began)))
 	return res
 }
 

@@ -178,7 +178,7 @@ func Daily(ctx context.Context, st Store, day time.Time, opts Options) (*Result,
 }
 
 func daily(ctx context.Context, st Store, vc string, win inventory.Window, snaps []time.Time, opts *Options) (*VcenterResult, error) {
-	start := opts.now()
+	t0 := time.Now()
 	rows, total, err := dailyRows(ctx, st, vc, win, snaps, opts)
 	if err != nil {
 		return nil, err
@@ -195,7 +195,7 @@ func daily(ctx context.Context, st Store, vc string, win inventory.Window, snaps
 	if err := st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: win.Start, Rows: rows, Compat: compat}); err != nil {
 		return nil, err
 	}
-	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: total, Duration: opts.now().Sub(start)}
+	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: total, Duration: time.Since(t0)}
 	if compat {
 		r.CompatTable = inventory.DailyTableName(win.Start)
 	}
@@ -240,7 +240,7 @@ func Monthly(ctx context.Context, st Store, month time.Time, opts Options) (*Res
 }
 
 func monthly(ctx context.Context, st Store, vc string, win inventory.Window, snaps []time.Time, opts *Options) (*VcenterResult, error) {
-	start := opts.now()
+	t0 := time.Now()
 	rows, total, err := monthlyRows(ctx, st, vc, win, snaps, opts)
 	if err != nil {
 		return nil, err
@@ -257,7 +257,7 @@ func monthly(ctx context.Context, st Store, vc string, win inventory.Window, sna
 	if err := st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: vc, Month: win.Start, Rows: rows, Compat: compat}); err != nil {
 		return nil, err
 	}
-	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: total, Duration: opts.now().Sub(start)}
+	r := &VcenterResult{Vcenter: vc, Rows: len(rows), TotalSamples: total, Duration: time.Since(t0)}
 	if compat {
 		r.CompatTable = inventory.MonthlyTableName(win.Start)
 	}

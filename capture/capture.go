@@ -95,6 +95,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // and an *Error says which stage failed.
 func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result, error) {
 	start := opts.now()
+	t0 := time.Now() // durations on the monotonic clock, whatever opts.Clock says
 	ep := src.Endpoint()
 	s := opts.SnapshotTime
 	if s.IsZero() {
@@ -110,6 +111,7 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 		return fail(StageRetrieve, err)
 	}
 	retrieved := opts.now()
+	retrieveTook := time.Since(t0)
 
 	samples := make([]inventory.Sample, len(state.VMs))
 	for i := range state.VMs {
@@ -123,17 +125,17 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	}
 	wr, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{
 		Vcenter: ep.Name, SnapshotTime: s, Samples: samples, State: state, Totals: totals,
-		Compat: compat, Duration: retrieved.Sub(start), Location: opts.Location, BatchSize: opts.BatchSize,
+		Compat: compat, Duration: retrieveTook, Location: opts.Location, BatchSize: opts.BatchSize,
 		RegisteredAt: retrieved,
 	})
 	if err != nil {
 		return fail(StageWrite, err)
 	}
-	end := opts.now()
+	took := time.Since(t0)
 	return &Result{
 		Endpoint: ep.Name, SnapshotTime: s, Counts: state.Counts(), Totals: totals, Samples: samples,
 		CompatTable: wr.CompatTable,
-		Timings:     Timings{Retrieve: retrieved.Sub(start), Write: end.Sub(retrieved), Total: end.Sub(start)},
+		Timings:     Timings{Retrieve: retrieveTook, Write: took - retrieveTook, Total: took},
 	}, nil
 }
 

@@ -115,6 +115,7 @@ func runOne(ctx context.Context, st RunStore, t Target, opts *RunOptions) Endpoi
 	name := t.Endpoint.Name
 	r := EndpointResult{Endpoint: name}
 	started := opts.Capture.now()
+	t0 := time.Now()
 	retry := func(f func() error) error {
 		backoff := opts.Backoff
 		var err error
@@ -159,11 +160,11 @@ func runOne(ctx context.Context, st RunStore, t Target, opts *RunOptions) Endpoi
 			return err
 		})
 	})
-	recordStatus(ctx, st, name, started, opts.Capture.now(), &r)
+	recordStatus(ctx, st, name, started, time.Since(t0), &r)
 	return r
 }
 
-func recordStatus(ctx context.Context, st store.Endpoints, name string, start, end time.Time, r *EndpointResult) {
+func recordStatus(ctx context.Context, st store.Endpoints, name string, start time.Time, took time.Duration, r *EndpointResult) {
 	ctx = context.WithoutCancel(ctx)
 	var status inventory.CaptureStatus
 	if prev, err := st.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{Endpoint: name}); err == nil && len(prev) == 1 {
@@ -171,7 +172,7 @@ func recordStatus(ctx context.Context, st store.Endpoints, name string, start, e
 	}
 	status.Endpoint = name
 	status.LastAttempt = start
-	status.LastDuration = end.Sub(start)
+	status.LastDuration = took
 	if r.Err == nil {
 		status.LastSuccess = start
 		status.LastError = ""

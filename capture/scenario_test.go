@@ -352,3 +352,27 @@ func TestPoolMoveToSameNamedPoolOfAnotherCluster(t *testing.T) {
 		t.Errorf("pool_move events = %+v, want one from %s to %s", page.Events, mover.ResourcePoolID, moved.ResourcePoolID)
 	}
 }
+
+// TestDurationsIgnoreTheClock: a capture on a simulated clock (the demo's
+// history, a test's fixed clock) still reports how long it really took, in
+// its timings and its registry record.
+func TestDurationsIgnoreTheClock(t *testing.T) {
+	ctx := context.Background()
+	st := memstore.New(memstore.Options{})
+	_, src, _ := simSource(t, "vc1", 0)
+	fixed := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	res, err := capture.Capture(ctx, st, src, capture.Options{Clock: func() time.Time { return fixed }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Timings.Retrieve <= 0 || res.Timings.Total < res.Timings.Retrieve {
+		t.Errorf("timings on a fixed clock: %+v, want the real elapsed time", res.Timings)
+	}
+	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: "vc1", Kind: inventory.Hourly})
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("registry: %v %d", err, len(recs))
+	}
+	if recs[0].Duration <= 0 {
+		t.Errorf("registry duration on a fixed clock = %v, want the retrieval's real duration", recs[0].Duration)
+	}
+}

@@ -29,34 +29,10 @@ func TestBadCredentialsParked(t *testing.T) {
 	dir := t.TempDir()
 	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "right-" + t.Name()})
 	logins := sim.InjectSlowCalls("Login", 0) // counts the Login calls the simulator receives
-	st, kr := sqliteAndKeyring(t, dir)
-	u := *sim.URL
-	u.User = nil
-	setPassword := func(pw string) {
-		t.Helper()
-		blob, err := kr.Encrypt([]byte(pw), "vc1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
-			Name: "vc1", URL: u.String(), Username: sim.Username, Credential: blob,
-			TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true, PollInterval: 5 * time.Minute,
-		}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	setPassword("wrong-password")
-
 	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
-	cfg := config.Default()
-	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
-	cfg.Settings.CaptureRetry.Backoff = time.Millisecond
-	cfg.Settings.CaptureRetry.MaxBackoff = time.Millisecond
-	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop(), vinventory.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := &App{Config: cfg, Store: st, Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}
+	a, setPassword := simApp(t, dir, sim, clock)
+	st := a.Store
+	setPassword("wrong-password")
 	sched, _, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1}, NewMetrics(), zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +71,38 @@ func TestBadCredentialsParked(t *testing.T) {
 	if err != nil || len(recs) != 1 {
 		t.Errorf("snapshots after the fix: %v %+v, want one", err, recs)
 	}
+}
+
+// simApp is a daemon App on a SQLite store in dir with one endpoint, vc1,
+// on sim (polled every 5 minutes), its reports in dir/reports and its
+// clocks on clock; setPassword stores vc1's password.
+func simApp(t *testing.T, dir string, sim *capturetest.Sim, clock *jobs.ManualClock) (a *App, setPassword func(string)) {
+	t.Helper()
+	st, kr := sqliteAndKeyring(t, dir)
+	u := *sim.URL
+	u.User = nil
+	setPassword = func(pw string) {
+		t.Helper()
+		blob, err := kr.Encrypt([]byte(pw), "vc1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.UpsertEndpoint(context.Background(), &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
+			Name: "vc1", URL: u.String(), Username: sim.Username, Credential: blob,
+			TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true, PollInterval: 5 * time.Minute,
+		}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := config.Default()
+	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
+	cfg.Settings.CaptureRetry.Backoff = time.Millisecond
+	cfg.Settings.CaptureRetry.MaxBackoff = time.Millisecond
+	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop(), vinventory.WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &App{Config: cfg, Store: st, Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}, setPassword
 }
 
 func mustEndpoint(t *testing.T, st store.Endpoints) inventory.Endpoint {

@@ -290,7 +290,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 	}
 	out = append(out,
 		jobs.Job{
-			Name: jobDaily, Schedule: jobs.Daily{At: cfg.Schedule.DailyAt.String(), Location: loc},
+			Name: jobDaily, Stage: 1, Schedule: jobs.Daily{At: cfg.Schedule.DailyAt.String(), Location: loc},
 			Due: func(ctx context.Context, now time.Time) ([]jobs.Period, error) {
 				return a.duePeriods(ctx, now, inventory.Daily)
 			},
@@ -301,7 +301,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 			},
 		},
 		jobs.Job{
-			Name: jobMonthly, Schedule: jobs.Monthly{Day: 1, At: cfg.Schedule.MonthlyAt.String(), Location: loc},
+			Name: jobMonthly, Stage: 2, Schedule: jobs.Monthly{Day: 1, At: cfg.Schedule.MonthlyAt.String(), Location: loc},
 			Due: func(ctx context.Context, now time.Time) ([]jobs.Period, error) {
 				return a.duePeriods(ctx, now, inventory.Monthly)
 			},
@@ -323,7 +323,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 			},
 		},
 		jobs.Job{
-			Name: jobReports, Schedule: jobs.Every{Interval: cfg.Schedule.ReportsEvery},
+			Name: jobReports, Stage: 3, Schedule: jobs.Every{Interval: cfg.Schedule.ReportsEvery},
 			Run: func(ctx context.Context, _ jobs.Period) error {
 				if p.Settings().ReportDir == "" {
 					return nil
@@ -336,7 +336,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 			},
 		},
 		jobs.Job{
-			Name: jobCleanup, Schedule: jobs.Daily{At: cfg.Schedule.CleanupAt.String(), Location: loc},
+			Name: jobCleanup, Stage: 4, Schedule: jobs.Daily{At: cfg.Schedule.CleanupAt.String(), Location: loc},
 			Run: func(ctx context.Context, _ jobs.Period) error {
 				_, err := p.Cleanup(ctx, time.Time{})
 				return err

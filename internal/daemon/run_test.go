@@ -261,3 +261,28 @@ func sqliteAndKeyring(t *testing.T, dir string) (*sqlitestore.Store, *secrets.Ke
 	}
 	return st, kr
 }
+
+// TestRunOnceReportsItsCapture: `run -once` runs the due jobs stage by
+// stage, so the report job sees the capture the same run just took (it ran
+// beside it before, and found nothing to report).
+func TestRunOnceReportsItsCapture(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	sim := capturetest.NewSim(t, capturetest.Options{VMs: 30, Templates: -1})
+	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
+	a, setPassword := simApp(t, dir, sim, clock)
+	setPassword(sim.Password)
+	sched, _, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 4}, NewMetrics(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSched()
+	if err := sched.RunOnce(ctx); err != nil {
+		t.Fatalf("RunOnce: %v", err)
+	}
+	want := filepath.Join(dir, "reports", "inventory_hourly_202603021000_vc1.xlsx")
+	if _, err := os.Stat(want); err != nil {
+		entries, _ := os.ReadDir(filepath.Join(dir, "reports"))
+		t.Errorf("run -once did not report the capture it took: %v (report dir holds %d files)", err, len(entries))
+	}
+}

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,11 @@ type Job struct {
 	Run func(ctx context.Context, period Period) error
 	// Timeout bounds one run. Defaults to 0: no limit.
 	Timeout time.Duration
+	// Stage orders RunOnce: it runs the due runs of the lowest stage first
+	// and starts a stage only when every run of the one before has ended
+	// (so a report job sees the capture run before it). Run, which runs
+	// jobs as they fall due, ignores it. Defaults to 0.
+	Stage int
 }
 
 // Key returns the coordinator key of a job's run for a period:
@@ -297,22 +303,30 @@ func (s *Scheduler) RunOnce(ctx context.Context) error {
 		errs  []error
 	)
 	sem := make(chan struct{}, s.opts.Concurrency)
-	var wg sync.WaitGroup
-	for _, it := range todo {
-		sem <- struct{}{}
-		s.wg.Add(1)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			if err := s.execute(ctx, it); err != nil {
-				errMu.Lock()
-				errs = append(errs, err)
-				errMu.Unlock()
-			}
-		}()
+	slices.SortStableFunc(todo, func(a, b *item) int { return cmp.Compare(a.job.Stage, b.job.Stage) })
+	for len(todo) > 0 {
+		n := 1
+		for n < len(todo) && todo[n].job.Stage == todo[0].job.Stage {
+			n++
+		}
+		var wg sync.WaitGroup
+		for _, it := range todo[:n] {
+			sem <- struct{}{}
+			s.wg.Add(1)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				if err := s.execute(ctx, it); err != nil {
+					errMu.Lock()
+					errs = append(errs, err)
+					errMu.Unlock()
+				}
+			}()
+		}
+		wg.Wait()
+		todo = todo[n:]
 	}
-	wg.Wait()
 	// Drain the wake-ups the runs left for Run.
 	select {
 	case <-s.wake:
