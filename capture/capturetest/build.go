@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -271,7 +272,37 @@ func (s *Sim) build(ctx context.Context, c *vim25.Client) error {
 	}
 	// MarkAsTemplate left the templates in their pools' vm lists.
 	s.syncVMLists()
+	if o.DatastoreFill > 0 {
+		s.fillDatastores(o.DatastoreFill)
+	}
 	return nil
+}
+
+// fillDatastores resizes every datastore so that the disks on it (vcsim's
+// capacity minus its free space) fill the fraction fill of it.
+func (s *Sim) fillDatastores(fill float64) {
+	const gib = 1 << 30
+	m := s.Model.Map()
+	ctx := s.lockContext()
+	for _, dc := range s.inv.datacenters {
+		for _, d := range dc.datastores {
+			ds, ok := m.Get(d.ref).(*simulator.Datastore)
+			if !ok {
+				continue
+			}
+			m.WithLock(ctx, ds, func() {
+				used := ds.Summary.Capacity - ds.Summary.FreeSpace
+				capacity := int64(math.Ceil(float64(max(used, gib))/fill/gib)) * gib
+				info := ds.Info.GetDatastoreInfo()
+				info.FreeSpace = capacity - used
+				info.MaxFileSize, info.MaxMemoryFileSize = capacity, capacity
+				m.Update(ctx, ds, []types.PropertyChange{
+					{Name: "summary.capacity", Val: capacity},
+					{Name: "summary.freeSpace", Val: capacity - used},
+				})
+			})
+		}
+	}
 }
 
 func (s *Sim) addPortGroup(ctx context.Context, c *vim25.Client, dc *dcInfo, name string, vlan int32) error {

@@ -49,6 +49,13 @@ type Options struct {
 	// datacenter. Defaults to 2.
 	Datastores int
 
+	// DatastoreFill, when above 0, resizes every datastore once its VMs
+	// are built so their disks fill this fraction of it (capacity rounded
+	// up to a whole GiB; free space = capacity - the disks). Defaults to 0:
+	// vcsim's 1 TB per mounted host, whose free space goes negative once the
+	// disks exceed it. At most 1.
+	DatastoreFill float64
+
 	// Networks is the number of standard port groups (Network objects) in
 	// each datacenter, including vcsim's built-in "VM Network"; the others
 	// are named "VM Network 1", "VM Network 2", ... Defaults to 2.
@@ -83,7 +90,9 @@ type Options struct {
 
 	// Workers is the number of goroutines that create VMs. Creation is
 	// serialized per datastore (see the package doc), so at most
-	// Datacenters*Datastores workers are busy at once. Defaults to 8.
+	// Datacenters*Datastores workers are busy at once. With one worker,
+	// vcsim numbers the VMs in plan order, so a Seed also reproduces every
+	// VM's moref (and vm_uuid, derived from its path). Defaults to 8.
 	Workers int
 
 	// Seed makes the generated inventory (names, sizes, placement, power
@@ -183,6 +192,9 @@ func (o Options) normalized() (Options, error) {
 		seen[p] = true
 	}
 
+	if !(o.DatastoreFill >= 0 && o.DatastoreFill <= 1) {
+		errs = append(errs, fmt.Errorf("capturetest: Options.DatastoreFill %v is not within [0, 1]", o.DatastoreFill))
+	}
 	if o.Latency.Delay < 0 || o.Latency.Jitter < 0 {
 		errs = append(errs, errors.New("capturetest: Options.Latency must not be negative"))
 	}

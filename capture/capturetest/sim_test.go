@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/vmware/govmomi/session"
+	"github.com/vmware/govmomi/view"
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/soap"
@@ -367,4 +368,94 @@ func equal(a, b []string) bool {
 
 func loginErr(ctx context.Context, c *vim25.Client, u *url.Userinfo) error {
 	return session.NewManager(c).Login(ctx, u)
+}
+
+// TestDeterministicMorefs: with one build worker, the same seed gives every
+// VM the same moref (vcsim numbers objects in creation order), which a
+// simulator rebuilt to continue a stored history needs.
+func TestDeterministicMorefs(t *testing.T) {
+	t.Parallel()
+	build := func() map[string]string {
+		return capturetest.NewSim(t, capturetest.Options{VMs: 40, Seed: 5, Workers: 1}).VMs()
+	}
+	a, b := build(), build()
+	if len(a) != 42 {
+		t.Fatalf("got %d VMs", len(a))
+	}
+	for name, ref := range a {
+		if b[name] != ref {
+			t.Errorf("%s is %s in one build and %s in the other", name, ref, b[name])
+		}
+	}
+}
+
+// TestDatastoreFill: the datastores are sized so their VMs' disks fill the
+// fraction asked for, and free space is what vcsim's own accounting left.
+func TestDatastoreFill(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := capturetest.NewSim(t, capturetest.Options{VMs: 60, Datastores: 2, DatastoreFill: 0.6})
+	dss := datastores(ctx, t, s)
+	if len(dss) != 2 {
+		t.Fatalf("%d datastores", len(dss))
+	}
+	for _, ds := range dss {
+		sum := ds.Summary
+		used := sum.Capacity - sum.FreeSpace
+		if len(ds.Vm) == 0 || sum.FreeSpace <= 0 || used <= 0 {
+			t.Errorf("%s: %d VMs, capacity %d, free %d", sum.Name, len(ds.Vm), sum.Capacity, sum.FreeSpace)
+			continue
+		}
+		if f := float64(used) / float64(sum.Capacity); f > 0.6 || f < 0.59 {
+			t.Errorf("%s: disks fill %.4f of it, want 0.6 (capacity rounded up to a GiB)", sum.Name, f)
+		}
+	}
+	if _, err := capturetest.Start(ctx, capturetest.Options{DatastoreFill: 1.5}); err == nil || !strings.Contains(err.Error(), "DatastoreFill") {
+		t.Errorf("DatastoreFill 1.5: %v, want an error naming it", err)
+	}
+}
+
+// TestDestroyFreesDisks: creating a VM takes its disks' space from the
+// datastore and destroying it gives the space back, so churn keeps free
+// space plausible.
+func TestDestroyFreesDisks(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, DatastoreFill: 0.5})
+	free := func() int64 {
+		for _, ds := range datastores(ctx, t, s) {
+			if ds.Summary.Name == "LocalDS_1" {
+				return ds.Summary.FreeSpace
+			}
+		}
+		t.Fatal("no LocalDS_1")
+		return 0
+	}
+	before := free()
+	if _, err := s.CreateVM(ctx, capturetest.VMSpec{Name: "big", DiskGB: 50, Datastore: "LocalDS_1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := before - free(); got != 50<<30 {
+		t.Errorf("creating a 50 GiB disk took %d bytes", got)
+	}
+	if err := s.DestroyVM(ctx, "big"); err != nil {
+		t.Fatal(err)
+	}
+	if got := free(); got != before {
+		t.Errorf("free space after destroy = %d, want %d as before the VM", got, before)
+	}
+}
+
+func datastores(ctx context.Context, t *testing.T, s *capturetest.Sim) []mo.Datastore {
+	t.Helper()
+	var dss []mo.Datastore
+	v, err := view.NewManager(s.Client.Client).CreateContainerView(ctx, s.Client.Client.ServiceContent.RootFolder, []string{"Datastore"}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Destroy(ctx)
+	if err := v.Retrieve(ctx, []string{"Datastore"}, []string{"summary", "vm"}, &dss); err != nil {
+		t.Fatal(err)
+	}
+	return dss
 }

@@ -81,6 +81,7 @@ func (c *churner) hour(ctx context.Context, at time.Time) (int, error) {
 			DiskGB:     int64(20 + 20*c.rng.IntN(5)),
 			CreateDate: at.Add(-time.Duration(1+c.rng.IntN(50)) * time.Minute),
 			PowerOn:    c.rng.IntN(4) > 0,
+			Datastore:  fmt.Sprintf("LocalDS_%d", c.rng.IntN(2)),
 		})
 		do(err)
 	}

@@ -1,8 +1,10 @@
 package daemon
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -44,7 +46,12 @@ type DemoOptions struct {
 	LiveInterval time.Duration
 	// HistoryOnly stops after the history, aggregation and reports (tests).
 	HistoryOnly bool
+	// LiveCaptures stops after this many live captures. Defaults to 0: run
+	// until ctx ends.
+	LiveCaptures int
 	// Seed makes the inventory and its churn reproducible. Defaults to 1.
+	// VMs and Seed apply to a new data dir; a data dir that holds a history
+	// keeps the ones it was made with (see demoState).
 	Seed uint64
 	// Logger defaults to a no-op logger.
 	Logger *zap.Logger
@@ -52,6 +59,9 @@ type DemoOptions struct {
 	Out io.Writer
 	// Clock defaults to time.Now.
 	Clock func() time.Time
+	// Metrics receives the demo's metrics, served at /metrics. Defaults to
+	// NewMetrics().
+	Metrics *Metrics
 }
 
 func (o *DemoOptions) defaults() {
@@ -81,6 +91,9 @@ func (o *DemoOptions) defaults() {
 	}
 	if o.Clock == nil {
 		o.Clock = time.Now
+	}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics()
 	}
 }
 
@@ -134,11 +147,22 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	defer st.Close()
 
 	start := time.Now()
-	fmt.Fprintf(out, "vinventoryd demo: building a simulated vCenter with %d VMs...\n", o.VMs)
+	state, resumed, err := loadDemoState(ctx, st, dataDir, o)
+	if err != nil {
+		return err
+	}
+	if resumed && (state.VMs != o.VMs || state.Seed != o.Seed) {
+		fmt.Fprintf(out, "vinventoryd demo: %s holds a history of a simulated vCenter with %d VMs (seed %d): continuing that one\n", dataDir, state.VMs, state.Seed)
+	}
+	fmt.Fprintf(out, "vinventoryd demo: building a simulated vCenter with %d VMs...\n", state.VMs)
 	sim, err := capturetest.Start(ctx, capturetest.Options{
 		Datacenters: 2, ClustersPerDatacenter: 2, HostsPerCluster: 3,
-		VMs: o.VMs, Templates: 4, Seed: int64(o.Seed),
-		Username: "demo-reader@vsphere.local", Password: rand.Text(),
+		VMs: state.VMs, Templates: 4, Seed: int64(state.Seed),
+		// One worker numbers the VMs in the same order every run, so a
+		// rebuilt simulator gives each VM the moref it had.
+		Workers:       1,
+		DatastoreFill: 0.6,
+		Username:      "demo-reader@vsphere.local", Password: rand.Text(),
 	})
 	if err != nil {
 		return fmt.Errorf("demo: start simulator: %w", err)
@@ -166,7 +190,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 
-	metrics := NewMetrics()
+	metrics := o.Metrics
 	health := &HealthSource{Store: st}
 	if o.Listen != "-" {
 		srv, addr, err := serveHTTP(ctx, o.Listen, NewMux(health, metrics), log)
@@ -178,18 +202,12 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		}
 	}
 
-	// History on a fast clock, unless a previous run already wrote it.
-	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: DemoEndpoint, Kind: inventory.Hourly, Limit: 1})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	if len(recs) > 0 {
-		fmt.Fprintf(out, "  %s already holds snapshots from an earlier run (%d+): continuing with live captures (delete %s for a fresh demo)\n",
-			dbPath, len(recs), dataDir)
-	} else {
-		if err := demoHistory(ctx, o, p, sim, targets, clock, metrics); err != nil {
-			return err
-		}
+	// History on a fast clock. A data dir that holds (part of) it gets the
+	// same churn replayed on the rebuilt simulator up to its newest
+	// snapshot, so the simulated VMs are the ones it captured, and the rest
+	// of the history is captured.
+	if err := demoHistory(ctx, o, p, sim, targets, clock, metrics, state); err != nil {
+		return err
 	}
 	clock.live()
 	fmt.Fprintf(out, "\nWhat to open:\n  SQLite file: %s\n    sqlite3 %s \"select date(day/1000000, 'unixepoch') as day, count(*) as vms, round(sum(avg_vcpu_count*avg_is_present), 1) as billable_vcpu_days from vm_daily_rollup group by 1\"\n  Reports:     %s\n",
@@ -204,23 +222,45 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	return demoLive(ctx, o, p, targets, metrics)
 }
 
-// demoHistory captures Days × 24 hourly snapshots, with churn between them,
-// aggregating each day as it completes and writing its reports.
+// demoHistory captures the hourly snapshots of state's history, with churn
+// between them, aggregating each day as it completes and writing its
+// reports. The churn of hours already stored is replayed without
+// capturing them again.
 func demoHistory(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, sim *capturetest.Sim,
-	targets []capture.Target, clock *demoClock, metrics *Metrics) error {
+	targets []capture.Target, clock *demoClock, metrics *Metrics, state *demoState) error {
 	out := o.Out
-	end := o.Clock().UTC().Truncate(24 * time.Hour)
-	first := end.AddDate(0, 0, -o.Days)
-	ch := newChurner(sim, o.Seed)
-	fmt.Fprintf(out, "  simulating %d days of hourly history, %s to %s, with churn...\n", o.Days, first.Format("2006-01-02"), end.Format("2006-01-02"))
-	for at := first; !at.After(end); at = at.Add(time.Hour) {
+	recs, err := p.Store().ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: DemoEndpoint, Kind: inventory.Hourly,
+		From: state.First, To: state.End.Add(time.Second), Descending: true, Limit: 1})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	var stored time.Time // newest history snapshot already stored
+	if len(recs) > 0 {
+		stored = recs[0].SnapshotTime
+	}
+	ch := newChurner(sim, state.Seed)
+	switch {
+	case stored.IsZero():
+		fmt.Fprintf(out, "  simulating %d days of hourly history, %s to %s, with churn...\n",
+			int(state.End.Sub(state.First)/(24*time.Hour)), state.First.Format(time.DateOnly), state.End.Format(time.DateOnly))
+	case stored.Equal(state.End):
+		fmt.Fprintf(out, "  the data dir already holds the history, %s to %s, from an earlier run: replaying its churn on the simulator (delete %s for a fresh demo)\n",
+			state.First.Format(time.DateOnly), state.End.Format(time.DateOnly), o.DataDir)
+	default:
+		fmt.Fprintf(out, "  the data dir holds the history up to %s from an earlier run: replaying its churn, then capturing the rest to %s\n",
+			stored.Format(time.DateTime), state.End.Format(time.DateOnly))
+	}
+	for at := state.First; !at.After(state.End); at = at.Add(time.Hour) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if at.After(first) {
+		if at.After(state.First) {
 			if _, err := ch.hour(ctx, at); err != nil {
 				o.Logger.Debug("demo churn", zap.Error(err))
 			}
+		}
+		if !at.After(stored) {
+			continue // captured by an earlier run
 		}
 		clock.set(at.Add(2 * time.Minute))
 		res, err := p.RunHourly(ctx, targets, at)
@@ -230,14 +270,28 @@ func demoHistory(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, sim
 		if err != nil {
 			return fmt.Errorf("demo: capture at %s: %w", at.Format(time.RFC3339), err)
 		}
-		if at.Hour() != 0 || at.Equal(first) {
+		if at.Hour() != 0 || at.Equal(state.First) {
 			continue
 		}
 		// A day completed: aggregate it (and a month, when one completed)
 		// and write the pending reports.
-		cu, err := p.CatchUp(ctx, clock.now())
-		if err != nil {
-			return fmt.Errorf("demo: aggregate: %w", err)
+		if err := demoAggregate(ctx, p, clock.now(), metrics, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// demoAggregate aggregates the days and months due at now, writes the
+// pending reports, counts both in metrics and says what it did on out.
+func demoAggregate(ctx context.Context, p *vinventory.Pipeline, now time.Time, metrics *Metrics, out io.Writer) error {
+	cu, err := p.CatchUp(ctx, now)
+	if cu != nil {
+		for _, d := range cu.Days {
+			metrics.ObservePeriod("vm_daily_rollup", d.Result)
+		}
+		for _, m := range cu.Months {
+			metrics.ObservePeriod("vm_monthly_rollup", m.Result)
 		}
 		for _, d := range append(cu.Days, cu.Months...) {
 			rows := 0
@@ -248,15 +302,68 @@ func demoHistory(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, sim
 			}
 			fmt.Fprintf(out, "  %s %s aggregated: %d rollup rows\n", d.Granularity, d.Period.Start.Format("2006-01-02"), rows)
 		}
-		rr, err := p.RunReports(ctx, clock.now())
-		if rr != nil {
+	}
+	if err != nil {
+		return fmt.Errorf("demo: aggregate: %w", err)
+	}
+	rr, err := p.RunReports(ctx, now)
+	if rr != nil {
+		metrics.AddReports(len(rr.Written))
+		if len(rr.Written) > 0 {
 			fmt.Fprintf(out, "  reports written: %d\n", len(rr.Written))
 		}
-		if err != nil {
-			return fmt.Errorf("demo: reports: %w", err)
-		}
+	}
+	if err != nil {
+		return fmt.Errorf("demo: reports: %w", err)
 	}
 	return nil
+}
+
+// demoState is what rebuilding a data dir's simulated vCenter takes: its
+// inventory's seed and size and the hours its history's churn covered. It
+// is kept in the data dir as demo.json.
+type demoState struct {
+	Seed  uint64    `json:"seed"`
+	VMs   int       `json:"vms"`
+	First time.Time `json:"history_first"`
+	End   time.Time `json:"history_end"`
+}
+
+const demoStateFile = "demo.json"
+
+// loadDemoState reads the data dir's demoState, or makes one from o for a
+// data dir with no history (resumed false). A data dir with snapshots but
+// no state (made by an older demo) is refused: its VMs cannot be rebuilt,
+// and a simulator with other VMs under the same ids would corrupt it.
+func loadDemoState(ctx context.Context, st store.Store, dataDir string, o DemoOptions) (*demoState, bool, error) {
+	path := filepath.Join(dataDir, demoStateFile)
+	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: DemoEndpoint, Kind: inventory.Hourly, Limit: 1})
+	if err != nil {
+		return nil, false, fmt.Errorf("demo: %w", err)
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil && len(recs) > 0:
+		var s demoState
+		if err := json.Unmarshal(b, &s); err != nil || s.VMs <= 0 || s.Seed == 0 || !s.End.After(s.First) {
+			return nil, false, fmt.Errorf("demo: %s is not a demo state file (delete %s for a fresh demo): %w", path, dataDir, cmp.Or(err, errors.New("missing fields")))
+		}
+		return &s, true, nil
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, false, fmt.Errorf("demo: %w", err)
+	case len(recs) > 0:
+		return nil, false, fmt.Errorf("demo: %s holds snapshots from a demo that did not record its simulated vCenter (%s is missing), so its VMs cannot be rebuilt: delete %s for a fresh demo", dataDir, demoStateFile, dataDir)
+	}
+	end := o.Clock().UTC().Truncate(24 * time.Hour)
+	s := &demoState{Seed: o.Seed, VMs: o.VMs, First: end.AddDate(0, 0, -o.Days), End: end}
+	b, err = json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, false, fmt.Errorf("demo: %w", err)
+	}
+	if err := os.WriteFile(path, append(b, '\n'), 0o644); err != nil {
+		return nil, false, fmt.Errorf("demo: write %s: %w", path, err)
+	}
+	return s, false, nil
 }
 
 // demoLive captures every LiveInterval with the real clock, aggregating
@@ -264,6 +371,7 @@ func demoHistory(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, sim
 func demoLive(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, targets []capture.Target, metrics *Metrics) error {
 	tick := time.NewTicker(o.LiveInterval)
 	defer tick.Stop()
+	captures := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -283,11 +391,11 @@ func demoLive(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, target
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(o.Out, "  capture failed: %v\n", err)
 		}
-		if _, err := p.CatchUp(ctx, time.Time{}); err != nil && ctx.Err() == nil {
-			fmt.Fprintf(o.Out, "  aggregation failed: %v\n", err)
+		if err := demoAggregate(ctx, p, time.Time{}, metrics, io.Discard); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(o.Out, "  %v\n", err)
 		}
-		if _, err := p.RunReports(ctx, time.Time{}); err != nil && ctx.Err() == nil {
-			fmt.Fprintf(o.Out, "  reports failed: %v\n", err)
+		if captures++; o.LiveCaptures > 0 && captures >= o.LiveCaptures {
+			return nil
 		}
 	}
 }

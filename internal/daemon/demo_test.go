@@ -48,10 +48,43 @@ func TestDemoHistory(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 	var out syncBuffer
 	core, logs := observer.New(zap.DebugLevel)
+	metrics := NewMetrics()
 	opts := DemoOptions{DataDir: dir, Listen: "-", VMs: 40, Days: 2, HistoryOnly: true,
-		Out: &out, Logger: zap.New(core), Clock: func() time.Time { return now }}
+		Out: &out, Logger: zap.New(core), Clock: func() time.Time { return now }, Metrics: metrics}
 	if err := RunDemo(ctx, opts); err != nil {
 		t.Fatalf("RunDemo: %v\n%s", err, out.String())
+	}
+	// The metrics tell the simulated history as it happened: every report
+	// written is counted, and capture durations are real ones even though
+	// the pipeline's clock stood still during each capture.
+	xlsx, _ := filepath.Glob(filepath.Join(dir, "reports", "*.xlsx"))
+	mfs, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reports float64
+	var captures uint64
+	var captureSeconds float64
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "vinventory_reports_written_total":
+				reports += m.GetCounter().GetValue()
+			case "vinventory_capture_duration_seconds":
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "stage" && l.GetValue() == "total" {
+						captures += m.GetHistogram().GetSampleCount()
+						captureSeconds += m.GetHistogram().GetSampleSum()
+					}
+				}
+			}
+		}
+	}
+	if len(xlsx) == 0 || reports != float64(len(xlsx)) {
+		t.Errorf("vinventory_reports_written_total = %v, the report dir holds %d XLSX files", reports, len(xlsx))
+	}
+	if captures != 49 || captureSeconds <= 0 {
+		t.Errorf("capture duration histogram: %d captures taking %v s in all, want 49 taking more than 0", captures, captureSeconds)
 	}
 
 	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "vinventory.db"), sqlitestore.Options{})
@@ -103,6 +136,27 @@ func TestDemoHistory(t *testing.T) {
 	}
 	if months == 0 {
 		t.Error("February (completed) has no monthly rollups")
+	}
+
+	// Datastores keep free space through the churn: none is ever negative
+	// (vcsim's fixed 1 TB per host was less than the VMs' disks).
+	dss, err := st.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: DemoEndpoint})
+	if err != nil || len(dss) == 0 {
+		t.Fatalf("datastores: %v %d", err, len(dss))
+	}
+	for _, d := range dss {
+		if d.FreeGB <= 0 || d.FreeGB >= d.CapacityGB {
+			t.Errorf("datastore %s: %.1f GB free of %.1f", d.Name, d.FreeGB, d.CapacityGB)
+		}
+	}
+	tots, err := st.ListTotals(ctx, &store.ListTotalsParams{Vcenter: DemoEndpoint})
+	if err != nil || len(tots) != 49 {
+		t.Fatalf("totals: %v %d", err, len(tots))
+	}
+	for _, tt := range tots {
+		if tt.DatastoreFreeGB <= 0 {
+			t.Errorf("%s: datastore free %.1f GB", tt.SnapshotTime.Format(time.DateTime), tt.DatastoreFreeGB)
+		}
 	}
 
 	fi, err := os.Stat(filepath.Join(dir, "keyring"))
@@ -157,5 +211,65 @@ func TestDemoHistory(t *testing.T) {
 	}
 	if len(recs2) != len(recs) || !strings.Contains(out2.String(), "earlier run") {
 		t.Errorf("second run: %d snapshots (want %d), output:\n%s", len(recs2), len(recs), out2.String())
+	}
+}
+
+// TestDemoRerunContinuesSameVMs: a second demo run on a data dir with a
+// history rebuilds the same simulated vCenter (the history's churn
+// replayed), so its first live capture finds the VMs the history left, each
+// under its moref and uuid: no rename, deletion, creation or
+// identity_change. (Before, the rebuilt simulator gave the ids to other VMs
+// and one capture made hundreds of false events.) The -demo-vms of the
+// second run does not change the data dir's simulated vCenter.
+func TestDemoRerunContinuesSameVMs(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+	opts := DemoOptions{DataDir: dir, Listen: "-", VMs: 40, Days: 1, HistoryOnly: true, Clock: func() time.Time { return now }}
+	if err := RunDemo(ctx, opts); err != nil {
+		t.Fatalf("RunDemo: %v", err)
+	}
+	var out syncBuffer
+	opts.HistoryOnly, opts.LiveCaptures, opts.LiveInterval, opts.VMs, opts.Out = false, 1, 10*time.Millisecond, 60, &out
+	if err := RunDemo(ctx, opts); err != nil {
+		t.Fatalf("second RunDemo: %v\n%s", err, out.String())
+	}
+
+	st, err := sqlitestore.Open(ctx, filepath.Join(dir, "vinventory.db"), sqlitestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	end := time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
+	vmsAt := func(at time.Time) map[string]string {
+		t.Helper()
+		out := map[string]string{}
+		err := st.ScanSamples(ctx, &store.ScanSamplesParams{Vcenter: DemoEndpoint, From: at, To: at.Add(time.Second)}, func(s *inventory.Sample) error {
+			out[s.VMID] = s.VMUUID + " " + s.Name
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	last, live := vmsAt(end), vmsAt(now)
+	if len(last) < 40 || len(live) != len(last) {
+		t.Fatalf("the history's last snapshot has %d VMs, the live one %d", len(last), len(live))
+	}
+	for id, v := range last {
+		if live[id] != v {
+			t.Errorf("%s was %q at the history's end, %q in the re-run's live capture", id, v, live[id])
+		}
+	}
+	page, err := st.ListEvents(ctx, &store.ListEventsParams{Vcenter: DemoEndpoint, From: end.Add(time.Second), Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range page.Events {
+		t.Errorf("event after the history: %s %s %s", e.Kind, e.VMID, e.Name)
+	}
+	if !strings.Contains(out.String(), "replaying its churn") || !strings.Contains(out.String(), "with 40 VMs (seed 1)") {
+		t.Errorf("second run's output:\n%s", out.String())
 	}
 }
