@@ -89,6 +89,10 @@ type ScheduleConfig struct {
 	ReportsEvery time.Duration `yaml:"reports_every"`
 	// CleanupAt is when retention cleanup runs. Defaults to 03:00.
 	CleanupAt TimeOfDay `yaml:"cleanup_at"`
+	// LoginFailureBackoff is how long an endpoint whose credentials were
+	// refused stays parked (no login) unless its credential or
+	// configuration changes first. Defaults to 30m; at least 1m.
+	LoginFailureBackoff time.Duration `yaml:"login_failure_backoff"`
 }
 
 // EndpointConfig is one endpoint. Exactly one of PasswordEnv, PasswordFile
@@ -153,12 +157,13 @@ func Default() *Config {
 		Log:      LogConfig{Level: "info", Format: "json"},
 		Keys:     KeysConfig{Env: DefaultKeysEnv},
 		Schedule: ScheduleConfig{
-			HourlyMinute: 0,
-			Stagger:      2 * time.Minute,
-			DailyAt:      TimeOfDay{0, 15},
-			MonthlyAt:    TimeOfDay{1, 0},
-			ReportsEvery: 5 * time.Minute,
-			CleanupAt:    TimeOfDay{3, 0},
+			HourlyMinute:        0,
+			Stagger:             2 * time.Minute,
+			DailyAt:             TimeOfDay{0, 15},
+			MonthlyAt:           TimeOfDay{1, 0},
+			ReportsEvery:        5 * time.Minute,
+			LoginFailureBackoff: 30 * time.Minute,
+			CleanupAt:           TimeOfDay{3, 0},
 		},
 		Settings: DefaultSettings(),
 	}

@@ -79,6 +79,7 @@ schedule:
   monthly_at: "02:30"
   reports_every: 10m
   cleanup_at: "04:05"
+  login_failure_backoff: 45m
 settings:
   capture_write_batch_size: 250
   snapshot_table_compat_mode: false
@@ -123,7 +124,8 @@ func TestLoadFullFile(t *testing.T) {
 	want.Log = config.LogConfig{Level: "debug", Format: "console"}
 	want.Keys = config.KeysConfig{Env: "MY_KEYS", File: "/etc/vinventory/keys"}
 	want.Schedule = config.ScheduleConfig{HourlyMinute: 7, Stagger: 90 * time.Second, DailyAt: config.TimeOfDay{Hour: 0, Minute: 45},
-		MonthlyAt: config.TimeOfDay{Hour: 2, Minute: 30}, ReportsEvery: 10 * time.Minute, CleanupAt: config.TimeOfDay{Hour: 4, Minute: 5}}
+		MonthlyAt: config.TimeOfDay{Hour: 2, Minute: 30}, ReportsEvery: 10 * time.Minute, CleanupAt: config.TimeOfDay{Hour: 4, Minute: 5},
+		LoginFailureBackoff: 45 * time.Minute}
 	want.Settings = vinventory.Settings{
 		CaptureWriteBatchSize: 250, HourlySnapshotConcurrency: 9, MonthlyAggregationGranularity: vinventory.MonthlyFromHourly,
 		CaptureRetry:          vinventory.RetrySettings{Attempts: 5, Backoff: 3 * time.Second, MaxBackoff: 2 * time.Minute},
@@ -293,8 +295,8 @@ keys: {env: "BAD NAME"}
 `, []string{"store.driver", "location", "http.listen", "log.level", "log.format", "keys.env"}},
 		{"store needs", "store: {driver: postgres}\n", []string{"store.dsn"}},
 		{"sqlite path", "store: {driver: sqlite, path: \"\"}\n", []string{"store.path"}},
-		{"schedule", `schedule: {hourly_minute: 60, stagger: 2h, reports_every: 0}
-`, []string{"schedule.hourly_minute", "schedule.stagger", "schedule.reports_every"}},
+		{"schedule", `schedule: {hourly_minute: 60, stagger: 2h, reports_every: 0, login_failure_backoff: 10s}
+`, []string{"schedule.hourly_minute", "schedule.stagger", "schedule.reports_every", "schedule.login_failure_backoff"}},
 		{"settings", `settings:
   capture_write_batch_size: 0
   hourly_snapshot_concurrency: 0

@@ -90,6 +90,9 @@ func (c *Config) Validate() error {
 	if s.Stagger < 0 || s.Stagger >= time.Hour {
 		add("schedule.stagger", "must be at least 0 and less than 1h, got %s", s.Stagger)
 	}
+	if s.LoginFailureBackoff < time.Minute {
+		add("schedule.login_failure_backoff", "must be at least 1m (vCenter SSO locks an account after 5 failures in 3 minutes), got %s", s.LoginFailureBackoff)
+	}
 	if s.ReportsEvery <= 0 {
 		add("schedule.reports_every", "must be > 0, got %s", s.ReportsEvery)
 	}

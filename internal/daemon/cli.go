@@ -258,9 +258,11 @@ type App struct {
 }
 
 // parking returns the App's Parking of endpoints whose credentials were
-// refused (DefaultLoginBackoff, on the App's clock).
+// refused (schedule.login_failure_backoff, on the App's clock).
 func (a *App) parking() *Parking {
-	a.parkOnce.Do(func() { a.park = NewParking(DefaultLoginBackoff, a.Clock) })
+	a.parkOnce.Do(func() {
+		a.park = NewParking(a.Config.Schedule.LoginFailureBackoff, a.Clock)
+	})
 	return a.park
 }
 

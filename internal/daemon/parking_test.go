@@ -113,3 +113,29 @@ func mustEndpoint(t *testing.T, st store.Endpoints) inventory.Endpoint {
 	}
 	return eps[0]
 }
+
+// TestLoginFailureBackoffSetting: schedule.login_failure_backoff sets how
+// long a refused endpoint stays parked: 10 minutes over the same hour of
+// 5-minute polls gives a login every other poll.
+func TestLoginFailureBackoffSetting(t *testing.T) {
+	ctx := context.Background()
+	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "right-" + t.Name()})
+	logins := sim.InjectSlowCalls("Login", 0)
+	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
+	a, setPassword := simApp(t, t.TempDir(), sim, clock)
+	a.Config.Schedule.LoginFailureBackoff = 10 * time.Minute
+	setPassword("wrong-password")
+	sched, _, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1}, NewMetrics(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeSched()
+	start := clock.Now()
+	for i := range 12 {
+		clock.Set(start.Add(time.Duration(i) * 5 * time.Minute))
+		_ = sched.RunOnce(ctx)
+	}
+	if n := logins.Seen(); n != 6 {
+		t.Errorf("%d logins in a simulated hour with a 10-minute back-off, want 6", n)
+	}
+}
