@@ -67,14 +67,14 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 		}
 	}
 
-	if ret.CompatTables > 0 && p.st.Capabilities().CompatTables {
+	if ct, ok := p.st.(store.CompatTables); ret.CompatTables > 0 && ok {
 		res.CompatTablesBefore = now.Add(-ret.CompatTables).UTC()
-		tables, err := p.st.ListCompatTables(ctx, &store.ListCompatTablesParams{To: res.CompatTablesBefore})
+		tables, err := ct.ListCompatTables(ctx, &store.ListCompatTablesParams{To: res.CompatTablesBefore})
 		if err != nil {
 			fail("compat tables", err)
 		}
 		for _, t := range tables {
-			err := p.st.DropCompatTable(ctx, &store.DropCompatTableParams{Name: t.Name})
+			err := ct.DropCompatTable(ctx, &store.DropCompatTableParams{Name: t.Name})
 			switch {
 			case err == nil:
 				res.CompatTablesDropped = append(res.CompatTablesDropped, t.Name)

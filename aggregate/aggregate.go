@@ -191,7 +191,8 @@ func daily(ctx context.Context, st Store, vc string, win inventory.Window, snaps
 			rows[i].Partial = true
 		}
 	}
-	compat := !opts.NoCompatTables && st.Capabilities().CompatTables
+	_, compat := st.(store.CompatTables)
+	compat = compat && !opts.NoCompatTables
 	if err := st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: win.Start, Rows: rows, Compat: compat}); err != nil {
 		return nil, err
 	}
@@ -253,7 +254,8 @@ func monthly(ctx context.Context, st Store, vc string, win inventory.Window, sna
 			rows[i].Partial = true
 		}
 	}
-	compat := !opts.NoCompatTables && st.Capabilities().CompatTables
+	_, compat := st.(store.CompatTables)
+	compat = compat && !opts.NoCompatTables
 	if err := st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: vc, Month: win.Start, Rows: rows, Compat: compat}); err != nil {
 		return nil, err
 	}

@@ -43,7 +43,7 @@ func history(t *testing.T, st store.Store, start time.Time) []inventory.Sample {
 				})
 			}
 			if _, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{Vcenter: vc, SnapshotTime: s, Samples: samples,
-				Totals: inventory.ComputeTotals(vc, s, samples, nil), Compat: st.Capabilities().CompatTables}); err != nil {
+				Totals: inventory.ComputeTotals(vc, s, samples, nil), Compat: implements[store.CompatTables](st)}); err != nil {
 				t.Fatal(err)
 			}
 			all = append(all, samples...)
@@ -66,7 +66,7 @@ func TestDailyAndMonthlyOnStores(t *testing.T) {
 	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
 		ctx := context.Background()
 		all := history(t, st, start)
-		compat := st.Capabilities().CompatTables
+		compat := implements[store.CompatTables](st)
 
 		for d := 0; d < 2; d++ {
 			win := inventory.DayOf(start.Add(time.Duration(d)*24*time.Hour), time.UTC)
@@ -102,7 +102,7 @@ func TestDailyAndMonthlyOnStores(t *testing.T) {
 					t.Fatalf("%s day %s rows (-want +got):\n%s", vc, win.Start.Format("2006-01-02"), diff)
 				}
 				if compat {
-					rows, err := st.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(win.Start), Vcenter: vc})
+					rows, err := st.(store.CompatTables).ReadCompatDaily(ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(win.Start), Vcenter: vc})
 					if err != nil || len(rows) != len(want) {
 						t.Fatalf("%s compat daily: %d rows, %v", vc, len(rows), err)
 					}
@@ -174,4 +174,10 @@ func TestDailyAndMonthlyOnStores(t *testing.T) {
 			t.Fatalf("re-running the aggregations changed the store:\n%s", d)
 		}
 	})
+}
+
+// implements reports whether st implements the optional store interface T.
+func implements[T any](st store.Store) bool {
+	_, ok := st.(T)
+	return ok
 }

@@ -12,11 +12,12 @@ import (
 	"github.com/accessvault/vinventory/store"
 )
 
-// BackfillStore is what Backfill, Repair and Rebuild need of a store.
+// BackfillStore is what Backfill, Repair and Rebuild need of a store. The
+// hourly compatibility tables are imported and re-written only when it also
+// implements the optional store.CompatTables.
 type BackfillStore interface {
 	Store
 	store.SnapshotWriter
-	store.CompatTables
 }
 
 // Action is what Backfill does with each period of its range.
@@ -326,10 +327,11 @@ func (b *backfill) registered(ctx context.Context, from, to time.Time) (map[stri
 // repair, holds fewer rows). It returns the vCenters imported into.
 func (b *backfill) importHourly(ctx context.Context) (map[string]bool, error) {
 	touched := map[string]bool{}
-	if !b.st.Capabilities().CompatTables {
+	ct, ok := b.st.(store.CompatTables)
+	if !ok {
 		return touched, nil
 	}
-	tables, err := b.st.ListCompatTables(ctx, &store.ListCompatTablesParams{Kind: store.CompatHourly, From: b.win.Start, To: b.win.End})
+	tables, err := ct.ListCompatTables(ctx, &store.ListCompatTablesParams{Kind: store.CompatHourly, From: b.win.Start, To: b.win.End})
 	if err != nil {
 		return nil, b.fail(StageImport, "", time.Time{}, err)
 	}
@@ -343,7 +345,7 @@ func (b *backfill) importHourly(ctx context.Context) (map[string]bool, error) {
 		}
 		bySnap := map[snap][]inventory.Sample{}
 		var order []snap
-		if err := b.st.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: t.Name}, func(s *inventory.Sample) error {
+		if err := ct.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: t.Name}, func(s *inventory.Sample) error {
 			if !b.wants(s.Vcenter) {
 				return nil
 			}
@@ -630,7 +632,8 @@ func sameLifecycle(a, b *inventory.Lifecycle) bool {
 // rewriteCompat re-writes the hourly compatibility table of each
 // registered snapshot in the range that lacks the vCenter's rows.
 func (b *backfill) rewriteCompat(ctx context.Context) error {
-	if b.agg.NoCompatTables || !b.st.Capabilities().CompatTables {
+	ct, ok := b.st.(store.CompatTables)
+	if b.agg.NoCompatTables || !ok {
 		return nil
 	}
 	regs, err := b.registered(ctx, b.win.Start, b.win.End)
@@ -658,7 +661,7 @@ func (b *backfill) rewriteCompat(ctx context.Context) error {
 	})
 	for i, s := range all {
 		found := false
-		err := b.st.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: inventory.HourlyTableName(s.at), Vcenter: s.vc}, func(*inventory.Sample) error {
+		err := ct.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: inventory.HourlyTableName(s.at), Vcenter: s.vc}, func(*inventory.Sample) error {
 			found = true
 			return store.ErrStopScan
 		})
@@ -676,7 +679,7 @@ func (b *backfill) rewriteCompat(ctx context.Context) error {
 				return b.fail(StageCompat, s.vc, s.at, err)
 			}
 			if len(samples) > 0 {
-				if err := b.st.WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: s.vc, SnapshotTime: s.at, Samples: samples}); err != nil {
+				if err := ct.WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: s.vc, SnapshotTime: s.at, Samples: samples}); err != nil {
 					return b.fail(StageCompat, s.vc, s.at, err)
 				}
 				b.res.CompatRewritten++

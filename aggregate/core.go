@@ -159,19 +159,21 @@ type idCache struct {
 }
 
 type idEnt struct {
-	off, idLen, uuidLen uint32 // vm_id at arena[off:], vm_uuid after it
-	g                   int32
-	pos                 int32 // position in the group where it was last seen
-	live                bool  // byID[id] is this entry
+	off, idLen, uuidLen, nameLen uint32 // vm_id at arena[off:], vm_uuid and name after it
+	g                            int32
+	pos                          int32 // position in the group where it was last seen
+	live                         bool  // byID[id] is this entry
 }
 
-// is reports whether e is (vmID, vmUUID).
-func (c *idCache) is(e *idEnt, vmID, vmUUID string) bool {
-	if int(e.idLen) != len(vmID) || int(e.uuidLen) != len(vmUUID) {
+// is reports whether e is (vmID, vmUUID, name). The name counts: a VM
+// renamed within the window must reach Identities, which learns the new
+// name for the rows without a vm_id that carry it.
+func (c *idCache) is(e *idEnt, vmID, vmUUID, name string) bool {
+	if int(e.idLen) != len(vmID) || int(e.uuidLen) != len(vmUUID) || int(e.nameLen) != len(name) {
 		return false
 	}
-	b := c.arena[e.off : e.off+e.idLen+e.uuidLen]
-	return string(b[:e.idLen]) == vmID && string(b[e.idLen:]) == vmUUID
+	b := c.arena[e.off : e.off+e.idLen+e.uuidLen+e.nameLen]
+	return string(b[:e.idLen]) == vmID && string(b[e.idLen:e.idLen+e.uuidLen]) == vmUUID && string(b[e.idLen+e.uuidLen:]) == name
 }
 
 // resolve returns x.Resolve(vmID, vmUUID, name) for a row of group grp
@@ -190,12 +192,12 @@ func (c *idCache) resolve(x *inventory.Identities, grp int, vmID, vmUUID, name s
 	var ei int32
 	if c.cursor < len(c.prev) {
 		ei = c.prev[c.cursor]
-		if e := &c.ents[ei]; e.live && c.is(e, vmID, vmUUID) {
+		if e := &c.ents[ei]; e.live && c.is(e, vmID, vmUUID, name) {
 			c.cursor++
 			return c.seen(ei)
 		}
 	}
-	if i, ok := c.byID[vmID]; ok && c.is(&c.ents[i], vmID, vmUUID) {
+	if i, ok := c.byID[vmID]; ok && c.is(&c.ents[i], vmID, vmUUID, name) {
 		ei = i
 		if p := int(c.ents[ei].pos); p >= 0 && p < len(c.prev) && c.prev[p] == ei {
 			c.cursor = p + 1
@@ -206,8 +208,9 @@ func (c *idCache) resolve(x *inventory.Identities, grp int, vmID, vmUUID, name s
 	}
 	g := x.Resolve(vmID, vmUUID, name)
 	ei = int32(len(c.ents))
-	c.ents = append(c.ents, idEnt{off: uint32(len(c.arena)), idLen: uint32(len(vmID)), uuidLen: uint32(len(vmUUID)), g: int32(g), pos: -1, live: true})
-	c.arena = append(append(c.arena, vmID...), vmUUID...)
+	c.ents = append(c.ents, idEnt{off: uint32(len(c.arena)), idLen: uint32(len(vmID)), uuidLen: uint32(len(vmUUID)), nameLen: uint32(len(name)),
+		g: int32(g), pos: -1, live: true})
+	c.arena = append(append(append(c.arena, vmID...), vmUUID...), name...)
 	c.byID[vmID] = ei
 	return c.seen(ei)
 }

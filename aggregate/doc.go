@@ -26,7 +26,7 @@
 //     groups by the §2 identity, takes the latest attributes from the
 //     group's latest row, joins vm_lifecycle_cache, and maps pools to
 //     tiers with the configured TierMap, passed as parameters. Stores
-//     without Capabilities.SQLAggregation fail with store.ErrUnsupported.
+//     that do not implement it fail with store.ErrUnsupported.
 //   - ModeLegacy: the compatibility tables: a UNION ALL over the day's
 //     inventory_hourly_* tables (daily) or the month's
 //     inventory_daily_summary_* tables (monthly) in SQL, or a scan of them

@@ -228,7 +228,7 @@ var goldenModes = []Mode{ModeGo, ModeSQL, ModeLegacy}
 // asking for it fails with store.ErrUnsupported.
 func skipMode(t *testing.T, st store.Store, mode Mode, err error) bool {
 	t.Helper()
-	if mode == ModeSQL && !st.Capabilities().SQLAggregation {
+	if mode == ModeSQL && !implements[store.SQLAggregator](st) {
 		if !errors.Is(err, store.ErrUnsupported) {
 			t.Fatalf("ModeSQL on %s: err = %v, want ErrUnsupported", st.Capabilities().Backend, err)
 		}
@@ -297,7 +297,7 @@ func TestGoldenDailyStores(t *testing.T) {
 						byVC[s.Vcenter] = append(byVC[s.Vcenter], s)
 					}
 					for vc, x := range byVC {
-						if err := st.WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: at, Samples: x}); err != nil {
+						if err := st.(store.CompatTables).WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: at, Samples: x}); err != nil {
 							t.Fatal(err)
 						}
 					}
@@ -404,4 +404,10 @@ func TestGoldenMonthlyStores(t *testing.T) {
 			})
 		})
 	}
+}
+
+// implements reports whether st implements the optional store interface T.
+func implements[T any](st store.Store) bool {
+	_, ok := st.(T)
+	return ok
 }

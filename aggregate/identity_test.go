@@ -44,7 +44,7 @@ func TestIdentityOverHistory(t *testing.T) {
 		for _, ss := range snaps {
 			at := ss[0].SnapshotTime
 			if _, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{Vcenter: "vc1", SnapshotTime: at, Samples: ss,
-				Totals: inventory.ComputeTotals("vc1", at, ss, nil), Compat: st.Capabilities().CompatTables}); err != nil {
+				Totals: inventory.ComputeTotals("vc1", at, ss, nil), Compat: implements[store.CompatTables](st)}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -21,14 +21,14 @@ const (
 	// default and the scheduled path.
 	ModeGo Mode = "go"
 	// ModeSQL lets the database compute the rows from the canonical tables
-	// (store.SQLAggregator). Stores without Capabilities.SQLAggregation
-	// fail with an error wrapping store.ErrUnsupported.
+	// (store.SQLAggregator). Stores that do not implement it fail with an
+	// error wrapping store.ErrUnsupported.
 	ModeSQL Mode = "sql"
 	// ModeLegacy reads the compatibility tables instead of the canonical
 	// ones: daily rows from the day's inventory_hourly_* tables, monthly
 	// rows from the month's inventory_daily_summary_* tables (or, with
-	// GranularityHourly, its inventory_hourly_* tables). On stores with
-	// SQLAggregation the database runs a UNION ALL over the tables; on
+	// GranularityHourly, its inventory_hourly_* tables). On stores that
+	// implement store.SQLAggregator the database runs a UNION ALL over the tables; on
 	// others (memstore) the tables are scanned through the CompatTables
 	// interface into the Go builders. Repair, backfill and validation only.
 	ModeLegacy Mode = "legacy"
@@ -88,11 +88,11 @@ func (o *Options) validate(monthly bool) error {
 func checkMode(st Store, o *Options) error {
 	switch o.mode() {
 	case ModeSQL:
-		if _, ok := st.(store.SQLAggregator); !ok || !st.Capabilities().SQLAggregation {
+		if _, ok := st.(store.SQLAggregator); !ok {
 			return fmt.Errorf("aggregate: ModeSQL on backend %q: %w", st.Capabilities().Backend, store.ErrUnsupported)
 		}
 	case ModeLegacy:
-		if _, ok := st.(store.CompatTables); !ok || !st.Capabilities().CompatTables {
+		if _, ok := st.(store.CompatTables); !ok {
 			return fmt.Errorf("aggregate: ModeLegacy on backend %q (no compatibility tables): %w", st.Capabilities().Backend, store.ErrUnsupported)
 		}
 	}
@@ -102,7 +102,7 @@ func checkMode(st Store, o *Options) error {
 // sqlAgg returns the store's SQL aggregator when it has the capability.
 func sqlAgg(st Store) (store.SQLAggregator, bool) {
 	a, ok := st.(store.SQLAggregator)
-	return a, ok && st.Capabilities().SQLAggregation
+	return a, ok
 }
 
 // inWindow returns the registered times inside win.

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accessvault/vinventory/inventory"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/accessvault/vinventory/inventory"
 )
 
 // TestMonthlyFromDailyEqualsHourly: the scheduled path (hourly → daily →

@@ -196,7 +196,7 @@ func TestModesAgree(t *testing.T) {
 				for _, mode := range allModes {
 					opts := aggregate.Options{Location: l, Mode: mode, Clock: func() time.Time { return start.AddDate(0, 2, 0) }}
 					err := runDays(t, st, start, days, opts)
-					if mode == aggregate.ModeSQL && !st.Capabilities().SQLAggregation {
+					if mode == aggregate.ModeSQL && !implements[store.SQLAggregator](st) {
 						if !errors.Is(err, store.ErrUnsupported) {
 							t.Fatalf("ModeSQL on %s: err = %v, want ErrUnsupported", st.Capabilities().Backend, err)
 						}
@@ -299,7 +299,7 @@ func TestModesAgreeHostileNames(t *testing.T) {
 		var ref []inventory.DailyRollup
 		for _, mode := range allModes {
 			_, err := aggregate.Daily(ctx, st, start, aggregate.Options{Mode: mode})
-			if mode == aggregate.ModeSQL && !st.Capabilities().SQLAggregation {
+			if mode == aggregate.ModeSQL && !implements[store.SQLAggregator](st) {
 				continue
 			}
 			if err != nil {

@@ -28,7 +28,7 @@ type Options struct {
 	BatchSize int
 	// NoCompatTables turns off writing inventory_hourly_<YYYYMMDDHHMM>
 	// (snapshot_table_compat_mode = false). Compatibility tables are also
-	// skipped when the store lacks the CompatTables capability.
+	// skipped when the store does not implement store.CompatTables.
 	NoCompatTables bool
 	// Location cuts the hour of the hourly aggregate totals. Defaults to
 	// UTC.
@@ -119,10 +119,8 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 		samples[i] = state.VMs[i].Sample(s)
 	}
 	totals := inventory.ComputeTotals(ep.Name, s, samples, state)
-	compat := !opts.NoCompatTables
-	if !st.Capabilities().CompatTables {
-		compat = false
-	}
+	_, compat := st.(store.CompatTables)
+	compat = compat && !opts.NoCompatTables
 	wr, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{
 		Vcenter: ep.Name, SnapshotTime: s, Samples: samples, State: state, Totals: totals,
 		Compat: compat, Duration: retrieveTook, Location: opts.Location, BatchSize: opts.BatchSize,

@@ -45,7 +45,7 @@
 //     exists keeps its RegisteredAt and Duration (they describe the first
 //     complete capture or aggregation), so re-running one leaves every
 //     table exactly as it was.
-//   - Aggregate totals are computed with MeanTotals over the period's rows
+//   - Aggregate totals are computed with driver.MeanTotals over the period's rows
 //     ordered by snapshot_time, so every backend returns identical floats.
 //   - Rollup writes replace the whole (vcenter, period) set; lifecycle
 //     upserts replace every field of the row.

@@ -9,8 +9,9 @@ import (
 var (
 	// ErrNotFound is returned when a requested row does not exist.
 	ErrNotFound = errors.New("store: not found")
-	// ErrUnsupported is returned by methods a backend does not implement;
-	// Capabilities tells which those are.
+	// ErrUnsupported is returned for a request that needs an optional
+	// interface the backend does not implement (such as a write's Compat
+	// flag without CompatTables).
 	ErrUnsupported = errors.New("store: unsupported by this backend")
 	// ErrClosed is returned after Close.
 	ErrClosed = errors.New("store: closed")
@@ -31,11 +32,6 @@ type InvalidParamsError struct {
 
 func (e *InvalidParamsError) Error() string {
 	return fmt.Sprintf("store: %s: invalid %s: %s", e.Op, e.Field, e.Reason)
-}
-
-// Invalid returns an *InvalidParamsError.
-func Invalid(op, field, reason string) error {
-	return &InvalidParamsError{Op: op, Field: field, Reason: reason}
 }
 
 // WriteError reports a write that failed and was rolled back: nothing of it

@@ -7,8 +7,20 @@ import (
 	"github.com/accessvault/vinventory/inventory"
 )
 
-// Store is everything vinventory persists. Packages should depend on the
-// smallest interface they use (SnapshotWriter, HourlyStats, ...).
+// Store is everything every backend persists. Packages should depend on
+// the smallest interface they use (SnapshotWriter, HourlyStats, ...).
+//
+// Optional features are separate interfaces that a backend may also
+// implement, found by a type assertion on the Store, the way database/sql
+// finds a driver's optional interfaces:
+//
+//	if ct, ok := st.(store.CompatTables); ok { ... }
+//
+// They are CompatTables (the replaced system's per-period tables) and
+// SQLAggregator (rollups computed in the database). A new feature adds such
+// an interface (and a storetest section), never a method here. A wrapper
+// around a Store exposes only the optional interfaces it implements itself,
+// so a wrapper that should keep a feature forwards its methods.
 type Store interface {
 	SnapshotWriter
 	HourlyStats
@@ -19,7 +31,6 @@ type Store interface {
 	Totals
 	Registry
 	Endpoints
-	CompatTables
 
 	// Capabilities declares what this backend supports.
 	Capabilities() Capabilities
@@ -31,21 +42,14 @@ type Store interface {
 	Close() error
 }
 
-// Capabilities declares optional features, so callers ask instead of
-// type-switching on the backend.
+// Capabilities describes a backend. Optional features are not flags here
+// but interfaces (see Store).
 type Capabilities struct {
 	// Backend names the implementation: "memory", "sqlite", "postgres".
 	Backend string
-	// TimePrecision is the resolution times are stored at. Defaults to a
-	// microsecond in every bundled backend.
+	// TimePrecision is the resolution times are stored at: a microsecond
+	// in every bundled backend.
 	TimePrecision time.Duration
-	// CompatTables reports support for inventory_hourly_* and summary
-	// compatibility tables; without it the CompatTables methods return
-	// ErrUnsupported.
-	CompatTables bool
-	// SQLAggregation reports that daily/monthly rollups can be computed in
-	// the database (see the aggregate package).
-	SQLAggregation bool
 	// Partitioning reports that vm_hourly_stats is range-partitioned by
 	// month.
 	Partitioning bool
@@ -86,8 +90,9 @@ type WriteSnapshotParams struct {
 	State *inventory.State
 	// Totals for vcenter_totals; Vcenter and SnapshotTime are filled in.
 	Totals inventory.Totals
-	// Compat also writes inventory_hourly_<YYYYMMDDHHMM> (backends without
-	// the CompatTables capability return ErrUnsupported).
+	// Compat also writes inventory_hourly_<YYYYMMDDHHMM> in the same
+	// transaction (backends that do not implement CompatTables return
+	// ErrUnsupported and write nothing).
 	Compat bool
 	// Duration is recorded in the registry row.
 	Duration time.Duration
@@ -545,8 +550,9 @@ type CompatTable struct {
 
 // CompatTables manages the per-period compatibility tables that older
 // tooling reads. Each table holds every vCenter's rows for its period;
-// writes replace one vCenter's rows. Backends without the CompatTables
-// capability return ErrUnsupported.
+// writes replace one vCenter's rows. It is an optional interface (see
+// Store): memstore, sqlitestore and pgstore implement it. A Store that does
+// not refuses the Compat flag of its writes with ErrUnsupported.
 type CompatTables interface {
 	// WriteCompatHourly replaces Vcenter's rows in the hourly table of
 	// SnapshotTime, creating it if needed.
@@ -609,8 +615,8 @@ const (
 	SourceCompat
 )
 
-// SQLAggregator computes rollup rows in the database. Backends whose
-// Capabilities report SQLAggregation implement it; the rows follow
+// SQLAggregator computes rollup rows in the database. It is an optional
+// interface (see Store): sqlitestore and pgstore implement it. The rows follow
 // SEMANTICS §2, §4 and §5 exactly as the aggregate package's Go builders
 // do (floating point sums may differ in the last bits) and are returned,
 // not written: the caller writes them through the Rollups methods.
@@ -619,7 +625,9 @@ type SQLAggregator interface {
 	// sorted by VMKey.
 	AggregateDaily(ctx context.Context, p *AggregateDailyParams) ([]inventory.DailyRollup, error)
 	// AggregateMonthly returns the monthly rollup rows of one vCenter and
-	// month computed from daily rows, sorted by VMKey.
+	// month computed from daily rows, sorted by VMKey. CoverageDays and
+	// DaysInMonth are left zero: they describe the month's registry, which
+	// the caller stamps on every row.
 	AggregateMonthly(ctx context.Context, p *AggregateMonthlyParams) ([]inventory.MonthlyRollup, error)
 }
 

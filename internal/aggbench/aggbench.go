@@ -359,7 +359,7 @@ func (g *gen) samples(h int) []inventory.Sample {
 func Generate(ctx context.Context, st aggregate.BackfillStore, cfg *Config) error {
 	g := newGen(cfg.Seed, cfg.VMs)
 	reg := time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)
-	compat := st.Capabilities().CompatTables
+	_, compat := st.(store.CompatTables)
 	for day := 0; day < cfg.Days; day++ {
 		g.evolve(day)
 		full := day == 0 || cfg.FullMonthHourly
@@ -526,8 +526,10 @@ func unaggregate(ctx context.Context, st aggregate.BackfillStore, be *backend, o
 	if err != nil {
 		return err
 	}
-	if err := st.DropCompatTable(ctx, &store.DropCompatTableParams{Name: compat}); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+	if ct, ok := st.(store.CompatTables); ok {
+		if err := ct.DropCompatTable(ctx, &store.DropCompatTableParams{Name: compat}); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
 	return be.vacuum(ctx, table)
 }

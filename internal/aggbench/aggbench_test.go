@@ -5,11 +5,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"github.com/accessvault/vinventory/inventory"
-	"github.com/accessvault/vinventory/store"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
 )
 
 func TestRunSmall(t *testing.T) {
@@ -129,7 +130,7 @@ func TestUnaggregate(t *testing.T) {
 				}); err != nil {
 					t.Fatal(err)
 				}
-				names, err := st.ListCompatTables(ctx, &store.ListCompatTablesParams{})
+				names, err := st.(store.CompatTables).ListCompatTables(ctx, &store.ListCompatTablesParams{})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // ---------------------------------------------------------------------------
@@ -64,12 +65,12 @@ func (s *Store) RefreshAggregateTotals(ctx context.Context, p *store.RefreshAggr
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	if err := store.ValidateAggregatePeriod(p); err != nil {
+	if err := driver.ValidateAggregatePeriod(p); err != nil {
 		return nil, err
 	}
 	var a inventory.AggregateTotals
 	var ok bool
-	err := s.commit(ctx, &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: store.NormTime(p.PeriodStart)}, func() {
+	err := s.commit(ctx, &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: driver.NormTime(p.PeriodStart)}, func() {
 		a, ok = s.refreshAggregate(p.Vcenter, p.Granularity, p.PeriodStart, p.PeriodEnd)
 	})
 	if err != nil {
@@ -115,13 +116,13 @@ func (s *Store) RegisterSnapshot(ctx context.Context, p *store.RegisterSnapshotP
 		return err
 	}
 	if p == nil {
-		return store.Invalid(op, "params", "must not be nil")
+		return driver.Invalid(op, "params", "must not be nil")
 	}
 	r := p.Record
-	if err := store.ValidateRecord(op, &r); err != nil {
+	if err := driver.ValidateRecord(op, &r); err != nil {
 		return err
 	}
-	r.SnapshotTime, r.RegisteredAt = store.NormTime(r.SnapshotTime), store.NormTime(r.RegisteredAt)
+	r.SnapshotTime, r.RegisteredAt = driver.NormTime(r.SnapshotTime), driver.NormTime(r.RegisteredAt)
 	return s.commit(ctx, &store.WriteError{Op: op, Vcenter: r.Vcenter, SnapshotTime: r.SnapshotTime}, func() { s.putRecord(r) })
 }
 
@@ -174,14 +175,14 @@ func (s *Store) UpsertEndpoint(ctx context.Context, p *store.UpsertEndpointParam
 		return nil, err
 	}
 	if p == nil {
-		return nil, store.Invalid(op, "params", "must not be nil")
+		return nil, driver.Invalid(op, "params", "must not be nil")
 	}
 	ep := copyEndpoint(p.Endpoint)
-	if err := store.ValidateEndpoint(op, &ep); err != nil {
+	if err := driver.ValidateEndpoint(op, &ep); err != nil {
 		return nil, err
 	}
 	err := s.commit(ctx, &store.WriteError{Op: op}, func() {
-		now := store.NormTime(s.now())
+		now := driver.NormTime(s.now())
 		ep.CreatedAt, ep.UpdatedAt = now, now
 		if old, ok := s.endpoints[ep.Name]; ok {
 			ep.CreatedAt = old.CreatedAt
@@ -202,7 +203,7 @@ func (s *Store) GetEndpoint(ctx context.Context, p *store.GetEndpointParams) (*i
 		return nil, err
 	}
 	if p == nil || p.Name == "" {
-		return nil, store.Invalid(op, "Name", "must not be empty")
+		return nil, driver.Invalid(op, "Name", "must not be empty")
 	}
 	unlock, err := s.read(op)
 	if err != nil {
@@ -243,7 +244,7 @@ func (s *Store) DeleteEndpoint(ctx context.Context, p *store.DeleteEndpointParam
 		return err
 	}
 	if p == nil || p.Name == "" {
-		return store.Invalid(op, "Name", "must not be empty")
+		return driver.Invalid(op, "Name", "must not be empty")
 	}
 	var missing bool
 	err := s.commit(ctx, &store.WriteError{Op: op}, func() {
@@ -267,13 +268,13 @@ func (s *Store) RecordCaptureStatus(ctx context.Context, p *store.RecordCaptureS
 		return err
 	}
 	if p == nil || p.Status.Endpoint == "" {
-		return store.Invalid(op, "Status.Endpoint", "must not be empty")
+		return driver.Invalid(op, "Status.Endpoint", "must not be empty")
 	}
 	st := p.Status
-	if err := store.ValidateCaptureStatus(op, &st); err != nil {
+	if err := driver.ValidateCaptureStatus(op, &st); err != nil {
 		return err
 	}
-	st.LastAttempt, st.LastSuccess = store.NormTime(st.LastAttempt), store.NormTime(st.LastSuccess)
+	st.LastAttempt, st.LastSuccess = driver.NormTime(st.LastAttempt), driver.NormTime(st.LastSuccess)
 	return s.commit(ctx, &store.WriteError{Op: op}, func() { s.status[st.Endpoint] = st })
 }
 

@@ -22,8 +22,8 @@
 //     sorting. Scans (ScanSamples, the rollup scans, ScanCompatHourly) read
 //     a consistent snapshot taken when they start and do not hold the lock
 //     while the callback runs.
-//   - Times are stored in UTC at store.Precision (a microsecond), snapshot
+//   - Times are stored in UTC at driver.Precision (a microsecond), snapshot
 //     times at a second.
-//   - Capabilities: Backend "memory", CompatTables true, no SQL aggregation
-//     or partitioning.
+//   - Capabilities: Backend "memory", no partitioning. It implements the
+//     optional store.CompatTables, not store.SQLAggregator.
 package memstore

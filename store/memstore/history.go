@@ -9,20 +9,21 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // ---------------------------------------------------------------------------
 // Lifecycles
 
 func normLifecycle(l inventory.Lifecycle) inventory.Lifecycle {
-	l.FirstSeen, l.LastSeen = store.NormTime(l.FirstSeen), store.NormTime(l.LastSeen)
-	l.CreationTime, l.DeletionTime = store.NormTime(l.CreationTime), store.NormTime(l.DeletionTime)
+	l.FirstSeen, l.LastSeen = driver.NormTime(l.FirstSeen), driver.NormTime(l.LastSeen)
+	l.CreationTime, l.DeletionTime = driver.NormTime(l.CreationTime), driver.NormTime(l.DeletionTime)
 	return l
 }
 
 func normEvent(e inventory.Event) inventory.Event {
 	e.ID = 0
-	e.SnapshotTime = store.NormTime(e.SnapshotTime)
+	e.SnapshotTime = driver.NormTime(e.SnapshotTime)
 	e.Before, e.After = cloneMap(e.Before), cloneMap(e.After)
 	return e
 }
@@ -34,7 +35,7 @@ func copyEvent(e inventory.Event) inventory.Event {
 
 // prepareEvents validates and normalizes events for appending.
 func prepareEvents(op string, in []inventory.Event, b *batches) ([]inventory.Event, error) {
-	if err := store.ValidateEvents(op, in); err != nil {
+	if err := driver.ValidateEvents(op, in); err != nil {
 		return nil, err
 	}
 	out := make([]inventory.Event, 0, len(in))
@@ -79,10 +80,10 @@ func (s *Store) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParam
 	if p == nil {
 		p = &store.ApplyReconcileParams{}
 	}
-	if err := store.ValidateLifecycles(op, p.Lifecycles); err != nil {
+	if err := driver.ValidateLifecycles(op, p.Lifecycles); err != nil {
 		return err
 	}
-	we := &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: store.NormTime(p.SnapshotTime)}
+	we := &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: driver.NormTime(p.SnapshotTime)}
 	b := newBatches(ctx, 0, we, "lifecycles")
 	byVC := map[string][]inventory.Lifecycle{}
 	for _, l := range p.Lifecycles {
@@ -99,15 +100,15 @@ func (s *Store) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParam
 	if err != nil {
 		return err
 	}
-	if err := store.ValidateEndpointEvents(op, p.EndpointEvents); err != nil {
+	if err := driver.ValidateEndpointEvents(op, p.EndpointEvents); err != nil {
 		return err
 	}
 	src := make([]inventory.EndpointEvent, len(p.EndpointEvents))
 	for i, e := range p.EndpointEvents {
-		e.Time = store.NormTime(e.Time)
+		e.Time = driver.NormTime(e.Time)
 		src[i] = e
 	}
-	at := store.NormTime(p.SnapshotTime)
+	at := driver.NormTime(p.SnapshotTime)
 	return s.commit(ctx, we, func() {
 		for vc, add := range byVC {
 			s.lifecycles[vc] = mergeLifecycles(s.lifecycles[vc], add)
@@ -129,7 +130,7 @@ func (s *Store) ReconciledThrough(ctx context.Context, p *store.ReconciledThroug
 		return time.Time{}, err
 	}
 	if p == nil || p.Vcenter == "" {
-		return time.Time{}, store.Invalid(op, "Vcenter", "must not be empty")
+		return time.Time{}, driver.Invalid(op, "Vcenter", "must not be empty")
 	}
 	unlock, err := s.read(op)
 	if err != nil {
@@ -147,7 +148,7 @@ func (s *Store) ListEndpointEvents(ctx context.Context, p *store.ListEndpointEve
 		return nil, err
 	}
 	if p == nil || p.Vcenter == "" {
-		return nil, store.Invalid(op, "Vcenter", "must not be empty")
+		return nil, driver.Invalid(op, "Vcenter", "must not be empty")
 	}
 	unlock, err := s.read(op)
 	if err != nil {
@@ -158,7 +159,7 @@ func (s *Store) ListEndpointEvents(ctx context.Context, p *store.ListEndpointEve
 	for _, id := range p.VMIDs {
 		ids[id] = true
 	}
-	from, to := store.NormTime(p.From), store.NormTime(p.To)
+	from, to := driver.NormTime(p.From), driver.NormTime(p.To)
 	var out []inventory.EndpointEvent
 	for e := range s.endpointEvents {
 		if e.Vcenter != p.Vcenter || (len(ids) > 0 && !ids[e.VMID]) ||
@@ -202,11 +203,11 @@ func (s *Store) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParam
 	if p == nil {
 		p = &store.ListLifecyclesParams{}
 	}
-	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
 		return nil, err
 	}
-	limit := p.PageSize()
+	limit := driver.LifecyclesPageSize(p)
 	var ids map[string]bool
 	if len(p.VMIDs) > 0 {
 		ids = make(map[string]bool, len(p.VMIDs))
@@ -245,7 +246,7 @@ func (s *Store) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParam
 			}
 			if len(page.Lifecycles) == limit {
 				last := page.Lifecycles[limit-1]
-				page.NextCursor = store.EncodeCursor(last.Vcenter, last.VMID)
+				page.NextCursor = driver.EncodeCursor(last.Vcenter, last.VMID)
 				return page, nil
 			}
 			page.Lifecycles = append(page.Lifecycles, l)
@@ -261,7 +262,7 @@ func (s *Store) GetLifecycle(ctx context.Context, p *store.GetLifecycleParams) (
 		return nil, err
 	}
 	if p == nil || p.VMID == "" {
-		return nil, store.Invalid(op, "VMID", "must not be empty")
+		return nil, driver.Invalid(op, "VMID", "must not be empty")
 	}
 	unlock, err := s.read(op)
 	if err != nil {
@@ -311,7 +312,7 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 	if p == nil {
 		p = &store.ListEventsParams{}
 	}
-	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -321,11 +322,11 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 		us, err1 := strconv.ParseInt(cur[0], 10, 64)
 		id, err2 := strconv.ParseInt(cur[1], 10, 64)
 		if err1 != nil || err2 != nil {
-			return nil, store.Invalid(op, "Cursor", "is not a cursor returned by this method")
+			return nil, driver.Invalid(op, "Cursor", "is not a cursor returned by this method")
 		}
 		curT, curID = time.UnixMicro(us).UTC(), id
 	}
-	limit := p.PageSize()
+	limit := driver.EventsPageSize(p)
 	var kinds map[string]bool
 	if len(p.Kinds) > 0 {
 		kinds = map[string]bool{}
@@ -350,7 +351,7 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 		}
 		if len(page.Events) == limit {
 			last := page.Events[limit-1]
-			page.NextCursor = store.EncodeCursor(strconv.FormatInt(last.SnapshotTime.UnixMicro(), 10), strconv.FormatInt(last.ID, 10))
+			page.NextCursor = driver.EncodeCursor(strconv.FormatInt(last.SnapshotTime.UnixMicro(), 10), strconv.FormatInt(last.ID, 10))
 			return false
 		}
 		page.Events = append(page.Events, copyEvent(*e))

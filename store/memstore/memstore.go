@@ -13,6 +13,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // Options configure a Store.
@@ -51,7 +52,10 @@ type Store struct {
 	compat         map[string]*compatTable
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store        = (*Store)(nil)
+	_ store.CompatTables = (*Store)(nil)
+)
 
 // vcSamples holds one vCenter's vm_hourly_stats rows. Each rows slice is
 // sorted by vm_key and never modified once stored (writes replace it), so
@@ -121,9 +125,10 @@ func New(opts ...Options) *Store {
 	return s
 }
 
-// Capabilities reports an in-memory backend with compatibility tables.
+// Capabilities reports an in-memory backend. It implements the optional
+// store.CompatTables, not store.SQLAggregator.
 func (s *Store) Capabilities() store.Capabilities {
-	return store.Capabilities{Backend: "memory", TimePrecision: store.Precision, CompatTables: true}
+	return store.Capabilities{Backend: "memory", TimePrecision: driver.Precision}
 }
 
 // Migrate does nothing: there is no schema.
@@ -200,7 +205,7 @@ type batches struct {
 
 func newBatches(ctx context.Context, size int, we *store.WriteError, stage string) *batches {
 	we.Stage = stage
-	return &batches{ctx: ctx, size: store.BatchSizeOr(size), we: we}
+	return &batches{ctx: ctx, size: driver.BatchSizeOr(size), we: we}
 }
 
 // next must be called before each item; it fails when ctx is done at the
@@ -251,7 +256,7 @@ func compareSamples(a, b *inventory.Sample) int { return strings.Compare(a.Key()
 func normSample(in *inventory.Sample) inventory.Sample {
 	s := *in
 	s.SnapshotTime = store.SnapshotTime(s.SnapshotTime)
-	s.CreationTime = store.NormTime(s.CreationTime)
+	s.CreationTime = driver.NormTime(s.CreationTime)
 	s.Attributes = cloneMap(s.Attributes)
 	return s
 }
@@ -363,7 +368,7 @@ func (s *Store) WriteSamples(ctx context.Context, p *store.WriteSamplesParams) e
 	if p == nil {
 		p = &store.WriteSamplesParams{}
 	}
-	if err := store.ValidateSamples(op, p.Samples); err != nil {
+	if err := driver.ValidateSamples(op, p.Samples); err != nil {
 		return err
 	}
 	we := &store.WriteError{Op: op}
@@ -455,12 +460,12 @@ func (s *Store) TraceVM(ctx context.Context, p *store.TraceVMParams) ([]inventor
 		return nil, err
 	}
 	if p == nil || (p.VMID == "" && p.VMUUID == "" && p.Name == "") {
-		return nil, store.Invalid(op, "VMID", "one of VMID, VMUUID or Name must be set")
+		return nil, driver.Invalid(op, "VMID", "one of VMID, VMUUID or Name must be set")
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, readErr(op, err)
 	}
-	limit := p.RowLimit()
+	limit := driver.TraceRowLimit(p)
 	var out []inventory.Sample
 	for _, rows := range s.scanBuckets(p.Vcenter, p.From, p.To) {
 		if p.VMID != "" {
@@ -526,7 +531,7 @@ func (s *Store) DeleteSamples(ctx context.Context, p *store.DeleteSamplesParams)
 		return 0, err
 	}
 	if p == nil || p.Before.IsZero() {
-		return 0, store.Invalid(op, "Before", "must be set")
+		return 0, driver.Invalid(op, "Before", "must be set")
 	}
 	var n int64
 	err := s.commit(ctx, &store.WriteError{Op: op, Vcenter: p.Vcenter}, func() {

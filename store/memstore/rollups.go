@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // rollupKind abstracts daily and monthly rollups.
@@ -49,13 +50,13 @@ func writeRollups[T any](s *Store, ctx context.Context, k rollupKind[T], op, vc 
 	if err := s.usable(op); err != nil {
 		return err
 	}
-	if err := store.ValidateRollupRows(op, vc, period, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
+	if err := driver.ValidateRollupRows(op, vc, period, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
 		r := k.roll(&rows[i])
 		return r.Vcenter, *k.period(&rows[i]), r
 	}); err != nil {
 		return err
 	}
-	per := store.NormTime(period)
+	per := driver.NormTime(period)
 	we := &store.WriteError{Op: op, Vcenter: vc, SnapshotTime: per}
 	b := newBatches(ctx, batch, we, "rollups")
 	out := make([]T, 0, len(rows))
@@ -66,8 +67,8 @@ func writeRollups[T any](s *Store, ctx context.Context, k rollupKind[T], op, vc 
 		r := rows[i]
 		*k.period(&r) = per
 		rr := k.roll(&r)
-		rr.FirstSeen, rr.LastSeen = store.NormTime(rr.FirstSeen), store.NormTime(rr.LastSeen)
-		rr.CreationTime, rr.DeletionTime = store.NormTime(rr.CreationTime), store.NormTime(rr.DeletionTime)
+		rr.FirstSeen, rr.LastSeen = driver.NormTime(rr.FirstSeen), driver.NormTime(rr.LastSeen)
+		rr.CreationTime, rr.DeletionTime = driver.NormTime(rr.CreationTime), driver.NormTime(rr.DeletionTime)
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(k.roll(&a).VMKey, k.roll(&b).VMKey) })
@@ -187,7 +188,7 @@ func (s *Store) ScanMonthlyRollups(ctx context.Context, p *store.ScanRollupsPara
 func (s *Store) compatTable(name string) *compatTable {
 	t := s.compat[name]
 	if t == nil {
-		info, _ := store.ParseCompatTableName(name)
+		info, _ := driver.ParseCompatTableName(name)
 		t = &compatTable{info: info, hourly: map[string][]inventory.Sample{}}
 		s.compat[name] = t
 	}
@@ -198,11 +199,11 @@ func (s *Store) compatTable(name string) *compatTable {
 // read lock.
 func (s *Store) lookupCompat(op string, p *store.ScanCompatParams, kind store.CompatKind) (*compatTable, error) {
 	if p == nil {
-		return nil, store.Invalid(op, "Name", "must not be empty")
+		return nil, driver.Invalid(op, "Name", "must not be empty")
 	}
-	info, ok := store.ParseCompatTableName(p.Name)
+	info, ok := driver.ParseCompatTableName(p.Name)
 	if !ok {
-		return nil, store.Invalid(op, "Name", "is not a compatibility table name")
+		return nil, driver.Invalid(op, "Name", "is not a compatibility table name")
 	}
 	t := s.compat[p.Name]
 	if info.Kind != kind || t == nil {
@@ -219,9 +220,9 @@ func (s *Store) WriteCompatHourly(ctx context.Context, p *store.WriteCompatHourl
 		return err
 	}
 	if p == nil {
-		return store.Invalid(op, "params", "must not be nil")
+		return driver.Invalid(op, "params", "must not be nil")
 	}
-	if err := store.ValidateCompatHourly(p); err != nil {
+	if err := driver.ValidateCompatHourly(p); err != nil {
 		return err
 	}
 	st := store.SnapshotTime(p.SnapshotTime)
@@ -336,7 +337,7 @@ func (s *Store) ListCompatTables(ctx context.Context, p *store.ListCompatTablesP
 	for _, t := range s.compat {
 		all = append(all, t.info)
 	}
-	return store.FilterCompatTables(all, p), nil
+	return driver.FilterCompatTables(all, p), nil
 }
 
 // DropCompatTable drops one table by name.
@@ -348,8 +349,8 @@ func (s *Store) DropCompatTable(ctx context.Context, p *store.DropCompatTablePar
 	if p == nil {
 		p = &store.DropCompatTableParams{}
 	}
-	if _, ok := store.ParseCompatTableName(p.Name); !ok {
-		return store.Invalid(op, "Name", "is not a compatibility table name")
+	if _, ok := driver.ParseCompatTableName(p.Name); !ok {
+		return driver.Invalid(op, "Name", "is not a compatibility table name")
 	}
 	var missing bool
 	err := s.commit(ctx, &store.WriteError{Op: op}, func() {

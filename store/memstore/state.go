@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // normState returns the stored form of a state written at st: a deep copy,
@@ -20,7 +21,7 @@ func normState(in *inventory.State, st time.Time, b *batches) (inventory.State, 
 			return out, err
 		}
 		v.SnapshotTime = st
-		v.CreationTime = store.NormTime(v.CreationTime)
+		v.CreationTime = driver.NormTime(v.CreationTime)
 		v.DatastoreIDs, v.NetworkIDs = sortedIDs(v.DatastoreIDs), sortedIDs(v.NetworkIDs)
 		v.Attributes = cloneMap(v.Attributes)
 		out.VMs = append(out.VMs, v)
@@ -66,7 +67,7 @@ func (s *Store) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams)
 	if err := s.usable(op); err != nil {
 		return nil, err
 	}
-	if err := store.ValidateSnapshot(p); err != nil {
+	if err := driver.ValidateSnapshot(p); err != nil {
 		return nil, err
 	}
 	st := store.SnapshotTime(p.SnapshotTime)
@@ -109,7 +110,7 @@ func (s *Store) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams)
 			}
 		}
 		rec := inventory.SnapshotRecord{Vcenter: p.Vcenter, Kind: inventory.Hourly, SnapshotTime: st, TableName: table,
-			RowCount: len(p.Samples), Duration: p.Duration, RegisteredAt: store.NormTime(p.RegisteredAt)}
+			RowCount: len(p.Samples), Duration: p.Duration, RegisteredAt: driver.NormTime(p.RegisteredAt)}
 		res.Record = s.putRecord(rec)
 	})
 	if err != nil {
@@ -144,7 +145,7 @@ func (s *Store) refreshAggregate(vc string, g inventory.Granularity, start, end 
 			in = append(in, t)
 		}
 	}
-	a, ok := store.MeanTotals(vc, g, start, in)
+	a, ok := driver.MeanTotals(vc, g, start, in)
 	k := aggKey{vc, g, a.PeriodStart}
 	if ok {
 		s.aggs[k] = a
@@ -161,7 +162,7 @@ func (s *Store) putRecord(r inventory.SnapshotRecord) inventory.SnapshotRecord {
 	if old, ok := s.registry[k]; ok {
 		r.RegisteredAt, r.Duration = old.RegisteredAt, old.Duration
 	} else if r.RegisteredAt.IsZero() {
-		r.RegisteredAt = store.NormTime(s.now())
+		r.RegisteredAt = driver.NormTime(s.now())
 	}
 	s.registry[k] = r
 	return r
@@ -194,11 +195,11 @@ func (s *Store) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMP
 	if p == nil {
 		p = &store.ListVMsParams{}
 	}
-	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
 		return nil, err
 	}
-	limit := p.PageSize()
+	limit := driver.VMsPageSize(p)
 	unlock, err := s.read(op)
 	if err != nil {
 		return nil, err
@@ -232,7 +233,7 @@ func (s *Store) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMP
 			}
 			if len(page.VMs) == limit {
 				last := page.VMs[limit-1]
-				page.NextCursor = store.EncodeCursor(last.Vcenter, last.ID)
+				page.NextCursor = driver.EncodeCursor(last.Vcenter, last.ID)
 				return page, nil
 			}
 			page.VMs = append(page.VMs, copyVM(*v))
@@ -248,7 +249,7 @@ func (s *Store) GetVM(ctx context.Context, p *store.GetVMParams) (*inventory.VM,
 		return nil, err
 	}
 	if p == nil || p.VMID == "" {
-		return nil, store.Invalid(op, "VMID", "must not be empty")
+		return nil, driver.Invalid(op, "VMID", "must not be empty")
 	}
 	unlock, err := s.read(op)
 	if err != nil {

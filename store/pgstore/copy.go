@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/accessvault/vinventory/internal/sqlstore"
-	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
+	"github.com/accessvault/vinventory/store/internal/sqlstore"
 )
 
 // Bulk rows are sent with COPY ... FROM STDIN in the text format, encoded
@@ -51,7 +51,7 @@ var _ sqlstore.ValueWriter = (*copyText)(nil)
 const copyChunk = 64 << 10
 
 func newCopyText(ctx context.Context, rows *sqlstore.RowSource) *copyText {
-	c := &copyText{ctx: ctx, rows: rows, batch: store.BatchSizeOr(rows.Batch), buf: make([]byte, 0, copyChunk+8<<10)}
+	c := &copyText{ctx: ctx, rows: rows, batch: driver.BatchSizeOr(rows.Batch), buf: make([]byte, 0, copyChunk+8<<10)}
 	if rows.Encode == nil {
 		c.vals = make([]any, 0, len(rows.Cols))
 	}

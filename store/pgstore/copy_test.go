@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/accessvault/vinventory/internal/sqlstore"
+	"github.com/accessvault/vinventory/store/internal/sqlstore"
 )
 
 func TestAppendTimestamp(t *testing.T) {

@@ -73,7 +73,7 @@
 // UTF-8 without NUL bytes (text cannot hold others); other rows are
 // rejected with *store.InvalidParamsError, samples with a *store.WriteError.
 //
-// The store implements store.SQLAggregator (Capabilities().SQLAggregation):
-// aggregate.Daily and aggregate.Monthly can have the database compute the
+// *Store implements store.Store and the optional store.CompatTables and
+// store.SQLAggregator: aggregate.Daily and aggregate.Monthly can have the database compute the
 // rollup rows (aggregate.ModeSQL, aggregate.ModeLegacy).
 package pgstore

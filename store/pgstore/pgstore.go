@@ -16,8 +16,9 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
-	"github.com/accessvault/vinventory/internal/sqlstore"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
+	"github.com/accessvault/vinventory/store/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -65,16 +66,20 @@ type Options struct {
 	Now func() time.Time
 }
 
-type core = sqlstore.Core
+//go:generate go run ../internal/sqlstore/genmethods -pkg pgstore -o methods.go
 
 // Store is the PostgreSQL store.Store. All methods are safe for concurrent
 // use, from one process or several sharing a database.
 type Store struct {
-	*core
-	d *dialect
+	core *sqlstore.Core
+	d    *dialect
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.CompatTables  = (*Store)(nil)
+	_ store.SQLAggregator = (*Store)(nil)
+)
 
 // Open connects to the database at dsn (a pgx connection string or URL;
 // pool settings such as pool_max_conns may be given in it) and returns a
@@ -166,10 +171,6 @@ func newStore(pool *pgxpool.Pool, opts Options, owned bool) (*Store, error) {
 // Pool returns the pgx pool the Store uses.
 func (s *Store) Pool() *pgxpool.Pool { return s.d.pool }
 
-// DB returns the bun handle (over Pool) the Store reads through, for SQL of
-// your own.
-func (s *Store) DB() *bun.DB { return s.core.DB() }
-
 // ---------------------------------------------------------------------------
 // Dialect
 
@@ -196,11 +197,8 @@ func (d *dialect) Capabilities() store.Capabilities {
 	d.mu.Unlock()
 	return store.Capabilities{
 		Backend:       "postgres",
-		TimePrecision: store.Precision,
-		CompatTables:  true,
-		// Rollups computed in the database: sqlstore.Core.AggregateDaily/Monthly.
-		SQLAggregation: true,
-		Partitioning:   part,
+		TimePrecision: driver.Precision,
+		Partitioning:  part,
 	}
 }
 

@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/accessvault/vinventory/internal/sqlstore"
+	"github.com/accessvault/vinventory/store/internal/sqlstore"
 )
 
 // tx is a write transaction on one pooled connection. Statements whose

@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accessvault/vinventory/internal/sqlstore"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
+	"github.com/accessvault/vinventory/store/internal/sqlstore"
 	"github.com/accessvault/vinventory/store/storetest"
 )
 
@@ -32,10 +33,10 @@ func benchStore(b *testing.B, opts Options) *Store {
 type rowAtATime struct{ *Store }
 
 func (s rowAtATime) WriteSamples(ctx context.Context, p *store.WriteSamplesParams) error {
-	if err := store.ValidateSamples("WriteSamples", p.Samples); err != nil {
+	if err := driver.ValidateSamples("WriteSamples", p.Samples); err != nil {
 		return err
 	}
-	return s.UpsertSamplesGeneric(ctx, autocommit{s.d.wdb}, s.SampleRows(p.Samples, time.Time{}, 1))
+	return s.core.UpsertSamplesGeneric(ctx, autocommit{s.d.wdb}, s.core.SampleRows(p.Samples, time.Time{}, 1))
 }
 
 // autocommit runs each statement on its own, outside any transaction.

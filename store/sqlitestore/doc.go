@@ -48,10 +48,7 @@
 // migrators take turns). Open does not migrate unless Options.AutoMigrate
 // is set, so opening a database never changes its schema by surprise.
 //
-// *Store implements store.Store; DB returns its bun handle for SQL of your
-// own (read-only use is advised).
-//
-// The store implements store.SQLAggregator (Capabilities().SQLAggregation):
-// aggregate.Daily and aggregate.Monthly can have the database compute the
+// *Store implements store.Store and the optional store.CompatTables and
+// store.SQLAggregator: aggregate.Daily and aggregate.Monthly can have the database compute the
 // rollup rows (aggregate.ModeSQL, aggregate.ModeLegacy).
 package sqlitestore

@@ -3,7 +3,7 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
+	sqldriver "database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -16,8 +16,9 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/sqlitedialect"
 
-	"github.com/accessvault/vinventory/internal/sqlstore"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
+	"github.com/accessvault/vinventory/store/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -55,16 +56,20 @@ type Options struct {
 	Now func() time.Time
 }
 
-type core = sqlstore.Core
+//go:generate go run ../internal/sqlstore/genmethods -pkg sqlitestore -o methods.go
 
 // Store is the SQLite store.Store. All methods are safe for concurrent use;
 // writes are serialized on one connection, reads use a pool.
 type Store struct {
-	*core
-	d *dialect
+	core *sqlstore.Core
+	d    *dialect
 }
 
-var _ store.Store = (*Store)(nil)
+var (
+	_ store.Store         = (*Store)(nil)
+	_ store.CompatTables  = (*Store)(nil)
+	_ store.SQLAggregator = (*Store)(nil)
+)
 
 // Open opens (creating it if needed) the SQLite database at path, a file
 // name or a "file:" URI, in WAL mode with synchronous=FULL (see
@@ -229,10 +234,6 @@ func newStore(ctx context.Context, wdb, rdb *sql.DB, closeFn func() error, opts 
 	return s, nil
 }
 
-// DB returns the bun handle the Store reads through (the read pool), for
-// SQL of your own.
-func (s *Store) DB() *bun.DB { return s.core.DB() }
-
 func isMemory(path string) bool {
 	return path == ":memory:" || strings.Contains(path, "mode=memory")
 }
@@ -269,10 +270,7 @@ type dialect struct {
 func (d *dialect) Capabilities() store.Capabilities {
 	return store.Capabilities{
 		Backend:       "sqlite",
-		TimePrecision: store.Precision,
-		CompatTables:  true,
-		// Rollups computed in the database: sqlstore.Core.AggregateDaily/Monthly.
-		SQLAggregation: true,
+		TimePrecision: driver.Precision,
 	}
 }
 
@@ -382,7 +380,7 @@ type tx struct {
 	sem   chan struct{}
 	ckpt  *checkpointer // told about commits; nil without background checkpoints
 	done  bool
-	named []driver.NamedValue // reused argument buffer
+	named []sqldriver.NamedValue // reused argument buffer
 }
 
 // Exec runs a statement in the transaction. Statements with arguments go
@@ -440,16 +438,16 @@ func (t *tx) BulkExec(ctx context.Context, q string, args ...any) error {
 }
 
 // namedArgs converts args for the driver into t's reused buffer.
-func (t *tx) namedArgs(args []any) []driver.NamedValue {
+func (t *tx) namedArgs(args []any) []sqldriver.NamedValue {
 	if cap(t.named) < len(args) {
-		t.named = make([]driver.NamedValue, len(args))
+		t.named = make([]sqldriver.NamedValue, len(args))
 	}
 	named := t.named[:len(args)]
 	for i, a := range args {
 		if v, ok := a.(int); ok {
 			a = int64(v)
 		}
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		named[i] = sqldriver.NamedValue{Ordinal: i + 1, Value: a}
 	}
 	return named
 }
@@ -485,7 +483,7 @@ func (t *tx) Rollback(ctx context.Context) error {
 			if c, ok := dc.(*sqlite3.SQLiteConn); ok && c.AutoCommit() {
 				return nil
 			}
-			return driver.ErrBadConn
+			return sqldriver.ErrBadConn
 		}); rerr == nil {
 			err = nil
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 	"github.com/accessvault/vinventory/store/sqlitestore"
 	"github.com/accessvault/vinventory/store/storetest"
 )
@@ -48,7 +49,7 @@ func TestConformanceInMemory(t *testing.T) {
 func TestCapabilities(t *testing.T) {
 	st := openTemp(t, sqlitestore.Options{})
 	c := st.Capabilities()
-	if c.Backend != "sqlite" || c.TimePrecision != store.Precision || !c.CompatTables || c.Partitioning {
+	if c.Backend != "sqlite" || c.TimePrecision != driver.Precision || c.Partitioning {
 		t.Fatalf("Capabilities() = %+v", c)
 	}
 }
@@ -170,7 +171,7 @@ func TestSynchronous(t *testing.T) {
 		want int // 1 NORMAL, 2 FULL
 	}{{"", 2}, {"full", 2}, {"FULL", 2}, {"normal", 1}} {
 		st := openTemp(t, sqlitestore.Options{Synchronous: c.opt})
-		if got := level(t, st.DB().DB); got != c.want {
+		if got := level(t, sqlitestore.ReadDB(st)); got != c.want {
 			t.Errorf("Open with Synchronous %q: synchronous = %d, want %d", c.opt, got, c.want)
 		}
 

@@ -22,14 +22,17 @@
 // against a reference store) and runs the subtests sequentially, so a
 // backend backed by a server can give each one a fresh schema. Subtests are
 // grouped by area (Store, WriteSnapshot, Samples, State, Lifecycles, Events,
-// Rollups, Totals, Registry, Endpoints, Compat, Atomicity, Precision,
-// Hostile, Limits, Concurrency, Isolation, Close), so
+// Rollups, Totals, Registry, Endpoints, Atomicity, Precision, Hostile,
+// Limits, Concurrency, Isolation, Close), so
 // go test -run 'Conformance/Atomicity' runs one area. With -short the Limits
 // area, which loads about 30,000 rows, is skipped.
 //
-// A backend without the CompatTables capability is checked to return
-// store.ErrUnsupported from the compatibility methods and to store nothing
-// when a write asks for Compat.
+// Each optional interface of package store has its own section, run on the
+// stores that implement it and skipped on the others: CompatTables (the
+// compatibility tables), SQLAggregator (rows computed in the database agree
+// with the aggregate package's Go builders on random histories). A store
+// that does not implement CompatTables is checked by WithoutCompatTables to
+// refuse a write's Compat flag with store.ErrUnsupported, storing nothing.
 //
 // Failure messages name the method, its params and the differing row and
 // field (go-cmp diffs, -want +got).
@@ -41,7 +44,7 @@
 //   - NextCursor is empty on the page that returns the last row, even when
 //     that page is full.
 //   - WriteSamples stores snapshot times truncated to the second, as
-//     WriteSnapshot does (the duplicate-key rule of store.ValidateSamples
+//     WriteSnapshot does (the duplicate-key rule of driver.ValidateSamples
 //     already works at that resolution). Every other time is truncated to
 //     Capabilities().TimePrecision.
 //   - WriteSnapshotResult.Record is the record as stored (a re-written

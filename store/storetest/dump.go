@@ -41,7 +41,7 @@ type Contents struct {
 	MonthlyRollups  []inventory.MonthlyRollup
 	Endpoints       []inventory.Endpoint
 	CaptureStatus   []inventory.CaptureStatus
-	// Compatibility tables (only when Capabilities().CompatTables): the
+	// Compatibility tables (only when the store implements store.CompatTables): the
 	// list, and the rows of each table by name.
 	CompatTables  []store.CompatTable
 	CompatHourly  map[string][]inventory.Sample
@@ -173,8 +173,8 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 		}
 	}
 
-	if st.Capabilities().CompatTables {
-		if c.CompatTables, err = st.ListCompatTables(ctx, &store.ListCompatTablesParams{}); err != nil {
+	if ct, ok := st.(store.CompatTables); ok {
+		if c.CompatTables, err = ct.ListCompatTables(ctx, &store.ListCompatTablesParams{}); err != nil {
 			return nil, wrap("ListCompatTables", err)
 		}
 		c.CompatHourly = map[string][]inventory.Sample{}
@@ -184,7 +184,7 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 			switch tb.Kind {
 			case store.CompatHourly:
 				var rows []inventory.Sample
-				if err := st.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: tb.Name}, func(s *inventory.Sample) error {
+				if err := ct.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: tb.Name}, func(s *inventory.Sample) error {
 					rows = append(rows, copySample(s))
 					return nil
 				}); err != nil {
@@ -192,13 +192,13 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 				}
 				c.CompatHourly[tb.Name] = rows
 			case store.CompatDaily:
-				rows, err := st.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: tb.Name})
+				rows, err := ct.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: tb.Name})
 				if err != nil {
 					return nil, wrap("ReadCompatDaily "+tb.Name, err)
 				}
 				c.CompatDaily[tb.Name] = rows
 			case store.CompatMonthly:
-				rows, err := st.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: tb.Name})
+				rows, err := ct.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: tb.Name})
 				if err != nil {
 					return nil, wrap("ReadCompatMonthly "+tb.Name, err)
 				}

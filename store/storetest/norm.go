@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // norm turns values given to a store into the values the contract says
@@ -18,7 +19,7 @@ type norm struct{ prec time.Duration }
 func newNorm(st store.Store) norm {
 	p := st.Capabilities().TimePrecision
 	if p <= 0 {
-		p = store.Precision
+		p = driver.Precision
 	}
 	return norm{prec: p}
 }

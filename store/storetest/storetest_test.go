@@ -15,6 +15,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 	"github.com/accessvault/vinventory/store/memstore"
 	"github.com/accessvault/vinventory/store/storetest"
 )
@@ -133,15 +134,16 @@ func cleanup(t *testing.T, st store.Store) store.Store {
 	return st
 }
 
-// withoutCompat is memstore as a backend without compatibility tables
-// would behave.
-type withoutCompat struct{ *memstore.Store }
+// withoutCompat is memstore as a backend that does not implement
+// store.CompatTables would behave: embedding the store.Store interface
+// hides memstore's compatibility methods.
+type withoutCompat struct{ store.Store }
 
 func unsupported(op string) error { return fmt.Errorf("nocompat: %s: %w", op, store.ErrUnsupported) }
 
 func (w withoutCompat) Capabilities() store.Capabilities {
 	c := w.Store.Capabilities()
-	c.Backend, c.CompatTables = "memory-nocompat", false
+	c.Backend = "memory-nocompat"
 	return c
 }
 func (w withoutCompat) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) (*store.WriteSnapshotResult, error) {
@@ -162,27 +164,9 @@ func (w withoutCompat) WriteMonthlyRollups(ctx context.Context, p *store.WriteMo
 	}
 	return w.Store.WriteMonthlyRollups(ctx, p)
 }
-func (withoutCompat) WriteCompatHourly(context.Context, *store.WriteCompatHourlyParams) error {
-	return unsupported("WriteCompatHourly")
-}
-func (withoutCompat) ScanCompatHourly(context.Context, *store.ScanCompatParams, func(*inventory.Sample) error) error {
-	return unsupported("ScanCompatHourly")
-}
-func (withoutCompat) ReadCompatDaily(context.Context, *store.ScanCompatParams) ([]inventory.DailyRollup, error) {
-	return nil, unsupported("ReadCompatDaily")
-}
-func (withoutCompat) ReadCompatMonthly(context.Context, *store.ScanCompatParams) ([]inventory.MonthlyRollup, error) {
-	return nil, unsupported("ReadCompatMonthly")
-}
-func (withoutCompat) ListCompatTables(context.Context, *store.ListCompatTablesParams) ([]store.CompatTable, error) {
-	return nil, unsupported("ListCompatTables")
-}
-func (withoutCompat) DropCompatTable(context.Context, *store.DropCompatTableParams) error {
-	return unsupported("DropCompatTable")
-}
 
-// TestWithoutCompatTables runs the suite against a backend without the
-// CompatTables capability.
+// TestWithoutCompatTables runs the suite against a backend that does not
+// implement store.CompatTables.
 func TestWithoutCompatTables(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return cleanup(t, withoutCompat{memstore.New()}) })
 }
@@ -233,7 +217,7 @@ func TestFixturesDeterministic(t *testing.T) {
 	if d := cmp.Diff(a, storetest.Snapshot("vc-a", at, 50, 8)); d == "" {
 		t.Fatal("the seed changes nothing")
 	}
-	if err := store.ValidateSnapshot(a); err != nil {
+	if err := driver.ValidateSnapshot(a); err != nil {
 		t.Fatalf("fixture invalid: %v", err)
 	}
 	if got := inventory.ComputeTotals("", time.Time{}, a.Samples, a.State); got != a.Totals || a.Totals.VMCount+a.Totals.TemplateCount != 50 {
@@ -306,7 +290,7 @@ var mutants = map[string]mutant{
 	// WriteSamples commits batch by batch: not atomic.
 	"WriteSamplesPerBatch": {"Atomicity/WriteSamples", "changed the store", func(h *hooked) {
 		h.writeSamples = func(ctx context.Context, p *store.WriteSamplesParams) error {
-			n := store.BatchSizeOr(p.BatchSize)
+			n := driver.BatchSizeOr(p.BatchSize)
 			for i := 0; i < len(p.Samples); i += n {
 				if err := h.Store.WriteSamples(ctx, &store.WriteSamplesParams{Samples: p.Samples[i:min(i+n, len(p.Samples))]}); err != nil {
 					return err

@@ -27,10 +27,14 @@ var (
 
 // env is what every subtest gets.
 type env struct {
-	t        *testing.T
-	ctx      context.Context
-	st       store.Store
-	caps     store.Capabilities
+	t    *testing.T
+	ctx  context.Context
+	st   store.Store
+	caps store.Capabilities
+	// ct is st's optional CompatTables (nil when it does not implement
+	// them) and compat whether it does.
+	ct       store.CompatTables
+	compat   bool
 	n        norm
 	newStore func(t *testing.T) store.Store
 }
@@ -38,6 +42,9 @@ type env struct {
 type group struct {
 	name  string
 	tests []test
+	// only, when set, runs the group only on stores it accepts: the
+	// section of an optional interface.
+	only func(store.Store) bool
 }
 
 type test struct {
@@ -63,7 +70,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 					if st == nil {
 						t.Fatal("newStore returned nil")
 					}
+					if g.only != nil && !g.only(st) {
+						t.Skipf("the store does not implement what section %s checks", g.name)
+					}
 					e := &env{t: t, ctx: context.Background(), st: st, caps: st.Capabilities(), n: newNorm(st), newStore: newStore}
+					e.ct, e.compat = st.(store.CompatTables)
 					tc.fn(e)
 				})
 			}
@@ -73,24 +84,29 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 
 func groups() []group {
 	return []group{
-		{"Store", storeTests()},
-		{"WriteSnapshot", snapshotTests()},
-		{"Samples", sampleTests()},
-		{"State", stateTests()},
-		{"Lifecycles", lifecycleTests()},
-		{"Events", eventTests()},
-		{"Rollups", rollupTests()},
-		{"Totals", totalsTests()},
-		{"Registry", registryTests()},
-		{"Endpoints", endpointTests()},
-		{"Compat", compatTests()},
-		{"Atomicity", atomicityTests()},
-		{"Precision", precisionTests()},
-		{"Hostile", hostileTests()},
-		{"Limits", limitTests()},
-		{"Concurrency", concurrencyTests()},
-		{"Isolation", isolationTests()},
-		{"Close", closeTests()},
+		{name: "Store", tests: storeTests()},
+		{name: "WriteSnapshot", tests: snapshotTests()},
+		{name: "Samples", tests: sampleTests()},
+		{name: "State", tests: stateTests()},
+		{name: "Lifecycles", tests: lifecycleTests()},
+		{name: "Events", tests: eventTests()},
+		{name: "Rollups", tests: rollupTests()},
+		{name: "Totals", tests: totalsTests()},
+		{name: "Registry", tests: registryTests()},
+		{name: "Endpoints", tests: endpointTests()},
+		// Optional interfaces: a section each, run on the stores that
+		// implement it (and, for CompatTables, the check of a store that
+		// does not).
+		{name: "CompatTables", tests: compatTests(), only: implements[store.CompatTables]},
+		{name: "WithoutCompatTables", tests: withoutCompatTests(), only: func(st store.Store) bool { return !implements[store.CompatTables](st) }},
+		{name: "SQLAggregator", tests: sqlAggregatorTests(), only: implements[store.SQLAggregator]},
+		{name: "Atomicity", tests: atomicityTests()},
+		{name: "Precision", tests: precisionTests()},
+		{name: "Hostile", tests: hostileTests()},
+		{name: "Limits", tests: limitTests()},
+		{name: "Concurrency", tests: concurrencyTests()},
+		{name: "Isolation", tests: isolationTests()},
+		{name: "Close", tests: closeTests()},
 	}
 }
 
@@ -101,7 +117,7 @@ func groups() []group {
 // compatibility tables.
 func (e *env) snapshot(vc string, t time.Time, nVMs int, seed int64) *store.WriteSnapshotParams {
 	p := Snapshot(vc, t, nVMs, seed)
-	p.Compat = e.caps.CompatTables
+	p.Compat = e.compat
 	return p
 }
 
@@ -295,7 +311,7 @@ func (e *env) scanMonthly(p *store.ScanRollupsParams) []inventory.MonthlyRollup 
 func (e *env) scanCompat(p *store.ScanCompatParams) []inventory.Sample {
 	e.t.Helper()
 	var out []inventory.Sample
-	e.ok(e.st.ScanCompatHourly(e.ctx, p, func(s *inventory.Sample) error {
+	e.ok(e.ct.ScanCompatHourly(e.ctx, p, func(s *inventory.Sample) error {
 		out = append(out, copySample(s))
 		return nil
 	}), "ScanCompatHourly%s", describe(p))
@@ -344,9 +360,15 @@ func compatOrder(in []inventory.Sample) []inventory.Sample {
 
 func (e *env) requireCompat() {
 	e.t.Helper()
-	if !e.caps.CompatTables {
-		e.t.Skip("backend has no CompatTables capability (see Compat/Unsupported)")
+	if !e.compat {
+		e.t.Skip("the store does not implement store.CompatTables (see WithoutCompatTables)")
 	}
+}
+
+// implements reports whether st implements the optional interface T.
+func implements[T any](st store.Store) bool {
+	_, ok := st.(T)
+	return ok
 }
 
 func ptr[T any](v T) *T { return &v }

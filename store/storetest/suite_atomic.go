@@ -52,23 +52,23 @@ func atomicityTests() []test {
 		{"WriteDailyRollups", func(e *env) {
 			e.countdown("WriteDailyRollups", func(st store.Store) {
 				for _, vc := range []string{"vc-a", "vc-b"} {
-					if err := st.WriteDailyRollups(e.ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: day0, Rows: DailyRollups(vc, day0, 30, 1), Compat: e.caps.CompatTables}); err != nil {
+					if err := st.WriteDailyRollups(e.ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: day0, Rows: DailyRollups(vc, day0, 30, 1), Compat: e.compat}); err != nil {
 						e.t.Fatalf("WriteDailyRollups: %v", err)
 					}
 				}
 			}, func(ctx context.Context, st store.Store) error {
 				return st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: "vc-a", Day: day0, Rows: DailyRollups("vc-a", day0, 50, 2),
-					Compat: e.caps.CompatTables, BatchSize: 7})
+					Compat: e.compat, BatchSize: 7})
 			})
 		}},
 		{"WriteMonthlyRollups", func(e *env) {
 			e.countdown("WriteMonthlyRollups", func(st store.Store) {
-				if err := st.WriteMonthlyRollups(e.ctx, &store.WriteMonthlyRollupsParams{Vcenter: "vc-a", Month: mon0, Rows: MonthlyRollups("vc-a", mon0, 30, 1), Compat: e.caps.CompatTables}); err != nil {
+				if err := st.WriteMonthlyRollups(e.ctx, &store.WriteMonthlyRollupsParams{Vcenter: "vc-a", Month: mon0, Rows: MonthlyRollups("vc-a", mon0, 30, 1), Compat: e.compat}); err != nil {
 					e.t.Fatalf("WriteMonthlyRollups: %v", err)
 				}
 			}, func(ctx context.Context, st store.Store) error {
 				return st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: "vc-a", Month: mon0, Rows: MonthlyRollups("vc-a", mon0, 12, 2),
-					Compat: e.caps.CompatTables, BatchSize: 7})
+					Compat: e.compat, BatchSize: 7})
 			})
 		}},
 		{"ApplyReconcile", func(e *env) {
@@ -96,12 +96,12 @@ func atomicityTests() []test {
 			e.requireCompat()
 			e.countdown("WriteCompatHourly", func(st store.Store) {
 				for _, vc := range []string{"vc-a", "vc-b"} {
-					if err := st.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: t0, Samples: compatSamples(vc, t0, 20, 1)}); err != nil {
+					if err := st.(store.CompatTables).WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: t0, Samples: compatSamples(vc, t0, 20, 1)}); err != nil {
 						e.t.Fatalf("WriteCompatHourly: %v", err)
 					}
 				}
 			}, func(ctx context.Context, st store.Store) error {
-				return st.WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: compatSamples("vc-a", t0, 30, 2), BatchSize: 7})
+				return st.(store.CompatTables).WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: compatSamples("vc-a", t0, 30, 2), BatchSize: 7})
 			})
 		}},
 	}

@@ -16,8 +16,11 @@ func compatTests() []test {
 		{"ListCompatTables", testCompatList},
 		{"DropCompatTable", testCompatDrop},
 		{"NotFound", testCompatNotFound},
-		{"Unsupported", testCompatUnsupported},
 	}
+}
+
+func withoutCompatTests() []test {
+	return []test{{"CompatFlagRefused", testCompatUnsupported}}
 }
 
 func compatSamples(vc string, at time.Time, n, seed int) []inventory.Sample {
@@ -33,7 +36,7 @@ func compatSamples(vc string, at time.Time, n, seed int) []inventory.Sample {
 
 func (e *env) writeCompat(vc string, at time.Time, rows []inventory.Sample) {
 	e.t.Helper()
-	e.ok(e.st.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: at, Samples: rows, BatchSize: 2}),
+	e.ok(e.ct.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: vc, SnapshotTime: at, Samples: rows, BatchSize: 2}),
 		"WriteCompatHourly(%s, %s, %d rows)", vc, at.Format(time.RFC3339), len(rows))
 }
 
@@ -60,13 +63,13 @@ func testCompatHourly(e *env) {
 	before := e.dump()
 	bad := compatSamples("vc-a", t0, 3, 4)
 	bad[1].Vcenter = "vc-b"
-	err := e.st.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: bad})
+	err := e.ct.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: bad})
 	wantInvalid(e.t, err, "WriteCompatHourly", "with a row of another vcenter")
 	bad = compatSamples("vc-a", t0, 3, 4)
 	bad[2].VMID = bad[0].VMID
-	err = e.st.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: bad})
+	err = e.ct.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: bad})
 	wantInvalid(e.t, err, "WriteCompatHourly", "with a duplicate VM key")
-	err = e.st.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{SnapshotTime: t0, Samples: compatSamples("", t0, 1, 1)})
+	err = e.ct.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{SnapshotTime: t0, Samples: compatSamples("", t0, 1, 1)})
 	wantInvalid(e.t, err, "WriteCompatHourly", "without Vcenter")
 	e.unchanged(before, "invalid WriteCompatHourly")
 }
@@ -77,7 +80,7 @@ func testCompatScanStop(e *env) {
 	e.writeCompat("vc-a", t0, a)
 	name := inventory.HourlyTableName(t0)
 	var got []inventory.Sample
-	err := e.st.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: name}, func(s *inventory.Sample) error {
+	err := e.ct.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: name}, func(s *inventory.Sample) error {
 		got = append(got, copySample(s))
 		if len(got) == 2 {
 			return store.ErrStopScan
@@ -89,7 +92,7 @@ func testCompatScanStop(e *env) {
 	}
 	checkList(e.t, "ScanCompatHourly rows before ErrStopScan", compatOrder(e.n.samples(a))[:2], got)
 	calls := 0
-	err = e.st.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: name}, func(*inventory.Sample) error { calls++; return errCallback })
+	err = e.ct.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: name}, func(*inventory.Sample) error { calls++; return errCallback })
 	if !errors.Is(err, errCallback) || calls != 1 {
 		e.t.Errorf("ScanCompatHourly with a failing callback: error %v after %d calls, want the callback's error (wrapped) after 1", err, calls)
 	}
@@ -121,7 +124,7 @@ func testCompatList(e *env) {
 		{}, {Kind: store.CompatHourly}, {Kind: store.CompatDaily}, {Kind: store.CompatMonthly},
 		{From: day0}, {To: day0}, {From: mon0, To: t0.Add(time.Hour)}, {Kind: store.CompatHourly, From: t0.Add(time.Minute)},
 	} {
-		got, err := e.st.ListCompatTables(e.ctx, &p)
+		got, err := e.ct.ListCompatTables(e.ctx, &p)
 		e.ok(err, "ListCompatTables%s", describe(p))
 		checkList(e.t, fmt.Sprintf("ListCompatTables%s (ordered by kind, period)", describe(p)), filter(all, func(c store.CompatTable) bool {
 			return (p.Kind == "" || c.Kind == p.Kind) && inRange(c.Period, p.From, p.To)
@@ -140,16 +143,16 @@ func testCompatDrop(e *env) {
 		"inventory_hourly_2026031410'0", "inventory_daily_summary_2026031", "inventory_hourly_209913311299",
 		"INVENTORY_HOURLY_202603141000", "public.inventory_hourly_202603141000", " inventory_hourly_202603141000",
 	} {
-		err := e.st.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: name})
+		err := e.ct.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: name})
 		wantInvalid(e.t, err, "DropCompatTable", fmt.Sprintf("of %q (not a compatibility table name)", name))
 	}
 	e.unchanged(before, "DropCompatTable of names that are not compatibility tables")
 
 	for i, tb := range []store.CompatTable{all[0], all[2], all[4]} {
-		e.ok(e.st.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: tb.Name}), "DropCompatTable(%s)", tb.Name)
-		err := e.st.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: tb.Name})
+		e.ok(e.ct.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: tb.Name}), "DropCompatTable(%s)", tb.Name)
+		err := e.ct.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: tb.Name})
 		wantNotFound(e.t, err, "DropCompatTable("+tb.Name+") twice")
-		got, err := e.st.ListCompatTables(e.ctx, &store.ListCompatTablesParams{})
+		got, err := e.ct.ListCompatTables(e.ctx, &store.ListCompatTablesParams{})
 		e.ok(err, "ListCompatTables")
 		var want []store.CompatTable
 		for j, x := range all {
@@ -159,11 +162,11 @@ func testCompatDrop(e *env) {
 		}
 		checkList(e.t, "ListCompatTables after DropCompatTable("+tb.Name+")", want, got)
 	}
-	wantNotFound(e.t, e.st.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: all[0].Name}, func(*inventory.Sample) error { return nil }),
+	wantNotFound(e.t, e.ct.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: all[0].Name}, func(*inventory.Sample) error { return nil }),
 		"ScanCompatHourly of a dropped table")
-	_, err := e.st.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: all[2].Name})
+	_, err := e.ct.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: all[2].Name})
 	wantNotFound(e.t, err, "ReadCompatDaily of a dropped table")
-	_, err = e.st.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: all[4].Name})
+	_, err = e.ct.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: all[4].Name})
 	wantNotFound(e.t, err, "ReadCompatMonthly of a dropped table")
 	// Canonical rows survive.
 	after := e.dump()
@@ -176,29 +179,29 @@ func testCompatNotFound(e *env) {
 	e.requireCompat()
 	e.compatTablesData()
 	missingH, missingD, missingM := inventory.HourlyTableName(t0.Add(7*time.Hour)), inventory.DailyTableName(day0.AddDate(0, 0, 3)), inventory.MonthlyTableName(mon0.AddDate(0, 5, 0))
-	wantNotFound(e.t, e.st.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: missingH}, func(*inventory.Sample) error { return nil }), "ScanCompatHourly of a missing table")
-	_, err := e.st.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: missingD})
+	wantNotFound(e.t, e.ct.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: missingH}, func(*inventory.Sample) error { return nil }), "ScanCompatHourly of a missing table")
+	_, err := e.ct.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: missingD})
 	wantNotFound(e.t, err, "ReadCompatDaily of a missing table")
-	_, err = e.st.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: missingM})
+	_, err = e.ct.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: missingM})
 	wantNotFound(e.t, err, "ReadCompatMonthly of a missing table")
-	wantNotFound(e.t, e.st.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: missingH}), "DropCompatTable of a missing table")
+	wantNotFound(e.t, e.ct.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: missingH}), "DropCompatTable of a missing table")
 	// Reading through another kind's method or with a hostile name fails
 	// (InvalidParamsError or ErrNotFound) and changes nothing.
 	before := e.dump()
 	for _, name := range []string{inventory.DailyTableName(day0), "vm_hourly_stats", "inventory_hourly_202603141000; DROP TABLE vm_hourly_stats"} {
-		err := e.st.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: name}, func(*inventory.Sample) error { return nil })
+		err := e.ct.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: name}, func(*inventory.Sample) error { return nil })
 		var ipe *store.InvalidParamsError
 		if !errors.As(err, &ipe) && !errors.Is(err, store.ErrNotFound) {
 			e.t.Errorf("ScanCompatHourly(%q): error %v, want *store.InvalidParamsError or store.ErrNotFound", name, err)
 		}
 	}
 	for _, name := range []string{inventory.HourlyTableName(t0), "snapshot_registry", `inventory_daily_summary_20260314' OR '1'='1`} {
-		_, err := e.st.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: name})
+		_, err := e.ct.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: name})
 		var ipe *store.InvalidParamsError
 		if !errors.As(err, &ipe) && !errors.Is(err, store.ErrNotFound) {
 			e.t.Errorf("ReadCompatDaily(%q): error %v, want *store.InvalidParamsError or store.ErrNotFound", name, err)
 		}
-		_, err = e.st.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: name})
+		_, err = e.ct.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: name})
 		if !errors.As(err, &ipe) && !errors.Is(err, store.ErrNotFound) {
 			e.t.Errorf("ReadCompatMonthly(%q): error %v, want *store.InvalidParamsError or store.ErrNotFound", name, err)
 		}
@@ -206,18 +209,16 @@ func testCompatNotFound(e *env) {
 	e.unchanged(before, "reads of missing or hostile compatibility table names")
 }
 
-// testCompatUnsupported: without the capability every compatibility method
-// returns ErrUnsupported and writes asking for Compat store nothing.
+// testCompatUnsupported: a store that does not implement CompatTables
+// refuses a write's Compat flag with ErrUnsupported and stores nothing of
+// that write.
 func testCompatUnsupported(e *env) {
-	if e.caps.CompatTables {
-		e.t.Skip("backend supports compatibility tables")
-	}
 	e.write(Snapshot("vc-a", t0, 5, 1))
 	before := e.dump()
 	unsupported := func(op string, err error) {
 		e.t.Helper()
 		if !errors.Is(err, store.ErrUnsupported) {
-			e.t.Errorf("%s without the CompatTables capability: error %v, want one wrapping store.ErrUnsupported", op, err)
+			e.t.Errorf("%s on a store without store.CompatTables: error %v, want one wrapping store.ErrUnsupported", op, err)
 		}
 	}
 	p := Snapshot("vc-a", t0.Add(time.Hour), 5, 2)
@@ -226,14 +227,5 @@ func testCompatUnsupported(e *env) {
 	unsupported("WriteSnapshot{Compat}", err)
 	unsupported("WriteDailyRollups{Compat}", e.st.WriteDailyRollups(e.ctx, &store.WriteDailyRollupsParams{Vcenter: "vc-a", Day: day0, Rows: DailyRollups("vc-a", day0, 2, 1), Compat: true}))
 	unsupported("WriteMonthlyRollups{Compat}", e.st.WriteMonthlyRollups(e.ctx, &store.WriteMonthlyRollupsParams{Vcenter: "vc-a", Month: mon0, Rows: MonthlyRollups("vc-a", mon0, 2, 1), Compat: true}))
-	unsupported("WriteCompatHourly", e.st.WriteCompatHourly(e.ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: compatSamples("vc-a", t0, 2, 1)}))
-	unsupported("ScanCompatHourly", e.st.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: inventory.HourlyTableName(t0)}, func(*inventory.Sample) error { return nil }))
-	_, err = e.st.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0)})
-	unsupported("ReadCompatDaily", err)
-	_, err = e.st.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(mon0)})
-	unsupported("ReadCompatMonthly", err)
-	_, err = e.st.ListCompatTables(e.ctx, &store.ListCompatTablesParams{})
-	unsupported("ListCompatTables", err)
-	unsupported("DropCompatTable", e.st.DropCompatTable(e.ctx, &store.DropCompatTableParams{Name: inventory.HourlyTableName(t0)}))
-	e.unchanged(before, "writes asking for compatibility tables on a backend without them")
+	e.unchanged(before, "writes asking for compatibility tables on a store without them")
 }

@@ -139,8 +139,8 @@ func testHostileRows(e *env) {
 		mons = append(mons, m)
 	}
 	e.ok(e.st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: t0, Lifecycles: lcs, Events: evs}), "ApplyReconcile")
-	e.ok(e.st.WriteDailyRollups(e.ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: day0, Rows: days, Compat: e.caps.CompatTables, BatchSize: 5}), "WriteDailyRollups")
-	e.ok(e.st.WriteMonthlyRollups(e.ctx, &store.WriteMonthlyRollupsParams{Vcenter: vc, Month: mon0, Rows: mons, Compat: e.caps.CompatTables}), "WriteMonthlyRollups")
+	e.ok(e.st.WriteDailyRollups(e.ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: day0, Rows: days, Compat: e.compat, BatchSize: 5}), "WriteDailyRollups")
+	e.ok(e.st.WriteMonthlyRollups(e.ctx, &store.WriteMonthlyRollupsParams{Vcenter: vc, Month: mon0, Rows: mons, Compat: e.compat}), "WriteMonthlyRollups")
 	reg := inventory.SnapshotRecord{Vcenter: vc, Kind: inventory.Daily, SnapshotTime: day0, TableName: h[4], RowCount: len(days), RegisteredAt: t0}
 	e.ok(e.st.RegisterSnapshot(e.ctx, &store.RegisterSnapshotParams{Record: reg}), "RegisterSnapshot")
 
@@ -165,11 +165,11 @@ func testHostileRows(e *env) {
 	checkList(e.t, "ScanDailyRollups (hostile vm_keys)", n.daily(days), e.scanDaily(&store.ScanRollupsParams{Vcenter: vc}))
 	checkList(e.t, "ScanDailyRollups{VMKey: hostile}", n.daily(days[6:7]), e.scanDaily(&store.ScanRollupsParams{VMKey: h[6]}))
 	checkList(e.t, "ScanMonthlyRollups (hostile vm_keys)", n.monthly(mons), e.scanMonthly(&store.ScanRollupsParams{}))
-	if e.caps.CompatTables {
-		rows, err := e.st.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0), Vcenter: vc})
+	if e.compat {
+		rows, err := e.ct.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0), Vcenter: vc})
 		e.ok(err, "ReadCompatDaily")
 		checkList(e.t, "ReadCompatDaily (hostile strings)", compatDaily(n.daily(days)), rows)
-		mrows, err := e.st.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(mon0)})
+		mrows, err := e.ct.ReadCompatMonthly(e.ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(mon0)})
 		e.ok(err, "ReadCompatMonthly")
 		checkList(e.t, "ReadCompatMonthly (hostile strings)", compatMonthly(n.monthly(mons)), mrows)
 	}

@@ -123,7 +123,7 @@ func (e *env) concurrentJobs() [][]func(ctx context.Context, st store.Store) err
 		day := day0.AddDate(0, 0, g/4)
 		rows := DailyRollups(vc, day, 6, int64(g))
 		jobs = append(jobs, func(ctx context.Context, st store.Store) error {
-			return st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: day, Rows: rows, Compat: e.caps.CompatTables, BatchSize: 4})
+			return st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: vc, Day: day, Rows: rows, Compat: e.compat, BatchSize: 4})
 		})
 		workers = append(workers, jobs)
 	}
@@ -217,7 +217,7 @@ func (e *env) isolationWrites(st store.Store) (mutate func()) {
 	for _, err := range []error{
 		st.WriteSamples(e.ctx, &store.WriteSamplesParams{Samples: samples}),
 		st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: "vc-a", SnapshotTime: t0, Lifecycles: lcs, Events: evs}),
-		st.WriteDailyRollups(e.ctx, &store.WriteDailyRollupsParams{Vcenter: "vc-a", Day: day0, Rows: rows, Compat: e.caps.CompatTables}),
+		st.WriteDailyRollups(e.ctx, &store.WriteDailyRollupsParams{Vcenter: "vc-a", Day: day0, Rows: rows, Compat: e.compat}),
 		st.RegisterSnapshot(e.ctx, &store.RegisterSnapshotParams{Record: rec}),
 	} {
 		if err != nil {
@@ -312,14 +312,14 @@ func testIsolation(e *env) {
 	e.ok(err, "ListEndpoints")
 	eps[0].Credential[2] ^= 0xff
 	eps[0].Tags["env"] = "mutated"
-	if e.caps.CompatTables {
-		e.ok(e.st.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: inventory.HourlyTableName(t0)}, func(s *inventory.Sample) error {
+	if e.compat {
+		e.ok(e.ct.ScanCompatHourly(e.ctx, &store.ScanCompatParams{Name: inventory.HourlyTableName(t0)}, func(s *inventory.Sample) error {
 			for k := range s.Attributes {
 				s.Attributes[k] = "mutated"
 			}
 			return nil
 		}), "ScanCompatHourly")
-		rows, err := e.st.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0)})
+		rows, err := e.ct.ReadCompatDaily(e.ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0)})
 		e.ok(err, "ReadCompatDaily")
 		rows[0].Name = "mutated"
 	}
@@ -417,16 +417,16 @@ func testClose(e *env) {
 	closed("RecordCaptureStatus", st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: "vc-a", LastAttempt: t0}}))
 	_, err = st.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{})
 	closed("ListCaptureStatus", err)
-	if e.caps.CompatTables {
-		closed("WriteCompatHourly", st.WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: compatSamples("vc-a", t0, 1, 1)}))
-		closed("ScanCompatHourly", st.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: inventory.HourlyTableName(t0)}, fn))
-		_, err = st.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0)})
+	if ct, ok := st.(store.CompatTables); ok {
+		closed("WriteCompatHourly", ct.WriteCompatHourly(ctx, &store.WriteCompatHourlyParams{Vcenter: "vc-a", SnapshotTime: t0, Samples: compatSamples("vc-a", t0, 1, 1)}))
+		closed("ScanCompatHourly", ct.ScanCompatHourly(ctx, &store.ScanCompatParams{Name: inventory.HourlyTableName(t0)}, fn))
+		_, err = ct.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(day0)})
 		closed("ReadCompatDaily", err)
-		_, err = st.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(mon0)})
+		_, err = ct.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(mon0)})
 		closed("ReadCompatMonthly", err)
-		_, err = st.ListCompatTables(ctx, &store.ListCompatTablesParams{})
+		_, err = ct.ListCompatTables(ctx, &store.ListCompatTablesParams{})
 		closed("ListCompatTables", err)
-		closed("DropCompatTable", st.DropCompatTable(ctx, &store.DropCompatTableParams{Name: inventory.HourlyTableName(t0)}))
+		closed("DropCompatTable", ct.DropCompatTable(ctx, &store.DropCompatTableParams{Name: inventory.HourlyTableName(t0)}))
 	}
 	closed("Migrate", st.Migrate(ctx))
 	if called {

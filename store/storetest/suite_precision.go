@@ -5,6 +5,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 func precisionTests() []test {
@@ -55,9 +56,9 @@ func testPrecision(e *env) {
 	aggs, err := st.ListAggregateTotals(ctx, &store.ListAggregateTotalsParams{})
 	e.ok(err, "ListAggregateTotals")
 	hour := time.Date(2026, 3, 14, 9, 30, 0, 0, time.UTC) // 02:45:30 at UTC-07:30 lies in the local hour starting 02:00 = 09:30Z
-	agg, _ := store.MeanTotals("vc-p", inventory.Hourly, hour, []inventory.Totals{n.totals(p)})
+	agg, _ := driver.MeanTotals("vc-p", inventory.Hourly, hour, []inventory.Totals{n.totals(p)})
 	checkList(e.t, "ListAggregateTotals (hour cut at UTC-07:30, stored as UTC)", []inventory.AggregateTotals{agg}, aggs)
-	if e.caps.CompatTables {
+	if e.compat {
 		checkList(e.t, "ScanCompatHourly", compatOrder(n.samples(p.Samples)), e.scanCompat(&store.ScanCompatParams{Name: inventory.HourlyTableName(sec)}))
 	}
 	// Bounds given in another location select the same instants.
@@ -88,18 +89,18 @@ func testPrecision(e *env) {
 			rows[i].CreationTime = base.Add(-1000 * time.Hour).In(time.FixedZone("Y", -3600))
 		}
 	}
-	e.ok(st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: "vc-p", Day: dayStart, Rows: rows, Compat: e.caps.CompatTables}), "WriteDailyRollups")
+	e.ok(st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: "vc-p", Day: dayStart, Rows: rows, Compat: e.compat}), "WriteDailyRollups")
 	checkList(e.t, "ScanDailyRollups (Day = the UTC instant of local midnight)", n.daily(rows), e.scanDaily(&store.ScanRollupsParams{}))
 	monStart := time.Date(2026, 3, 1, 0, 0, 0, 0, zone)
 	mrows := MonthlyRollups("vc-p", monStart, 2, 1)
 	mrows[0].LastSeen = base
-	e.ok(st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: "vc-p", Month: monStart, Rows: mrows, Compat: e.caps.CompatTables}), "WriteMonthlyRollups")
+	e.ok(st.WriteMonthlyRollups(ctx, &store.WriteMonthlyRollupsParams{Vcenter: "vc-p", Month: monStart, Rows: mrows, Compat: e.compat}), "WriteMonthlyRollups")
 	checkList(e.t, "ScanMonthlyRollups", n.monthly(mrows), e.scanMonthly(&store.ScanRollupsParams{}))
-	if e.caps.CompatTables {
-		got, err := st.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(dayStart)})
+	if ct, ok := st.(store.CompatTables); ok {
+		got, err := ct.ReadCompatDaily(ctx, &store.ScanCompatParams{Name: inventory.DailyTableName(dayStart)})
 		e.ok(err, "ReadCompatDaily")
 		checkList(e.t, "ReadCompatDaily", compatDaily(n.daily(rows)), got)
-		gotM, err := st.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(monStart)})
+		gotM, err := ct.ReadCompatMonthly(ctx, &store.ScanCompatParams{Name: inventory.MonthlyTableName(monStart)})
 		e.ok(err, "ReadCompatMonthly")
 		checkList(e.t, "ReadCompatMonthly", compatMonthly(n.monthly(mrows)), gotM)
 	}
@@ -113,7 +114,7 @@ func testPrecision(e *env) {
 	a, err := st.RefreshAggregateTotals(ctx, &store.RefreshAggregateTotalsParams{Vcenter: "vc-p", Granularity: inventory.Daily,
 		PeriodStart: dayStart.Add(3), PeriodEnd: dayStart.AddDate(0, 0, 1)})
 	e.ok(err, "RefreshAggregateTotals")
-	wantAgg, _ := store.MeanTotals("vc-p", inventory.Daily, dayStart.Add(3), []inventory.Totals{n.totals(p)})
+	wantAgg, _ := driver.MeanTotals("vc-p", inventory.Daily, dayStart.Add(3), []inventory.Totals{n.totals(p)})
 	checkEq(e.t, "RefreshAggregateTotals (PeriodStart in UTC, truncated)", &wantAgg, a)
 
 	_, err = st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: Endpoint("vc-p")})

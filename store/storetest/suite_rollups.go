@@ -9,6 +9,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // rollupKit abstracts daily and monthly rollups so both get the same tests.
@@ -41,7 +42,7 @@ func dailyKit() rollupKit[inventory.DailyRollup] {
 			return e.st.ScanDailyRollups(e.ctx, p, fn)
 		},
 		readTable: func(e *env, p *store.ScanCompatParams) ([]inventory.DailyRollup, error) {
-			return e.st.ReadCompatDaily(e.ctx, p)
+			return e.ct.ReadCompatDaily(e.ctx, p)
 		},
 		norm:      norm.daily,
 		parts:     func(r inventory.DailyRollup) (string, time.Time, string) { return r.Vcenter, r.Day, r.VMKey },
@@ -63,7 +64,7 @@ func monthlyKit() rollupKit[inventory.MonthlyRollup] {
 			return e.st.ScanMonthlyRollups(e.ctx, p, fn)
 		},
 		readTable: func(e *env, p *store.ScanCompatParams) ([]inventory.MonthlyRollup, error) {
-			return e.st.ReadCompatMonthly(e.ctx, p)
+			return e.ct.ReadCompatMonthly(e.ctx, p)
 		},
 		norm:      norm.monthly,
 		parts:     func(r inventory.MonthlyRollup) (string, time.Time, string) { return r.Vcenter, r.Month, r.VMKey },
@@ -192,7 +193,7 @@ func (k rollupKit[T]) testCompat(e *env) {
 	fewer := k.build("vc-a", p1, 2, 7)
 	k.mustWrite(e, "vc-a", p1, fewer, true)
 	checkList(e.t, "compat table "+name1+" after re-writing vc-a with fewer rows", cw(fewer, b1), read(store.ScanCompatParams{Name: name1}))
-	tables, err := e.st.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: k.compat})
+	tables, err := e.ct.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: k.compat})
 	e.ok(err, "ListCompatTables")
 	checkList(e.t, "ListCompatTables{"+string(k.compat)+"}", []store.CompatTable{
 		{Name: name1, Kind: k.compat, Period: p1}, {Name: name2, Kind: k.compat, Period: p2}}, tables)
@@ -206,21 +207,21 @@ func (k rollupKit[T]) testCompat(e *env) {
 	name := k.table(local)
 	checkList(e.t, "compat table "+name+" of a period cut in UTC+9", cw(rows), read(store.ScanCompatParams{Name: name}))
 	checkList(e.t, "Scan "+k.kind+" rollups{vc-t} (period stored as its UTC instant)", k.all(e.n, rows), k.scanAll(e, &store.ScanRollupsParams{Vcenter: "vc-t"}))
-	parsed, _ := store.ParseCompatTableName(name)
-	tables, err = e.st.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: k.compat, From: parsed.Period})
+	parsed, _ := driver.ParseCompatTableName(name)
+	tables, err = e.ct.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: k.compat, From: parsed.Period})
 	e.ok(err, "ListCompatTables")
 	checkList(e.t, "ListCompatTables{From} (Period = midnight UTC of the date in the name)", []store.CompatTable{parsed}, tables)
 }
 
 func (k rollupKit[T]) testIdempotent(e *env) {
-	a1, _, _ := k.data(e, e.caps.CompatTables)
+	a1, _, _ := k.data(e, e.compat)
 	once := e.dump()
-	k.mustWrite(e, "vc-a", k.periods[0], a1, e.caps.CompatTables)
+	k.mustWrite(e, "vc-a", k.periods[0], a1, e.compat)
 	e.unchanged(once, "%s of the same rows twice", k.op)
 }
 
 func (k rollupKit[T]) testInvalid(e *env) {
-	k.data(e, e.caps.CompatTables)
+	k.data(e, e.compat)
 	before := e.dump()
 	p1 := k.periods[0]
 	type tc struct {
@@ -243,7 +244,7 @@ func (k rollupKit[T]) testInvalid(e *env) {
 		if c.mod != nil {
 			rows = c.mod(slices.Clone(rows))
 		}
-		err := k.write(e, c.vc, c.period, rows, e.caps.CompatTables, 2)
+		err := k.write(e, c.vc, c.period, rows, e.compat, 2)
 		wantInvalid(e.t, err, k.op, c.name)
 		e.unchanged(before, "invalid %s (%s)", k.op, c.name)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 func storeTests() []test {
@@ -198,19 +199,19 @@ func testNilParams(e *env) {
 		checkList(t, "ListCaptureStatus(nil)", before.CaptureStatus, got)
 		return err
 	})
-	if e.caps.CompatTables {
-		invalid("WriteCompatHourly", func() error { return st.WriteCompatHourly(ctx, nil) })
+	if ct, ok := st.(store.CompatTables); ok {
+		invalid("WriteCompatHourly", func() error { return ct.WriteCompatHourly(ctx, nil) })
 		invalidOrNotFound("ScanCompatHourly", func() error {
-			return st.ScanCompatHourly(ctx, nil, func(*inventory.Sample) error { return nil })
+			return ct.ScanCompatHourly(ctx, nil, func(*inventory.Sample) error { return nil })
 		})
-		invalidOrNotFound("ReadCompatDaily", func() error { _, err := st.ReadCompatDaily(ctx, nil); return err })
-		invalidOrNotFound("ReadCompatMonthly", func() error { _, err := st.ReadCompatMonthly(ctx, nil); return err })
+		invalidOrNotFound("ReadCompatDaily", func() error { _, err := ct.ReadCompatDaily(ctx, nil); return err })
+		invalidOrNotFound("ReadCompatMonthly", func() error { _, err := ct.ReadCompatMonthly(ctx, nil); return err })
 		same("ListCompatTables", func() error {
-			got, err := st.ListCompatTables(ctx, nil)
+			got, err := ct.ListCompatTables(ctx, nil)
 			checkList(t, "ListCompatTables(nil)", before.CompatTables, got)
 			return err
 		})
-		invalid("DropCompatTable", func() error { return st.DropCompatTable(ctx, nil) })
+		invalid("DropCompatTable", func() error { return ct.DropCompatTable(ctx, nil) })
 	}
 	e.unchanged(before, "calls with nil params")
 }
@@ -285,7 +286,7 @@ func (e *env) checkSnapshotStored(p *store.WriteSnapshotParams, res *store.Write
 	latest, err := e.st.LatestTotals(e.ctx, &store.LatestTotalsParams{Vcenter: vc})
 	e.ok(err, "LatestTotals")
 	checkList(t, "LatestTotals{Vcenter}", []inventory.Totals{tot}, latest)
-	agg, _ := store.MeanTotals(vc, inventory.Hourly, inventory.HourOf(st, p.Location).Start, []inventory.Totals{tot})
+	agg, _ := driver.MeanTotals(vc, inventory.Hourly, inventory.HourOf(st, p.Location).Start, []inventory.Totals{tot})
 	aggs, err := e.st.ListAggregateTotals(e.ctx, &store.ListAggregateTotalsParams{Vcenter: vc})
 	e.ok(err, "ListAggregateTotals")
 	checkList(t, "ListAggregateTotals{Vcenter} (hourly aggregate refreshed by WriteSnapshot)", []inventory.AggregateTotals{agg}, aggs)
@@ -294,7 +295,7 @@ func (e *env) checkSnapshotStored(p *store.WriteSnapshotParams, res *store.Write
 	checkList(t, "ListSnapshots{Vcenter}", []inventory.SnapshotRecord{wantRec}, recs)
 
 	if p.Compat {
-		tables, err := e.st.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: store.CompatHourly})
+		tables, err := e.ct.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: store.CompatHourly})
 		e.ok(err, "ListCompatTables")
 		checkList(t, "ListCompatTables{hourly}", []store.CompatTable{{Name: wantTable, Kind: store.CompatHourly, Period: st.Truncate(time.Minute)}}, tables)
 		checkList(t, "ScanCompatHourly("+wantTable+")", compatOrder(n.samples(p.Samples)), e.scanCompat(&store.ScanCompatParams{Name: wantTable, Vcenter: vc}))
@@ -365,7 +366,7 @@ func testSnapshotRewrite(e *env) {
 	e.ok(err, "ListSnapshots")
 	checkList(e.t, "ListSnapshots{vc-a} after rewrite (RowCount new; RegisteredAt and Duration first)", []inventory.SnapshotRecord{want}, recs)
 	checkEq(e.t, "WriteSnapshot result.Record of the rewrite", want, res.Record)
-	if e.caps.CompatTables {
+	if e.compat {
 		name := inventory.HourlyTableName(t0)
 		checkList(e.t, "ScanCompatHourly after rewrite of vc-a", compatOrder(append(n.samples(p2.Samples), n.samples(other.Samples)...)),
 			e.scanCompat(&store.ScanCompatParams{Name: name}))
@@ -496,7 +497,7 @@ func testOlderKeepsState(e *env) {
 	recs, err := e.st.ListSnapshots(e.ctx, &store.ListSnapshotsParams{Vcenter: "vc-a"})
 	e.ok(err, "ListSnapshots")
 	checkList(e.t, "ListSnapshots{vc-a} (older snapshot registered)", []inventory.SnapshotRecord{n.snapshotRecord(old), n.snapshotRecord(p1)}, recs)
-	if e.caps.CompatTables {
+	if e.compat {
 		checkList(e.t, "ScanCompatHourly of the older snapshot", compatOrder(n.samples(old.Samples)),
 			e.scanCompat(&store.ScanCompatParams{Name: inventory.HourlyTableName(old.SnapshotTime)}))
 	}
@@ -534,7 +535,7 @@ func testEmptyState(e *env) {
 	n := e.n
 	p1 := e.snapshot("vc-a", t0, 10, 1)
 	e.write(p1)
-	p2 := &store.WriteSnapshotParams{Vcenter: "vc-a", SnapshotTime: t0.Add(time.Hour), State: &inventory.State{}, Compat: e.caps.CompatTables, RegisteredAt: t0}
+	p2 := &store.WriteSnapshotParams{Vcenter: "vc-a", SnapshotTime: t0.Add(time.Hour), State: &inventory.State{}, Compat: e.compat, RegisteredAt: t0}
 	res := e.write(p2)
 	if !res.StateReplaced {
 		e.t.Error("newer snapshot with an empty State: StateReplaced = false, want true")
@@ -543,7 +544,7 @@ func testEmptyState(e *env) {
 	checkList(e.t, "LatestTotals{vc-a}", []inventory.Totals{n.totals(p2)}, e.latestTotals("vc-a"))
 
 	// A vCenter whose first snapshot is empty is registered and has a state.
-	p3 := &store.WriteSnapshotParams{Vcenter: "vc-empty", SnapshotTime: t0, State: &inventory.State{}, Compat: e.caps.CompatTables, RegisteredAt: t0}
+	p3 := &store.WriteSnapshotParams{Vcenter: "vc-empty", SnapshotTime: t0, State: &inventory.State{}, Compat: e.compat, RegisteredAt: t0}
 	res = e.write(p3)
 	if res.Samples != 0 || !res.StateReplaced {
 		e.t.Errorf("empty first snapshot: result = %+v, want Samples 0, StateReplaced true", res)
@@ -554,9 +555,9 @@ func testEmptyState(e *env) {
 	recs, err := e.st.ListSnapshots(e.ctx, &store.ListSnapshotsParams{Vcenter: "vc-empty"})
 	e.ok(err, "ListSnapshots")
 	checkList(e.t, "ListSnapshots{vc-empty} (a snapshot with no VMs is registered)", []inventory.SnapshotRecord{n.snapshotRecord(p3)}, recs)
-	if e.caps.CompatTables {
+	if e.compat {
 		name := inventory.HourlyTableName(t0)
-		tables, err := e.st.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: store.CompatHourly})
+		tables, err := e.ct.ListCompatTables(e.ctx, &store.ListCompatTablesParams{Kind: store.CompatHourly})
 		e.ok(err, "ListCompatTables")
 		found := false
 		for _, tb := range tables {
@@ -577,9 +578,9 @@ func testHourlyAggregate(e *env) {
 		e.write(p)
 	}
 	want := []inventory.AggregateTotals{}
-	m, _ := store.MeanTotals("vc-a", inventory.Hourly, at(10, 0), []inventory.Totals{n.totals(a1), n.totals(a2)})
+	m, _ := driver.MeanTotals("vc-a", inventory.Hourly, at(10, 0), []inventory.Totals{n.totals(a1), n.totals(a2)})
 	want = append(want, m)
-	m, _ = store.MeanTotals("vc-a", inventory.Hourly, at(11, 0), []inventory.Totals{n.totals(a3)})
+	m, _ = driver.MeanTotals("vc-a", inventory.Hourly, at(11, 0), []inventory.Totals{n.totals(a3)})
 	want = append(want, m)
 
 	// A location with a fractional offset: hours start at local :00, UTC :30.
@@ -589,9 +590,9 @@ func testHourlyAggregate(e *env) {
 		p.Location = ist
 		e.write(p)
 	}
-	m, _ = store.MeanTotals("vc-b", inventory.Hourly, at(9, 30), []inventory.Totals{n.totals(b2)})
+	m, _ = driver.MeanTotals("vc-b", inventory.Hourly, at(9, 30), []inventory.Totals{n.totals(b2)})
 	want = append(want, m)
-	m, _ = store.MeanTotals("vc-b", inventory.Hourly, at(10, 30), []inventory.Totals{n.totals(b1), n.totals(b3)})
+	m, _ = driver.MeanTotals("vc-b", inventory.Hourly, at(10, 30), []inventory.Totals{n.totals(b1), n.totals(b3)})
 	want = append(want, m)
 
 	got, err := e.st.ListAggregateTotals(e.ctx, &store.ListAggregateTotalsParams{Granularity: inventory.Hourly})

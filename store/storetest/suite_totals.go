@@ -8,6 +8,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 func totalsTests() []test {
@@ -73,7 +74,7 @@ func testRefreshAggregate(e *env) {
 	day1 := day0.AddDate(0, 0, 1)
 	got, err := refresh(inventory.Daily, day0, day1)
 	e.ok(err, "RefreshAggregateTotals(daily)")
-	want, _ := store.MeanTotals("vc-a", inventory.Daily, day0, vcA)
+	want, _ := driver.MeanTotals("vc-a", inventory.Daily, day0, vcA)
 	checkEq(e.t, "RefreshAggregateTotals(daily) = MeanTotals over the day's rows ordered by snapshot_time", &want, got)
 	// A later snapshot in the day changes the aggregate on refresh (upsert).
 	p := e.snapshot("vc-a", t0.Add(5*time.Hour), 3, 9)
@@ -81,11 +82,11 @@ func testRefreshAggregate(e *env) {
 	vcA = append(vcA, e.n.totals(p))
 	got, err = refresh(inventory.Daily, day0, day1)
 	e.ok(err, "RefreshAggregateTotals(daily) again")
-	want, _ = store.MeanTotals("vc-a", inventory.Daily, day0, vcA)
+	want, _ = driver.MeanTotals("vc-a", inventory.Daily, day0, vcA)
 	checkEq(e.t, "RefreshAggregateTotals(daily) after another snapshot", &want, got)
 	mon, err := refresh(inventory.Monthly, mon0, mon0.AddDate(0, 1, 0))
 	e.ok(err, "RefreshAggregateTotals(monthly)")
-	wantMon, _ := store.MeanTotals("vc-a", inventory.Monthly, mon0, vcA)
+	wantMon, _ := driver.MeanTotals("vc-a", inventory.Monthly, mon0, vcA)
 	checkEq(e.t, "RefreshAggregateTotals(monthly)", &wantMon, mon)
 	// A period cut in another location: the row's PeriodStart is its UTC
 	// instant.
@@ -93,12 +94,12 @@ func testRefreshAggregate(e *env) {
 	nyDay := time.Date(2026, 3, 14, 0, 0, 0, 0, ny)
 	got, err = refresh(inventory.Daily, nyDay, nyDay.AddDate(0, 0, 1))
 	e.ok(err, "RefreshAggregateTotals(daily, UTC-5)")
-	want, _ = store.MeanTotals("vc-a", inventory.Daily, nyDay, filter(vcA, func(x inventory.Totals) bool { return !x.SnapshotTime.Before(nyDay) }))
+	want, _ = driver.MeanTotals("vc-a", inventory.Daily, nyDay, filter(vcA, func(x inventory.Totals) bool { return !x.SnapshotTime.Before(nyDay) }))
 	checkEq(e.t, "RefreshAggregateTotals(daily cut in UTC-5)", &want, got)
 
 	aggs, err := e.st.ListAggregateTotals(e.ctx, &store.ListAggregateTotalsParams{Vcenter: "vc-a", Granularity: inventory.Daily})
 	e.ok(err, "ListAggregateTotals")
-	wantDaily, _ := store.MeanTotals("vc-a", inventory.Daily, day0, vcA)
+	wantDaily, _ := driver.MeanTotals("vc-a", inventory.Daily, day0, vcA)
 	checkList(e.t, "ListAggregateTotals{vc-a, daily}", []inventory.AggregateTotals{wantDaily, want}, aggs)
 
 	// A period with no snapshots deletes the row and reports ErrNotFound.
@@ -128,7 +129,7 @@ func testListAggregate(e *env) {
 	all := e.totalsData()
 	var rows []inventory.AggregateTotals
 	for _, x := range all { // hourly rows written by WriteSnapshot
-		m, _ := store.MeanTotals(x.Vcenter, inventory.Hourly, x.SnapshotTime.Truncate(time.Hour), []inventory.Totals{x})
+		m, _ := driver.MeanTotals(x.Vcenter, inventory.Hourly, x.SnapshotTime.Truncate(time.Hour), []inventory.Totals{x})
 		rows = append(rows, m)
 	}
 	for _, vc := range []string{"vc-a", "vc-b"} {
@@ -139,7 +140,7 @@ func testListAggregate(e *env) {
 		}{{inventory.Daily, day0, day0.AddDate(0, 0, 1)}, {inventory.Monthly, mon0, mon0.AddDate(0, 1, 0)}} {
 			got, err := e.st.RefreshAggregateTotals(e.ctx, &store.RefreshAggregateTotalsParams{Vcenter: vc, Granularity: g.g, PeriodStart: g.start, PeriodEnd: g.end})
 			e.ok(err, "RefreshAggregateTotals(%s, %s)", vc, g.g)
-			m, _ := store.MeanTotals(vc, g.g, g.start, own)
+			m, _ := driver.MeanTotals(vc, g.g, g.start, own)
 			checkEq(e.t, fmt.Sprintf("RefreshAggregateTotals(%s, %s)", vc, g.g), &m, got)
 			rows = append(rows, m)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // likeEscape escapes a string for LIKE ... ESCAPE '\'.
@@ -51,7 +52,7 @@ const compatKey = "PRIMARY KEY (vcenter, vm_key)"
 // key and gets it after the rows: one sorted index build instead of one
 // index insertion per row.
 func (c *Core) prepareCompat(ctx context.Context, tx Tx, name string, cols []Column, vc string) (after string, err error) {
-	if _, ok := store.ParseCompatTableName(name); !ok {
+	if _, ok := driver.ParseCompatTableName(name); !ok {
 		return "", fmt.Errorf("not a compatibility table name: %q", name)
 	}
 	if err := c.d.Lock(ctx, tx, "compat|"+name); err != nil {
@@ -125,26 +126,26 @@ func (c *Core) WriteCompatHourly(ctx context.Context, p *store.WriteCompatHourly
 		p = &store.WriteCompatHourlyParams{}
 	}
 	if p.Vcenter == "" {
-		return store.Invalid(op, "Vcenter", "must not be empty")
+		return driver.Invalid(op, "Vcenter", "must not be empty")
 	}
 	if p.SnapshotTime.IsZero() {
-		return store.Invalid(op, "SnapshotTime", "must be set")
+		return driver.Invalid(op, "SnapshotTime", "must be set")
 	}
 	st := store.SnapshotTime(p.SnapshotTime)
 	for i := range p.Samples {
 		s := &p.Samples[i]
 		if s.Vcenter != p.Vcenter {
-			return store.Invalid(op, fmt.Sprintf("Samples[%d].Vcenter", i), fmt.Sprintf("is %q, want %q", s.Vcenter, p.Vcenter))
+			return driver.Invalid(op, fmt.Sprintf("Samples[%d].Vcenter", i), fmt.Sprintf("is %q, want %q", s.Vcenter, p.Vcenter))
 		}
 		if !store.SnapshotTime(s.SnapshotTime).Equal(st) {
-			return store.Invalid(op, fmt.Sprintf("Samples[%d].SnapshotTime", i), "differs from SnapshotTime")
+			return driver.Invalid(op, fmt.Sprintf("Samples[%d].SnapshotTime", i), "differs from SnapshotTime")
 		}
 	}
-	if err := store.ValidateSamples(op, p.Samples); err != nil {
+	if err := driver.ValidateSamples(op, p.Samples); err != nil {
 		return err
 	}
-	if _, ok := store.ParseCompatTableName(inventory.HourlyTableName(st)); !ok {
-		return store.Invalid(op, "SnapshotTime", "cannot name a compatibility table")
+	if _, ok := driver.ParseCompatTableName(inventory.HourlyTableName(st)); !ok {
+		return driver.Invalid(op, "SnapshotTime", "cannot name a compatibility table")
 	}
 	w := &writeOp{op: op, vcenter: p.Vcenter, t: st, stage: "compat"}
 	return c.inTx(ctx, w, func(tx Tx) error {
@@ -165,7 +166,7 @@ func (c *Core) compatTables(ctx context.Context, pattern string) ([]store.Compat
 		if err := rows.Scan(&name); err != nil {
 			return nil, err
 		}
-		if t, ok := store.ParseCompatTableName(name); ok {
+		if t, ok := driver.ParseCompatTableName(name); ok {
 			out = append(out, t)
 		}
 	}
@@ -178,9 +179,9 @@ func (c *Core) openCompat(ctx context.Context, op, name string, kind store.Compa
 	if err := c.check(op); err != nil {
 		return err
 	}
-	t, ok := store.ParseCompatTableName(name)
+	t, ok := driver.ParseCompatTableName(name)
 	if !ok || t.Kind != kind {
-		return store.Invalid(op, "Name", fmt.Sprintf("is not a %s compatibility table name", kind))
+		return driver.Invalid(op, "Name", fmt.Sprintf("is not a %s compatibility table name", kind))
 	}
 	found, err := c.compatTables(ctx, likeEscape(name))
 	if err != nil {
@@ -200,7 +201,7 @@ func (c *Core) ScanCompatHourly(ctx context.Context, p *store.ScanCompatParams, 
 		p = &store.ScanCompatParams{}
 	}
 	if fn == nil {
-		return store.Invalid(op, "fn", "must not be nil")
+		return driver.Invalid(op, "fn", "must not be nil")
 	}
 	if err := c.openCompat(ctx, op, p.Name, store.CompatHourly); err != nil {
 		return err
@@ -295,7 +296,7 @@ func (c *Core) ListCompatTables(ctx context.Context, p *store.ListCompatTablesPa
 	if err != nil {
 		return nil, c.readErr(op, err)
 	}
-	return store.FilterCompatTables(tables, p), nil
+	return driver.FilterCompatTables(tables, p), nil
 }
 
 // DropCompatTable drops one compatibility table, or returns ErrNotFound.
@@ -307,8 +308,8 @@ func (c *Core) DropCompatTable(ctx context.Context, p *store.DropCompatTablePara
 	if p == nil {
 		p = &store.DropCompatTableParams{}
 	}
-	if _, ok := store.ParseCompatTableName(p.Name); !ok {
-		return store.Invalid(op, "Name", "is not a compatibility table name")
+	if _, ok := driver.ParseCompatTableName(p.Name); !ok {
+		return driver.Invalid(op, "Name", "is not a compatibility table name")
 	}
 	missing := false
 	w := &writeOp{op: op, stage: "compat"}

@@ -1,4 +1,4 @@
-package store_test
+package driver_test
 
 import (
 	"errors"
@@ -8,12 +8,13 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 func TestCursorKeepsAnyBytes(t *testing.T) {
 	parts := []string{"vc\xff\xfe1", "", "vm-1\x00x", "é'\"<"}
-	c := store.EncodeCursor(parts...)
-	got, err := store.DecodeCursor("Op", c, len(parts))
+	c := driver.EncodeCursor(parts...)
+	got, err := driver.DecodeCursor("Op", c, len(parts))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,8 +24,8 @@ func TestCursorKeepsAnyBytes(t *testing.T) {
 		}
 	}
 	var ip *store.InvalidParamsError
-	for _, bad := range []string{"garbage!", store.EncodeCursor("a"), "W10"} {
-		if _, err := store.DecodeCursor("Op", bad, 4); !errors.As(err, &ip) || ip.Field != "Cursor" {
+	for _, bad := range []string{"garbage!", driver.EncodeCursor("a"), "W10"} {
+		if _, err := driver.DecodeCursor("Op", bad, 4); !errors.As(err, &ip) || ip.Field != "Cursor" {
 			t.Errorf("cursor %q: want Cursor InvalidParamsError, got %v", bad, err)
 		}
 	}
@@ -53,12 +54,12 @@ func TestValidateSnapshotNamesTheField(t *testing.T) {
 	} {
 		p := &store.WriteSnapshotParams{Vcenter: "vc", SnapshotTime: s, Samples: []inventory.Sample{ok, ok}}
 		p.Samples[1].VMID = "vm-2"
-		if err := store.ValidateSnapshot(p); err != nil {
+		if err := driver.ValidateSnapshot(p); err != nil {
 			t.Fatalf("%s: valid params rejected: %v", c.name, err)
 		}
 		c.mut(p)
 		var ip *store.InvalidParamsError
-		if err := store.ValidateSnapshot(p); !errors.As(err, &ip) || ip.Field != c.field {
+		if err := driver.ValidateSnapshot(p); !errors.As(err, &ip) || ip.Field != c.field {
 			t.Errorf("%s: want field %q, got %v", c.name, c.field, err)
 		}
 	}
@@ -66,7 +67,7 @@ func TestValidateSnapshotNamesTheField(t *testing.T) {
 
 func TestValidSampleDoesNotAllocate(t *testing.T) {
 	s := inventory.Sample{Vcenter: "vc", SnapshotTime: time.Unix(1, 0), VMID: "vm-1", Name: "a", Attributes: map[string]string{"k": "v"}}
-	if n := testing.AllocsPerRun(100, func() { _ = store.ValidateSample("Op", "Samples", &s) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { _ = driver.ValidateSample("Op", "Samples", &s) }); n != 0 {
 		t.Fatalf("ValidateSample allocates %v times per valid sample", n)
 	}
 }
@@ -76,13 +77,13 @@ func TestParseCompatTableName(t *testing.T) {
 		"inventory_hourly_202611221400": store.CompatHourly, "inventory_daily_summary_20261122": store.CompatDaily,
 		"inventory_monthly_summary_202611": store.CompatMonthly,
 	} {
-		ct, ok := store.ParseCompatTableName(name)
+		ct, ok := driver.ParseCompatTableName(name)
 		if !ok || ct.Kind != kind || ct.Period.Year() != 2026 {
 			t.Errorf("%s: %+v %v", name, ct, ok)
 		}
 	}
 	for _, bad := range []string{"vm_hourly_stats", "inventory_hourly_2026112214", "inventory_daily_summary_20261322", `inventory_daily_summary_2026112"`, "inventory_monthly_summary_202611; DROP"} {
-		if _, ok := store.ParseCompatTableName(bad); ok {
+		if _, ok := driver.ParseCompatTableName(bad); ok {
 			t.Errorf("%q accepted", bad)
 		}
 	}

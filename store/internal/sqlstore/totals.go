@@ -5,6 +5,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // ListTotals returns totals ordered by (vcenter, snapshot_time).
@@ -50,11 +51,11 @@ func (c *Core) RefreshAggregateTotals(ctx context.Context, p *store.RefreshAggre
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	if err := store.ValidateAggregatePeriod(p); err != nil {
+	if err := driver.ValidateAggregatePeriod(p); err != nil {
 		return nil, err
 	}
 	var agg *inventory.AggregateTotals
-	w := &writeOp{op: op, vcenter: p.Vcenter, t: store.NormTime(p.PeriodStart), stage: "totals"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: driver.NormTime(p.PeriodStart), stage: "totals"}
 	err := c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.d.Lock(ctx, tx, "snapshot|"+p.Vcenter); err != nil {
 			return err
@@ -107,10 +108,10 @@ func (c *Core) RegisterSnapshot(ctx context.Context, p *store.RegisterSnapshotPa
 		p = &store.RegisterSnapshotParams{}
 	}
 	r := p.Record
-	if err := store.ValidateRecord(op, &r); err != nil {
+	if err := driver.ValidateRecord(op, &r); err != nil {
 		return err
 	}
-	w := &writeOp{op: op, vcenter: r.Vcenter, t: store.NormTime(r.SnapshotTime), stage: "registry"}
+	w := &writeOp{op: op, vcenter: r.Vcenter, t: driver.NormTime(r.SnapshotTime), stage: "registry"}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		_, err := c.upsertRecord(ctx, tx, &r)
 		return err
@@ -128,7 +129,7 @@ func (c *Core) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams) 
 		p = &store.ListSnapshotsParams{}
 	}
 	if p.Limit < 0 {
-		return nil, store.Invalid(op, "Limit", "must not be negative")
+		return nil, driver.Invalid(op, "Limit", "must not be negative")
 	}
 	q := c.db.NewSelect().ColumnExpr(list(registryCols)).TableExpr(c.sql("{snapshot_registry}"))
 	if p.Vcenter != "" {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // Scanner is what scans one row: *sql.Rows, Rows.
@@ -24,13 +24,13 @@ func (d timeDest) Scan(src any) error {
 	case int64:
 		*d.t = time.UnixMicro(v).UTC()
 	case time.Time:
-		// store.NormTime, without its Truncate when the value is already
+		// driver.NormTime, without its Truncate when the value is already
 		// at the stored precision (always, for timestamptz columns):
 		// Precision divides a second, so the remainder is this one.
-		if u := v.UTC(); !v.IsZero() && u.Nanosecond()%int(store.Precision) == 0 {
+		if u := v.UTC(); !v.IsZero() && u.Nanosecond()%int(driver.Precision) == 0 {
 			*d.t = u
 		} else {
-			*d.t = store.NormTime(v)
+			*d.t = driver.NormTime(v)
 		}
 	default:
 		return fmt.Errorf("sqlstore: cannot scan %T into a time", src)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 var (
@@ -29,20 +30,20 @@ func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams
 	if p == nil {
 		return nil
 	}
-	if err := store.ValidateLifecycles(op, p.Lifecycles); err != nil {
+	if err := driver.ValidateLifecycles(op, p.Lifecycles); err != nil {
 		return err
 	}
-	if err := store.ValidateEvents(op, p.Events); err != nil {
+	if err := driver.ValidateEvents(op, p.Events); err != nil {
 		return err
 	}
-	if err := store.ValidateEndpointEvents(op, p.EndpointEvents); err != nil {
+	if err := driver.ValidateEndpointEvents(op, p.EndpointEvents); err != nil {
 		return err
 	}
 	mark := p.Vcenter != "" && !p.SnapshotTime.IsZero()
 	if len(p.Lifecycles) == 0 && len(p.Events) == 0 && len(p.EndpointEvents) == 0 && !mark {
 		return nil
 	}
-	w := &writeOp{op: op, vcenter: p.Vcenter, t: store.NormTime(p.SnapshotTime), stage: "lifecycle"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: driver.NormTime(p.SnapshotTime), stage: "lifecycle"}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.upsertLifecycles(ctx, tx, p.Lifecycles); err != nil {
 			return err
@@ -61,7 +62,7 @@ func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams
 			return nil
 		}
 		w.stage = "reconcile state"
-		t := c.time(store.NormTime(p.SnapshotTime))
+		t := c.time(driver.NormTime(p.SnapshotTime))
 		_, err := tx.Exec(ctx, c.sql("INSERT INTO {reconcile_state} (vcenter, reconciled_through) VALUES (?, ?) "+
 			"ON CONFLICT (vcenter) DO UPDATE SET reconciled_through = excluded.reconciled_through "+
 			"WHERE {reconcile_state}.reconciled_through < excluded.reconciled_through"), p.Vcenter, t)
@@ -77,7 +78,7 @@ func (c *Core) ReconciledThrough(ctx context.Context, p *store.ReconciledThrough
 		return time.Time{}, err
 	}
 	if p == nil || p.Vcenter == "" {
-		return time.Time{}, store.Invalid(op, "Vcenter", "must not be empty")
+		return time.Time{}, driver.Invalid(op, "Vcenter", "must not be empty")
 	}
 	q := c.db.NewSelect().ColumnExpr("vcenter, reconciled_through").TableExpr(c.sql("{reconcile_state}")).Where("vcenter = ?", p.Vcenter)
 	out, err := queryRows(ctx, c, op, q, func(e *inventory.EndpointEvent) []any { return []any{&e.Vcenter, timeDest{&e.Time}} })
@@ -95,7 +96,7 @@ func (c *Core) ListEndpointEvents(ctx context.Context, p *store.ListEndpointEven
 		return nil, err
 	}
 	if p == nil || p.Vcenter == "" {
-		return nil, store.Invalid(op, "Vcenter", "must not be empty")
+		return nil, driver.Invalid(op, "Vcenter", "must not be empty")
 	}
 	q := c.db.NewSelect().ColumnExpr(list(endpointEventCols)).TableExpr(c.sql("{vm_endpoint_events}")).Where("vcenter = ?", p.Vcenter)
 	if len(p.VMIDs) > 0 {
@@ -148,11 +149,11 @@ func (c *Core) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParams
 	if p == nil {
 		p = &store.ListLifecyclesParams{}
 	}
-	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
 		return nil, err
 	}
-	limit := p.PageSize()
+	limit := driver.LifecyclesPageSize(p)
 	table := c.sql("{vm_lifecycle_cache}")
 	if p.Deleted != nil && !*p.Deleted {
 		table = c.d.LiveLifecycles()
@@ -183,7 +184,7 @@ func (c *Core) ListLifecycles(ctx context.Context, p *store.ListLifecyclesParams
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		page.NextCursor = store.EncodeCursor(last.Vcenter, last.VMID)
+		page.NextCursor = driver.EncodeCursor(last.Vcenter, last.VMID)
 	}
 	page.Lifecycles = out
 	return page, nil
@@ -196,7 +197,7 @@ func (c *Core) GetLifecycle(ctx context.Context, p *store.GetLifecycleParams) (*
 		return nil, err
 	}
 	if p == nil || p.Vcenter == "" || p.VMID == "" {
-		return nil, store.Invalid(op, "VMID", "Vcenter and VMID must be set")
+		return nil, driver.Invalid(op, "VMID", "Vcenter and VMID must be set")
 	}
 	q := c.db.NewSelect().ColumnExpr(list(lifecycleCols)).TableExpr(c.sql("{vm_lifecycle_cache}")).
 		Where("vcenter = ?", p.Vcenter).Where("vm_id = ?", p.VMID)
@@ -219,7 +220,7 @@ func (c *Core) AppendEvents(ctx context.Context, p *store.AppendEventsParams) er
 	if p == nil || len(p.Events) == 0 {
 		return nil
 	}
-	if err := store.ValidateEvents(op, p.Events); err != nil {
+	if err := driver.ValidateEvents(op, p.Events); err != nil {
 		return err
 	}
 	w := &writeOp{op: op, stage: "events"}
@@ -235,7 +236,7 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 	if p == nil {
 		p = &store.ListEventsParams{}
 	}
-	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -245,10 +246,10 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 		curT, e1 = strconv.ParseInt(cur[0], 10, 64)
 		curID, e2 = strconv.ParseInt(cur[1], 10, 64)
 		if e1 != nil || e2 != nil {
-			return nil, store.Invalid(op, "Cursor", "is not a cursor returned by this method")
+			return nil, driver.Invalid(op, "Cursor", "is not a cursor returned by this method")
 		}
 	}
-	limit := p.PageSize()
+	limit := driver.EventsPageSize(p)
 	q := c.db.NewSelect().ColumnExpr(eventSelectCols).TableExpr(c.sql("{inventory_events}"))
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
@@ -282,7 +283,7 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 	if len(out) > limit {
 		out = out[:limit]
 		last := out[limit-1]
-		page.NextCursor = store.EncodeCursor(strconv.FormatInt(last.SnapshotTime.UnixMicro(), 10), strconv.FormatInt(last.ID, 10))
+		page.NextCursor = driver.EncodeCursor(strconv.FormatInt(last.SnapshotTime.UnixMicro(), 10), strconv.FormatInt(last.ID, 10))
 	}
 	page.Events = out
 	return page, nil

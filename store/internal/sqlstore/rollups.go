@@ -7,6 +7,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // WriteDailyRollups replaces the rows of (Vcenter, Day).
@@ -19,7 +20,7 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 		p = &store.WriteDailyRollupsParams{}
 	}
 	rows := p.Rows
-	if err := store.ValidateRollupRows(op, p.Vcenter, p.Day, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
+	if err := driver.ValidateRollupRows(op, p.Vcenter, p.Day, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
 		return rows[i].Vcenter, rows[i].Day, &rows[i].Rollup
 	}); err != nil {
 		return err
@@ -27,11 +28,11 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 	var compat string
 	if p.Compat {
 		compat = inventory.DailyTableName(p.Day)
-		if _, ok := store.ParseCompatTableName(compat); !ok {
-			return store.Invalid(op, "Day", "cannot name a compatibility table")
+		if _, ok := driver.ParseCompatTableName(compat); !ok {
+			return driver.Invalid(op, "Day", "cannot name a compatibility table")
 		}
 	}
-	day := store.NormTime(p.Day)
+	day := driver.NormTime(p.Day)
 	w := &writeOp{op: op, vcenter: p.Vcenter, t: day, stage: "rollups"}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.replaceRollups(ctx, tx, TableDaily, "day", p.Vcenter, day, dailySource(c, rows, day, p.BatchSize)); err != nil {
@@ -55,7 +56,7 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 		p = &store.WriteMonthlyRollupsParams{}
 	}
 	rows := p.Rows
-	if err := store.ValidateRollupRows(op, p.Vcenter, p.Month, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
+	if err := driver.ValidateRollupRows(op, p.Vcenter, p.Month, len(rows), func(i int) (string, time.Time, *inventory.Rollup) {
 		return rows[i].Vcenter, rows[i].Month, &rows[i].Rollup
 	}); err != nil {
 		return err
@@ -63,11 +64,11 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 	var compat string
 	if p.Compat {
 		compat = inventory.MonthlyTableName(p.Month)
-		if _, ok := store.ParseCompatTableName(compat); !ok {
-			return store.Invalid(op, "Month", "cannot name a compatibility table")
+		if _, ok := driver.ParseCompatTableName(compat); !ok {
+			return driver.Invalid(op, "Month", "cannot name a compatibility table")
 		}
 	}
-	month := store.NormTime(p.Month)
+	month := driver.NormTime(p.Month)
 	w := &writeOp{op: op, vcenter: p.Vcenter, t: month, stage: "rollups"}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.replaceRollups(ctx, tx, TableMonthly, "month", p.Vcenter, month, monthlySource(c, rows, month, p.BatchSize)); err != nil {
@@ -164,7 +165,7 @@ func (c *Core) scanRollups(ctx context.Context, op, table, periodCol string, col
 // ScanDailyRollups streams rows ordered by (vcenter, day, vm_key).
 func (c *Core) ScanDailyRollups(ctx context.Context, p *store.ScanRollupsParams, fn func(*inventory.DailyRollup) error) error {
 	if fn == nil {
-		return store.Invalid("ScanDailyRollups", "fn", "must not be nil")
+		return driver.Invalid("ScanDailyRollups", "fn", "must not be nil")
 	}
 	var r inventory.DailyRollup
 	return c.scanRollups(ctx, "ScanDailyRollups", TableDaily, "day", dailyCols, p, dailyDest(&r),
@@ -174,7 +175,7 @@ func (c *Core) ScanDailyRollups(ctx context.Context, p *store.ScanRollupsParams,
 // ScanMonthlyRollups streams rows ordered by (vcenter, month, vm_key).
 func (c *Core) ScanMonthlyRollups(ctx context.Context, p *store.ScanRollupsParams, fn func(*inventory.MonthlyRollup) error) error {
 	if fn == nil {
-		return store.Invalid("ScanMonthlyRollups", "fn", "must not be nil")
+		return driver.Invalid("ScanMonthlyRollups", "fn", "must not be nil")
 	}
 	var r inventory.MonthlyRollup
 	return c.scanRollups(ctx, "ScanMonthlyRollups", TableMonthly, "month", monthlyCols, p,

@@ -5,6 +5,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 var (
@@ -23,10 +24,10 @@ func (c *Core) UpsertEndpoint(ctx context.Context, p *store.UpsertEndpointParams
 		p = &store.UpsertEndpointParams{}
 	}
 	e := p.Endpoint
-	if err := store.ValidateEndpoint(op, &e); err != nil {
+	if err := driver.ValidateEndpoint(op, &e); err != nil {
 		return nil, err
 	}
-	now := store.NormTime(c.now())
+	now := driver.NormTime(c.now())
 	e.CreatedAt, e.UpdatedAt = now, now
 	var out *inventory.Endpoint
 	w := &writeOp{op: op, stage: "endpoints"}
@@ -74,7 +75,7 @@ func (c *Core) GetEndpoint(ctx context.Context, p *store.GetEndpointParams) (*in
 		return nil, err
 	}
 	if p == nil || p.Name == "" {
-		return nil, store.Invalid(op, "Name", "must not be empty")
+		return nil, driver.Invalid(op, "Name", "must not be empty")
 	}
 	out, err := c.listEndpoints(ctx, op, p.Name, false)
 	if err != nil {
@@ -106,7 +107,7 @@ func (c *Core) DeleteEndpoint(ctx context.Context, p *store.DeleteEndpointParams
 		return err
 	}
 	if p == nil || p.Name == "" {
-		return store.Invalid(op, "Name", "must not be empty")
+		return driver.Invalid(op, "Name", "must not be empty")
 	}
 	var n int64
 	w := &writeOp{op: op, stage: "endpoints"}
@@ -137,7 +138,7 @@ func (c *Core) RecordCaptureStatus(ctx context.Context, p *store.RecordCaptureSt
 		p = &store.RecordCaptureStatusParams{}
 	}
 	s := p.Status
-	if err := store.ValidateCaptureStatus(op, &s); err != nil {
+	if err := driver.ValidateCaptureStatus(op, &s); err != nil {
 		return err
 	}
 	w := &writeOp{op: op, stage: "endpoints"}

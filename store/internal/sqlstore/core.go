@@ -12,6 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // Config assembles a Core.
@@ -143,8 +144,8 @@ func (c *Core) sql(q string) string {
 	return s
 }
 
-// time encodes t for a query argument, normalised to store.Precision.
-func (c *Core) time(t time.Time) any { return c.d.Time(store.NormTime(t)) }
+// time encodes t for a query argument, normalised to driver.Precision.
+func (c *Core) time(t time.Time) any { return c.d.Time(driver.NormTime(t)) }
 
 // ---------------------------------------------------------------------------
 // Write transactions
@@ -240,7 +241,7 @@ func (c *Core) insertSQL(table string, cols []string, suffix string, n int) stri
 // RowsPerStatement is the number of rows one multi-row statement carries:
 // the batch size, bounded by the dialect's parameter limit.
 func RowsPerStatement(batch, cols, maxParams int) int {
-	n := store.BatchSizeOr(batch)
+	n := driver.BatchSizeOr(batch)
 	if m := maxParams / cols; n > m {
 		n = m
 	}
@@ -327,13 +328,13 @@ func Upsert(cols []string, key ...string) string {
 }
 
 // bound encodes a range bound (From, To, Before) for comparison with
-// stored times: stored times are whole multiples of store.Precision, so a
+// stored times: stored times are whole multiples of driver.Precision, so a
 // bound between two of them is rounded up (t >= b and t < b then select
 // exactly the stored times the unrounded bound selects).
 func (c *Core) bound(t time.Time) any {
-	n := store.NormTime(t)
+	n := driver.NormTime(t)
 	if n.Before(t) {
-		n = n.Add(store.Precision)
+		n = n.Add(driver.Precision)
 	}
 	return c.d.Time(n)
 }

@@ -12,7 +12,7 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // Migration is one versioned schema change.
@@ -104,7 +104,7 @@ func ApplyMigrations(ctx context.Context, d Dialect, tx Tx, migs []Migration, no
 			return n, fmt.Errorf("migration %04d_%s: %w", m.Version, m.Name, err)
 		}
 		if _, err := tx.Exec(ctx, "INSERT INTO "+table+" (version, name, applied_at) VALUES (?, ?, ?)",
-			m.Version, m.Name, d.Time(store.NormTime(now))); err != nil {
+			m.Version, m.Name, d.Time(driver.NormTime(now))); err != nil {
 			return n, fmt.Errorf("recording migration %04d: %w", m.Version, err)
 		}
 		n++

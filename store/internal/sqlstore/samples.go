@@ -10,6 +10,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // UpsertSamplesGeneric is the multi-row INSERT ... ON CONFLICT DO UPDATE
@@ -44,7 +45,7 @@ func (c *Core) WriteSamples(ctx context.Context, p *store.WriteSamplesParams) er
 	if p == nil || len(p.Samples) == 0 {
 		return nil
 	}
-	if err := store.ValidateSamples(op, p.Samples); err != nil {
+	if err := driver.ValidateSamples(op, p.Samples); err != nil {
 		return err
 	}
 	w := &writeOp{op: op, stage: "samples"}
@@ -121,7 +122,7 @@ func (c *Core) ScanSamples(ctx context.Context, p *store.ScanSamplesParams, fn f
 		p = &store.ScanSamplesParams{}
 	}
 	if fn == nil {
-		return store.Invalid(op, "fn", "must not be nil")
+		return driver.Invalid(op, "fn", "must not be nil")
 	}
 	q := c.db.NewSelect().ColumnExpr(sampleSelectCols).TableExpr(c.sql("{vm_hourly_stats}"))
 	if p.Vcenter != "" {
@@ -159,12 +160,12 @@ func (c *Core) TraceVM(ctx context.Context, p *store.TraceVMParams) ([]inventory
 		return nil, err
 	}
 	if p == nil || (p.VMID == "" && p.VMUUID == "" && p.Name == "") {
-		return nil, store.Invalid(op, "VMID", "one of VMID, VMUUID or Name must be set")
+		return nil, driver.Invalid(op, "VMID", "one of VMID, VMUUID or Name must be set")
 	}
 	if p.Limit < 0 {
-		return nil, store.Invalid(op, "Limit", "must not be negative")
+		return nil, driver.Invalid(op, "Limit", "must not be negative")
 	}
-	limit := p.RowLimit()
+	limit := driver.TraceRowLimit(p)
 	// The identity resolves to (vcenter, vm_key) pairs through
 	// vm_identities; their samples are read by primary key at each of the
 	// vCenter's snapshot times (see directory.go).
@@ -258,7 +259,7 @@ func (c *Core) DeleteSamples(ctx context.Context, p *store.DeleteSamplesParams) 
 		return 0, err
 	}
 	if p == nil || p.Before.IsZero() {
-		return 0, store.Invalid(op, "Before", "must be set")
+		return 0, driver.Invalid(op, "Before", "must be set")
 	}
 	var n int64
 	w := &writeOp{op: op, vcenter: p.Vcenter, stage: "samples"}

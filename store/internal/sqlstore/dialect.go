@@ -15,7 +15,7 @@ type Dialect interface {
 	Capabilities() store.Capabilities
 	// Table returns the SQL reference of a table: quoted, and qualified by
 	// the backend's schema when it has one. Names are built by this package
-	// (canonical tables) or validated with store.ParseCompatTableName.
+	// (canonical tables) or validated with driver.ParseCompatTableName.
 	Table(name string) string
 	// Time encodes a time as a query argument: NULL (nil) for the zero
 	// time, else the backend's column encoding of t (already normalised
@@ -138,7 +138,7 @@ type RowSource struct {
 // (KindJSON).
 type ValueWriter interface {
 	Text(s string)
-	// Time writes a time already normalised to store.Precision, in UTC;
+	// Time writes a time already normalised to driver.Precision, in UTC;
 	// the zero time is NULL.
 	Time(t time.Time)
 	Int(v int64)

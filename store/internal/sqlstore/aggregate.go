@@ -9,6 +9,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // Rollups computed in the database (store.SQLAggregator).
@@ -64,7 +65,7 @@ func (c *Core) unionSource(cols string, tables []string, kind store.CompatKind, 
 	var b strings.Builder
 	var args []any
 	for i, name := range tables {
-		t, ok := store.ParseCompatTableName(name)
+		t, ok := driver.ParseCompatTableName(name)
 		if !ok || t.Kind != kind {
 			return "", nil, fmt.Errorf("%q is not a %s compatibility table name", name, kind)
 		}
@@ -154,10 +155,10 @@ func (c *Core) AggregateDaily(ctx context.Context, p *store.AggregateDailyParams
 		return nil, err
 	}
 	if p == nil || p.Vcenter == "" {
-		return nil, store.Invalid(op, "Vcenter", "must not be empty")
+		return nil, driver.Invalid(op, "Vcenter", "must not be empty")
 	}
 	if p.From.IsZero() || !p.To.After(p.From) {
-		return nil, store.Invalid(op, "To", "must be after From")
+		return nil, driver.Invalid(op, "To", "must be after From")
 	}
 	cols := "vcenter, snapshot_time, vm_key, vm_id, vm_uuid, name, datacenter, cluster, host, resource_pool, folder, power_state, is_template, vcpu_count, ram_mb, provisioned_disk_gb, used_disk_gb, guest_os, creation_time"
 	src, args, err := c.aggregateSource(op, p.Source, TableHourly, store.CompatHourly, cols, p.Vcenter, p.CompatTables)
@@ -195,7 +196,7 @@ FROM a ` + c.lifecycleJoin()
 		return nil, c.readErr(op, err)
 	}
 	defer rows.Close()
-	day := store.NormTime(p.From)
+	day := driver.NormTime(p.From)
 	var out []inventory.DailyRollup
 	for rows.Next() {
 		var r inventory.DailyRollup
@@ -222,10 +223,10 @@ func (c *Core) AggregateMonthly(ctx context.Context, p *store.AggregateMonthlyPa
 		return nil, err
 	}
 	if p == nil || p.Vcenter == "" {
-		return nil, store.Invalid(op, "Vcenter", "must not be empty")
+		return nil, driver.Invalid(op, "Vcenter", "must not be empty")
 	}
 	if p.From.IsZero() || !p.To.After(p.From) {
-		return nil, store.Invalid(op, "To", "must be after From")
+		return nil, driver.Invalid(op, "To", "must be after From")
 	}
 	cols := list(compatDailyCols) // the columns the canonical and summary tables share
 	src, args, err := c.aggregateSource(op, p.Source, TableDaily, store.CompatDaily, cols, p.Vcenter, p.CompatTables)
@@ -257,7 +258,7 @@ FROM a ` + c.lifecycleJoin()
 		return nil, c.readErr(op, err)
 	}
 	defer rows.Close()
-	month := store.NormTime(p.From)
+	month := driver.NormTime(p.From)
 	var out []inventory.MonthlyRollup
 	for rows.Next() {
 		var r inventory.MonthlyRollup
@@ -348,10 +349,10 @@ func (c *Core) aggregateSource(op string, source store.AggregateSource, table st
 		}
 		src, args, err := c.unionSource(cols, compat, kind, vcenter)
 		if err != nil {
-			return "", nil, store.Invalid(op, "CompatTables", err.Error())
+			return "", nil, driver.Invalid(op, "CompatTables", err.Error())
 		}
 		return "SELECT * FROM (" + src + ") un WHERE 1 = 1", args, nil
 	default:
-		return "", nil, store.Invalid(op, "Source", fmt.Sprintf("unknown source %d", source))
+		return "", nil, driver.Invalid(op, "Source", fmt.Sprintf("unknown source %d", source))
 	}
 }

@@ -12,7 +12,7 @@
 // Table names in SQL are written as {table} templates expanded once by
 // Core.sql into the dialect's quoted (and schema-qualified) reference.
 // Compatibility table names are only ever built by the inventory helpers
-// and checked with store.ParseCompatTableName before reaching SQL.
+// and checked with driver.ParseCompatTableName before reaching SQL.
 //
 // Core also implements store.SQLAggregator (aggregate.ModeSQL and, over a
 // UNION ALL of compatibility tables, aggregate.ModeLegacy): the daily and

@@ -6,6 +6,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // WriteSnapshot writes one complete snapshot of one vCenter in one
@@ -15,7 +16,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	if err := store.ValidateSnapshot(p); err != nil {
+	if err := driver.ValidateSnapshot(p); err != nil {
 		return nil, err
 	}
 	st := store.SnapshotTime(p.SnapshotTime)
@@ -177,7 +178,7 @@ func (c *Core) refreshAggregate(ctx context.Context, tx Tx, vc string, g invento
 	if err != nil {
 		return nil, false, err
 	}
-	agg, ok := store.MeanTotals(vc, g, start, all)
+	agg, ok := driver.MeanTotals(vc, g, start, all)
 	if !ok {
 		_, err := tx.Exec(ctx, c.sql("DELETE FROM {vcenter_aggregate_totals} WHERE vcenter = ? AND granularity = ? AND period_start = ?"),
 			vc, string(g), c.time(start))

@@ -10,6 +10,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // DeleteInsertState is the plain Dialect.ReplaceState: vc's rows of table
@@ -182,11 +183,11 @@ func (c *Core) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPa
 	if p == nil {
 		p = &store.ListVMsParams{}
 	}
-	cur, err := store.DecodeCursor(op, p.Cursor, 2)
+	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
 		return nil, err
 	}
-	limit := p.PageSize()
+	limit := driver.VMsPageSize(p)
 	q := c.db.NewSelect().ColumnExpr(list(vmCols)).TableExpr(c.sql("{inv_vms} AS v"))
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
@@ -215,7 +216,7 @@ func (c *Core) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPa
 	if len(vms) > limit {
 		vms = vms[:limit]
 		last := vms[limit-1]
-		page.NextCursor = store.EncodeCursor(last.Vcenter, last.ID)
+		page.NextCursor = driver.EncodeCursor(last.Vcenter, last.ID)
 	}
 	if err := c.loadVMRefs(ctx, op, vms); err != nil {
 		return nil, err
@@ -271,7 +272,7 @@ func (c *Core) GetVM(ctx context.Context, p *store.GetVMParams) (*inventory.VM, 
 		return nil, err
 	}
 	if p == nil || p.Vcenter == "" || p.VMID == "" {
-		return nil, store.Invalid(op, "VMID", "Vcenter and VMID must be set")
+		return nil, driver.Invalid(op, "VMID", "Vcenter and VMID must be set")
 	}
 	q := c.db.NewSelect().ColumnExpr(list(vmCols)).TableExpr(c.sql("{inv_vms}")).
 		Where("vcenter = ?", p.Vcenter).Where("vm_id = ?", p.VMID)

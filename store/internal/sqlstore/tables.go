@@ -7,6 +7,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // Canonical table names.
@@ -114,7 +115,7 @@ func (c *Core) sampleRows(samples []inventory.Sample, st time.Time, batch int, c
 	var fixed any
 	var at time.Time
 	if !st.IsZero() {
-		at = store.NormTime(store.SnapshotTime(st))
+		at = driver.NormTime(store.SnapshotTime(st))
 		fixed = c.d.Time(at)
 	}
 	order := sampleOrder(samples, st)
@@ -141,7 +142,7 @@ func (c *Core) sampleRows(samples []inventory.Sample, st time.Time, batch int, c
 		s := get(i)
 		t := at
 		if t.IsZero() {
-			t = store.NormTime(store.SnapshotTime(s.SnapshotTime))
+			t = driver.NormTime(store.SnapshotTime(s.SnapshotTime))
 		}
 		w.Text(s.Vcenter)
 		w.Time(t)
@@ -162,7 +163,7 @@ func (c *Core) sampleRows(samples []inventory.Sample, st time.Time, batch int, c
 		w.Float(s.UsedDiskGB)
 		w.Text(s.GuestOS)
 		w.Text(s.IPAddress)
-		w.Time(store.NormTime(s.CreationTime))
+		w.Time(driver.NormTime(s.CreationTime))
 		w.JSON(jsonMapBytes(s.Attributes))
 		if !compat {
 			w.Text(s.ResourcePoolID)
@@ -324,10 +325,10 @@ func rollupEncode(w ValueWriter, period time.Time, r *inventory.Rollup) {
 	w.Float(r.PoolBronzePct)
 	w.Float(r.PoolSilverPct)
 	w.Float(r.PoolGoldPct)
-	w.Time(store.NormTime(r.FirstSeen))
-	w.Time(store.NormTime(r.LastSeen))
-	w.Time(store.NormTime(r.CreationTime))
-	w.Time(store.NormTime(r.DeletionTime))
+	w.Time(driver.NormTime(r.FirstSeen))
+	w.Time(driver.NormTime(r.LastSeen))
+	w.Time(driver.NormTime(r.CreationTime))
+	w.Time(driver.NormTime(r.DeletionTime))
 }
 
 func rollupDest(period *time.Time, r *inventory.Rollup) []any {

@@ -1,0 +1,19 @@
+// Package driver is for backend authors: the rules every store.Store
+// implementation shares, written once so each backend applies them the same
+// way (river's riverdriver plays this part for its Client). Applications
+// use package store and a backend; they never need this package.
+//
+// It holds:
+//   - the validation of every write's params (ValidateSnapshot,
+//     ValidateSamples, ValidateRollupRows, ValidateEvents, ...), returning
+//     *store.InvalidParamsError (Invalid) before anything is written;
+//   - the storage resolution of times (Precision, NormTime);
+//   - page sizes with the defaults and maxima store's params document
+//     (VMsPageSize, EventsPageSize, LimitOr, BatchSizeOr) and opaque cursors
+//     (EncodeCursor, DecodeCursor);
+//   - compatibility-table names (ParseCompatTableName, FilterCompatTables);
+//   - MeanTotals, the one computation of aggregate totals, so every backend
+//     returns identical floats.
+//
+// A backend is checked by the conformance suite in package storetest.
+package driver
