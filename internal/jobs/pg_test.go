@@ -77,6 +77,23 @@ func TestPostgresLockLost(t *testing.T) {
 	if st.Status != StatusRunning || st.Owner != "victim" {
 		t.Fatalf("state after lost lock = %+v, want still running (unrecorded)", st)
 	}
+	// pg_terminate_backend only signals the victim's backend: its lock
+	// goes when that process has exited, which may be after Run returned.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		var held int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND granted AND classid = $1 AND objid = $2 AND objsubid = 1`,
+			int64(lk>>32), int64(lk&0xffffffff)).Scan(&held); err != nil {
+			t.Fatal(err)
+		}
+		if held == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the terminated backend still holds the lock after 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	p2, err := NewPostgres(ctx, pool, PostgresOptions{Schema: schema, Owner: "survivor"})
 	if err != nil {
 		t.Fatal(err)
