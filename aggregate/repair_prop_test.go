@@ -17,19 +17,6 @@ import (
 	"github.com/accessvault/vinventory/store/storetest"
 )
 
-// staticSource is a capture.Source with no endpoint events: Reconcile
-// reads only the samples it is given.
-type staticSource struct{ name string }
-
-func (s staticSource) Endpoint() inventory.Endpoint { return inventory.Endpoint{Name: s.name} }
-func (staticSource) Retrieve(context.Context) (*inventory.State, error) {
-	return &inventory.State{}, nil
-}
-func (staticSource) Events(context.Context, time.Time, time.Time) ([]capture.VMEvent, error) {
-	return nil, nil
-}
-func (staticSource) Close(context.Context) error { return nil }
-
 // TestRepairFromCompatOnlyHistories: random histories (second-precision
 // times, two vCenters sharing minute tables, mass absences, reappearances,
 // rows without vm_id or vm_uuid) written only as hourly compatibility
@@ -62,7 +49,7 @@ func TestRepairFromCompatOnlyHistories(t *testing.T) {
 						Totals: inventory.ComputeTotals(vc, at, samples, nil), Compat: true, RegisteredAt: clock()}); err != nil {
 						t.Fatal(err)
 					}
-					if _, err := capture.Reconcile(ctx, live, staticSource{vc}, &capture.Result{Endpoint: vc, SnapshotTime: at, Samples: samples},
+					if _, err := capture.Reconcile(ctx, live, storetest.NoEvents{Name: vc}, &capture.Result{Endpoint: vc, SnapshotTime: at, Samples: samples},
 						capture.ReconcileOptions{}); err != nil {
 						t.Fatal(err)
 					}

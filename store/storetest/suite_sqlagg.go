@@ -36,7 +36,7 @@ func (e *env) sqlAggHistory(seed uint64) (map[time.Time][]time.Time, map[string]
 		at := samples[0].SnapshotTime
 		e.write(&store.WriteSnapshotParams{Vcenter: "vc-a", SnapshotTime: at, Samples: samples,
 			Totals: inventory.ComputeTotals("vc-a", at, samples, nil), RegisteredAt: at})
-		_, err := capture.Reconcile(e.ctx, e.st, noEvents{"vc-a"}, &capture.Result{Endpoint: "vc-a", SnapshotTime: at, Samples: samples}, capture.ReconcileOptions{})
+		_, err := capture.Reconcile(e.ctx, e.st, NoEvents{Name: "vc-a"}, &capture.Result{Endpoint: "vc-a", SnapshotTime: at, Samples: samples}, capture.ReconcileOptions{})
 		e.ok(err, "Reconcile @%s", at.Format(time.RFC3339))
 		day := inventory.DayOf(at, nil).Start
 		days[day] = append(days[day], at)
@@ -55,17 +55,19 @@ func (e *env) sqlAggHistory(seed uint64) (map[time.Time][]time.Time, map[string]
 	return days, lcs
 }
 
-// noEvents is a capture.Source whose endpoint records no events.
-type noEvents struct{ name string }
+// NoEvents is a capture.Source named Name whose endpoint records no
+// events and retrieves an empty inventory: what capture.Reconcile needs to
+// reconcile stored samples (histories written by tests).
+type NoEvents struct{ Name string }
 
-func (s noEvents) Endpoint() inventory.Endpoint { return inventory.Endpoint{Name: s.name} }
-func (noEvents) Retrieve(context.Context) (*inventory.State, error) {
+func (s NoEvents) Endpoint() inventory.Endpoint { return inventory.Endpoint{Name: s.Name} }
+func (NoEvents) Retrieve(context.Context) (*inventory.State, error) {
 	return &inventory.State{}, nil
 }
-func (noEvents) Events(context.Context, time.Time, time.Time) ([]capture.VMEvent, error) {
+func (NoEvents) Events(context.Context, time.Time, time.Time) ([]capture.VMEvent, error) {
 	return nil, nil
 }
-func (noEvents) Close(context.Context) error { return nil }
+func (NoEvents) Close(context.Context) error { return nil }
 
 func testSQLDaily(e *env) {
 	agg := e.st.(store.SQLAggregator)
