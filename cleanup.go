@@ -5,11 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/accessvault/vinventory/store"
 )
@@ -55,7 +54,7 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 	fail := func(what string, err error) {
 		err = fmt.Errorf("vinventory: cleanup %s: %w", what, err)
 		errs = append(errs, err)
-		p.logger.Error("cleanup failed", zap.String("stage", "cleanup"), zap.String("what", what), zap.Error(err))
+		p.logger.Error("cleanup failed", slog.String("stage", "cleanup"), slog.String("what", what), slog.Any("error", err))
 	}
 
 	if ret.HourlyRows > 0 {
@@ -92,9 +91,9 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 		}
 	}
 
-	p.logger.Info("cleanup", zap.String("stage", "cleanup"), zap.Int64("samples_deleted", res.SamplesDeleted),
-		zap.Int("compat_tables_dropped", len(res.CompatTablesDropped)), zap.Int("reports_deleted", len(res.ReportsDeleted)),
-		zap.Duration("duration", time.Since(began)))
+	p.logger.Info("cleanup", slog.String("stage", "cleanup"), slog.Int64("samples_deleted", res.SamplesDeleted),
+		slog.Int("compat_tables_dropped", len(res.CompatTablesDropped)), slog.Int("reports_deleted", len(res.ReportsDeleted)),
+		slog.Duration("duration", time.Since(began)))
 	return res, errors.Join(errs...)
 }
 

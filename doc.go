@@ -72,7 +72,7 @@
 //   - Cleanup deletes samples, compatibility tables and report files older
 //     than their retention (zero keeps everything).
 //
-// Every stage logs its timing per endpoint to a *zap.Logger (nil
+// Every stage logs its timing per endpoint to a *slog.Logger (nil
 // discards): capture retrieve and write, reconcile, aggregation, reports.
 // Logs name endpoints only; passwords and credentials never reach them.
 // Time is read from an injectable clock (WithClock), the report writer is

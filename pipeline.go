@@ -4,9 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/accessvault/vinventory/aggregate"
 	"github.com/accessvault/vinventory/capture"
@@ -64,7 +63,7 @@ type Pipeline struct {
 	settings Settings
 	loc      *time.Location
 	tiers    inventory.TierMap
-	logger   *zap.Logger
+	logger   *slog.Logger
 	clock    func() time.Time
 	reporter Reporter
 	sleep    func(ctx context.Context, d time.Duration) error
@@ -72,7 +71,7 @@ type Pipeline struct {
 
 // NewPipeline validates s and returns a Pipeline over st. A nil logger
 // discards logs.
-func NewPipeline(st store.Store, s Settings, logger *zap.Logger, opts ...Option) (*Pipeline, error) {
+func NewPipeline(st store.Store, s Settings, logger *slog.Logger, opts ...Option) (*Pipeline, error) {
 	if st == nil {
 		return nil, errors.New("vinventory: NewPipeline: store is nil")
 	}
@@ -88,7 +87,7 @@ func NewPipeline(st store.Store, s Settings, logger *zap.Logger, opts ...Option)
 		return nil, fmt.Errorf("vinventory: NewPipeline: %w", err)
 	}
 	if logger == nil {
-		logger = zap.NewNop()
+		logger = slog.New(slog.DiscardHandler)
 	}
 	s.PoolTiers = clonePoolTiers(s.PoolTiers)
 	p := &Pipeline{st: st, settings: s, loc: loc, tiers: tiers, logger: logger, clock: time.Now,
@@ -146,7 +145,7 @@ var (
 	// ErrPeriodExpired is wrapped by a *PeriodError when a period's hourly
 	// samples are (partly) past retention.hourly_rows: aggregating it again
 	// would replace good rollups with ones computed from missing samples.
-	ErrPeriodExpired = errors.New("period's hourly samples are past retention")
+	ErrPeriodExpired = errors.New("vinventory: period's hourly samples are past retention")
 )
 
 // PeriodError is a refused or failed aggregation of one day or month.
@@ -252,9 +251,9 @@ func (p *Pipeline) RunHourly(ctx context.Context, targets []capture.Target, at t
 	for _, r := range results {
 		p.logCapture(s, &r)
 	}
-	p.logger.Info("hourly capture finished", zap.String("stage", "capture"), zap.Time("snapshot_time", s),
-		zap.Int("endpoints", len(results)), zap.Int("succeeded", len(res.Succeeded())),
-		zap.Duration("duration", time.Since(began)))
+	p.logger.Info("hourly capture finished", slog.String("stage", "capture"), slog.Time("snapshot_time", s),
+		slog.Int("endpoints", len(results)), slog.Int("succeeded", len(res.Succeeded())),
+		slog.Duration("duration", time.Since(began)))
 
 	if !set.AsyncReportGeneration && p.reportsEnabled() {
 		var reqs []report.Request
@@ -269,19 +268,19 @@ func (p *Pipeline) RunHourly(ctx context.Context, targets []capture.Target, at t
 }
 
 func (p *Pipeline) logCapture(s time.Time, r *capture.EndpointResult) {
-	fields := []zap.Field{zap.String("endpoint", r.Endpoint), zap.Time("snapshot_time", s), zap.Int("attempts", r.Attempts)}
+	fields := []any{slog.String("endpoint", r.Endpoint), slog.Time("snapshot_time", s), slog.Int("attempts", r.Attempts)}
 	if r.Capture != nil {
 		t := r.Capture.Timings
-		p.logger.Info("capture", append(fields, zap.String("stage", "capture"), zap.Int("vms", r.Capture.Counts.VMs),
-			zap.Duration("retrieve", t.Retrieve), zap.Duration("write", t.Write), zap.Duration("duration", t.Total))...)
+		p.logger.Info("capture", append(fields, slog.String("stage", "capture"), slog.Int("vms", r.Capture.Counts.VMs),
+			slog.Duration("retrieve", t.Retrieve), slog.Duration("write", t.Write), slog.Duration("duration", t.Total))...)
 	}
 	if r.Reconcile != nil {
-		p.logger.Info("reconcile", append(fields, zap.String("stage", "reconcile"),
-			zap.Int("lifecycles", r.Reconcile.Lifecycles), zap.Any("events", r.Reconcile.Events),
-			zap.Bool("mass_absence", r.Reconcile.MassAbsence), zap.Duration("duration", r.Reconcile.Duration))...)
+		p.logger.Info("reconcile", append(fields, slog.String("stage", "reconcile"),
+			slog.Int("lifecycles", r.Reconcile.Lifecycles), slog.Any("events", r.Reconcile.Events),
+			slog.Bool("mass_absence", r.Reconcile.MassAbsence), slog.Duration("duration", r.Reconcile.Duration))...)
 	}
 	if r.Err != nil {
-		p.logger.Warn("capture failed", append(fields, zap.String("stage", "capture"), zap.Error(r.Err))...)
+		p.logger.Warn("capture failed", append(fields, slog.String("stage", "capture"), slog.Any("error", r.Err))...)
 	}
 }
 
@@ -311,7 +310,7 @@ func (p *Pipeline) aggregateOptions() aggregate.Options {
 		NoCompatTables: !p.settings.SnapshotTableCompatMode,
 		Clock:          p.clock,
 		// Daily ignores it.
-		MonthlyGranularity: aggregate.Granularity(p.settings.MonthlyAggregationGranularity),
+		MonthlyGranularity: p.settings.MonthlyAggregationGranularity,
 	}
 }
 
@@ -356,7 +355,7 @@ func (p *Pipeline) RunDaily(ctx context.Context, day time.Time) (*PeriodResult, 
 // retention.
 func (p *Pipeline) RunMonthly(ctx context.Context, month time.Time) (*PeriodResult, error) {
 	win := inventory.MonthOf(month, p.loc)
-	fromHourly := p.settings.MonthlyAggregationGranularity == MonthlyFromHourly
+	fromHourly := p.settings.MonthlyAggregationGranularity == inventory.Hourly
 	if err := p.checkPeriod(inventory.Monthly, win, p.now(), fromHourly); err != nil {
 		return nil, err
 	}
@@ -376,28 +375,28 @@ func (p *Pipeline) runPeriod(ctx context.Context, g inventory.Granularity, win i
 	began := time.Now()
 	ar, err := run(p.aggregateOptions())
 	if ar == nil {
-		p.logger.Error("aggregation failed", zap.String("stage", "aggregation"), zap.String("granularity", string(g)),
-			zap.Time("period", win.Start), zap.Error(err))
+		p.logger.Error("aggregation failed", slog.String("stage", "aggregation"), slog.String("granularity", string(g)),
+			slog.Time("period", win.Start), slog.Any("error", err))
 		return nil, err
 	}
 	res := &PeriodResult{Result: ar}
 	for _, v := range ar.Vcenters {
-		p.logger.Info("aggregation", zap.String("stage", "aggregation"), zap.String("granularity", string(g)),
-			zap.String("endpoint", v.Vcenter), zap.Time("period", win.Start), zap.Int("rows", v.Rows),
-			zap.Int("total_samples", v.TotalSamples), zap.Duration("duration", v.Duration))
+		p.logger.Info("aggregation", slog.String("stage", "aggregation"), slog.String("granularity", string(g)),
+			slog.String("endpoint", v.Vcenter), slog.Time("period", win.Start), slog.Int("rows", v.Rows),
+			slog.Int("total_samples", v.TotalSamples), slog.Duration("duration", v.Duration))
 	}
 	var ae *aggregate.Error
 	for _, e := range unjoin(err) {
 		if errors.As(e, &ae) {
-			p.logger.Error("aggregation failed", zap.String("stage", "aggregation"), zap.String("granularity", string(g)),
-				zap.String("endpoint", ae.Vcenter), zap.Time("period", win.Start), zap.Error(e))
+			p.logger.Error("aggregation failed", slog.String("stage", "aggregation"), slog.String("granularity", string(g)),
+				slog.String("endpoint", ae.Vcenter), slog.Time("period", win.Start), slog.Any("error", e))
 		} else {
-			p.logger.Error("aggregation failed", zap.String("stage", "aggregation"), zap.String("granularity", string(g)),
-				zap.Time("period", win.Start), zap.Error(e))
+			p.logger.Error("aggregation failed", slog.String("stage", "aggregation"), slog.String("granularity", string(g)),
+				slog.Time("period", win.Start), slog.Any("error", e))
 		}
 	}
-	p.logger.Info("aggregation finished", zap.String("stage", "aggregation"), zap.String("granularity", string(g)),
-		zap.Time("period", win.Start), zap.Int("vcenters", len(ar.Vcenters)), zap.Duration("duration", time.Since(began)))
+	p.logger.Info("aggregation finished", slog.String("stage", "aggregation"), slog.String("granularity", string(g)),
+		slog.Time("period", win.Start), slog.Int("vcenters", len(ar.Vcenters)), slog.Duration("duration", time.Since(began)))
 
 	if !p.settings.AsyncReportGeneration && p.reportsEnabled() {
 		kind := report.KindDaily

@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/accessvault/vinventory/aggregate"
 	"github.com/accessvault/vinventory/inventory"
@@ -34,6 +33,65 @@ type hourlyStats struct {
 	count int
 	// newest is the latest RegisteredAt of the period's snapshots.
 	newest time.Time
+}
+
+// hourlyStats returns the number and newest registration of the hourly
+// snapshots of each vCenter and period in [from, to) (from zero: since the
+// first snapshot). A store.SnapshotCounter counts them in the store;
+// other stores' records are listed.
+func (p *Pipeline) hourlyStats(ctx context.Context, from, to time.Time, period func(time.Time) inventory.Window) (map[periodKey]*hourlyStats, error) {
+	stats := map[periodKey]*hourlyStats{}
+	sc, ok := p.st.(store.SnapshotCounter)
+	if !ok {
+		hourly, err := p.st.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: inventory.Hourly, From: from, To: to})
+		if err != nil {
+			return nil, fmt.Errorf("list hourly snapshots: %w", err)
+		}
+		for _, r := range hourly {
+			win := period(r.SnapshotTime)
+			k := periodKey{r.Vcenter, win.Start.Unix()}
+			h := stats[k]
+			if h == nil {
+				h = &hourlyStats{win: win}
+				stats[k] = h
+			}
+			h.count++
+			if r.RegisteredAt.After(h.newest) {
+				h.newest = r.RegisteredAt
+			}
+		}
+		return stats, nil
+	}
+	if from.IsZero() {
+		first, err := p.st.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: inventory.Hourly, To: to, Limit: 1})
+		if err != nil {
+			return nil, fmt.Errorf("find the first hourly snapshot: %w", err)
+		}
+		if len(first) == 0 {
+			return stats, nil
+		}
+		from = period(first[0].SnapshotTime).Start
+	}
+	var wins []inventory.Window
+	bounds := []time.Time{from}
+	for t := from; t.Before(to); {
+		w := period(t)
+		wins = append(wins, w)
+		bounds = append(bounds, w.End)
+		t = w.End
+	}
+	if len(wins) == 0 {
+		return stats, nil
+	}
+	counts, err := sc.CountSnapshots(ctx, &store.CountSnapshotsParams{Kind: inventory.Hourly, Bounds: bounds})
+	if err != nil {
+		return nil, fmt.Errorf("count hourly snapshots: %w", err)
+	}
+	for _, c := range counts {
+		win := wins[c.Period]
+		stats[periodKey{c.Vcenter, win.Start.Unix()}] = &hourlyStats{win: win, count: c.Count, newest: c.NewestRegisteredAt}
+	}
+	return stats, nil
 }
 
 // DueDays returns the completed days (per now, in Settings.Location) that
@@ -75,7 +133,7 @@ func (p *Pipeline) DueMonths(ctx context.Context, now time.Time) ([]DuePeriod, e
 		now = p.now()
 	}
 	var from time.Time
-	if r := p.settings.Retention.HourlyRows; r > 0 && p.settings.MonthlyAggregationGranularity == MonthlyFromHourly {
+	if r := p.settings.Retention.HourlyRows; r > 0 && p.settings.MonthlyAggregationGranularity == inventory.Hourly {
 		cut := now.Add(-r)
 		from = inventory.MonthOf(cut, p.loc).Start
 		if from.Before(cut) {
@@ -90,26 +148,12 @@ func (p *Pipeline) due(ctx context.Context, g inventory.Granularity, from, to ti
 	if !from.IsZero() && !from.Before(to) {
 		return nil, nil
 	}
-	hourly, err := p.st.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: inventory.Hourly, From: from, To: to})
+	stats, err := p.hourlyStats(ctx, from, to, period)
 	if err != nil {
-		return nil, fmt.Errorf("vinventory: due %s periods: list hourly snapshots: %w", g, err)
+		return nil, fmt.Errorf("vinventory: due %s periods: %w", g, err)
 	}
-	if len(hourly) == 0 {
+	if len(stats) == 0 {
 		return nil, nil
-	}
-	stats := map[periodKey]*hourlyStats{}
-	for _, r := range hourly {
-		win := period(r.SnapshotTime)
-		k := periodKey{r.Vcenter, win.Start.Unix()}
-		h := stats[k]
-		if h == nil {
-			h = &hourlyStats{win: win}
-			stats[k] = h
-		}
-		h.count++
-		if r.RegisteredAt.After(h.newest) {
-			h.newest = r.RegisteredAt
-		}
 	}
 	recs, err := p.st.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: g, From: from, To: to})
 	if err != nil {
@@ -170,7 +214,7 @@ type CatchUpPeriod struct {
 
 // ErrDayFailed is wrapped by the *PeriodError of a month CatchUp skipped
 // because the aggregation of one of its days failed.
-var ErrDayFailed = errors.New("a day of the month failed to aggregate")
+var ErrDayFailed = errors.New("vinventory: a day of the month failed to aggregate")
 
 // CatchUp runs every due day (DueDays), oldest first, then every due month
 // (DueMonths, computed after the days ran), for the vCenters due only. A
@@ -221,8 +265,8 @@ func (p *Pipeline) CatchUp(ctx context.Context, now time.Time) (*CatchUpResult, 
 			err := &PeriodError{Granularity: inventory.Monthly, Period: m.Period, Now: now, Err: ErrDayFailed}
 			res.Months = append(res.Months, CatchUpPeriod{DuePeriod: sm, Err: err})
 			errs = append(errs, err)
-			p.logger.Warn("monthly aggregation skipped", zap.String("stage", "aggregation"), zap.Strings("endpoints", skipped),
-				zap.Time("period", m.Period.Start), zap.Error(err))
+			p.logger.Warn("monthly aggregation skipped", slog.String("stage", "aggregation"), slog.Any("endpoints", skipped),
+				slog.Time("period", m.Period.Start), slog.Any("error", err))
 		}
 		if len(run) == 0 {
 			continue
@@ -260,7 +304,7 @@ func failedVcenters(d DuePeriod, r *PeriodResult, err error) []string {
 
 // runDue aggregates one due period for its vCenters.
 func (p *Pipeline) runDue(ctx context.Context, d DuePeriod, now time.Time) (*PeriodResult, error) {
-	fromHourly := p.settings.MonthlyAggregationGranularity == MonthlyFromHourly
+	fromHourly := p.settings.MonthlyAggregationGranularity == inventory.Hourly
 	needSamples := d.Granularity == inventory.Daily || fromHourly
 	if err := p.checkPeriod(d.Granularity, d.Period, now, needSamples); err != nil {
 		return nil, err

@@ -8,7 +8,7 @@ import (
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture"
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store/memstore"
@@ -19,7 +19,7 @@ import (
 // the deferred reports.
 func ExamplePipeline() {
 	ctx := context.Background()
-	sim, err := capturetest.Start(ctx, capturetest.Options{VMs: 12, Templates: 1})
+	sim, err := vcsim.Start(ctx, vcsim.Options{VMs: 12, Templates: 1})
 	if err != nil {
 		panic(err)
 	}
@@ -82,7 +82,7 @@ func ExamplePipeline() {
 	// captured [vc1] at 10:00 VMs: 13
 	// captured [vc1] at 11:00 VMs: 13
 	// captured [vc1] at 12:00 VMs: 13
-	// today: daily aggregation of [2026-01-16T00:00:00Z, 2026-01-17T00:00:00Z) (now 2026-01-16T00:30:00Z): period has not completed
+	// today: daily aggregation of [2026-01-16T00:00:00Z, 2026-01-17T00:00:00Z) (now 2026-01-16T00:30:00Z): aggregate: period has not completed
 	// aggregated day 2026-01-15 [vc1] rows: 13
 	// months aggregated: 0 (January has not ended)
 	// report inventory_daily_summary_20260115_vc1.xlsx

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sort"
 	"strings"
 	"sync"
@@ -12,12 +13,13 @@ import (
 
 	"github.com/xuri/excelize/v2"
 	"go.uber.org/zap"
+	"go.uber.org/zap/exp/zapslog"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture"
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/report"
@@ -54,7 +56,7 @@ func (c *testClock) Now() time.Time {
 
 // simTarget is a capture target for a simulator, logging in with password
 // (carried in the endpoint's Credential like an encrypted blob would be).
-func simTarget(sim *capturetest.Sim, name, password string, clock func() time.Time) capture.Target {
+func simTarget(sim *vcsim.Sim, name, password string, clock func() time.Time) capture.Target {
 	ep := inventory.Endpoint{Name: name, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
 		Credential: []byte(password), TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true}
 	return capture.Target{Endpoint: ep, Open: func(ctx context.Context) (capture.Source, error) {
@@ -118,10 +120,11 @@ func (s *sleepRecorder) take() []time.Duration {
 	return out
 }
 
-// observed returns a logger whose entries are kept for assertions.
-func observed() (*zap.Logger, *observer.ObservedLogs) {
+// observed returns a logger whose entries are kept for assertions: slog
+// over a zap observer, through the bridge the daemon uses.
+func observed() (*slog.Logger, *observer.ObservedLogs) {
 	core, logs := observer.New(zap.DebugLevel)
-	return zap.New(core), logs
+	return slog.New(zapslog.NewHandler(core)), logs
 }
 
 // encodeEntry renders an entry as the JSON a production logger would write.

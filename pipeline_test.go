@@ -16,6 +16,7 @@ import (
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/report"
@@ -44,7 +45,7 @@ func TestPipelineTwoDays(t *testing.T) {
 		ctx := context.Background()
 		const secret = "Pipeline-s3cret-Pässwörd"
 		const vc = "vc-sim"
-		sim := capturetest.NewSim(t, capturetest.Options{VMs: 30, Templates: 2, HostsPerCluster: 2, Seed: 11, Password: secret})
+		sim := capturetest.NewSim(t, vcsim.Options{VMs: 30, Templates: 2, HostsPerCluster: 2, Seed: 11, Password: secret})
 
 		// Two days in Paris (UTC+2 on both), the last two of March, so
 		// the month completes on day 3.
@@ -78,7 +79,7 @@ func TestPipelineTwoDays(t *testing.T) {
 		var origVCPU int
 		mutations := map[int]func() error{
 			3: func() (err error) {
-				created1, err = sim.CreateVM(ctx, capturetest.VMSpec{Name: "pipeline-new-1", Pool: "Gold", VCPU: 2, MemoryMB: 2048, PowerOn: true})
+				created1, err = sim.CreateVM(ctx, vcsim.VMSpec{Name: "pipeline-new-1", Pool: "Gold", VCPU: 2, MemoryMB: 2048, PowerOn: true})
 				return err
 			},
 			5:  func() error { return sim.PowerOff(ctx, vmA) },
@@ -87,7 +88,7 @@ func TestPipelineTwoDays(t *testing.T) {
 			14: func() error { return sim.DestroyVM(ctx, vmD) },
 			20: func() error { return sim.PowerOn(ctx, vmA) },
 			27: func() error {
-				_, err := sim.CreateVM(ctx, capturetest.VMSpec{Name: "pipeline-new-2", Pool: "Silver", PowerOn: true})
+				_, err := sim.CreateVM(ctx, vcsim.VMSpec{Name: "pipeline-new-2", Pool: "Silver", PowerOn: true})
 				return err
 			},
 			30: func() error { return sim.DestroyVM(ctx, created1) },
@@ -146,10 +147,10 @@ func TestPipelineTwoDays(t *testing.T) {
 		}
 		kinds := map[string]int{}
 		for _, e := range evs.Events {
-			kinds[e.Kind]++
+			kinds[string(e.Kind)]++
 		}
-		for kind, n := range map[string]int{inventory.EventCreated: 2, inventory.EventDeleted: 2, inventory.EventPower: 2,
-			inventory.EventResize: 2, inventory.EventPoolMove: 1} {
+		for kind, n := range map[string]int{string(inventory.EventCreated): 2, string(inventory.EventDeleted): 2, string(inventory.EventPower): 2,
+			string(inventory.EventResize): 2, string(inventory.EventPoolMove): 1} {
 			if kinds[kind] != n {
 				t.Errorf("%d %s events, want %d (all: %v)", kinds[kind], kind, n, kinds)
 			}
@@ -624,7 +625,7 @@ func TestRunHourlyInlineReports(t *testing.T) {
 		ctx := context.Background()
 		// A hostile vCenter name: quotes, a formula, HTML, a path, unicode.
 		const vc = `=HYPERLINK("x") 'vc' <b>ïnline</b>/../`
-		sim := capturetest.NewSim(t, capturetest.Options{VMs: 6, Templates: 1, HostsPerCluster: 1, Seed: 5})
+		sim := capturetest.NewSim(t, vcsim.Options{VMs: 6, Templates: 1, HostsPerCluster: 1, Seed: 5})
 		vms := sim.Expected().VMs
 		day := time.Date(2026, 1, 10, 0, 0, 0, 0, time.UTC)
 		clock := newTestClock(day)
@@ -690,7 +691,7 @@ func TestRunHourlyInlineReports(t *testing.T) {
 		// no daily rollup yet it still finds every VM, 2 snapshots each.
 		clock.Set(time.Date(2026, 2, 1, 0, 5, 0, 0, time.UTC))
 		hourlySet := set
-		hourlySet.MonthlyAggregationGranularity = vinventory.MonthlyFromHourly
+		hourlySet.MonthlyAggregationGranularity = inventory.Hourly
 		ph, err := vinventory.NewPipeline(st, hourlySet, nil, vinventory.WithClock(clock.Now))
 		if err != nil {
 			t.Fatal(err)
@@ -727,7 +728,7 @@ func TestPipelineSecrets(t *testing.T) {
 	ctx := context.Background()
 	const secret = "Good-pässword-8d1f"
 	const wrong = "Wrong-pässword-c3a9"
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, HostsPerCluster: 1, Seed: 2, Password: secret})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1, HostsPerCluster: 1, Seed: 2, Password: secret})
 	st := memstorePipelineStore()
 	logger, logs := observed()
 	sleeper := &sleepRecorder{}

@@ -5,12 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
-
-	"go.uber.org/zap"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/report"
@@ -197,7 +196,7 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 		for _, req := range reqs {
 			res.Failed = append(res.Failed, &ReportError{Request: req, Err: fmt.Errorf("create report_dir: %w", err)})
 		}
-		p.logger.Error("report directory", zap.String("stage", "reports"), zap.Error(err))
+		p.logger.Error("report directory", slog.String("stage", "reports"), slog.Any("error", err))
 		return res
 	}
 	tiers := p.tiers
@@ -209,11 +208,11 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 			for _, r := range reqs[i:] {
 				res.Failed = append(res.Failed, &ReportError{Request: r, Err: err})
 			}
-			p.logger.Warn("reports cancelled", zap.String("stage", "reports"), zap.Int("left", len(reqs)-i), zap.Error(err))
+			p.logger.Warn("reports cancelled", slog.String("stage", "reports"), slog.Int("left", len(reqs)-i), slog.Any("error", err))
 			break
 		}
-		fields := []zap.Field{zap.String("stage", "reports"), zap.String("kind", string(req.Kind)),
-			zap.String("endpoint", req.Vcenter), zap.String("file", req.FileName())}
+		fields := []any{slog.String("stage", "reports"), slog.String("kind", string(req.Kind)),
+			slog.String("endpoint", req.Vcenter), slog.String("file", req.FileName())}
 		start := time.Now()
 		backoff := retry.Backoff
 		var (
@@ -234,19 +233,19 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 			if err == nil || !retryableReport(err) {
 				break
 			}
-			p.logger.Warn("report attempt failed", append(fields, zap.Int("attempt", attempts), zap.Error(err))...)
+			p.logger.Warn("report attempt failed", append(fields, slog.Int("attempt", attempts), slog.Any("error", err))...)
 		}
 		d := time.Since(start)
 		if err != nil {
 			res.Failed = append(res.Failed, &ReportError{Request: req, Attempts: attempts, Err: err})
-			p.logger.Error("report failed", append(fields, zap.Int("attempts", attempts), zap.Duration("duration", d), zap.Error(err))...)
+			p.logger.Error("report failed", append(fields, slog.Int("attempts", attempts), slog.Duration("duration", d), slog.Any("error", err))...)
 			continue
 		}
 		res.Written = append(res.Written, ReportFile{Request: req, Path: path, Attempts: attempts, Duration: d})
-		p.logger.Info("report", append(fields, zap.Int("attempts", attempts), zap.Duration("duration", d))...)
+		p.logger.Info("report", append(fields, slog.Int("attempts", attempts), slog.Duration("duration", d))...)
 	}
-	p.logger.Info("reports finished", zap.String("stage", "reports"), zap.Int("written", len(res.Written)),
-		zap.Int("failed", len(res.Failed)), zap.Duration("duration", time.Since(began)))
+	p.logger.Info("reports finished", slog.String("stage", "reports"), slog.Int("written", len(res.Written)),
+		slog.Int("failed", len(res.Failed)), slog.Duration("duration", time.Since(began)))
 	return res
 }
 
@@ -266,10 +265,10 @@ func (p *Pipeline) invalidateReports(reqs []report.Request) {
 		err := os.Remove(path)
 		switch {
 		case err == nil:
-			p.logger.Info("report invalidated", zap.String("stage", "reports"), zap.String("kind", string(req.Kind)),
-				zap.String("endpoint", req.Vcenter), zap.String("file", req.FileName()))
+			p.logger.Info("report invalidated", slog.String("stage", "reports"), slog.String("kind", string(req.Kind)),
+				slog.String("endpoint", req.Vcenter), slog.String("file", req.FileName()))
 		case !errors.Is(err, fs.ErrNotExist):
-			p.logger.Warn("report invalidation failed", zap.String("stage", "reports"), zap.String("file", req.FileName()), zap.Error(err))
+			p.logger.Warn("report invalidation failed", slog.String("stage", "reports"), slog.String("file", req.FileName()), slog.Any("error", err))
 		}
 	}
 }

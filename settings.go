@@ -14,20 +14,6 @@ import (
 	"github.com/accessvault/vinventory/lifecycle"
 )
 
-// MonthlyGranularity selects the source of monthly aggregation
-// (monthly_aggregation_granularity).
-type MonthlyGranularity string
-
-const (
-	// MonthlyFromDaily computes monthly rollups from vm_daily_rollup: the
-	// scheduled path.
-	MonthlyFromDaily MonthlyGranularity = "daily"
-	// MonthlyFromHourly computes them straight from vm_hourly_stats: for a
-	// manual rebuild or validation only, since it reads every sample of the
-	// month.
-	MonthlyFromHourly MonthlyGranularity = "hourly"
-)
-
 // RetrySettings are the attempts and exponential backoff of a retried
 // operation.
 type RetrySettings struct {
@@ -79,9 +65,11 @@ type Settings struct {
 	// HourlySnapshotConcurrency is the number of endpoints captured at
 	// once. Defaults to 4.
 	HourlySnapshotConcurrency int `yaml:"hourly_snapshot_concurrency" json:"hourly_snapshot_concurrency"`
-	// MonthlyAggregationGranularity is MonthlyFromDaily (the default) or
-	// MonthlyFromHourly.
-	MonthlyAggregationGranularity MonthlyGranularity `yaml:"monthly_aggregation_granularity" json:"monthly_aggregation_granularity"`
+	// MonthlyAggregationGranularity is the source of monthly aggregation:
+	// inventory.Daily ("daily", the default: vm_daily_rollup, the scheduled
+	// path) or inventory.Hourly ("hourly": every hourly sample of the month;
+	// for a manual rebuild or validation).
+	MonthlyAggregationGranularity inventory.Granularity `yaml:"monthly_aggregation_granularity" json:"monthly_aggregation_granularity"`
 	// CaptureRetry retries each endpoint's capture and reconcile. Defaults
 	// to 3 attempts, 2 s backoff, 1 min max backoff.
 	CaptureRetry RetrySettings `yaml:"capture_retry" json:"capture_retry"`
@@ -121,7 +109,7 @@ func DefaultSettings() Settings {
 		SnapshotTableCompatMode:       true,
 		AsyncReportGeneration:         true,
 		HourlySnapshotConcurrency:     4,
-		MonthlyAggregationGranularity: MonthlyFromDaily,
+		MonthlyAggregationGranularity: inventory.Daily,
 		CaptureRetry:                  RetrySettings{Attempts: 3, Backoff: 2 * time.Second, MaxBackoff: time.Minute},
 		DeletionGuardFraction:         lifecycle.DefaultGuardFraction,
 		DeletionGuardMinVMs:           lifecycle.DefaultGuardMinVMs,
@@ -158,9 +146,9 @@ func (s *Settings) Validate() error {
 		bad("hourly_snapshot_concurrency", "must be at least 1, got %d", s.HourlySnapshotConcurrency)
 	}
 	switch s.MonthlyAggregationGranularity {
-	case MonthlyFromDaily, MonthlyFromHourly:
+	case inventory.Daily, inventory.Hourly:
 	default:
-		bad("monthly_aggregation_granularity", "must be %q or %q, got %q", MonthlyFromDaily, MonthlyFromHourly, string(s.MonthlyAggregationGranularity))
+		bad("monthly_aggregation_granularity", "must be %q or %q, got %q", inventory.Daily, inventory.Hourly, string(s.MonthlyAggregationGranularity))
 	}
 	s.CaptureRetry.validate("capture_retry", bad)
 	s.ReportRetry.validate("report_retry", bad)
@@ -197,7 +185,7 @@ func (s *Settings) Validate() error {
 	}
 	if r.HourlyRows > 0 {
 		min := 48 * time.Hour
-		if s.MonthlyAggregationGranularity == MonthlyFromHourly {
+		if s.MonthlyAggregationGranularity == inventory.Hourly {
 			min = 32 * 24 * time.Hour
 		}
 		if r.HourlyRows < min {

@@ -24,7 +24,7 @@ func TestDefaultSettings(t *testing.T) {
 	}
 	// The documented defaults (ARCHITECTURE "Settings").
 	if s.CaptureWriteBatchSize != 1000 || !s.SnapshotTableCompatMode || !s.AsyncReportGeneration ||
-		s.HourlySnapshotConcurrency != 4 || s.MonthlyAggregationGranularity != vinventory.MonthlyFromDaily ||
+		s.HourlySnapshotConcurrency != 4 || s.MonthlyAggregationGranularity != inventory.Daily ||
 		s.CaptureRetry.Attempts != 3 || s.DeletionGuardFraction != 0.5 || s.DeletionGuardMinVMs != 10 ||
 		s.Location != "UTC" || s.Retention != (vinventory.RetentionSettings{}) {
 		t.Fatalf("defaults differ from the contract: %+v", s)
@@ -33,7 +33,7 @@ func TestDefaultSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, tier := range inventory.Tiers {
+	for _, tier := range inventory.Tiers() {
 		if tm.Of("DC0_C0/Resources/"+strings.ToUpper(string(tier))) != tier {
 			t.Errorf("default pool_tiers do not map %s", tier)
 		}
@@ -149,7 +149,7 @@ func TestSettingsValidate(t *testing.T) {
 		{"retention.hourly_rows", func(s *vinventory.Settings) { s.Retention.HourlyRows = -time.Hour }},
 		{"retention.hourly_rows", func(s *vinventory.Settings) { s.Retention.HourlyRows = 24 * time.Hour }},
 		{"retention.hourly_rows", func(s *vinventory.Settings) {
-			s.MonthlyAggregationGranularity = vinventory.MonthlyFromHourly
+			s.MonthlyAggregationGranularity = inventory.Hourly
 			s.Retention.HourlyRows = 10 * 24 * time.Hour
 		}},
 		{"retention.compat_tables", func(s *vinventory.Settings) { s.Retention.CompatTables = -1 }},

@@ -41,11 +41,11 @@ type Options struct {
 	// Mode selects how rows are computed. Defaults to ModeGo. Every mode
 	// writes the same rows through the same write path.
 	Mode Mode
-	// MonthlyGranularity selects what Monthly reads: GranularityDaily
-	// (vm_daily_rollup, the scheduled path) or GranularityHourly (hourly
+	// MonthlyGranularity selects what Monthly reads: inventory.Daily
+	// (vm_daily_rollup, the scheduled path) or inventory.Hourly (hourly
 	// samples; manual rebuild and validation only). Defaults to
-	// GranularityDaily. Daily ignores it.
-	MonthlyGranularity Granularity
+	// inventory.Daily. Daily ignores it.
+	MonthlyGranularity inventory.Granularity
 	// AllowPartial aggregates a period that has not ended yet (per Clock,
 	// in Location): its rows, registry record and reports are marked
 	// partial. Defaults to false: such a period is refused with an
@@ -57,7 +57,7 @@ type Options struct {
 
 // ErrPeriodIncomplete is wrapped by an *IncompleteError: the day or month
 // has not ended yet.
-var ErrPeriodIncomplete = errors.New("period has not completed")
+var ErrPeriodIncomplete = errors.New("aggregate: period has not completed")
 
 // IncompleteError refuses a period that has not ended at Now, unless
 // Options.AllowPartial asks for a partial result.

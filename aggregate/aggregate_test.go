@@ -37,7 +37,7 @@ func history(t *testing.T, st store.Store, start time.Time) []inventory.Sample {
 				samples = append(samples, inventory.Sample{
 					Vcenter: vc, SnapshotTime: s, VMID: fmt.Sprintf("vm-%d", i), VMUUID: fmt.Sprintf("u-%s-%d", vc, i),
 					Name: fmt.Sprintf("%s-app-%d", vc, i), Cluster: "C1", Host: fmt.Sprintf("esx-%d", (i+h/12)%3),
-					ResourcePool: pools[(i+h/10)%len(pools)], PowerState: []string{inventory.PoweredOn, inventory.PoweredOff}[(i+h/7)%2],
+					ResourcePool: pools[(i+h/10)%len(pools)], PowerState: []inventory.PowerState{inventory.PoweredOn, inventory.PoweredOff}[(i+h/7)%2],
 					VCPUCount: 1 + (i+h/16)%8, RAMMB: int64(1024 * (1 + (i*3+h/9)%16)), ProvisionedDiskGB: float64(10*i) + 0.5,
 					UsedDiskGB: float64(i) + 0.25, GuestOS: "otherGuest64",
 				})

@@ -91,19 +91,22 @@ type BackfillOptions struct {
 	DeletionGuardMinVMs   int
 }
 
+// Stage is a step of Backfill reported through Progress.
+type Stage string
+
 // Stages reported through Progress, in the order they run.
 const (
-	StageImport    = "import"    // one hourly compatibility table examined
-	StageLifecycle = "lifecycle" // one vCenter's lifecycle rows derived
-	StageCompat    = "compat"    // one registered snapshot's hourly table checked
-	StageDaily     = "daily"     // one day aggregated
-	StageMonthly   = "monthly"   // one month aggregated
+	StageImport    Stage = "import"    // one hourly compatibility table examined
+	StageLifecycle Stage = "lifecycle" // one vCenter's lifecycle rows derived
+	StageCompat    Stage = "compat"    // one registered snapshot's hourly table checked
+	StageDaily     Stage = "daily"     // one day aggregated
+	StageMonthly   Stage = "monthly"   // one month aggregated
 )
 
 // Progress reports one finished step. Done counts the steps finished in
 // Stage so far (1, 2, ...) out of Total.
 type Progress struct {
-	Stage   string
+	Stage   Stage
 	Vcenter string // empty when the step covers every selected vCenter
 	Period  time.Time
 	Done    int
@@ -132,7 +135,7 @@ type BackfillResult struct {
 // BackfillError is a failed step of a backfill, repair or rebuild.
 type BackfillError struct {
 	Action  Action
-	Stage   string
+	Stage   Stage
 	Vcenter string
 	Period  time.Time
 	Err     error
@@ -275,13 +278,13 @@ func newBackfill(st BackfillStore, o BackfillOptions) (*backfill, error) {
 
 func (b *backfill) wants(vc string) bool { return b.vcSet == nil || b.vcSet[vc] }
 
-func (b *backfill) progress(stage, vc string, period time.Time, done, total int) {
+func (b *backfill) progress(stage Stage, vc string, period time.Time, done, total int) {
 	if b.o.Progress != nil {
 		b.o.Progress(Progress{Stage: stage, Vcenter: vc, Period: period, Done: done, Total: total})
 	}
 }
 
-func (b *backfill) fail(stage, vc string, period time.Time, err error) error {
+func (b *backfill) fail(stage Stage, vc string, period time.Time, err error) error {
 	return &BackfillError{Action: b.o.Action, Stage: stage, Vcenter: vc, Period: period, Err: err}
 }
 

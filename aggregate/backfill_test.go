@@ -267,7 +267,7 @@ func checkProgress(t *testing.T, calls []aggregate.Progress) {
 	if len(calls) == 0 {
 		t.Fatal("Progress was never called")
 	}
-	last := map[string]int{}
+	last := map[aggregate.Stage]int{}
 	for _, p := range calls {
 		if p.Done != last[p.Stage]+1 || p.Done > p.Total {
 			t.Fatalf("progress %+v after %d in stage %s", p, last[p.Stage], p.Stage)
@@ -281,7 +281,7 @@ func checkProgress(t *testing.T, calls []aggregate.Progress) {
 			}
 		}
 	}
-	for _, stage := range []string{aggregate.StageImport, aggregate.StageDaily, aggregate.StageMonthly} {
+	for _, stage := range []aggregate.Stage{aggregate.StageImport, aggregate.StageDaily, aggregate.StageMonthly} {
 		if last[stage] == 0 {
 			t.Fatalf("no progress reported for stage %s", stage)
 		}
@@ -298,7 +298,7 @@ func TestBackfillOptionErrors(t *testing.T) {
 		"To <= From":   {From: bfStart, To: bfStart.Add(-time.Hour)},
 		"empty vc":     {From: bfStart, Vcenters: []string{""}},
 		"bad mode":     {From: bfStart, Aggregate: aggregate.Options{Mode: "fast"}},
-		"sql+hourly":   {From: bfStart, Granularity: inventory.Monthly, Aggregate: aggregate.Options{Mode: aggregate.ModeSQL, MonthlyGranularity: aggregate.GranularityHourly}},
+		"sql+hourly":   {From: bfStart, Granularity: inventory.Monthly, Aggregate: aggregate.Options{Mode: aggregate.ModeSQL, MonthlyGranularity: inventory.Hourly}},
 		"sql on mem":   {From: bfStart, Aggregate: aggregate.Options{Mode: aggregate.ModeSQL}},
 		"bad monthlyG": {From: bfStart, Aggregate: aggregate.Options{MonthlyGranularity: "weekly"}},
 		"guard > 1":    {From: bfStart, DeletionGuardFraction: 1.5},

@@ -41,7 +41,7 @@ func benchFleet(vms, hours int, start time.Time, step time.Duration) ([]inventor
 			out = append(out, inventory.Sample{Vcenter: strings.Clone("vc1.example.com"), SnapshotTime: at,
 				VMID: id, VMUUID: fmt.Sprintf("4210%04x-%04x-4a1b-9c2d-%012x", i>>16, i&0xffff, i), Name: fmt.Sprintf("app-%05d", i),
 				Datacenter: strings.Clone("DC1"), Cluster: fmt.Sprintf("cluster-%d", i%4), Host: fmt.Sprintf("esx-%02d.example.com", i%64),
-				ResourcePool: strings.Clone(pool), Folder: strings.Clone("vm/apps"), PowerState: strings.Clone(state),
+				ResourcePool: strings.Clone(pool), Folder: strings.Clone("vm/apps"), PowerState: inventory.PowerState(strings.Clone(string(state))),
 				VCPUCount: 1 << (i % 4), RAMMB: int64(1024 << (i % 5)), ProvisionedDiskGB: float64(20 + i%500), UsedDiskGB: float64(12 + i%300),
 				GuestOS: strings.Clone("rhel9_64Guest"), IPAddress: strings.Clone("10.1.2.3"), CreationTime: start.Add(-time.Duration(i) * time.Hour)})
 		}

@@ -53,7 +53,7 @@ type sampleAttrs struct {
 // set copies s's attributes into a.
 func (a *sampleAttrs) set(s *inventory.Sample) {
 	*a = sampleAttrs{at: s.SnapshotTime, name: s.Name, datacenter: s.Datacenter, cluster: s.Cluster, host: s.Host,
-		resourcePool: s.ResourcePool, folder: s.Folder, powerState: s.PowerState, guestOS: s.GuestOS, isTemplate: s.IsTemplate}
+		resourcePool: s.ResourcePool, folder: s.Folder, powerState: string(s.PowerState), guestOS: s.GuestOS, isTemplate: s.IsTemplate}
 }
 
 // accSlab is the number of VM accumulators allocated at once.
@@ -362,14 +362,7 @@ func (c *sampleCore) add(s *inventory.Sample) {
 	}
 }
 
-func tierIndex(t inventory.Tier) int {
-	for i, x := range inventory.Tiers {
-		if t == x && t != inventory.TierNone {
-			return i
-		}
-	}
-	return -1
-}
+func tierIndex(t inventory.Tier) int { return t.Index() }
 
 // rollup returns the figures of v (v.n > 0).
 func (c *sampleCore) rollup(v *vmAcc, lifecycles map[string]inventory.Lifecycle) inventory.Rollup {
@@ -402,7 +395,7 @@ func (a *sampleAttrs) rollup(vcenter, vmID, vmUUID string, total, n, poweredOn i
 		Host:             a.host,
 		ResourcePool:     a.resourcePool,
 		Folder:           a.folder,
-		PowerState:       a.powerState,
+		PowerState:       inventory.PowerState(a.powerState),
 		GuestOS:          a.guestOS,
 		IsTemplate:       a.isTemplate,
 		TotalSamples:     total,

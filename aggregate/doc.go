@@ -33,7 +33,7 @@
 //     through store.CompatTables on memstore. Repair, backfill and
 //     validation only.
 //
-// Options.MonthlyGranularity = GranularityHourly makes Monthly read hourly
+// Options.MonthlyGranularity = inventory.Hourly makes Monthly read hourly
 // samples over the whole month (NewMonthlyFromHourly; from the hourly
 // compatibility tables with ModeLegacy); manual rebuild and validation
 // only, not with ModeSQL.

@@ -27,22 +27,11 @@ const (
 	// ModeLegacy reads the compatibility tables instead of the canonical
 	// ones: daily rows from the day's inventory_hourly_* tables, monthly
 	// rows from the month's inventory_daily_summary_* tables (or, with
-	// GranularityHourly, its inventory_hourly_* tables). On stores that
+	// inventory.Hourly, its inventory_hourly_* tables). On stores that
 	// implement store.SQLAggregator the database runs a UNION ALL over the tables; on
 	// others (memstore) the tables are scanned through the CompatTables
 	// interface into the Go builders. Repair, backfill and validation only.
 	ModeLegacy Mode = "legacy"
-)
-
-// Granularity is what Monthly reads.
-type Granularity string
-
-const (
-	// GranularityDaily reads daily rows (scheduled path).
-	GranularityDaily Granularity = "daily"
-	// GranularityHourly reads hourly samples over the whole month (manual
-	// rebuild and validation only). ModeSQL does not support it.
-	GranularityHourly Granularity = "hourly"
 )
 
 // OptionError is an invalid Options or BackfillOptions field.
@@ -60,9 +49,9 @@ func (o *Options) mode() Mode {
 	return o.Mode
 }
 
-func (o *Options) granularity() Granularity {
+func (o *Options) granularity() inventory.Granularity {
 	if o.MonthlyGranularity == "" {
-		return GranularityDaily
+		return inventory.Daily
 	}
 	return o.MonthlyGranularity
 }
@@ -74,12 +63,12 @@ func (o *Options) validate(monthly bool) error {
 		return &OptionError{Field: "Mode", Reason: fmt.Sprintf("unknown mode %q (want go, sql or legacy)", string(o.Mode))}
 	}
 	switch o.granularity() {
-	case GranularityDaily, GranularityHourly:
+	case inventory.Daily, inventory.Hourly:
 	default:
 		return &OptionError{Field: "MonthlyGranularity", Reason: fmt.Sprintf("unknown granularity %q (want daily or hourly)", string(o.MonthlyGranularity))}
 	}
-	if monthly && o.mode() == ModeSQL && o.granularity() == GranularityHourly {
-		return fmt.Errorf("aggregate: ModeSQL with GranularityHourly: %w", store.ErrUnsupported)
+	if monthly && o.mode() == ModeSQL && o.granularity() == inventory.Hourly {
+		return fmt.Errorf("aggregate: ModeSQL with MonthlyGranularity hourly: %w", store.ErrUnsupported)
 	}
 	return nil
 }
@@ -280,7 +269,7 @@ func dayTotals(ctx context.Context, st Store, vc string, win inventory.Window, s
 // monthlyRows computes one vCenter-month's rows in the configured mode and
 // granularity and returns them with the month's total_samples.
 func monthlyRows(ctx context.Context, st Store, vc string, win inventory.Window, snaps []time.Time, opts *Options) ([]inventory.MonthlyRollup, int, error) {
-	if opts.granularity() == GranularityHourly {
+	if opts.granularity() == inventory.Hourly {
 		lcs, err := lifecycles(ctx, st, vc)
 		if err != nil {
 			return nil, 0, err

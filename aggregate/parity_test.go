@@ -81,7 +81,7 @@ func randomHistory(t *testing.T, st store.Store, seed int64, start time.Time, da
 					}
 					x := inventory.Sample{Vcenter: vc, SnapshotTime: s, VMID: v.id, VMUUID: v.uuid, Name: v.name,
 						Datacenter: "DC", Cluster: "C1", Host: fmt.Sprintf("esx-%d", rng.Intn(3)), ResourcePool: pools[v.pool],
-						Folder: "vm", PowerState: []string{inventory.PoweredOn, inventory.PoweredOff, "suspended"}[rng.Intn(3)],
+						Folder: "vm", PowerState: []inventory.PowerState{inventory.PoweredOn, inventory.PoweredOff, inventory.Suspended}[rng.Intn(3)],
 						IsTemplate: v.id == "vm-107", VCPUCount: v.vcpu, RAMMB: v.ram, ProvisionedDiskGB: float64(rng.Intn(5000)) / 7,
 						UsedDiskGB: float64(rng.Intn(3000)) / 3, GuestOS: "linux", IPAddress: "10.0.0.1", CreationTime: v.creation}
 					if v.noID {
@@ -215,13 +215,13 @@ func TestModesAgree(t *testing.T) {
 						t.Fatalf("daily rows of mode %s differ from go (-go +%s):\n%s", mode, mode, d)
 					}
 					// Monthly, both months touched, every granularity.
-					for _, g := range []aggregate.Granularity{aggregate.GranularityDaily, aggregate.GranularityHourly} {
+					for _, g := range []inventory.Granularity{inventory.Daily, inventory.Hourly} {
 						mo := opts
 						mo.MonthlyGranularity = g
 						before := storetest.Dump(t, st)
 						for _, m := range []time.Time{start, start.AddDate(0, 0, days-1)} {
 							_, err := aggregate.Monthly(ctx, st, m, mo)
-							if mode == aggregate.ModeSQL && g == aggregate.GranularityHourly {
+							if mode == aggregate.ModeSQL && g == inventory.Hourly {
 								if !errors.Is(err, store.ErrUnsupported) {
 									t.Fatalf("sql+hourly: err = %v, want ErrUnsupported", err)
 								}

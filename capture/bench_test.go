@@ -31,7 +31,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/capture"
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store/pgstore"
@@ -441,8 +441,8 @@ const benchTemplates = 20
 // benchOptions is the inventory of BenchmarkCapture: the shape of
 // capturetest's BenchmarkNewSim (2 datacenters, 8 clusters of 8 hosts, 16
 // datastores, 20 templates).
-func benchOptions(vms, delay int) capturetest.Options {
-	return capturetest.Options{
+func benchOptions(vms, delay int) vcsim.Options {
+	return vcsim.Options{
 		Datacenters:           2,
 		ClustersPerDatacenter: 4,
 		HostsPerCluster:       8,
@@ -450,7 +450,7 @@ func benchOptions(vms, delay int) capturetest.Options {
 		VMs:                   vms,
 		Templates:             benchTemplates,
 		Seed:                  1,
-		Latency:               capturetest.Latency{Delay: delay},
+		Latency:               vcsim.Latency{Delay: delay},
 	}
 }
 
@@ -468,7 +468,7 @@ type benchSim struct {
 
 	cmd   *exec.Cmd
 	stdin io.WriteCloser
-	sim   *capturetest.Sim // in process
+	sim   *vcsim.Sim // in process
 }
 
 const simChildEnv = "VINVENTORY_BENCH_SIM_CHILD" // "<vms>,<delay ms>"
@@ -488,7 +488,7 @@ func TestCaptureBenchSimServer(t *testing.T) {
 		t.Fatalf("%s=%q: %v", simChildEnv, spec, err)
 	}
 	t0 := time.Now()
-	sim, err := capturetest.Start(context.Background(), benchOptions(vms, delay))
+	sim, err := vcsim.Start(context.Background(), benchOptions(vms, delay))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -499,7 +499,7 @@ func TestCaptureBenchSimServer(t *testing.T) {
 	_, _ = io.Copy(io.Discard, os.Stdin) // until the benchmark closes it
 }
 
-func simInfoOf(sim *capturetest.Sim, build time.Duration) simInfo {
+func simInfoOf(sim *vcsim.Sim, build time.Duration) simInfo {
 	u := *sim.URL
 	u.User = nil
 	return simInfo{URL: u.String(), Username: sim.Username, Password: sim.Password, Thumbprint: sim.Thumbprint(), BuildSeconds: build.Seconds()}
@@ -511,7 +511,7 @@ func startBenchSim(b *testing.B, vms, delay int, inproc bool) *benchSim {
 	s := &benchSim{vms: vms}
 	if inproc {
 		t0 := time.Now()
-		sim, err := capturetest.Start(context.Background(), benchOptions(vms, delay))
+		sim, err := vcsim.Start(context.Background(), benchOptions(vms, delay))
 		if err != nil {
 			b.Fatal(err)
 		}

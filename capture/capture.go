@@ -64,12 +64,15 @@ type Result struct {
 	Timings     Timings
 }
 
-// Stages of a capture named by Error.
+// Stage is the step of a capture an Error names.
+type Stage string
+
+// Stages of a capture.
 const (
-	StageRetrieve  = "retrieve"
-	StageWrite     = "write"
-	StageEvents    = "events"
-	StageReconcile = "reconcile"
+	StageRetrieve  Stage = "retrieve"
+	StageWrite     Stage = "write"
+	StageEvents    Stage = "events"
+	StageReconcile Stage = "reconcile"
 )
 
 // Error is a failed capture or reconcile of one endpoint. Nothing of the
@@ -78,7 +81,7 @@ type Error struct {
 	Endpoint     string
 	SnapshotTime time.Time
 	// Stage is StageRetrieve, StageWrite, StageEvents or StageReconcile.
-	Stage string
+	Stage Stage
 	Err   error
 }
 
@@ -102,7 +105,7 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 		s = start
 	}
 	s = store.SnapshotTime(s)
-	fail := func(stage string, err error) (*Result, error) {
+	fail := func(stage Stage, err error) (*Result, error) {
 		return nil, &Error{Endpoint: ep.Name, SnapshotTime: s, Stage: stage, Err: err}
 	}
 

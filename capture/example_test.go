@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/accessvault/vinventory/capture"
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -15,7 +15,7 @@ import (
 // Capture a simulated vCenter into an in-memory store, then reconcile.
 func ExampleCapture() {
 	ctx := context.Background()
-	sim, err := capturetest.Start(ctx, capturetest.Options{VMs: 40, Templates: 2})
+	sim, err := vcsim.Start(ctx, vcsim.Options{VMs: 40, Templates: 2})
 	if err != nil {
 		panic(err)
 	}

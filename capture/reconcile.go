@@ -62,7 +62,7 @@ type ReconcileResult struct {
 	// Lifecycles is the number of lifecycle rows written.
 	Lifecycles int
 	// Events counts the events appended, by kind.
-	Events map[string]int
+	Events map[inventory.EventKind]int
 	// MassAbsence is set when the guard withheld deletions.
 	MassAbsence bool
 	// Pending lists the earlier snapshots that had been stored but not
@@ -184,7 +184,7 @@ func snapshotSamples(ctx context.Context, st store.HourlyStats, vc string, t tim
 // against the newest reconciled snapshot before it.
 func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string, s time.Time, samples []inventory.Sample, opts *ReconcileOptions) (*ReconcileResult, error) {
 	began := time.Now()
-	fail := func(stage string, err error) (*ReconcileResult, error) {
+	fail := func(stage Stage, err error) (*ReconcileResult, error) {
 		return nil, &Error{Endpoint: vc, SnapshotTime: s, Stage: stage, Err: err}
 	}
 	through, err := st.ReconciledThrough(ctx, &store.ReconciledThroughParams{Vcenter: vc})
@@ -340,7 +340,7 @@ func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string,
 		Events: out.Events, EndpointEvents: keep}); err != nil {
 		return fail(StageReconcile, err)
 	}
-	counts := map[string]int{}
+	counts := map[inventory.EventKind]int{}
 	for _, e := range out.Events {
 		counts[e.Kind]++
 	}

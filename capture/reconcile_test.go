@@ -181,7 +181,7 @@ func TestReconcileRules(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, e := range page.Events {
-			got = append(got, ev{int(e.SnapshotTime.Sub(t0) / time.Hour), e.Kind, e.VMID, e.Before, e.After})
+			got = append(got, ev{int(e.SnapshotTime.Sub(t0) / time.Hour), string(e.Kind), e.VMID, e.Before, e.After})
 		}
 		sort.Slice(got, func(i, j int) bool {
 			if got[i].H != got[j].H {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
@@ -22,10 +23,10 @@ import (
 
 // simSource starts a small vcsim and a govmomi Source for it that counts
 // logins.
-func simSource(t *testing.T, name string, pageSize int) (*capturetest.Sim, *vsphere.Source, *atomic.Int32) {
+func simSource(t *testing.T, name string, pageSize int) (*vcsim.Sim, *vsphere.Source, *atomic.Int32) {
 	t.Helper()
 	ctx := context.Background()
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 24, Seed: 7})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 24, Seed: 7})
 	var logins atomic.Int32
 	src, err := vsphere.New(ctx, inventory.Endpoint{Name: name, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
 		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}, vsphere.Options{
@@ -122,7 +123,7 @@ func TestScenarioOnSimulator(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		created, err := sim.CreateVM(ctx, capturetest.VMSpec{Name: "scenario-new", Pool: "Gold", VCPU: 2, MemoryMB: 2048})
+		created, err := sim.CreateVM(ctx, vcsim.VMSpec{Name: "scenario-new", Pool: "Gold", VCPU: 2, MemoryMB: 2048})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -343,7 +344,7 @@ func TestPoolMoveToSameNamedPoolOfAnotherCluster(t *testing.T) {
 		t.Fatalf("after the migration the VM is in %q (%s), want another cluster's Gold (was %q, %s)",
 			moved.ResourcePool, moved.ResourcePoolID, mover.ResourcePool, mover.ResourcePoolID)
 	}
-	page, err := st.ListEvents(ctx, &store.ListEventsParams{Vcenter: "vc-sim", VMID: mover.VMID, Kinds: []string{inventory.EventPoolMove}})
+	page, err := st.ListEvents(ctx, &store.ListEventsParams{Vcenter: "vc-sim", VMID: mover.VMID, Kinds: []inventory.EventKind{inventory.EventPoolMove}})
 	if err != nil {
 		t.Fatal(err)
 	}

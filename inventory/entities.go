@@ -2,11 +2,14 @@ package inventory
 
 import "time"
 
-// Power states of a VM, as vSphere names them.
+// PowerState is a VM's power state, as vSphere names it.
+type PowerState string
+
+// Power states of a VM.
 const (
-	PoweredOn  = "poweredOn"
-	PoweredOff = "poweredOff"
-	Suspended  = "suspended"
+	PoweredOn  PowerState = "poweredOn"
+	PoweredOff PowerState = "poweredOff"
+	Suspended  PowerState = "suspended"
 )
 
 // VM is the latest known state of one virtual machine (or template).
@@ -20,23 +23,23 @@ type VM struct {
 	// ID is the managed object id, e.g. "vm-1042".
 	ID string `json:"vm_id"`
 	// UUID is the instance UUID, else the BIOS UUID.
-	UUID              string  `json:"vm_uuid"`
-	Name              string  `json:"name"`
-	Datacenter        string  `json:"datacenter"`
-	Cluster           string  `json:"cluster"`
-	Host              string  `json:"host"`
-	HostID            string  `json:"host_id"`
-	ResourcePool      string  `json:"resource_pool"`
-	ResourcePoolID    string  `json:"resource_pool_id"`
-	Folder            string  `json:"folder"`
-	PowerState        string  `json:"power_state"`
-	IsTemplate        bool    `json:"is_template"`
-	VCPUCount         int     `json:"vcpu_count"`
-	RAMMB             int64   `json:"ram_mb"`
-	ProvisionedDiskGB float64 `json:"provisioned_disk_gb"`
-	UsedDiskGB        float64 `json:"used_disk_gb"`
-	GuestOS           string  `json:"guest_os"`
-	IPAddress         string  `json:"ip_address"`
+	UUID              string     `json:"vm_uuid"`
+	Name              string     `json:"name"`
+	Datacenter        string     `json:"datacenter"`
+	Cluster           string     `json:"cluster"`
+	Host              string     `json:"host"`
+	HostID            string     `json:"host_id"`
+	ResourcePool      string     `json:"resource_pool"`
+	ResourcePoolID    string     `json:"resource_pool_id"`
+	Folder            string     `json:"folder"`
+	PowerState        PowerState `json:"power_state"`
+	IsTemplate        bool       `json:"is_template"`
+	VCPUCount         int        `json:"vcpu_count"`
+	RAMMB             int64      `json:"ram_mb"`
+	ProvisionedDiskGB float64    `json:"provisioned_disk_gb"`
+	UsedDiskGB        float64    `json:"used_disk_gb"`
+	GuestOS           string     `json:"guest_os"`
+	IPAddress         string     `json:"ip_address"`
 	// CreationTime is config.createDate; zero when unknown.
 	CreationTime time.Time `json:"creation_time"`
 	DatastoreIDs []string  `json:"datastore_ids,omitempty"`
@@ -62,26 +65,26 @@ func (v *VM) Sample(s time.Time) Sample {
 
 // Host is the latest known state of an ESXi host.
 type Host struct {
-	Vcenter         string    `json:"vcenter"`
-	ID              string    `json:"host_id"`
-	Name            string    `json:"name"`
-	Datacenter      string    `json:"datacenter"`
-	ClusterID       string    `json:"cluster_id"`
-	Cluster         string    `json:"cluster"`
-	ConnectionState string    `json:"connection_state"`
-	PowerState      string    `json:"power_state"`
-	InMaintenance   bool      `json:"in_maintenance"`
-	Vendor          string    `json:"vendor"`
-	Model           string    `json:"model"`
-	CPUModel        string    `json:"cpu_model"`
-	CPUSockets      int       `json:"cpu_sockets"`
-	CPUCores        int       `json:"cpu_cores"`
-	CPUThreads      int       `json:"cpu_threads"`
-	CPUMhz          int       `json:"cpu_mhz"`
-	MemoryMB        int64     `json:"memory_mb"`
-	Version         string    `json:"version"`
-	Build           string    `json:"build"`
-	SnapshotTime    time.Time `json:"snapshot_time"`
+	Vcenter         string     `json:"vcenter"`
+	ID              string     `json:"host_id"`
+	Name            string     `json:"name"`
+	Datacenter      string     `json:"datacenter"`
+	ClusterID       string     `json:"cluster_id"`
+	Cluster         string     `json:"cluster"`
+	ConnectionState string     `json:"connection_state"`
+	PowerState      PowerState `json:"power_state"`
+	InMaintenance   bool       `json:"in_maintenance"`
+	Vendor          string     `json:"vendor"`
+	Model           string     `json:"model"`
+	CPUModel        string     `json:"cpu_model"`
+	CPUSockets      int        `json:"cpu_sockets"`
+	CPUCores        int        `json:"cpu_cores"`
+	CPUThreads      int        `json:"cpu_threads"`
+	CPUMhz          int        `json:"cpu_mhz"`
+	MemoryMB        int64      `json:"memory_mb"`
+	Version         string     `json:"version"`
+	Build           string     `json:"build"`
+	SnapshotTime    time.Time  `json:"snapshot_time"`
 }
 
 // Cluster is the latest known state of a compute cluster.

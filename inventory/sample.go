@@ -17,17 +17,17 @@ type Sample struct {
 	// ResourcePool is the pool's full inventory path (SEMANTICS §1), e.g.
 	// "/DC1/host/Cluster-A/Resources/Prod/Gold"; ResourcePoolID its
 	// managed object id (empty in data imported without it).
-	ResourcePool      string  `json:"resource_pool"`
-	ResourcePoolID    string  `json:"resource_pool_id"`
-	Folder            string  `json:"folder"`
-	PowerState        string  `json:"power_state"`
-	IsTemplate        bool    `json:"is_template"`
-	VCPUCount         int     `json:"vcpu_count"`
-	RAMMB             int64   `json:"ram_mb"`
-	ProvisionedDiskGB float64 `json:"provisioned_disk_gb"`
-	UsedDiskGB        float64 `json:"used_disk_gb"`
-	GuestOS           string  `json:"guest_os"`
-	IPAddress         string  `json:"ip_address"`
+	ResourcePool      string     `json:"resource_pool"`
+	ResourcePoolID    string     `json:"resource_pool_id"`
+	Folder            string     `json:"folder"`
+	PowerState        PowerState `json:"power_state"`
+	IsTemplate        bool       `json:"is_template"`
+	VCPUCount         int        `json:"vcpu_count"`
+	RAMMB             int64      `json:"ram_mb"`
+	ProvisionedDiskGB float64    `json:"provisioned_disk_gb"`
+	UsedDiskGB        float64    `json:"used_disk_gb"`
+	GuestOS           string     `json:"guest_os"`
+	IPAddress         string     `json:"ip_address"`
 	// CreationTime is config.createDate; zero when unknown.
 	CreationTime time.Time         `json:"creation_time"`
 	Attributes   map[string]string `json:"attributes,omitempty"`
@@ -47,15 +47,15 @@ type Rollup struct {
 	VMID   string `json:"vm_id"`
 	VMUUID string `json:"vm_uuid"`
 
-	Name         string `json:"name"`
-	Datacenter   string `json:"datacenter"`
-	Cluster      string `json:"cluster"`
-	Host         string `json:"host"`
-	ResourcePool string `json:"resource_pool"`
-	Folder       string `json:"folder"`
-	PowerState   string `json:"power_state"`
-	GuestOS      string `json:"guest_os"`
-	IsTemplate   bool   `json:"is_template"`
+	Name         string     `json:"name"`
+	Datacenter   string     `json:"datacenter"`
+	Cluster      string     `json:"cluster"`
+	Host         string     `json:"host"`
+	ResourcePool string     `json:"resource_pool"`
+	Folder       string     `json:"folder"`
+	PowerState   PowerState `json:"power_state"`
+	GuestOS      string     `json:"guest_os"`
+	IsTemplate   bool       `json:"is_template"`
 
 	TotalSamples     int     `json:"total_samples"`
 	SamplesPresent   int     `json:"samples_present"`
@@ -120,27 +120,31 @@ type MonthlyRollup struct {
 	DaysInMonth  int `json:"days_in_month"`
 }
 
-// Creation and deletion sources of a lifecycle row (SEMANTICS §3).
+// LifecycleSource is where a lifecycle row's creation or deletion time
+// came from (SEMANTICS §3).
+type LifecycleSource string
+
+// Creation and deletion sources of a lifecycle row.
 const (
-	SourceEvent   = "event"
-	SourceConfig  = "config"
-	SourceNone    = "none"
-	SourceAbsence = "absence"
+	SourceEvent   LifecycleSource = "event"
+	SourceConfig  LifecycleSource = "config"
+	SourceNone    LifecycleSource = "none"
+	SourceAbsence LifecycleSource = "absence"
 )
 
 // Lifecycle is one row of vm_lifecycle_cache.
 type Lifecycle struct {
-	Vcenter        string    `json:"vcenter"`
-	VMID           string    `json:"vm_id"`
-	VMUUID         string    `json:"vm_uuid"`
-	Name           string    `json:"name"`
-	FirstSeen      time.Time `json:"first_seen"`
-	LastSeen       time.Time `json:"last_seen"`
-	CreationTime   time.Time `json:"creation_time"`
-	CreationSource string    `json:"creation_source"`
-	DeletionTime   time.Time `json:"deletion_time"`
-	DeletionSource string    `json:"deletion_source"`
-	Deleted        bool      `json:"deleted"`
+	Vcenter        string          `json:"vcenter"`
+	VMID           string          `json:"vm_id"`
+	VMUUID         string          `json:"vm_uuid"`
+	Name           string          `json:"name"`
+	FirstSeen      time.Time       `json:"first_seen"`
+	LastSeen       time.Time       `json:"last_seen"`
+	CreationTime   time.Time       `json:"creation_time"`
+	CreationSource LifecycleSource `json:"creation_source"`
+	DeletionTime   time.Time       `json:"deletion_time"`
+	DeletionSource LifecycleSource `json:"deletion_source"`
+	Deleted        bool            `json:"deleted"`
 }
 
 // Kinds of the VM events an endpoint records (EndpointEvent.Kind).
@@ -241,26 +245,31 @@ type SnapshotRecord struct {
 	Partial bool `json:"partial,omitempty"`
 }
 
+// EventKind is the kind of an inventory event.
+type EventKind string
+
 // Event kinds appended by Reconcile (SEMANTICS §3).
 const (
-	EventCreated     = "created"
-	EventDeleted     = "deleted"
-	EventReappeared  = "reappeared"
-	EventPower       = "power"
-	EventResize      = "resize"
-	EventHostMove    = "host_move"
-	EventPoolMove    = "pool_move"
-	EventRename      = "rename"
-	EventMassAbsence = "mass_absence"
+	EventCreated     EventKind = "created"
+	EventDeleted     EventKind = "deleted"
+	EventReappeared  EventKind = "reappeared"
+	EventPower       EventKind = "power"
+	EventResize      EventKind = "resize"
+	EventHostMove    EventKind = "host_move"
+	EventPoolMove    EventKind = "pool_move"
+	EventRename      EventKind = "rename"
+	EventMassAbsence EventKind = "mass_absence"
 	// EventIdentityChange: a vm_id came back carrying another vm_uuid (a
 	// rebuilt or restored vCenter reusing ids); Before and After hold the
 	// two uuids.
-	EventIdentityChange = "identity_change"
+	EventIdentityChange EventKind = "identity_change"
 )
 
-// EventKinds lists every event kind.
-var EventKinds = []string{EventCreated, EventDeleted, EventReappeared, EventPower, EventResize,
-	EventHostMove, EventPoolMove, EventRename, EventMassAbsence, EventIdentityChange}
+// EventKinds returns every event kind, in a new slice.
+func EventKinds() []EventKind {
+	return []EventKind{EventCreated, EventDeleted, EventReappeared, EventPower, EventResize,
+		EventHostMove, EventPoolMove, EventRename, EventMassAbsence, EventIdentityChange}
+}
 
 // Event is one row of inventory_events. Its natural key is (Vcenter,
 // SnapshotTime, Kind, VMID): appending the same event twice stores it once.
@@ -269,7 +278,7 @@ type Event struct {
 	ID           int64     `json:"id"`
 	Vcenter      string    `json:"vcenter"`
 	SnapshotTime time.Time `json:"snapshot_time"`
-	Kind         string    `json:"kind"`
+	Kind         EventKind `json:"kind"`
 	// VMID is empty for vCenter-wide events (mass_absence).
 	VMID   string `json:"vm_id"`
 	VMUUID string `json:"vm_uuid"`

@@ -17,8 +17,24 @@ const (
 	TierGold   Tier = "Gold"
 )
 
-// Tiers lists the four tiers in rollup column order.
-var Tiers = []Tier{TierTin, TierBronze, TierSilver, TierGold}
+// Tiers returns the four tiers in rollup column order, in a new slice.
+func Tiers() []Tier { return []Tier{TierTin, TierBronze, TierSilver, TierGold} }
+
+// Index is the tier's rollup column (0 for Tin to 3 for Gold), or -1 for
+// TierNone and names that are not tiers.
+func (t Tier) Index() int {
+	switch t {
+	case TierTin:
+		return 0
+	case TierBronze:
+		return 1
+	case TierSilver:
+		return 2
+	case TierGold:
+		return 3
+	}
+	return -1
+}
 
 // TierMap maps resource pool names (compared case-insensitively) to tiers.
 // The zero value maps nothing; DefaultTierMap maps Tin, Bronze, Silver and

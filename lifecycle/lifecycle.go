@@ -244,8 +244,8 @@ func Candidates(lcs map[string]inventory.Lifecycle, current map[string]*inventor
 func Step(in *Input) *Output {
 	s := in.Time
 	out := &Output{}
-	event := func(kind string, x *inventory.Sample, key string, before, after map[string]string) {
-		out.Events = append(out.Events, inventory.Event{Vcenter: in.Vcenter, SnapshotTime: s, Kind: string(kind), VMID: key,
+	event := func(kind inventory.EventKind, x *inventory.Sample, key string, before, after map[string]string) {
+		out.Events = append(out.Events, inventory.Event{Vcenter: in.Vcenter, SnapshotTime: s, Kind: kind, VMID: key,
 			VMUUID: x.VMUUID, Name: x.Name, Before: before, After: after})
 	}
 
@@ -296,7 +296,7 @@ func Step(in *Input) *Output {
 			before = in.Earlier[k]
 		}
 		if before != nil {
-			diff(x, before, func(kind string, b, a map[string]string) { event(kind, x, k, b, a) })
+			diff(x, before, func(kind inventory.EventKind, b, a map[string]string) { event(kind, x, k, b, a) })
 		}
 		if l != orig || !known {
 			out.Lifecycles = append(out.Lifecycles, l)
@@ -326,7 +326,7 @@ func Step(in *Input) *Output {
 		out.Lifecycles = append(out.Lifecycles, l)
 		out.Events = append(out.Events, inventory.Event{Vcenter: in.Vcenter, SnapshotTime: s, Kind: inventory.EventDeleted, VMID: k,
 			VMUUID: l.VMUUID, Name: l.Name, After: map[string]string{"deletion_time": l.DeletionTime.UTC().Format(time.RFC3339),
-				"deletion_source": l.DeletionSource}})
+				"deletion_source": string(l.DeletionSource)}})
 	}
 	sortLifecycles(out.Lifecycles)
 	return out
@@ -377,13 +377,13 @@ func PoolChanged(before, after *inventory.Sample) bool {
 
 // diff emits power, resize, host_move, pool_move and rename events for the
 // changes from before to x.
-func diff(x, before *inventory.Sample, event func(kind string, before, after map[string]string)) {
-	one := func(kind string, field, b, a string) {
+func diff(x, before *inventory.Sample, event func(kind inventory.EventKind, before, after map[string]string)) {
+	one := func(kind inventory.EventKind, field, b, a string) {
 		if a != b {
 			event(kind, map[string]string{field: b}, map[string]string{field: a})
 		}
 	}
-	one(inventory.EventPower, "power_state", before.PowerState, x.PowerState)
+	one(inventory.EventPower, "power_state", string(before.PowerState), string(x.PowerState))
 	if x.VCPUCount != before.VCPUCount || x.RAMMB != before.RAMMB {
 		b, a := map[string]string{}, map[string]string{}
 		if x.VCPUCount != before.VCPUCount {

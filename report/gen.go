@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/xuri/excelize/v2"
+
+	"github.com/accessvault/vinventory/inventory"
 )
 
 // MaxRows is the number of data rows a sheet can hold (Excel's limit of
@@ -262,6 +264,14 @@ func (s *sheet) add(vals ...any) error {
 	st := &s.g.styles
 	for i, v := range vals {
 		k := s.cols[i].kind
+		switch x := v.(type) { // the inventory's string enums are written as their text
+		case inventory.PowerState:
+			v = string(x)
+		case inventory.EventKind:
+			v = string(x)
+		case inventory.LifecycleSource:
+			v = string(x)
+		}
 		switch x := v.(type) {
 		case nil:
 			s.buf[i] = nil

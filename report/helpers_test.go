@@ -269,6 +269,14 @@ func (b *book) checkRows(sheet string, want []row) {
 
 func (b *book) checkCell(sheet, cell, name string, want any) {
 	b.t.Helper()
+	switch x := want.(type) { // string enums are written as text
+	case inventory.PowerState:
+		want = string(x)
+	case inventory.EventKind:
+		want = string(x)
+	case inventory.LifecycleSource:
+		want = string(x)
+	}
 	f := b.f
 	raw, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
 	if err != nil {

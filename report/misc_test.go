@@ -12,6 +12,7 @@ import (
 
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/report"
@@ -349,7 +350,7 @@ func TestTraceVcsim(t *testing.T) {
 		t.Skip("vcsim")
 	}
 	ctx := context.Background()
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 12, Seed: 3})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 12, Seed: 3})
 	src, err := vsphere.New(ctx, inventory.Endpoint{
 		Name: "vc-sim", URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
 		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()},
@@ -429,7 +430,7 @@ func TestTraceVcsim(t *testing.T) {
 		var ev []row
 		kinds := map[string]bool{}
 		for _, e := range page.Events {
-			kinds[e.Kind] = true
+			kinds[string(e.Kind)] = true
 			var fields []string
 			for k := range e.Before {
 				fields = append(fields, k)
@@ -449,13 +450,13 @@ func TestTraceVcsim(t *testing.T) {
 			}
 		}
 		b.checkRows("Events", ev)
-		if id == vm && (!kinds[inventory.EventResize] || !kinds[inventory.EventRename]) {
+		if id == vm && (!kinds[string(inventory.EventResize)] || !kinds[string(inventory.EventRename)]) {
 			for _, x := range samples {
 				t.Logf("sample %s %s vcpu=%d ram=%d power=%s name=%q", x.SnapshotTime, x.VMID, x.VCPUCount, x.RAMMB, x.PowerState, x.Name)
 			}
 			t.Errorf("events of %s: %v, want resize and rename", vm, kinds)
 		}
-		if id == gone && (!lc.Deleted || !kinds[inventory.EventDeleted]) {
+		if id == gone && (!lc.Deleted || !kinds[string(inventory.EventDeleted)]) {
 			t.Errorf("lifecycle of destroyed %s: %+v, events %v", gone, lc, kinds)
 		}
 	}

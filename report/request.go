@@ -40,12 +40,14 @@ const (
 	KindChanges Kind = "changes"
 )
 
-// Kinds lists every report kind.
-var Kinds = []Kind{KindHourly, KindDaily, KindMonthly, KindTotals, KindTrace, KindAsOf, KindChanges}
+// Kinds returns every report kind, in a new slice.
+func Kinds() []Kind {
+	return []Kind{KindHourly, KindDaily, KindMonthly, KindTotals, KindTrace, KindAsOf, KindChanges}
+}
 
 // Valid reports whether k is one of Kinds.
 func (k Kind) Valid() bool {
-	for _, x := range Kinds {
+	for _, x := range Kinds() {
 		if k == x {
 			return true
 		}
@@ -297,12 +299,15 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// Stages of report writing named by Error.
+// Stage is the step of report writing an Error names.
+type Stage string
+
+// Stages of report writing.
 const (
-	StageValidate = "validate" // the request is invalid
-	StageRead     = "read"     // reading the store failed or found no data
-	StageWrite    = "write"    // building or writing the workbook failed
-	StageFile     = "file"     // creating, syncing or renaming the file failed
+	StageValidate Stage = "validate" // the request is invalid
+	StageRead     Stage = "read"     // reading the store failed or found no data
+	StageWrite    Stage = "write"    // building or writing the workbook failed
+	StageFile     Stage = "file"     // creating, syncing or renaming the file failed
 )
 
 var (
@@ -319,7 +324,7 @@ type Error struct {
 	// Kind is the report kind requested.
 	Kind Kind
 	// Stage is one of StageValidate, StageRead, StageWrite, StageFile.
-	Stage string
+	Stage Stage
 	// Field names the offending Request field when Stage is
 	// StageValidate.
 	Field string
@@ -334,7 +339,7 @@ func (e *Error) Error() string {
 		b.WriteString(string(e.Kind))
 	}
 	b.WriteString(": ")
-	b.WriteString(e.Stage)
+	b.WriteString(string(e.Stage))
 	if e.Field != "" {
 		b.WriteString(" ")
 		b.WriteString(e.Field)

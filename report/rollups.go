@@ -168,12 +168,12 @@ func (g *gen) monthly() error {
 const untiered = "(none)"
 
 func tierOrder(group string) int {
-	for i, t := range inventory.Tiers {
+	for i, t := range inventory.Tiers() {
 		if string(t) == group {
 			return i
 		}
 	}
-	return len(inventory.Tiers)
+	return len(inventory.Tiers())
 }
 
 func sortedSubtotals(m map[subtotalKey]*subtotal, rank func(string) int) []*subtotal {

@@ -43,11 +43,30 @@ type WriteError struct {
 	// write concerned one.
 	Vcenter      string
 	SnapshotTime time.Time
-	// Stage names the step that failed, e.g. "samples", "inventory",
-	// "totals", "registry", "compat", "commit".
-	Stage string
+	// Stage names the step that failed.
+	Stage WriteStage
 	Err   error
 }
+
+// WriteStage is the step of a write a WriteError names.
+type WriteStage string
+
+// Steps of a write.
+const (
+	StageBegin          WriteStage = "begin"
+	StageSamples        WriteStage = "samples"
+	StageInventory      WriteStage = "inventory"
+	StageTotals         WriteStage = "totals"
+	StageRegistry       WriteStage = "registry"
+	StageCompat         WriteStage = "compat"
+	StageLifecycles     WriteStage = "lifecycles"
+	StageEvents         WriteStage = "events"
+	StageEndpointEvents WriteStage = "endpoint events"
+	StageReconcileState WriteStage = "reconcile state"
+	StageEndpoints      WriteStage = "endpoints"
+	StageRollups        WriteStage = "rollups"
+	StageCommit         WriteStage = "commit"
+)
 
 func (e *WriteError) Error() string {
 	s := "store: " + e.Op
@@ -58,7 +77,7 @@ func (e *WriteError) Error() string {
 		s += " @" + e.SnapshotTime.UTC().Format(time.RFC3339)
 	}
 	if e.Stage != "" {
-		s += " (" + e.Stage + ")"
+		s += " (" + string(e.Stage) + ")"
 	}
 	return s + ": rolled back: " + e.Err.Error()
 }

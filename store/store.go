@@ -16,8 +16,9 @@ import (
 //
 //	if ct, ok := st.(store.CompatTables); ok { ... }
 //
-// They are CompatTables (the replaced system's per-period tables) and
-// SQLAggregator (rollups computed in the database). A new feature adds such
+// They are CompatTables (the replaced system's per-period tables),
+// SQLAggregator (rollups computed in the database) and SnapshotCounter
+// (registry records counted per period). A new feature adds such
 // an interface (and a storetest section), never a method here. A wrapper
 // around a Store exposes only the optional interfaces it implements itself,
 // so a wrapper that should keep a feature forwards its methods.
@@ -351,13 +352,21 @@ type ListEventsParams struct {
 	Vcenter string
 	VMID    string
 	// Kinds keeps only these kinds when non-empty.
-	Kinds []string
+	Kinds []inventory.EventKind
 	// From and To bound snapshot_time to [From, To).
 	From, To   time.Time
 	Descending bool
 	// Limit is the page size. Defaults to 100; at most 10000.
 	Limit  int
 	Cursor string
+	// AfterID, when > 0, lists only events with a greater ID, ordered by
+	// ID (the order they were appended) instead of snapshot_time: a reader
+	// tails the log by passing the last ID it has seen. NextCursor then
+	// stays empty (a page shorter than Limit is the last), and Cursor and
+	// Descending must not be set. IDs grow in commit order within a
+	// vCenter; on PostgreSQL, events of different vCenters committed
+	// concurrently may become visible out of ID order.
+	AfterID int64
 }
 
 // EventPage is one page of events.
@@ -629,6 +638,37 @@ type SQLAggregator interface {
 	// DaysInMonth are left zero: they describe the month's registry, which
 	// the caller stamps on every row.
 	AggregateMonthly(ctx context.Context, p *AggregateMonthlyParams) ([]inventory.MonthlyRollup, error)
+}
+
+// SnapshotCounter counts snapshot registry records per period in the
+// store. It is an optional interface (see Store): catch-up uses it to find
+// the days and months due for aggregation without reading the hourly
+// registry; with a store that lacks it, catch-up lists the records.
+type SnapshotCounter interface {
+	// CountSnapshots returns, for each vCenter and period holding records
+	// of Kind, their number and newest RegisteredAt, ordered by (Period,
+	// Vcenter). Periods without records are left out.
+	CountSnapshots(ctx context.Context, p *CountSnapshotsParams) ([]SnapshotCount, error)
+}
+
+// CountSnapshotsParams select the records CountSnapshots counts.
+type CountSnapshotsParams struct {
+	// Kind is the registry kind counted. Required.
+	Kind inventory.Granularity
+	// Bounds are the periods' boundaries, strictly increasing and non-zero:
+	// period i is [Bounds[i], Bounds[i+1]). At least two.
+	Bounds []time.Time
+}
+
+// SnapshotCount is the number of registry records of one vCenter in one
+// period.
+type SnapshotCount struct {
+	Vcenter string
+	// Period is the index of the period's start in CountSnapshotsParams.Bounds.
+	Period int
+	Count  int
+	// NewestRegisteredAt is the latest RegisteredAt of the period's records.
+	NewestRegisteredAt time.Time
 }
 
 // AggregateDailyParams describe one vCenter-day to aggregate in the

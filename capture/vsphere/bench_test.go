@@ -11,6 +11,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/inventory"
 )
 
@@ -23,7 +24,7 @@ import (
 func BenchmarkRetrieve(b *testing.B) {
 	vms := envInt(b, "VSPHERE_BENCH_VMS", 1000)
 	delay := envInt(b, "VSPHERE_BENCH_DELAY_MS", 2)
-	sim := capturetest.NewSim(b, capturetest.Options{VMs: vms, Templates: -1, Datastores: 4, Latency: capturetest.Latency{Delay: delay}})
+	sim := capturetest.NewSim(b, vcsim.Options{VMs: vms, Templates: -1, Datastores: 4, Latency: vcsim.Latency{Delay: delay}})
 	ctx := context.Background()
 	u := *sim.URL
 	u.User = nil

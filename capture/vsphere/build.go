@@ -153,7 +153,7 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			ID:                v.ref.Value,
 			UUID:              cmp.Or(v.instanceUUID, v.uuid),
 			Name:              v.name,
-			PowerState:        v.power,
+			PowerState:        inventory.PowerState(v.power),
 			IsTemplate:        v.template,
 			VCPUCount:         int(v.cpu),
 			RAMMB:             v.memMB,
@@ -198,7 +198,7 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			Name:            h.name,
 			Datacenter:      r.datacenter(h.ref),
 			ConnectionState: h.conn,
-			PowerState:      h.power,
+			PowerState:      inventory.PowerState(h.power),
 			InMaintenance:   h.maintenance,
 			SnapshotTime:    snap,
 		}

@@ -11,14 +11,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 )
 
 func TestTLSVerification(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: -1, Templates: -1})
+	sim := newSim(t, vcsim.Options{VMs: -1, Templates: -1})
 	ctx := context.Background()
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(caFile, sim.CertificatePEM(), 0o600); err != nil {
@@ -105,7 +105,7 @@ func TestTLSVerification(t *testing.T) {
 
 func TestWrongPassword(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: -1, Templates: -1})
+	sim := newSim(t, vcsim.Options{VMs: -1, Templates: -1})
 	const bad = "Not-The-Pa55word"
 	_, err := vsphere.New(context.Background(), endpoint(sim), vsphere.Options{Credentials: vsphere.Password(bad)})
 	var le *vsphere.LoginError

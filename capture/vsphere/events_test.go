@@ -8,20 +8,20 @@ import (
 	"time"
 
 	"github.com/accessvault/vinventory/capture"
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 )
 
 func TestEvents(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 4, Templates: -1})
+	sim := newSim(t, vcsim.Options{VMs: 4, Templates: -1})
 	src, _ := open(t, sim, vsphere.Options{PageSize: 2}) // several ReadNextEvents pages
 	ctx := context.Background()
 
 	t0 := time.Now().UTC()
 	ids := map[string]string{}
 	for _, name := range []string{"ev-a", "ev-b", "ev-c"} {
-		id, err := sim.CreateVM(ctx, capturetest.VMSpec{Name: name})
+		id, err := sim.CreateVM(ctx, vcsim.VMSpec{Name: name})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/vmware/govmomi/vim25/soap"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 )
@@ -22,7 +23,7 @@ import (
 var fixedNow = time.Date(2026, 11, 22, 14, 0, 0, 0, time.UTC)
 
 // endpoint describes sim as an endpoint that pins its certificate.
-func endpoint(sim *capturetest.Sim) inventory.Endpoint {
+func endpoint(sim *vcsim.Sim) inventory.Endpoint {
 	u := *sim.URL
 	u.User = nil
 	return inventory.Endpoint{
@@ -47,7 +48,7 @@ func (l *logins) creds(context.Context) (string, string, error) {
 // open connects a Source to sim with the given options (Credentials and
 // Clock filled in) and closes it when the test ends. It returns the login
 // counter.
-func open(t testing.TB, sim *capturetest.Sim, o vsphere.Options) (*vsphere.Source, *logins) {
+func open(t testing.TB, sim *vcsim.Sim, o vsphere.Options) (*vsphere.Source, *logins) {
 	t.Helper()
 	l := &logins{password: sim.Password}
 	if o.Credentials == nil {
@@ -71,7 +72,7 @@ var createMu sync.Mutex
 
 // newSim starts a small simulator; tests that inject faults or end
 // sessions get their own.
-func newSim(t testing.TB, o capturetest.Options) *capturetest.Sim {
+func newSim(t testing.TB, o vcsim.Options) *vcsim.Sim {
 	t.Helper()
 	createMu.Lock()
 	defer createMu.Unlock()

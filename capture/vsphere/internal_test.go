@@ -10,13 +10,14 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/inventory"
 )
 
 // TestRefetch covers the single-object fallback: an object re-read
 // completely joins the inventory, one deleted meanwhile is dropped.
 func TestRefetch(t *testing.T) {
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 2, Templates: -1})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 2, Templates: -1})
 	ctx := context.Background()
 	u := *sim.URL
 	u.User = nil
@@ -160,7 +161,7 @@ var fixed = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // through several collectors, with the same values as the single-collector
 // view read; a VM deleted since the listing is left out, not an error.
 func TestReadChunks(t *testing.T) {
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 23, Templates: -1})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 23, Templates: -1})
 	ctx := context.Background()
 	u := *sim.URL
 	u.User = nil

@@ -22,14 +22,14 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/inventory"
 )
 
 // simCounts counts the objects the simulator holds, straight from its
 // registry.
-func simCounts(sim *capturetest.Sim) inventory.ObjectCounts {
+func simCounts(sim *vcsim.Sim) inventory.ObjectCounts {
 	n := func(kinds ...string) int {
 		total := 0
 		for _, k := range kinds {
@@ -66,7 +66,7 @@ func direct(t *testing.T, c *vim25.Client, id string) inventory.VM {
 		ID:         id,
 		Name:       vm.Name,
 		UUID:       cmp.Or(vm.Config.InstanceUuid, vm.Config.Uuid),
-		PowerState: string(vm.Runtime.PowerState),
+		PowerState: inventory.PowerState(string(vm.Runtime.PowerState)),
 		IsTemplate: vm.Config.Template,
 		VCPUCount:  int(vm.Config.Hardware.NumCPU),
 		RAMMB:      int64(vm.Config.Hardware.MemoryMB),
@@ -149,7 +149,7 @@ func comparable(v inventory.VM) inventory.VM {
 
 func TestRetrieveMatchesSimulator(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{StandaloneHosts: 1, VMs: 30})
+	sim := newSim(t, vcsim.Options{StandaloneHosts: 1, VMs: 30})
 	src, _ := open(t, sim, vsphere.Options{})
 	ctx := context.Background()
 
@@ -283,7 +283,7 @@ func TestRetrieveMatchesSimulator(t *testing.T) {
 
 func TestRetrievePaging(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 40, Templates: -1})
+	sim := newSim(t, vcsim.Options{VMs: 40, Templates: -1})
 	ctx := context.Background()
 
 	big, _ := open(t, sim, vsphere.Options{})
@@ -399,7 +399,7 @@ func TestRetrieveAttributes(t *testing.T) {
 
 func TestRetrieveESX(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{ESX: true, VMs: 6})
+	sim := newSim(t, vcsim.Options{ESX: true, VMs: 6})
 	ep := endpoint(sim)
 	ep.Kind = inventory.KindESXi
 	l := &logins{password: sim.Password}
@@ -446,7 +446,7 @@ func TestRetrieveESX(t *testing.T) {
 
 func TestRetrieveIncomplete(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 6, Templates: -1})
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1})
 	ctx := context.Background()
 	// vcsim reports an unknown property path in each object's missingSet,
 	// as vCenter does for properties it cannot read.
@@ -529,7 +529,7 @@ func TestRetrieveFoldersAndVApps(t *testing.T) {
 // them, the same powered on and off; used_disk_gb is committed storage.
 func TestProvisionedDiskIsDiskCapacity(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 6})
+	sim := newSim(t, vcsim.Options{VMs: 6})
 	src, _ := open(t, sim, vsphere.Options{})
 	ctx := context.Background()
 	read := func() map[string]inventory.VM {

@@ -17,13 +17,13 @@ import (
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 )
 
 func TestReloginOnNotAuthenticatedFault(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 30})
+	sim := newSim(t, vcsim.Options{VMs: 30})
 	src, l := open(t, sim, vsphere.Options{PageSize: 5})
 	ctx := context.Background()
 	want, err := src.Retrieve(ctx)
@@ -51,7 +51,7 @@ func TestReloginOnNotAuthenticatedFault(t *testing.T) {
 
 func TestReloginWhenSessionTerminatedMidRetrieval(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 30})
+	sim := newSim(t, vcsim.Options{VMs: 30})
 	src, l := open(t, sim, vsphere.Options{PageSize: 4, Concurrency: 2})
 	ctx := context.Background()
 	want, err := src.Retrieve(ctx)
@@ -91,7 +91,7 @@ func TestReloginWhenSessionTerminatedMidRetrieval(t *testing.T) {
 
 func TestConcurrentCallersShareOneRelogin(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 20})
+	sim := newSim(t, vcsim.Options{VMs: 20})
 	src, l := open(t, sim, vsphere.Options{PageSize: 3})
 	ctx := context.Background()
 	if _, err := src.Retrieve(ctx); err != nil {
@@ -128,7 +128,7 @@ func TestConcurrentCallersShareOneRelogin(t *testing.T) {
 
 func TestKeepAliveRenewsEndedSession(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 2})
+	sim := newSim(t, vcsim.Options{VMs: 2})
 	src, l := open(t, sim, vsphere.Options{KeepAlive: 20 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	ctx := context.Background()
 	before := l.n.Load()
@@ -152,10 +152,10 @@ func TestKeepAliveRenewsEndedSession(t *testing.T) {
 
 func TestPersistentNotAuthenticatedFails(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 10})
+	sim := newSim(t, vcsim.Options{VMs: 10})
 	src, l := open(t, sim, vsphere.Options{PageSize: 2})
 	before := l.n.Load()
-	sim.InjectFault(capturetest.FaultRule{Method: "ContinueRetrievePropertiesEx", Type: simulator.FaultTypeNotAuthenticated})
+	sim.InjectFault(vcsim.FaultRule{Method: "ContinueRetrievePropertiesEx", Type: simulator.FaultTypeNotAuthenticated})
 	st, err := src.Retrieve(context.Background())
 	if err == nil || st != nil {
 		t.Fatalf("Retrieve = %v, %v; want an error and no state", st != nil, err)
@@ -168,7 +168,7 @@ func TestPersistentNotAuthenticatedFails(t *testing.T) {
 
 func TestReloginWithRefusedCredentials(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 2, Password: "S1m-Secret-42"})
+	sim := newSim(t, vcsim.Options{VMs: 2, Password: "S1m-Secret-42"})
 	const rotated = "rotated-S3cret!"
 	var calls int
 	var mu sync.Mutex
@@ -202,7 +202,7 @@ func TestReloginWithRefusedCredentials(t *testing.T) {
 
 func TestRetrieveFailsWholeOnFault(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 20})
+	sim := newSim(t, vcsim.Options{VMs: 20})
 	src, _ := open(t, sim, vsphere.Options{PageSize: 5})
 	sim.InjectNetworkFailure("ContinueRetrievePropertiesEx", 1, 0)
 	st, err := src.Retrieve(context.Background())
@@ -222,7 +222,7 @@ func TestRetrieveFailsWholeOnFault(t *testing.T) {
 // a proxy) in the middle of a paged retrieval.
 func TestRetrieveFailsWholeOnConnectionLoss(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 20})
+	sim := newSim(t, vcsim.Options{VMs: 20})
 	p := newProxy(t, sim.URL.Host)
 	ep := endpoint(sim)
 	ep.URL = "https://" + p.addr() + "/sdk"
@@ -254,7 +254,7 @@ func TestRetrieveFailsWholeOnConnectionLoss(t *testing.T) {
 // TCP+TLS connection for almost every page.
 func TestConnectionsReused(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 40})
+	sim := newSim(t, vcsim.Options{VMs: 40})
 	p := newProxy(t, sim.URL.Host)
 	ep := endpoint(sim)
 	ep.URL = "https://" + p.addr() + "/sdk"
@@ -278,7 +278,7 @@ func TestConnectionsReused(t *testing.T) {
 
 func TestClose(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 2})
+	sim := newSim(t, vcsim.Options{VMs: 2})
 	ctx := context.Background()
 	sessions := func() int {
 		var sm mo.SessionManager
@@ -384,7 +384,7 @@ func (p *proxy) cut() {
 // re-login.
 func TestMissingSetNotAuthenticated(t *testing.T) {
 	t.Parallel()
-	sim := newSim(t, capturetest.Options{VMs: 12})
+	sim := newSim(t, vcsim.Options{VMs: 12})
 	src, l := open(t, sim, vsphere.Options{})
 	ctx := context.Background()
 	want, err := src.Retrieve(ctx)

@@ -16,6 +16,7 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/secrets"
 )
 
@@ -29,7 +30,7 @@ func TestKilledBetweenCaptureAndReconcile(t *testing.T) {
 		t.Skip("runs the daemon twice")
 	}
 	bin := buildDaemon(t)
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 12, Password: "s3cret-" + rand.Text()})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 12, Password: "s3cret-" + rand.Text()})
 	dir := t.TempDir()
 	keyLine, err := secrets.GenerateKey("k1")
 	if err != nil {

@@ -13,10 +13,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"os/signal"
-	"slices"
 	"syscall"
 
 	"github.com/accessvault/vinventory/internal/daemon"
@@ -25,16 +23,5 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	args := os.Args[1:]
-	if i := slices.IndexFunc(args, func(a string) bool {
-		return a == "-benchmark-aggregations" || a == "--benchmark-aggregations"
-	}); i >= 0 {
-		rest := slices.Delete(slices.Clone(args), i, i+1)
-		if err := runBenchmarkAggregations(ctx, rest, os.Stdout); err != nil {
-			fmt.Fprintln(os.Stderr, "vinventoryd -benchmark-aggregations:", err)
-			os.Exit(1)
-		}
-		return
-	}
-	os.Exit(daemon.Main(ctx, args, os.Stdout, os.Stderr, daemon.OSEnv))
+	os.Exit(daemon.Main(ctx, os.Args[1:], os.Stdout, os.Stderr, daemon.OSEnv))
 }

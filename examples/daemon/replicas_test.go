@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/testbackends"
 )
@@ -157,7 +158,7 @@ func TestReplicasPostgres(t *testing.T) {
 	}
 	dsn := freshDatabase(t, testbackends.PostgresDSN(t))
 	bin := buildDaemon(t)
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 30, Password: "s3cret-" + rand.Text()})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 30, Password: "s3cret-" + rand.Text()})
 	dir := t.TempDir()
 
 	keyLine, err := secrets.GenerateKey("k1")

@@ -6,8 +6,7 @@
 // aggregate.Daily and aggregate.Monthly in each mode against the read
 // bound: streaming the same input rows out of the store and nothing else.
 //
-// It backs the daemon's -benchmark-aggregations command and
-// docs/benchmarks-aggregate.md.
+// It backs the examples/aggbench command and docs/benchmarks-aggregate.md.
 package aggbench
 
 import (
@@ -34,7 +33,7 @@ import (
 // Modes a Config may list. "read_bound" is the time to stream the input
 // rows (ScanSamples for daily, ScanDailyRollups for monthly); "hourly" is
 // Monthly with GranularityHourly (needs Config.FullMonthHourly).
-var Modes = []string{"go", "sql", "legacy", "hourly", "read_bound"}
+func Modes() []string { return []string{"go", "sql", "legacy", "hourly", "read_bound"} }
 
 // Config configures Run.
 type Config struct {
@@ -133,11 +132,11 @@ func (c *Config) defaults() error {
 	}
 	for _, m := range c.Modes {
 		ok := false
-		for _, x := range Modes {
+		for _, x := range Modes() {
 			ok = ok || x == m
 		}
 		if !ok {
-			return fmt.Errorf("aggbench: unknown mode %q (want one of %s)", m, strings.Join(Modes, ", "))
+			return fmt.Errorf("aggbench: unknown mode %q (want one of %s)", m, strings.Join(Modes(), ", "))
 		}
 	}
 	if c.Repeat == 0 {
@@ -492,7 +491,7 @@ func once(ctx context.Context, st aggregate.BackfillStore, op, mode string) (row
 	case "legacy":
 		opts.Mode = aggregate.ModeLegacy
 	case "hourly":
-		opts.MonthlyGranularity = aggregate.GranularityHourly
+		opts.MonthlyGranularity = inventory.Hourly
 	}
 	var res *aggregate.Result
 	if op == "daily" {

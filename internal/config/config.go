@@ -199,7 +199,7 @@ func (c *Config) PipelineSettings() vinventory.Settings {
 }
 
 func canonicalTier(t inventory.Tier) inventory.Tier {
-	for _, c := range inventory.Tiers {
+	for _, c := range inventory.Tiers() {
 		if strings.EqualFold(string(c), string(t)) {
 			return c
 		}

@@ -127,7 +127,7 @@ func TestLoadFullFile(t *testing.T) {
 		MonthlyAt: config.TimeOfDay{Hour: 2, Minute: 30}, ReportsEvery: 10 * time.Minute, CleanupAt: config.TimeOfDay{Hour: 4, Minute: 5},
 		LoginFailureBackoff: 45 * time.Minute}
 	want.Settings = vinventory.Settings{
-		CaptureWriteBatchSize: 250, HourlySnapshotConcurrency: 9, MonthlyAggregationGranularity: vinventory.MonthlyFromHourly,
+		CaptureWriteBatchSize: 250, HourlySnapshotConcurrency: 9, MonthlyAggregationGranularity: inventory.Hourly,
 		CaptureRetry:          vinventory.RetrySettings{Attempts: 5, Backoff: 3 * time.Second, MaxBackoff: 2 * time.Minute},
 		ReportRetry:           vinventory.RetrySettings{Attempts: 2, Backoff: 500 * time.Millisecond, MaxBackoff: 5 * time.Second},
 		DeletionGuardFraction: 0.25, DeletionGuardMinVMs: 3, FirstEventLookback: 36 * time.Hour,

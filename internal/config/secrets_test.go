@@ -254,9 +254,9 @@ func TestResolveEndpointsPasswords(t *testing.T) {
 				}
 			}
 		}
-		u, p, err := kr.CredentialsFor(ep)(context.Background())
-		if err != nil || p != want[ep.Name] || u != ep.Username {
-			t.Fatalf("CredentialsFor(%s) = %q, %v", ep.Name, u, err)
+		p, err := kr.DecryptCredential(context.Background(), ep)
+		if err != nil || p != want[ep.Name] {
+			t.Fatalf("DecryptCredential(%s): %v", ep.Name, err)
 		}
 	}
 	if eps[1].Kind != inventory.KindESXi || eps[0].PollInterval != inventory.DefaultPollInterval || !eps[0].Enabled {
@@ -347,7 +347,7 @@ func TestSyncEndpoints(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%q: %v", n, err)
 			}
-			if _, p, err := kr.CredentialsFor(*ep)(ctx); err != nil || p != envPW {
+			if p, err := kr.DecryptCredential(ctx, *ep); err != nil || p != envPW {
 				t.Fatalf("%q: stored credential opens to %v", n, err)
 			}
 		}
@@ -377,7 +377,7 @@ func TestSyncEndpoints(t *testing.T) {
 			t.Fatalf("password change sync = %+v, %v", res, err)
 		}
 		again, _ = st.GetEndpoint(ctx, &store.GetEndpointParams{Name: "vc1"})
-		if _, p, _ := kr.CredentialsFor(*again)(ctx); p != "rotated-pw" {
+		if p, _ := kr.DecryptCredential(ctx, *again); p != "rotated-pw" {
 			t.Fatalf("password not updated: %q", p)
 		}
 		// New key in the keyring: credentials move to it.

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 )
 
 // churn applies a realistic hour of change to a simulated vCenter: a few VMs
@@ -18,14 +18,14 @@ import (
 // many changes it made. Failures of single mutations are returned joined
 // with the count of those that worked; the demo logs and carries on.
 type churner struct {
-	sim   *capturetest.Sim
+	sim   *vcsim.Sim
 	rng   *rand.Rand
 	pools []string // "<cluster>/<tier pool>"
 	hosts []string
 	seq   int
 }
 
-func newChurner(sim *capturetest.Sim, seed uint64) *churner {
+func newChurner(sim *vcsim.Sim, seed uint64) *churner {
 	c := &churner{sim: sim, rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
 	for p := range sim.Pools() {
 		if !strings.HasSuffix(p, "/Resources") {
@@ -73,7 +73,7 @@ func (c *churner) hour(ctx context.Context, at time.Time) (int, error) {
 	for range c.rng.IntN(3) {
 		c.seq++
 		pool := c.pick(c.pools)
-		_, err := c.sim.CreateVM(ctx, capturetest.VMSpec{
+		_, err := c.sim.CreateVM(ctx, vcsim.VMSpec{
 			Name:       fmt.Sprintf("demo-%s-%04d", strings.ToLower(pool[strings.LastIndex(pool, "/")+1:]), c.seq),
 			Pool:       pool,
 			VCPU:       int32(1 << c.rng.IntN(4)),

@@ -44,8 +44,6 @@ Commands:
   regenerate-reports   rewrite the XLSX reports of a range of days
   rotate-keys          re-encrypt every stored endpoint password under the newest key
   keygen               print a new key line (ID:base64) for the keyring
-  -benchmark-aggregations -store sqlite|postgres -dsn DSN -vms N -days D
-                       time the aggregation modes on a synthetic dataset
 
 Flags:
 `
@@ -305,7 +303,7 @@ func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Lo
 		logger.Info("endpoints synced", zap.Strings("created", res.Created), zap.Strings("updated", res.Updated),
 			zap.Strings("unchanged", res.Unchanged), zap.Strings("registry_only", res.Kept))
 	}
-	p, err := vinventory.NewPipeline(a.Store, cfg.PipelineSettings(), logger, vinventory.WithClock(func() time.Time { return a.Clock() }))
+	p, err := vinventory.NewPipeline(a.Store, cfg.PipelineSettings(), sdkLogger(logger, ""), vinventory.WithClock(func() time.Time { return a.Clock() }))
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture"
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -155,7 +155,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		fmt.Fprintf(out, "vinventoryd demo: %s holds a history of a simulated vCenter with %d VMs (seed %d): continuing that one\n", dataDir, state.VMs, state.Seed)
 	}
 	fmt.Fprintf(out, "vinventoryd demo: building a simulated vCenter with %d VMs...\n", state.VMs)
-	sim, err := capturetest.Start(ctx, capturetest.Options{
+	sim, err := vcsim.Start(ctx, vcsim.Options{
 		Datacenters: 2, ClustersPerDatacenter: 2, HostsPerCluster: 3,
 		VMs: state.VMs, Templates: 4, Seed: int64(state.Seed),
 		// One worker numbers the VMs in the same order every run, so a
@@ -181,7 +181,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	settings.ReportDir = reportDir
 	settings.CaptureRetry.Attempts = 2
 	settings.CaptureRetry.Backoff = time.Second
-	p, err := vinventory.NewPipeline(st, settings, log, vinventory.WithClock(clock.now))
+	p, err := vinventory.NewPipeline(st, settings, sdkLogger(log, ""), vinventory.WithClock(clock.now))
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -226,7 +226,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 // between them, aggregating each day as it completes and writing its
 // reports. The churn of hours already stored is replayed without
 // capturing them again.
-func demoHistory(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, sim *capturetest.Sim,
+func demoHistory(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, sim *vcsim.Sim,
 	targets []capture.Target, clock *demoClock, metrics *Metrics, state *demoState) error {
 	out := o.Out
 	recs, err := p.Store().ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: DemoEndpoint, Kind: inventory.Hourly,
@@ -421,7 +421,7 @@ func demoKeyring(path string) (*secrets.Keyring, error) {
 
 // registerDemoEndpoint stores the simulator as an endpoint, its password
 // encrypted and its certificate pinned by thumbprint.
-func registerDemoEndpoint(ctx context.Context, st store.Endpoints, kr *secrets.Keyring, sim *capturetest.Sim) error {
+func registerDemoEndpoint(ctx context.Context, st store.Endpoints, kr *secrets.Keyring, sim *vcsim.Sim) error {
 	blob, err := kr.Encrypt([]byte(sim.Password), DemoEndpoint)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/jobs"
 	"github.com/accessvault/vinventory/inventory"
@@ -27,7 +28,7 @@ import (
 func TestBadCredentialsParked(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "right-" + t.Name()})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1, Password: "right-" + t.Name()})
 	logins := sim.InjectSlowCalls("Login", 0) // counts the Login calls the simulator receives
 	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
 	a, setPassword := simApp(t, dir, sim, clock)
@@ -76,7 +77,7 @@ func TestBadCredentialsParked(t *testing.T) {
 // simApp is a daemon App on a SQLite store in dir with one endpoint, vc1,
 // on sim (polled every 5 minutes), its reports in dir/reports and its
 // clocks on clock; setPassword stores vc1's password.
-func simApp(t *testing.T, dir string, sim *capturetest.Sim, clock *jobs.ManualClock) (a *App, setPassword func(string)) {
+func simApp(t *testing.T, dir string, sim *vcsim.Sim, clock *jobs.ManualClock) (a *App, setPassword func(string)) {
 	t.Helper()
 	st, kr := sqliteAndKeyring(t, dir)
 	u := *sim.URL
@@ -98,7 +99,7 @@ func simApp(t *testing.T, dir string, sim *capturetest.Sim, clock *jobs.ManualCl
 	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
 	cfg.Settings.CaptureRetry.Backoff = time.Millisecond
 	cfg.Settings.CaptureRetry.MaxBackoff = time.Millisecond
-	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop(), vinventory.WithClock(clock.Now))
+	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), nil, vinventory.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func mustEndpoint(t *testing.T, st store.Endpoints) inventory.Endpoint {
 // 5-minute polls gives a login every other poll.
 func TestLoginFailureBackoffSetting(t *testing.T) {
 	ctx := context.Background()
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "right-" + t.Name()})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1, Password: "right-" + t.Name()})
 	logins := sim.InjectSlowCalls("Login", 0)
 	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
 	a, setPassword := simApp(t, t.TempDir(), sim, clock)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/jobs"
 	"github.com/accessvault/vinventory/internal/secrets"
@@ -31,7 +32,7 @@ import (
 func TestDaemonJobsCatchUp(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 8, Templates: -1, Password: "daemon-test-" + t.Name()})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 8, Templates: -1, Password: "daemon-test-" + t.Name()})
 	st, kr := sqliteAndKeyring(t, dir)
 	blob, _ := kr.Encrypt([]byte(sim.Password), "vc1")
 	u := *sim.URL
@@ -46,7 +47,7 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	clock := jobs.NewManualClock(time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC))
 	cfg := config.Default()
 	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
-	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop(), vinventory.WithClock(clock.Now))
+	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), nil, vinventory.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,9 +168,9 @@ func TestDaemonFollowsEndpoints(t *testing.T) {
 	// one session's logout while another destroys its history collector
 	// (the race detector catches it inside govmomi), and two endpoints are
 	// two vCenters anyway.
-	sims := map[string]*capturetest.Sim{}
+	sims := map[string]*vcsim.Sim{}
 	for _, name := range []string{"vc1", "vc2"} {
-		sims[name] = capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, Password: "daemon-test-" + t.Name()})
+		sims[name] = capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1, Password: "daemon-test-" + t.Name()})
 	}
 	st, kr := sqliteAndKeyring(t, dir)
 	upsert := func(name string, enabled bool) {
@@ -206,7 +207,7 @@ func TestDaemonFollowsEndpoints(t *testing.T) {
 	cfg := config.Default()
 	cfg.HTTP.Listen = ""
 	cfg.Settings.ReportDir = filepath.Join(dir, "reports")
-	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), zap.NewNop())
+	p, err := vinventory.NewPipeline(st, cfg.PipelineSettings(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func sqliteAndKeyring(t *testing.T, dir string) (*sqlitestore.Store, *secrets.Ke
 func TestRunOnceReportsItsCapture(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	sim := capturetest.NewSim(t, capturetest.Options{VMs: 30, Templates: -1})
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 30, Templates: -1})
 	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
 	a, setPassword := simApp(t, dir, sim, clock)
 	setPassword(sim.Password)

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 
 	"go.uber.org/zap"
@@ -11,43 +10,40 @@ import (
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
 
-// Targets turns the store's enabled endpoints into capture targets. The
-// password is decrypted for every login (vsphere.Credentials is called for
-// the first login and each re-login), so plaintext lives only for the call.
-// When only is non-empty, just the endpoints it names are returned. With a
-// Parking, an endpoint whose credentials were refused is not logged in to
-// again until its credential or configuration changes or the back-off
-// passes (its Open returns a *ParkedError).
+// Targets turns the store's enabled endpoints into capture targets,
+// opened by a vsphere.Opener over the keyring (the password is decrypted
+// for every login, so plaintext lives only for the call). When only is
+// non-empty, just the endpoints it names are returned. With a Parking, an
+// endpoint whose credentials were refused is not logged in to again until
+// its credential or configuration changes or the back-off passes (its Open
+// returns a *ParkedError).
 func Targets(ctx context.Context, st store.Endpoints, kr *secrets.Keyring, logger *zap.Logger, park *Parking, only ...string) ([]capture.Target, error) {
-	eps, err := st.ListEndpoints(ctx, &store.ListEndpointsParams{EnabledOnly: true})
+	op, err := vsphere.NewOpener(kr, vsphere.Options{Logger: sdkLogger(logger, "vsphere"), UserAgent: "vinventoryd"})
 	if err != nil {
-		return nil, fmt.Errorf("list endpoints: %w", err)
+		return nil, err
 	}
-	want := map[string]bool{}
-	for _, n := range only {
-		want[n] = true
-	}
-	vlog := slog.New(zapslog.NewHandler(logger.Core(), zapslog.WithName("vsphere")))
-	var out []capture.Target
-	for _, ep := range eps {
-		if len(want) > 0 && !want[ep.Name] {
-			continue
+	parked := capture.OpenerFunc(func(ctx context.Context, ep inventory.Endpoint) (capture.Source, error) {
+		if err := park.Check(ep); err != nil {
+			return nil, err
 		}
-		opts := vsphere.Options{Credentials: kr.CredentialsFor(ep), Logger: vlog, UserAgent: "vinventoryd"}
-		out = append(out, capture.Target{
-			Endpoint: ep,
-			Open: func(ctx context.Context) (capture.Source, error) {
-				if err := park.Check(ep); err != nil {
-					return nil, err
-				}
-				src, err := vsphere.New(ctx, ep, opts)
-				park.Record(ep, err)
-				return src, err
-			},
-		})
+		src, err := op.Open(ctx, ep)
+		park.Record(ep, err)
+		return src, err
+	})
+	return capture.Targets(ctx, st, parked, only...)
+}
+
+// sdkLogger is the *slog.Logger the SDK logs to: the daemon's zap logger
+// through the zapslog bridge, so SDK entries keep zap's encoding, level
+// and output. name, when set, names the logger ("vsphere").
+func sdkLogger(l *zap.Logger, name string) *slog.Logger {
+	var opts []zapslog.HandlerOption
+	if name != "" {
+		opts = append(opts, zapslog.WithName(name))
 	}
-	return out, nil
+	return slog.New(zapslog.NewHandler(l.Core(), opts...))
 }

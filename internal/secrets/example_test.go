@@ -46,8 +46,8 @@ func ExampleRotateEndpoints() {
 	// The old key can now be dropped.
 	onlyNew, _ := secrets.ParseKeyring(newKey)
 	ep, _ := st.GetEndpoint(ctx, &store.GetEndpointParams{Name: "vc1"})
-	user, pw, _ := onlyNew.CredentialsFor(*ep)(ctx)
-	fmt.Println(user, pw)
+	pw, _ := onlyNew.DecryptCredential(ctx, *ep)
+	fmt.Println(ep.Username, pw)
 	// Output:
 	// 1 0 0 <nil>
 	// svc s3cret

@@ -2,7 +2,6 @@ package secrets
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -242,23 +241,18 @@ func KeyID(blob []byte) (string, error) {
 	return id, err
 }
 
-// CredentialsFor returns a function that decrypts ep.Credential (context
-// ep.Name) on every call and returns ep.Username and the password. Its
-// signature matches capture/vsphere.Credentials, so it can be passed as
-// vsphere.Options.Credentials directly.
-func (kr *Keyring) CredentialsFor(ep inventory.Endpoint) func(context.Context) (string, string, error) {
-	blob := bytes.Clone(ep.Credential)
-	name, user := ep.Name, ep.Username
-	return func(context.Context) (string, string, error) {
-		if len(blob) == 0 {
-			return "", "", fmt.Errorf("secrets: endpoint %q has no stored credential", name)
-		}
-		pt, err := kr.Decrypt(blob, name)
-		if err != nil {
-			return "", "", fmt.Errorf("secrets: credential of endpoint %q: %w", name, err)
-		}
-		return user, string(pt), nil
+// DecryptCredential decrypts ep.Credential (context ep.Name) and returns
+// the password: the keyring is a vsphere.Decrypter, so
+// vsphere.NewOpener(kr, opts) opens registry endpoints with it.
+func (kr *Keyring) DecryptCredential(_ context.Context, ep inventory.Endpoint) (string, error) {
+	if len(ep.Credential) == 0 {
+		return "", fmt.Errorf("secrets: endpoint %q has no stored credential", ep.Name)
 	}
+	pt, err := kr.Decrypt(ep.Credential, ep.Name)
+	if err != nil {
+		return "", fmt.Errorf("secrets: credential of endpoint %q: %w", ep.Name, err)
+	}
+	return string(pt), nil
 }
 
 func header(id string) []byte {

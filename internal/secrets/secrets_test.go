@@ -311,20 +311,20 @@ func TestGenerateKey(t *testing.T) {
 	}
 }
 
-func TestCredentialsFor(t *testing.T) {
+func TestDecryptCredential(t *testing.T) {
+	ctx := context.Background()
 	kr := mustParse(t, mustKeyLine(t, "k"))
 	blob, _ := kr.Encrypt([]byte("p4ss"), "vc1")
-	creds := kr.CredentialsFor(inventory.Endpoint{Name: "vc1", Username: "svc", Credential: blob})
-	u, p, err := creds(context.Background())
-	if err != nil || u != "svc" || p != "p4ss" {
-		t.Fatalf("creds = %q %q %v", u, p, err)
+	p, err := kr.DecryptCredential(ctx, inventory.Endpoint{Name: "vc1", Username: "svc", Credential: blob})
+	if err != nil || p != "p4ss" {
+		t.Fatalf("DecryptCredential = %q, %v", p, err)
 	}
 	// Copied to another endpoint: refused.
-	_, _, err = kr.CredentialsFor(inventory.Endpoint{Name: "vc2", Credential: blob})(context.Background())
+	_, err = kr.DecryptCredential(ctx, inventory.Endpoint{Name: "vc2", Credential: blob})
 	if !errors.Is(err, secrets.ErrDecrypt) || !strings.Contains(err.Error(), `"vc2"`) {
 		t.Fatalf("moved blob: err = %v", err)
 	}
-	if _, _, err := kr.CredentialsFor(inventory.Endpoint{Name: "vc3"})(context.Background()); err == nil {
+	if _, err := kr.DecryptCredential(ctx, inventory.Endpoint{Name: "vc3"}); err == nil {
 		t.Fatal("empty credential accepted")
 	}
 }

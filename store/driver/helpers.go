@@ -47,6 +47,21 @@ func LifecyclesPageSize(p *store.ListLifecyclesParams) int { return LimitOr(p.Li
 // store.ListEventsParams applied.
 func EventsPageSize(p *store.ListEventsParams) int { return LimitOr(p.Limit, 100, 10000) }
 
+// CheckEventsAfterID checks ListEventsParams.AfterID and the fields it
+// excludes.
+func CheckEventsAfterID(p *store.ListEventsParams) error {
+	const op = "ListEvents"
+	switch {
+	case p.AfterID < 0:
+		return Invalid(op, "AfterID", "must not be negative")
+	case p.AfterID > 0 && p.Cursor != "":
+		return Invalid(op, "Cursor", "must be empty with AfterID (page on with the last ID)")
+	case p.AfterID > 0 && p.Descending:
+		return Invalid(op, "Descending", "must be false with AfterID (events after an ID are in ID order)")
+	}
+	return nil
+}
+
 // TraceRowLimit is p.Limit with the default documented on
 // store.TraceVMParams applied.
 func TraceRowLimit(p *store.TraceVMParams) int { return LimitOr(p.Limit, 10000, math.MaxInt) }
@@ -123,7 +138,7 @@ func ValidateSample(op, field string, s *inventory.Sample) error {
 		return Invalid(op, field, "needs a VMID, VMUUID or Name")
 	}
 	for _, v := range [...]string{s.Vcenter, s.VMID, s.VMUUID, s.Name, s.Datacenter, s.Cluster, s.Host,
-		s.ResourcePool, s.Folder, s.PowerState, s.GuestOS, s.IPAddress} {
+		s.ResourcePool, s.Folder, string(s.PowerState), s.GuestOS, s.IPAddress} {
 		if badString(v) != "" {
 			return sampleStringError(op, field, s)
 		}
@@ -143,7 +158,7 @@ func sampleStringError(op, field string, s *inventory.Sample) error {
 	for _, f := range []struct{ n, v string }{
 		{"Vcenter", s.Vcenter}, {"VMID", s.VMID}, {"VMUUID", s.VMUUID}, {"Name", s.Name}, {"Datacenter", s.Datacenter},
 		{"Cluster", s.Cluster}, {"Host", s.Host}, {"ResourcePool", s.ResourcePool}, {"Folder", s.Folder},
-		{"PowerState", s.PowerState}, {"GuestOS", s.GuestOS}, {"IPAddress", s.IPAddress},
+		{"PowerState", string(s.PowerState)}, {"GuestOS", s.GuestOS}, {"IPAddress", s.IPAddress},
 	} {
 		if err := CheckStrings(op, field+"."+f.n, f.v); err != nil {
 			return err
@@ -277,7 +292,7 @@ func validateState(op, vcenter string, s *inventory.State) error {
 	for i := range s.Hosts {
 		h := &s.Hosts[i]
 		if err := CheckStrings(op, indexed("State.Hosts", i), h.ID, h.Name, h.Datacenter, h.ClusterID, h.Cluster,
-			h.ConnectionState, h.PowerState, h.Vendor, h.Model, h.CPUModel, h.Version, h.Build); err != nil {
+			h.ConnectionState, string(h.PowerState), h.Vendor, h.Model, h.CPUModel, h.Version, h.Build); err != nil {
 			return err
 		}
 	}
@@ -341,7 +356,7 @@ func ValidateRollupRows(op, vcenter string, period time.Time, n int, row func(in
 		}
 		seen[r.VMKey] = struct{}{}
 		if err := CheckStrings(op, field, r.VMKey, r.VMID, r.VMUUID, r.Name, r.Datacenter, r.Cluster, r.Host,
-			r.ResourcePool, r.Folder, r.PowerState, r.GuestOS); err != nil {
+			r.ResourcePool, r.Folder, string(r.PowerState), r.GuestOS); err != nil {
 			return err
 		}
 		if err := CheckFloats(op, field, r.AvgIsPresent, r.AvgPoweredOn, r.AvgVCPUCount, r.AvgRAMGB, r.AvgProvisionedDiskGB,
@@ -366,7 +381,7 @@ func ValidateEvents(op string, events []inventory.Event) error {
 		if e.Kind == "" {
 			return Invalid(op, field+".Kind", "must not be empty")
 		}
-		if err := CheckStrings(op, field, e.Vcenter, e.Kind, e.VMID, e.VMUUID, e.Name); err != nil {
+		if err := CheckStrings(op, field, e.Vcenter, string(e.Kind), e.VMID, e.VMUUID, e.Name); err != nil {
 			return err
 		}
 		if err := CheckMap(op, field+".Before", e.Before); err != nil {
@@ -410,7 +425,7 @@ func ValidateLifecycles(op string, rows []inventory.Lifecycle) error {
 		if r.Vcenter == "" || r.VMID == "" {
 			return Invalid(op, field, "needs Vcenter and VMID")
 		}
-		if err := CheckStrings(op, field, r.Vcenter, r.VMID, r.VMUUID, r.Name, r.CreationSource, r.DeletionSource); err != nil {
+		if err := CheckStrings(op, field, r.Vcenter, r.VMID, r.VMUUID, r.Name, string(r.CreationSource), string(r.DeletionSource)); err != nil {
 			return err
 		}
 		k := [2]string{r.Vcenter, r.VMID}
@@ -632,6 +647,26 @@ func ValidateAggregatePeriod(p *store.RefreshAggregateTotalsParams) error {
 	}
 	if p.PeriodStart.IsZero() || !p.PeriodEnd.After(p.PeriodStart) {
 		return Invalid(op, "PeriodEnd", "must be after PeriodStart")
+	}
+	return nil
+}
+
+// ValidateCountSnapshots checks CountSnapshotsParams.
+func ValidateCountSnapshots(p *store.CountSnapshotsParams) error {
+	const op = "CountSnapshots"
+	if p == nil || !p.Kind.Valid() {
+		return Invalid(op, "Kind", "must be hourly, daily or monthly")
+	}
+	if len(p.Bounds) < 2 {
+		return Invalid(op, "Bounds", "must hold at least two times")
+	}
+	for i, b := range p.Bounds {
+		if b.IsZero() {
+			return Invalid(op, "Bounds", fmt.Sprintf("bound %d is the zero time", i))
+		}
+		if i > 0 && !b.After(p.Bounds[i-1]) {
+			return Invalid(op, "Bounds", fmt.Sprintf("bound %d is not after bound %d", i, i-1))
+		}
 	}
 	return nil
 }

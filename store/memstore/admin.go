@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -152,6 +153,48 @@ func (s *Store) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams)
 	if p.Limit > 0 && len(out) > p.Limit {
 		out = out[:p.Limit]
 	}
+	return out, nil
+}
+
+// CountSnapshots counts registry records per vCenter and period
+// (store.SnapshotCounter).
+func (s *Store) CountSnapshots(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error) {
+	if err := driver.ValidateCountSnapshots(p); err != nil {
+		return nil, err
+	}
+	unlock, err := s.read("CountSnapshots")
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	type key struct {
+		period int
+		vc     string
+	}
+	counts := map[key]*store.SnapshotCount{}
+	for _, r := range s.registry {
+		if r.Kind != p.Kind || r.SnapshotTime.Before(p.Bounds[0]) || !r.SnapshotTime.Before(p.Bounds[len(p.Bounds)-1]) {
+			continue
+		}
+		// The period is the last bound at or before the snapshot time.
+		i := sort.Search(len(p.Bounds), func(i int) bool { return p.Bounds[i].After(r.SnapshotTime) }) - 1
+		c := counts[key{i, r.Vcenter}]
+		if c == nil {
+			c = &store.SnapshotCount{Vcenter: r.Vcenter, Period: i}
+			counts[key{i, r.Vcenter}] = c
+		}
+		c.Count++
+		if r.RegisteredAt.After(c.NewestRegisteredAt) {
+			c.NewestRegisteredAt = r.RegisteredAt
+		}
+	}
+	out := make([]store.SnapshotCount, 0, len(counts))
+	for _, c := range counts {
+		out = append(out, *c)
+	}
+	slices.SortFunc(out, func(a, b store.SnapshotCount) int {
+		return cmp.Or(cmp.Compare(a.Period, b.Period), cmp.Compare(a.Vcenter, b.Vcenter))
+	})
 	return out, nil
 }
 

@@ -6,7 +6,7 @@
 // packages above the store. Nothing survives the process.
 //
 //	st := memstore.New()                                  // clock: time.Now
-//	st = memstore.New(memstore.Options{Now: fixedClock})  // a fixed clock for tests
+//	st = memstore.New(memstore.Options{Clock: fixedClock})  // a fixed clock for tests
 //
 // Behaviour worth knowing:
 //

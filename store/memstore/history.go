@@ -84,7 +84,7 @@ func (s *Store) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParam
 		return err
 	}
 	we := &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: driver.NormTime(p.SnapshotTime)}
-	b := newBatches(ctx, 0, we, "lifecycles")
+	b := newBatches(ctx, 0, we, store.StageLifecycles)
 	byVC := map[string][]inventory.Lifecycle{}
 	for _, l := range p.Lifecycles {
 		if err := b.next(); err != nil {
@@ -95,7 +95,7 @@ func (s *Store) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParam
 	for _, rows := range byVC {
 		slices.SortFunc(rows, func(a, b inventory.Lifecycle) int { return cmp.Compare(a.VMID, b.VMID) })
 	}
-	we.Stage = "events"
+	we.Stage = store.StageEvents
 	evs, err := prepareEvents(op, p.Events, b)
 	if err != nil {
 		return err
@@ -291,7 +291,7 @@ func (s *Store) AppendEvents(ctx context.Context, p *store.AppendEventsParams) e
 		p = &store.AppendEventsParams{}
 	}
 	we := &store.WriteError{Op: op}
-	evs, err := prepareEvents(op, p.Events, newBatches(ctx, 0, we, "events"))
+	evs, err := prepareEvents(op, p.Events, newBatches(ctx, 0, we, store.StageEvents))
 	if err != nil {
 		return err
 	}
@@ -312,6 +312,9 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 	if p == nil {
 		p = &store.ListEventsParams{}
 	}
+	if err := driver.CheckEventsAfterID(p); err != nil {
+		return nil, err
+	}
 	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
 		return nil, err
@@ -327,9 +330,9 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 		curT, curID = time.UnixMicro(us).UTC(), id
 	}
 	limit := driver.EventsPageSize(p)
-	var kinds map[string]bool
+	var kinds map[inventory.EventKind]bool
 	if len(p.Kinds) > 0 {
-		kinds = map[string]bool{}
+		kinds = map[inventory.EventKind]bool{}
 		for _, k := range p.Kinds {
 			kinds[k] = true
 		}
@@ -345,6 +348,16 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 	defer unlock()
 	evs := s.events
 	page := &store.EventPage{}
+	if p.AfterID > 0 {
+		for i := range evs {
+			if evs[i].ID > p.AfterID && match(&evs[i]) {
+				page.Events = append(page.Events, copyEvent(evs[i]))
+			}
+		}
+		slices.SortFunc(page.Events, func(a, b inventory.Event) int { return cmp.Compare(a.ID, b.ID) })
+		page.Events = page.Events[:min(limit, len(page.Events))]
+		return page, nil
+	}
 	add := func(e *inventory.Event) bool {
 		if !match(e) {
 			return true

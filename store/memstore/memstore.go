@@ -18,9 +18,9 @@ import (
 
 // Options configure a Store.
 type Options struct {
-	// Now is the clock that stamps RegisteredAt (when a write sets none),
-	// CreatedAt and UpdatedAt. Defaults to time.Now.
-	Now func() time.Time
+	// Clock returns the current time, stamping RegisteredAt (when a write
+	// sets none), CreatedAt and UpdatedAt. Defaults to time.Now.
+	Clock func() time.Time
 }
 
 // Store is an in-memory store.Store. It is safe for concurrent use. Values
@@ -53,8 +53,9 @@ type Store struct {
 }
 
 var (
-	_ store.Store        = (*Store)(nil)
-	_ store.CompatTables = (*Store)(nil)
+	_ store.Store           = (*Store)(nil)
+	_ store.CompatTables    = (*Store)(nil)
+	_ store.SnapshotCounter = (*Store)(nil)
 )
 
 // vcSamples holds one vCenter's vm_hourly_stats rows. Each rows slice is
@@ -85,7 +86,7 @@ type regKey struct {
 type eventKey struct {
 	vcenter string
 	at      time.Time
-	kind    string
+	kind    inventory.EventKind
 	vmID    string
 }
 
@@ -118,8 +119,8 @@ func New(opts ...Options) *Store {
 		compat:         map[string]*compatTable{},
 	}
 	for _, o := range opts {
-		if o.Now != nil {
-			s.now = o.Now
+		if o.Clock != nil {
+			s.now = o.Clock
 		}
 	}
 	return s
@@ -203,7 +204,7 @@ type batches struct {
 	we    *store.WriteError
 }
 
-func newBatches(ctx context.Context, size int, we *store.WriteError, stage string) *batches {
+func newBatches(ctx context.Context, size int, we *store.WriteError, stage store.WriteStage) *batches {
 	we.Stage = stage
 	return &batches{ctx: ctx, size: driver.BatchSizeOr(size), we: we}
 }
@@ -372,7 +373,7 @@ func (s *Store) WriteSamples(ctx context.Context, p *store.WriteSamplesParams) e
 		return err
 	}
 	we := &store.WriteError{Op: op}
-	groups, err := groupSamples(p.Samples, newBatches(ctx, p.BatchSize, we, "samples"))
+	groups, err := groupSamples(p.Samples, newBatches(ctx, p.BatchSize, we, store.StageSamples))
 	if err != nil {
 		return err
 	}

@@ -129,7 +129,7 @@ func TestCopyIsolation(t *testing.T) {
 func TestClock(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 6789, time.FixedZone("X", 3600))
-	st := memstore.New(memstore.Options{Now: func() time.Time { return now }})
+	st := memstore.New(memstore.Options{Clock: func() time.Time { return now }})
 	ep, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: storetest.Endpoint("vc-a")})
 	if err != nil {
 		t.Fatal(err)

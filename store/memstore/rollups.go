@@ -58,7 +58,7 @@ func writeRollups[T any](s *Store, ctx context.Context, k rollupKind[T], op, vc 
 	}
 	per := driver.NormTime(period)
 	we := &store.WriteError{Op: op, Vcenter: vc, SnapshotTime: per}
-	b := newBatches(ctx, batch, we, "rollups")
+	b := newBatches(ctx, batch, we, store.StageRollups)
 	out := make([]T, 0, len(rows))
 	for i := range rows {
 		if err := b.next(); err != nil {
@@ -227,7 +227,7 @@ func (s *Store) WriteCompatHourly(ctx context.Context, p *store.WriteCompatHourl
 	}
 	st := store.SnapshotTime(p.SnapshotTime)
 	we := &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: st}
-	groups, err := groupSamples(p.Samples, newBatches(ctx, p.BatchSize, we, "compat"))
+	groups, err := groupSamples(p.Samples, newBatches(ctx, p.BatchSize, we, store.StageCompat))
 	if err != nil {
 		return err
 	}

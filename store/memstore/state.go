@@ -72,7 +72,7 @@ func (s *Store) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams)
 	}
 	st := store.SnapshotTime(p.SnapshotTime)
 	we := &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: st}
-	b := newBatches(ctx, p.BatchSize, we, "samples")
+	b := newBatches(ctx, p.BatchSize, we, store.StageSamples)
 	groups, err := groupSamples(p.Samples, b)
 	if err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func (s *Store) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams)
 	rows := groups[bucketKey{p.Vcenter, st}]
 	var state inventory.State
 	if p.State != nil {
-		we.Stage = "inventory"
+		we.Stage = store.StageInventory
 		if state, err = normState(p.State, st, b); err != nil {
 			return nil, err
 		}

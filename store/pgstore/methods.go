@@ -320,3 +320,12 @@ func (s *Store) AggregateDaily(ctx context.Context, p *store.AggregateDailyParam
 func (s *Store) AggregateMonthly(ctx context.Context, p *store.AggregateMonthlyParams) ([]inventory.MonthlyRollup, error) {
 	return s.core.AggregateMonthly(ctx, p)
 }
+
+// store.SnapshotCounter
+
+// CountSnapshots returns, for each vCenter and period holding records
+// of Kind, their number and newest RegisteredAt, ordered by (Period,
+// Vcenter). Periods without records are left out.
+func (s *Store) CountSnapshots(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error) {
+	return s.core.CountSnapshots(ctx, p)
+}

@@ -61,9 +61,9 @@ type Options struct {
 	// schema changes are an explicit step (call Migrate at start-up or from
 	// a deploy job). New never does I/O.
 	AutoMigrate bool
-	// Now returns the current time, stamping registry records and
+	// Clock returns the current time, stamping registry records and
 	// endpoints. Defaults to time.Now.
-	Now func() time.Time
+	Clock func() time.Time
 }
 
 //go:generate go run ../internal/sqlstore/genmethods -pkg pgstore -o methods.go
@@ -76,9 +76,10 @@ type Store struct {
 }
 
 var (
-	_ store.Store         = (*Store)(nil)
-	_ store.CompatTables  = (*Store)(nil)
-	_ store.SQLAggregator = (*Store)(nil)
+	_ store.Store           = (*Store)(nil)
+	_ store.CompatTables    = (*Store)(nil)
+	_ store.SQLAggregator   = (*Store)(nil)
+	_ store.SnapshotCounter = (*Store)(nil)
 )
 
 // Open connects to the database at dsn (a pgx connection string or URL;
@@ -145,7 +146,7 @@ func newStore(pool *pgxpool.Pool, opts Options, owned bool) (*Store, error) {
 		return nil, fmt.Errorf("pgstore: %w", err)
 	}
 	sqldb := stdlib.OpenDBFromPool(pool)
-	now := opts.Now
+	now := opts.Clock
 	if now == nil {
 		now = time.Now
 	}
@@ -162,7 +163,7 @@ func newStore(pool *pgxpool.Pool, opts Options, owned bool) (*Store, error) {
 			}
 			return err
 		},
-		Now: now,
+		Clock: now,
 	})
 	d.core = s.core
 	return s, nil

@@ -51,9 +51,9 @@ type Options struct {
 	// fsync per write transaction (see docs/benchmarks-store.md for what
 	// that costs). Any other value makes Open and New fail.
 	Synchronous string
-	// Now returns the current time, stamping registry records and
+	// Clock returns the current time, stamping registry records and
 	// endpoints. Defaults to time.Now.
-	Now func() time.Time
+	Clock func() time.Time
 }
 
 //go:generate go run ../internal/sqlstore/genmethods -pkg sqlitestore -o methods.go
@@ -66,9 +66,10 @@ type Store struct {
 }
 
 var (
-	_ store.Store         = (*Store)(nil)
-	_ store.CompatTables  = (*Store)(nil)
-	_ store.SQLAggregator = (*Store)(nil)
+	_ store.Store           = (*Store)(nil)
+	_ store.CompatTables    = (*Store)(nil)
+	_ store.SQLAggregator   = (*Store)(nil)
+	_ store.SnapshotCounter = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the SQLite database at path, a file
@@ -211,7 +212,7 @@ func newStore(ctx context.Context, wdb, rdb *sql.DB, closeFn func() error, opts 
 		}
 		return nil, fmt.Errorf("sqlitestore: %w", err)
 	}
-	now := opts.Now
+	now := opts.Clock
 	if now == nil {
 		now = time.Now
 	}
@@ -222,7 +223,7 @@ func newStore(ctx context.Context, wdb, rdb *sql.DB, closeFn func() error, opts 
 		DB:      bdb,
 		Migrate: func(ctx context.Context) error { return d.migrate(ctx, migs, now()) },
 		Close:   closeFn,
-		Now:     now,
+		Clock:   now,
 	})
 	d.core = s.core
 	if opts.AutoMigrate {

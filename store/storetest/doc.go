@@ -30,7 +30,9 @@
 // Each optional interface of package store has its own section, run on the
 // stores that implement it and skipped on the others: CompatTables (the
 // compatibility tables), SQLAggregator (rows computed in the database agree
-// with the aggregate package's Go builders on random histories). A store
+// with the aggregate package's Go builders on random histories),
+// SnapshotCounter (per-period counts agree with the records ListSnapshots
+// returns, for days of 23 and 25 hours and many periods). A store
 // that does not implement CompatTables is checked by WithoutCompatTables to
 // refuse a write's Compat flag with store.ErrUnsupported, storing nothing.
 //

@@ -108,7 +108,7 @@ func Snapshot(vcenter string, t time.Time, nVMs int, seed int64) *store.WriteSna
 			Vcenter: vcenter, ID: root, Name: "Resources", Path: "Resources", Datacenter: dc, ClusterID: c.ID, Cluster: c.Name,
 			CPULimitMhz: -1, MemoryLimitMB: -1,
 		})
-		for j, tier := range inventory.Tiers {
+		for j, tier := range inventory.Tiers() {
 			id := fmt.Sprintf("resgroup-%d%d", i+1, j+1)
 			p := inventory.ResourcePool{
 				Vcenter: vcenter, ID: id, Name: string(tier), Path: "Resources/" + string(tier), Datacenter: dc,
@@ -205,7 +205,8 @@ func Events(vcenter string, t time.Time, n int, seed int64) []inventory.Event {
 	rng := newRand(seed, uint64(n)+1)
 	out := make([]inventory.Event, 0, n)
 	for i := 0; i < n; i++ {
-		kind := inventory.EventKinds[i%len(inventory.EventKinds)]
+		kinds := inventory.EventKinds()
+		kind := kinds[i%len(kinds)]
 		e := inventory.Event{Vcenter: vcenter, SnapshotTime: t, Kind: kind}
 		if kind != inventory.EventMassAbsence {
 			e.VMID = fmt.Sprintf("vm-%d", 1+i)
@@ -214,7 +215,7 @@ func Events(vcenter string, t time.Time, n int, seed int64) []inventory.Event {
 		}
 		switch kind {
 		case inventory.EventPower:
-			e.Before, e.After = map[string]string{"power_state": inventory.PoweredOff}, map[string]string{"power_state": inventory.PoweredOn}
+			e.Before, e.After = map[string]string{"power_state": string(inventory.PoweredOff)}, map[string]string{"power_state": string(inventory.PoweredOn)}
 		case inventory.EventResize:
 			e.Before = map[string]string{"vcpu_count": "2", "ram_mb": "4096"}
 			e.After = map[string]string{"vcpu_count": fmt.Sprint(4 + rng.IntN(4)), "ram_mb": "8192"}
@@ -270,7 +271,7 @@ func rollup(vcenter string, i int, total int, rng *rand.Rand, start time.Time) i
 	r := inventory.Rollup{
 		Vcenter: vcenter, VMKey: fmt.Sprintf("vm-%d", i), VMID: fmt.Sprintf("vm-%d", i), VMUUID: fmt.Sprintf("5021-%d", i),
 		Name: fmt.Sprintf("vm%04d", i), Datacenter: "DC1", Cluster: "Cluster-A", Host: "esx01.example.com",
-		ResourcePool: "Resources/" + string(inventory.Tiers[i%4]), Folder: "/DC1/vm/prod", PowerState: inventory.PoweredOn,
+		ResourcePool: "Resources/" + string(inventory.Tiers()[i%4]), Folder: "/DC1/vm/prod", PowerState: inventory.PoweredOn,
 		GuestOS: "ubuntu64Guest", IsTemplate: i%10 == 0,
 		TotalSamples: total, SamplesPresent: present, AvgIsPresent: float64(present) / float64(total),
 		SamplesPoweredOn: on, AvgPoweredOn: float64(on) / float64(total),

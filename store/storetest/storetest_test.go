@@ -35,6 +35,7 @@ type hooked struct {
 	writeDailyRollups func(ctx context.Context, p *store.WriteDailyRollupsParams) error
 	scanCompatHourly  func(ctx context.Context, p *store.ScanCompatParams, fn func(*inventory.Sample) error) error
 	listSnapshots     func(ctx context.Context, p *store.ListSnapshotsParams) ([]inventory.SnapshotRecord, error)
+	countSnapshots    func(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error)
 	close             func() error
 }
 
@@ -120,6 +121,13 @@ func (h *hooked) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams
 		return h.listSnapshots(ctx, p)
 	}
 	return h.Store.ListSnapshots(ctx, p)
+}
+
+func (h *hooked) CountSnapshots(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error) {
+	if h.countSnapshots != nil {
+		return h.countSnapshots(ctx, p)
+	}
+	return h.Store.CountSnapshots(ctx, p)
 }
 
 func (h *hooked) Close() error {
@@ -232,7 +240,7 @@ func TestFixturesDeterministic(t *testing.T) {
 		if inventory.DefaultTierMap().Of(vm.ResourcePool) != inventory.TierNone {
 			tiers++
 		}
-		kinds[vm.PowerState] = true
+		kinds[string(vm.PowerState)] = true
 	}
 	for _, n := range a.State.Networks {
 		kinds[n.Kind] = true
@@ -404,6 +412,18 @@ var mutants = map[string]mutant{
 			q := *p
 			q.Limit = 0
 			return h.Store.ListSnapshots(ctx, &q)
+		}
+	}},
+	// CountSnapshots counts a record at a period's end in that period
+	// (a closed interval, as a careless BETWEEN would).
+	"CountSnapshotsClosedPeriods": {"SnapshotCounter", "CountSnapshots(days) differs", func(h *hooked) {
+		h.countSnapshots = func(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error) {
+			q := *p
+			q.Bounds = make([]time.Time, len(p.Bounds))
+			for i, b := range p.Bounds {
+				q.Bounds[i] = b.Add(time.Nanosecond)
+			}
+			return h.Store.CountSnapshots(ctx, &q)
 		}
 	}},
 	// Close does nothing.

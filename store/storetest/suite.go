@@ -100,6 +100,7 @@ func groups() []group {
 		{name: "CompatTables", tests: compatTests(), only: implements[store.CompatTables]},
 		{name: "WithoutCompatTables", tests: withoutCompatTests(), only: func(st store.Store) bool { return !implements[store.CompatTables](st) }},
 		{name: "SQLAggregator", tests: sqlAggregatorTests(), only: implements[store.SQLAggregator]},
+		{name: "SnapshotCounter", tests: snapshotCounterTests(), only: implements[store.SnapshotCounter]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

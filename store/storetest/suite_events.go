@@ -1,12 +1,14 @@
 package storetest
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 func lifecycleTests() []test {
@@ -193,6 +195,7 @@ func eventTests() []test {
 		{"AppendIdempotent", testEventsIdempotent},
 		{"Filters", testEventsFilters},
 		{"Pagination", testEventsPagination},
+		{"AfterID", testEventsAfterID},
 		{"InvalidParams", testEventsInvalid},
 	}
 }
@@ -273,7 +276,7 @@ func testEventsIdempotent(e *env) {
 	changed := again[1]
 	changed.Name, changed.Before, changed.After = "changed", map[string]string{"x": "1"}, nil
 	fresh := inventory.Event{Vcenter: "vc-a", SnapshotTime: t0.Add(2 * time.Hour), Kind: inventory.EventPower, VMID: "vm-77",
-		After: map[string]string{"power_state": inventory.PoweredOn}}
+		After: map[string]string{"power_state": string(inventory.PoweredOn)}}
 	dup := fresh
 	dup.Name = "dup"
 	e.ok(e.st.AppendEvents(e.ctx, &store.AppendEventsParams{Events: []inventory.Event{changed, fresh, dup}}), "AppendEvents")
@@ -299,11 +302,11 @@ func testEventsFilters(e *env) {
 	for _, p := range []store.ListEventsParams{
 		{Vcenter: "vc-a"}, {Vcenter: "vc-b"}, {Vcenter: "missing"},
 		{VMID: "vm-1"}, {Vcenter: "vc-a", VMID: "vm-2"},
-		{Kinds: []string{inventory.EventPower}}, {Kinds: []string{inventory.EventResize, inventory.EventCreated, "unknown"}},
-		{Kinds: []string{inventory.EventMassAbsence}},
+		{Kinds: []inventory.EventKind{inventory.EventPower}}, {Kinds: []inventory.EventKind{inventory.EventResize, inventory.EventCreated, "unknown"}},
+		{Kinds: []inventory.EventKind{inventory.EventMassAbsence}},
 		{From: h(1)}, {To: h(1)}, {From: h(1), To: h(2)}, {From: h(1), To: h(1)},
-		{Vcenter: "vc-a", Kinds: []string{inventory.EventCreated, inventory.EventDeleted}, From: h(0), To: h(2)},
-		{Vcenter: "vc-a", Descending: true}, {Kinds: []string{inventory.EventCreated}, Descending: true, From: h(1)},
+		{Vcenter: "vc-a", Kinds: []inventory.EventKind{inventory.EventCreated, inventory.EventDeleted}, From: h(0), To: h(2)},
+		{Vcenter: "vc-a", Descending: true}, {Kinds: []inventory.EventKind{inventory.EventCreated}, Descending: true, From: h(1)},
 	} {
 		want := filter(asc, func(ev inventory.Event) bool {
 			return (p.Vcenter == "" || ev.Vcenter == p.Vcenter) && (p.VMID == "" || ev.VMID == p.VMID) &&
@@ -319,7 +322,7 @@ func testEventsFilters(e *env) {
 func testEventsPagination(e *env) {
 	ins := e.eventData()
 	for _, desc := range []bool{false, true} {
-		for _, p := range []store.ListEventsParams{{Limit: 1}, {Limit: 4}, {Limit: 18}, {Limit: 3, Vcenter: "vc-a"}, {Limit: 2, Kinds: []string{inventory.EventPower, inventory.EventCreated}}} {
+		for _, p := range []store.ListEventsParams{{Limit: 1}, {Limit: 4}, {Limit: 18}, {Limit: 3, Vcenter: "vc-a"}, {Limit: 2, Kinds: []inventory.EventKind{inventory.EventPower, inventory.EventCreated}}} {
 			p.Descending = desc
 			full := e.listEvents(store.ListEventsParams{Vcenter: p.Vcenter, Kinds: p.Kinds, Descending: desc, Limit: 1000})
 			want := filter(byEventOrder(ins, desc), func(ev inventory.Event) bool {
@@ -365,5 +368,75 @@ func testEventsInvalid(e *env) {
 		err := e.st.AppendEvents(e.ctx, &store.AppendEventsParams{Events: append(good, ev)})
 		wantInvalid(e.t, err, "AppendEvents", name)
 		e.unchanged(before, "invalid AppendEvents (%s)", name)
+	}
+}
+
+// tailEvents lists the events after id with AfterID, page by page, the
+// way a live reader tails the log, checking each page's shape.
+func (e *env) tailEvents(p store.ListEventsParams) []inventory.Event {
+	e.t.Helper()
+	var out []inventory.Event
+	for page := 0; ; page++ {
+		pg, err := e.st.ListEvents(e.ctx, &p)
+		e.ok(err, "ListEvents%s page %d", describe(p), page)
+		if pg.NextCursor != "" {
+			e.t.Errorf("ListEvents%s: NextCursor %q, want empty with AfterID", describe(p), pg.NextCursor)
+		}
+		if lim := driver.EventsPageSize(&p); len(pg.Events) > lim {
+			e.t.Fatalf("ListEvents%s: %d events, more than Limit %d", describe(p), len(pg.Events), lim)
+		}
+		out = append(out, pg.Events...)
+		if len(pg.Events) < driver.EventsPageSize(&p) {
+			return out
+		}
+		if page > 100000 {
+			e.t.Fatalf("ListEvents%s: more than 100000 pages", describe(p))
+		}
+		p.AfterID = pg.Events[len(pg.Events)-1].ID
+	}
+}
+
+func testEventsAfterID(e *env) {
+	e.eventData()
+	all := e.listEvents(store.ListEventsParams{Limit: 1000})
+	byID := slices.Clone(all)
+	slices.SortFunc(byID, func(a, b inventory.Event) int { return cmp.Compare(a.ID, b.ID) })
+	for _, k := range []int{0, 1, 7, len(byID) - 1} {
+		for _, limit := range []int{0, 1, 3} {
+			p := store.ListEventsParams{AfterID: byID[k].ID, Limit: limit}
+			checkList(e.t, fmt.Sprintf("ListEvents{AfterID: #%d's ID, Limit: %d} (the later events in ID order)", k, limit),
+				byID[k+1:], e.tailEvents(p))
+		}
+	}
+	// Filters apply.
+	var want []inventory.Event
+	for _, ev := range byID[2:] {
+		if ev.Vcenter == "vc-a" && ev.Kind == byID[0].Kind {
+			want = append(want, ev)
+		}
+	}
+	checkList(e.t, "ListEvents{AfterID, Vcenter: vc-a, Kinds}", want,
+		e.tailEvents(store.ListEventsParams{AfterID: byID[1].ID, Vcenter: "vc-a", Kinds: []inventory.EventKind{byID[0].Kind}, Limit: 2}))
+	// A tailer that saw everything then sees exactly what is appended next,
+	// even at an older snapshot time.
+	last := byID[len(byID)-1].ID
+	if got := e.tailEvents(store.ListEventsParams{AfterID: last}); len(got) != 0 {
+		e.t.Errorf("ListEvents{AfterID: the last ID} = %d events, want none", len(got))
+	}
+	more := Events("vc-c", t0.Add(-time.Hour), 3, 9)
+	e.ok(e.st.AppendEvents(e.ctx, &store.AppendEventsParams{Events: more}), "AppendEvents")
+	var wantNew []inventory.Event
+	for _, ev := range more {
+		wantNew = append(wantNew, e.n.event(ev))
+	}
+	checkList(e.t, "ListEvents{AfterID: the last ID} after an append", wantNew, e.tailEvents(store.ListEventsParams{AfterID: last}), ignoreEventID)
+	// Invalid combinations.
+	for name, p := range map[string]store.ListEventsParams{
+		"negative AfterID":       {AfterID: -1},
+		"AfterID with Cursor":    {AfterID: last, Cursor: "x"},
+		"AfterID and Descending": {AfterID: last, Descending: true},
+	} {
+		_, err := e.st.ListEvents(e.ctx, &p)
+		wantInvalid(e.t, err, "ListEvents", name)
 	}
 }

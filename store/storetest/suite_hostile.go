@@ -127,10 +127,10 @@ func testHostileRows(e *env) {
 	var mons []inventory.MonthlyRollup
 	for i, x := range h {
 		y := h[(i+1)%len(h)]
-		evs = append(evs, inventory.Event{Vcenter: vc, SnapshotTime: t0, Kind: "k-" + x, VMID: y, VMUUID: x, Name: x,
+		evs = append(evs, inventory.Event{Vcenter: vc, SnapshotTime: t0, Kind: inventory.EventKind("k-" + x), VMID: y, VMUUID: x, Name: x,
 			Before: map[string]string{x: y, "": x}, After: map[string]string{"v": x, y: ""}})
 		lcs = append(lcs, inventory.Lifecycle{Vcenter: vc, VMID: x, VMUUID: y, Name: y, FirstSeen: t0, LastSeen: t0,
-			CreationSource: x, DeletionSource: y})
+			CreationSource: inventory.LifecycleSource(x), DeletionSource: inventory.LifecycleSource(y)})
 		d := DailyRollups(vc, day0, 1, int64(i))[0]
 		d.VMKey, d.VMID, d.Name, d.Folder, d.ResourcePool, d.GuestOS = x, y, x, y, x, y
 		days = append(days, d)
@@ -150,7 +150,7 @@ func testHostileRows(e *env) {
 	}
 	checkList(e.t, "ListEvents (hostile strings)", wantEv, e.listEvents(store.ListEventsParams{Vcenter: vc}), ignoreEventID)
 	checkList(e.t, "ListEvents{Kinds: hostile}", []inventory.Event{wantEv[2], wantEv[5]},
-		e.listEvents(store.ListEventsParams{Kinds: []string{evs[5].Kind, evs[2].Kind}}), ignoreEventID)
+		e.listEvents(store.ListEventsParams{Kinds: []inventory.EventKind{evs[5].Kind, evs[2].Kind}}), ignoreEventID)
 	checkList(e.t, "ListEvents{VMID: hostile}", []inventory.Event{wantEv[3]}, e.listEvents(store.ListEventsParams{Vcenter: vc, VMID: evs[3].VMID}), ignoreEventID)
 	checkList(e.t, "ListEvents in pages of 4", wantEv, e.listEvents(store.ListEventsParams{Vcenter: vc, Limit: 4}), ignoreEventID)
 

@@ -17,8 +17,8 @@ import (
 func sample(vc string, at time.Time, id, uuid, name string, i int) inventory.Sample {
 	s := inventory.Sample{
 		Vcenter: vc, SnapshotTime: at, VMID: id, VMUUID: uuid, Name: name,
-		Datacenter: "DC1", Cluster: "Cluster-A", Host: fmt.Sprintf("esx%02d", i%5), ResourcePool: "Resources/" + string(inventory.Tiers[i%4]),
-		Folder: "/DC1/vm", PowerState: []string{inventory.PoweredOn, inventory.PoweredOff, inventory.Suspended}[i%3],
+		Datacenter: "DC1", Cluster: "Cluster-A", Host: fmt.Sprintf("esx%02d", i%5), ResourcePool: "Resources/" + string(inventory.Tiers()[i%4]),
+		Folder: "/DC1/vm", PowerState: []inventory.PowerState{inventory.PoweredOn, inventory.PoweredOff, inventory.Suspended}[i%3],
 		IsTemplate: i%11 == 0, VCPUCount: 1 + i%8, RAMMB: int64(1024 * (1 + i%16)),
 		ProvisionedDiskGB: trickyFloats[i%len(trickyFloats)] * float64(1+i), UsedDiskGB: 0.1 * float64(i),
 		GuestOS: "ubuntu64Guest", IPAddress: fmt.Sprintf("10.0.0.%d", i%250),

@@ -99,7 +99,7 @@ func (c *Core) poolTiers(ctx context.Context, srcSQL string, srcArgs []any, tm i
 			return "", nil, err
 		}
 		idx := -1
-		for i, t := range inventory.Tiers {
+		for i, t := range inventory.Tiers() {
 			if t != inventory.TierNone && tm.Of(pool) == t {
 				idx = i
 			}
@@ -289,7 +289,7 @@ type aggRow struct {
 
 func (a *aggRow) dest(r *inventory.Rollup) []any {
 	return []any{&a.gkey, &a.uuidLatest, &r.Name, &r.Datacenter, &r.Cluster, &r.Host, &r.ResourcePool, &r.Folder,
-		&r.PowerState, &r.GuestOS, &r.IsTemplate, &a.n, &a.pon, &a.sVCPU, &a.sRAM, &a.sProv, &a.sUsed,
+		(*string)(&r.PowerState), &r.GuestOS, &r.IsTemplate, &a.n, &a.pon, &a.sVCPU, &a.sRAM, &a.sProv, &a.sUsed,
 		&a.t[0], &a.t[1], &a.t[2], &a.t[3], timeDest{&r.FirstSeen}, timeDest{&r.LastSeen}, timeDest{&a.ctime},
 		timeDest{&a.lcCreation}, timeDest{&r.DeletionTime}, &r.VMUUID}
 }

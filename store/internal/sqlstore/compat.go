@@ -147,7 +147,7 @@ func (c *Core) WriteCompatHourly(ctx context.Context, p *store.WriteCompatHourly
 	if _, ok := driver.ParseCompatTableName(inventory.HourlyTableName(st)); !ok {
 		return driver.Invalid(op, "SnapshotTime", "cannot name a compatibility table")
 	}
-	w := &writeOp{op: op, vcenter: p.Vcenter, t: st, stage: "compat"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: st, stage: store.StageCompat}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		return c.writeCompatHourly(ctx, tx, p.Vcenter, st, p.Samples, p.BatchSize)
 	})
@@ -312,7 +312,7 @@ func (c *Core) DropCompatTable(ctx context.Context, p *store.DropCompatTablePara
 		return driver.Invalid(op, "Name", "is not a compatibility table name")
 	}
 	missing := false
-	w := &writeOp{op: op, stage: "compat"}
+	w := &writeOp{op: op, stage: store.StageCompat}
 	err := c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.d.Lock(ctx, tx, "compat|"+p.Name); err != nil {
 			return err

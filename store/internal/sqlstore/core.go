@@ -27,9 +27,9 @@ type Config struct {
 	Migrate func(ctx context.Context) error
 	// Close releases what the backend opened itself; called once.
 	Close func() error
-	// Now returns the current time (registry and endpoint stamps).
+	// Clock returns the current time (registry and endpoint stamps).
 	// Defaults to time.Now.
-	Now func() time.Time
+	Clock func() time.Time
 }
 
 // Core implements store.Store over a Dialect. Backends embed it.
@@ -52,7 +52,7 @@ type Core struct {
 
 // New returns a Core.
 func New(cfg Config) *Core {
-	c := &Core{name: cfg.Name, d: cfg.Dialect, db: cfg.DB, migrate: cfg.Migrate, close: cfg.Close, now: cfg.Now}
+	c := &Core{name: cfg.Name, d: cfg.Dialect, db: cfg.DB, migrate: cfg.Migrate, close: cfg.Close, now: cfg.Clock}
 	if c.now == nil {
 		c.now = time.Now
 	}
@@ -155,7 +155,7 @@ type writeOp struct {
 	op      string
 	vcenter string
 	t       time.Time
-	stage   string
+	stage   store.WriteStage
 }
 
 // inTx runs fn in a write transaction and commits it. Failures roll back
@@ -171,11 +171,11 @@ func (c *Core) inTx(ctx context.Context, w *writeOp, fn func(tx Tx) error) error
 		return &store.WriteError{Op: w.op, Vcenter: w.vcenter, SnapshotTime: w.t, Stage: w.stage, Err: err}
 	}
 	if err := ctx.Err(); err != nil {
-		w.stage = "begin"
+		w.stage = store.StageBegin
 		return fail(err)
 	}
 	stage := w.stage
-	w.stage = "begin"
+	w.stage = store.StageBegin
 	tx, err := c.d.Begin(ctx)
 	if err != nil {
 		return fail(err)
@@ -186,7 +186,7 @@ func (c *Core) inTx(ctx context.Context, w *writeOp, fn func(tx Tx) error) error
 		_ = tx.Rollback(nc)
 		return fail(err)
 	}
-	w.stage = "commit"
+	w.stage = store.StageCommit
 	if err := ctx.Err(); err != nil {
 		_ = tx.Rollback(nc)
 		return fail(err)

@@ -30,7 +30,7 @@ func (c *Core) UpsertEndpoint(ctx context.Context, p *store.UpsertEndpointParams
 	now := driver.NormTime(c.now())
 	e.CreatedAt, e.UpdatedAt = now, now
 	var out *inventory.Endpoint
-	w := &writeOp{op: op, stage: "endpoints"}
+	w := &writeOp{op: op, stage: store.StageEndpoints}
 	err := c.inTx(ctx, w, func(tx Tx) error {
 		if _, err := tx.Exec(ctx, c.insertSQL(TableEndpoints, endpointCols, endpointUpsert, 1),
 			c.endpointArgs(make([]any, 0, len(endpointCols)), &e)...); err != nil {
@@ -110,7 +110,7 @@ func (c *Core) DeleteEndpoint(ctx context.Context, p *store.DeleteEndpointParams
 		return driver.Invalid(op, "Name", "must not be empty")
 	}
 	var n int64
-	w := &writeOp{op: op, stage: "endpoints"}
+	w := &writeOp{op: op, stage: store.StageEndpoints}
 	err := c.inTx(ctx, w, func(tx Tx) error {
 		var err error
 		if n, err = tx.Exec(ctx, c.sql("DELETE FROM {endpoints} WHERE name = ?"), p.Name); err != nil {
@@ -141,7 +141,7 @@ func (c *Core) RecordCaptureStatus(ctx context.Context, p *store.RecordCaptureSt
 	if err := driver.ValidateCaptureStatus(op, &s); err != nil {
 		return err
 	}
-	w := &writeOp{op: op, stage: "endpoints"}
+	w := &writeOp{op: op, stage: store.StageEndpoints}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		_, err := tx.Exec(ctx, c.insertSQL(TableEndpointStatus, statusCols, statusUpsert, 1),
 			c.statusArgs(make([]any, 0, len(statusCols)), &s)...)

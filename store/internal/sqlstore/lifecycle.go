@@ -43,16 +43,16 @@ func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams
 	if len(p.Lifecycles) == 0 && len(p.Events) == 0 && len(p.EndpointEvents) == 0 && !mark {
 		return nil
 	}
-	w := &writeOp{op: op, vcenter: p.Vcenter, t: driver.NormTime(p.SnapshotTime), stage: "lifecycle"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: driver.NormTime(p.SnapshotTime), stage: store.StageLifecycles}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.upsertLifecycles(ctx, tx, p.Lifecycles); err != nil {
 			return err
 		}
-		w.stage = "events"
+		w.stage = store.StageEvents
 		if err := c.appendEvents(ctx, tx, p.Events); err != nil {
 			return err
 		}
-		w.stage = "endpoint events"
+		w.stage = store.StageEndpointEvents
 		if err := c.InsertBatched(ctx, tx, TableEndpointEvents, &RowSource{N: len(p.EndpointEvents), Cols: endpointEventCols,
 			Row: func(i int, dst []any) []any { return c.endpointEventArgs(dst, &p.EndpointEvents[i]) }},
 			"ON CONFLICT (vcenter, vm_id, event_time, kind) DO NOTHING"); err != nil {
@@ -61,7 +61,7 @@ func (c *Core) ApplyReconcile(ctx context.Context, p *store.ApplyReconcileParams
 		if !mark {
 			return nil
 		}
-		w.stage = "reconcile state"
+		w.stage = store.StageReconcileState
 		t := c.time(driver.NormTime(p.SnapshotTime))
 		_, err := tx.Exec(ctx, c.sql("INSERT INTO {reconcile_state} (vcenter, reconciled_through) VALUES (?, ?) "+
 			"ON CONFLICT (vcenter) DO UPDATE SET reconciled_through = excluded.reconciled_through "+
@@ -223,7 +223,7 @@ func (c *Core) AppendEvents(ctx context.Context, p *store.AppendEventsParams) er
 	if err := driver.ValidateEvents(op, p.Events); err != nil {
 		return err
 	}
-	w := &writeOp{op: op, stage: "events"}
+	w := &writeOp{op: op, stage: store.StageEvents}
 	return c.inTx(ctx, w, func(tx Tx) error { return c.appendEvents(ctx, tx, p.Events) })
 }
 
@@ -235,6 +235,9 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 	}
 	if p == nil {
 		p = &store.ListEventsParams{}
+	}
+	if err := driver.CheckEventsAfterID(p); err != nil {
+		return nil, err
 	}
 	cur, err := driver.DecodeCursor(op, p.Cursor, 2)
 	if err != nil {
@@ -268,6 +271,11 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 		} else {
 			q = q.Where("(snapshot_time, id) > (?, ?)", ct, curID)
 		}
+	}
+	if p.AfterID > 0 {
+		q = q.Where("id > ?", p.AfterID).OrderExpr("id").Limit(int64(limit))
+		out, err := queryRows(ctx, c, op, q, eventDest)
+		return &store.EventPage{Events: out}, err
 	}
 	if p.Descending {
 		q = q.OrderExpr("snapshot_time DESC, id DESC")

@@ -33,7 +33,7 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 		}
 	}
 	day := driver.NormTime(p.Day)
-	w := &writeOp{op: op, vcenter: p.Vcenter, t: day, stage: "rollups"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: day, stage: store.StageRollups}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.replaceRollups(ctx, tx, TableDaily, "day", p.Vcenter, day, dailySource(c, rows, day, p.BatchSize)); err != nil {
 			return err
@@ -41,7 +41,7 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 		if compat == "" {
 			return nil
 		}
-		w.stage = "compat"
+		w.stage = store.StageCompat
 		return c.copyToCompat(ctx, tx, compat, CompatDailyColumns, TableDaily, "day", p.Vcenter, day)
 	})
 }
@@ -69,7 +69,7 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 		}
 	}
 	month := driver.NormTime(p.Month)
-	w := &writeOp{op: op, vcenter: p.Vcenter, t: month, stage: "rollups"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: month, stage: store.StageRollups}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.replaceRollups(ctx, tx, TableMonthly, "month", p.Vcenter, month, monthlySource(c, rows, month, p.BatchSize)); err != nil {
 			return err
@@ -77,7 +77,7 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 		if compat == "" {
 			return nil
 		}
-		w.stage = "compat"
+		w.stage = store.StageCompat
 		return c.copyToCompat(ctx, tx, compat, CompatMonthlyColumns, TableMonthly, "month", p.Vcenter, month)
 	})
 }

@@ -48,9 +48,9 @@ func (c *Core) WriteSamples(ctx context.Context, p *store.WriteSamplesParams) er
 	if err := driver.ValidateSamples(op, p.Samples); err != nil {
 		return err
 	}
-	w := &writeOp{op: op, stage: "samples"}
+	w := &writeOp{op: op, stage: store.StageSamples}
 	if err := c.d.PrepareSampleTimes(ctx, sampleTimes(p.Samples)); err != nil {
-		return &store.WriteError{Op: op, Stage: "samples", Err: err}
+		return &store.WriteError{Op: op, Stage: store.StageSamples, Err: err}
 	}
 	side := c.sideRows(p.Samples, time.Time{})
 	err := c.inTx(ctx, w, func(tx Tx) error {
@@ -262,7 +262,7 @@ func (c *Core) DeleteSamples(ctx context.Context, p *store.DeleteSamplesParams) 
 		return 0, driver.Invalid(op, "Before", "must be set")
 	}
 	var n int64
-	w := &writeOp{op: op, vcenter: p.Vcenter, stage: "samples"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, stage: store.StageSamples}
 	err := c.inTx(ctx, w, func(tx Tx) error {
 		where, args := " WHERE snapshot_time < ?", []any{c.bound(p.Before)}
 		if p.Vcenter != "" {

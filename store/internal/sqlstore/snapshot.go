@@ -26,7 +26,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 	}
 	if len(p.Samples) > 0 {
 		if err := c.d.PrepareSampleTimes(ctx, []time.Time{st}); err != nil {
-			return nil, &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: st, Stage: "samples", Err: err}
+			return nil, &store.WriteError{Op: op, Vcenter: p.Vcenter, SnapshotTime: st, Stage: store.StageSamples, Err: err}
 		}
 	}
 	side := c.sideRows(p.Samples, st)
@@ -34,7 +34,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 	err := c.inTx(ctx, w, func(tx Tx) error {
 		// One writer per vCenter at a time, so the replace-by-delete of
 		// samples and state cannot interleave with another snapshot's.
-		w.stage = "begin"
+		w.stage = store.StageBegin
 		if err := c.d.Lock(ctx, tx, "snapshot|"+p.Vcenter); err != nil {
 			return err
 		}
@@ -42,7 +42,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 			return err
 		}
 
-		w.stage = "samples"
+		w.stage = store.StageSamples
 		if _, err := tx.Exec(ctx, c.sql("DELETE FROM {vm_hourly_stats} WHERE vcenter = ? AND snapshot_time = ?"),
 			p.Vcenter, c.time(st)); err != nil {
 			return err
@@ -60,7 +60,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 			return err
 		}
 
-		w.stage = "inventory"
+		w.stage = store.StageInventory
 		if p.State != nil {
 			replaced, err := c.writeState(ctx, tx, p.Vcenter, st, p.State, p.BatchSize)
 			if err != nil {
@@ -69,7 +69,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 			res.StateReplaced = replaced
 		}
 
-		w.stage = "totals"
+		w.stage = store.StageTotals
 		tot := p.Totals
 		tot.Vcenter, tot.SnapshotTime = p.Vcenter, st
 		if err := c.writeTotals(ctx, tx, &tot); err != nil {
@@ -80,7 +80,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 			return err
 		}
 
-		w.stage = "registry"
+		w.stage = store.StageRegistry
 		rec := inventory.SnapshotRecord{
 			Vcenter: p.Vcenter, Kind: inventory.Hourly, SnapshotTime: st, TableName: res.CompatTable,
 			RowCount: len(p.Samples), Duration: p.Duration, RegisteredAt: p.RegisteredAt,
@@ -95,7 +95,7 @@ func (c *Core) WriteSnapshot(ctx context.Context, p *store.WriteSnapshotParams) 
 		res.Record = *stored
 
 		if p.Compat {
-			w.stage = "compat"
+			w.stage = store.StageCompat
 			if err := c.writeCompatHourly(ctx, tx, p.Vcenter, st, p.Samples, p.BatchSize); err != nil {
 				return err
 			}

@@ -132,7 +132,7 @@ func (c *Core) sampleRows(samples []inventory.Sample, st time.Time, batch int, c
 			t = c.time(store.SnapshotTime(s.SnapshotTime))
 		}
 		dst = append(dst, s.Vcenter, t, s.Key(), s.VMID, s.VMUUID, s.Name, s.Datacenter, s.Cluster, s.Host,
-			s.ResourcePool, s.Folder, s.PowerState, s.IsTemplate, s.VCPUCount, s.RAMMB, s.ProvisionedDiskGB,
+			s.ResourcePool, s.Folder, string(s.PowerState), s.IsTemplate, s.VCPUCount, s.RAMMB, s.ProvisionedDiskGB,
 			s.UsedDiskGB, s.GuestOS, s.IPAddress, c.time(s.CreationTime), jsonMap(s.Attributes))
 		if !compat {
 			dst = append(dst, s.ResourcePoolID)
@@ -155,7 +155,7 @@ func (c *Core) sampleRows(samples []inventory.Sample, st time.Time, batch int, c
 		w.Text(s.Host)
 		w.Text(s.ResourcePool)
 		w.Text(s.Folder)
-		w.Text(s.PowerState)
+		w.Text(string(s.PowerState))
 		w.Bool(s.IsTemplate)
 		w.Int(int64(s.VCPUCount))
 		w.Int(s.RAMMB)
@@ -228,7 +228,7 @@ func sampleDest(s *inventory.Sample) []any {
 // compatSampleDest returns scan destinations for compatSelectCols into s.
 func compatSampleDest(s *inventory.Sample) []any {
 	return []any{&s.Vcenter, timeDest{&s.SnapshotTime}, &s.VMID, &s.VMUUID, &s.Name, &s.Datacenter, &s.Cluster,
-		&s.Host, &s.ResourcePool, &s.Folder, &s.PowerState, &s.IsTemplate, &s.VCPUCount, &s.RAMMB,
+		&s.Host, &s.ResourcePool, &s.Folder, (*string)(&s.PowerState), &s.IsTemplate, &s.VCPUCount, &s.RAMMB,
 		&s.ProvisionedDiskGB, &s.UsedDiskGB, &s.GuestOS, &s.IPAddress, timeDest{&s.CreationTime},
 		mapDest{&s.Attributes}}
 }
@@ -288,7 +288,7 @@ func compatMonthlyDest(r *inventory.MonthlyRollup) []any {
 
 func (c *Core) rollupArgs(dst []any, period time.Time, r *inventory.Rollup) []any {
 	return append(dst, r.Vcenter, c.time(period), r.VMKey, r.VMID, r.VMUUID, r.Name, r.Datacenter, r.Cluster, r.Host,
-		r.ResourcePool, r.Folder, r.PowerState, r.GuestOS, r.IsTemplate, r.TotalSamples, r.SamplesPresent,
+		r.ResourcePool, r.Folder, string(r.PowerState), r.GuestOS, r.IsTemplate, r.TotalSamples, r.SamplesPresent,
 		r.AvgIsPresent, r.SamplesPoweredOn, r.AvgPoweredOn, r.AvgVCPUCount, r.AvgRAMGB, r.AvgProvisionedDiskGB,
 		r.AvgUsedDiskGB, r.PoolTinPct, r.PoolBronzePct, r.PoolSilverPct, r.PoolGoldPct, c.time(r.FirstSeen),
 		c.time(r.LastSeen), c.time(r.CreationTime), c.time(r.DeletionTime))
@@ -309,7 +309,7 @@ func rollupEncode(w ValueWriter, period time.Time, r *inventory.Rollup) {
 	w.Text(r.Host)
 	w.Text(r.ResourcePool)
 	w.Text(r.Folder)
-	w.Text(r.PowerState)
+	w.Text(string(r.PowerState))
 	w.Text(r.GuestOS)
 	w.Bool(r.IsTemplate)
 	w.Int(int64(r.TotalSamples))
@@ -333,7 +333,7 @@ func rollupEncode(w ValueWriter, period time.Time, r *inventory.Rollup) {
 
 func rollupDest(period *time.Time, r *inventory.Rollup) []any {
 	return []any{&r.Vcenter, timeDest{period}, &r.VMKey, &r.VMID, &r.VMUUID, &r.Name, &r.Datacenter, &r.Cluster,
-		&r.Host, &r.ResourcePool, &r.Folder, &r.PowerState, &r.GuestOS, &r.IsTemplate, &r.TotalSamples,
+		&r.Host, &r.ResourcePool, &r.Folder, (*string)(&r.PowerState), &r.GuestOS, &r.IsTemplate, &r.TotalSamples,
 		&r.SamplesPresent, &r.AvgIsPresent, &r.SamplesPoweredOn, &r.AvgPoweredOn, &r.AvgVCPUCount, &r.AvgRAMGB,
 		&r.AvgProvisionedDiskGB, &r.AvgUsedDiskGB, &r.PoolTinPct, &r.PoolBronzePct, &r.PoolSilverPct,
 		&r.PoolGoldPct, timeDest{&r.FirstSeen}, timeDest{&r.LastSeen}, timeDest{&r.CreationTime},
@@ -398,12 +398,12 @@ var lifecycleCols = []string{"vcenter", "vm_id", "vm_uuid", "name", "first_seen"
 
 func (c *Core) lifecycleArgs(dst []any, l *inventory.Lifecycle) []any {
 	return append(dst, l.Vcenter, l.VMID, l.VMUUID, l.Name, c.time(l.FirstSeen), c.time(l.LastSeen),
-		c.time(l.CreationTime), l.CreationSource, c.time(l.DeletionTime), l.DeletionSource, l.Deleted)
+		c.time(l.CreationTime), string(l.CreationSource), c.time(l.DeletionTime), string(l.DeletionSource), l.Deleted)
 }
 
 func lifecycleDest(l *inventory.Lifecycle) []any {
 	return []any{&l.Vcenter, &l.VMID, &l.VMUUID, &l.Name, timeDest{&l.FirstSeen}, timeDest{&l.LastSeen},
-		timeDest{&l.CreationTime}, &l.CreationSource, timeDest{&l.DeletionTime}, &l.DeletionSource, &l.Deleted}
+		timeDest{&l.CreationTime}, (*string)(&l.CreationSource), timeDest{&l.DeletionTime}, (*string)(&l.DeletionSource), &l.Deleted}
 }
 
 var endpointEventCols = []string{"vcenter", "vm_id", "kind", "event_time"}
@@ -422,12 +422,12 @@ var eventCols = []string{"vcenter", "snapshot_time", "kind", "vm_id", "vm_uuid",
 const eventSelectCols = `id, vcenter, snapshot_time, kind, vm_id, vm_uuid, name, "before", "after"`
 
 func (c *Core) eventArgs(dst []any, e *inventory.Event) []any {
-	return append(dst, e.Vcenter, c.time(e.SnapshotTime), e.Kind, e.VMID, e.VMUUID, e.Name, jsonMap(e.Before),
+	return append(dst, e.Vcenter, c.time(e.SnapshotTime), string(e.Kind), e.VMID, e.VMUUID, e.Name, jsonMap(e.Before),
 		jsonMap(e.After))
 }
 
 func eventDest(e *inventory.Event) []any {
-	return []any{&e.ID, &e.Vcenter, timeDest{&e.SnapshotTime}, &e.Kind, &e.VMID, &e.VMUUID, &e.Name,
+	return []any{&e.ID, &e.Vcenter, timeDest{&e.SnapshotTime}, (*string)(&e.Kind), &e.VMID, &e.VMUUID, &e.Name,
 		mapDest{&e.Before}, mapDest{&e.After}}
 }
 
@@ -469,13 +469,13 @@ var vmCols = []string{"vcenter", "vm_id", "vm_uuid", "name", "datacenter", "clus
 
 func (c *Core) vmArgs(dst []any, v *inventory.VM, st any) []any {
 	return append(dst, v.Vcenter, v.ID, v.UUID, v.Name, v.Datacenter, v.Cluster, v.Host, v.HostID, v.ResourcePool,
-		v.ResourcePoolID, v.Folder, v.PowerState, v.IsTemplate, v.VCPUCount, v.RAMMB, v.ProvisionedDiskGB,
+		v.ResourcePoolID, v.Folder, string(v.PowerState), v.IsTemplate, v.VCPUCount, v.RAMMB, v.ProvisionedDiskGB,
 		v.UsedDiskGB, v.GuestOS, v.IPAddress, c.time(v.CreationTime), jsonMap(v.Attributes), st)
 }
 
 func vmDest(v *inventory.VM) []any {
 	return []any{&v.Vcenter, &v.ID, &v.UUID, &v.Name, &v.Datacenter, &v.Cluster, &v.Host, &v.HostID,
-		&v.ResourcePool, &v.ResourcePoolID, &v.Folder, &v.PowerState, &v.IsTemplate, &v.VCPUCount, &v.RAMMB,
+		&v.ResourcePool, &v.ResourcePoolID, &v.Folder, (*string)(&v.PowerState), &v.IsTemplate, &v.VCPUCount, &v.RAMMB,
 		&v.ProvisionedDiskGB, &v.UsedDiskGB, &v.GuestOS, &v.IPAddress, timeDest{&v.CreationTime},
 		mapDest{&v.Attributes}, timeDest{&v.SnapshotTime}}
 }
@@ -486,13 +486,13 @@ var hostCols = []string{"vcenter", "host_id", "name", "datacenter", "cluster_id"
 
 func hostArgs(dst []any, h *inventory.Host, st any) []any {
 	return append(dst, h.Vcenter, h.ID, h.Name, h.Datacenter, h.ClusterID, h.Cluster, h.ConnectionState,
-		h.PowerState, h.InMaintenance, h.Vendor, h.Model, h.CPUModel, h.CPUSockets, h.CPUCores, h.CPUThreads,
+		string(h.PowerState), h.InMaintenance, h.Vendor, h.Model, h.CPUModel, h.CPUSockets, h.CPUCores, h.CPUThreads,
 		h.CPUMhz, h.MemoryMB, h.Version, h.Build, st)
 }
 
 func hostDest(h *inventory.Host) []any {
 	return []any{&h.Vcenter, &h.ID, &h.Name, &h.Datacenter, &h.ClusterID, &h.Cluster, &h.ConnectionState,
-		&h.PowerState, &h.InMaintenance, &h.Vendor, &h.Model, &h.CPUModel, &h.CPUSockets, &h.CPUCores,
+		(*string)(&h.PowerState), &h.InMaintenance, &h.Vendor, &h.Model, &h.CPUModel, &h.CPUSockets, &h.CPUCores,
 		&h.CPUThreads, &h.CPUMhz, &h.MemoryMB, &h.Version, &h.Build, timeDest{&h.SnapshotTime}}
 }
 

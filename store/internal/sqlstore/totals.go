@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -55,7 +56,7 @@ func (c *Core) RefreshAggregateTotals(ctx context.Context, p *store.RefreshAggre
 		return nil, err
 	}
 	var agg *inventory.AggregateTotals
-	w := &writeOp{op: op, vcenter: p.Vcenter, t: driver.NormTime(p.PeriodStart), stage: "totals"}
+	w := &writeOp{op: op, vcenter: p.Vcenter, t: driver.NormTime(p.PeriodStart), stage: store.StageTotals}
 	err := c.inTx(ctx, w, func(tx Tx) error {
 		if err := c.d.Lock(ctx, tx, "snapshot|"+p.Vcenter); err != nil {
 			return err
@@ -111,7 +112,7 @@ func (c *Core) RegisterSnapshot(ctx context.Context, p *store.RegisterSnapshotPa
 	if err := driver.ValidateRecord(op, &r); err != nil {
 		return err
 	}
-	w := &writeOp{op: op, vcenter: r.Vcenter, t: driver.NormTime(r.SnapshotTime), stage: "registry"}
+	w := &writeOp{op: op, vcenter: r.Vcenter, t: driver.NormTime(r.SnapshotTime), stage: store.StageRegistry}
 	return c.inTx(ctx, w, func(tx Tx) error {
 		_, err := c.upsertRecord(ctx, tx, &r)
 		return err
@@ -148,4 +149,58 @@ func (c *Core) ListSnapshots(ctx context.Context, p *store.ListSnapshotsParams) 
 		q = q.Limit(int64(p.Limit))
 	}
 	return queryRows(ctx, c, op, q, registryDest)
+}
+
+// countChunk is the number of periods one CountSnapshots statement covers.
+const countChunk = 400
+
+// CountSnapshots counts registry records per vCenter and period: the
+// periods join the registry as a derived table, so the database reads the
+// records through the (kind, snapshot_time) range and returns one row per
+// vCenter and period.
+func (c *Core) CountSnapshots(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error) {
+	const op = "CountSnapshots"
+	if err := c.check(op); err != nil {
+		return nil, err
+	}
+	if err := driver.ValidateCountSnapshots(p); err != nil {
+		return nil, err
+	}
+	tt := c.d.ColumnType(KindTime)
+	var out []store.SnapshotCount
+	for lo := 0; lo < len(p.Bounds)-1; lo += countChunk {
+		hi := min(lo+countChunk, len(p.Bounds)-1)
+		var b strings.Builder
+		args := make([]any, 0, 3*(hi-lo)+1)
+		for i := lo; i < hi; i++ {
+			if i == lo {
+				b.WriteString("SELECT CAST(? AS INTEGER) AS i, CAST(? AS " + tt + ") AS s, CAST(? AS " + tt + ") AS e")
+			} else {
+				b.WriteString(" UNION ALL SELECT ?, ?, ?")
+			}
+			args = append(args, i, c.bound(p.Bounds[i]), c.bound(p.Bounds[i+1]))
+		}
+		args = append(args, string(p.Kind))
+		q := c.sql("SELECT b.i, r.vcenter, COUNT(*), MAX(r.registered_at) FROM (" + b.String() + ") AS b" +
+			" JOIN {snapshot_registry} AS r ON r.snapshot_time >= b.s AND r.snapshot_time < b.e AND r.kind = ?" +
+			" GROUP BY b.i, r.vcenter ORDER BY b.i, r.vcenter")
+		rows, err := c.db.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, c.readErr(op, err)
+		}
+		for rows.Next() {
+			var n store.SnapshotCount
+			if err := rows.Scan(&n.Period, &n.Vcenter, &n.Count, timeDest{&n.NewestRegisteredAt}); err != nil {
+				rows.Close()
+				return nil, c.readErr(op, err)
+			}
+			out = append(out, n)
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return nil, c.readErr(op, err)
+		}
+	}
+	return out, nil
 }

@@ -29,7 +29,7 @@ import (
 var interfaces = []string{
 	"Store", // its own methods (Capabilities, Migrate, Close)
 	"SnapshotWriter", "HourlyStats", "InventoryState", "Lifecycles", "Events", "Rollups",
-	"Totals", "Registry", "Endpoints", "CompatTables", "SQLAggregator",
+	"Totals", "Registry", "Endpoints", "CompatTables", "SQLAggregator", "SnapshotCounter",
 }
 
 func main() {

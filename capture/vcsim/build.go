@@ -1,4 +1,4 @@
-package capturetest
+package vcsim
 
 import (
 	"cmp"
@@ -215,13 +215,13 @@ func (s *Sim) build(ctx context.Context, c *vim25.Client) error {
 			name := fmt.Sprintf("LocalDS_%d", i)
 			dir := filepath.Join(s.dir, dc.name+"-"+name)
 			if err := os.Mkdir(dir, 0o700); err != nil {
-				return fmt.Errorf("capturetest: datastore directory: %w", err)
+				return fmt.Errorf("vcsim: datastore directory: %w", err)
 			}
 			for _, h := range dc.hosts {
 				host := s.Model.Map().Get(h).(*simulator.HostSystem)
 				dss := object.NewHostDatastoreSystem(c, *host.ConfigManager.DatastoreSystem)
 				if _, err := dss.CreateLocalDatastore(ctx, name, dir); err != nil {
-					return fmt.Errorf("capturetest: create datastore %s/%s on %s: %w", dc.name, name, host.Name, err)
+					return fmt.Errorf("vcsim: create datastore %s/%s on %s: %w", dc.name, name, host.Name, err)
 				}
 			}
 		}
@@ -237,7 +237,7 @@ func (s *Sim) build(ctx context.Context, c *vim25.Client) error {
 		for _, name := range o.Pools {
 			p, err := root.Create(ctx, name, types.DefaultResourceConfigSpec())
 			if err != nil {
-				return fmt.Errorf("capturetest: create pool %s/%s: %w", ci.name, name, err)
+				return fmt.Errorf("vcsim: create pool %s/%s: %w", ci.name, name, err)
 			}
 			ci.pools = append(ci.pools, poolInfo{ref: p.Reference(), name: name})
 		}
@@ -315,7 +315,7 @@ func (s *Sim) addPortGroup(ctx context.Context, c *vim25.Client, dc *dcInfo, nam
 		Policy:      types.HostNetworkPolicy{},
 	})
 	if err != nil {
-		return fmt.Errorf("capturetest: add port group %s/%s: %w", dc.name, name, err)
+		return fmt.Errorf("vcsim: add port group %s/%s: %w", dc.name, name, err)
 	}
 	return nil
 }
@@ -568,7 +568,7 @@ func (p *vmPlan) configSpec() types.VirtualMachineConfigSpec {
 // holds its datastore's lock (see Sim.dsLocks).
 func (s *Sim) createVMs(ctx context.Context, plans []vmPlan) error {
 	s.buildSession = &simulator.Session{
-		UserSession: types.UserSession{Key: "capturetest-build", UserName: s.Options.Username},
+		UserSession: types.UserSession{Key: "vcsim-build", UserName: s.Options.Username},
 		Registry:    simulator.NewRegistry(),
 		Map:         s.Model.Map(),
 	}
@@ -609,7 +609,7 @@ func (s *Sim) createPlanned(ctx context.Context, p *vmPlan) error {
 	m := s.Model.Map()
 	folder, ok := m.Get(p.folder).(*simulator.Folder)
 	if !ok {
-		return fmt.Errorf("capturetest: folder %s not found", p.folder)
+		return fmt.Errorf("vcsim: folder %s not found", p.folder)
 	}
 	req := &types.CreateVM_Task{This: p.folder, Config: p.configSpec(), Pool: p.pool, Host: &p.host}
 
@@ -625,7 +625,7 @@ func (s *Sim) createPlanned(ctx context.Context, p *vmPlan) error {
 	}
 	mu.Unlock()
 	if err != nil {
-		return fmt.Errorf("capturetest: create VM %s: %w", p.name, err)
+		return fmt.Errorf("vcsim: create VM %s: %w", p.name, err)
 	}
 	ref := res.(types.ManagedObjectReference)
 	s.finishBuilt(ref, p)
@@ -635,7 +635,7 @@ func (s *Sim) createPlanned(ctx context.Context, p *vmPlan) error {
 		sctx := s.buildContext(ctx)
 		m.WithLock(sctx, vm, func() { body = vm.MarkAsTemplate(&types.MarkAsTemplate{This: ref}) })
 		if err := faultErr(body); err != nil {
-			return fmt.Errorf("capturetest: mark %s as template: %w", p.name, err)
+			return fmt.Errorf("vcsim: mark %s as template: %w", p.name, err)
 		}
 	}
 	return nil
@@ -701,7 +701,7 @@ func faultErr(body soap.HasFault) error {
 func (s *Sim) waitTask(ctx context.Context, ref types.ManagedObjectReference) (types.AnyType, error) {
 	t, ok := s.Model.Map().Get(ref).(*simulator.Task)
 	if !ok {
-		return nil, fmt.Errorf("capturetest: task %s not found", ref)
+		return nil, fmt.Errorf("vcsim: task %s not found", ref)
 	}
 	lock := &simulator.Context{Context: ctx, Map: s.Model.Map()}
 	pause := 20 * time.Microsecond

@@ -1,4 +1,4 @@
-package capturetest_test
+package vcsim_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package capturetest
+package vcsim
 
 import (
 	"errors"
@@ -12,7 +12,7 @@ import (
 // DefaultPools are the resource pool names created under every cluster's
 // root pool when Options.Pools is nil. They match the default pool tiers of
 // vinventory.
-var DefaultPools = []string{"Tin", "Bronze", "Silver", "Gold"}
+func DefaultPools() []string { return []string{"Tin", "Bronze", "Silver", "Gold"} }
 
 // Options describes the inventory a Sim builds. The zero value is a small
 // vCenter (1 datacenter, 2 clusters of 3 hosts, 24 VMs, 2 templates). Every
@@ -144,7 +144,7 @@ type Latency struct {
 func (o Options) normalized() (Options, error) {
 	var errs []error
 	bad := func(field string, v int) {
-		errs = append(errs, fmt.Errorf("capturetest: Options.%s = %d is invalid", field, v))
+		errs = append(errs, fmt.Errorf("vcsim: Options.%s = %d is invalid", field, v))
 	}
 	def := func(field string, v *int, d int, allowNone bool) {
 		switch {
@@ -177,26 +177,26 @@ func (o Options) normalized() (Options, error) {
 		o.StandaloneHosts = 0
 		o.DistributedPortGroups = 0
 	} else if o.ClustersPerDatacenter == 0 && o.StandaloneHosts == 0 {
-		errs = append(errs, errors.New("capturetest: Options need at least one cluster or standalone host"))
+		errs = append(errs, errors.New("vcsim: Options need at least one cluster or standalone host"))
 	}
 
 	if o.Pools == nil {
-		o.Pools = DefaultPools
+		o.Pools = DefaultPools()
 	}
 	o.Pools = slices.Clone(o.Pools)
 	seen := map[string]bool{}
 	for _, p := range o.Pools {
 		if strings.TrimSpace(p) == "" || seen[p] {
-			errs = append(errs, fmt.Errorf("capturetest: Options.Pools has an empty or duplicate name %q", p))
+			errs = append(errs, fmt.Errorf("vcsim: Options.Pools has an empty or duplicate name %q", p))
 		}
 		seen[p] = true
 	}
 
 	if !(o.DatastoreFill >= 0 && o.DatastoreFill <= 1) {
-		errs = append(errs, fmt.Errorf("capturetest: Options.DatastoreFill %v is not within [0, 1]", o.DatastoreFill))
+		errs = append(errs, fmt.Errorf("vcsim: Options.DatastoreFill %v is not within [0, 1]", o.DatastoreFill))
 	}
 	if o.Latency.Delay < 0 || o.Latency.Jitter < 0 {
-		errs = append(errs, errors.New("capturetest: Options.Latency must not be negative"))
+		errs = append(errs, errors.New("vcsim: Options.Latency must not be negative"))
 	}
 	o.Latency.MethodDelay = maps.Clone(o.Latency.MethodDelay)
 
@@ -225,7 +225,7 @@ func (o Options) hostsPerDatacenter() int {
 func defaultDir() string {
 	const shm = "/dev/shm"
 	if fi, err := os.Stat(shm); err == nil && fi.IsDir() {
-		if f, err := os.CreateTemp(shm, ".capturetest-probe-"); err == nil {
+		if f, err := os.CreateTemp(shm, ".vinventory-vcsim-probe-"); err == nil {
 			name := f.Name()
 			_ = f.Close()
 			_ = os.Remove(name)

@@ -1,4 +1,4 @@
-package capturetest
+package vcsim
 
 import (
 	"context"
@@ -57,7 +57,7 @@ type FaultRule struct {
 	// Fault is returned when Type is simulator.FaultTypeCustom.
 	Fault types.BaseMethodFault
 	// Message is used in the fault where vcsim's fault type carries one.
-	// Defaults to "fault injected by capturetest".
+	// Defaults to "fault injected by vcsim (vinventory)".
 	Message string
 
 	// After is the number of matching calls that go through untouched
@@ -123,7 +123,7 @@ type faultState struct {
 // order they were added; the first one that fires decides the call.
 func (s *Sim) InjectFault(rule FaultRule) *Injection {
 	if rule.Message == "" {
-		rule.Message = "fault injected by capturetest"
+		rule.Message = "fault injected by vcsim (vinventory)"
 	}
 	inj := &Injection{
 		sim:  s,
@@ -173,7 +173,7 @@ func (s *Sim) InjectNetworkFailure(method string, after, times int) *Injection {
 	return s.InjectFault(FaultRule{
 		Method:  method,
 		Type:    simulator.FaultTypeNetworkFailure,
-		Message: "injected by capturetest",
+		Message: "injected by vcsim (vinventory)",
 		After:   after,
 		Times:   times,
 	})
@@ -297,12 +297,12 @@ func (s *Sim) ExpireSessions(ctx context.Context) (int, error) {
 	c := s.Client.Client
 	current, err := s.Client.SessionManager.UserSession(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("capturetest: current session: %w", err)
+		return 0, fmt.Errorf("vcsim: current session: %w", err)
 	}
 	var sm mo.SessionManager
 	err = property.DefaultCollector(c).RetrieveOne(ctx, *c.ServiceContent.SessionManager, []string{"sessionList"}, &sm)
 	if err != nil {
-		return 0, fmt.Errorf("capturetest: list sessions: %w", err)
+		return 0, fmt.Errorf("vcsim: list sessions: %w", err)
 	}
 	n := 0
 	for _, us := range sm.SessionList {
@@ -317,7 +317,7 @@ func (s *Sim) ExpireSessions(ctx context.Context) (int, error) {
 			if fault.Is(err, &types.NotFound{}) {
 				continue // logged out meanwhile
 			}
-			return n, fmt.Errorf("capturetest: terminate session: %w", err)
+			return n, fmt.Errorf("vcsim: terminate session: %w", err)
 		}
 		n++
 	}
@@ -329,7 +329,7 @@ func (s *Sim) ExpireSessions(ctx context.Context) (int, error) {
 // d. It uses sim25.SetSessionTimeout.
 func (s *Sim) SetSessionTimeout(ctx context.Context, d time.Duration) error {
 	if err := sim25.SetSessionTimeout(ctx, s.Client.Client, d); err != nil {
-		return fmt.Errorf("capturetest: set session timeout: %w", err)
+		return fmt.Errorf("vcsim: set session timeout: %w", err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package capturetest_test
+package vcsim_test
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 )
 
 // TestNewSimCounts checks that a fresh ContainerView retrieval finds the
@@ -25,7 +26,7 @@ import (
 func TestNewSimCounts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	opts := capturetest.Options{
+	opts := vcsim.Options{
 		Datacenters:           2,
 		ClustersPerDatacenter: 2,
 		HostsPerCluster:       2,
@@ -87,7 +88,7 @@ func TestNewSimCounts(t *testing.T) {
 func TestInventoryShape(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 120, Templates: 3, StandaloneHosts: 1, Seed: 42})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 120, Templates: 3, StandaloneHosts: 1, Seed: 42})
 	c := s.Client.Client
 	vms := retrieveVMs(ctx, t, c)
 	if len(vms) != 123 {
@@ -225,7 +226,7 @@ func TestDeterministic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	shape := func(seed int64) map[string]string {
-		s := capturetest.NewSim(t, capturetest.Options{VMs: 25, Seed: seed})
+		s := capturetest.NewSim(t, vcsim.Options{VMs: 25, Seed: seed})
 		hostName := map[string]string{}
 		for n, ref := range s.Hosts() {
 			hostName[ref] = n
@@ -269,7 +270,7 @@ func TestDeterministic(t *testing.T) {
 func TestESX(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{ESX: true, VMs: 10, Templates: 1})
+	s := capturetest.NewSim(t, vcsim.Options{ESX: true, VMs: 10, Templates: 1})
 	c := s.Client.Client
 	if c.IsVC() {
 		t.Fatal("ESX sim reports vCenter")
@@ -286,10 +287,10 @@ func TestESX(t *testing.T) {
 	if e := s.Expected(); e.Hosts != 1 || e.ResourcePools != 5 || e.VMs != 11 || e.Networks != 2 {
 		t.Errorf("Expected() = %+v", e)
 	}
-	if err := s.SetCustomValue(ctx, s.VMRefs()[0], "owner", "x"); !errors.Is(err, capturetest.ErrNotSupported) {
+	if err := s.SetCustomValue(ctx, s.VMRefs()[0], "owner", "x"); !errors.Is(err, vcsim.ErrNotSupported) {
 		t.Errorf("SetCustomValue on ESX: %v", err)
 	}
-	if _, err := s.CreateVM(ctx, capturetest.VMSpec{Name: "esx-new", Pool: "Gold", PowerOn: true}); err != nil {
+	if _, err := s.CreateVM(ctx, vcsim.VMSpec{Name: "esx-new", Pool: "Gold", PowerOn: true}); err != nil {
 		t.Fatal(err)
 	}
 	if got := countKind(ctx, t, c, "VirtualMachine"); got != 12 {
@@ -302,8 +303,8 @@ func TestESX(t *testing.T) {
 func TestTLS(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: -1, Templates: -1})
-	other := capturetest.NewSim(t, capturetest.Options{VMs: -1, Templates: -1})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: -1, Templates: -1})
+	other := capturetest.NewSim(t, vcsim.Options{VMs: -1, Templates: -1})
 	if s.Thumbprint() == other.Thumbprint() {
 		t.Error("two Sims share a certificate")
 	}
@@ -376,7 +377,7 @@ func loginErr(ctx context.Context, c *vim25.Client, u *url.Userinfo) error {
 func TestDeterministicMorefs(t *testing.T) {
 	t.Parallel()
 	build := func() map[string]string {
-		return capturetest.NewSim(t, capturetest.Options{VMs: 40, Seed: 5, Workers: 1}).VMs()
+		return capturetest.NewSim(t, vcsim.Options{VMs: 40, Seed: 5, Workers: 1}).VMs()
 	}
 	a, b := build(), build()
 	if len(a) != 42 {
@@ -394,7 +395,7 @@ func TestDeterministicMorefs(t *testing.T) {
 func TestDatastoreFill(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 60, Datastores: 2, DatastoreFill: 0.6})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 60, Datastores: 2, DatastoreFill: 0.6})
 	dss := datastores(ctx, t, s)
 	if len(dss) != 2 {
 		t.Fatalf("%d datastores", len(dss))
@@ -410,7 +411,7 @@ func TestDatastoreFill(t *testing.T) {
 			t.Errorf("%s: disks fill %.4f of it, want 0.6 (capacity rounded up to a GiB)", sum.Name, f)
 		}
 	}
-	if _, err := capturetest.Start(ctx, capturetest.Options{DatastoreFill: 1.5}); err == nil || !strings.Contains(err.Error(), "DatastoreFill") {
+	if _, err := vcsim.Start(ctx, vcsim.Options{DatastoreFill: 1.5}); err == nil || !strings.Contains(err.Error(), "DatastoreFill") {
 		t.Errorf("DatastoreFill 1.5: %v, want an error naming it", err)
 	}
 }
@@ -421,7 +422,7 @@ func TestDatastoreFill(t *testing.T) {
 func TestDestroyFreesDisks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1, DatastoreFill: 0.5})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1, DatastoreFill: 0.5})
 	free := func() int64 {
 		for _, ds := range datastores(ctx, t, s) {
 			if ds.Summary.Name == "LocalDS_1" {
@@ -432,7 +433,7 @@ func TestDestroyFreesDisks(t *testing.T) {
 		return 0
 	}
 	before := free()
-	if _, err := s.CreateVM(ctx, capturetest.VMSpec{Name: "big", DiskGB: 50, Datastore: "LocalDS_1"}); err != nil {
+	if _, err := s.CreateVM(ctx, vcsim.VMSpec{Name: "big", DiskGB: 50, Datastore: "LocalDS_1"}); err != nil {
 		t.Fatal(err)
 	}
 	if got := before - free(); got != 50<<30 {
@@ -446,7 +447,7 @@ func TestDestroyFreesDisks(t *testing.T) {
 	}
 }
 
-func datastores(ctx context.Context, t *testing.T, s *capturetest.Sim) []mo.Datastore {
+func datastores(ctx context.Context, t *testing.T, s *vcsim.Sim) []mo.Datastore {
 	t.Helper()
 	var dss []mo.Datastore
 	v, err := view.NewManager(s.Client.Client).CreateContainerView(ctx, s.Client.Client.ServiceContent.RootFolder, []string{"Datastore"}, true)

@@ -1,4 +1,4 @@
-package capturetest_test
+package vcsim_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 )
 
 // TestMutations applies every mutation and checks its effect through a
@@ -22,7 +23,7 @@ import (
 func TestMutations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 12, Templates: 1, Seed: 5})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 12, Templates: 1, Seed: 5})
 	c := s.Client.Client
 	hosts, pools := s.Hosts(), s.Pools()
 
@@ -43,7 +44,7 @@ func TestMutations(t *testing.T) {
 
 	// CreateVM
 	created := time.Date(2024, 3, 9, 10, 30, 0, 0, time.UTC)
-	ref, err := s.CreateVM(ctx, capturetest.VMSpec{
+	ref, err := s.CreateVM(ctx, vcsim.VMSpec{
 		Name: "app-new-99999", Host: "DC0_C0_H1", Pool: "Gold",
 		VCPU: 3, MemoryMB: 3072, CreateDate: created, IP: "10.9.9.9",
 	})
@@ -62,7 +63,7 @@ func TestMutations(t *testing.T) {
 		t.Error("VMs() misses the new VM")
 	}
 
-	noDate, err := s.CreateVM(ctx, capturetest.VMSpec{Name: "old-vm", NoCreateDate: true, PowerOn: true})
+	noDate, err := s.CreateVM(ctx, vcsim.VMSpec{Name: "old-vm", NoCreateDate: true, PowerOn: true})
 	must(err)
 	if vm := get(noDate); vm.CreateDate != nil || vm.Power != types.VirtualMachinePowerStatePoweredOn {
 		t.Errorf("NoCreateDate/PowerOn VM: %+v", vm)
@@ -185,10 +186,10 @@ func TestMutations(t *testing.T) {
 			t.Errorf("destroyed %s still listed on network %s", ref, n.Self.Value)
 		}
 	}
-	if _, err := s.VMByName("app-renamed-99999"); !errors.Is(err, capturetest.ErrNotFound) {
+	if _, err := s.VMByName("app-renamed-99999"); !errors.Is(err, vcsim.ErrNotFound) {
 		t.Errorf("VMByName after destroy: %v", err)
 	}
-	if err := s.PowerOn(ctx, ref); !errors.Is(err, capturetest.ErrNotFound) {
+	if err := s.PowerOn(ctx, ref); !errors.Is(err, vcsim.ErrNotFound) {
 		t.Errorf("PowerOn of destroyed VM: %v", err)
 	}
 
@@ -199,7 +200,7 @@ func TestMutations(t *testing.T) {
 
 // checkListed checks that ref is listed under host only (HostSystem.vm and a
 // ContainerView rooted at each host) and under pool only ("" for none).
-func checkListed(ctx context.Context, t *testing.T, s *capturetest.Sim, ref, host, pool string) {
+func checkListed(ctx context.Context, t *testing.T, s *vcsim.Sim, ref, host, pool string) {
 	t.Helper()
 	c := s.Client.Client
 	if got := listedUnder(hostVMLists(ctx, t, c), ref); !equal(got, []string{host}) {
@@ -223,7 +224,7 @@ func checkListed(ctx context.Context, t *testing.T, s *capturetest.Sim, ref, hos
 	}
 }
 
-func customKeys(ctx context.Context, t *testing.T, s *capturetest.Sim) map[string]int32 {
+func customKeys(ctx context.Context, t *testing.T, s *vcsim.Sim) map[string]int32 {
 	t.Helper()
 	fields, err := object.NewCustomFieldsManager(s.Client.Client).Field(ctx)
 	if err != nil {
@@ -240,25 +241,25 @@ func customKeys(ctx context.Context, t *testing.T, s *capturetest.Sim) map[strin
 func TestMutationErrors(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1})
 	vm := s.VMRefs()[0]
 	for name, err := range map[string]error{
 		"unknown VM":   s.PowerOff(ctx, "no-such-vm"),
 		"unknown host": s.MigrateHost(ctx, vm, "no-such-host"),
 		"unknown pool": s.MovePool(ctx, vm, "Platinum"),
-		"create pool":  errOnly(s.CreateVM(ctx, capturetest.VMSpec{Name: "x", Pool: "DC9_C9/Gold"})),
+		"create pool":  errOnly(s.CreateVM(ctx, vcsim.VMSpec{Name: "x", Pool: "DC9_C9/Gold"})),
 	} {
-		if !errors.Is(err, capturetest.ErrNotFound) {
+		if !errors.Is(err, vcsim.ErrNotFound) {
 			t.Errorf("%s: got %v, want ErrNotFound", name, err)
 		}
 	}
-	if _, err := s.CreateVM(ctx, capturetest.VMSpec{}); err == nil {
+	if _, err := s.CreateVM(ctx, vcsim.VMSpec{}); err == nil {
 		t.Error("CreateVM without a name succeeded")
 	}
-	if _, err := capturetest.Start(ctx, capturetest.Options{Datacenters: -2}); err == nil {
+	if _, err := vcsim.Start(ctx, vcsim.Options{Datacenters: -2}); err == nil {
 		t.Error("Start accepted Datacenters: -2")
 	}
-	if _, err := capturetest.Start(ctx, capturetest.Options{Pools: []string{"Gold", "Gold"}}); err == nil {
+	if _, err := vcsim.Start(ctx, vcsim.Options{Pools: []string{"Gold", "Gold"}}); err == nil {
 		t.Error("Start accepted duplicate pools")
 	}
 }
@@ -270,7 +271,7 @@ func errOnly(_ string, err error) error { return err }
 func TestConcurrentMutations(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 16, Templates: -1, Datastores: 2, Seed: 9})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 16, Templates: -1, Datastores: 2, Seed: 9})
 	refs := s.VMRefs()
 	hostNames := []string{"DC0_C0_H0", "DC0_C0_H1", "DC0_C0_H2", "DC0_C1_H0"}
 
@@ -281,7 +282,7 @@ func TestConcurrentMutations(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			name := fmt.Sprintf("conc-%d", w)
-			ref, err := s.CreateVM(ctx, capturetest.VMSpec{Name: name, Datastore: fmt.Sprintf("LocalDS_%d", w%2)})
+			ref, err := s.CreateVM(ctx, vcsim.VMSpec{Name: name, Datastore: fmt.Sprintf("LocalDS_%d", w%2)})
 			if err != nil {
 				errs <- err
 				return
@@ -335,7 +336,7 @@ func isInvalidPowerState(err error) bool {
 func TestBuiltVMsBehave(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 40, Templates: -1, Seed: 11})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 40, Templates: -1, Seed: 11})
 	c := s.Client.Client
 
 	var vms []mo.VirtualMachine

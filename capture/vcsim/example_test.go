@@ -1,4 +1,4 @@
-package capturetest_test
+package vcsim_test
 
 import (
 	"context"
@@ -10,14 +10,14 @@ import (
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 )
 
 // ExampleStart starts a simulated vCenter, counts its objects through a
 // ContainerView, and destroys a VM.
 func ExampleStart() {
 	ctx := context.Background()
-	sim, err := capturetest.Start(ctx, capturetest.Options{VMs: 40, Templates: 2, Seed: 1})
+	sim, err := vcsim.Start(ctx, vcsim.Options{VMs: 40, Templates: 2, Seed: 1})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -77,7 +77,7 @@ func ExampleStart() {
 // with NotAuthenticated, as if the session had expired mid-capture.
 func ExampleSim_InjectNotAuthenticated() {
 	ctx := context.Background()
-	sim, err := capturetest.Start(ctx, capturetest.Options{VMs: 10, Seed: 1})
+	sim, err := vcsim.Start(ctx, vcsim.Options{VMs: 10, Seed: 1})
 	if err != nil {
 		log.Fatal(err)
 	}

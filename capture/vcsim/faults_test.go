@@ -1,4 +1,4 @@
-package capturetest_test
+package vcsim_test
 
 import (
 	"context"
@@ -15,6 +15,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 )
 
 // pagedRetrieve retrieves name and runtime.powerState of every VM through a
@@ -47,7 +48,7 @@ func pagedRetrieve(ctx context.Context, c *vim25.Client, pageSize int32) (int, e
 func TestInjectNotAuthenticated(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 28, Templates: 2})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 28, Templates: 2})
 	c := s.Client.Client
 
 	inj := s.InjectNotAuthenticated("RetrievePropertiesEx", 1)
@@ -80,7 +81,7 @@ func TestInjectNotAuthenticated(t *testing.T) {
 func TestInjectNetworkFailure(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 6, Templates: -1})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 6, Templates: -1})
 	c := s.Client.Client
 
 	isNetwork := func(err error) bool {
@@ -133,7 +134,7 @@ func TestInjectNetworkFailure(t *testing.T) {
 	}
 	_ = s.PowerOff(ctx, refs[0])
 	_ = s.PowerOff(ctx, refs[1])
-	s.InjectFault(capturetest.FaultRule{Method: "PowerOnVM_Task", ObjectType: "VirtualMachine", ObjectName: names[refs[0]], Type: simulator.FaultTypeNetworkFailure})
+	s.InjectFault(vcsim.FaultRule{Method: "PowerOnVM_Task", ObjectType: "VirtualMachine", ObjectName: names[refs[0]], Type: simulator.FaultTypeNetworkFailure})
 	if err := s.PowerOn(ctx, refs[0]); !isNetwork(err) {
 		t.Errorf("PowerOn of the targeted VM: %v", err)
 	}
@@ -159,7 +160,7 @@ func TestInjectNetworkFailure(t *testing.T) {
 func TestInjectSlowCalls(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 3, Templates: -1})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 3, Templates: -1})
 	c := s.Client.Client
 
 	const d = 150 * time.Millisecond
@@ -184,7 +185,7 @@ func TestLatencyOption(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	const d = 120
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 2, Templates: -1, Latency: capturetest.Latency{
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 2, Templates: -1, Latency: vcsim.Latency{
 		MethodDelay: map[string]int{"RetrievePropertiesEx": d},
 	}})
 	start := time.Now()
@@ -199,7 +200,7 @@ func TestLatencyOption(t *testing.T) {
 func TestExpireSessions(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 3, Templates: -1})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 3, Templates: -1})
 
 	other, err := s.NewClient(ctx)
 	if err != nil {
@@ -245,7 +246,7 @@ func TestExpireSessions(t *testing.T) {
 func TestConcurrentFaults(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := capturetest.NewSim(t, capturetest.Options{VMs: 4, Templates: -1})
+	s := capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1})
 	fail := s.InjectNetworkFailure("RetrievePropertiesEx", 0, 0)
 	slow := s.InjectSlowCalls("CreateContainerView", time.Millisecond)
 	once := s.InjectNotAuthenticated("DestroyView", 3)

@@ -1,4 +1,4 @@
-package capturetest
+package vcsim
 
 import (
 	"context"
@@ -15,7 +15,6 @@ import (
 	"net/url"
 	"os"
 	"sync"
-	"testing"
 	"time"
 
 	"github.com/vmware/govmomi"
@@ -77,18 +76,6 @@ type Sim struct {
 // NewServer rewrites).
 var createMu sync.Mutex
 
-// NewSim starts a Sim for a test or benchmark and closes it when the test
-// ends. It fails the test if the simulator cannot be built.
-func NewSim(t testing.TB, opts Options) *Sim {
-	t.Helper()
-	s, err := Start(context.Background(), opts)
-	if err != nil {
-		t.Fatalf("capturetest.NewSim: %v", err)
-	}
-	t.Cleanup(s.Close)
-	return s
-}
-
 // Start builds the inventory described by opts, starts an HTTPS vcsim server
 // on 127.0.0.1 with a fresh self-signed certificate and logs a client in. It
 // is meant for non-test use such as a demo mode; tests should use NewSim.
@@ -126,7 +113,7 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		if model.Service != nil {
 			model.Remove()
 		}
-		return nil, fmt.Errorf("capturetest: create model: %w", err)
+		return nil, fmt.Errorf("vcsim: create model: %w", err)
 	}
 
 	s := &Sim{
@@ -143,9 +130,9 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 		}
 	}()
 
-	s.dir, err = os.MkdirTemp(o.Dir, "capturetest-")
+	s.dir, err = os.MkdirTemp(o.Dir, "vinventory-vcsim-")
 	if err != nil {
-		return nil, fmt.Errorf("capturetest: datastore directory: %w", err)
+		return nil, fmt.Errorf("vcsim: datastore directory: %w", err)
 	}
 
 	// Datastores, pools and port groups are made through an in-process
@@ -153,7 +140,7 @@ func Start(ctx context.Context, opts Options) (*Sim, error) {
 	// VMs by direct calls (see createPlanned).
 	c, err := vim25.NewClient(ctx, model.Service)
 	if err != nil {
-		return nil, fmt.Errorf("capturetest: in-process client: %w", err)
+		return nil, fmt.Errorf("vcsim: in-process client: %w", err)
 	}
 	if err := s.build(ctx, c); err != nil {
 		return nil, err
@@ -204,12 +191,12 @@ func (s *Sim) NewClient(ctx context.Context) (*govmomi.Client, error) {
 	sc.DefaultTransport().TLSClientConfig.RootCAs = s.CertPool()
 	vc, err := vim25.NewClient(ctx, sc)
 	if err != nil {
-		return nil, fmt.Errorf("capturetest: connect %s: %w", s.Server.URL, err)
+		return nil, fmt.Errorf("vcsim: connect %s: %w", s.Server.URL, err)
 	}
 	c := &govmomi.Client{Client: vc}
 	c.SessionManager = newSessionManager(vc)
 	if err := c.Login(ctx, s.URL.User); err != nil {
-		return nil, fmt.Errorf("capturetest: login: %w", err)
+		return nil, fmt.Errorf("vcsim: login: %w", err)
 	}
 	return c, nil
 }
@@ -271,16 +258,16 @@ func (s *Sim) Addr() string { return s.URL.Host }
 func selfSignedCert() (tls.Certificate, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("capturetest: certificate key: %w", err)
+		return tls.Certificate{}, nil, fmt.Errorf("vcsim: certificate key: %w", err)
 	}
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("capturetest: certificate serial: %w", err)
+		return tls.Certificate{}, nil, fmt.Errorf("vcsim: certificate serial: %w", err)
 	}
 	now := time.Now()
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "vcsim.capturetest", Organization: []string{"vinventory capturetest"}},
+		Subject:               pkix.Name{CommonName: "vcsim.vinventory", Organization: []string{"vinventory vcsim"}},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(7 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
@@ -292,11 +279,11 @@ func selfSignedCert() (tls.Certificate, []byte, error) {
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("capturetest: create certificate: %w", err)
+		return tls.Certificate{}, nil, fmt.Errorf("vcsim: create certificate: %w", err)
 	}
 	leaf, err := x509.ParseCertificate(der)
 	if err != nil {
-		return tls.Certificate{}, nil, fmt.Errorf("capturetest: parse certificate: %w", err)
+		return tls.Certificate{}, nil, fmt.Errorf("vcsim: parse certificate: %w", err)
 	}
 	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
 	return cert, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), nil

@@ -1,4 +1,4 @@
-package capturetest
+package vcsim
 
 import (
 	"cmp"
@@ -19,15 +19,15 @@ import (
 
 // ErrNotFound is returned (wrapped) when a VM, host or pool named in a call
 // does not exist.
-var ErrNotFound = errors.New("capturetest: not found")
+var ErrNotFound = errors.New("vcsim: not found")
 
 // ErrAmbiguous is returned (wrapped) when a name matches more than one VM or
 // pool; use the moref value or a qualified pool name instead.
-var ErrAmbiguous = errors.New("capturetest: ambiguous name")
+var ErrAmbiguous = errors.New("vcsim: ambiguous name")
 
 // ErrNotSupported is returned (wrapped) for operations the simulated
 // endpoint does not offer, such as custom attributes on ESXi.
-var ErrNotSupported = errors.New("capturetest: not supported")
+var ErrNotSupported = errors.New("vcsim: not supported")
 
 // VMSpec describes a VM for CreateVM.
 type VMSpec struct {
@@ -72,7 +72,7 @@ type VMSpec struct {
 // (such as "vm-123").
 func (s *Sim) CreateVM(ctx context.Context, spec VMSpec) (string, error) {
 	if spec.Name == "" {
-		return "", errors.New("capturetest: VMSpec.Name is required")
+		return "", errors.New("vcsim: VMSpec.Name is required")
 	}
 	host, pool, ci, err := s.placement(spec.Host, spec.Pool)
 	if err != nil {
@@ -95,14 +95,14 @@ func (s *Sim) CreateVM(ctx context.Context, spec VMSpec) (string, error) {
 	dsName := cmp.Or(spec.Datastore, "LocalDS_0")
 	i := slices.IndexFunc(ci.dc.datastores, func(d dsInfo) bool { return d.name == dsName })
 	if i < 0 {
-		return "", fmt.Errorf("capturetest: datastore %q in %s: %w", dsName, ci.dc.name, ErrNotFound)
+		return "", fmt.Errorf("vcsim: datastore %q in %s: %w", dsName, ci.dc.name, ErrNotFound)
 	}
 	p.ds = ci.dc.datastores[i]
 	if spec.Network != "-" {
 		netName := cmp.Or(spec.Network, "VM Network")
 		i := slices.IndexFunc(ci.dc.networks, func(n netInfo) bool { return n.name == netName })
 		if i < 0 {
-			return "", fmt.Errorf("capturetest: network %q in %s: %w", netName, ci.dc.name, ErrNotFound)
+			return "", fmt.Errorf("vcsim: network %q in %s: %w", netName, ci.dc.name, ErrNotFound)
 		}
 		p.nets = []netInfo{ci.dc.networks[i]}
 	}
@@ -120,7 +120,7 @@ func (s *Sim) CreateVM(ctx context.Context, spec VMSpec) (string, error) {
 	}
 	unlock()
 	if err != nil {
-		return "", fmt.Errorf("capturetest: create VM %s: %w", spec.Name, err)
+		return "", fmt.Errorf("vcsim: create VM %s: %w", spec.Name, err)
 	}
 	ref := info.Result.(types.ManagedObjectReference)
 	if spec.NoCreateDate {
@@ -149,7 +149,7 @@ func (s *Sim) DestroyVM(ctx context.Context, vm string) error {
 	err = s.runTask(ctx, object.NewVirtualMachine(s.Client.Client, ref).Destroy)
 	unlock()
 	if err != nil {
-		return fmt.Errorf("capturetest: destroy %s: %w", vm, err)
+		return fmt.Errorf("vcsim: destroy %s: %w", vm, err)
 	}
 	// Remove the moref from any list a stale relocation left it in.
 	s.syncVMLists(ref)
@@ -180,7 +180,7 @@ func (s *Sim) vmTask(ctx context.Context, vm, what string, f func(*object.Virtua
 	err = s.runTask(ctx, func(ctx context.Context) (*object.Task, error) { return f(obj, ctx) })
 	s.syncBootTime(ref)
 	if err != nil {
-		return fmt.Errorf("capturetest: %s %s: %w", what, vm, err)
+		return fmt.Errorf("vcsim: %s %s: %w", what, vm, err)
 	}
 	return nil
 }
@@ -225,14 +225,14 @@ func (s *Sim) Reconfigure(ctx context.Context, vm string, vcpu int32, memoryMB i
 	st := s.vmState(ref)
 	if !st.template {
 		if err := s.reconfigure(ctx, ref, spec); err != nil {
-			return fmt.Errorf("capturetest: reconfigure %s: %w", vm, err)
+			return fmt.Errorf("vcsim: reconfigure %s: %w", vm, err)
 		}
 		return nil
 	}
 
 	obj := object.NewVirtualMachine(s.Client.Client, ref)
 	if err := obj.MarkAsVirtualMachine(ctx, *object.NewResourcePool(s.Client.Client, st.computePool), nil); err != nil {
-		return fmt.Errorf("capturetest: convert template %s to VM: %w", vm, err)
+		return fmt.Errorf("vcsim: convert template %s to VM: %w", vm, err)
 	}
 	err = s.reconfigure(ctx, ref, spec)
 	if terr := obj.MarkAsTemplate(context.WithoutCancel(ctx)); terr != nil && err == nil {
@@ -240,7 +240,7 @@ func (s *Sim) Reconfigure(ctx context.Context, vm string, vcpu int32, memoryMB i
 	}
 	s.syncVMLists(ref)
 	if err != nil {
-		return fmt.Errorf("capturetest: reconfigure template %s: %w", vm, err)
+		return fmt.Errorf("vcsim: reconfigure template %s: %w", vm, err)
 	}
 	return nil
 }
@@ -264,7 +264,7 @@ func (s *Sim) MigrateHost(ctx context.Context, vm, host string) error {
 	}
 	target, ok := s.inv.hosts[host]
 	if !ok {
-		return fmt.Errorf("capturetest: host %q: %w", host, ErrNotFound)
+		return fmt.Errorf("vcsim: host %q: %w", host, ErrNotFound)
 	}
 	st := s.vmState(ref)
 	spec := types.VirtualMachineRelocateSpec{Host: &target}
@@ -276,7 +276,7 @@ func (s *Sim) MigrateHost(ctx context.Context, vm, host string) error {
 		spec.Pool = &pool.ref
 	}
 	if err := s.relocate(ctx, ref, spec); err != nil {
-		return fmt.Errorf("capturetest: migrate %s to %s: %w", vm, host, err)
+		return fmt.Errorf("vcsim: migrate %s to %s: %w", vm, host, err)
 	}
 	return nil
 }
@@ -293,7 +293,7 @@ func (s *Sim) MovePool(ctx context.Context, vm, pool string) error {
 	}
 	st := s.vmState(ref)
 	if st.template {
-		return fmt.Errorf("capturetest: move %s: a template has no resource pool: %w", vm, ErrNotSupported)
+		return fmt.Errorf("vcsim: move %s: a template has no resource pool: %w", vm, ErrNotSupported)
 	}
 	target, ci, err := s.findPool(st.compute, pool)
 	if err != nil {
@@ -304,7 +304,7 @@ func (s *Sim) MovePool(ctx context.Context, vm, pool string) error {
 		spec.Host = &ci.hosts[0]
 	}
 	if err := s.relocate(ctx, ref, spec); err != nil {
-		return fmt.Errorf("capturetest: move %s to pool %s: %w", vm, pool, err)
+		return fmt.Errorf("vcsim: move %s to pool %s: %w", vm, pool, err)
 	}
 	return nil
 }
@@ -330,10 +330,10 @@ func (s *Sim) Rename(ctx context.Context, vm, newName string) error {
 	}
 	obj := object.NewVirtualMachine(s.Client.Client, ref)
 	if err := s.runTask(ctx, func(ctx context.Context) (*object.Task, error) { return obj.Rename(ctx, newName) }); err != nil {
-		return fmt.Errorf("capturetest: rename %s: %w", vm, err)
+		return fmt.Errorf("vcsim: rename %s: %w", vm, err)
 	}
 	if err := s.reconfigure(ctx, ref, types.VirtualMachineConfigSpec{Name: newName}); err != nil {
-		return fmt.Errorf("capturetest: rename %s (config.name): %w", vm, err)
+		return fmt.Errorf("vcsim: rename %s (config.name): %w", vm, err)
 	}
 	return nil
 }
@@ -350,7 +350,7 @@ func (s *Sim) MarkAsTemplate(ctx context.Context, vm string) error {
 		return err
 	}
 	if err := object.NewVirtualMachine(s.Client.Client, ref).MarkAsTemplate(ctx); err != nil {
-		return fmt.Errorf("capturetest: mark %s as template: %w", vm, err)
+		return fmt.Errorf("vcsim: mark %s as template: %w", vm, err)
 	}
 	s.syncVMLists(ref)
 	return nil
@@ -371,7 +371,7 @@ func (s *Sim) MarkAsVirtualMachine(ctx context.Context, vm, pool string) error {
 		}
 	}
 	if err := object.NewVirtualMachine(s.Client.Client, ref).MarkAsVirtualMachine(ctx, *object.NewResourcePool(s.Client.Client, target), nil); err != nil {
-		return fmt.Errorf("capturetest: mark %s as VM: %w", vm, err)
+		return fmt.Errorf("vcsim: mark %s as VM: %w", vm, err)
 	}
 	s.syncVMLists(ref)
 	return nil
@@ -388,7 +388,7 @@ func (s *Sim) SetCustomValue(ctx context.Context, vm, key, value string) error {
 	}
 	c := s.Client.Client
 	if c.ServiceContent.CustomFieldsManager == nil {
-		return fmt.Errorf("capturetest: custom attributes: %w", ErrNotSupported)
+		return fmt.Errorf("vcsim: custom attributes: %w", ErrNotSupported)
 	}
 	m := object.NewCustomFieldsManager(c)
 	s.fieldMu.Lock()
@@ -402,10 +402,10 @@ func (s *Sim) SetCustomValue(ctx context.Context, vm, key, value string) error {
 	}
 	s.fieldMu.Unlock()
 	if err != nil {
-		return fmt.Errorf("capturetest: custom attribute %q: %w", key, err)
+		return fmt.Errorf("vcsim: custom attribute %q: %w", key, err)
 	}
 	if err := m.Set(ctx, ref, k, value); err != nil {
-		return fmt.Errorf("capturetest: set %s on %s: %w", key, vm, err)
+		return fmt.Errorf("vcsim: set %s on %s: %w", key, vm, err)
 	}
 	return nil
 }
@@ -441,12 +441,12 @@ func (s *Sim) VMByName(name string) (string, error) {
 	}
 	switch len(found) {
 	case 0:
-		return "", fmt.Errorf("capturetest: VM %q: %w", name, ErrNotFound)
+		return "", fmt.Errorf("vcsim: VM %q: %w", name, ErrNotFound)
 	case 1:
 		return found[0], nil
 	default:
 		slices.Sort(found)
-		return "", fmt.Errorf("capturetest: VM %q is %s: %w", name, strings.Join(found, ", "), ErrAmbiguous)
+		return "", fmt.Errorf("vcsim: VM %q is %s: %w", name, strings.Join(found, ", "), ErrAmbiguous)
 	}
 }
 
@@ -565,7 +565,7 @@ func (s *Sim) placement(hostName, poolName string) (host, pool types.ManagedObje
 	case hostName != "":
 		h, ok := s.inv.hosts[hostName]
 		if !ok {
-			return host, pool, nil, fmt.Errorf("capturetest: host %q: %w", hostName, ErrNotFound)
+			return host, pool, nil, fmt.Errorf("vcsim: host %q: %w", hostName, ErrNotFound)
 		}
 		ci = s.computeOfHost(h)
 		host = h
@@ -573,7 +573,7 @@ func (s *Sim) placement(hostName, poolName string) (host, pool types.ManagedObje
 		ci = s.inv.computes[0]
 		host = ci.hosts[0]
 	default:
-		return host, pool, nil, fmt.Errorf("capturetest: no compute resource: %w", ErrNotFound)
+		return host, pool, nil, fmt.Errorf("vcsim: no compute resource: %w", ErrNotFound)
 	}
 	if poolName == "" {
 		return host, ci.pools[0].ref, ci, nil
@@ -584,7 +584,7 @@ func (s *Sim) placement(hostName, poolName string) (host, pool types.ManagedObje
 	}
 	if pci != ci {
 		if hostName != "" {
-			return host, pool, nil, fmt.Errorf("capturetest: pool %q is not in host %s's compute resource", poolName, hostName)
+			return host, pool, nil, fmt.Errorf("vcsim: pool %q is not in host %s's compute resource", poolName, hostName)
 		}
 		ci, host = pci, pci.hosts[0]
 	}
@@ -602,11 +602,11 @@ func (s *Sim) findPool(ci *computeInfo, name string) (types.ManagedObjectReferen
 		}
 		switch len(match) {
 		case 0:
-			return types.ManagedObjectReference{}, nil, fmt.Errorf("capturetest: compute resource %q: %w", compute, ErrNotFound)
+			return types.ManagedObjectReference{}, nil, fmt.Errorf("vcsim: compute resource %q: %w", compute, ErrNotFound)
 		case 1:
 			ci, name = match[0], pool
 		default:
-			return types.ManagedObjectReference{}, nil, fmt.Errorf("capturetest: compute resource %q: %w", compute, ErrAmbiguous)
+			return types.ManagedObjectReference{}, nil, fmt.Errorf("vcsim: compute resource %q: %w", compute, ErrAmbiguous)
 		}
 	}
 	if ci != nil {
@@ -616,7 +616,7 @@ func (s *Sim) findPool(ci *computeInfo, name string) (types.ManagedObjectReferen
 			}
 		}
 	}
-	return types.ManagedObjectReference{}, nil, fmt.Errorf("capturetest: pool %q: %w", name, ErrNotFound)
+	return types.ManagedObjectReference{}, nil, fmt.Errorf("vcsim: pool %q: %w", name, ErrNotFound)
 }
 
 func (s *Sim) ensurePoweredOff(ctx context.Context, ref types.ManagedObjectReference) error {
@@ -626,7 +626,7 @@ func (s *Sim) ensurePoweredOff(ctx context.Context, ref types.ManagedObjectRefer
 	obj := object.NewVirtualMachine(s.Client.Client, ref)
 	err := s.runTask(ctx, obj.PowerOff)
 	if err != nil && !fault.Is(err, &types.InvalidPowerState{}) {
-		return fmt.Errorf("capturetest: power off %s: %w", ref.Value, err)
+		return fmt.Errorf("vcsim: power off %s: %w", ref.Value, err)
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package capturetest_test
+package vcsim_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
 )
 
 // BenchmarkNewSim measures building large inventories:
@@ -22,7 +22,7 @@ import (
 func BenchmarkNewSim(b *testing.B) {
 	for _, n := range []int{10000, 40000} {
 		b.Run(fmt.Sprintf("vms=%d", n), func(b *testing.B) {
-			opts := capturetest.Options{
+			opts := vcsim.Options{
 				Datacenters:           2,
 				ClustersPerDatacenter: 4,
 				HostsPerCluster:       8,
@@ -37,7 +37,7 @@ func BenchmarkNewSim(b *testing.B) {
 				runtime.GC()
 				stop := sampleHeap(&peak)
 				start := time.Now()
-				s, err := capturetest.Start(context.Background(), opts)
+				s, err := vcsim.Start(context.Background(), opts)
 				build += time.Since(start)
 				stop()
 				if err != nil {
