@@ -65,6 +65,7 @@ const (
 	StageReconcileState WriteStage = "reconcile state"
 	StageEndpoints      WriteStage = "endpoints"
 	StageRollups        WriteStage = "rollups"
+	StageReports        WriteStage = "reports"
 	StageCommit         WriteStage = "commit"
 )
 

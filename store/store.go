@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -17,8 +18,9 @@ import (
 //	if ct, ok := st.(store.CompatTables); ok { ... }
 //
 // They are CompatTables (the replaced system's per-period tables),
-// SQLAggregator (rollups computed in the database) and SnapshotCounter
-// (registry records counted per period). A new feature adds such
+// SQLAggregator (rollups computed in the database), SnapshotCounter
+// (registry records counted per period) and ReportCatalog (report
+// workbooks kept in the store). A new feature adds such
 // an interface (and a storetest section), never a method here. A wrapper
 // around a Store exposes only the optional interfaces it implements itself,
 // so a wrapper that should keep a feature forwards its methods.
@@ -669,6 +671,84 @@ type SnapshotCount struct {
 	Count  int
 	// NewestRegisteredAt is the latest RegisteredAt of the period's records.
 	NewestRegisteredAt time.Time
+}
+
+// ReportCatalog keeps generated report workbooks in the store, so that any
+// replica (and the API) can list and serve every report. It is an optional
+// interface (see Store): memstore, sqlitestore and pgstore implement it.
+// The bytes are kept in chunks of at most ReportChunkSize, so writing and
+// reading a report holds one chunk in memory, however large the workbook.
+type ReportCatalog interface {
+	// PutReport stores the bytes read from Body under Info.Key, replacing
+	// the report already stored under that key, in one transaction: a put
+	// that fails (Body's error included) leaves the previous report as it
+	// was. It returns the report as stored (Size, SHA256, CreatedAt set).
+	PutReport(ctx context.Context, p *PutReportParams) (*ReportInfo, error)
+	// OpenReport returns a report's info and a reader of its bytes, or
+	// ErrNotFound. The reader fetches one chunk at a time; if the report is
+	// replaced or deleted while it is read, Read returns an error wrapping
+	// ErrNotFound rather than mixing two versions. Close it.
+	OpenReport(ctx context.Context, p *OpenReportParams) (*ReportInfo, io.ReadCloser, error)
+	// ListReports returns reports ordered by key, paginated.
+	ListReports(ctx context.Context, p *ListReportsParams) (*ReportPage, error)
+	// DeleteReports deletes the reports named in Keys and, when Before is
+	// set, those whose Period is before it, with their bytes. It returns
+	// the keys deleted, sorted.
+	DeleteReports(ctx context.Context, p *DeleteReportsParams) ([]string, error)
+}
+
+// ReportChunkSize is the size of the chunks a ReportCatalog keeps report
+// bytes in.
+const ReportChunkSize = 1 << 20
+
+// ReportInfo describes a stored report.
+type ReportInfo struct {
+	// Key names the report: its file name (report.Request.FileName), unique.
+	Key string `json:"key"`
+	// Kind is the report kind (report.Kind: hourly, daily, monthly, ...).
+	Kind    string `json:"kind"`
+	Vcenter string `json:"vcenter"`
+	// Period is the report's snapshot time (hourly) or period start.
+	Period time.Time `json:"period"`
+	// Size is the number of bytes; SHA256 their hex SHA-256.
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+	// CreatedAt is when the report was stored (the store's clock).
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PutReportParams carry one report. Info's Key, Kind and Period are
+// required; Size, SHA256 and CreatedAt are computed by the store.
+type PutReportParams struct {
+	Info ReportInfo
+	Body io.Reader
+}
+
+// OpenReportParams name a report.
+type OpenReportParams struct{ Key string }
+
+// ListReportsParams filter and page reports. Zero values mean no filter.
+type ListReportsParams struct {
+	Vcenter string
+	Kind    string
+	// From and To bound Period to [From, To).
+	From, To time.Time
+	// Limit is the page size. Defaults to 100; at most 1000.
+	Limit  int
+	Cursor string
+}
+
+// ReportPage is one page of reports.
+type ReportPage struct {
+	Reports    []ReportInfo
+	NextCursor string
+}
+
+// DeleteReportsParams select the reports to delete: those named in Keys
+// and, when Before is set, those whose Period is before it.
+type DeleteReportsParams struct {
+	Keys   []string
+	Before time.Time
 }
 
 // AggregateDailyParams describe one vCenter-day to aggregate in the

@@ -2,9 +2,12 @@ package driver
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"hash"
 	"math"
 	"slices"
 	"strconv"
@@ -669,6 +672,47 @@ func ValidateCountSnapshots(p *store.CountSnapshotsParams) error {
 		}
 	}
 	return nil
+}
+
+// ValidatePutReport checks PutReportParams.
+func ValidatePutReport(p *store.PutReportParams) error {
+	const op = "PutReport"
+	switch {
+	case p == nil || p.Info.Key == "":
+		return Invalid(op, "Info.Key", "must not be empty")
+	case p.Info.Kind == "":
+		return Invalid(op, "Info.Kind", "must not be empty")
+	case p.Info.Period.IsZero():
+		return Invalid(op, "Info.Period", "must not be the zero time")
+	case p.Body == nil:
+		return Invalid(op, "Body", "must not be nil")
+	}
+	return CheckStrings(op, "Info", p.Info.Key, p.Info.Kind, p.Info.Vcenter)
+}
+
+// ReportsPageSize is p.Limit with the default and maximum documented on
+// store.ListReportsParams applied.
+func ReportsPageSize(p *store.ListReportsParams) int { return LimitOr(p.Limit, 100, 1000) }
+
+// ValidateDeleteReports checks DeleteReportsParams: something must be
+// selected.
+func ValidateDeleteReports(p *store.DeleteReportsParams) error {
+	if p == nil || (len(p.Keys) == 0 && p.Before.IsZero()) {
+		return Invalid("DeleteReports", "Keys", "select reports by Keys or Before")
+	}
+	return nil
+}
+
+// ReportHash hashes report bytes as store.ReportInfo.SHA256 records them.
+func ReportHash() hash.Hash { return sha256.New() }
+
+// ReportSum is the SHA256 field of a report hashed by h.
+func ReportSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
+
+// ErrReportChanged is wrapped by a report reader's error when the report
+// was replaced or deleted while it was read.
+func ErrReportChanged(op, key string) error {
+	return fmt.Errorf("store: %s %q: the report was replaced or deleted while it was read: %w", op, key, store.ErrNotFound)
 }
 
 // Invalid returns a *store.InvalidParamsError.

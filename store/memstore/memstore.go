@@ -50,12 +50,15 @@ type Store struct {
 	endpoints      map[string]inventory.Endpoint
 	status         map[string]inventory.CaptureStatus
 	compat         map[string]*compatTable
+	reports        map[string]*storedReport // by key
+	reportGen      int64
 }
 
 var (
 	_ store.Store           = (*Store)(nil)
 	_ store.CompatTables    = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
+	_ store.ReportCatalog   = (*Store)(nil)
 )
 
 // vcSamples holds one vCenter's vm_hourly_stats rows. Each rows slice is
@@ -117,6 +120,7 @@ func New(opts ...Options) *Store {
 		endpoints:      map[string]inventory.Endpoint{},
 		status:         map[string]inventory.CaptureStatus{},
 		compat:         map[string]*compatTable{},
+		reports:        map[string]*storedReport{},
 	}
 	for _, o := range opts {
 		if o.Clock != nil {
@@ -146,7 +150,7 @@ func (s *Store) Close() error {
 	s.samples, s.states, s.totals, s.latest, s.aggs, s.registry = nil, nil, nil, nil, nil, nil
 	s.lifecycles, s.events, s.eventKeys, s.daily, s.monthly = nil, nil, nil, nil, nil
 	s.reconciled, s.endpointEvents = nil, nil
-	s.endpoints, s.status, s.compat = nil, nil, nil
+	s.endpoints, s.status, s.compat, s.reports = nil, nil, nil, nil
 	return nil
 }
 

@@ -4,6 +4,7 @@ package pgstore
 
 import (
 	"context"
+	"io"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -328,4 +329,34 @@ func (s *Store) AggregateMonthly(ctx context.Context, p *store.AggregateMonthlyP
 // Vcenter). Periods without records are left out.
 func (s *Store) CountSnapshots(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error) {
 	return s.core.CountSnapshots(ctx, p)
+}
+
+// store.ReportCatalog
+
+// PutReport stores the bytes read from Body under Info.Key, replacing
+// the report already stored under that key, in one transaction: a put
+// that fails (Body's error included) leaves the previous report as it
+// was. It returns the report as stored (Size, SHA256, CreatedAt set).
+func (s *Store) PutReport(ctx context.Context, p *store.PutReportParams) (*store.ReportInfo, error) {
+	return s.core.PutReport(ctx, p)
+}
+
+// OpenReport returns a report's info and a reader of its bytes, or
+// ErrNotFound. The reader fetches one chunk at a time; if the report is
+// replaced or deleted while it is read, Read returns an error wrapping
+// ErrNotFound rather than mixing two versions. Close it.
+func (s *Store) OpenReport(ctx context.Context, p *store.OpenReportParams) (*store.ReportInfo, io.ReadCloser, error) {
+	return s.core.OpenReport(ctx, p)
+}
+
+// ListReports returns reports ordered by key, paginated.
+func (s *Store) ListReports(ctx context.Context, p *store.ListReportsParams) (*store.ReportPage, error) {
+	return s.core.ListReports(ctx, p)
+}
+
+// DeleteReports deletes the reports named in Keys and, when Before is
+// set, those whose Period is before it, with their bytes. It returns
+// the keys deleted, sorted.
+func (s *Store) DeleteReports(ctx context.Context, p *store.DeleteReportsParams) ([]string, error) {
+	return s.core.DeleteReports(ctx, p)
 }

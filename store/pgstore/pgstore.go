@@ -80,6 +80,7 @@ var (
 	_ store.CompatTables    = (*Store)(nil)
 	_ store.SQLAggregator   = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
+	_ store.ReportCatalog   = (*Store)(nil)
 )
 
 // Open connects to the database at dsn (a pgx connection string or URL;

@@ -70,6 +70,7 @@ var (
 	_ store.CompatTables    = (*Store)(nil)
 	_ store.SQLAggregator   = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
+	_ store.ReportCatalog   = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the SQLite database at path, a file

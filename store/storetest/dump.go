@@ -2,8 +2,11 @@ package storetest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"reflect"
 	"slices"
@@ -47,6 +50,10 @@ type Contents struct {
 	CompatHourly  map[string][]inventory.Sample
 	CompatDaily   map[string][]inventory.DailyRollup
 	CompatMonthly map[string][]inventory.MonthlyRollup
+	// Reports (only when the store implements store.ReportCatalog): every
+	// report's info; the SHA256 in each stands for its bytes, which are
+	// read back and checked against it.
+	Reports []store.ReportInfo
 }
 
 // Dump reads everything st holds. It fails the test on any read error. The
@@ -206,7 +213,44 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 			}
 		}
 	}
+	if rc, ok := st.(store.ReportCatalog); ok {
+		if c.Reports, err = dumpReports(ctx, rc); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// dumpReports lists every report and reads its bytes back, failing when
+// they do not match the report's size and SHA256.
+func dumpReports(ctx context.Context, rc store.ReportCatalog) ([]store.ReportInfo, error) {
+	var out []store.ReportInfo
+	for cursor := ""; ; {
+		pg, err := rc.ListReports(ctx, &store.ListReportsParams{Limit: 1000, Cursor: cursor})
+		if err != nil {
+			return nil, fmt.Errorf("ListReports: %w", err)
+		}
+		out = append(out, pg.Reports...)
+		if cursor = pg.NextCursor; cursor == "" {
+			break
+		}
+	}
+	for _, info := range out {
+		_, r, err := rc.OpenReport(ctx, &store.OpenReportParams{Key: info.Key})
+		if err != nil {
+			return nil, fmt.Errorf("OpenReport %q: %w", info.Key, err)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, r)
+		r.Close()
+		if err != nil {
+			return nil, fmt.Errorf("OpenReport %q: read: %w", info.Key, err)
+		}
+		if sum := hex.EncodeToString(h.Sum(nil)); n != info.Size || sum != info.SHA256 {
+			return nil, fmt.Errorf("OpenReport %q: read %d bytes with SHA-256 %s; ListReports says %d bytes, %s", info.Key, n, sum, info.Size, info.SHA256)
+		}
+	}
+	return out, nil
 }
 
 // Diff returns a human-readable difference between two dumps (-a +b), or ""

@@ -101,6 +101,7 @@ func groups() []group {
 		{name: "WithoutCompatTables", tests: withoutCompatTests(), only: func(st store.Store) bool { return !implements[store.CompatTables](st) }},
 		{name: "SQLAggregator", tests: sqlAggregatorTests(), only: implements[store.SQLAggregator]},
 		{name: "SnapshotCounter", tests: snapshotCounterTests(), only: implements[store.SnapshotCounter]},
+		{name: "ReportCatalog", tests: reportCatalogTests(), only: implements[store.ReportCatalog]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

@@ -36,6 +36,8 @@ const (
 	TableVMNetworks      = "vm_networks"
 	TableDatastoreHosts  = "datastore_hosts"
 	TableMigrations      = "schema_migrations"
+	TableReportCatalog   = "report_catalog"
+	TableReportChunks    = "report_chunks"
 )
 
 // Column is one column of a table whose DDL is generated.
