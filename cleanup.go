@@ -23,8 +23,8 @@ type CleanupResult struct {
 	// they are kept) and CompatTablesDropped the tables dropped.
 	CompatTablesBefore  time.Time
 	CompatTablesDropped []string
-	// ReportsBefore is the cutoff of report files (zero when they are kept)
-	// and ReportsDeleted the paths deleted.
+	// ReportsBefore is the cutoff of reports (zero when they are kept) and
+	// ReportsDeleted the catalog keys and file paths deleted.
 	ReportsBefore  time.Time
 	ReportsDeleted []string
 }
@@ -37,9 +37,9 @@ type CleanupResult struct {
 //   - retention.compat_tables: compatibility tables whose period (the
 //     snapshot time, or the day or month in the table name) is before
 //     now - compat_tables are dropped (on backends that have them);
-//   - retention.reports: the report files of registered snapshots and
-//     periods whose snapshot time or period start is before now - reports
-//     are deleted from report_dir. Other files in the directory are never
+//   - retention.reports: the reports of registered snapshots and periods
+//     whose snapshot time or period start is before now - reports are
+//     deleted from the report catalog (with their bytes) and report_dir. Other files in the directory are never
 //     touched, and PendingReports does not ask for those reports again.
 //
 // Every part runs even when another fails; the error joins the failures.
@@ -98,6 +98,16 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 }
 
 func (p *Pipeline) cleanupReports(ctx context.Context, res *CleanupResult) error {
+	if p.catalog != nil {
+		keys, err := p.catalog.DeleteReports(ctx, &store.DeleteReportsParams{Before: res.ReportsBefore})
+		if err != nil {
+			return fmt.Errorf("vinventory: delete reports: %w", err)
+		}
+		res.ReportsDeleted = append(res.ReportsDeleted, keys...)
+	}
+	if p.settings.ReportDir == "" {
+		return nil
+	}
 	reqs, err := p.ReportRequests(ctx, time.Time{}, res.ReportsBefore)
 	if err != nil {
 		return err

@@ -67,6 +67,8 @@ type Pipeline struct {
 	clock    func() time.Time
 	reporter Reporter
 	sleep    func(ctx context.Context, d time.Duration) error
+	// catalog is the store's report catalog when Settings.ReportCatalog is on.
+	catalog store.ReportCatalog
 }
 
 // NewPipeline validates s and returns a Pipeline over st. A nil logger
@@ -92,6 +94,13 @@ func NewPipeline(st store.Store, s Settings, logger *slog.Logger, opts ...Option
 	s.PoolTiers = clonePoolTiers(s.PoolTiers)
 	p := &Pipeline{st: st, settings: s, loc: loc, tiers: tiers, logger: logger, clock: time.Now,
 		reporter: DefaultReporter, sleep: ctxtime.Sleep}
+	if s.ReportCatalog {
+		rc, ok := st.(store.ReportCatalog)
+		if !ok {
+			return nil, errors.New("vinventory: NewPipeline: report_catalog is on but the store keeps no reports (it does not implement store.ReportCatalog)")
+		}
+		p.catalog = rc
+	}
 	for _, o := range opts {
 		if o != nil {
 			o(p)
@@ -132,7 +141,7 @@ func (p *Pipeline) Store() store.Store { return p.st }
 
 func (p *Pipeline) now() time.Time { return p.clock() }
 
-func (p *Pipeline) reportsEnabled() bool { return p.settings.ReportDir != "" }
+func (p *Pipeline) reportsEnabled() bool { return p.settings.ReportDir != "" || p.catalog != nil }
 
 // ---------------------------------------------------------------------------
 // Period errors
@@ -225,7 +234,7 @@ func (p *Pipeline) RunHourly(ctx context.Context, targets []capture.Target, at t
 		for i, t := range targets {
 			reqs[i] = report.Request{Kind: report.KindHourly, Vcenter: t.Endpoint.Name, SnapshotTime: s}
 		}
-		p.invalidateReports(reqs)
+		p.invalidateReports(ctx, reqs)
 	}
 	began := time.Now()
 	results, err := capture.Run(ctx, p.st, targets, capture.RunOptions{

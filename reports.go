@@ -16,14 +16,18 @@ import (
 	"github.com/accessvault/vinventory/store"
 )
 
-// ErrReportsDisabled is returned by RegenerateReports when Settings.ReportDir
-// is empty.
-var ErrReportsDisabled = errors.New("vinventory: reports are off (report_dir is empty)")
+// ErrReportsDisabled is returned by RegenerateReports when reports are off
+// (Settings.ReportDir empty and Settings.ReportCatalog off).
+var ErrReportsDisabled = errors.New("vinventory: reports are off (report_dir is empty and report_catalog is off)")
 
 // ReportFile is a report written.
 type ReportFile struct {
 	Request report.Request
-	Path    string
+	// Path is the file written in report_dir ("" without one).
+	Path string
+	// Key is the report's key in the store's report catalog ("" when the
+	// catalog is off).
+	Key string
 	// Attempts made, the successful one included.
 	Attempts int
 	Duration time.Duration
@@ -99,6 +103,28 @@ func (p *Pipeline) ReportRequests(ctx context.Context, from, to time.Time) ([]re
 	return out, nil
 }
 
+// storedReports returns the names of the reports already stored: the keys
+// of the report catalog with a period at or after from when it is on,
+// else the files of report_dir.
+func (p *Pipeline) storedReports(ctx context.Context, from time.Time) (map[string]bool, error) {
+	if p.catalog == nil {
+		return p.reportFiles()
+	}
+	keys := map[string]bool{}
+	for cursor := ""; ; {
+		pg, err := p.catalog.ListReports(ctx, &store.ListReportsParams{From: from, Limit: 1000, Cursor: cursor})
+		if err != nil {
+			return nil, fmt.Errorf("vinventory: list reports: %w", err)
+		}
+		for _, r := range pg.Reports {
+			keys[r.Key] = true
+		}
+		if cursor = pg.NextCursor; cursor == "" {
+			return keys, nil
+		}
+	}
+}
+
 // reportFiles returns the names of the entries of the report directory (an
 // empty set when it does not exist yet).
 func (p *Pipeline) reportFiles() (map[string]bool, error) {
@@ -118,11 +144,11 @@ func (p *Pipeline) reportFiles() (map[string]bool, error) {
 	return names, nil
 }
 
-// PendingReports returns the reports that should exist but whose file is
-// missing from report_dir: one per registered hourly snapshot and per
-// vCenter's registered daily and monthly period, oldest first. It is
-// derived from the store and the directory alone, so it survives restarts
-// without a queue. Periods older than retention.reports are left out (their
+// PendingReports returns the reports that should exist but are missing
+// from the report catalog (when report_catalog is on) or from report_dir:
+// one per registered hourly snapshot and per vCenter's registered daily
+// and monthly period, oldest first. It is derived from the store (and the
+// directory) alone, so it survives restarts without a queue. Periods older than retention.reports are left out (their
 // files are due for deletion), and so are hourly snapshots whose samples
 // are past retention.hourly_rows. Empty when reports are off.
 func (p *Pipeline) PendingReports(ctx context.Context, now time.Time) ([]report.Request, error) {
@@ -144,7 +170,7 @@ func (p *Pipeline) PendingReports(ctx context.Context, now time.Time) ([]report.
 	if err != nil {
 		return nil, err
 	}
-	files, err := p.reportFiles()
+	files, err := p.storedReports(ctx, from)
 	if err != nil {
 		return nil, err
 	}
@@ -192,9 +218,18 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 		return res
 	}
 	dir := p.settings.ReportDir
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	var err error
+	if dir == "" { // catalog only: each workbook is built in a temporary directory
+		dir, err = os.MkdirTemp("", "vinventory-reports-")
+		if err == nil {
+			defer os.RemoveAll(dir)
+		}
+	} else {
+		err = os.MkdirAll(dir, 0o755)
+	}
+	if err != nil {
 		for _, req := range reqs {
-			res.Failed = append(res.Failed, &ReportError{Request: req, Err: fmt.Errorf("create report_dir: %w", err)})
+			res.Failed = append(res.Failed, &ReportError{Request: req, Err: fmt.Errorf("create report directory: %w", err)})
 		}
 		p.logger.Error("report directory", slog.String("stage", "reports"), slog.Any("error", err))
 		return res
@@ -230,6 +265,9 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 			}
 			attempts++
 			path, err = p.reporter.WriteFile(ctx, p.st, req, dir, opts)
+			if err == nil && p.catalog != nil {
+				err = p.putReport(ctx, req, path)
+			}
 			if err == nil || !retryableReport(err) {
 				break
 			}
@@ -241,12 +279,40 @@ func (p *Pipeline) writeReports(ctx context.Context, reqs []report.Request) *Rep
 			p.logger.Error("report failed", append(fields, slog.Int("attempts", attempts), slog.Duration("duration", d), slog.Any("error", err))...)
 			continue
 		}
-		res.Written = append(res.Written, ReportFile{Request: req, Path: path, Attempts: attempts, Duration: d})
+		rf := ReportFile{Request: req, Path: path, Attempts: attempts, Duration: d}
+		if p.catalog != nil {
+			rf.Key = req.FileName()
+		}
+		if p.settings.ReportDir == "" {
+			rf.Path = ""
+			_ = os.Remove(path)
+		}
+		res.Written = append(res.Written, rf)
 		p.logger.Info("report", append(fields, slog.Int("attempts", attempts), slog.Duration("duration", d))...)
 	}
 	p.logger.Info("reports finished", slog.String("stage", "reports"), slog.Int("written", len(res.Written)),
 		slog.Int("failed", len(res.Failed)), slog.Duration("duration", time.Since(began)))
 	return res
+}
+
+// putReport stores the report file at path in the report catalog under
+// the request's file name.
+func (p *Pipeline) putReport(ctx context.Context, req report.Request, path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("vinventory: store report: %w", err)
+	}
+	defer f.Close()
+	period := req.Period
+	if req.Kind == report.KindHourly {
+		period = req.SnapshotTime
+	}
+	_, err = p.catalog.PutReport(ctx, &store.PutReportParams{
+		Info: store.ReportInfo{Key: req.FileName(), Kind: string(req.Kind), Vcenter: req.Vcenter, Period: period}, Body: f})
+	if err != nil {
+		return fmt.Errorf("vinventory: store report: %w", err)
+	}
+	return nil
 }
 
 // retryableReport reports whether another attempt could succeed: not for
@@ -256,10 +322,27 @@ func retryableReport(err error) bool {
 		!errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded)
 }
 
-// invalidateReports deletes the report files of reqs that exist, so that
-// data about to be rewritten gets a fresh report (PendingReports lists it
-// again). Deleting before the rewrite keeps a crash in between harmless.
-func (p *Pipeline) invalidateReports(reqs []report.Request) {
+// invalidateReports deletes the reports of reqs that exist (from the
+// catalog and report_dir), so that data about to be rewritten gets a fresh
+// report (PendingReports lists it again). Deleting before the rewrite keeps
+// a crash in between harmless.
+func (p *Pipeline) invalidateReports(ctx context.Context, reqs []report.Request) {
+	if p.catalog != nil && len(reqs) > 0 {
+		keys := make([]string, len(reqs))
+		for i, req := range reqs {
+			keys[i] = req.FileName()
+		}
+		deleted, err := p.catalog.DeleteReports(ctx, &store.DeleteReportsParams{Keys: keys})
+		if err != nil {
+			p.logger.Warn("report invalidation failed", slog.String("stage", "reports"), slog.Any("keys", keys), slog.Any("error", err))
+		}
+		for _, k := range deleted {
+			p.logger.Info("report invalidated", slog.String("stage", "reports"), slog.String("key", k))
+		}
+	}
+	if p.settings.ReportDir == "" {
+		return
+	}
 	for _, req := range reqs {
 		path := filepath.Join(p.settings.ReportDir, req.FileName())
 		err := os.Remove(path)
@@ -294,6 +377,6 @@ func (p *Pipeline) invalidatePeriodReports(ctx context.Context, g inventory.Gran
 			reqs = append(reqs, req)
 		}
 	}
-	p.invalidateReports(reqs)
+	p.invalidateReports(ctx, reqs)
 	return nil
 }

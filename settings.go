@@ -97,6 +97,11 @@ type Settings struct {
 	// ReportDir is the directory XLSX reports are written to. Empty turns
 	// reports off. Defaults to empty.
 	ReportDir string `yaml:"report_dir" json:"report_dir"`
+	// ReportCatalog keeps every report in the store's report catalog
+	// (store.ReportCatalog), where any node can list and serve it; the
+	// store must implement that interface. With ReportDir also set, each
+	// report is mirrored there as a file. Defaults to false.
+	ReportCatalog bool `yaml:"report_catalog" json:"report_catalog"`
 	// ReportRetry retries each report. Defaults to 3 attempts, 1 s
 	// backoff, 30 s max backoff.
 	ReportRetry RetrySettings `yaml:"report_retry" json:"report_retry"`

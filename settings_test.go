@@ -68,7 +68,7 @@ func TestSettingNames(t *testing.T) {
 	want := []string{
 		"async_report_generation", "capture_retry", "capture_retry.attempts", "capture_retry.backoff", "capture_retry.max_backoff",
 		"capture_write_batch_size", "deletion_guard_fraction", "deletion_guard_min_vms", "first_event_lookback", "hourly_snapshot_concurrency",
-		"location", "monthly_aggregation_granularity", "pool_tiers", "report_dir", "report_retry", "report_retry.attempts",
+		"location", "monthly_aggregation_granularity", "pool_tiers", "report_catalog", "report_dir", "report_retry", "report_retry.attempts",
 		"report_retry.backoff", "report_retry.max_backoff", "retention", "retention.compat_tables", "retention.hourly_rows",
 		"retention.reports", "snapshot_table_compat_mode",
 	}

@@ -170,10 +170,13 @@ func Default() *Config {
 }
 
 // DefaultSettings returns vinventory.DefaultSettings with the daemon's
-// report directory ./reports (the library default writes no reports).
+// reports on (the library default writes none): kept in the store's report
+// catalog, where every replica can list and serve them, and mirrored as
+// files in ./reports.
 func DefaultSettings() vinventory.Settings {
 	s := vinventory.DefaultSettings()
 	s.ReportDir = DefaultReportDir
+	s.ReportCatalog = true
 	return s
 }
 

@@ -135,7 +135,7 @@ func TestLoadFullFile(t *testing.T) {
 		PoolTiers: map[string]inventory.Tier{"Prod": inventory.TierGold, "test": inventory.TierTin},
 		Location:  "Europe/Paris",
 		Retention: vinventory.RetentionSettings{HourlyRows: 90 * 24 * time.Hour, CompatTables: 26 * 7 * 24 * time.Hour, Reports: 720 * time.Hour},
-		ReportDir: "/var/lib/vinventory/reports",
+		ReportDir: "/var/lib/vinventory/reports", ReportCatalog: true, // the daemon default
 	}
 	want.Endpoints = []config.EndpointConfig{
 		{Name: "vc1", URL: "https://vc1.example.com/sdk", Kind: inventory.KindVCenter, Username: "svc", PasswordEnv: "VC1_PASSWORD",
