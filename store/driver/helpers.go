@@ -703,6 +703,17 @@ func ValidateDeleteReports(p *store.DeleteReportsParams) error {
 	return nil
 }
 
+// ReportPage cuts reports (sorted by key, up to limit+1 of them) to a page
+// of limit, with the cursor of the next page when there are more.
+func ReportPage(reports []store.ReportInfo, limit int) *store.ReportPage {
+	page := &store.ReportPage{Reports: reports}
+	if len(reports) > limit {
+		page.Reports = reports[:limit]
+		page.NextCursor = EncodeCursor(reports[limit-1].Key)
+	}
+	return page
+}
+
 // ReportHash hashes report bytes as store.ReportInfo.SHA256 records them.
 func ReportHash() hash.Hash { return sha256.New() }
 

@@ -124,12 +124,7 @@ func (s *Store) ListReports(ctx context.Context, p *store.ListReportsParams) (*s
 		all = append(all, r.info)
 	}
 	slices.SortFunc(all, func(a, b store.ReportInfo) int { return strings.Compare(a.Key, b.Key) })
-	page := &store.ReportPage{Reports: all}
-	if len(all) > limit {
-		page.Reports = all[:limit]
-		page.NextCursor = driver.EncodeCursor(all[limit-1].Key)
-	}
-	return page, nil
+	return driver.ReportPage(all, limit), nil
 }
 
 // DeleteReports deletes reports by key or period (store.ReportCatalog).

@@ -193,12 +193,7 @@ func (c *Core) ListReports(ctx context.Context, p *store.ListReportsParams) (*st
 	if err != nil {
 		return nil, err
 	}
-	page := &store.ReportPage{Reports: out}
-	if len(out) > limit {
-		page.Reports = out[:limit]
-		page.NextCursor = driver.EncodeCursor(out[limit-1].Key)
-	}
-	return page, nil
+	return driver.ReportPage(out, limit), nil
 }
 
 // DeleteReports deletes reports and their chunks (store.ReportCatalog).
