@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 	"github.com/accessvault/vinventory/report"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/memstore"
+	"github.com/accessvault/vinventory/store/pgstore"
 	"github.com/accessvault/vinventory/store/sqlitestore"
 	"github.com/accessvault/vinventory/store/storetest"
 )
@@ -203,4 +205,125 @@ func vmKB(t testing.TB, field string) int64 {
 	}
 	t.Fatalf("no %s in /proc/self/status", field)
 	return 0
+}
+
+// BenchmarkReportCatalog40k stores the hourly workbook of a 40,000-VM
+// snapshot in a store's report catalog (store.ReportCatalog) and streams
+// it back, on SQLite and (with VINVENTORY_TEST_PG_DSN) PostgreSQL; "x10"
+// stores ten copies of it end to end (46 MB). The heap growth of either
+// direction stays a few chunks (store.ReportChunkSize) whatever the size:
+// the bytes are never held whole.
+func BenchmarkReportCatalog40k(b *testing.B) {
+	ctx := context.Background()
+	src := memstore.New()
+	if _, err := src.WriteSnapshot(ctx, storetest.Snapshot("vc-bench", benchTime, benchVMs, 1)); err != nil {
+		b.Fatal(err)
+	}
+	req := report.Request{Kind: report.KindHourly, Vcenter: "vc-bench", SnapshotTime: benchTime}
+	path, err := report.WriteFile(ctx, src, req, b.TempDir(), report.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	src.Close()
+	// body returns n copies of the workbook end to end, read from the file.
+	body := func(n int) (io.Reader, func()) {
+		var rs []io.Reader
+		var fs []*os.File
+		for range n {
+			f, err := os.Open(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rs, fs = append(rs, f), append(fs, f)
+		}
+		return io.MultiReader(rs...), func() {
+			for _, f := range fs {
+				f.Close()
+			}
+		}
+	}
+	stores := map[string]func(b *testing.B) store.ReportCatalog{
+		"sqlite": func(b *testing.B) store.ReportCatalog {
+			st, err := sqlitestore.Open(ctx, filepath.Join(b.TempDir(), "r.db"), sqlitestore.Options{AutoMigrate: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			return st
+		},
+	}
+	if dsn := os.Getenv("VINVENTORY_TEST_PG_DSN"); dsn != "" {
+		stores["postgres"] = func(b *testing.B) store.ReportCatalog {
+			schema := fmt.Sprintf("bench_reports_%d", os.Getpid())
+			st, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema, AutoMigrate: true})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() {
+				st.Pool().Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`)
+				st.Close()
+			})
+			return st
+		}
+	}
+	// Collect garbage often, so the heap measured is what is held, not
+	// what the pacer lets pile up.
+	defer debug.SetGCPercent(debug.SetGCPercent(10))
+	for _, name := range []string{"sqlite", "postgres"} {
+		open := stores[name]
+		if open == nil {
+			continue
+		}
+		for _, copies := range []int{1, 10} {
+			b.Run(fmt.Sprintf("%s/x%d", name, copies), func(b *testing.B) {
+				rc := open(b)
+				size := fi.Size() * int64(copies)
+				var putS, getS float64
+				var putHeap, getHeap uint64
+				measure := func(f func()) (float64, uint64) {
+					runtime.GC()
+					var ms runtime.MemStats
+					runtime.ReadMemStats(&ms)
+					base := ms.HeapInuse
+					stop := heapPeak()
+					start := time.Now()
+					f()
+					d := time.Since(start).Seconds()
+					peak, _ := stop()
+					return d, peak - min(peak, base)
+				}
+				for b.Loop() {
+					d, h := measure(func() {
+						r, done := body(copies)
+						defer done()
+						if _, err := rc.PutReport(ctx, &store.PutReportParams{Info: store.ReportInfo{Key: req.FileName(), Kind: string(req.Kind),
+							Vcenter: req.Vcenter, Period: req.SnapshotTime}, Body: r}); err != nil {
+							b.Fatal(err)
+						}
+					})
+					putS, putHeap = d, max(putHeap, h)
+					d, h = measure(func() {
+						_, r, err := rc.OpenReport(ctx, &store.OpenReportParams{Key: req.FileName()})
+						if err != nil {
+							b.Fatal(err)
+						}
+						defer r.Close()
+						if n, err := io.Copy(io.Discard, r); err != nil || n != size {
+							b.Fatalf("read back %d of %d bytes: %v", n, size, err)
+						}
+					})
+					getS, getHeap = d, max(getHeap, h)
+				}
+				b.ReportMetric(float64(size)/(1<<20), "MB")
+				b.ReportMetric(putS, "put-s")
+				b.ReportMetric(getS, "get-s")
+				b.ReportMetric(float64(putHeap)/(1<<20), "put-heap-MB")
+				b.ReportMetric(float64(getHeap)/(1<<20), "get-heap-MB")
+			})
+		}
+	}
 }

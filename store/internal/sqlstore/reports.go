@@ -123,7 +123,8 @@ type chunkReader struct {
 	gen    int64
 	chunks int
 	seq    int
-	buf    []byte
+	buf    []byte // the unread part of chunk
+	chunk  []byte // the current chunk's bytes, reused for the next one
 }
 
 func (r *chunkReader) Read(b []byte) (int, error) {
@@ -132,20 +133,24 @@ func (r *chunkReader) Read(b []byte) (int, error) {
 		if r.seq >= r.chunks {
 			return 0, io.EOF
 		}
-		var data []byte
 		found := false
 		q := r.c.db.NewSelect().ColumnExpr("data").TableExpr(r.c.sql("{report_chunks}")).
 			Where("key = ? AND generation = ? AND seq = ?", r.key, r.gen, r.seq)
 		if err := r.c.queryAll(r.ctx, op, q, func(rows *sql.Rows) error {
+			var raw sql.RawBytes // valid until Next: copied into the reused chunk buffer
+			if err := rows.Scan(&raw); err != nil {
+				return err
+			}
 			found = true
-			return rows.Scan(&data)
+			r.chunk = append(r.chunk[:0], raw...)
+			return nil
 		}); err != nil {
 			return 0, err
 		}
 		if !found {
 			return 0, driver.ErrReportChanged(op, r.key)
 		}
-		r.buf = data
+		r.buf = r.chunk
 		r.seq++
 	}
 	n := copy(b, r.buf)
