@@ -1,11 +1,14 @@
 // Package store defines how vinventory persists inventory history: small
 // interfaces (hourly samples, latest-state inventory, lifecycle, events,
-// rollups, totals, snapshot registry, endpoints, compatibility tables)
-// composed into Store, their *Params structs, errors and capabilities.
+// rollups, totals, snapshot registry, endpoints) composed into Store, their
+// *Params structs, errors and capabilities. Features not every backend has
+// are optional interfaces found by a type assertion on a Store:
+// CompatTables, SQLAggregator, SnapshotCounter and ReportCatalog.
 //
 // Backends live in subpackages: memstore (in memory), sqlitestore (SQLite)
 // and pgstore (PostgreSQL). Each passes the same conformance suite,
-// storetest.Run, which users can also run against a backend of their own.
+// storetest.Run, which users can also run against a backend of their own;
+// store/driver holds the rules they share (for backend authors only).
 //
 // # Contract
 //
