@@ -3,6 +3,7 @@ package vinventory_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
@@ -143,5 +144,64 @@ func TestReportCatalogNeedsTheInterface(t *testing.T) {
 	_, err := vinventory.NewPipeline(struct{ store.Store }{memstorePipelineStore()}, set, nil)
 	if err == nil || !strings.Contains(err.Error(), "report_catalog") {
 		t.Fatalf("NewPipeline over a store without a catalog = %v, want an error naming report_catalog", err)
+	}
+}
+
+// TestReportCatalogInvalidation: a day aggregated again (a snapshot arrived
+// after its aggregation) loses its daily report from the catalog, so the
+// next RunReports writes it afresh from the new rows.
+func TestReportCatalogInvalidation(t *testing.T) {
+	ctx := context.Background()
+	st := memstorePipelineStore()
+	rc := st.(store.ReportCatalog)
+	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	for h := 0; h < 3; h++ {
+		if _, err := st.WriteSnapshot(ctx, storetest.Snapshot("vc-a", day.Add(time.Duration(h)*time.Hour), 20, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := day.Add(26 * time.Hour)
+	set := vinventory.DefaultSettings()
+	set.ReportCatalog = true
+	p, err := vinventory.NewPipeline(st, set, nil, vinventory.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.CatchUp(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := p.RunReports(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	daily := report.Request{Kind: report.KindDaily, Vcenter: "vc-a", Period: day}.FileName()
+	before, _, err := rc.OpenReport(ctx, &store.OpenReportParams{Key: daily})
+	if err != nil {
+		t.Fatalf("the daily report is not in the catalog after RunReports: %v", err)
+	}
+
+	// A late snapshot of the day: catch-up aggregates it again and drops
+	// the stale report.
+	late := storetest.Snapshot("vc-a", day.Add(5*time.Hour), 25, 2)
+	late.RegisteredAt = now
+	if _, err := st.WriteSnapshot(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(time.Hour)
+	if _, err := p.CatchUp(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := rc.OpenReport(ctx, &store.OpenReportParams{Key: daily}); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("after the day was aggregated again its old report is still stored (%v)", err)
+	}
+	pending, err := p.PendingReports(ctx, now)
+	if got := strings.Join(requestNames(pending), " "); err != nil || got != daily+" inventory_hourly_202603100500_vc-a.xlsx" {
+		t.Fatalf("PendingReports = %s (%v), want the daily report again and the late snapshot's", got, err)
+	}
+	if _, err := p.RunReports(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	after, _, err := rc.OpenReport(ctx, &store.OpenReportParams{Key: daily})
+	if err != nil || after.SHA256 == before.SHA256 {
+		t.Fatalf("the rewritten daily report: %v, same bytes as before: %v", err, after != nil && after.SHA256 == before.SHA256)
 	}
 }
