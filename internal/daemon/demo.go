@@ -178,7 +178,8 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 
 	clock := &demoClock{real: o.Clock}
 	settings := vinventory.DefaultSettings()
-	settings.ReportDir = reportDir
+	settings.ReportDir = reportDir // a mirror: the reports live in the store's catalog
+	settings.ReportCatalog = true
 	settings.CaptureRetry.Attempts = 2
 	settings.CaptureRetry.Backoff = time.Second
 	p, err := vinventory.NewPipeline(st, settings, sdkLogger(log, ""), vinventory.WithClock(clock.now))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -92,6 +93,23 @@ func TestDemoHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+
+	// The reports live in the store's catalog; the report dir mirrors it.
+	pg, err := st.ListReports(ctx, &store.ListReportsParams{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys, files []string
+	for _, r := range pg.Reports {
+		keys = append(keys, r.Key)
+	}
+	for _, f := range xlsx {
+		files = append(files, filepath.Base(f))
+	}
+	slices.Sort(files)
+	if len(keys) == 0 || !slices.Equal(keys, files) {
+		t.Errorf("report catalog %v, report dir %v: want the same reports", keys, files)
+	}
 
 	// 49 hourly snapshots: 28 Feb 00:00 .. 2 Mar 00:00.
 	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: DemoEndpoint, Kind: inventory.Hourly})
