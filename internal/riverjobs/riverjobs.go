@@ -96,6 +96,28 @@ type client interface {
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
 	JobList(ctx context.Context, p *river.JobListParams) (*river.JobListResult, error)
+	JobUpdate(ctx context.Context, id int64, p *river.JobUpdateParams) (*rivertype.JobRow, error)
+}
+
+// Progress is how far a run has got, recorded on its river job while it
+// runs (ReportProgress) and listed by History.
+type Progress struct {
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+	Note  string `json:"note,omitempty"`
+}
+
+type progressKey struct{}
+
+// ReportProgress records p on the run whose Run function got ctx, at once
+// (a reader of History sees it while the run goes on). Outside a run it
+// does nothing.
+func ReportProgress(ctx context.Context, p Progress) error {
+	f, ok := ctx.Value(progressKey{}).(func(Progress) error)
+	if !ok {
+		return nil
+	}
+	return f(p)
 }
 
 // Runner enqueues and works runs. Use NewPostgres or NewSQLite.
@@ -165,6 +187,12 @@ func (r *Runner) workers() *river.Workers {
 		if !ok {
 			return river.JobCancel(fmt.Errorf("riverjobs: no job %q in this process", j.Args.Job))
 		}
+		ctx = context.WithValue(ctx, progressKey{}, func(p Progress) error {
+			if _, err := r.c.JobUpdate(ctx, j.ID, &river.JobUpdateParams{Output: p}); err != nil {
+				return fmt.Errorf("riverjobs: record progress of %q %s: %w", j.Args.Job, j.Args.Period, err)
+			}
+			return nil
+		})
 		err := job.Run(ctx, jobs.Period{Key: j.Args.Period, Start: j.Args.Start, End: j.Args.End})
 		if errors.Is(err, ErrNoRetry) {
 			return river.JobCancel(err)
@@ -263,6 +291,8 @@ type Run struct {
 	CreatedAt   time.Time
 	FinishedAt  time.Time
 	AttemptedBy []string
+	// Progress is the last progress the run reported (nil when none).
+	Progress *Progress
 }
 
 // History lists the runs of job ("" for every job), newest first, at most
@@ -292,6 +322,13 @@ func (r *Runner) History(ctx context.Context, job string, limit int) ([]Run, err
 		}
 		for _, e := range j.Errors {
 			run.Errors = append(run.Errors, e.Error)
+		}
+		if out := j.Output(); len(out) > 0 {
+			var p Progress
+			if err := json.Unmarshal(out, &p); err != nil {
+				return nil, fmt.Errorf("riverjobs: History: job %d progress: %w", j.ID, err)
+			}
+			run.Progress = &p
 		}
 		out = append(out, run)
 	}

@@ -51,7 +51,7 @@ func testJobs(c *counter, runner string) []riverjobs.Job {
 	return []riverjobs.Job{
 		{Name: "capture", Run: func(ctx context.Context, p jobs.Period) error {
 			c.add("capture:"+p.Key, runner)
-			return nil
+			return riverjobs.ReportProgress(ctx, riverjobs.Progress{Done: 3, Total: 3, Note: "vms written"})
 		}},
 		{Name: "flaky", Run: func(ctx context.Context, p jobs.Period) error {
 			c.add("flaky:"+p.Key, runner)
@@ -232,4 +232,62 @@ func TestSQLiteRunsOnce(t *testing.T) {
 	if err != nil || len(hist) != 6 {
 		t.Fatalf("History = %d runs, %v; want 6", len(hist), err)
 	}
+	for _, run := range hist {
+		switch {
+		case run.Job == "capture" && (run.Progress == nil || *run.Progress != riverjobs.Progress{Done: 3, Total: 3, Note: "vms written"}):
+			t.Errorf("capture run %s: progress %+v, want 3 of 3 recorded", run.Period, run.Progress)
+		case run.Job == "flaky" && run.Progress != nil:
+			t.Errorf("flaky run %s: progress %+v, want none", run.Period, run.Progress)
+		}
+	}
+}
+
+// TestProgressWhileRunning: progress a run reports is in History while the
+// run is still going.
+func TestProgressWhileRunning(t *testing.T) {
+	ctx := context.Background()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "jobs.db")+"?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	release := make(chan struct{})
+	r, err := riverjobs.NewSQLite(db, riverjobs.Options{PollInterval: 200 * time.Millisecond, Jobs: []riverjobs.Job{{Name: "rebuild",
+		Run: func(ctx context.Context, p jobs.Period) error {
+			if err := riverjobs.ReportProgress(ctx, riverjobs.Progress{Done: 1, Total: 2, Note: "day 1 of 2"}); err != nil {
+				return err
+			}
+			<-release
+			return riverjobs.ReportProgress(ctx, riverjobs.Progress{Done: 2, Total: 2})
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Enqueue(ctx, "rebuild", period(0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Stop(ctx)
+	run := func() riverjobs.Run {
+		hist, err := r.History(ctx, "rebuild", 1)
+		if err != nil || len(hist) != 1 {
+			t.Fatalf("History = %v, %v", hist, err)
+		}
+		return hist[0]
+	}
+	waitFor(t, "progress of the running run", func() bool {
+		got := run()
+		return got.State == "running" && got.Progress != nil && *got.Progress == riverjobs.Progress{Done: 1, Total: 2, Note: "day 1 of 2"}
+	})
+	close(release)
+	waitFor(t, "the run's completion", func() bool {
+		got := run()
+		return got.State == "completed" && got.Progress != nil && got.Progress.Done == 2
+	})
 }
