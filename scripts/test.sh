@@ -58,6 +58,13 @@ go test -race -count=1 -timeout 30m -v "$@" ./... >"$log_dir/test.log" 2>&1 || s
 
 # Package results, skips and failures (full output of failing tests).
 grep -E '^(ok|FAIL|---|panic:|\?)|^\s+--- (FAIL|SKIP)' "$log_dir/test.log" | grep -vE '^\s*--- PASS' || true
+# A package that hits the timeout prints which tests were running and every
+# goroutine's stack; show its head here, since the tail below is mostly the
+# packages that ran after it.
+if grep -qE '^panic: test timed out' "$log_dir/test.log"; then
+  echo "== timed out: running tests and the first goroutines"
+  grep -A 250 -E '^panic: test timed out' "$log_dir/test.log"
+fi
 if [ "$status" -ne 0 ]; then
   echo "== failure output"
   grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log_dir/test.log" | tail -400

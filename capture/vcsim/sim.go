@@ -211,16 +211,39 @@ func (s *Sim) Close() {
 			_ = s.Client.Logout(ctx)
 			cancel()
 		}
+		// httptest's Close waits for every request in flight, and the
+		// simulator's handlers can deadlock on their object locks under
+		// concurrent load (govmomi#4109): bound the wait, so a stuck
+		// handler leaks a goroutine instead of hanging the caller.
 		if s.Server != nil {
-			s.Server.Close()
+			s.Server.CloseClientConnections()
+			bounded("stop the server", s.Server.Close)
 		}
 		if s.Model != nil && s.Model.Service != nil {
-			s.Model.Remove()
+			bounded("remove the model", s.Model.Remove)
 		}
 		if s.dir != "" {
 			_ = os.RemoveAll(s.dir)
 		}
 	})
+}
+
+// closeWait bounds each step of Close.
+const closeWait = 30 * time.Second
+
+// bounded runs f and waits for it at most closeWait; a step that does not
+// end is reported on stderr and left running.
+func bounded(what string, f func()) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		f()
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		fmt.Fprintf(os.Stderr, "vcsim: Close: %s did not end within %s (a simulator handler is stuck); left running\n", what, closeWait)
+	}
 }
 
 // Certificate returns the server's self-signed TLS certificate. It is

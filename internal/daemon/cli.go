@@ -3,6 +3,7 @@ package daemon
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"errors"
 	"flag"
@@ -43,6 +44,9 @@ Commands:
   rebuild              recompute rollups (and compatibility summaries) for days or months, replacing them
   regenerate-reports   rewrite the XLSX reports of a range of days
   rotate-keys          re-encrypt every stored endpoint password under the newest key
+  enqueue CMD [flags]  queue backfill, repair, rebuild, regenerate-reports or rotate-keys
+                       as a job for the running daemon (the same request queued twice runs once)
+  jobs                 list the latest job runs (state, attempts, progress, errors)
   keygen               print a new key line (ID:base64) for the keyring
 
 Flags:
@@ -137,6 +141,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv E
 		run = func(ctx context.Context, a *App, args []string) error { return regenerateReports(ctx, a, args, stdout) }
 	case "rotate-keys":
 		run = func(ctx context.Context, a *App, args []string) error { return rotateKeys(ctx, a, stdout) }
+	case "enqueue":
+		run = func(ctx context.Context, a *App, args []string) error { return enqueueCommand(ctx, a, args, stdout) }
+	case "jobs":
+		run = func(ctx context.Context, a *App, args []string) error { return jobsCommand(ctx, a, args, stdout) }
 	default:
 		fmt.Fprintf(stderr, "vinventoryd: unknown command %q\n\n", cmd)
 		fs.Usage()
@@ -253,6 +261,11 @@ type App struct {
 
 	parkOnce sync.Once
 	park     *Parking
+
+	jobsOnce    sync.Once
+	jobsBackend jobs.Backend
+	jobsErr     error
+	jobsDB      *sql.DB // the job queue's own SQLite connection, if any
 }
 
 // parking returns the App's Parking of endpoints whose credentials were
@@ -312,8 +325,14 @@ func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Lo
 	return a, nil
 }
 
-// Close closes the store.
-func (a *App) Close() error { return a.Store.Close() }
+// Close closes the job queue's connection and the store.
+func (a *App) Close() error {
+	var err error
+	if a.jobsDB != nil {
+		err = a.jobsDB.Close()
+	}
+	return errors.Join(err, a.Store.Close())
+}
 
 // preflight loads the keyring and resolves every configured endpoint's
 // password (environment variable set, file readable), as run needs them;

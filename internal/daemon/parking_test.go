@@ -34,11 +34,10 @@ func TestBadCredentialsParked(t *testing.T) {
 	a, setPassword := simApp(t, dir, sim, clock)
 	st := a.Store
 	setPassword("wrong-password")
-	sched, _, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1}, NewMetrics(), zap.NewNop())
+	sched, _, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1, jobTimeout: time.Hour}, NewMetrics(), zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeSched()
 	start := clock.Now()
 	for i := range 12 { // one simulated hour, a run every 5 minutes
 		clock.Set(start.Add(time.Duration(i) * 5 * time.Minute))
@@ -126,11 +125,10 @@ func TestLoginFailureBackoffSetting(t *testing.T) {
 	a, setPassword := simApp(t, t.TempDir(), sim, clock)
 	a.Config.Schedule.LoginFailureBackoff = 10 * time.Minute
 	setPassword("wrong-password")
-	sched, _, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1}, NewMetrics(), zap.NewNop())
+	sched, _, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1, jobTimeout: time.Hour}, NewMetrics(), zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeSched()
 	start := clock.Now()
 	for i := range 12 {
 		clock.Set(start.Add(time.Duration(i) * 5 * time.Minute))

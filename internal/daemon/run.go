@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
 	"flag"
 	"fmt"
 	"io"
@@ -11,11 +13,11 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.uber.org/zap"
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/aggregate"
+	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/internal/jobs"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -41,17 +43,25 @@ type runOptions struct {
 	// endpoints added, removed, enabled, disabled or given another poll
 	// interval; 0 never.
 	endpointRefresh time.Duration
+	// jobTimeout bounds a run of a job without a timeout of its own
+	// (aggregation, reports, cleanup, on-demand jobs).
+	jobTimeout time.Duration
+	// rescueAfter: a run still "running" after this long is taken for the
+	// run of a dead replica and retried; 0: the longest timeout + 10m.
+	rescueAfter time.Duration
 }
 
 func runDaemon(ctx context.Context, a *App, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	var o runOptions
 	fs.BoolVar(&o.once, "once", false, "run every due job once, then exit (for cron or a manual catch-up)")
-	fs.StringVar(&o.owner, "owner", "", "this replica's name in the job table and logs (default host:pid)")
+	fs.StringVar(&o.owner, "owner", "", "this replica's name in river's job table and the logs (default host:pid)")
 	fs.DurationVar(&o.poll, "poll", 15*time.Second, "time between scheduler planning passes")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long in-flight jobs may finish before they are cancelled")
 	fs.IntVar(&o.concurrency, "job-concurrency", 4, "jobs run at once by this replica")
 	fs.DurationVar(&o.endpointRefresh, "endpoint-refresh", time.Minute, "how often the endpoint registry is checked for changed endpoints (the capture jobs are then rebuilt; 0: never)")
+	fs.DurationVar(&o.jobTimeout, "job-timeout", time.Hour, "longest run of an aggregation, report, cleanup or on-demand job")
+	fs.DurationVar(&o.rescueAfter, "rescue-after", 0, "a run left running this long (its replica died) is run again by another replica (default: the longest job timeout + 10m)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
 	}
@@ -79,11 +89,10 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	if err != nil {
 		return err
 	}
-	sched, jl, closeSched, err := a.scheduler(ctx, o, metrics, log)
+	sched, jl, err := a.scheduler(ctx, o, metrics, log)
 	if err != nil {
 		return err
 	}
-	defer func() { closeSched() }()
 	log.Info("vinventoryd starting", zap.String("store", a.Store.Capabilities().Backend), zap.Strings("jobs", jobNames(jl)), zap.Bool("once", o.once))
 	if o.once {
 		return sched.RunOnce(ctx)
@@ -105,8 +114,8 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 		// The capture jobs are built from the enabled endpoints: when they
 		// change, the scheduler stops (in-flight runs get the shutdown
 		// grace; a run cut short runs again, its writes being atomic) and
-		// starts again with the new jobs. Job outcomes are in the
-		// coordinator, so nothing done is redone.
+		// starts again with the new jobs. Runs are in river's table, so
+		// nothing done is redone.
 		runCtx, stop := context.WithCancel(ctx)
 		changed := make(chan string, 1)
 		go a.watchEndpoints(runCtx, o.endpointRefresh, fp, changed, stop, log)
@@ -116,13 +125,11 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 			break
 		}
 		fp = <-changed
-		closeSched()
-		next, jl, closeNext, err := a.scheduler(ctx, o, metrics, log)
+		next, jl, err := a.scheduler(ctx, o, metrics, log)
 		if err != nil {
-			closeSched = func() {}
 			return fmt.Errorf("restart after an endpoint change: %w", err)
 		}
-		sched, closeSched = next, closeNext
+		sched = next
 		cur.Store(sched)
 		log.Info("endpoints changed: scheduler restarted", zap.Strings("jobs", jobNames(jl)))
 	}
@@ -185,58 +192,67 @@ func (a *App) watchEndpoints(ctx context.Context, interval time.Duration, fp str
 	}
 }
 
-// scheduler builds the job scheduler of `run`: the coordinator, the jobs
-// and their metrics hooks. The returned func releases the coordinator.
-func (a *App) scheduler(ctx context.Context, o runOptions, metrics *Metrics, log *zap.Logger) (*jobs.Scheduler, []jobs.Job, func(), error) {
-	coord, closeCoord, err := a.coordinator(ctx, o)
+// scheduler builds the job scheduler of `run`: the jobs, their metrics
+// hooks, on river's tables in the store's database (JobBackend).
+func (a *App) scheduler(ctx context.Context, o runOptions, metrics *Metrics, log *zap.Logger) (*jobs.Scheduler, []jobs.Job, error) {
+	backend, err := a.JobBackend(ctx)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	jl, err := a.jobs(ctx, metrics)
 	if err != nil {
-		closeCoord()
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	sched, err := jobs.New(coord, jl, jobs.Options{
+	sched, err := jobs.New(backend, jl, jobs.Options{
 		Clock:  a.JobClock,
 		Logger: log, Owner: o.owner, PollInterval: o.poll, ShutdownGrace: o.shutdownGrace,
-		Concurrency: o.concurrency,
+		// Idle workers look for runs other replicas enqueued at least as
+		// often as this one plans, and at most every 100ms.
+		FetchInterval: min(max(o.poll, 100*time.Millisecond), time.Second),
+		Concurrency:   o.concurrency, Timeout: o.jobTimeout, RescueAfter: o.rescueAfter,
 		Hooks: jobs.Hooks{
 			RunFinished: func(job, key string, took time.Duration, err error) { metrics.ObserveJob(job, took, err) },
 			QueueDepth:  metrics.SetQueueDepth,
 		},
 	})
 	if err != nil {
-		closeCoord()
-		return nil, nil, nil, err
-	}
-	return sched, jl, closeCoord, nil
-}
-
-// coordinator is PostgreSQL advisory locks over a durable job table when
-// the store is PostgreSQL (replicas share the work), else a single-node
-// coordinator (catch-up after a restart then comes from the store: the
-// Due functions find every day and month still to aggregate).
-func (a *App) coordinator(ctx context.Context, o runOptions) (jobs.Coordinator, func(), error) {
-	if a.PG == nil {
-		c, err := jobs.NewLocal(ctx, jobs.LocalOptions{Owner: o.owner, Clock: a.JobClock})
-		return c, func() {}, err
-	}
-	// A pool of its own: every run holds one connection (its advisory
-	// lock) for its whole duration, on top of what the work itself uses.
-	cfg := a.PG.Pool().Config().Copy()
-	cfg.MaxConns = int32(o.concurrency + 1)
-	cfg.MinConns = 0
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, nil, fmt.Errorf("job coordinator pool: %w", err)
-	}
-	c, err := jobs.NewPostgres(ctx, pool, jobs.PostgresOptions{Owner: o.owner, Clock: a.JobClock})
-	if err != nil {
-		pool.Close()
 		return nil, nil, err
 	}
-	return c, pool.Close, nil
+	return sched, jl, nil
+}
+
+// JobBackend returns where the daemon's runs are queued, migrated on first
+// use: river's tables in the PostgreSQL store's database (replicas share
+// them), in the SQLite store's file, or, for a store OpenApp did not open
+// (tests), in an in-memory SQLite database that lives as long as the App.
+func (a *App) JobBackend(ctx context.Context) (jobs.Backend, error) {
+	a.jobsOnce.Do(func() {
+		switch {
+		case a.PG != nil:
+			a.jobsBackend = jobs.Postgres(a.PG.Pool(), "")
+		default:
+			dsn := "file:vinventory-jobs-" + rand.Text() + "?mode=memory&cache=shared"
+			if a.SQLitePath != "" {
+				dsn = "file:" + a.SQLitePath + "?_journal_mode=WAL"
+			}
+			// riversqlite needs one connection; it waits for the store's
+			// writer on SQLite's busy timeout.
+			db, err := sql.Open("sqlite3", dsn+"&_busy_timeout=60000&_txlock=immediate")
+			if err != nil {
+				a.jobsErr = fmt.Errorf("open the job queue: %w", err)
+				return
+			}
+			db.SetMaxOpenConns(1)
+			db.SetMaxIdleConns(1)
+			db.SetConnMaxLifetime(0)
+			a.jobsDB = db
+			a.jobsBackend = jobs.SQLite(db)
+		}
+		if err := jobs.Migrate(ctx, a.jobsBackend, sdkLogger(a.Logger, "river")); err != nil {
+			a.jobsErr = err
+		}
+	})
+	return a.jobsBackend, a.jobsErr
 }
 
 // jobs are the daemon's scheduled jobs: one capture job per enabled
@@ -284,6 +300,12 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 				if res != nil {
 					metrics.ObserveCaptures(res.Endpoints)
 				}
+				if err != nil && !capture.IsRetryable(err) {
+					// Refused credentials or a parked endpoint: another
+					// attempt of this slot would not help (and could lock
+					// the account); the next slot tries again.
+					return fmt.Errorf("%w (%w)", err, jobs.ErrNoRetry)
+				}
 				return err
 			},
 		})
@@ -325,7 +347,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 		jobs.Job{
 			Name: jobReports, Stage: 3, Schedule: jobs.Every{Interval: cfg.Schedule.ReportsEvery},
 			Run: func(ctx context.Context, _ jobs.Period) error {
-				if p.Settings().ReportDir == "" {
+				if set := p.Settings(); set.ReportDir == "" && !set.ReportCatalog {
 					return nil
 				}
 				res, err := p.RunReports(ctx, time.Time{})
@@ -343,7 +365,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 			},
 		},
 	)
-	return out, nil
+	return append(out, a.onDemandJobs()...), nil
 }
 
 // duePeriods are the days (or months) the pipeline finds due, as job
@@ -406,7 +428,13 @@ func runBackfill(ctx context.Context, a *App, cmd string, args []string, stdout 
 			if vc == "" {
 				vc = "all"
 			}
-			fmt.Fprintf(stdout, "  %-9s %s %-20s %d/%d\n", pr.Stage, pr.Period.In(a.Pipeline.Location()).Format(time.DateOnly), vc, pr.Done, pr.Total)
+			day := pr.Period.In(a.Pipeline.Location()).Format(time.DateOnly)
+			fmt.Fprintf(stdout, "  %-9s %s %-20s %d/%d\n", pr.Stage, day, vc, pr.Done, pr.Total)
+			// Run as an on-demand job, the progress goes on its river job
+			// (a no-op from the CLI).
+			if err := jobs.ReportProgress(ctx, jobs.Progress{Done: pr.Done, Total: pr.Total, Note: fmt.Sprintf("%s %s %s", pr.Stage, day, vc)}); err != nil {
+				a.Logger.Warn("recording progress", zap.Error(err))
+			}
 		},
 	}
 	if *months || r.month != "" {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,16 +68,15 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 
 	clock.Set(time.Date(2026, 3, 2, 10, 7, 0, 0, time.UTC))
 	metrics := NewMetrics()
-	sched, jl, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1}, metrics, zap.NewNop())
+	sched, jl, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 1, jobTimeout: time.Hour}, metrics, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeSched()
 	var names []string
 	for _, j := range jl {
 		names = append(names, j.Name)
 	}
-	if want := []string{"capture:vc1", "daily", "monthly", "reports", "cleanup"}; len(names) != len(want) {
+	if want := []string{"capture:vc1", "daily", "monthly", "reports", "cleanup", "backfill", "repair", "rebuild", "regenerate-reports", "rotate-keys"}; !slices.Equal(names, want) {
 		t.Fatalf("jobs = %v, want %v", names, want)
 	}
 	if err := sched.RunOnce(ctx); err != nil {
@@ -273,11 +273,10 @@ func TestRunOnceReportsItsCapture(t *testing.T) {
 	clock := jobs.NewManualClock(time.Date(2026, 3, 2, 10, 0, 30, 0, time.UTC))
 	a, setPassword := simApp(t, dir, sim, clock)
 	setPassword(sim.Password)
-	sched, _, closeSched, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 4}, NewMetrics(), zap.NewNop())
+	sched, _, err := a.scheduler(ctx, runOptions{owner: "test", poll: time.Second, shutdownGrace: time.Second, concurrency: 4, jobTimeout: time.Hour}, NewMetrics(), zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer closeSched()
 	if err := sched.RunOnce(ctx); err != nil {
 		t.Fatalf("RunOnce: %v", err)
 	}

@@ -2,8 +2,13 @@ package jobs_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"os"
+	"path/filepath"
 	"time"
+
+	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/accessvault/vinventory/internal/jobs"
 )
@@ -13,8 +18,21 @@ import (
 func Example() {
 	ctx := context.Background()
 	clock := jobs.NewManualClock(time.Date(2026, 11, 22, 0, 40, 0, 0, time.UTC))
-	coord, err := jobs.NewLocal(ctx, jobs.LocalOptions{Clock: clock})
+	// River's tables in a SQLite file (SetMaxOpenConns(1): riversqlite
+	// needs one connection).
+	dir, err := os.MkdirTemp("", "jobs-example")
 	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(dir, "jobs.db")+"?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	backend := jobs.SQLite(db)
+	if err := jobs.Migrate(ctx, backend, nil); err != nil {
 		panic(err)
 	}
 	offsets := jobs.Stagger([]string{"vc1", "vc2"}, 20*time.Minute)
@@ -37,7 +55,7 @@ func Example() {
 			return nil
 		},
 	})
-	s, err := jobs.New(coord, list, jobs.Options{Clock: clock, Concurrency: 1})
+	s, err := jobs.New(backend, list, jobs.Options{Clock: clock, Concurrency: 1, FetchInterval: 100 * time.Millisecond})
 	if err != nil {
 		panic(err)
 	}

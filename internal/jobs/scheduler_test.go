@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -11,27 +10,23 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3"
 )
 
-func newMemLocal(t *testing.T, clock Clock) *Local {
+// runs returns the latest run of every key in s's river table.
+func runs(t testing.TB, s *Scheduler) map[string]Run {
 	t.Helper()
-	l, err := NewLocal(context.Background(), LocalOptions{Owner: "test", Clock: clock})
+	hist, err := s.History(context.Background(), "", 10000)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return l
-}
-
-func openSQLite(t testing.TB, path string) *sql.DB {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=5000&_journal_mode=WAL")
-	if err != nil {
-		t.Fatal(err)
+	out := map[string]Run{}
+	for _, r := range hist {
+		k := r.Job + ":" + r.Period
+		if _, ok := out[k]; !ok {
+			out[k] = r
+		}
 	}
-	t.Cleanup(func() { db.Close() })
-	return db
+	return out
 }
 
 // recorder notes every call of a job function, in call order.
@@ -58,7 +53,6 @@ func (r *recorder) list() []string {
 func TestCatchUpDue(t *testing.T) {
 	ctx := context.Background()
 	clock := NewManualClock(utc("2026-11-20T00:30:00Z"))
-	coord := newMemLocal(t, clock)
 	firstDay := utc("2026-11-19T00:00:00Z")
 	var mu sync.Mutex
 	rolled := map[string]bool{} // the "store": days that have a rollup
@@ -87,7 +81,7 @@ func TestCatchUpDue(t *testing.T) {
 			return nil
 		},
 	}
-	s, err := New(coord, []Job{daily}, Options{Clock: clock, Concurrency: 1})
+	s, err := New(sqliteBackend(t), []Job{daily}, Options{Clock: clock, Concurrency: 1, FetchInterval: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,11 +108,14 @@ func TestCatchUpDue(t *testing.T) {
 	if got := rec.list(); !slices.Equal(got, want) {
 		t.Fatalf("later ticks ran again: %v", got)
 	}
+	table := runs(t, s)
 	for _, d := range want {
-		st, err := coord.State(ctx, "daily:"+d)
-		if err != nil || st.Status != StatusDone || st.Attempts != 1 {
-			t.Errorf("state of daily:%s = %+v, %v", d, st, err)
+		if r := table["daily:"+d]; r.State != "completed" || r.Attempts != 1 {
+			t.Errorf("run daily:%s = %+v", d, r)
 		}
+	}
+	if len(table) != len(want) {
+		t.Errorf("river holds %d runs, want %d", len(table), len(want))
 	}
 	js := s.Status().Jobs[0]
 	if js.Runs != 4 || js.Failures != 0 || js.LastSuccessKey != "daily:2026-11-22" || !js.NextRun.Equal(utc("2026-11-24T00:15:00Z")) {
@@ -126,7 +123,7 @@ func TestCatchUpDue(t *testing.T) {
 	}
 }
 
-// TestCatchUpScheduleDurable: with CatchUp and a SQLite job table, a
+// TestCatchUpScheduleDurable: with CatchUp and river's tables in SQLite, a
 // restarted scheduler runs exactly the daily slots missed while it was
 // down, oldest first, and never a period done before the restart.
 func TestCatchUpScheduleDurable(t *testing.T) {
@@ -137,11 +134,7 @@ func TestCatchUpScheduleDurable(t *testing.T) {
 	job := Job{Name: "daily", Schedule: Daily{At: "00:30"}, CatchUp: 7 * 24 * time.Hour,
 		Run: func(ctx context.Context, p Period) error { rec.add(p.Key); return nil }}
 	start := func() *Scheduler {
-		coord, err := NewLocal(ctx, LocalOptions{DB: openSQLite(t, path), Clock: clock, Owner: "node"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		s, err := New(coord, []Job{job}, Options{Clock: clock, Concurrency: 1})
+		s, err := New(sqliteBackendAt(t, path), []Job{job}, Options{Clock: clock, Concurrency: 1, Owner: "node"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,74 +161,69 @@ func TestCatchUpScheduleDurable(t *testing.T) {
 	}
 }
 
-// TestRetryBackoff: a failing run is retried on later ticks after a doubling
-// backoff, then succeeds and is not run again.
+// TestRetryBackoff: a failing run is retried after a back-off that
+// doubles, then succeeds and is not run again; RunOnce reports the run's
+// own error.
 func TestRetryBackoff(t *testing.T) {
 	ctx := context.Background()
 	clock := NewManualClock(utc("2026-11-22T13:10:00Z"))
-	coord := newMemLocal(t, clock)
-	calls := 0
+	var mu sync.Mutex
+	var calls []time.Time
 	boom := errors.New("vcenter unreachable")
 	var finished []error
 	job := Job{Name: "capture:vc1", Schedule: Hourly{Minute: 5},
 		Run: func(ctx context.Context, p Period) error {
-			calls++
-			if calls <= 2 {
+			mu.Lock()
+			defer mu.Unlock()
+			calls = append(calls, time.Now())
+			if len(calls) <= 2 {
 				return boom
 			}
 			return nil
 		}}
-	s, err := New(coord, []Job{job}, Options{Clock: clock, RetryBackoff: time.Minute, Hooks: Hooks{
-		RunFinished: func(job, key string, took time.Duration, err error) { finished = append(finished, err) },
-	}})
+	opts := quick(clock)
+	opts.RetryBackoff, opts.MaxRetryBackoff = 300*time.Millisecond, 10*time.Second
+	opts.Hooks.RunFinished = func(job, key string, took time.Duration, err error) {
+		mu.Lock()
+		finished = append(finished, err)
+		mu.Unlock()
+	}
+	s, err := New(sqliteBackend(t), []Job{job}, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := func(d time.Duration, wantCalls int) error {
-		t.Helper()
-		clock.Advance(d)
-		err := s.RunOnce(ctx)
-		if calls != wantCalls {
-			t.Fatalf("at %s: %d calls, want %d", clock.Now().Format(time.TimeOnly), calls, wantCalls)
-		}
-		return err
-	}
-	err = step(0, 1)
+	err = s.RunOnce(ctx)
 	var re *RunError
 	if !errors.As(err, &re) || !errors.Is(err, boom) || re.Key != "capture:vc1:2026-11-22T13:00:00Z" {
 		t.Fatalf("first failure error = %v", err)
 	}
-	step(30*time.Second, 1) // backoff 1m not over
-	step(30*time.Second, 2) // retried, fails again: backoff 2m
-	step(time.Minute, 2)
-	if err := step(time.Minute, 3); err != nil {
-		t.Fatalf("third attempt: %v", err)
+	stop := background(t, s)
+	waitFor(t, "the third attempt", func() bool { return runs(t, s)["capture:vc1:2026-11-22T13:00:00Z"].State == "completed" })
+	time.Sleep(500 * time.Millisecond) // a further run would show up by now
+	stop()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(calls) != 3 {
+		t.Fatalf("%d calls, want 3", len(calls))
 	}
-	step(10*time.Minute, 3) // done: not rerun
-	st, _ := coord.State(ctx, "capture:vc1:2026-11-22T13:00:00Z")
-	if st.Status != StatusDone || st.Attempts != 3 || st.LastError != "" {
-		t.Errorf("state = %+v", st)
+	// River's retry times: 300ms after the first failure, 600ms after the
+	// second (lower bounds; a slow machine only adds).
+	if d := calls[1].Sub(calls[0]); d < 300*time.Millisecond {
+		t.Errorf("first retry after %s, want >= 300ms", d)
+	}
+	if d := calls[2].Sub(calls[1]); d < 600*time.Millisecond {
+		t.Errorf("second retry after %s, want >= 600ms (doubled)", d)
+	}
+	r := runs(t, s)["capture:vc1:2026-11-22T13:00:00Z"]
+	if r.Attempts != 3 || len(r.Errors) != 2 || !strings.Contains(r.Errors[0], "vcenter unreachable") {
+		t.Errorf("run = %+v", r)
 	}
 	js := s.Status().Jobs[0]
-	if js.Runs != 3 || js.Failures != 2 || !strings.Contains(js.LastError, "vcenter unreachable") {
+	if js.Runs != 3 || js.Failures != 2 || !strings.Contains(js.LastError, "vcenter unreachable") || js.LastSuccessKey != r.Job+":"+r.Period {
 		t.Errorf("status = %+v", js)
 	}
 	if len(finished) != 3 || !errors.Is(finished[0], boom) || finished[2] != nil {
 		t.Errorf("RunFinished hook saw %v", finished)
-	}
-	// The next hour's slot is a new period.
-	step(time.Hour, 4)
-}
-
-// waitFor polls cond (the scheduler works on its own goroutines).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -251,7 +239,7 @@ func TestShutdown(t *testing.T) {
 	for _, finishInGrace := range []bool{true, false} {
 		t.Run(fmt.Sprintf("finish in grace %v", finishInGrace), func(t *testing.T) {
 			clock := NewManualClock(utc("2026-11-22T13:10:00Z"))
-			coord := newMemLocal(t, clock)
+			b := sqliteBackend(t)
 			started := make(chan context.Context, 1)
 			release := make(chan struct{})
 			rec := &recorder{}
@@ -268,7 +256,9 @@ func TestShutdown(t *testing.T) {
 				}}
 			other := Job{Name: "other", Schedule: Hourly{},
 				Run: func(ctx context.Context, p Period) error { rec.add("other"); return nil }}
-			s, err := New(coord, []Job{slow, other}, Options{Clock: clock, Concurrency: 1, ShutdownGrace: grace, PollInterval: time.Minute})
+			opts := quick(clock)
+			opts.Concurrency, opts.ShutdownGrace, opts.PollInterval = 1, grace, time.Minute
+			s, err := New(b, []Job{slow, other}, opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -276,8 +266,8 @@ func TestShutdown(t *testing.T) {
 			ran := make(chan error)
 			go func() { ran <- s.Run(ctx) }()
 			runCtx := <-started
-			if s.Status().QueueDepth != 1 {
-				t.Fatalf("queue depth %d, want 1 (other waits for the slot)", s.Status().QueueDepth)
+			if d := s.Status().QueueDepth; d < 1 {
+				t.Fatalf("queue depth %d, want other waiting", d)
 			}
 			cancel()
 			waitFor(t, "the grace timer", func() bool { return hasTimer(clock, clock.Now().Add(grace)) })
@@ -295,19 +285,21 @@ func TestShutdown(t *testing.T) {
 			if got := rec.list(); !slices.Equal(got, []string{"slow"}) {
 				t.Fatalf("runs %v: nothing may start after cancel", got)
 			}
-			st, _ := coord.State(context.Background(), "slow:2026-11-22T13:00:00Z")
+			st := runs(t, s)["slow:2026-11-22T13:00:00Z"]
 			if finishInGrace {
-				if st.Status != StatusDone {
-					t.Fatalf("state %+v, want done", st)
+				if st.State != "completed" {
+					t.Fatalf("run %+v, want completed", st)
 				}
 				return
 			}
-			if runCtx.Err() == nil || st.Status != StatusFailed {
-				t.Fatalf("after grace: ctx err %v, state %+v", runCtx.Err(), st)
+			// Cut short by the stop: back in the queue (river counts no
+			// attempt for a run its own shutdown cancelled).
+			if runCtx.Err() == nil || (st.State != "retryable" && st.State != "available") {
+				t.Fatalf("after grace: ctx err %v, run %+v", runCtx.Err(), st)
 			}
-			// A later scheduler over the same coordinator reruns it.
+			// A later scheduler over the same tables reruns it.
 			close(release)
-			s2, err := New(coord, []Job{slow, other}, Options{Clock: clock})
+			s2, err := New(b, []Job{slow, other}, quick(clock))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -315,9 +307,9 @@ func TestShutdown(t *testing.T) {
 				t.Fatal(err)
 			}
 			<-started
-			st, _ = coord.State(context.Background(), "slow:2026-11-22T13:00:00Z")
-			if st.Status != StatusDone || st.Attempts != 2 {
-				t.Fatalf("rerun state %+v", st)
+			st = runs(t, s2)["slow:2026-11-22T13:00:00Z"]
+			if st.State != "completed" {
+				t.Fatalf("rerun %+v", st)
 			}
 		})
 	}
@@ -327,7 +319,6 @@ func TestShutdown(t *testing.T) {
 // hours: each endpoint's capture runs once per hour at its staggered minute.
 func TestRunLoopStaggeredHourly(t *testing.T) {
 	clock := NewManualClock(utc("2026-11-22T12:59:00Z"))
-	coord := newMemLocal(t, clock)
 	endpoints := []string{"vc-a", "vc-b", `vc "c" <b>=1+1</b> ☃`}
 	offsets := Stagger(endpoints, 30*time.Minute)
 	rec := &recorder{}
@@ -341,15 +332,29 @@ func TestRunLoopStaggeredHourly(t *testing.T) {
 	}
 	var depth []int
 	var dmu sync.Mutex
-	s, err := New(coord, jobs, Options{Clock: clock, PollInterval: time.Minute,
-		Hooks: Hooks{QueueDepth: func(n int) { dmu.Lock(); depth = append(depth, n); dmu.Unlock() }}})
+	opts := quick(clock)
+	opts.PollInterval = time.Minute
+	opts.Hooks.QueueDepth = func(n int) { dmu.Lock(); depth = append(depth, n); dmu.Unlock() }
+	s, err := New(sqliteBackend(t), jobs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error)
 	go func() { ran <- s.Run(ctx) }()
-	idle := func() bool { return hasTimer(clock, clock.Now().Add(time.Minute)) && s.Status().InFlight == 0 }
+	// Idle: the loop waits for its next pass and every run it enqueued
+	// has been worked.
+	idle := func() bool {
+		if !hasTimer(clock, clock.Now().Add(time.Minute)) || s.Status().InFlight > 0 {
+			return false
+		}
+		for _, r := range runs(t, s) {
+			if r.State != "completed" {
+				return false
+			}
+		}
+		return true
+	}
 	waitFor(t, "first tick", idle)
 	before := len(rec.list()) // the 12:xx slots found on start
 	for range 3 * 60 {
@@ -384,38 +389,49 @@ func TestRunLoopStaggeredHourly(t *testing.T) {
 }
 
 func TestNewValidates(t *testing.T) {
-	coord := newMemLocal(t, nil)
+	b := sqliteBackend(t)
 	run := func(context.Context, Period) error { return nil }
 	cases := map[string][]Job{
 		"no Name":              {{Schedule: Hourly{}, Run: run}},
 		"listed twice":         {{Name: "a", Schedule: Hourly{}, Run: run}, {Name: "a", Schedule: Hourly{}, Run: run}},
 		"no Run":               {{Name: "a", Schedule: Hourly{}}},
-		"neither":              {{Name: "a", Run: run}},
+		"Timeout":              {{Name: "a", Schedule: Hourly{}, Timeout: -time.Second, Run: run}},
 		"NUL":                  {{Name: "a\x00b", Schedule: Hourly{}, Run: run}},
 		"Minute 60 is outside": {{Name: "a", Schedule: Hourly{Minute: 60}, Run: run}},
 		"CatchUp":              {{Name: "a", Schedule: Hourly{}, CatchUp: -time.Hour, Run: run}},
 	}
 	for want, jobs := range cases {
-		_, err := New(coord, jobs, Options{})
+		_, err := New(b, jobs, Options{})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: err = %v", want, err)
 		}
 	}
-	if _, err := New(coord, []Job{{Name: "a", Schedule: Hourly{}, Run: run}}, Options{Concurrency: -1}); err == nil || !strings.Contains(err.Error(), "Concurrency") {
-		t.Errorf("negative concurrency: %v", err)
+	one := []Job{{Name: "a", Schedule: Hourly{}, Run: run}}
+	for want, o := range map[string]Options{
+		"Concurrency":   {Concurrency: -1},
+		"FetchInterval": {FetchInterval: 10 * time.Millisecond},
+		"RescueAfter":   {Timeout: time.Hour, RescueAfter: 30 * time.Minute},
+		"MaxAttempts":   {MaxAttempts: -1},
+	} {
+		if _, err := New(b, one, o); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: err = %v", want, err)
+		}
 	}
-	if _, err := New(nil, nil, Options{}); err == nil {
-		t.Error("nil coordinator accepted")
+	if _, err := New(Backend{}, one, Options{}); err == nil {
+		t.Error("zero Backend accepted")
+	}
+	if err := Migrate(context.Background(), Backend{}, nil); err == nil {
+		t.Error("Migrate of a zero Backend accepted")
 	}
 }
 
 // TestWindowAndDueErrors: a schedule-sourced run that keeps failing is given
 // up once a newer slot replaces it (CatchUp 0), a Due error is reported and
 // Due is asked again on the next tick, and Timeout cancels a slow run.
+// RunOnce retries a failed run at once.
 func TestWindowAndDueErrors(t *testing.T) {
 	ctx := context.Background()
 	clock := NewManualClock(utc("2026-11-22T13:10:00Z"))
-	coord := newMemLocal(t, clock)
 	rec := &recorder{}
 	dueCalls := 0
 	jobs := []Job{
@@ -439,7 +455,9 @@ func TestWindowAndDueErrors(t *testing.T) {
 				return ctx.Err()
 			}},
 	}
-	s, err := New(coord, jobs, Options{Clock: clock, RetryBackoff: time.Minute, Concurrency: 1})
+	opts := quick(clock)
+	opts.Concurrency, opts.RetryBackoff, opts.MaxRetryBackoff = 1, time.Minute, time.Minute // river retries nothing by itself during the test
+	s, err := New(sqliteBackend(t), jobs, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -464,7 +482,22 @@ func TestWindowAndDueErrors(t *testing.T) {
 	if got := rec.list(); !slices.Equal(got, want) {
 		t.Fatalf("runs %q, want %q", got, want)
 	}
-	if s.Status().QueueDepth != 1 { // only the slow job's retry is left
-		t.Errorf("queue depth %d", s.Status().QueueDepth)
+	// River would retry the 13:00 capture after its back-off, but a
+	// schedule-sourced run out of its window is cancelled instead of run
+	// late (a capture at 14:xx stamped 13:05 would misdate the inventory).
+	r := runs(t, s)["capture:2026-11-22T13:00:00Z"]
+	if r.State != "retryable" {
+		t.Fatalf("13:00 capture %+v, want waiting for a retry", r)
+	}
+	if _, err := s.c.JobRetry(ctx, r.ID); err != nil { // its back-off is over
+		t.Fatal(err)
+	}
+	stop := background(t, s)
+	waitFor(t, "the 13:00 capture to be given up", func() bool {
+		return runs(t, s)["capture:2026-11-22T13:00:00Z"].State == "cancelled"
+	})
+	stop()
+	if got := rec.list(); !slices.Equal(got, want) {
+		t.Fatalf("runs %q after the loop, want %q", got, want)
 	}
 }
