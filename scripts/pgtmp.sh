@@ -46,8 +46,12 @@ start() {
   port=$(free_port)
   "${runas[@]}" "$bindir/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 ||
     { cat "$dir/initdb.log" >&2; exit 1; }
-  "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/log" \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 -c shared_buffers=256MB" \
+  # Fast and not crash-safe, unless PGTMP_DURABLE=1 (tests that crash the
+  # server and expect committed work to survive).
+  local fast="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PGTMP_DURABLE:-}" = 1 ] && fast=""
+  echo "-p $port -k $dir -c listen_addresses=127.0.0.1 $fast -c max_connections=200 -c shared_buffers=256MB" >"$dir/options"
+  "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/log" -o "$(cat "$dir/options")" \
     start >&2 || { cat "$dir/log" >&2; exit 1; }
   echo "export PGTMP_DIR='$dir'"
   echo "export VINVENTORY_TEST_PG_DSN='postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable'"
@@ -62,8 +66,27 @@ stop() {
   rm -rf "$dir"
 }
 
+# pause stops the server as a crash would (immediate: no checkpoint, every
+# session cut); resume starts it again on the same port and data. Tests use
+# them to take PostgreSQL away under a running daemon.
+pause() {
+  local dir=$1 bindir runas=()
+  bindir=$(find_bindir)
+  [ "$(id -u)" = 0 ] && runas=(runuser -u postgres --)
+  "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -m immediate -w stop >&2
+}
+
+resume() {
+  local dir=$1 bindir runas=()
+  bindir=$(find_bindir)
+  [ "$(id -u)" = 0 ] && runas=(runuser -u postgres --)
+  "${runas[@]}" "$bindir/pg_ctl" -D "$dir/data" -w -t 60 -l "$dir/log" -o "$(cat "$dir/options")" start >&2
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop "${2:-}" ;;
-  *) echo "usage: $0 start | stop DIR" >&2; exit 2 ;;
+  pause) pause "${2:?usage: $0 pause DIR}" ;;
+  resume) resume "${2:?usage: $0 resume DIR}" ;;
+  *) echo "usage: $0 start | stop DIR | pause DIR | resume DIR" >&2; exit 2 ;;
 esac

@@ -18,9 +18,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.uber.org/zap"
 
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
+	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/daemon"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/testbackends"
 )
@@ -66,7 +69,8 @@ type replica struct {
 func startReplica(t *testing.T, bin, cfg, name string, env []string) *replica {
 	t.Helper()
 	r := &replica{name: name, done: make(chan struct{})}
-	r.cmd = exec.Command(bin, "-config", cfg, "run", "-owner", name, "-poll", "300ms", "-shutdown-grace", "2s")
+	r.cmd = exec.Command(bin, "-config", cfg, "run", "-owner", name, "-poll", "300ms", "-shutdown-grace", "2s",
+		"-job-timeout", "9s", "-rescue-after", "10s", "-retry-backoff", "1s")
 	r.cmd.Env = env
 	stderr, err := r.cmd.StderrPipe()
 	if err != nil {
@@ -117,14 +121,18 @@ func (r *replica) text() string {
 	return r.raw.String()
 }
 
+// jobRow is one run in river's job table.
 type jobRow struct {
-	status, owner string
-	attempts      int
+	state       string
+	attempts    int
+	attemptedBy []string
 }
 
+// jobTable returns river's runs by key (job:period).
 func jobTable(t *testing.T, ctx context.Context, conn *pgx.Conn) map[string]jobRow {
 	t.Helper()
-	rows, err := conn.Query(ctx, "SELECT key, status, owner, attempts FROM vinventory_jobs")
+	rows, err := conn.Query(ctx, `SELECT args->>'job', args->>'period', state, attempt, coalesce(attempted_by, '{}')
+		FROM river_job WHERE kind = 'vinventory_run'`)
 	if err != nil {
 		if strings.Contains(err.Error(), "does not exist") {
 			return nil
@@ -134,12 +142,12 @@ func jobTable(t *testing.T, ctx context.Context, conn *pgx.Conn) map[string]jobR
 	defer rows.Close()
 	out := map[string]jobRow{}
 	for rows.Next() {
-		var k string
+		var job, period string
 		var r jobRow
-		if err := rows.Scan(&k, &r.status, &r.owner, &r.attempts); err != nil {
+		if err := rows.Scan(&job, &period, &r.state, &r.attempts, &r.attemptedBy); err != nil {
 			t.Fatal(err)
 		}
-		out[k] = r
+		out[job+":"+period] = r
 	}
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
@@ -147,14 +155,72 @@ func jobTable(t *testing.T, ctx context.Context, conn *pgx.Conn) map[string]jobR
 	return out
 }
 
+// by names the replica whose river client made the latest attempt (client
+// IDs start with the replica's -owner).
+func (r jobRow) by() string {
+	if len(r.attemptedBy) == 0 {
+		return ""
+	}
+	id := r.attemptedBy[len(r.attemptedBy)-1]
+	if i := strings.LastIndexByte(id, '-'); i > 0 {
+		return id[:i]
+	}
+	return id
+}
+
+// seedDays captures the simulated vCenter at six times on each of the two
+// days before today (UTC), as a daemon that then went down would have, so
+// the replicas find two days to aggregate.
+func seedDays(t *testing.T, cfgPath string, env []string) (days []string) {
+	t.Helper()
+	ctx := context.Background()
+	getenv := func(k string) (string, bool) {
+		for _, kv := range env {
+			if name, v, ok := strings.Cut(kv, "="); ok && name == k {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	cfg, err := config.Load(cfgPath, getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := daemon.OpenApp(ctx, cfg, getenv, zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	targets, err := daemon.Targets(ctx, a.Store, a.Keyring, zap.NewNop(), nil)
+	if err != nil || len(targets) != 1 {
+		t.Fatalf("targets: %v (%d)", err, len(targets))
+	}
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	for d := 2; d >= 1; d-- {
+		day := today.AddDate(0, 0, -d)
+		days = append(days, day.Format(time.DateOnly))
+		for h := 1; h < 24; h += 4 {
+			at := day.Add(time.Duration(h) * time.Hour)
+			a.Clock = func() time.Time { return at }
+			if _, err := a.Pipeline.RunHourly(ctx, targets, at); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return days
+}
+
 // TestReplicasPostgres runs two vinventoryd processes against one
-// PostgreSQL database and one simulated vCenter captured every 10 s. Every
-// capture slot runs exactly once across both; one replica is killed (-9) in
-// the middle of a (slowed) capture, and the other takes that slot over and
-// completes it. The registry holds exactly one snapshot per completed slot.
+// PostgreSQL database (river's job table) and one simulated vCenter
+// captured every minute, after two days without a daemon. Every capture
+// slot and both missing days run exactly once across the two (river's
+// table, the logs and the registry agree); one replica is killed (-9) in
+// the middle of a (slowed) capture and the other takes that run over once
+// river's rescuer finds it stuck (-rescue-after 10s); a repair enqueued
+// twice before the replicas start runs once; nothing is left running.
 func TestReplicasPostgres(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs two daemons for about a minute")
+		t.Skip("runs two daemons for about three minutes")
 	}
 	dsn := freshDatabase(t, testbackends.PostgresDSN(t))
 	bin := buildDaemon(t)
@@ -172,7 +238,7 @@ func TestReplicasPostgres(t *testing.T) {
 	u := *sim.URL
 	u.User = nil
 	cfg := filepath.Join(dir, "vinventory.yaml")
-	const interval = 10 * time.Second
+	const interval = time.Minute
 	yaml := fmt.Sprintf(`store: {driver: postgres, dsn: %q}
 http: {listen: ""}
 log: {level: info, format: json}
@@ -192,9 +258,23 @@ endpoints:
 		t.Fatal(err)
 	}
 	env := append(os.Environ(), "VC1_PASSWORD="+sim.Password)
+	days := seedDays(t, cfg, env)
 
-	// Migrate once before the replicas race (they would serialize on the
-	// migration lock anyway).
+	// A repair of the two days asked for twice before any daemon runs.
+	var enqueued []string
+	for range 2 {
+		cmd := exec.Command(bin, "-config", cfg, "enqueue", "repair", "-from", days[0], "-to", days[1])
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("enqueue: %v\n%s", err, out)
+		}
+		enqueued = append(enqueued, string(out))
+	}
+	if !strings.Contains(enqueued[0], "enqueued") || !strings.Contains(enqueued[1], "not queued again") {
+		t.Fatalf("enqueue twice:\n%s", strings.Join(enqueued, ""))
+	}
+
 	ctx := context.Background()
 	a := startReplica(t, bin, cfg, "replica-a", env)
 	b := startReplica(t, bin, cfg, "replica-b", env)
@@ -224,37 +304,39 @@ endpoints:
 			time.Sleep(100 * time.Millisecond)
 		}
 	}
-	captureKeys := func(status string) []string {
+	keysOf := func(prefix, state string) []string {
 		var out []string
 		for k, r := range jobTable(t, ctx, conn) {
-			if strings.HasPrefix(k, "capture:vc1:") && (status == "" || r.status == status) {
+			if strings.HasPrefix(k, prefix) && (state == "" || r.state == state) {
 				out = append(out, k)
 			}
 		}
 		return out
 	}
-	// Two slots complete normally.
-	waitFor("two capture slots done", 3*interval, func() bool { return len(captureKeys("done")) >= 2 })
+	waitFor("the first capture slot, both days and the repair", 2*interval, func() bool {
+		return len(keysOf("capture:vc1:", "completed")) >= 1 && len(keysOf("daily:", "completed")) == 2 &&
+			len(keysOf("repair:", "completed")) == 1
+	})
 
 	// Slow the simulator down so the next capture takes seconds, then kill
 	// whichever replica starts it.
 	done := map[string]bool{}
-	for _, k := range captureKeys("done") {
+	for _, k := range keysOf("capture:vc1:", "completed") {
 		done[k] = true
 	}
-	slow := sim.InjectSlowCalls("RetrievePropertiesEx", 4*time.Second)
-	var victimKey, victimOwner string
+	slow := sim.InjectSlowCalls("RetrievePropertiesEx", 3*time.Second)
+	var victimKey, victimName string
 	waitFor("a slowed capture to start", 2*interval, func() bool {
 		for k, r := range jobTable(t, ctx, conn) {
-			if strings.HasPrefix(k, "capture:vc1:") && !done[k] && r.status == "running" {
-				victimKey, victimOwner = k, r.owner
+			if strings.HasPrefix(k, "capture:vc1:") && !done[k] && r.state == "running" {
+				victimKey, victimName = k, r.by()
 				return true
 			}
 		}
 		return false
 	})
 	victim, survivor := a, b
-	if victimOwner == "replica-b" {
+	if victimName == "replica-b" {
 		victim, survivor = b, a
 	}
 	killed[victim] = true
@@ -264,11 +346,10 @@ endpoints:
 	slow.Remove()
 	t.Logf("killed %s while it ran %s", victim.name, victimKey)
 	waitFor("the survivor to take over "+victimKey, interval, func() bool {
-		r := jobTable(t, ctx, conn)[victimKey]
-		return r.status == "done"
+		return jobTable(t, ctx, conn)[victimKey].state == "completed"
 	})
 	// One more slot on the survivor alone.
-	waitFor("another slot after the takeover", 2*interval, func() bool { return len(captureKeys("done")) >= len(done)+2 })
+	waitFor("another slot after the takeover", 2*interval, func() bool { return len(keysOf("capture:vc1:", "completed")) >= len(done)+2 })
 	killed[survivor] = true
 	if err := survivor.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -279,20 +360,22 @@ endpoints:
 	}
 
 	table := jobTable(t, ctx, conn)
-	if r := table[victimKey]; r.status != "done" || r.owner != survivor.name || r.attempts != 2 {
-		t.Errorf("taken-over key %s = %+v, want done by %s after 2 attempts", victimKey, r, survivor.name)
+	if r := table[victimKey]; r.state != "completed" || r.by() != survivor.name || r.attempts != 2 {
+		t.Errorf("taken-over run %s = %+v, want completed by %s on its second attempt", victimKey, r, survivor.name)
 	}
 	finished := map[string][]string{}
+	outputs := 0
 	for _, r := range []*replica{a, b} {
 		for _, k := range r.finished() {
 			finished[k] = append(finished[k], r.name)
 		}
+		outputs += strings.Count(r.text(), `"msg":"on-demand job output"`)
 	}
-	keys := captureKeys("")
-	for _, k := range keys {
+	captures := keysOf("capture:vc1:", "")
+	for _, k := range append(captures, keysOf("daily:", "")...) {
 		r := table[k]
-		if r.status != "done" {
-			t.Errorf("%s: status %s", k, r.status)
+		if r.state != "completed" {
+			t.Errorf("%s: state %s", k, r.state)
 		}
 		if k != victimKey && r.attempts != 1 {
 			t.Errorf("%s: %d attempts, want 1", k, r.attempts)
@@ -304,17 +387,31 @@ endpoints:
 	if got := finished[victimKey]; len(got) != 1 || got[0] != survivor.name {
 		t.Errorf("%s completed by %v, want only %s", victimKey, got, survivor.name)
 	}
-	var snapshots int
-	if err := conn.QueryRow(ctx, "SELECT count(*) FROM snapshot_registry WHERE vcenter = 'vc1' AND kind = 'hourly'").Scan(&snapshots); err != nil {
-		t.Fatal(err)
+	if n := len(keysOf("repair:", "")); n != 1 || outputs != 1 {
+		t.Errorf("repair enqueued twice: %d runs, %d outputs logged; want 1 and 1", n, outputs)
 	}
-	if snapshots != len(keys) {
-		t.Errorf("registry holds %d hourly snapshots for %d completed capture slots", snapshots, len(keys))
+	if running := keysOf("", "running"); len(running) != 0 {
+		t.Errorf("runs left running: %v", running)
+	}
+	count := func(kind, from string) int {
+		var n int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM snapshot_registry WHERE vcenter = 'vc1' AND kind = $1 AND snapshot_time >= $2::date",
+			kind, from).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	if n := count("hourly", today); n != len(captures) {
+		t.Errorf("registry holds %d hourly snapshots today for %d completed capture slots", n, len(captures))
+	}
+	if n := count("daily", days[0]); n != 2 {
+		t.Errorf("registry holds %d daily snapshots, want 2 (each missing day once)", n)
 	}
 	for _, r := range []*replica{a, b} {
 		if strings.Contains(r.text(), sim.Password) {
 			t.Errorf("%s logged the vCenter password", r.name)
 		}
 	}
-	t.Logf("%d capture slots, each completed once; %s taken over by %s", len(keys), victimKey, survivor.name)
+	t.Logf("%d capture slots and %d days, each completed once; %s taken over by %s", len(captures), 2, victimKey, survivor.name)
 }

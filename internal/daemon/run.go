@@ -43,12 +43,14 @@ type runOptions struct {
 	// endpoints added, removed, enabled, disabled or given another poll
 	// interval; 0 never.
 	endpointRefresh time.Duration
-	// jobTimeout bounds a run of a job without a timeout of its own
-	// (aggregation, reports, cleanup, on-demand jobs).
+	// jobTimeout bounds a run of any job (a capture's own bound may be
+	// shorter).
 	jobTimeout time.Duration
 	// rescueAfter: a run still "running" after this long is taken for the
 	// run of a dead replica and retried; 0: the longest timeout + 10m.
 	rescueAfter time.Duration
+	// retryBackoff: the wait before a failed run's first retry (doubling).
+	retryBackoff time.Duration
 }
 
 func runDaemon(ctx context.Context, a *App, args []string) error {
@@ -60,7 +62,8 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 30*time.Second, "on SIGTERM, how long in-flight jobs may finish before they are cancelled")
 	fs.IntVar(&o.concurrency, "job-concurrency", 4, "jobs run at once by this replica")
 	fs.DurationVar(&o.endpointRefresh, "endpoint-refresh", time.Minute, "how often the endpoint registry is checked for changed endpoints (the capture jobs are then rebuilt; 0: never)")
-	fs.DurationVar(&o.jobTimeout, "job-timeout", time.Hour, "longest run of an aggregation, report, cleanup or on-demand job")
+	fs.DurationVar(&o.jobTimeout, "job-timeout", time.Hour, "longest run of any job (a capture's is also under 5/6 of its poll interval and 50m)")
+	fs.DurationVar(&o.retryBackoff, "retry-backoff", time.Minute, "wait before retrying a failed job run (doubles per attempt, up to 1h; 5 attempts)")
 	fs.DurationVar(&o.rescueAfter, "rescue-after", 0, "a run left running this long (its replica died) is run again by another replica (default: the longest job timeout + 10m)")
 	if err := fs.Parse(args); err != nil {
 		return usageError{err}
@@ -199,7 +202,7 @@ func (a *App) scheduler(ctx context.Context, o runOptions, metrics *Metrics, log
 	if err != nil {
 		return nil, nil, err
 	}
-	jl, err := a.jobs(ctx, metrics)
+	jl, err := a.jobs(ctx, metrics, o.jobTimeout)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -209,7 +212,7 @@ func (a *App) scheduler(ctx context.Context, o runOptions, metrics *Metrics, log
 		// Idle workers look for runs other replicas enqueued at least as
 		// often as this one plans, and at most every 100ms.
 		FetchInterval: min(max(o.poll, 100*time.Millisecond), time.Second),
-		Concurrency:   o.concurrency, Timeout: o.jobTimeout, RescueAfter: o.rescueAfter,
+		Concurrency:   o.concurrency, Timeout: o.jobTimeout, RescueAfter: o.rescueAfter, RetryBackoff: o.retryBackoff,
 		Hooks: jobs.Hooks{
 			RunFinished: func(job, key string, took time.Duration, err error) { metrics.ObserveJob(job, took, err) },
 			QueueDepth:  metrics.SetQueueDepth,
@@ -259,7 +262,7 @@ func (a *App) JobBackend(ctx context.Context) (jobs.Backend, error) {
 // endpoint (hourly at schedule.hourly_minute, staggered, or every
 // poll_interval when it is not an hour), daily and monthly aggregation with
 // catch-up, deferred reports and retention cleanup.
-func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
+func (a *App) jobs(ctx context.Context, metrics *Metrics, maxTimeout time.Duration) ([]jobs.Job, error) {
 	cfg := a.Config
 	p := a.Pipeline
 	loc := p.Location()
@@ -283,6 +286,9 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics) ([]jobs.Job, error) {
 		timeout := 50 * time.Minute
 		if iv := ep.EffectivePollInterval(); iv != time.Hour {
 			sched, minute, timeout = jobs.Every{Interval: iv}, 0, max(iv*5/6, time.Second)
+		}
+		if maxTimeout > 0 {
+			timeout = min(timeout, maxTimeout)
 		}
 		out = append(out, jobs.Job{
 			Name: jobCapture + name, Schedule: sched, Timeout: timeout,
