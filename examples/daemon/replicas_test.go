@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -26,6 +28,8 @@ import (
 	"github.com/accessvault/vinventory/internal/daemon"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/testbackends"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/pgstore"
 )
 
 // freshDatabase creates a database for one test and returns its DSN.
@@ -407,6 +411,34 @@ endpoints:
 	}
 	if n := count("daily", days[0]); n != 2 {
 		t.Errorf("registry holds %d daily snapshots, want 2 (each missing day once)", n)
+	}
+	// The reports the replicas wrote are in the store's catalog: a third
+	// process lists every one and reads back the bytes that were stored.
+	st, err := pgstore.Open(ctx, dsn, pgstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	pg, err := st.ListReports(ctx, &store.ListReportsParams{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, info := range pg.Reports {
+		kinds[info.Kind]++
+		_, rc, err := st.OpenReport(ctx, &store.OpenReportParams{Key: info.Key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := sha256.New()
+		n, err := io.Copy(h, rc)
+		rc.Close()
+		if err != nil || n != info.Size || hex.EncodeToString(h.Sum(nil)) != info.SHA256 {
+			t.Errorf("report %s: read %d bytes (%v), checksum mismatch or size %d", info.Key, n, err, info.Size)
+		}
+	}
+	if kinds["daily"] != 2 || kinds["hourly"] < len(captures) {
+		t.Errorf("catalog holds %v, want 2 daily reports and an hourly one per capture slot (%d)", kinds, len(captures))
 	}
 	for _, r := range []*replica{a, b} {
 		if strings.Contains(r.text(), sim.Password) {

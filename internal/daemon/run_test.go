@@ -52,7 +52,13 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &App{Config: cfg, Store: st, Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}
+	// River's tables in the store's SQLite file, as `run` has them.
+	a := &App{Config: cfg, Store: st, SQLitePath: filepath.Join(dir, "inv.db"), Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}
+	t.Cleanup(func() {
+		if a.jobsDB != nil {
+			a.jobsDB.Close()
+		}
+	})
 
 	// Two days of captures while "down" (no aggregation, no reports).
 	targets, err := Targets(ctx, st, kr, zap.NewNop(), nil)
@@ -128,6 +134,26 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	}
 	if sched.Status().QueueDepth != 0 {
 		t.Errorf("queue depth = %d after catch-up", sched.Status().QueueDepth)
+	}
+	// Nor in a restarted daemon on the same file: the runs are in river's
+	// table there.
+	b := &App{Config: cfg, Store: st, SQLitePath: a.SQLitePath, Keyring: kr, Pipeline: p, Logger: zap.NewNop(), Clock: clock.Now, JobClock: clock}
+	t.Cleanup(func() {
+		if b.jobsDB != nil {
+			b.jobsDB.Close()
+		}
+	})
+	restarted, _, err := b.scheduler(ctx, runOptions{owner: "test-2", poll: time.Second, shutdownGrace: time.Second, concurrency: 1, jobTimeout: time.Hour}, NewMetrics(), zap.NewNop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restarted.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, js := range restarted.Status().Jobs {
+		if js.Runs != 0 {
+			t.Errorf("a restarted daemon ran %s %d times at the same time, want 0", js.Name, js.Runs)
+		}
 	}
 
 	// A late snapshot of 1 March arrives after its aggregation: at the next

@@ -11,9 +11,10 @@ import (
 var errLocked = errors.New("locked")
 
 // lockRun takes the run lock of a SQLite database: an exclusive lock on
-// the file path+".run.lock", held until release. The SQLite job
-// coordinator keeps its state in the process, so two `run` processes on one
-// file would both run every job; the second one fails instead, naming the
+// the file path+".run.lock", held until release. SQLite serves one node:
+// two `run` processes on one file would contend for its single writer and
+// share river's queue in it without river's multi-node guarantees (it has
+// no LISTEN/NOTIFY there); the second one fails instead, naming the
 // holder's pid. The operating system drops the lock when its process
 // dies, so a crash never leaves a stale lock.
 func lockRun(path string) (release func(), err error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -85,17 +86,24 @@ func sqliteBackend(t testing.TB) Backend {
 
 func sqliteBackendAt(t testing.TB, path string) Backend {
 	t.Helper()
+	b := openSQLiteBackend(t, path)
+	if err := Migrate(context.Background(), b, nil); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// openSQLiteBackend is river's backend on the SQLite file at path, not
+// migrated.
+func openSQLiteBackend(t testing.TB, path string) Backend {
+	t.Helper()
 	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
-	b := SQLite(db)
-	if err := Migrate(context.Background(), b, nil); err != nil {
-		t.Fatal(err)
-	}
-	return b
+	return SQLite(db)
 }
 
 // pgBackend is river's tables in a new schema of the test PostgreSQL,
@@ -346,4 +354,74 @@ func TestProgressWhileRunning(t *testing.T) {
 	if len(got) != 1 || got[0] != `{"from":"2026-11-01"}` {
 		t.Fatalf("runs saw params %q, want one run with the enqueued params", got)
 	}
+}
+
+// TestMigrateDropsTheOldJobTable: a database the advisory-lock coordinator
+// used (its vinventory_jobs table with a run "running" forever) migrates to
+// river's tables, loses that table, and runs jobs; migrating again is a
+// no-op.
+func TestMigrateDropsTheOldJobTable(t *testing.T) {
+	ctx := context.Background()
+	const legacy = `CREATE TABLE vinventory_jobs (key text PRIMARY KEY, status text NOT NULL, owner text NOT NULL,
+		attempts integer NOT NULL, started_at timestamp, finished_at timestamp, last_error text)`
+	const row = `INSERT INTO vinventory_jobs VALUES ('daily:2026-11-21', 'running', 'dead:1', 1, NULL, NULL, '')`
+	check := func(t *testing.T, b Backend, exists func() bool) {
+		t.Helper()
+		if !exists() {
+			t.Fatal("the old table was not created")
+		}
+		for range 2 {
+			if err := Migrate(ctx, b, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if exists() {
+			t.Fatal("Migrate left vinventory_jobs in place")
+		}
+		var c counter
+		s, err := New(b, testJobs(&c, "x"), quick(nil))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Enqueue(ctx, "capture", period(0), nil); err != nil {
+			t.Fatal(err)
+		}
+		background(t, s)
+		waitFor(t, "a run after the migration", func() bool { return len(c.get("capture:"+period(0).Key)) == 1 })
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := sql.Open("sqlite3", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		for _, q := range []string{legacy, row} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check(t, openSQLiteBackend(t, path), func() bool {
+			var n int
+			if err := db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'vinventory_jobs'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n == 1
+		})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		_, pool, schema := pgBackend(t)
+		for _, q := range []string{legacy, row} {
+			if _, err := pool.Exec(ctx, strings.Replace(strings.Replace(q, "vinventory_jobs", `"`+schema+`".vinventory_jobs`, 1), "timestamp", "timestamptz", -1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		check(t, Postgres(pool, schema), func() bool {
+			var n int
+			if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = $1 AND tablename = 'vinventory_jobs'`, schema).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n == 1
+		})
+	})
 }
