@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -125,6 +126,28 @@ func TestDemoCommand(t *testing.T) {
 	if err := json.Unmarshal(body, &health); err != nil || health.Status != "ok" || len(health.Endpoints) != 1 || health.Endpoints[0].VMs < 450 {
 		t.Errorf("/healthz: %v %s", err, body)
 	}
+	// The demo serves the JSON API without a token: the collector of the
+	// simulated vCenter and the hourly snapshots it took.
+	apiBase := strings.TrimSuffix(healthURL, "/healthz") + "/api"
+	var cols struct {
+		Items []struct {
+			Endpoint string `json:"endpoint"`
+			Counts   struct {
+				VMs int `json:"vms"`
+			} `json:"counts"`
+		} `json:"items"`
+	}
+	if err := getJSON(apiBase+"/collectors", &cols); err != nil || len(cols.Items) != 1 || cols.Items[0].Counts.VMs != health.Endpoints[0].VMs {
+		t.Errorf("/api/collectors: %v %+v", err, cols)
+	}
+	var snaps struct {
+		Items []struct {
+			Kind string `json:"kind"`
+		} `json:"items"`
+	}
+	if err := getJSON(apiBase+"/snapshots?kind=daily", &snaps); err != nil || len(snaps.Items) < 2 {
+		t.Errorf("/api/snapshots?kind=daily: %v %+v", err, snaps)
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
@@ -134,4 +157,21 @@ func TestDemoCommand(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("demo did not exit cleanly on SIGINT: %v\nstderr:\n%s", err, stderr.String())
 	}
+}
+
+// getJSON GETs url and decodes a 200 answer into v.
+func getJSON(url string, v any) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %d %s", url, resp.StatusCode, body)
+	}
+	return json.Unmarshal(body, v)
 }

@@ -17,6 +17,7 @@ type Config struct {
 	Store    StoreConfig    `yaml:"store"`
 	Location string         `yaml:"location"`
 	HTTP     HTTPConfig     `yaml:"http"`
+	API      APIConfig      `yaml:"api"`
 	Log      LogConfig      `yaml:"log"`
 	Keys     KeysConfig     `yaml:"keys"`
 	Schedule ScheduleConfig `yaml:"schedule"`
@@ -51,6 +52,30 @@ type HTTPConfig struct {
 	// Listen is the address of /healthz and /metrics. Defaults to "127.0.0.1:8080" (this host only);
 	// empty disables the server.
 	Listen string `yaml:"listen"`
+}
+
+// APIConfig configures the JSON API, served under /api/ on http.listen.
+type APIConfig struct {
+	// Tokens are the bootstrap API tokens. Without any, every /api call
+	// is refused (401) unless NoAuth is set.
+	Tokens []APITokenConfig `yaml:"tokens"`
+	// NoAuth serves every /api call as admin without a token: for a demo
+	// on a trusted host only; run warns about it at start.
+	NoAuth bool `yaml:"no_auth"`
+}
+
+// APITokenConfig is one bootstrap token. Its secret (at least 32
+// characters, e.g. from `openssl rand -base64 33`) comes from an
+// environment variable or a file, never the configuration itself.
+type APITokenConfig struct {
+	// Name names the token in logs and the audit log.
+	Name string `yaml:"name"`
+	// Role is viewer, operator or admin.
+	Role string `yaml:"role"`
+	// SecretEnv names the environment variable holding the secret.
+	SecretEnv string `yaml:"secret_env,omitempty"`
+	// SecretFile is a file holding the secret (trailing newline ignored).
+	SecretFile string `yaml:"secret_file,omitempty"`
 }
 
 // LogConfig configures logging.

@@ -156,6 +156,23 @@ func (c *Config) Validate() error {
 			add(p, "password_env, password_file and password are mutually exclusive; set exactly one")
 		}
 	}
+	seenTokens := map[string]bool{}
+	for i, tok := range c.API.Tokens {
+		path := fmt.Sprintf("api.tokens[%d]", i)
+		switch {
+		case tok.Name == "":
+			add(path+".name", "required")
+		case seenTokens[tok.Name]:
+			add(path+".name", "%q is listed twice", tok.Name)
+		}
+		seenTokens[tok.Name] = true
+		if tok.Role != "viewer" && tok.Role != "operator" && tok.Role != "admin" {
+			add(path+".role", "%q is not viewer, operator or admin", tok.Role)
+		}
+		if (tok.SecretEnv == "") == (tok.SecretFile == "") {
+			add(path, "give secret_env or secret_file (one of them)")
+		}
+	}
 	return errors.Join(errs...)
 }
 
@@ -166,6 +183,11 @@ func (c *Config) Warnings() []string {
 		return nil
 	}
 	var out []string
+	if c.API.NoAuth {
+		out = append(out, "API: api.no_auth serves every /api call as admin without a token; use it for a demo on a trusted host only")
+	} else if len(c.API.Tokens) == 0 && c.HTTP.Listen != "" {
+		out = append(out, "API: no api.tokens: every /api call will be refused (401)")
+	}
 	for i, e := range c.Endpoints {
 		if !e.Password.IsZero() {
 			out = append(out, fmt.Sprintf("endpoints[%d].password: inline passwords are discouraged; use password_env or password_file", i))

@@ -21,6 +21,7 @@ import (
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/vcsim"
+	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -194,12 +195,20 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	metrics := o.Metrics
 	health := &HealthSource{Store: st}
 	if o.Listen != "-" {
-		srv, addr, err := serveHTTP(ctx, o.Listen, NewMux(health, metrics), log)
+		mux := NewMux(health, metrics)
+		// The demo's API needs no token (auth is off for the demo only).
+		h, err := api.New(api.Options{Store: st, NoAuth: true, Logger: sdkLogger(log, "api")})
 		if err != nil {
-			fmt.Fprintf(out, "  (no /healthz and /metrics: %v)\n", err)
+			return fmt.Errorf("demo: %w", err)
+		}
+		mux.Handle("/api/", h)
+		srv, addr, err := serveHTTP(ctx, o.Listen, mux, log)
+		if err != nil {
+			fmt.Fprintf(out, "  (no /healthz, /metrics and API: %v)\n", err)
 		} else {
 			defer srv.Close()
 			fmt.Fprintf(out, "  health and metrics: http://%s/healthz  http://%s/metrics\n", addr, addr)
+			fmt.Fprintf(out, "  JSON API (no token in the demo): http://%s/api/collectors  document: http://%s/api/openapi.json\n", addr, addr)
 		}
 	}
 

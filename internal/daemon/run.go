@@ -107,11 +107,15 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 			QueueDepth: func() int { return cur.Load().Status().QueueDepth },
 			Jobs:       func() any { return cur.Load().Status() },
 		}
-		_, bound, err := serveHTTP(ctx, addr, NewMux(health, metrics), log)
+		mux := NewMux(health, metrics)
+		if err := a.withAPI(mux, currentJobs{&cur}, false); err != nil {
+			return err
+		}
+		_, bound, err := serveHTTP(ctx, addr, mux, log)
 		if err != nil {
 			return err
 		}
-		log.Info("serving /healthz and /metrics", zap.String("addr", bound))
+		log.Info("serving /healthz, /metrics and the API under /api/", zap.String("addr", bound))
 	}
 	for {
 		// The capture jobs are built from the enabled endpoints: when they

@@ -831,29 +831,58 @@ func (s *Scheduler) History(ctx context.Context, job string, limit int) ([]Run, 
 	}
 	out := make([]Run, 0, len(res.Jobs))
 	for _, j := range res.Jobs {
-		var a runArgs
-		if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
-			return nil, fmt.Errorf("jobs: History: run %d: %w", j.ID, err)
-		}
-		run := Run{ID: j.ID, Job: a.Job, Period: a.Period, Start: a.Start, End: a.End, State: string(j.State),
-			Attempts: j.Attempt, CreatedAt: j.CreatedAt, AttemptedBy: j.AttemptedBy}
-		if j.FinalizedAt != nil {
-			run.FinishedAt = *j.FinalizedAt
-		}
-		for _, e := range j.Errors {
-			run.Errors = append(run.Errors, e.Error)
-		}
-		if out := j.Output(); len(out) > 0 {
-			var p Progress
-			if err := json.Unmarshal(out, &p); err != nil {
-				return nil, fmt.Errorf("jobs: History: run %d progress: %w", j.ID, err)
-			}
-			run.Progress = &p
+		run, err := toRun(j)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: History: %w", err)
 		}
 		out = append(out, run)
 	}
 	slices.SortStableFunc(out, func(a, b Run) int { return cmp.Compare(b.ID, a.ID) })
 	return out, nil
+}
+
+// RunByID returns the run with river job id, or nil when there is none
+// (or it is not one of this package's runs).
+func (s *Scheduler) RunByID(ctx context.Context, id int64) (*Run, error) {
+	j, err := s.c.JobGet(ctx, id)
+	if errors.Is(err, rivertype.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: run %d: %w", id, err)
+	}
+	if j.Kind != (runArgs{}).Kind() {
+		return nil, nil
+	}
+	run, err := toRun(j)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: %w", err)
+	}
+	return &run, nil
+}
+
+// toRun reads a river job row as a Run.
+func toRun(j *rivertype.JobRow) (Run, error) {
+	var a runArgs
+	if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
+		return Run{}, fmt.Errorf("run %d: %w", j.ID, err)
+	}
+	run := Run{ID: j.ID, Job: a.Job, Period: a.Period, Start: a.Start, End: a.End, State: string(j.State),
+		Attempts: j.Attempt, CreatedAt: j.CreatedAt, AttemptedBy: j.AttemptedBy}
+	if j.FinalizedAt != nil {
+		run.FinishedAt = *j.FinalizedAt
+	}
+	for _, e := range j.Errors {
+		run.Errors = append(run.Errors, e.Error)
+	}
+	if out := j.Output(); len(out) > 0 {
+		var p Progress
+		if err := json.Unmarshal(out, &p); err != nil {
+			return Run{}, fmt.Errorf("run %d progress: %w", j.ID, err)
+		}
+		run.Progress = &p
+	}
+	return run, nil
 }
 
 // Status is a snapshot of a Scheduler for health checks.

@@ -1,0 +1,501 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+	_ "github.com/mattn/go-sqlite3"
+	"github.com/pb33f/libopenapi"
+	validator "github.com/pb33f/libopenapi-validator"
+
+	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/capture/capturetest"
+	"github.com/accessvault/vinventory/capture/vcsim"
+	"github.com/accessvault/vinventory/capture/vsphere"
+	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/testbackends"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/memstore"
+)
+
+// fixture is an API over a store holding data captured from vcsim: two
+// captures with a resize between them (events), a capture status, an
+// endpoint, a report in the catalog and a job queue with two runs.
+type fixture struct {
+	srv    *httptest.Server
+	api    *API
+	st     store.Store
+	tokens map[Role]string
+	report []byte
+	q      *jobs.Scheduler
+	runID  int64
+}
+
+var hostile = `vc "q" ☃ <script>alert(1)</script> =1+1`
+
+func newFixture(t *testing.T, st store.Store) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: 12, Templates: -1})
+	src, err := vsphere.New(ctx, inventory.Endpoint{Name: hostile, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
+		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}, vsphere.Options{
+		Credentials: func(context.Context) (string, string, error) { return sim.Username, sim.Password, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close(context.Background()) })
+	for i, at := range []time.Time{time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)} {
+		if i == 1 {
+			if err := sim.Reconfigure(ctx, sim.VMRefs()[0], 4, 8192); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := capture.Capture(ctx, st, src, capture.Options{SnapshotTime: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := capture.Reconcile(ctx, st, src, res, capture.ReconcileOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: hostile,
+			LastAttempt: at, LastSuccess: at, LastDuration: 1500 * time.Millisecond, Counts: res.Counts}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{
+		Name: hostile, URL: sim.URL.Scheme + "://" + sim.URL.Host + "/sdk", Username: "u", Credential: []byte("secret-blob"),
+		PollInterval: 5 * time.Minute, Enabled: true}}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{st: st, tokens: map[Role]string{}}
+	if rc, ok := st.(store.ReportCatalog); ok {
+		f.report = bytes.Repeat([]byte("PK\x03\x04 workbook "), 5000)
+		if _, err := rc.PutReport(ctx, &store.PutReportParams{Info: store.ReportInfo{Key: "inventory_hourly_20260301_1000_☃.xlsx", Kind: "hourly",
+			Vcenter: hostile, Period: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}, Body: bytes.NewReader(f.report)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.q = newQueue(t)
+	if _, err := f.q.Enqueue(ctx, "repair", jobs.Period{Key: "repair -from 2026-03-01"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	hist, err := f.q.History(ctx, "", 10)
+	if err != nil || len(hist) != 1 {
+		t.Fatalf("history %v %v", hist, err)
+	}
+	f.runID = hist[0].ID
+	var ts Tokens
+	for _, r := range []Role{RoleViewer, RoleOperator, RoleAdmin} {
+		secret, tok, err := NewToken(r.String()+"-token", r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.tokens[r], ts = secret, append(ts, tok)
+	}
+	f.api, err = New(Options{Store: st, Jobs: f.q, Tokens: ts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewServer(f.api)
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// newQueue is a job queue on a SQLite file (never started: the API reads it).
+func newQueue(t *testing.T) *jobs.Scheduler {
+	t.Helper()
+	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "jobs.db")+"?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	b := jobs.SQLite(db)
+	if err := jobs.Migrate(context.Background(), b, nil); err != nil {
+		t.Fatal(err)
+	}
+	q, err := jobs.New(b, []jobs.Job{{Name: "repair", Run: func(context.Context, jobs.Period) error { return nil }}}, jobs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// exchange is one request and its answer, kept for the OpenAPI check.
+type exchange struct {
+	req  *http.Request
+	resp *http.Response
+	body []byte
+}
+
+var (
+	exchangesMu sync.Mutex
+	exchanges   []exchange
+)
+
+// get calls path with the role's token (0: none) and decodes JSON into v
+// when v is not nil; it returns the response and body.
+func (f *fixture) get(t *testing.T, role Role, path string, v any) (*http.Response, []byte) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, f.srv.URL+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if role != 0 {
+		req.Header.Set("Authorization", "Bearer "+f.tokens[role])
+	}
+	return f.do(t, req, v)
+}
+
+func (f *fixture) do(t *testing.T, req *http.Request, v any) (*http.Response, []byte) {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	exchangesMu.Lock()
+	exchanges = append(exchanges, exchange{req: req, resp: resp, body: body})
+	exchangesMu.Unlock()
+	if v != nil {
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", req.URL.Path, resp.StatusCode, body)
+		}
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatalf("GET %s: %v\n%s", req.URL.Path, err, body)
+		}
+	}
+	return resp, body
+}
+
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+}
+
+// TestReadEndpoints checks every read endpoint's answer against the store
+// it reads, on memstore, SQLite and PostgreSQL.
+func TestReadEndpoints(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+
+		// Collectors: the endpoint (no credential) with its capture status.
+		var cols list[Collector]
+		_, raw := f.get(t, RoleViewer, "/api/collectors", &cols)
+		sts, _ := st.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{})
+		if len(cols.Items) != 1 || cols.Items[0].Endpoint != hostile || cols.Items[0].PollIntervalSeconds != 300 ||
+			cols.Items[0].Counts != sts[0].Counts || cols.Items[0].LastDurationSeconds != 1.5 || !cols.Items[0].LastSuccess.Equal(sts[0].LastSuccess) {
+			t.Errorf("collectors = %+v, status %+v", cols.Items, sts)
+		}
+		if bytes.Contains(raw, []byte("secret-blob")) || bytes.Contains(raw, []byte("c2VjcmV0")) {
+			t.Error("the collector list carries the credential")
+		}
+
+		// Snapshots: every page, in order, equals the registry.
+		want, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: inventory.Hourly, Descending: true})
+		if err != nil || len(want) != 2 {
+			t.Fatalf("registry %v %v", want, err)
+		}
+		var got []Snapshot
+		for path := "/api/snapshots?limit=1"; ; {
+			var pg list[Snapshot]
+			f.get(t, RoleViewer, path, &pg)
+			got = append(got, pg.Items...)
+			if pg.NextCursor == "" {
+				break
+			}
+			path = "/api/snapshots?limit=1&cursor=" + url.QueryEscape(pg.NextCursor)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("snapshots: %d over the pages, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i].Vcenter != want[i].Vcenter || !got[i].SnapshotTime.Equal(want[i].SnapshotTime) || got[i].RowCount != want[i].RowCount {
+				t.Errorf("snapshot %d = %+v, want %+v", i, got[i], want[i])
+			}
+		}
+		var asc list[Snapshot]
+		f.get(t, RoleViewer, "/api/snapshots?sort=snapshot_time&vcenter="+url.QueryEscape(hostile), &asc)
+		if len(asc.Items) != 2 || !asc.Items[0].SnapshotTime.Before(asc.Items[1].SnapshotTime) || asc.Items[0].Vcenter != hostile {
+			t.Errorf("ascending snapshots = %+v", asc.Items)
+		}
+
+		// Events: the store's page, and the kind filter.
+		wantEv, err := st.ListEvents(ctx, &store.ListEventsParams{Descending: true})
+		if err != nil || len(wantEv.Events) == 0 {
+			t.Fatalf("events %v %v", wantEv, err)
+		}
+		var ev list[inventory.Event]
+		f.get(t, RoleViewer, "/api/events", &ev)
+		if len(ev.Items) != len(wantEv.Events) || ev.Items[0].ID != wantEv.Events[0].ID {
+			t.Errorf("events: %d, want %d", len(ev.Items), len(wantEv.Events))
+		}
+		var resized list[inventory.Event]
+		f.get(t, RoleViewer, "/api/events?kind=resize", &resized)
+		if len(resized.Items) != 1 || resized.Items[0].Kind != inventory.EventResize || resized.Items[0].After["vcpu_count"] != "4" {
+			t.Errorf("resize events = %+v", resized.Items)
+		}
+
+		// Reports: listed, and downloaded byte for byte.
+		var reps list[store.ReportInfo]
+		f.get(t, RoleViewer, "/api/reports", &reps)
+		if len(reps.Items) != 1 || reps.Items[0].Vcenter != hostile {
+			t.Fatalf("reports = %+v", reps.Items)
+		}
+		resp, body := f.get(t, RoleViewer, "/api/reports/"+url.PathEscape(reps.Items[0].Key), nil)
+		sum := sha256.Sum256(body)
+		if resp.StatusCode != 200 || !bytes.Equal(body, f.report) || hex.EncodeToString(sum[:]) != reps.Items[0].SHA256 ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), `attachment; filename="inventory_hourly_20260301_1000__.xlsx"; filename*=UTF-8''`) {
+			t.Errorf("download: %d, %d bytes, disposition %q", resp.StatusCode, len(body), resp.Header.Get("Content-Disposition"))
+		}
+		if resp, _ := f.get(t, RoleViewer, "/api/reports/nosuch.xlsx", nil); resp.StatusCode != 404 {
+			t.Errorf("unknown report: %d", resp.StatusCode)
+		}
+
+		// Jobs: the queue's runs, one by id, 404 for an unknown id.
+		var js list[jobRun]
+		f.get(t, RoleViewer, "/api/jobs", &js)
+		if len(js.Items) != 1 || js.Items[0].ID != f.runID || js.Items[0].Job != "repair" || js.Items[0].State != "available" {
+			t.Errorf("jobs = %+v", js.Items)
+		}
+		var one jobRun
+		f.get(t, RoleViewer, fmt.Sprintf("/api/jobs/%d", f.runID), &one)
+		if one.Period != "repair -from 2026-03-01" {
+			t.Errorf("job %d = %+v", f.runID, one)
+		}
+		if resp, _ := f.get(t, RoleViewer, "/api/jobs/999999", nil); resp.StatusCode != 404 {
+			t.Errorf("unknown job: %d", resp.StatusCode)
+		}
+	})
+}
+
+// operations lists every operation in the API's document: method, path
+// (with sample parameters) and role.
+func operations(t *testing.T, f *fixture) []struct {
+	method, path string
+	role         Role
+} {
+	t.Helper()
+	var out []struct {
+		method, path string
+		role         Role
+	}
+	for path, item := range f.api.OpenAPI().Paths {
+		for method, o := range map[string]*huma.Operation{"GET": item.Get, "POST": item.Post, "PUT": item.Put, "DELETE": item.Delete} {
+			if o == nil {
+				continue
+			}
+			role, ok := o.Metadata["role"].(Role)
+			if !ok {
+				t.Fatalf("%s %s has no role", method, path)
+			}
+			p := strings.NewReplacer("{id}", fmt.Sprint(f.runID), "{name}", "nosuch.xlsx").Replace(path)
+			out = append(out, struct {
+				method, path string
+				role         Role
+			}{method, p, role})
+		}
+	}
+	slices.SortFunc(out, func(a, b struct {
+		method, path string
+		role         Role
+	}) int {
+		return strings.Compare(a.method+a.path, b.method+b.path)
+	})
+	return out
+}
+
+// TestRoleMatrix: every operation × {no token, bad token, viewer,
+// operator, admin}: 401 without or with a bad token, 403 below the
+// operation's role, otherwise not an auth error; and every path API.md's
+// first slice names is registered.
+func TestRoleMatrix(t *testing.T) {
+	f := newFixture(t, memstore.New(memstore.Options{}))
+	ops := operations(t, f)
+	var paths []string
+	for _, o := range ops {
+		paths = append(paths, o.method+" "+o.path)
+	}
+	for _, want := range []string{"GET /api/collectors", "GET /api/snapshots", "GET /api/events", "GET /api/reports",
+		"GET /api/reports/nosuch.xlsx", "GET /api/jobs", fmt.Sprintf("GET /api/jobs/%d", f.runID)} {
+		if !slices.Contains(paths, want) {
+			t.Errorf("%s is not in the OpenAPI document (%v)", want, paths)
+		}
+	}
+	for _, o := range ops {
+		for _, who := range []string{"none", "bad", "viewer", "operator", "admin"} {
+			req, _ := http.NewRequest(o.method, f.srv.URL+o.path, nil)
+			switch who {
+			case "none":
+			case "bad":
+				req.Header.Set("Authorization", "Bearer vinv_not-a-real-token-but-long-enough-000000")
+			default:
+				r, _ := ParseRole(who)
+				req.Header.Set("Authorization", "Bearer "+f.tokens[r])
+			}
+			resp, body := f.do(t, req, nil)
+			var want int
+			switch r, _ := ParseRole(who); {
+			case who == "none" || who == "bad":
+				want = 401
+			case r < o.role:
+				want = 403
+			}
+			got := resp.StatusCode
+			if want != 0 && got != want || want == 0 && (got == 401 || got == 403) {
+				t.Errorf("%s %s as %s: %d, want %v\n%s", o.method, o.path, who, got, want, body)
+			}
+			if want == 401 && resp.Header.Get("WWW-Authenticate") == "" {
+				t.Errorf("%s %s as %s: 401 without WWW-Authenticate", o.method, o.path, who)
+			}
+			for _, tok := range f.tokens {
+				if bytes.Contains(body, []byte(tok)) {
+					t.Errorf("%s %s as %s: a token secret in the answer", o.method, o.path, who)
+				}
+			}
+		}
+	}
+}
+
+// TestBadInput: each kind of bad parameter is a 4xx problem document
+// naming it, never a 500, a stack or SQL.
+func TestBadInput(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st)
+		var ascCursor string
+		{
+			var pg list[Snapshot]
+			f.get(t, RoleViewer, "/api/snapshots?limit=1&sort=snapshot_time", &pg)
+			ascCursor = pg.NextCursor
+		}
+		cases := []struct {
+			path, param string
+			status      int
+		}{
+			{"/api/snapshots?limit=0", "limit", 422},
+			{"/api/snapshots?limit=5000", "limit", 422},
+			{"/api/snapshots?limit=ten", "limit", 422},
+			{"/api/snapshots?from=yesterday", "from", 422},
+			{"/api/snapshots?from=2026-03-02T00:00:00Z&to=2026-03-01T00:00:00Z", "to", 422},
+			{"/api/snapshots?sort=name", "sort", 422},
+			{"/api/snapshots?kind=weekly", "kind", 422},
+			{"/api/snapshots?colour=blue", "colour", 422},
+			{"/api/snapshots?cursor=%27%3B%20DROP%20TABLE%20x%3B--", "cursor", 422},
+			{"/api/snapshots?sort=-snapshot_time&cursor=" + url.QueryEscape(ascCursor), "cursor", 422},
+			{"/api/events?kind=exploded", "kind", 422},
+			{"/api/events?cursor=garbage", "cursor", 422},
+			{"/api/events?limit=1001", "limit", 422},
+			{"/api/jobs/-1", "id", 422},
+			{"/api/jobs/abc", "id", 422},
+			{"/api/reports?limit=-3", "limit", 422},
+		}
+		for _, c := range cases {
+			resp, body := f.get(t, RoleViewer, c.path, nil)
+			var p Problem
+			if err := json.Unmarshal(body, &p); err != nil {
+				t.Errorf("%s: %d, not a problem document: %s", c.path, resp.StatusCode, body)
+				continue
+			}
+			named := strings.Contains(p.Detail, c.param) || slices.ContainsFunc(p.InvalidParams, func(ip InvalidParam) bool { return ip.Name == c.param })
+			if resp.StatusCode != c.status || p.Status != c.status || !named ||
+				resp.Header.Get("Content-Type") != "application/problem+json" {
+				t.Errorf("%s: %d %s %+v, want %d naming %s", c.path, resp.StatusCode, resp.Header.Get("Content-Type"), p, c.status, c.param)
+			}
+			low := strings.ToLower(string(body))
+			for _, leak := range []string{"select ", "goroutine", ".go:", "pq:", "sqlite"} {
+				if strings.Contains(low, leak) {
+					t.Errorf("%s: the answer shows %q: %s", c.path, leak, body)
+				}
+			}
+		}
+		// A filter value that looks like SQL is only a value.
+		var pg list[Snapshot]
+		f.get(t, RoleViewer, "/api/snapshots?vcenter="+url.QueryEscape(`x' OR '1'='1`), &pg)
+		if len(pg.Items) != 0 {
+			t.Errorf("an SQL-looking vcenter matched %d snapshots", len(pg.Items))
+		}
+	})
+}
+
+// TestOpenAPI: the document at /api/openapi.json is public, OpenAPI 3.1,
+// and every answer the tests above received validates against it
+// (libopenapi-validator).
+func TestOpenAPI(t *testing.T) {
+	f := newFixture(t, memstore.New(memstore.Options{}))
+	resp, doc := f.get(t, 0, "/api/openapi.json", nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("openapi.json: %d", resp.StatusCode)
+	}
+	var head struct {
+		OpenAPI string `json:"openapi"`
+	}
+	if err := json.Unmarshal(doc, &head); err != nil || !strings.HasPrefix(head.OpenAPI, "3.1") {
+		t.Fatalf("document version %q, %v", head.OpenAPI, err)
+	}
+	// Exchanges of this test, plus whatever the other tests left.
+	f.get(t, RoleViewer, "/api/snapshots?limit=1", nil)
+	f.get(t, RoleViewer, "/api/events?kind=rename&kind=resize", nil)
+	f.get(t, RoleViewer, "/api/collectors", nil)
+	f.get(t, RoleViewer, "/api/jobs", nil)
+	f.get(t, RoleViewer, fmt.Sprintf("/api/jobs/%d", f.runID), nil)
+	f.get(t, RoleViewer, "/api/snapshots?limit=0", nil)
+	f.get(t, 0, "/api/snapshots", nil)
+	d, err := libopenapi.NewDocument(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, errs := validator.NewValidator(d)
+	if len(errs) > 0 {
+		t.Fatalf("validator: %v", errs)
+	}
+	exchangesMu.Lock()
+	defer exchangesMu.Unlock()
+	checked := 0
+	for _, x := range exchanges {
+		if !strings.HasPrefix(x.req.URL.Path, "/api/") || x.req.URL.Path == "/api/openapi.json" ||
+			strings.HasPrefix(x.req.URL.Path, "/api/reports/") {
+			continue // binary downloads are described, not schema-checked
+		}
+		x.resp.Body = io.NopCloser(bytes.NewReader(x.body))
+		if ok, verrs := v.ValidateHttpResponse(x.req, x.resp); !ok {
+			for _, e := range verrs {
+				t.Errorf("%s %s → %d: %s: %s", x.req.Method, x.req.URL, x.resp.StatusCode, e.Message, e.Reason)
+			}
+		}
+		checked++
+	}
+	if checked < 7 { // this test's own
+		t.Fatalf("only %d answers checked", checked)
+	}
+	// The validator does check bodies: a list whose items are not objects
+	// fails.
+	req, _ := http.NewRequest(http.MethodGet, f.srv.URL+"/api/collectors", nil)
+	bad := &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+		Body: io.NopCloser(strings.NewReader(`{"items": ["not a collector"]}`)), Request: req}
+	if ok, _ := v.ValidateHttpResponse(req, bad); ok {
+		t.Fatal("a malformed collector list passed validation")
+	}
+}

@@ -1,0 +1,408 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// Collector is one endpoint's health.
+type Collector struct {
+	Endpoint            string                 `json:"endpoint"`
+	URL                 string                 `json:"url"`
+	Kind                string                 `json:"kind"`
+	Enabled             bool                   `json:"enabled"`
+	PollIntervalSeconds float64                `json:"poll_interval_seconds"`
+	LastAttempt         time.Time              `json:"last_attempt,omitzero"`
+	LastSuccess         time.Time              `json:"last_success,omitzero"`
+	LastError           string                 `json:"last_error,omitempty"`
+	LastDurationSeconds float64                `json:"last_duration_seconds"`
+	ConsecutiveFailures int                    `json:"consecutive_failures"`
+	Counts              inventory.ObjectCounts `json:"counts"`
+}
+
+type collectorsOutput struct {
+	Body struct {
+		Items []Collector `json:"items"`
+	}
+}
+
+func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*collectorsOutput, error) {
+	eps, err := a.o.Store.ListEndpoints(ctx, &store.ListEndpointsParams{})
+	if err != nil {
+		return nil, a.internal(ctx, "list endpoints", err)
+	}
+	sts, err := a.o.Store.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{})
+	if err != nil {
+		return nil, a.internal(ctx, "list capture status", err)
+	}
+	byName := map[string]inventory.CaptureStatus{}
+	for _, s := range sts {
+		byName[s.Endpoint] = s
+	}
+	out := &collectorsOutput{}
+	out.Body.Items = []Collector{}
+	for _, ep := range eps {
+		s := byName[ep.Name]
+		out.Body.Items = append(out.Body.Items, Collector{
+			Endpoint: ep.Name, URL: ep.URL, Kind: string(ep.Kind), Enabled: ep.Enabled,
+			PollIntervalSeconds: ep.EffectivePollInterval().Seconds(),
+			LastAttempt:         s.LastAttempt, LastSuccess: s.LastSuccess, LastError: s.LastError,
+			LastDurationSeconds: s.LastDuration.Seconds(), ConsecutiveFailures: s.ConsecutiveFailures, Counts: s.Counts,
+		})
+	}
+	return out, nil
+}
+
+// Page is the common list parameters.
+type Page struct {
+	Limit  int    `query:"limit" minimum:"1" maximum:"1000" default:"100" doc:"Items per page."`
+	Cursor string `query:"cursor" maxLength:"512" doc:"The next_cursor of the previous page."`
+}
+
+// Snapshot is one registry record.
+type Snapshot struct {
+	Vcenter         string    `json:"vcenter"`
+	Kind            string    `json:"kind"`
+	SnapshotTime    time.Time `json:"snapshot_time"`
+	TableName       string    `json:"table_name,omitempty"`
+	RowCount        int       `json:"row_count"`
+	DurationSeconds float64   `json:"duration_seconds"`
+	RegisteredAt    time.Time `json:"registered_at"`
+	Partial         bool      `json:"partial,omitempty"`
+}
+
+type snapshotsInput struct {
+	Vcenter string    `query:"vcenter" maxLength:"256" doc:"Only this vCenter."`
+	Kind    string    `query:"kind" enum:"hourly,daily,monthly" default:"hourly"`
+	From    time.Time `query:"from" doc:"Snapshot time at or after (RFC 3339)."`
+	To      time.Time `query:"to" doc:"Snapshot time before (RFC 3339)."`
+	Sort    string    `query:"sort" enum:"snapshot_time,-snapshot_time" default:"-snapshot_time"`
+	Page
+}
+
+type snapshotsOutput struct {
+	Body struct {
+		Items      []Snapshot `json:"items"`
+		NextCursor string     `json:"next_cursor,omitempty"`
+	}
+}
+
+// timeCursor is the cursor of lists the store pages by time bounds: the
+// last item's time and the sort it was taken under.
+type timeCursor struct {
+	T    time.Time `json:"t"`
+	Sort string    `json:"s"`
+}
+
+func encodeCursor(c timeCursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s, sort string) (timeCursor, error) {
+	var c timeCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.T.IsZero() {
+		return c, invalid("cursor", "not a cursor this list returned")
+	}
+	if c.Sort != sort {
+		return c, invalid("cursor", fmt.Sprintf("the cursor was made for sort=%s, not %s", c.Sort, sort))
+	}
+	return c, nil
+}
+
+func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*snapshotsOutput, error) {
+	p := &store.ListSnapshotsParams{Vcenter: in.Vcenter, Kind: inventory.Granularity(in.Kind), From: in.From, To: in.To,
+		Descending: in.Sort == "-snapshot_time", Limit: in.Limit + 1}
+	if !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
+		return nil, invalid("to", "must be after from")
+	}
+	if in.Cursor != "" {
+		c, err := decodeCursor(in.Cursor, in.Sort)
+		if err != nil {
+			return nil, err
+		}
+		if p.Descending {
+			p.To = c.T
+		} else {
+			p.From = c.T.Add(time.Nanosecond)
+		}
+	}
+	recs, err := a.o.Store.ListSnapshots(ctx, p)
+	if err != nil {
+		return nil, a.storeError(ctx, "list snapshots", err)
+	}
+	out := &snapshotsOutput{}
+	out.Body.Items = []Snapshot{}
+	for i, r := range recs {
+		if i == in.Limit && i > 0 {
+			out.Body.NextCursor = encodeCursor(timeCursor{T: recs[i-1].SnapshotTime, Sort: in.Sort})
+			break
+		}
+		out.Body.Items = append(out.Body.Items, Snapshot{Vcenter: r.Vcenter, Kind: string(r.Kind), SnapshotTime: r.SnapshotTime.UTC(),
+			TableName: r.TableName, RowCount: r.RowCount, DurationSeconds: r.Duration.Seconds(), RegisteredAt: r.RegisteredAt.UTC(), Partial: r.Partial})
+	}
+	return out, nil
+}
+
+type eventsInput struct {
+	Vcenter string    `query:"vcenter" maxLength:"256"`
+	VMID    string    `query:"vm_id" maxLength:"256"`
+	Kind    []string  `query:"kind,explode" doc:"Only these kinds (repeatable): created, deleted, reappeared, power, resize, host_move, pool_move, rename, mass_absence, identity_change."`
+	From    time.Time `query:"from" doc:"Snapshot time at or after (RFC 3339)."`
+	To      time.Time `query:"to" doc:"Snapshot time before (RFC 3339)."`
+	Sort    string    `query:"sort" enum:"snapshot_time,-snapshot_time" default:"-snapshot_time"`
+	Page
+}
+
+type eventsOutput struct {
+	Body struct {
+		Items      []inventory.Event `json:"items"`
+		NextCursor string            `json:"next_cursor,omitempty"`
+	}
+}
+
+func (a *API) listEvents(ctx context.Context, in *eventsInput) (*eventsOutput, error) {
+	p := &store.ListEventsParams{Vcenter: in.Vcenter, VMID: in.VMID, From: in.From, To: in.To,
+		Descending: in.Sort == "-snapshot_time", Limit: in.Limit, Cursor: in.Cursor}
+	for _, k := range in.Kind {
+		if !slices.Contains(inventory.EventKinds(), inventory.EventKind(k)) {
+			return nil, invalid("kind", fmt.Sprintf("%q is not an event kind", k))
+		}
+		p.Kinds = append(p.Kinds, inventory.EventKind(k))
+	}
+	pg, err := a.o.Store.ListEvents(ctx, p)
+	if err != nil {
+		return nil, a.storeError(ctx, "list events", err)
+	}
+	out := &eventsOutput{}
+	out.Body.Items, out.Body.NextCursor = pg.Events, pg.NextCursor
+	if out.Body.Items == nil {
+		out.Body.Items = []inventory.Event{}
+	}
+	return out, nil
+}
+
+type reportsInput struct {
+	Vcenter string    `query:"vcenter" maxLength:"256"`
+	Kind    string    `query:"kind" maxLength:"64" doc:"A report kind: hourly, daily, monthly, ..."`
+	From    time.Time `query:"from" doc:"Period at or after (RFC 3339)."`
+	To      time.Time `query:"to" doc:"Period before (RFC 3339)."`
+	Page
+}
+
+type reportsOutput struct {
+	Body struct {
+		Items      []store.ReportInfo `json:"items"`
+		NextCursor string             `json:"next_cursor,omitempty"`
+	}
+}
+
+// catalog returns the store's report catalog, or a 503 naming the lack.
+func (a *API) catalog() (store.ReportCatalog, error) {
+	rc, ok := a.o.Store.(store.ReportCatalog)
+	if !ok {
+		return nil, huma.Error503ServiceUnavailable("this store keeps no report catalog")
+	}
+	return rc, nil
+}
+
+func (a *API) listReports(ctx context.Context, in *reportsInput) (*reportsOutput, error) {
+	rc, err := a.catalog()
+	if err != nil {
+		return nil, err
+	}
+	pg, err := rc.ListReports(ctx, &store.ListReportsParams{Vcenter: in.Vcenter, Kind: in.Kind, From: in.From, To: in.To,
+		Limit: in.Limit, Cursor: in.Cursor})
+	if err != nil {
+		return nil, a.storeError(ctx, "list reports", err)
+	}
+	out := &reportsOutput{}
+	out.Body.Items, out.Body.NextCursor = pg.Reports, pg.NextCursor
+	if out.Body.Items == nil {
+		out.Body.Items = []store.ReportInfo{}
+	}
+	return out, nil
+}
+
+type reportInput struct {
+	Name string `path:"name" maxLength:"512" doc:"The report's key (its file name)."`
+}
+
+func (a *API) getReport(ctx context.Context, in *reportInput) (*huma.StreamResponse, error) {
+	rc, err := a.catalog()
+	if err != nil {
+		return nil, err
+	}
+	info, body, err := rc.OpenReport(ctx, &store.OpenReportParams{Key: in.Name})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no report named %q", in.Name))
+	}
+	if err != nil {
+		return nil, a.storeError(ctx, "open report", err)
+	}
+	return &huma.StreamResponse{Body: func(hc huma.Context) {
+		defer body.Close()
+		hc.SetHeader("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		hc.SetHeader("Content-Length", fmt.Sprint(info.Size))
+		hc.SetHeader("Content-Disposition", contentDisposition(info.Key))
+		hc.SetHeader("ETag", `"`+info.SHA256+`"`)
+		hc.SetStatus(http.StatusOK)
+		if _, err := io.Copy(hc.BodyWriter(), body); err != nil && ctx.Err() == nil {
+			a.log.Warn("api: streaming a report", "report", info.Key, "error", err)
+		}
+	}}, nil
+}
+
+// contentDisposition names a download: an ASCII fallback and the UTF-8
+// name (RFC 6266), quotes and controls removed.
+func contentDisposition(name string) string {
+	ascii := strings.Map(func(r rune) rune {
+		if r < 0x20 || r > 0x7e || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, name)
+	var enc strings.Builder
+	for _, b := range []byte(name) {
+		if b >= 0x80 || b <= 0x20 || strings.IndexByte(`"%'()*,/:;<=>?@[\]{}`, b) >= 0 {
+			fmt.Fprintf(&enc, "%%%02X", b)
+		} else {
+			enc.WriteByte(b)
+		}
+	}
+	return fmt.Sprintf(`attachment; filename="%s"; filename*=UTF-8''%s`, ascii, enc.String())
+}
+
+// storeError maps a store error: invalid params are the client's (422,
+// naming the field), anything else a logged 500.
+func (a *API) storeError(ctx context.Context, what string, err error) error {
+	var ip *store.InvalidParamsError
+	if errors.As(err, &ip) {
+		return invalid(apiParam(ip.Field), ip.Reason)
+	}
+	return a.internal(ctx, what, err)
+}
+
+// apiParam names a store params field as the API's query parameter.
+func apiParam(field string) string {
+	switch field {
+	case "Cursor":
+		return "cursor"
+	case "Limit":
+		return "limit"
+	case "From":
+		return "from"
+	case "To":
+		return "to"
+	case "Vcenter":
+		return "vcenter"
+	}
+	return strings.ToLower(field)
+}
+
+type jobsInput struct {
+	Job   string `query:"job" maxLength:"256" doc:"Only this job, e.g. daily, capture:vc1, repair."`
+	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
+}
+
+type jobsOutput struct {
+	Body struct {
+		Items []jobRun `json:"items"`
+	}
+}
+
+// jobRun is a run as the API shows it (jobs.Run).
+type jobRun struct {
+	ID          int64     `json:"id"`
+	Job         string    `json:"job"`
+	Period      string    `json:"period"`
+	Start       time.Time `json:"start,omitzero"`
+	End         time.Time `json:"end,omitzero"`
+	State       string    `json:"state" doc:"available, scheduled, running, retryable, completed, cancelled or discarded"`
+	Attempts    int       `json:"attempts"`
+	Errors      []string  `json:"errors,omitempty"`
+	CreatedAt   time.Time `json:"created_at"`
+	FinishedAt  time.Time `json:"finished_at,omitzero"`
+	AttemptedBy []string  `json:"attempted_by,omitempty"`
+	Progress    *progress `json:"progress,omitempty"`
+}
+
+type progress struct {
+	Done  int    `json:"done"`
+	Total int    `json:"total"`
+	Note  string `json:"note,omitempty"`
+}
+
+func (a *API) jobsOrUnavailable() (Jobs, error) {
+	if a.o.Jobs == nil {
+		return nil, huma.Error503ServiceUnavailable("this server runs no job queue")
+	}
+	return a.o.Jobs, nil
+}
+
+func (a *API) listJobs(ctx context.Context, in *jobsInput) (*jobsOutput, error) {
+	q, err := a.jobsOrUnavailable()
+	if err != nil {
+		return nil, err
+	}
+	runs, err := q.History(ctx, in.Job, in.Limit)
+	if err != nil {
+		return nil, a.internal(ctx, "job history", err)
+	}
+	out := &jobsOutput{}
+	out.Body.Items = make([]jobRun, 0, len(runs))
+	for _, r := range runs {
+		out.Body.Items = append(out.Body.Items, toJobRun(r))
+	}
+	return out, nil
+}
+
+type jobInput struct {
+	ID int64 `path:"id" minimum:"1"`
+}
+
+type jobOutput struct {
+	Body jobRun
+}
+
+func (a *API) getJob(ctx context.Context, in *jobInput) (*jobOutput, error) {
+	q, err := a.jobsOrUnavailable()
+	if err != nil {
+		return nil, err
+	}
+	r, err := q.RunByID(ctx, in.ID)
+	if err != nil {
+		return nil, a.internal(ctx, "job run", err)
+	}
+	if r == nil {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no job run %d", in.ID))
+	}
+	return &jobOutput{Body: toJobRun(*r)}, nil
+}
+
+func toJobRun(r jobs.Run) jobRun {
+	out := jobRun{ID: r.ID, Job: r.Job, Period: r.Period, Start: r.Start, End: r.End, State: r.State, Attempts: r.Attempts,
+		Errors: r.Errors, CreatedAt: r.CreatedAt.UTC(), FinishedAt: r.FinishedAt.UTC(), AttemptedBy: r.AttemptedBy}
+	if r.Progress != nil {
+		out.Progress = &progress{Done: r.Progress.Done, Total: r.Progress.Total, Note: r.Progress.Note}
+	}
+	return out
+}
