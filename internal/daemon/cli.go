@@ -288,19 +288,8 @@ func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Lo
 		return nil, err
 	}
 	a.Keyring = kr
-	switch cfg.Store.Driver {
-	case "postgres":
-		st, err := pgstore.Open(ctx, cfg.Store.DSN, pgstore.Options{AutoMigrate: true})
-		if err != nil {
-			return nil, fmt.Errorf("open PostgreSQL store: %w", err)
-		}
-		a.Store, a.PG = st, st
-	default:
-		st, err := sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{AutoMigrate: true})
-		if err != nil {
-			return nil, fmt.Errorf("open SQLite store %s: %w", cfg.Store.Path, err)
-		}
-		a.Store, a.SQLitePath = st, cfg.Store.Path
+	if err := a.openStore(ctx); err != nil {
+		return nil, err
 	}
 	ok := false
 	defer func() {
@@ -323,6 +312,26 @@ func OpenApp(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Lo
 	a.Pipeline = p
 	ok = true
 	return a, nil
+}
+
+// openStore opens (and migrates) the configured store.
+func (a *App) openStore(ctx context.Context) error {
+	cfg := a.Config
+	switch cfg.Store.Driver {
+	case "postgres":
+		st, err := pgstore.Open(ctx, cfg.Store.DSN, pgstore.Options{AutoMigrate: true})
+		if err != nil {
+			return fmt.Errorf("open PostgreSQL store: %w", err)
+		}
+		a.Store, a.PG = st, st
+	default:
+		st, err := sqlitestore.Open(ctx, cfg.Store.Path, sqlitestore.Options{AutoMigrate: true})
+		if err != nil {
+			return fmt.Errorf("open SQLite store %s: %w", cfg.Store.Path, err)
+		}
+		a.Store, a.SQLitePath = st, cfg.Store.Path
+	}
+	return nil
 }
 
 // Close closes the job queue's connection and the store.
