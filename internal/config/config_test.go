@@ -217,9 +217,12 @@ func TestExampleConfigLoads(t *testing.T) {
 	if c.Keys.File != "./keys" {
 		t.Errorf("keys.file = %q, want ./keys (README: vinventoryd keygen > keys)", c.Keys.File)
 	}
-	// The example documents the defaults: apart from endpoints and the key
-	// file it is the default configuration.
-	c.Endpoints, c.Keys.File = nil, ""
+	if len(c.API.Tokens) != 1 || c.API.Tokens[0].Role != "admin" || c.API.Tokens[0].SecretEnv == "" {
+		t.Errorf("api.tokens = %+v, want the bootstrap admin token from the environment", c.API.Tokens)
+	}
+	// The example documents the defaults: apart from endpoints, the key
+	// file and the bootstrap token it is the default configuration.
+	c.Endpoints, c.Keys.File, c.API.Tokens = nil, "", nil
 	if d := cmp.Diff(config.Default(), c, cmpConfig); d != "" {
 		t.Fatalf("example differs from the defaults it documents:\n%s", d)
 	}

@@ -354,6 +354,9 @@ func preflight(cfg *config.Config, getenv Env) (*secrets.Keyring, error) {
 	if _, err := cfg.ResolveEndpoints(kr, getenv); err != nil {
 		return nil, fmt.Errorf("configured endpoints: %w", err)
 	}
+	if _, err := apiTokens(cfg.API, getenv); err != nil {
+		return nil, err
+	}
 	return kr, nil
 }
 
