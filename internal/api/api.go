@@ -120,6 +120,7 @@ func (a *API) register() {
 	get := op(http.MethodGet, "/api/jobs/{id}", "get-job", "One job run with its progress", RoleViewer, "jobs")
 	get.Errors = append(get.Errors, http.StatusNotFound)
 	huma.Register(a.h, get, a.getJob)
+	a.registerEntities()
 }
 
 // Role is what a token may do.

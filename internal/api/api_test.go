@@ -64,7 +64,7 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	t.Cleanup(func() { src.Close(context.Background()) })
 	for i, at := range []time.Time{time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)} {
 		if i == 1 {
-			if err := sim.Reconfigure(ctx, sim.VMRefs()[0], 4, 8192); err != nil {
+			if err := sim.Reconfigure(ctx, sim.VMRefs()[0], 7, 7168); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -255,7 +255,8 @@ func TestReadEndpoints(t *testing.T) {
 		}
 		var resized list[inventory.Event]
 		f.get(t, RoleViewer, "/api/events?kind=resize", &resized)
-		if len(resized.Items) != 1 || resized.Items[0].Kind != inventory.EventResize || resized.Items[0].After["vcpu_count"] != "4" {
+		if len(resized.Items) != 1 || resized.Items[0].Kind != inventory.EventResize || resized.Items[0].After["vcpu_count"] != "7" ||
+			resized.Items[0].After["ram_mb"] != "7168" {
 			t.Errorf("resize events = %+v", resized.Items)
 		}
 
@@ -289,7 +290,154 @@ func TestReadEndpoints(t *testing.T) {
 		if resp, _ := f.get(t, RoleViewer, "/api/jobs/999999", nil); resp.StatusCode != 404 {
 			t.Errorf("unknown job: %d", resp.StatusCode)
 		}
+
+		checkEntities(t, f)
 	})
+}
+
+// checkEntities compares the latest-state lists and details with the
+// store's own answers.
+func checkEntities(t *testing.T, f *fixture) {
+	ctx := context.Background()
+	st := f.st
+	esc := url.PathEscape(hostile)
+	// VMs: every page equals ListVMs.
+	want, err := st.ListVMs(ctx, &store.ListVMsParams{Limit: 10000})
+	if err != nil || len(want.VMs) < 10 {
+		t.Fatalf("ListVMs: %v %d", err, len(want.VMs))
+	}
+	var vms []inventory.VM
+	for path := "/api/vms?limit=5"; ; {
+		var pg list[inventory.VM]
+		f.get(t, RoleViewer, path, &pg)
+		vms = append(vms, pg.Items...)
+		if pg.NextCursor == "" {
+			break
+		}
+		path = "/api/vms?limit=5&cursor=" + url.QueryEscape(pg.NextCursor)
+	}
+	if len(vms) != len(want.VMs) {
+		t.Fatalf("/api/vms: %d VMs over the pages, want %d", len(vms), len(want.VMs))
+	}
+	for i := range vms {
+		if vms[i].ID != want.VMs[i].ID || vms[i].Name != want.VMs[i].Name || vms[i].Vcenter != hostile || vms[i].HostID != want.VMs[i].HostID {
+			t.Errorf("VM %d = %s %q, want %s %q", i, vms[i].ID, vms[i].Name, want.VMs[i].ID, want.VMs[i].Name)
+		}
+	}
+	// The resized VM's detail: its relations and its resize event.
+	var resized inventory.VM
+	for _, v := range vms {
+		if v.VCPUCount == 7 && v.RAMMB == 7168 {
+			resized = v
+		}
+	}
+	if resized.ID == "" {
+		t.Fatal("no VM with the resized shape")
+	}
+	var d VMDetail
+	f.get(t, RoleViewer, "/api/vms/"+esc+"/"+url.PathEscape(resized.ID), &d)
+	if d.VM.ID != resized.ID || d.Host == nil || d.Host.ID != resized.HostID || d.Host.Name != resized.Host ||
+		d.ResourcePool == nil || d.ResourcePool.ID != resized.ResourcePoolID || len(d.Datastores) != len(resized.DatastoreIDs) ||
+		len(d.Networks) != len(resized.NetworkIDs) {
+		t.Errorf("VM detail = %+v", d)
+	}
+	if d.Host != nil && d.Host.ClusterID != "" && (d.Cluster == nil || d.Cluster.ID != d.Host.ClusterID) {
+		t.Errorf("VM detail cluster %+v, host's cluster %s", d.Cluster, d.Host.ClusterID)
+	}
+	if !slices.ContainsFunc(d.RecentEvents, func(e inventory.Event) bool { return e.Kind == inventory.EventResize }) {
+		t.Errorf("VM detail events %+v: no resize", d.RecentEvents)
+	}
+	if resp, _ := f.get(t, RoleViewer, "/api/vms/"+esc+"/vm-none", nil); resp.StatusCode != 404 {
+		t.Errorf("unknown VM: %d", resp.StatusCode)
+	}
+	// Hosts, paged by offset, equal ListHosts; a host's VMs and
+	// datastores equal the store's filtered lists.
+	hosts, _ := st.ListHosts(ctx, &store.ListHostsParams{})
+	var gotHosts []inventory.Host
+	for path := "/api/hosts?limit=2"; ; {
+		var pg list[inventory.Host]
+		f.get(t, RoleViewer, path, &pg)
+		gotHosts = append(gotHosts, pg.Items...)
+		if pg.NextCursor == "" {
+			break
+		}
+		path = "/api/hosts?limit=2&cursor=" + url.QueryEscape(pg.NextCursor)
+	}
+	if len(gotHosts) != len(hosts) || len(hosts) < 3 {
+		t.Fatalf("/api/hosts: %d over the pages, store %d", len(gotHosts), len(hosts))
+	}
+	h := hosts[0]
+	var hd HostDetail
+	f.get(t, RoleViewer, "/api/hosts/"+esc+"/"+url.PathEscape(h.ID), &hd)
+	hvms, _ := st.ListVMs(ctx, &store.ListVMsParams{HostID: h.ID, Limit: 10000})
+	hds, _ := st.ListDatastores(ctx, &store.ListDatastoresParams{HostID: h.ID})
+	if hd.Host.ID != h.ID || len(hd.VMs) != len(hvms.VMs) || len(hd.Datastores) != len(hds) {
+		t.Errorf("host detail: %d VMs (store %d), %d datastores (store %d)", len(hd.VMs), len(hvms.VMs), len(hd.Datastores), len(hds))
+	}
+	// Clusters, datastores, networks, pools: lists equal the store's and
+	// each detail's VMs the store's filtered list.
+	cs, _ := st.ListClusters(ctx, &store.ListClustersParams{})
+	var cl list[inventory.Cluster]
+	f.get(t, RoleViewer, "/api/clusters", &cl)
+	if len(cl.Items) != len(cs) || len(cs) == 0 {
+		t.Fatalf("/api/clusters: %d, store %d", len(cl.Items), len(cs))
+	}
+	var cd ClusterDetail
+	f.get(t, RoleViewer, "/api/clusters/"+esc+"/"+url.PathEscape(cs[0].ID), &cd)
+	chosts, _ := st.ListHosts(ctx, &store.ListHostsParams{ClusterID: cs[0].ID})
+	nvm := 0
+	for _, ch := range chosts {
+		pg, _ := st.ListVMs(ctx, &store.ListVMsParams{HostID: ch.ID, Limit: 10000})
+		nvm += len(pg.VMs)
+	}
+	if len(cd.Hosts) != len(chosts) || len(cd.VMs) != nvm {
+		t.Errorf("cluster detail: %d hosts (store %d), %d VMs (store %d)", len(cd.Hosts), len(chosts), len(cd.VMs), nvm)
+	}
+	dss, _ := st.ListDatastores(ctx, &store.ListDatastoresParams{})
+	var dl list[inventory.Datastore]
+	f.get(t, RoleViewer, "/api/datastores", &dl)
+	if len(dl.Items) != len(dss) || len(dss) == 0 {
+		t.Fatalf("/api/datastores: %d, store %d", len(dl.Items), len(dss))
+	}
+	var dd DatastoreDetail
+	f.get(t, RoleViewer, "/api/datastores/"+esc+"/"+url.PathEscape(dss[0].ID), &dd)
+	dvms, _ := st.ListVMs(ctx, &store.ListVMsParams{DatastoreID: dss[0].ID, Limit: 10000})
+	if len(dd.VMs) != len(dvms.VMs) || len(dd.Hosts) != len(dss[0].HostIDs) {
+		t.Errorf("datastore detail: %d VMs (store %d), %d hosts (mounted by %d)", len(dd.VMs), len(dvms.VMs), len(dd.Hosts), len(dss[0].HostIDs))
+	}
+	nets, _ := st.ListNetworks(ctx, &store.ListNetworksParams{})
+	var nl list[inventory.Network]
+	f.get(t, RoleViewer, "/api/networks", &nl)
+	if len(nl.Items) != len(nets) || len(nets) == 0 {
+		t.Fatalf("/api/networks: %d, store %d", len(nl.Items), len(nets))
+	}
+	var nd NetworkDetail
+	f.get(t, RoleViewer, "/api/networks/"+esc+"/"+url.PathEscape(nets[0].ID), &nd)
+	nvms, _ := st.ListVMs(ctx, &store.ListVMsParams{NetworkID: nets[0].ID, Limit: 10000})
+	if len(nd.VMs) != len(nvms.VMs) {
+		t.Errorf("network detail: %d VMs, store %d", len(nd.VMs), len(nvms.VMs))
+	}
+	pools, _ := st.ListResourcePools(ctx, &store.ListResourcePoolsParams{})
+	var pl list[inventory.ResourcePool]
+	f.get(t, RoleViewer, "/api/resource-pools", &pl)
+	if len(pl.Items) != len(pools) || len(pools) == 0 {
+		t.Fatalf("/api/resource-pools: %d, store %d", len(pl.Items), len(pools))
+	}
+	var pd PoolDetail
+	f.get(t, RoleViewer, "/api/resource-pools/"+esc+"/"+url.PathEscape(resized.ResourcePoolID), &pd)
+	pvms, _ := st.ListVMs(ctx, &store.ListVMsParams{ResourcePoolID: resized.ResourcePoolID, Limit: 10000})
+	if len(pd.VMs) != len(pvms.VMs) || len(pd.VMs) == 0 {
+		t.Errorf("pool detail: %d VMs, store %d", len(pd.VMs), len(pvms.VMs))
+	}
+	for _, p := range []string{"/api/hosts/" + esc + "/nope", "/api/clusters/" + esc + "/nope", "/api/datastores/" + esc + "/nope",
+		"/api/networks/" + esc + "/nope", "/api/resource-pools/" + esc + "/nope"} {
+		if resp, _ := f.get(t, RoleViewer, p, nil); resp.StatusCode != 404 {
+			t.Errorf("%s: %d, want 404", p, resp.StatusCode)
+		}
+	}
+	if resp, _ := f.get(t, RoleViewer, "/api/hosts?cursor=bm9wZQ", nil); resp.StatusCode != 422 {
+		t.Errorf("a bad offset cursor: %d", resp.StatusCode)
+	}
 }
 
 // operations lists every operation in the API's document: method, path
@@ -312,7 +460,8 @@ func operations(t *testing.T, f *fixture) []struct {
 			if !ok {
 				t.Fatalf("%s %s has no role", method, path)
 			}
-			p := strings.NewReplacer("{id}", fmt.Sprint(f.runID), "{name}", "nosuch.xlsx").Replace(path)
+			p := strings.NewReplacer("{id}", fmt.Sprint(f.runID), "{name}", "nosuch.xlsx", "{vcenter}", "vc-x", "{vm_id}", "vm-x",
+				"{host_id}", "host-x", "{cluster_id}", "c-x", "{datastore_id}", "ds-x", "{network_id}", "net-x", "{pool_id}", "pool-x").Replace(path)
 			out = append(out, struct {
 				method, path string
 				role         Role
@@ -340,7 +489,10 @@ func TestRoleMatrix(t *testing.T) {
 		paths = append(paths, o.method+" "+o.path)
 	}
 	for _, want := range []string{"GET /api/collectors", "GET /api/snapshots", "GET /api/events", "GET /api/reports",
-		"GET /api/reports/nosuch.xlsx", "GET /api/jobs", fmt.Sprintf("GET /api/jobs/%d", f.runID)} {
+		"GET /api/reports/nosuch.xlsx", "GET /api/jobs", fmt.Sprintf("GET /api/jobs/%d", f.runID),
+		"GET /api/vms", "GET /api/vms/vc-x/vm-x", "GET /api/hosts", "GET /api/hosts/vc-x/host-x", "GET /api/clusters",
+		"GET /api/clusters/vc-x/c-x", "GET /api/datastores", "GET /api/datastores/vc-x/ds-x", "GET /api/networks",
+		"GET /api/networks/vc-x/net-x", "GET /api/resource-pools", "GET /api/resource-pools/vc-x/pool-x"} {
 		if !slices.Contains(paths, want) {
 			t.Errorf("%s is not in the OpenAPI document (%v)", want, paths)
 		}

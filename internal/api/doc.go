@@ -16,7 +16,10 @@
 // holds SHA-256 hashes of random secrets and compares them in constant
 // time. With Options.NoAuth (the demo only) every call acts as admin.
 //
-// This first slice serves collector health, the snapshot registry, events,
-// the report catalog (list and download) and job runs; the entity lists,
-// search, history, chargeback, admin actions and the audit log follow.
+// This first slice serves the latest-state lists and details (VMs, hosts,
+// clusters, datastores, networks, resource pools, with their related
+// entities), collector health, the snapshot registry, events, the report
+// catalog (list and download) and job runs; sorting and free-text filters
+// on the lists, search, history, chargeback, admin actions and the audit
+// log follow.
 package api

@@ -1,0 +1,464 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/danielgtaylor/huma/v2"
+
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// registerEntities declares the latest-state lists and details.
+func (a *API) registerEntities() {
+	get := func(path, id, summary string) huma.Operation {
+		o := op(http.MethodGet, path, id, summary, RoleViewer, "inventory")
+		if strings.Contains(path, "{") {
+			o.Errors = append(o.Errors, http.StatusNotFound)
+		}
+		return o
+	}
+	huma.Register(a.h, get("/api/vms", "list-vms", "VMs (latest state)"), a.listVMs)
+	huma.Register(a.h, get("/api/vms/{vcenter}/{vm_id}", "get-vm", "A VM with its host, cluster, pool, datastores, networks and recent events"), a.getVM)
+	huma.Register(a.h, get("/api/hosts", "list-hosts", "ESXi hosts (latest state)"), a.listHosts)
+	huma.Register(a.h, get("/api/hosts/{vcenter}/{host_id}", "get-host", "A host with its cluster, VMs and datastores"), a.getHost)
+	huma.Register(a.h, get("/api/clusters", "list-clusters", "Clusters (latest state)"), a.listClusters)
+	huma.Register(a.h, get("/api/clusters/{vcenter}/{cluster_id}", "get-cluster", "A cluster with its hosts and VMs"), a.getCluster)
+	huma.Register(a.h, get("/api/datastores", "list-datastores", "Datastores (latest state)"), a.listDatastores)
+	huma.Register(a.h, get("/api/datastores/{vcenter}/{datastore_id}", "get-datastore", "A datastore with its hosts and VMs"), a.getDatastore)
+	huma.Register(a.h, get("/api/networks", "list-networks", "Networks (latest state)"), a.listNetworks)
+	huma.Register(a.h, get("/api/networks/{vcenter}/{network_id}", "get-network", "A network with its VMs"), a.getNetwork)
+	huma.Register(a.h, get("/api/resource-pools", "list-resource-pools", "Resource pools (latest state)"), a.listPools)
+	huma.Register(a.h, get("/api/resource-pools/{vcenter}/{pool_id}", "get-resource-pool", "A resource pool with its VMs"), a.getPool)
+}
+
+// listOutput is a page of items.
+type listOutput[T any] struct {
+	Body struct {
+		Items      []T    `json:"items"`
+		NextCursor string `json:"next_cursor,omitempty"`
+	}
+}
+
+func newList[T any](items []T, next string) *listOutput[T] {
+	out := &listOutput[T]{}
+	out.Body.Items, out.Body.NextCursor = items, next
+	if out.Body.Items == nil {
+		out.Body.Items = []T{}
+	}
+	return out
+}
+
+// offsetPage pages a list the store returns whole (hosts, clusters and the
+// like number in the hundreds): the cursor is the offset of the next item.
+func offsetPage[T any](items []T, p Page) ([]T, string, error) {
+	off := 0
+	if p.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+		s, ok := strings.CutPrefix(string(b), "o:")
+		if err == nil && ok {
+			off, err = strconv.Atoi(s)
+		}
+		if err != nil || !ok || off < 0 {
+			return nil, "", invalid("cursor", "not a cursor this list returned")
+		}
+	}
+	if off >= len(items) {
+		return nil, "", nil
+	}
+	end := min(off+p.Limit, len(items))
+	next := ""
+	if end < len(items) {
+		next = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "o:%d", end))
+	}
+	return items[off:end], next, nil
+}
+
+type vmsInput struct {
+	Vcenter        string `query:"vcenter" maxLength:"256"`
+	HostID         string `query:"host_id" maxLength:"256"`
+	ResourcePoolID string `query:"resource_pool_id" maxLength:"256"`
+	DatastoreID    string `query:"datastore_id" maxLength:"256"`
+	NetworkID      string `query:"network_id" maxLength:"256"`
+	Page
+}
+
+func (a *API) listVMs(ctx context.Context, in *vmsInput) (*listOutput[inventory.VM], error) {
+	pg, err := a.o.Store.ListVMs(ctx, &store.ListVMsParams{Vcenter: in.Vcenter, HostID: in.HostID, ResourcePoolID: in.ResourcePoolID,
+		DatastoreID: in.DatastoreID, NetworkID: in.NetworkID, Limit: in.Limit, Cursor: in.Cursor})
+	if err != nil {
+		return nil, a.storeError(ctx, "list VMs", err)
+	}
+	return newList(pg.VMs, pg.NextCursor), nil
+}
+
+// VMDetail is a VM with the entities it relates to.
+type VMDetail struct {
+	VM           inventory.VM            `json:"vm"`
+	Host         *inventory.Host         `json:"host,omitempty"`
+	Cluster      *inventory.Cluster      `json:"cluster,omitempty"`
+	ResourcePool *inventory.ResourcePool `json:"resource_pool,omitempty"`
+	Datastores   []inventory.Datastore   `json:"datastores"`
+	Networks     []inventory.Network     `json:"networks"`
+	// RecentEvents are its latest events, newest first (at most 20).
+	RecentEvents []inventory.Event `json:"recent_events"`
+}
+
+type vmInput struct {
+	Vcenter string `path:"vcenter" maxLength:"256"`
+	VMID    string `path:"vm_id" maxLength:"256"`
+}
+
+// recentEvents is how many events a detail shows.
+const recentEvents = 20
+
+func (a *API) getVM(ctx context.Context, in *vmInput) (*struct{ Body VMDetail }, error) {
+	vm, err := a.o.Store.GetVM(ctx, &store.GetVMParams{Vcenter: in.Vcenter, VMID: in.VMID})
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no VM %q in vCenter %q", in.VMID, in.Vcenter))
+	}
+	if err != nil {
+		return nil, a.storeError(ctx, "get VM", err)
+	}
+	d := VMDetail{VM: *vm}
+	hosts, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: vm.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list hosts", err)
+	}
+	if i := slices.IndexFunc(hosts, func(h inventory.Host) bool { return h.ID == vm.HostID }); i >= 0 {
+		d.Host = &hosts[i]
+		if d.Cluster, err = a.cluster(ctx, vm.Vcenter, hosts[i].ClusterID); err != nil {
+			return nil, err
+		}
+	}
+	pools, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: vm.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list resource pools", err)
+	}
+	if i := slices.IndexFunc(pools, func(p inventory.ResourcePool) bool { return p.ID == vm.ResourcePoolID }); i >= 0 {
+		d.ResourcePool = &pools[i]
+	}
+	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: vm.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list datastores", err)
+	}
+	d.Datastores = keep(dss, func(ds inventory.Datastore) bool { return slices.Contains(vm.DatastoreIDs, ds.ID) })
+	nets, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: vm.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list networks", err)
+	}
+	d.Networks = keep(nets, func(n inventory.Network) bool { return slices.Contains(vm.NetworkIDs, n.ID) })
+	ev, err := a.o.Store.ListEvents(ctx, &store.ListEventsParams{Vcenter: vm.Vcenter, VMID: vm.ID, Descending: true, Limit: recentEvents})
+	if err != nil {
+		return nil, a.storeError(ctx, "list events", err)
+	}
+	d.RecentEvents = orEmpty(ev.Events)
+	return &struct{ Body VMDetail }{d}, nil
+}
+
+// keep returns the items f keeps, never nil.
+func keep[T any](items []T, f func(T) bool) []T {
+	out := []T{}
+	for _, it := range items {
+		if f(it) {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// cluster returns a vCenter's cluster by id (nil when unknown).
+func (a *API) cluster(ctx context.Context, vcenter, id string) (*inventory.Cluster, error) {
+	if id == "" {
+		return nil, nil
+	}
+	cs, err := a.o.Store.ListClusters(ctx, &store.ListClustersParams{Vcenter: vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list clusters", err)
+	}
+	if i := slices.IndexFunc(cs, func(c inventory.Cluster) bool { return c.ID == id }); i >= 0 {
+		return &cs[i], nil
+	}
+	return nil, nil
+}
+
+// vmsWhere returns the first page of VMs matching p (at most 1000) and the
+// cursor of the rest, for a detail's VM list (/api/vms with the same
+// filter pages on).
+func (a *API) vmsWhere(ctx context.Context, p store.ListVMsParams) ([]inventory.VM, string, error) {
+	p.Limit = 1000
+	pg, err := a.o.Store.ListVMs(ctx, &p)
+	if err != nil {
+		return nil, "", a.storeError(ctx, "list VMs", err)
+	}
+	return orEmpty(pg.VMs), pg.NextCursor, nil
+}
+
+type hostsInput struct {
+	Vcenter   string `query:"vcenter" maxLength:"256"`
+	ClusterID string `query:"cluster_id" maxLength:"256"`
+	Page
+}
+
+func (a *API) listHosts(ctx context.Context, in *hostsInput) (*listOutput[inventory.Host], error) {
+	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter, ClusterID: in.ClusterID})
+	if err != nil {
+		return nil, a.storeError(ctx, "list hosts", err)
+	}
+	items, next, err := offsetPage(hs, in.Page)
+	if err != nil {
+		return nil, err
+	}
+	return newList(items, next), nil
+}
+
+// HostDetail is a host with its cluster, VMs and datastores.
+type HostDetail struct {
+	Host       inventory.Host        `json:"host"`
+	Cluster    *inventory.Cluster    `json:"cluster,omitempty"`
+	Datastores []inventory.Datastore `json:"datastores"`
+	// VMs are the first 1000 of its VMs; VMsNextCursor pages on through
+	// /api/vms?host_id=.
+	VMs           []inventory.VM `json:"vms"`
+	VMsNextCursor string         `json:"vms_next_cursor,omitempty"`
+}
+
+type hostInput struct {
+	Vcenter string `path:"vcenter" maxLength:"256"`
+	HostID  string `path:"host_id" maxLength:"256"`
+}
+
+func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDetail }, error) {
+	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list hosts", err)
+	}
+	i := slices.IndexFunc(hs, func(h inventory.Host) bool { return h.ID == in.HostID })
+	if i < 0 {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no host %q in vCenter %q", in.HostID, in.Vcenter))
+	}
+	d := HostDetail{Host: hs[i]}
+	if d.Cluster, err = a.cluster(ctx, in.Vcenter, hs[i].ClusterID); err != nil {
+		return nil, err
+	}
+	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter, HostID: in.HostID})
+	if err != nil {
+		return nil, a.storeError(ctx, "list datastores", err)
+	}
+	d.Datastores = orEmpty(dss)
+	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, HostID: in.HostID}); err != nil {
+		return nil, err
+	}
+	return &struct{ Body HostDetail }{d}, nil
+}
+
+type vcenterInput struct {
+	Vcenter string `query:"vcenter" maxLength:"256"`
+	Page
+}
+
+func (a *API) listClusters(ctx context.Context, in *vcenterInput) (*listOutput[inventory.Cluster], error) {
+	cs, err := a.o.Store.ListClusters(ctx, &store.ListClustersParams{Vcenter: in.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list clusters", err)
+	}
+	items, next, err := offsetPage(cs, in.Page)
+	if err != nil {
+		return nil, err
+	}
+	return newList(items, next), nil
+}
+
+// ClusterDetail is a cluster with its hosts and their VMs.
+type ClusterDetail struct {
+	Cluster inventory.Cluster `json:"cluster"`
+	Hosts   []inventory.Host  `json:"hosts"`
+	// VMs are the VMs on its hosts, at most 1000 (Truncated says more).
+	VMs       []inventory.VM `json:"vms"`
+	Truncated bool           `json:"truncated,omitempty"`
+}
+
+type clusterInput struct {
+	Vcenter   string `path:"vcenter" maxLength:"256"`
+	ClusterID string `path:"cluster_id" maxLength:"256"`
+}
+
+func (a *API) getCluster(ctx context.Context, in *clusterInput) (*struct{ Body ClusterDetail }, error) {
+	c, err := a.cluster(ctx, in.Vcenter, in.ClusterID)
+	if err != nil {
+		return nil, err
+	}
+	if c == nil {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no cluster %q in vCenter %q", in.ClusterID, in.Vcenter))
+	}
+	d := ClusterDetail{Cluster: *c, VMs: []inventory.VM{}}
+	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter, ClusterID: in.ClusterID})
+	if err != nil {
+		return nil, a.storeError(ctx, "list hosts", err)
+	}
+	d.Hosts = orEmpty(hs)
+	for _, h := range hs {
+		vms, next, err := a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, HostID: h.ID})
+		if err != nil {
+			return nil, err
+		}
+		d.VMs = append(d.VMs, vms...)
+		if next != "" || len(d.VMs) > 1000 {
+			d.VMs, d.Truncated = d.VMs[:min(len(d.VMs), 1000)], true
+			break
+		}
+	}
+	return &struct{ Body ClusterDetail }{d}, nil
+}
+
+type datastoresInput struct {
+	Vcenter string `query:"vcenter" maxLength:"256"`
+	HostID  string `query:"host_id" maxLength:"256"`
+	Page
+}
+
+func (a *API) listDatastores(ctx context.Context, in *datastoresInput) (*listOutput[inventory.Datastore], error) {
+	ds, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter, HostID: in.HostID})
+	if err != nil {
+		return nil, a.storeError(ctx, "list datastores", err)
+	}
+	items, next, err := offsetPage(ds, in.Page)
+	if err != nil {
+		return nil, err
+	}
+	return newList(items, next), nil
+}
+
+// DatastoreDetail is a datastore with the hosts mounting it and its VMs.
+type DatastoreDetail struct {
+	Datastore     inventory.Datastore `json:"datastore"`
+	Hosts         []inventory.Host    `json:"hosts"`
+	VMs           []inventory.VM      `json:"vms"`
+	VMsNextCursor string              `json:"vms_next_cursor,omitempty"`
+}
+
+type datastoreInput struct {
+	Vcenter     string `path:"vcenter" maxLength:"256"`
+	DatastoreID string `path:"datastore_id" maxLength:"256"`
+}
+
+func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Body DatastoreDetail }, error) {
+	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list datastores", err)
+	}
+	i := slices.IndexFunc(dss, func(d inventory.Datastore) bool { return d.ID == in.DatastoreID })
+	if i < 0 {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no datastore %q in vCenter %q", in.DatastoreID, in.Vcenter))
+	}
+	d := DatastoreDetail{Datastore: dss[i]}
+	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list hosts", err)
+	}
+	d.Hosts = keep(hs, func(h inventory.Host) bool { return slices.Contains(dss[i].HostIDs, h.ID) })
+	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, DatastoreID: in.DatastoreID}); err != nil {
+		return nil, err
+	}
+	return &struct{ Body DatastoreDetail }{d}, nil
+}
+
+func (a *API) listNetworks(ctx context.Context, in *vcenterInput) (*listOutput[inventory.Network], error) {
+	ns, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: in.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list networks", err)
+	}
+	items, next, err := offsetPage(ns, in.Page)
+	if err != nil {
+		return nil, err
+	}
+	return newList(items, next), nil
+}
+
+// NetworkDetail is a network with its VMs.
+type NetworkDetail struct {
+	Network       inventory.Network `json:"network"`
+	VMs           []inventory.VM    `json:"vms"`
+	VMsNextCursor string            `json:"vms_next_cursor,omitempty"`
+}
+
+type networkInput struct {
+	Vcenter   string `path:"vcenter" maxLength:"256"`
+	NetworkID string `path:"network_id" maxLength:"256"`
+}
+
+func (a *API) getNetwork(ctx context.Context, in *networkInput) (*struct{ Body NetworkDetail }, error) {
+	ns, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: in.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list networks", err)
+	}
+	i := slices.IndexFunc(ns, func(n inventory.Network) bool { return n.ID == in.NetworkID })
+	if i < 0 {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no network %q in vCenter %q", in.NetworkID, in.Vcenter))
+	}
+	d := NetworkDetail{Network: ns[i]}
+	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, NetworkID: in.NetworkID}); err != nil {
+		return nil, err
+	}
+	return &struct{ Body NetworkDetail }{d}, nil
+}
+
+type poolsInput struct {
+	Vcenter   string `query:"vcenter" maxLength:"256"`
+	ClusterID string `query:"cluster_id" maxLength:"256"`
+	Page
+}
+
+func (a *API) listPools(ctx context.Context, in *poolsInput) (*listOutput[inventory.ResourcePool], error) {
+	ps, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: in.Vcenter, ClusterID: in.ClusterID})
+	if err != nil {
+		return nil, a.storeError(ctx, "list resource pools", err)
+	}
+	items, next, err := offsetPage(ps, in.Page)
+	if err != nil {
+		return nil, err
+	}
+	return newList(items, next), nil
+}
+
+// PoolDetail is a resource pool with its VMs.
+type PoolDetail struct {
+	ResourcePool  inventory.ResourcePool `json:"resource_pool"`
+	VMs           []inventory.VM         `json:"vms"`
+	VMsNextCursor string                 `json:"vms_next_cursor,omitempty"`
+}
+
+type poolInput struct {
+	Vcenter string `path:"vcenter" maxLength:"256"`
+	PoolID  string `path:"pool_id" maxLength:"256"`
+}
+
+func (a *API) getPool(ctx context.Context, in *poolInput) (*struct{ Body PoolDetail }, error) {
+	ps, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: in.Vcenter})
+	if err != nil {
+		return nil, a.storeError(ctx, "list resource pools", err)
+	}
+	i := slices.IndexFunc(ps, func(p inventory.ResourcePool) bool { return p.ID == in.PoolID })
+	if i < 0 {
+		return nil, huma.Error404NotFound(fmt.Sprintf("no resource pool %q in vCenter %q", in.PoolID, in.Vcenter))
+	}
+	d := PoolDetail{ResourcePool: ps[i]}
+	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, ResourcePoolID: in.PoolID}); err != nil {
+		return nil, err
+	}
+	return &struct{ Body PoolDetail }{d}, nil
+}
