@@ -32,36 +32,8 @@ func TestKilledBetweenCaptureAndReconcile(t *testing.T) {
 	bin := buildDaemon(t)
 	sim := capturetest.NewSim(t, vcsim.Options{VMs: 12, Password: "s3cret-" + rand.Text()})
 	dir := t.TempDir()
-	keyLine, err := secrets.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "keys")
-	if err := os.WriteFile(keyFile, []byte(keyLine+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	dbPath := filepath.Join(dir, "vinventory.db")
-	u := *sim.URL
-	u.User = nil
-	cfg := filepath.Join(dir, "vinventory.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`store: {driver: sqlite, path: %q}
-http: {listen: ""}
-log: {level: info, format: json}
-keys: {file: %q}
-settings:
-  report_dir: %q
-  capture_retry: {attempts: 1, backoff: 1s, max_backoff: 1s}
-endpoints:
-  - name: vc1
-    url: %q
-    username: %q
-    password_env: VC1_PASSWORD
-    tls: {thumbprint: %q}
-    poll_interval: 3s
-`, dbPath, keyFile, filepath.Join(dir, "reports"), u.String(), sim.Username, sim.Thumbprint())), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "VC1_PASSWORD="+sim.Password)
+	cfg, env := daemonConfig(t, dir, fmt.Sprintf("{driver: sqlite, path: %q}", dbPath), sim, 3*time.Second, true)
 
 	var db *sql.DB
 	query := func(q string, args ...any) int {
@@ -70,6 +42,7 @@ endpoints:
 			if _, err := os.Stat(dbPath); err != nil {
 				return 0
 			}
+			var err error
 			if db, err = sql.Open("sqlite3", "file:"+dbPath+"?mode=ro&_busy_timeout=5000"); err != nil {
 				t.Fatal(err)
 			}
@@ -177,4 +150,45 @@ func duplicateKeys(line string) []string {
 		}
 	}
 	return dups
+}
+
+// daemonConfig writes a key file and a vinventoryd configuration into dir:
+// the store line given (e.g. `{driver: sqlite, path: "..."}`), JSON logs, no
+// HTTP server, one endpoint vc1 on sim polled every interval, reports in
+// dir/reports when reports is set. It returns the file and the process
+// environment holding vc1's password.
+func daemonConfig(t *testing.T, dir, storeYAML string, sim *vcsim.Sim, interval time.Duration, reports bool) (cfg string, env []string) {
+	t.Helper()
+	keyLine, err := secrets.GenerateKey("k1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyFile := filepath.Join(dir, "keys")
+	if err := os.WriteFile(keyFile, []byte(keyLine+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reportDir := ""
+	if reports {
+		reportDir = fmt.Sprintf("\n  report_dir: %q", filepath.Join(dir, "reports"))
+	}
+	u := *sim.URL
+	u.User = nil
+	cfg = filepath.Join(dir, "vinventory.yaml")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`store: %s
+http: {listen: ""}
+log: {level: info, format: json}
+keys: {file: %q}
+settings:%s
+  capture_retry: {attempts: 1, backoff: 1s, max_backoff: 1s}
+endpoints:
+  - name: vc1
+    url: %q
+    username: %q
+    password_env: VC1_PASSWORD
+    tls: {thumbprint: %q}
+    poll_interval: %s
+`, storeYAML, keyFile, reportDir, u.String(), sim.Username, sim.Thumbprint(), interval)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return cfg, append(os.Environ(), "VC1_PASSWORD="+sim.Password)
 }

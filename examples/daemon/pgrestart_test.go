@@ -16,7 +16,6 @@ import (
 
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
-	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/testbackends"
 )
 
@@ -79,35 +78,8 @@ func TestPostgresRestartMidRun(t *testing.T) {
 	bin := buildDaemon(t)
 	sim := capturetest.NewSim(t, vcsim.Options{VMs: 20, Password: "s3cret-" + rand.Text()})
 	dir := t.TempDir()
-	keyLine, err := secrets.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "keys")
-	if err := os.WriteFile(keyFile, []byte(keyLine+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	u := *sim.URL
-	u.User = nil
-	cfg := filepath.Join(dir, "vinventory.yaml")
 	const interval = 15 * time.Second
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(`store: {driver: postgres, dsn: %q}
-http: {listen: ""}
-log: {level: info, format: json}
-keys: {file: %q}
-settings:
-  capture_retry: {attempts: 1, backoff: 1s, max_backoff: 1s}
-endpoints:
-  - name: vc1
-    url: %q
-    username: %q
-    password_env: VC1_PASSWORD
-    tls: {thumbprint: %q}
-    poll_interval: %s
-`, dsn, keyFile, u.String(), sim.Username, sim.Thumbprint(), interval)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "VC1_PASSWORD="+sim.Password)
+	cfg, env := daemonConfig(t, dir, fmt.Sprintf("{driver: postgres, dsn: %q}", dsn), sim, interval, false)
 	r := startReplica(t, bin, cfg, "solo", env)
 	ctx := context.Background()
 	query := func() map[string]jobRow {

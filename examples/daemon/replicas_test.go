@@ -10,9 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -26,7 +24,6 @@ import (
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/daemon"
-	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/pgstore"
@@ -231,37 +228,8 @@ func TestReplicasPostgres(t *testing.T) {
 	sim := capturetest.NewSim(t, vcsim.Options{VMs: 30, Password: "s3cret-" + rand.Text()})
 	dir := t.TempDir()
 
-	keyLine, err := secrets.GenerateKey("k1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyFile := filepath.Join(dir, "keys")
-	if err := os.WriteFile(keyFile, []byte(keyLine+"\n"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	u := *sim.URL
-	u.User = nil
-	cfg := filepath.Join(dir, "vinventory.yaml")
 	const interval = time.Minute
-	yaml := fmt.Sprintf(`store: {driver: postgres, dsn: %q}
-http: {listen: ""}
-log: {level: info, format: json}
-keys: {file: %q}
-settings:
-  report_dir: %q
-  capture_retry: {attempts: 1, backoff: 1s, max_backoff: 1s}
-endpoints:
-  - name: vc1
-    url: %q
-    username: %q
-    password_env: VC1_PASSWORD
-    tls: {thumbprint: %q}
-    poll_interval: %s
-`, dsn, keyFile, filepath.Join(dir, "reports"), u.String(), sim.Username, sim.Thumbprint(), interval)
-	if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	env := append(os.Environ(), "VC1_PASSWORD="+sim.Password)
+	cfg, env := daemonConfig(t, dir, fmt.Sprintf("{driver: postgres, dsn: %q}", dsn), sim, interval, true)
 	days := seedDays(t, cfg, env)
 
 	// A repair of the two days asked for twice before any daemon runs.

@@ -195,6 +195,22 @@ type list[T any] struct {
 	NextCursor string `json:"next_cursor"`
 }
 
+// allPages follows a list's next_cursor from path (which has a query) and
+// returns every item.
+func allPages[T any](t *testing.T, f *fixture, path string) []T {
+	t.Helper()
+	var out []T
+	for next := path; ; {
+		var pg list[T]
+		f.get(t, RoleViewer, next, &pg)
+		out = append(out, pg.Items...)
+		if pg.NextCursor == "" {
+			return out
+		}
+		next = path + "&cursor=" + url.QueryEscape(pg.NextCursor)
+	}
+}
+
 // TestReadEndpoints checks every read endpoint's answer against the store
 // it reads, on memstore, SQLite and PostgreSQL.
 func TestReadEndpoints(t *testing.T) {
@@ -219,16 +235,7 @@ func TestReadEndpoints(t *testing.T) {
 		if err != nil || len(want) != 2 {
 			t.Fatalf("registry %v %v", want, err)
 		}
-		var got []Snapshot
-		for path := "/api/snapshots?limit=1"; ; {
-			var pg list[Snapshot]
-			f.get(t, RoleViewer, path, &pg)
-			got = append(got, pg.Items...)
-			if pg.NextCursor == "" {
-				break
-			}
-			path = "/api/snapshots?limit=1&cursor=" + url.QueryEscape(pg.NextCursor)
-		}
+		got := allPages[Snapshot](t, f, "/api/snapshots?limit=1")
 		if len(got) != len(want) {
 			t.Fatalf("snapshots: %d over the pages, want %d", len(got), len(want))
 		}
@@ -277,12 +284,12 @@ func TestReadEndpoints(t *testing.T) {
 		}
 
 		// Jobs: the queue's runs, one by id, 404 for an unknown id.
-		var js list[jobRun]
+		var js list[jobs.Run]
 		f.get(t, RoleViewer, "/api/jobs", &js)
 		if len(js.Items) != 1 || js.Items[0].ID != f.runID || js.Items[0].Job != "repair" || js.Items[0].State != "available" {
 			t.Errorf("jobs = %+v", js.Items)
 		}
-		var one jobRun
+		var one jobs.Run
 		f.get(t, RoleViewer, fmt.Sprintf("/api/jobs/%d", f.runID), &one)
 		if one.Period != "repair -from 2026-03-01" {
 			t.Errorf("job %d = %+v", f.runID, one)
@@ -306,16 +313,7 @@ func checkEntities(t *testing.T, f *fixture) {
 	if err != nil || len(want.VMs) < 10 {
 		t.Fatalf("ListVMs: %v %d", err, len(want.VMs))
 	}
-	var vms []inventory.VM
-	for path := "/api/vms?limit=5"; ; {
-		var pg list[inventory.VM]
-		f.get(t, RoleViewer, path, &pg)
-		vms = append(vms, pg.Items...)
-		if pg.NextCursor == "" {
-			break
-		}
-		path = "/api/vms?limit=5&cursor=" + url.QueryEscape(pg.NextCursor)
-	}
+	vms := allPages[inventory.VM](t, f, "/api/vms?limit=5")
 	if len(vms) != len(want.VMs) {
 		t.Fatalf("/api/vms: %d VMs over the pages, want %d", len(vms), len(want.VMs))
 	}
@@ -353,16 +351,7 @@ func checkEntities(t *testing.T, f *fixture) {
 	// Hosts, paged by offset, equal ListHosts; a host's VMs and
 	// datastores equal the store's filtered lists.
 	hosts, _ := st.ListHosts(ctx, &store.ListHostsParams{})
-	var gotHosts []inventory.Host
-	for path := "/api/hosts?limit=2"; ; {
-		var pg list[inventory.Host]
-		f.get(t, RoleViewer, path, &pg)
-		gotHosts = append(gotHosts, pg.Items...)
-		if pg.NextCursor == "" {
-			break
-		}
-		path = "/api/hosts?limit=2&cursor=" + url.QueryEscape(pg.NextCursor)
-	}
+	gotHosts := allPages[inventory.Host](t, f, "/api/hosts?limit=2")
 	if len(gotHosts) != len(hosts) || len(hosts) < 3 {
 		t.Fatalf("/api/hosts: %d over the pages, store %d", len(gotHosts), len(hosts))
 	}

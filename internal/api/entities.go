@@ -163,6 +163,15 @@ func (a *API) getVM(ctx context.Context, in *vmInput) (*struct{ Body VMDetail },
 	return &struct{ Body VMDetail }{d}, nil
 }
 
+// lookup returns the item whose key is id, or a 404 naming what is missing.
+func lookup[T any](items []T, key func(T) string, kind, id, vcenter string) (T, error) {
+	if i := slices.IndexFunc(items, func(x T) bool { return key(x) == id }); i >= 0 {
+		return items[i], nil
+	}
+	var zero T
+	return zero, huma.Error404NotFound(fmt.Sprintf("no %s %q in vCenter %q", kind, id, vcenter))
+}
+
 // keep returns the items f keeps, never nil.
 func keep[T any](items []T, f func(T) bool) []T {
 	out := []T{}
@@ -247,12 +256,12 @@ func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDet
 	if err != nil {
 		return nil, a.storeError(ctx, "list hosts", err)
 	}
-	i := slices.IndexFunc(hs, func(h inventory.Host) bool { return h.ID == in.HostID })
-	if i < 0 {
-		return nil, huma.Error404NotFound(fmt.Sprintf("no host %q in vCenter %q", in.HostID, in.Vcenter))
+	h, err := lookup(hs, func(h inventory.Host) string { return h.ID }, "host", in.HostID, in.Vcenter)
+	if err != nil {
+		return nil, err
 	}
-	d := HostDetail{Host: hs[i]}
-	if d.Cluster, err = a.cluster(ctx, in.Vcenter, hs[i].ClusterID); err != nil {
+	d := HostDetail{Host: h}
+	if d.Cluster, err = a.cluster(ctx, in.Vcenter, h.ClusterID); err != nil {
 		return nil, err
 	}
 	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter, HostID: in.HostID})
@@ -361,16 +370,16 @@ func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Bo
 	if err != nil {
 		return nil, a.storeError(ctx, "list datastores", err)
 	}
-	i := slices.IndexFunc(dss, func(d inventory.Datastore) bool { return d.ID == in.DatastoreID })
-	if i < 0 {
-		return nil, huma.Error404NotFound(fmt.Sprintf("no datastore %q in vCenter %q", in.DatastoreID, in.Vcenter))
+	ds, err := lookup(dss, func(d inventory.Datastore) string { return d.ID }, "datastore", in.DatastoreID, in.Vcenter)
+	if err != nil {
+		return nil, err
 	}
-	d := DatastoreDetail{Datastore: dss[i]}
+	d := DatastoreDetail{Datastore: ds}
 	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter})
 	if err != nil {
 		return nil, a.storeError(ctx, "list hosts", err)
 	}
-	d.Hosts = keep(hs, func(h inventory.Host) bool { return slices.Contains(dss[i].HostIDs, h.ID) })
+	d.Hosts = keep(hs, func(h inventory.Host) bool { return slices.Contains(ds.HostIDs, h.ID) })
 	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, DatastoreID: in.DatastoreID}); err != nil {
 		return nil, err
 	}
@@ -406,11 +415,11 @@ func (a *API) getNetwork(ctx context.Context, in *networkInput) (*struct{ Body N
 	if err != nil {
 		return nil, a.storeError(ctx, "list networks", err)
 	}
-	i := slices.IndexFunc(ns, func(n inventory.Network) bool { return n.ID == in.NetworkID })
-	if i < 0 {
-		return nil, huma.Error404NotFound(fmt.Sprintf("no network %q in vCenter %q", in.NetworkID, in.Vcenter))
+	n, err := lookup(ns, func(n inventory.Network) string { return n.ID }, "network", in.NetworkID, in.Vcenter)
+	if err != nil {
+		return nil, err
 	}
-	d := NetworkDetail{Network: ns[i]}
+	d := NetworkDetail{Network: n}
 	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, NetworkID: in.NetworkID}); err != nil {
 		return nil, err
 	}
@@ -452,11 +461,11 @@ func (a *API) getPool(ctx context.Context, in *poolInput) (*struct{ Body PoolDet
 	if err != nil {
 		return nil, a.storeError(ctx, "list resource pools", err)
 	}
-	i := slices.IndexFunc(ps, func(p inventory.ResourcePool) bool { return p.ID == in.PoolID })
-	if i < 0 {
-		return nil, huma.Error404NotFound(fmt.Sprintf("no resource pool %q in vCenter %q", in.PoolID, in.Vcenter))
+	pool, err := lookup(ps, func(p inventory.ResourcePool) string { return p.ID }, "resource pool", in.PoolID, in.Vcenter)
+	if err != nil {
+		return nil, err
 	}
-	d := PoolDetail{ResourcePool: ps[i]}
+	d := PoolDetail{ResourcePool: pool}
 	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, ResourcePoolID: in.PoolID}); err != nil {
 		return nil, err
 	}

@@ -325,30 +325,8 @@ type jobsInput struct {
 
 type jobsOutput struct {
 	Body struct {
-		Items []jobRun `json:"items"`
+		Items []jobs.Run `json:"items"`
 	}
-}
-
-// jobRun is a run as the API shows it (jobs.Run).
-type jobRun struct {
-	ID          int64     `json:"id"`
-	Job         string    `json:"job"`
-	Period      string    `json:"period"`
-	Start       time.Time `json:"start,omitzero"`
-	End         time.Time `json:"end,omitzero"`
-	State       string    `json:"state" doc:"available, scheduled, running, retryable, completed, cancelled or discarded"`
-	Attempts    int       `json:"attempts"`
-	Errors      []string  `json:"errors,omitempty"`
-	CreatedAt   time.Time `json:"created_at"`
-	FinishedAt  time.Time `json:"finished_at,omitzero"`
-	AttemptedBy []string  `json:"attempted_by,omitempty"`
-	Progress    *progress `json:"progress,omitempty"`
-}
-
-type progress struct {
-	Done  int    `json:"done"`
-	Total int    `json:"total"`
-	Note  string `json:"note,omitempty"`
 }
 
 func (a *API) jobsOrUnavailable() (Jobs, error) {
@@ -368,10 +346,7 @@ func (a *API) listJobs(ctx context.Context, in *jobsInput) (*jobsOutput, error) 
 		return nil, a.internal(ctx, "job history", err)
 	}
 	out := &jobsOutput{}
-	out.Body.Items = make([]jobRun, 0, len(runs))
-	for _, r := range runs {
-		out.Body.Items = append(out.Body.Items, toJobRun(r))
-	}
+	out.Body.Items = orEmpty(runs)
 	return out, nil
 }
 
@@ -380,7 +355,7 @@ type jobInput struct {
 }
 
 type jobOutput struct {
-	Body jobRun
+	Body jobs.Run
 }
 
 func (a *API) getJob(ctx context.Context, in *jobInput) (*jobOutput, error) {
@@ -395,14 +370,5 @@ func (a *API) getJob(ctx context.Context, in *jobInput) (*jobOutput, error) {
 	if r == nil {
 		return nil, huma.Error404NotFound(fmt.Sprintf("no job run %d", in.ID))
 	}
-	return &jobOutput{Body: toJobRun(*r)}, nil
-}
-
-func toJobRun(r jobs.Run) jobRun {
-	out := jobRun{ID: r.ID, Job: r.Job, Period: r.Period, Start: r.Start, End: r.End, State: r.State, Attempts: r.Attempts,
-		Errors: r.Errors, CreatedAt: r.CreatedAt.UTC(), FinishedAt: r.FinishedAt.UTC(), AttemptedBy: r.AttemptedBy}
-	if r.Progress != nil {
-		out.Progress = &progress{Done: r.Progress.Done, Total: r.Progress.Total, Note: r.Progress.Note}
-	}
-	return out
+	return &jobOutput{Body: *r}, nil
 }
