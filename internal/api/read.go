@@ -34,13 +34,7 @@ type Collector struct {
 	Counts              inventory.ObjectCounts `json:"counts"`
 }
 
-type collectorsOutput struct {
-	Body struct {
-		Items []Collector `json:"items"`
-	}
-}
-
-func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*collectorsOutput, error) {
+func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*listOutput[Collector], error) {
 	eps, err := a.o.Store.ListEndpoints(ctx, &store.ListEndpointsParams{})
 	if err != nil {
 		return nil, a.internal(ctx, "list endpoints", err)
@@ -53,18 +47,17 @@ func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*collectorsOutpu
 	for _, s := range sts {
 		byName[s.Endpoint] = s
 	}
-	out := &collectorsOutput{}
-	out.Body.Items = []Collector{}
+	var items []Collector
 	for _, ep := range eps {
 		s := byName[ep.Name]
-		out.Body.Items = append(out.Body.Items, Collector{
+		items = append(items, Collector{
 			Endpoint: ep.Name, URL: ep.URL, Kind: string(ep.Kind), Enabled: ep.Enabled,
 			PollIntervalSeconds: ep.EffectivePollInterval().Seconds(),
 			LastAttempt:         s.LastAttempt, LastSuccess: s.LastSuccess, LastError: s.LastError,
 			LastDurationSeconds: s.LastDuration.Seconds(), ConsecutiveFailures: s.ConsecutiveFailures, Counts: s.Counts,
 		})
 	}
-	return out, nil
+	return newList(items, ""), nil
 }
 
 // Page is the common list parameters.
@@ -94,13 +87,6 @@ type snapshotsInput struct {
 	Page
 }
 
-type snapshotsOutput struct {
-	Body struct {
-		Items      []Snapshot `json:"items"`
-		NextCursor string     `json:"next_cursor,omitempty"`
-	}
-}
-
 // timeCursor is the cursor of lists the store pages by time bounds: the
 // last item's time and the sort it was taken under.
 type timeCursor struct {
@@ -128,7 +114,7 @@ func decodeCursor(s, sort string) (timeCursor, error) {
 	return c, nil
 }
 
-func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*snapshotsOutput, error) {
+func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*listOutput[Snapshot], error) {
 	p := &store.ListSnapshotsParams{Vcenter: in.Vcenter, Kind: inventory.Granularity(in.Kind), From: in.From, To: in.To,
 		Descending: in.Sort == "-snapshot_time", Limit: in.Limit + 1}
 	if !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
@@ -149,17 +135,17 @@ func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*snapshots
 	if err != nil {
 		return nil, a.storeError(ctx, "list snapshots", err)
 	}
-	out := &snapshotsOutput{}
-	out.Body.Items = []Snapshot{}
+	var items []Snapshot
+	next := ""
 	for i, r := range recs {
 		if i == in.Limit && i > 0 {
-			out.Body.NextCursor = encodeCursor(timeCursor{T: recs[i-1].SnapshotTime, Sort: in.Sort})
+			next = encodeCursor(timeCursor{T: recs[i-1].SnapshotTime, Sort: in.Sort})
 			break
 		}
-		out.Body.Items = append(out.Body.Items, Snapshot{Vcenter: r.Vcenter, Kind: string(r.Kind), SnapshotTime: r.SnapshotTime.UTC(),
+		items = append(items, Snapshot{Vcenter: r.Vcenter, Kind: string(r.Kind), SnapshotTime: r.SnapshotTime.UTC(),
 			TableName: r.TableName, RowCount: r.RowCount, DurationSeconds: r.Duration.Seconds(), RegisteredAt: r.RegisteredAt.UTC(), Partial: r.Partial})
 	}
-	return out, nil
+	return newList(items, next), nil
 }
 
 type eventsInput struct {
@@ -172,14 +158,7 @@ type eventsInput struct {
 	Page
 }
 
-type eventsOutput struct {
-	Body struct {
-		Items      []inventory.Event `json:"items"`
-		NextCursor string            `json:"next_cursor,omitempty"`
-	}
-}
-
-func (a *API) listEvents(ctx context.Context, in *eventsInput) (*eventsOutput, error) {
+func (a *API) listEvents(ctx context.Context, in *eventsInput) (*listOutput[inventory.Event], error) {
 	p := &store.ListEventsParams{Vcenter: in.Vcenter, VMID: in.VMID, From: in.From, To: in.To,
 		Descending: in.Sort == "-snapshot_time", Limit: in.Limit, Cursor: in.Cursor}
 	for _, k := range in.Kind {
@@ -192,12 +171,7 @@ func (a *API) listEvents(ctx context.Context, in *eventsInput) (*eventsOutput, e
 	if err != nil {
 		return nil, a.storeError(ctx, "list events", err)
 	}
-	out := &eventsOutput{}
-	out.Body.Items, out.Body.NextCursor = pg.Events, pg.NextCursor
-	if out.Body.Items == nil {
-		out.Body.Items = []inventory.Event{}
-	}
-	return out, nil
+	return newList(pg.Events, pg.NextCursor), nil
 }
 
 type reportsInput struct {
@@ -206,13 +180,6 @@ type reportsInput struct {
 	From    time.Time `query:"from" doc:"Period at or after (RFC 3339)."`
 	To      time.Time `query:"to" doc:"Period before (RFC 3339)."`
 	Page
-}
-
-type reportsOutput struct {
-	Body struct {
-		Items      []store.ReportInfo `json:"items"`
-		NextCursor string             `json:"next_cursor,omitempty"`
-	}
 }
 
 // catalog returns the store's report catalog, or a 503 naming the lack.
@@ -224,7 +191,7 @@ func (a *API) catalog() (store.ReportCatalog, error) {
 	return rc, nil
 }
 
-func (a *API) listReports(ctx context.Context, in *reportsInput) (*reportsOutput, error) {
+func (a *API) listReports(ctx context.Context, in *reportsInput) (*listOutput[store.ReportInfo], error) {
 	rc, err := a.catalog()
 	if err != nil {
 		return nil, err
@@ -234,12 +201,7 @@ func (a *API) listReports(ctx context.Context, in *reportsInput) (*reportsOutput
 	if err != nil {
 		return nil, a.storeError(ctx, "list reports", err)
 	}
-	out := &reportsOutput{}
-	out.Body.Items, out.Body.NextCursor = pg.Reports, pg.NextCursor
-	if out.Body.Items == nil {
-		out.Body.Items = []store.ReportInfo{}
-	}
-	return out, nil
+	return newList(pg.Reports, pg.NextCursor), nil
 }
 
 type reportInput struct {
@@ -323,12 +285,6 @@ type jobsInput struct {
 	Limit int    `query:"limit" minimum:"1" maximum:"1000" default:"100"`
 }
 
-type jobsOutput struct {
-	Body struct {
-		Items []jobs.Run `json:"items"`
-	}
-}
-
 func (a *API) jobsOrUnavailable() (Jobs, error) {
 	if a.o.Jobs == nil {
 		return nil, huma.Error503ServiceUnavailable("this server runs no job queue")
@@ -336,7 +292,7 @@ func (a *API) jobsOrUnavailable() (Jobs, error) {
 	return a.o.Jobs, nil
 }
 
-func (a *API) listJobs(ctx context.Context, in *jobsInput) (*jobsOutput, error) {
+func (a *API) listJobs(ctx context.Context, in *jobsInput) (*listOutput[jobs.Run], error) {
 	q, err := a.jobsOrUnavailable()
 	if err != nil {
 		return nil, err
@@ -345,9 +301,7 @@ func (a *API) listJobs(ctx context.Context, in *jobsInput) (*jobsOutput, error) 
 	if err != nil {
 		return nil, a.internal(ctx, "job history", err)
 	}
-	out := &jobsOutput{}
-	out.Body.Items = orEmpty(runs)
-	return out, nil
+	return newList(runs, ""), nil
 }
 
 type jobInput struct {
