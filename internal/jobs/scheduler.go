@@ -158,7 +158,7 @@ type Scheduler struct {
 	active   bool
 	inflight int
 	depth    int
-	errs     map[string]error // this process's last error per key (RunOnce)
+	errs     map[string]error // during RunOnce: this process's last error per key; nil otherwise
 }
 
 type jobState struct {
@@ -266,7 +266,7 @@ func New(b Backend, jobs []Job, opts Options) (*Scheduler, error) {
 			*n.v = n.def
 		}
 	}
-	s := &Scheduler{opts: opts, log: opts.Logger, byName: map[string]*jobState{}, errs: map[string]error{}}
+	s := &Scheduler{opts: opts, log: opts.Logger, byName: map[string]*jobState{}}
 	longest, catchUp := opts.Timeout, time.Duration(0)
 	for i, j := range jobs {
 		switch {
@@ -441,6 +441,16 @@ func (s *Scheduler) RunOnce(ctx context.Context) error {
 	if err := s.c.Start(context.WithoutCancel(ctx)); err != nil {
 		return fmt.Errorf("jobs: start river: %w", err)
 	}
+	// The runs' own errors are kept for this pass only (a long-running
+	// Run keeps none: its failures are in river's table).
+	s.mu.Lock()
+	s.errs = map[string]error{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.errs = nil
+		s.mu.Unlock()
+	}()
 	defer s.shutdown()
 	todo := s.plan(ctx, s.opts.Clock.Now())
 	slices.SortStableFunc(todo, func(a, b planned) int { return cmp.Compare(a.job.Stage, b.job.Stage) })
@@ -602,39 +612,32 @@ func (s *Scheduler) enqueue(ctx context.Context, runs []planned, retry bool) ([]
 		params[i] = river.InsertManyParams{Args: runArgs{Job: r.job.Name, Period: r.period.Key,
 			Start: r.period.Start.UTC(), End: r.period.End.UTC()}}
 	}
-	var res []*rivertype.JobInsertResult
+	rows := make([]*rivertype.JobRow, len(runs))
 	if !retry {
-		var err error
-		if res, err = s.c.InsertMany(ctx, params); err != nil {
+		res, err := s.c.InsertMany(ctx, params)
+		if err != nil {
 			return nil, fmt.Errorf("jobs: enqueue %d runs: %w", len(runs), err)
 		}
-	}
-	rows := make([]*rivertype.JobRow, len(runs))
-	for i := range runs {
-		var r *rivertype.JobInsertResult
-		if retry {
-			// One at a time, a retried run made available before the next
-			// is inserted, so the queue keeps the planned order.
-			one, err := s.c.InsertMany(ctx, params[i:i+1])
+		for i, r := range res {
+			rows[i] = r.Job
+		}
+	} else {
+		// One at a time, a run waiting for its retry made available before
+		// the next is inserted, so the queue keeps the planned order.
+		for i := range runs {
+			res, err := s.c.InsertMany(ctx, params[i:i+1])
 			if err != nil {
 				return nil, fmt.Errorf("jobs: enqueue %q: %w", runs[i].key, err)
 			}
-			r = one[0]
-		} else {
-			r = res[i]
-		}
-		rows[i] = r.Job
-		if !r.UniqueSkippedAsDuplicate {
-			s.log.Debug("jobs: run enqueued", zap.String("job", runs[i].job.Name), zap.String("key", runs[i].key))
-			continue
-		}
-		waiting := r.Job.State == rivertype.JobStateRetryable || r.Job.State == rivertype.JobStateScheduled ||
-			(r.Job.State == rivertype.JobStateAvailable && r.Job.ScheduledAt.After(time.Now()))
-		if retry && waiting {
-			var err error
-			if rows[i], err = s.c.JobRetry(ctx, r.Job.ID); err != nil {
-				return nil, fmt.Errorf("jobs: retry %q: %w", runs[i].key, err)
+			j := res[0].Job
+			waiting := j.State == rivertype.JobStateRetryable || j.State == rivertype.JobStateScheduled ||
+				(j.State == rivertype.JobStateAvailable && j.ScheduledAt.After(time.Now()))
+			if res[0].UniqueSkippedAsDuplicate && waiting {
+				if j, err = s.c.JobRetry(ctx, j.ID); err != nil {
+					return nil, fmt.Errorf("jobs: retry %q: %w", runs[i].key, err)
+				}
 			}
+			rows[i] = j
 		}
 	}
 	s.setDepth(runs, rows)
@@ -750,11 +753,12 @@ func (w *worker) Work(ctx context.Context, rj *river.Job[runArgs]) error {
 	j.runs++
 	if err == nil {
 		j.lastOK, j.lastOKKey = now, key
-		delete(s.errs, key)
 	} else {
 		j.failures++
 		j.lastErrAt, j.lastErrK, j.lastErr = now, key, storedError(err)
-		s.errs[key] = err
+		if s.errs != nil {
+			s.errs[key] = err
+		}
 	}
 	s.mu.Unlock()
 	switch {
