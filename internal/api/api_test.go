@@ -33,6 +33,7 @@ import (
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/memstore"
+	"github.com/accessvault/vinventory/store/storetest"
 )
 
 // fixture is an API over a store holding data captured from vcsim: two
@@ -639,4 +640,49 @@ func TestOpenAPI(t *testing.T) {
 	if ok, _ := v.ValidateHttpResponse(req, bad); ok {
 		t.Fatal("a malformed collector list passed validation")
 	}
+}
+
+// TestSnapshotPagesWithTies: vCenters captured at the same snapshot time
+// page through /api/snapshots once each, in the store's order, whatever
+// the page size and sort (the cursor carries the time and the vCenter).
+func TestSnapshotPagesWithTies(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		for _, at := range []time.Time{time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)} {
+			for i, vc := range []string{"vc-a", "vc-b", "vc-c"} {
+				if _, err := st.WriteSnapshot(ctx, storetest.Snapshot(vc, at, 2+i, int64(i))); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		a, err := New(Options{Store: st, NoAuth: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := &fixture{srv: httptest.NewServer(a), api: a, st: st, tokens: map[Role]string{}}
+		defer f.srv.Close()
+		for _, desc := range []bool{true, false} {
+			want, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Kind: inventory.Hourly, Descending: desc})
+			if err != nil || len(want) != 6 {
+				t.Fatalf("registry: %d, %v", len(want), err)
+			}
+			sort := "snapshot_time"
+			if desc {
+				sort = "-snapshot_time"
+			}
+			for _, limit := range []int{1, 2, 4} {
+				got := allPages[Snapshot](t, f, fmt.Sprintf("/api/snapshots?sort=%s&limit=%d", sort, limit))
+				var keys, wantKeys []string
+				for _, g := range got {
+					keys = append(keys, g.Vcenter+"@"+g.SnapshotTime.Format(time.RFC3339))
+				}
+				for _, w := range want {
+					wantKeys = append(wantKeys, w.Vcenter+"@"+w.SnapshotTime.UTC().Format(time.RFC3339))
+				}
+				if !slices.Equal(keys, wantKeys) {
+					t.Errorf("sort=%s limit=%d: pages gave %v, want %v", sort, limit, keys, wantKeys)
+				}
+			}
+		}
+	})
 }

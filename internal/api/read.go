@@ -87,11 +87,15 @@ type snapshotsInput struct {
 	Page
 }
 
-// timeCursor is the cursor of lists the store pages by time bounds: the
-// last item's time and the sort it was taken under.
+// timeCursor is the cursor of lists the store pages by time bounds only
+// (the snapshot registry, ordered by time, then vCenter): the last item's
+// time and vCenter, how many items at that time were already returned,
+// and the sort it was taken under.
 type timeCursor struct {
-	T    time.Time `json:"t"`
-	Sort string    `json:"s"`
+	T       time.Time `json:"t"`
+	Vcenter string    `json:"v"`
+	Ties    int       `json:"n"`
+	Sort    string    `json:"s"`
 }
 
 func encodeCursor(c timeCursor) string {
@@ -120,30 +124,52 @@ func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*listOutpu
 	if !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
 		return nil, invalid("to", "must be after from")
 	}
+	var c timeCursor
 	if in.Cursor != "" {
-		c, err := decodeCursor(in.Cursor, in.Sort)
-		if err != nil {
+		var err error
+		if c, err = decodeCursor(in.Cursor, in.Sort); err != nil {
 			return nil, err
 		}
+		// The page starts at the cursor's time (several vCenters share a
+		// snapshot time): fetch the ties already returned again and drop
+		// them.
 		if p.Descending {
-			p.To = c.T
+			p.To = c.T.Add(time.Nanosecond)
 		} else {
-			p.From = c.T.Add(time.Nanosecond)
+			p.From = c.T
 		}
+		p.Limit += c.Ties
 	}
 	recs, err := a.o.Store.ListSnapshots(ctx, p)
 	if err != nil {
 		return nil, a.storeError(ctx, "list snapshots", err)
 	}
+	more := len(recs) == p.Limit // the store may hold more
+	recs = slices.DeleteFunc(recs, func(r inventory.SnapshotRecord) bool {
+		return in.Cursor != "" && r.SnapshotTime.Equal(c.T) &&
+			(p.Descending && r.Vcenter >= c.Vcenter || !p.Descending && r.Vcenter <= c.Vcenter)
+	})
+	if len(recs) > in.Limit {
+		recs, more = recs[:in.Limit], true
+	}
 	var items []Snapshot
-	next := ""
-	for i, r := range recs {
-		if i == in.Limit && i > 0 {
-			next = encodeCursor(timeCursor{T: recs[i-1].SnapshotTime, Sort: in.Sort})
-			break
-		}
+	for _, r := range recs {
 		items = append(items, Snapshot{Vcenter: r.Vcenter, Kind: string(r.Kind), SnapshotTime: r.SnapshotTime.UTC(),
 			TableName: r.TableName, RowCount: r.RowCount, DurationSeconds: r.Duration.Seconds(), RegisteredAt: r.RegisteredAt.UTC(), Partial: r.Partial})
+	}
+	next := ""
+	if more && len(recs) > 0 {
+		last := recs[len(recs)-1]
+		nc := timeCursor{T: last.SnapshotTime, Vcenter: last.Vcenter, Sort: in.Sort}
+		for _, r := range recs {
+			if r.SnapshotTime.Equal(last.SnapshotTime) {
+				nc.Ties++
+			}
+		}
+		if in.Cursor != "" && last.SnapshotTime.Equal(c.T) {
+			nc.Ties += c.Ties
+		}
+		next = encodeCursor(nc)
 	}
 	return newList(items, next), nil
 }
