@@ -80,6 +80,10 @@ type Rollup struct {
 	// Partial marks a row aggregated before its period ended (SEMANTICS
 	// §5, asked for explicitly): its figures cover only part of it.
 	Partial bool `json:"partial,omitempty"`
+	// Attributes are the custom attributes and tags ("tag:<category>"
+	// keys) of the latest present sample of the period, like Name: what
+	// chargeback groups by tag reads.
+	Attributes map[string]string `json:"attributes,omitempty"`
 }
 
 // BillableVCPUDays is avg_vcpu_count × avg_is_present (SEMANTICS §4).
