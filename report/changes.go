@@ -49,33 +49,27 @@ func ChangeFields() []string {
 	return out
 }
 
-// vcPair is the pair of snapshots compared for one vCenter.
-type vcPair struct {
-	vcenter       string
-	before, after time.Time // before is zero when the vCenter has none at From
-}
-
 // changePairs finds, per vCenter, the latest snapshot at or before From
 // and at or before To.
-func (g *gen) changePairs() ([]vcPair, error) {
+func (g *gen) changePairs() ([]SnapshotPair, error) {
 	end := store.SnapshotTime(g.req.To).Add(time.Second)
 	from := store.SnapshotTime(g.req.From)
 	recs, err := g.st.ListSnapshots(g.ctx, &store.ListSnapshotsParams{Vcenter: g.req.Vcenter, Kind: inventory.Hourly, To: end})
 	if err != nil {
 		return nil, g.readErr("list snapshots", err)
 	}
-	m := map[string]*vcPair{}
+	m := map[string]*SnapshotPair{}
 	for _, r := range recs { // ascending by time
 		p := m[r.Vcenter]
 		if p == nil {
-			p = &vcPair{vcenter: r.Vcenter}
+			p = &SnapshotPair{Vcenter: r.Vcenter}
 			m[r.Vcenter] = p
 		}
 		t := r.SnapshotTime.UTC()
 		if !t.After(from) {
-			p.before = t
+			p.Before = t
 		}
-		p.after = t
+		p.After = t
 	}
 	if len(m) == 0 && g.req.Vcenter != "" {
 		// Data without registry records: fall back to sample times.
@@ -87,13 +81,13 @@ func (g *gen) changePairs() ([]vcPair, error) {
 		if err != nil {
 			return nil, err
 		}
-		m[g.req.Vcenter] = &vcPair{vcenter: g.req.Vcenter, before: before, after: after}
+		m[g.req.Vcenter] = &SnapshotPair{Vcenter: g.req.Vcenter, Before: before, After: after}
 	}
-	out := make([]vcPair, 0, len(m))
+	out := make([]SnapshotPair, 0, len(m))
 	for _, p := range m {
 		out = append(out, *p)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].vcenter < out[j].vcenter })
+	sort.Slice(out, func(i, j int) bool { return out[i].Vcenter < out[j].Vcenter })
 	return out, nil
 }
 
@@ -130,67 +124,27 @@ func (g *gen) changes() error {
 		chCols = append(chCols, col{name: f.name + " before", kind: f.kind}, col{name: f.name + " after", kind: f.kind})
 	}
 
-	// The before snapshots are held in memory (one compact copy per VM);
-	// the after snapshots are streamed. Added and Changed rows are written
-	// as they are found; Removed rows after each vCenter.
 	added, err := g.newSheet("Added", vmCols("First seen"))
 	if err != nil {
 		return err
 	}
 	// excelize streams one sheet at a time, so changed and removed rows
 	// are collected and written after Added is flushed.
-	type changedRow struct {
-		before, after inventory.Sample
-		fields        []int
-	}
-	var changed []changedRow
+	var changed []Change
 	var removed []inventory.Sample
-	for _, p := range pairs {
-		if p.before.Equal(p.after) {
-			continue // the same snapshot: nothing changed
+	err = g.diff(pairs, func(_ SnapshotPair, c *Change) error {
+		switch c.Kind {
+		case ChangeAdded:
+			return added.add(vmVals(c.After)...)
+		case ChangeRemoved:
+			removed = append(removed, *c.Before)
+		default:
+			changed = append(changed, *c)
 		}
-		before := map[string]inventory.Sample{}
-		if !p.before.IsZero() {
-			err := g.scanSnapshot(p.vcenter, p.before, func(s *inventory.Sample) error {
-				c := *s
-				c.Attributes = nil
-				before[s.Key()] = c
-				return nil
-			})
-			if err != nil {
-				return err
-			}
-		}
-		err := g.scanSnapshot(p.vcenter, p.after, func(s *inventory.Sample) error {
-			b, ok := before[s.Key()]
-			if !ok {
-				return added.add(vmVals(s)...)
-			}
-			delete(before, s.Key())
-			var diff []int
-			for i, f := range changeFields {
-				if f.get(&b) != f.get(s) {
-					diff = append(diff, i)
-				}
-			}
-			if len(diff) > 0 {
-				a := *s
-				a.Attributes = nil
-				changed = append(changed, changedRow{before: b, after: a, fields: diff})
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		keys := make([]string, 0, len(before))
-		for k := range before {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			removed = append(removed, before[k])
-		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if err := added.close(); err != nil {
 		return err
@@ -216,14 +170,12 @@ func (g *gen) changes() error {
 		for i := range vals {
 			vals[i] = nil
 		}
-		names := make([]string, len(c.fields))
-		for i, fi := range c.fields {
+		for _, fi := range c.fields {
 			f := changeFields[fi]
-			names[i] = f.name
-			vals[6+2*fi], vals[7+2*fi] = f.get(&c.before), f.get(&c.after)
+			vals[6+2*fi], vals[7+2*fi] = f.get(c.Before), f.get(c.After)
 		}
-		vals[0], vals[1], vals[2] = c.after.Vcenter, c.after.VMID, c.after.Name
-		vals[3], vals[4], vals[5] = c.before.SnapshotTime, c.after.SnapshotTime, strings.Join(names, ", ")
+		vals[0], vals[1], vals[2] = c.After.Vcenter, c.After.VMID, c.After.Name
+		vals[3], vals[4], vals[5] = c.Before.SnapshotTime, c.After.SnapshotTime, strings.Join(c.Fields, ", ")
 		if err := ch.add(vals...); err != nil {
 			return err
 		}

@@ -148,9 +148,11 @@ func (g *gen) initStyles() error {
 	return nil
 }
 
-// needsQuote reports whether a spreadsheet program could take s for a
-// formula (or a DDE payload) when the cell is edited or re-imported.
-func needsQuote(s string) bool {
+// LooksLikeFormula reports whether a spreadsheet program could take s for
+// a formula (or a DDE payload) when the cell is edited or re-imported: the
+// reports write such text with a quote prefix, and the API's CSV prefixes
+// it with an apostrophe.
+func LooksLikeFormula(s string) bool {
 	if s == "" {
 		return false
 	}
@@ -279,7 +281,7 @@ func (s *sheet) add(vals ...any) error {
 			switch {
 			case x == "":
 				s.buf[i] = nil
-			case needsQuote(x):
+			case LooksLikeFormula(x):
 				s.buf[i] = excelize.Cell{StyleID: st.quoted, Value: x}
 			default:
 				s.buf[i] = excelize.Cell{StyleID: st.text, Value: x}

@@ -160,6 +160,9 @@ type Principal struct {
 	// Name names the token (for the audit log); never the secret.
 	Name string
 	Role Role
+	// Vcenters is the token's scope: the vCenters it may see. Empty means
+	// every vCenter.
+	Vcenters []string
 }
 
 type principalKey struct{}

@@ -91,12 +91,28 @@ type vmsInput struct {
 }
 
 func (a *API) listVMs(ctx context.Context, in *vmsInput) (*listOutput[inventory.VM], error) {
-	pg, err := a.o.Store.ListVMs(ctx, &store.ListVMsParams{Vcenter: in.Vcenter, HostID: in.HostID, ResourcePoolID: in.ResourcePoolID,
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[inventory.VM](nil, ""), nil
+	}
+	pg, err := a.o.Store.ListVMs(ctx, &store.ListVMsParams{Vcenter: vc, HostID: in.HostID, ResourcePoolID: in.ResourcePoolID,
 		DatastoreID: in.DatastoreID, NetworkID: in.NetworkID, Limit: in.Limit, Cursor: in.Cursor})
 	if err != nil {
 		return nil, a.storeError(ctx, "list VMs", err)
 	}
-	return newList(pg.VMs, pg.NextCursor), nil
+	return newList(visible(sc, pg.VMs, vmVcenter), pg.NextCursor), nil
+}
+
+func vmVcenter(v inventory.VM) string { return v.Vcenter }
+
+// notVisible is the 404 of a detail outside the caller's scope: the same
+// answer as an unknown object, so a scope reveals nothing.
+func notVisible(ctx context.Context, kind, id, vcenter string) error {
+	if scopeOf(ctx).sees(vcenter) {
+		return nil
+	}
+	return huma.Error404NotFound(fmt.Sprintf("no %s %q in vCenter %q", kind, id, vcenter))
 }
 
 // VMDetail is a VM with the entities it relates to.
@@ -120,6 +136,9 @@ type vmInput struct {
 const recentEvents = 20
 
 func (a *API) getVM(ctx context.Context, in *vmInput) (*struct{ Body VMDetail }, error) {
+	if err := notVisible(ctx, "VM", in.VMID, in.Vcenter); err != nil {
+		return nil, err
+	}
 	vm, err := a.o.Store.GetVM(ctx, &store.GetVMParams{Vcenter: in.Vcenter, VMID: in.VMID})
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, huma.Error404NotFound(fmt.Sprintf("no VM %q in vCenter %q", in.VMID, in.Vcenter))
@@ -224,11 +243,16 @@ type hostsInput struct {
 }
 
 func (a *API) listHosts(ctx context.Context, in *hostsInput) (*listOutput[inventory.Host], error) {
-	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter, ClusterID: in.ClusterID})
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[inventory.Host](nil, ""), nil
+	}
+	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: vc, ClusterID: in.ClusterID})
 	if err != nil {
 		return nil, a.storeError(ctx, "list hosts", err)
 	}
-	items, next, err := offsetPage(hs, in.Page)
+	items, next, err := offsetPage(visible(sc, hs, func(x inventory.Host) string { return x.Vcenter }), in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -252,6 +276,9 @@ type hostInput struct {
 }
 
 func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDetail }, error) {
+	if err := notVisible(ctx, "host", in.HostID, in.Vcenter); err != nil {
+		return nil, err
+	}
 	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter})
 	if err != nil {
 		return nil, a.storeError(ctx, "list hosts", err)
@@ -281,11 +308,16 @@ type vcenterInput struct {
 }
 
 func (a *API) listClusters(ctx context.Context, in *vcenterInput) (*listOutput[inventory.Cluster], error) {
-	cs, err := a.o.Store.ListClusters(ctx, &store.ListClustersParams{Vcenter: in.Vcenter})
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[inventory.Cluster](nil, ""), nil
+	}
+	cs, err := a.o.Store.ListClusters(ctx, &store.ListClustersParams{Vcenter: vc})
 	if err != nil {
 		return nil, a.storeError(ctx, "list clusters", err)
 	}
-	items, next, err := offsetPage(cs, in.Page)
+	items, next, err := offsetPage(visible(sc, cs, func(x inventory.Cluster) string { return x.Vcenter }), in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -307,6 +339,9 @@ type clusterInput struct {
 }
 
 func (a *API) getCluster(ctx context.Context, in *clusterInput) (*struct{ Body ClusterDetail }, error) {
+	if err := notVisible(ctx, "cluster", in.ClusterID, in.Vcenter); err != nil {
+		return nil, err
+	}
 	c, err := a.cluster(ctx, in.Vcenter, in.ClusterID)
 	if err != nil {
 		return nil, err
@@ -341,11 +376,16 @@ type datastoresInput struct {
 }
 
 func (a *API) listDatastores(ctx context.Context, in *datastoresInput) (*listOutput[inventory.Datastore], error) {
-	ds, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter, HostID: in.HostID})
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[inventory.Datastore](nil, ""), nil
+	}
+	ds, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: vc, HostID: in.HostID})
 	if err != nil {
 		return nil, a.storeError(ctx, "list datastores", err)
 	}
-	items, next, err := offsetPage(ds, in.Page)
+	items, next, err := offsetPage(visible(sc, ds, func(x inventory.Datastore) string { return x.Vcenter }), in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -366,6 +406,9 @@ type datastoreInput struct {
 }
 
 func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Body DatastoreDetail }, error) {
+	if err := notVisible(ctx, "datastore", in.DatastoreID, in.Vcenter); err != nil {
+		return nil, err
+	}
 	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter})
 	if err != nil {
 		return nil, a.storeError(ctx, "list datastores", err)
@@ -387,11 +430,16 @@ func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Bo
 }
 
 func (a *API) listNetworks(ctx context.Context, in *vcenterInput) (*listOutput[inventory.Network], error) {
-	ns, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: in.Vcenter})
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[inventory.Network](nil, ""), nil
+	}
+	ns, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: vc})
 	if err != nil {
 		return nil, a.storeError(ctx, "list networks", err)
 	}
-	items, next, err := offsetPage(ns, in.Page)
+	items, next, err := offsetPage(visible(sc, ns, func(x inventory.Network) string { return x.Vcenter }), in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -411,6 +459,9 @@ type networkInput struct {
 }
 
 func (a *API) getNetwork(ctx context.Context, in *networkInput) (*struct{ Body NetworkDetail }, error) {
+	if err := notVisible(ctx, "network", in.NetworkID, in.Vcenter); err != nil {
+		return nil, err
+	}
 	ns, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: in.Vcenter})
 	if err != nil {
 		return nil, a.storeError(ctx, "list networks", err)
@@ -433,11 +484,16 @@ type poolsInput struct {
 }
 
 func (a *API) listPools(ctx context.Context, in *poolsInput) (*listOutput[inventory.ResourcePool], error) {
-	ps, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: in.Vcenter, ClusterID: in.ClusterID})
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[inventory.ResourcePool](nil, ""), nil
+	}
+	ps, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: vc, ClusterID: in.ClusterID})
 	if err != nil {
 		return nil, a.storeError(ctx, "list resource pools", err)
 	}
-	items, next, err := offsetPage(ps, in.Page)
+	items, next, err := offsetPage(visible(sc, ps, func(x inventory.ResourcePool) string { return x.Vcenter }), in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -457,6 +513,9 @@ type poolInput struct {
 }
 
 func (a *API) getPool(ctx context.Context, in *poolInput) (*struct{ Body PoolDetail }, error) {
+	if err := notVisible(ctx, "resource pool", in.PoolID, in.Vcenter); err != nil {
+		return nil, err
+	}
 	ps, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: in.Vcenter})
 	if err != nil {
 		return nil, a.storeError(ctx, "list resource pools", err)

@@ -22,7 +22,9 @@ type TokenSource interface {
 type Token struct {
 	Name string
 	Role Role
-	Hash [sha256.Size]byte
+	// Vcenters scopes the token to these vCenters; empty means all.
+	Vcenters []string
+	Hash     [sha256.Size]byte
 }
 
 // tokenPrefix starts every secret, so scanners can spot leaked ones.
@@ -64,7 +66,7 @@ func (ts Tokens) Authenticate(_ context.Context, secret string) (Principal, bool
 	ok := 0
 	for _, t := range ts {
 		if subtle.ConstantTimeCompare(h[:], t.Hash[:]) == 1 {
-			found, ok = Principal{Name: t.Name, Role: t.Role}, 1
+			found, ok = Principal{Name: t.Name, Role: t.Role, Vcenters: t.Vcenters}, 1
 		}
 	}
 	return found, ok == 1, nil

@@ -320,10 +320,16 @@ func TestProgressWhileRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var firstID int64
 	for i := range 2 {
-		ok, err := s.Enqueue(ctx, "rebuild", period(0), []byte(`{"from":"2026-11-01"}`))
-		if err != nil || ok != (i == 0) {
-			t.Fatalf("Enqueue #%d = %v, %v", i+1, ok, err)
+		id, ok, err := s.EnqueueRun(ctx, "rebuild", period(0), []byte(`{"from":"2026-11-01"}`))
+		if err != nil || ok != (i == 0) || id <= 0 {
+			t.Fatalf("EnqueueRun #%d = %d, %v, %v", i+1, id, ok, err)
+		}
+		if i == 0 {
+			firstID = id
+		} else if id != firstID {
+			t.Fatalf("the duplicate request answered run %d, want the waiting run %d", id, firstID)
 		}
 	}
 	if _, err := s.Enqueue(ctx, "rebuild", period(1), []byte(`{"from":`)); err == nil {

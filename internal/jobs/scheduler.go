@@ -671,14 +671,22 @@ func (s *Scheduler) setDepth(runs []planned, rows []*rivertype.JobRow) {
 // scheduled job a run that completed or was cancelled counts too; an
 // on-demand job's request runs again once its earlier run has ended.
 func (s *Scheduler) Enqueue(ctx context.Context, job string, p Period, params json.RawMessage) (bool, error) {
+	_, inserted, err := s.EnqueueRun(ctx, job, p, params)
+	return inserted, err
+}
+
+// EnqueueRun is Enqueue that also returns the run's ID: the new run's, or
+// when the same run already waits or runs (or, for a scheduled job, has
+// run) the existing one's, with inserted false.
+func (s *Scheduler) EnqueueRun(ctx context.Context, job string, p Period, params json.RawMessage) (id int64, inserted bool, err error) {
 	j := s.byName[job]
 	switch {
 	case j == nil:
-		return false, fmt.Errorf("jobs: Enqueue: unknown job %q", job)
+		return 0, false, fmt.Errorf("jobs: Enqueue: unknown job %q", job)
 	case p.Key == "" || validKey(Key(job, p)) != nil:
-		return false, fmt.Errorf("jobs: Enqueue %q: invalid period key %q", job, p.Key)
+		return 0, false, fmt.Errorf("jobs: Enqueue %q: invalid period key %q", job, p.Key)
 	case params != nil && !json.Valid(params):
-		return false, fmt.Errorf("jobs: Enqueue %q %s: params are not valid JSON", job, p.Key)
+		return 0, false, fmt.Errorf("jobs: Enqueue %q %s: params are not valid JSON", job, p.Key)
 	}
 	ip := river.InsertManyParams{Args: runArgs{Job: job, Period: p.Key, Start: p.Start.UTC(), End: p.End.UTC(), Params: params}}
 	if j.onDemand() {
@@ -686,9 +694,9 @@ func (s *Scheduler) Enqueue(ctx context.Context, job string, p Period, params js
 	}
 	res, err := s.c.InsertMany(ctx, []river.InsertManyParams{ip})
 	if err != nil {
-		return false, fmt.Errorf("jobs: Enqueue %q %s: %w", job, p.Key, err)
+		return 0, false, fmt.Errorf("jobs: Enqueue %q %s: %w", job, p.Key, err)
 	}
-	return !res[0].UniqueSkippedAsDuplicate, nil
+	return res[0].Job.ID, !res[0].UniqueSkippedAsDuplicate, nil
 }
 
 // worker works every run: it finds the run's job by name.
