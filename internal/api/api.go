@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
@@ -39,6 +40,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is the API document's version. Defaults to "dev".
 	Version string
+	// Location cuts days and months (rollups, chargeback): the
+	// aggregation location. Defaults to UTC.
+	Location *time.Location
 }
 
 // API is the JSON API; it is an http.Handler serving /api/.
@@ -50,7 +54,7 @@ type API struct {
 }
 
 // ServeHTTP serves the API's paths.
-func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, csvByQuery(r)) }
 
 // OpenAPI returns the API's OpenAPI 3.1 document.
 func (a *API) OpenAPI() *huma.OpenAPI { return a.h.OpenAPI() }
@@ -71,6 +75,9 @@ func New(o Options) (*API, error) {
 	if o.Version == "" {
 		o.Version = "dev"
 	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
 	problemOnce.Do(func() { huma.NewError = newProblem })
 	cfg := huma.DefaultConfig("vinventory API", o.Version)
 	cfg.OpenAPIPath = "/api/openapi"
@@ -78,10 +85,14 @@ func New(o Options) (*API, error) {
 	cfg.SchemasPath = "" // schemas stay inside the document
 	cfg.CreateHooks = nil
 	cfg.RejectUnknownQueryParameters = true
+	cfg.Formats[csvType] = csvFormat
+	cfg.Transformers = append(cfg.Transformers, csvNextLink)
 	cfg.Info.Description = "vinventory's JSON API: the inventory history vinventory captured from vSphere. " +
 		"Every operation needs `Authorization: Bearer <token>` with the role it names. Errors are " +
 		"RFC 9457 problem documents. Lists take `limit` (default 100, at most 1000) and the opaque " +
-		"`cursor` of the previous page's `next_cursor`; durations are in seconds."
+		"`cursor` of the previous page's `next_cursor`; durations are in seconds. Every answer is also " +
+		"available as CSV (`Accept: text/csv` or `?format=csv`): the same fields, nested ones with dotted names, " +
+		"text a spreadsheet would evaluate prefixed with an apostrophe, the next page in a `Link: rel=\"next\"` header."
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "an API token"},
 	}
@@ -121,6 +132,8 @@ func (a *API) register() {
 	get.Errors = append(get.Errors, http.StatusNotFound)
 	huma.Register(a.h, get, a.getJob)
 	a.registerEntities()
+	a.registerHistory()
+	a.registerRollups()
 }
 
 // Role is what a token may do.

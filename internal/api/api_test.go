@@ -24,6 +24,7 @@ import (
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
+	"github.com/accessvault/vinventory/aggregate"
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
@@ -51,33 +52,22 @@ type fixture struct {
 
 var hostile = `vc "q" ☃ <script>alert(1)</script> =1+1`
 
+// formulaName is the VM renamed between the fixture's captures: text a
+// spreadsheet would evaluate, and markup.
+var formulaName = `=HYPERLINK("http://evil","x") <b>`
+
+// day and month of the fixture's captures.
+var fixtureDay = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+
 func newFixture(t *testing.T, st store.Store) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	sim := capturetest.NewSim(t, vcsim.Options{VMs: 12, Templates: -1})
-	src, err := vsphere.New(ctx, inventory.Endpoint{Name: hostile, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
-		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}, vsphere.Options{
-		Credentials: func(context.Context) (string, string, error) { return sim.Username, sim.Password, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close(context.Background()) })
-	for i, at := range []time.Time{time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC), time.Date(2026, 3, 1, 11, 0, 0, 0, time.UTC)} {
-		if i == 1 {
-			if err := sim.Reconfigure(ctx, sim.VMRefs()[0], 7, 7168); err != nil {
-				t.Fatal(err)
-			}
-		}
-		res, err := capture.Capture(ctx, st, src, capture.Options{SnapshotTime: at})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := capture.Reconcile(ctx, st, src, res, capture.ReconcileOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: hostile,
-			LastAttempt: at, LastSuccess: at, LastDuration: 1500 * time.Millisecond, Counts: res.Counts}}); err != nil {
+	sim := captureTwice(t, st, hostile, 12, true)
+	for _, agg := range []func() (*aggregate.Result, error){
+		func() (*aggregate.Result, error) { return aggregate.Daily(ctx, st, fixtureDay, aggregate.Options{}) },
+		func() (*aggregate.Result, error) { return aggregate.Monthly(ctx, st, fixtureDay, aggregate.Options{}) },
+	} {
+		if _, err := agg(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -118,6 +108,50 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 	f.srv = httptest.NewServer(f.api)
 	t.Cleanup(f.srv.Close)
 	return f
+}
+
+// captureTwice captures a new simulated vCenter named name into st at 10:00
+// and 11:00 on fixtureDay, reconciling each; with mutate, the first VM is
+// resized and the second renamed to formulaName (with a "tenant"
+// attribute) between the two. It records a capture status and returns the
+// simulator.
+func captureTwice(t *testing.T, st store.Store, name string, vms int, mutate bool) *vcsim.Sim {
+	t.Helper()
+	ctx := context.Background()
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: vms, Templates: -1})
+	src, err := vsphere.New(ctx, inventory.Endpoint{Name: name, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
+		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}, vsphere.Options{
+		Credentials: func(context.Context) (string, string, error) { return sim.Username, sim.Password, nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close(context.Background()) })
+	for i, at := range []time.Time{fixtureDay.Add(10 * time.Hour), fixtureDay.Add(11 * time.Hour)} {
+		if i == 1 && mutate {
+			if err := sim.Reconfigure(ctx, sim.VMRefs()[0], 7, 7168); err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.Rename(ctx, sim.VMRefs()[1], formulaName); err != nil {
+				t.Fatal(err)
+			}
+			if err := sim.SetCustomValue(ctx, sim.VMRefs()[1], "tenant", "=1+2"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		res, err := capture.Capture(ctx, st, src, capture.Options{SnapshotTime: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := capture.Reconcile(ctx, st, src, res, capture.ReconcileOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: name,
+			LastAttempt: at, LastSuccess: at, LastDuration: 1500 * time.Millisecond, Counts: res.Counts}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return sim
 }
 
 // newQueue is a job queue on a SQLite file (never started: the API reads it).
@@ -451,7 +485,7 @@ func operations(t *testing.T, f *fixture) []struct {
 				t.Fatalf("%s %s has no role", method, path)
 			}
 			p := strings.NewReplacer("{id}", fmt.Sprint(f.runID), "{name}", "nosuch.xlsx", "{vcenter}", "vc-x", "{vm_id}", "vm-x",
-				"{host_id}", "host-x", "{cluster_id}", "c-x", "{datastore_id}", "ds-x", "{network_id}", "net-x", "{pool_id}", "pool-x").Replace(path)
+				"{host_id}", "host-x", "{cluster_id}", "c-x", "{datastore_id}", "ds-x", "{network_id}", "net-x", "{pool_id}", "pool-x", "{time}", "2026-03-01T10:00:00Z").Replace(path)
 			out = append(out, struct {
 				method, path string
 				role         Role

@@ -30,13 +30,9 @@ func (p *Problem) Error() string { return p.Detail }
 // GetStatus is the HTTP status.
 func (p *Problem) GetStatus() int { return p.Status }
 
-// ContentType answers application/problem+json for JSON.
-func (p *Problem) ContentType(ct string) string {
-	if ct == "application/json" {
-		return "application/problem+json"
-	}
-	return ct
-}
+// ContentType is application/problem+json whatever the request accepts
+// (CSV included).
+func (p *Problem) ContentType(string) string { return "application/problem+json" }
 
 // newProblem is huma.NewError: every error huma or a handler returns is a
 // Problem. Causes are listed as invalid parameters only for client errors

@@ -352,3 +352,32 @@ func (a *API) getJob(ctx context.Context, in *jobInput) (*jobOutput, error) {
 	}
 	return &jobOutput{Body: *r}, nil
 }
+
+// keyCursor is the cursor of lists the store streams in key order (a
+// snapshot's samples, a period's rollups): the last key returned and the
+// list it belongs to (a snapshot or period), so a cursor is never applied
+// to another list.
+type keyCursor struct {
+	Key  string `json:"k"`
+	List string `json:"l"`
+}
+
+func encodeKeyCursor(key, list string) string {
+	b, _ := json.Marshal(keyCursor{Key: key, List: list})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeKeyCursor(s, list string) (string, error) {
+	var c keyCursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil || c.Key == "" {
+		return "", invalid("cursor", "not a cursor this list returned")
+	}
+	if c.List != list {
+		return "", invalid("cursor", "the cursor belongs to another list (a different snapshot or period)")
+	}
+	return c.Key, nil
+}
