@@ -226,4 +226,3 @@ func csvByQuery(r *http.Request) *http.Request {
 	r.URL = &u
 	return r
 }
-
