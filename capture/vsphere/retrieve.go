@@ -228,6 +228,16 @@ func (s *Source) collectUnit(ctx context.Context, u unit) (*batch, error) {
 // client decodes one page at a time, so a single collector leaves the
 // other cores on both sides idle.
 func (s *Source) collectSplit(ctx context.Context, u unit, view, pc types.ManagedObjectReference) (*batch, error) {
+	refs, err := s.viewRefs(ctx, pc, view)
+	if err != nil {
+		return nil, err
+	}
+	return s.readChunks(ctx, u, pc, refs)
+}
+
+// viewRefs lists a container view's objects (its "view" property) with
+// collector pc.
+func (s *Source) viewRefs(ctx context.Context, pc, view types.ManagedObjectReference) ([]moref, error) {
 	var (
 		refs    []moref
 		missing error
@@ -250,10 +260,7 @@ func (s *Source) collectSplit(ctx context.Context, u unit, view, pc types.Manage
 	if err != nil {
 		return nil, err
 	}
-	if missing != nil {
-		return nil, missing
-	}
-	return s.readChunks(ctx, u, pc, refs)
+	return refs, missing
 }
 
 // readChunks reads refs with u's properties in k = min(Concurrency,

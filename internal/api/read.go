@@ -43,6 +43,7 @@ func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*listOutput[Coll
 	if err != nil {
 		return nil, a.internal(ctx, "list capture status", err)
 	}
+	eps = visible(scopeOf(ctx), eps, func(e inventory.Endpoint) string { return e.Name })
 	byName := map[string]inventory.CaptureStatus{}
 	for _, s := range sts {
 		byName[s.Endpoint] = s
@@ -119,7 +120,12 @@ func decodeCursor(s, sort string) (timeCursor, error) {
 }
 
 func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*listOutput[Snapshot], error) {
-	p := &store.ListSnapshotsParams{Vcenter: in.Vcenter, Kind: inventory.Granularity(in.Kind), From: in.From, To: in.To,
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[Snapshot](nil, ""), nil
+	}
+	p := &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Granularity(in.Kind), From: in.From, To: in.To,
 		Descending: in.Sort == "-snapshot_time", Limit: in.Limit + 1}
 	if !in.From.IsZero() && !in.To.IsZero() && !in.To.After(in.From) {
 		return nil, invalid("to", "must be after from")
@@ -154,6 +160,9 @@ func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*listOutpu
 	}
 	var items []Snapshot
 	for _, r := range recs {
+		if !sc.sees(r.Vcenter) {
+			continue // the page may be short; next_cursor goes on
+		}
 		items = append(items, Snapshot{Vcenter: r.Vcenter, Kind: string(r.Kind), SnapshotTime: r.SnapshotTime.UTC(),
 			TableName: r.TableName, RowCount: r.RowCount, DurationSeconds: r.Duration.Seconds(), RegisteredAt: r.RegisteredAt.UTC(), Partial: r.Partial})
 	}
@@ -185,7 +194,12 @@ type eventsInput struct {
 }
 
 func (a *API) listEvents(ctx context.Context, in *eventsInput) (*listOutput[inventory.Event], error) {
-	p := &store.ListEventsParams{Vcenter: in.Vcenter, VMID: in.VMID, From: in.From, To: in.To,
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[inventory.Event](nil, ""), nil
+	}
+	p := &store.ListEventsParams{Vcenter: vc, VMID: in.VMID, From: in.From, To: in.To,
 		Descending: in.Sort == "-snapshot_time", Limit: in.Limit, Cursor: in.Cursor}
 	for _, k := range in.Kind {
 		if !slices.Contains(inventory.EventKinds(), inventory.EventKind(k)) {
@@ -197,7 +211,7 @@ func (a *API) listEvents(ctx context.Context, in *eventsInput) (*listOutput[inve
 	if err != nil {
 		return nil, a.storeError(ctx, "list events", err)
 	}
-	return newList(pg.Events, pg.NextCursor), nil
+	return newList(visible(sc, pg.Events, func(e inventory.Event) string { return e.Vcenter }), pg.NextCursor), nil
 }
 
 type reportsInput struct {
@@ -222,12 +236,17 @@ func (a *API) listReports(ctx context.Context, in *reportsInput) (*listOutput[st
 	if err != nil {
 		return nil, err
 	}
-	pg, err := rc.ListReports(ctx, &store.ListReportsParams{Vcenter: in.Vcenter, Kind: in.Kind, From: in.From, To: in.To,
+	sc := scopeOf(ctx)
+	vc, _, ok := sc.filter(in.Vcenter)
+	if !ok {
+		return newList[store.ReportInfo](nil, ""), nil
+	}
+	pg, err := rc.ListReports(ctx, &store.ListReportsParams{Vcenter: vc, Kind: in.Kind, From: in.From, To: in.To,
 		Limit: in.Limit, Cursor: in.Cursor})
 	if err != nil {
 		return nil, a.storeError(ctx, "list reports", err)
 	}
-	return newList(pg.Reports, pg.NextCursor), nil
+	return newList(visible(sc, pg.Reports, func(r store.ReportInfo) string { return r.Vcenter }), pg.NextCursor), nil
 }
 
 type reportInput struct {
@@ -240,6 +259,10 @@ func (a *API) getReport(ctx context.Context, in *reportInput) (*huma.StreamRespo
 		return nil, err
 	}
 	info, body, err := rc.OpenReport(ctx, &store.OpenReportParams{Key: in.Name})
+	if err == nil && !scopeOf(ctx).sees(info.Vcenter) {
+		body.Close()
+		err = store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, huma.Error404NotFound(fmt.Sprintf("no report named %q", in.Name))
 	}
@@ -327,7 +350,8 @@ func (a *API) listJobs(ctx context.Context, in *jobsInput) (*listOutput[jobs.Run
 	if err != nil {
 		return nil, a.internal(ctx, "job history", err)
 	}
-	return newList(runs, ""), nil
+	sc := scopeOf(ctx)
+	return newList(keep(runs, func(r jobs.Run) bool { return runVisible(sc, r) }), ""), nil
 }
 
 type jobInput struct {
@@ -347,7 +371,7 @@ func (a *API) getJob(ctx context.Context, in *jobInput) (*jobOutput, error) {
 	if err != nil {
 		return nil, a.internal(ctx, "job run", err)
 	}
-	if r == nil {
+	if r == nil || !runVisible(scopeOf(ctx), *r) {
 		return nil, huma.Error404NotFound(fmt.Sprintf("no job run %d", in.ID))
 	}
 	return &jobOutput{Body: *r}, nil
@@ -380,4 +404,19 @@ func decodeKeyCursor(s, list string) (string, error) {
 		return "", invalid("cursor", "the cursor belongs to another list (a different snapshot or period)")
 	}
 	return c.Key, nil
+}
+
+// runVisible reports whether a scoped caller may see a job run: one that
+// names only vCenters it sees (a capture, or a request with -vcenter
+// flags). Runs over every vCenter (the daily and monthly aggregations, a
+// repair of all) are for unscoped tokens.
+func runVisible(sc scope, r jobs.Run) bool {
+	if sc.all {
+		return true
+	}
+	if vc, ok := strings.CutPrefix(r.Job, "capture:"); ok {
+		return sc.sees(vc)
+	}
+	vcs := requestVcenters(r.Period)
+	return len(vcs) > 0 && !slices.ContainsFunc(vcs, func(vc string) bool { return !sc.sees(vc) })
 }

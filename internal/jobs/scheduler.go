@@ -825,6 +825,9 @@ type Run struct {
 	AttemptedBy []string  `json:"attempted_by,omitempty"`
 	// Progress is the last progress the run reported (nil when none).
 	Progress *Progress `json:"progress,omitempty"`
+	// Params are the params the run was enqueued with (an on-demand
+	// request's command and flags).
+	Params json.RawMessage `json:"params,omitempty"`
 }
 
 // History lists the runs of job ("" for every job), newest first, at most
@@ -879,7 +882,7 @@ func toRun(j *rivertype.JobRow) (Run, error) {
 	if err := json.Unmarshal(j.EncodedArgs, &a); err != nil {
 		return Run{}, fmt.Errorf("run %d: %w", j.ID, err)
 	}
-	run := Run{ID: j.ID, Job: a.Job, Period: a.Period, Start: a.Start, End: a.End, State: string(j.State),
+	run := Run{ID: j.ID, Job: a.Job, Period: a.Period, Params: a.Params, Start: a.Start, End: a.End, State: string(j.State),
 		Attempts: j.Attempt, CreatedAt: j.CreatedAt, AttemptedBy: j.AttemptedBy}
 	if j.FinalizedAt != nil {
 		run.FinishedAt = *j.FinalizedAt
