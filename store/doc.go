@@ -3,7 +3,8 @@
 // rollups, totals, snapshot registry, endpoints) composed into Store, their
 // *Params structs, errors and capabilities. Features not every backend has
 // are optional interfaces found by a type assertion on a Store:
-// CompatTables, SQLAggregator, SnapshotCounter and ReportCatalog.
+// CompatTables, SQLAggregator, SnapshotCounter, ReportCatalog, and the
+// API's TokenStore, AuditLog and RateCardStore.
 //
 // Backends live in subpackages: memstore (in memory), sqlitestore (SQLite)
 // and pgstore (PostgreSQL). Each passes the same conformance suite,
@@ -60,5 +61,6 @@
 //     to the same store.
 //   - After Close every method returns an error wrapping ErrClosed.
 //   - Params errors are *InvalidParamsError; unknown rows are ErrNotFound;
-//     failed writes are *WriteError wrapping the cause.
+//     a write breaking a uniqueness rule is a *ConflictError (wrapping
+//     ErrConflict); failed writes are *WriteError wrapping the cause.
 package store

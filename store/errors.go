@@ -18,6 +18,9 @@ var (
 	// ErrStopScan may be returned by a scan callback to end the scan early;
 	// the scan then returns nil.
 	ErrStopScan = errors.New("store: stop scan")
+	// ErrConflict is wrapped by a *ConflictError: a write refused because
+	// a stored row already holds a value that must be unique.
+	ErrConflict = errors.New("store: conflict")
 )
 
 // InvalidParamsError reports params that cannot be acted on. Nothing was
@@ -33,6 +36,24 @@ type InvalidParamsError struct {
 func (e *InvalidParamsError) Error() string {
 	return fmt.Sprintf("store: %s: invalid %s: %s", e.Op, e.Field, e.Reason)
 }
+
+// ConflictError reports a write refused because a stored row already
+// holds a value that must be unique (such as the name of a token that is
+// not revoked). Nothing was written. It wraps ErrConflict.
+type ConflictError struct {
+	// Op is the method, e.g. "CreateToken".
+	Op string
+	// Field names the conflicting field, e.g. "Name".
+	Field  string
+	Reason string
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("store: %s: conflicting %s: %s", e.Op, e.Field, e.Reason)
+}
+
+// Unwrap returns ErrConflict.
+func (e *ConflictError) Unwrap() error { return ErrConflict }
 
 // WriteError reports a write that failed and was rolled back: nothing of it
 // was stored.
@@ -66,6 +87,9 @@ const (
 	StageEndpoints      WriteStage = "endpoints"
 	StageRollups        WriteStage = "rollups"
 	StageReports        WriteStage = "reports"
+	StageTokens         WriteStage = "tokens"
+	StageAudit          WriteStage = "audit"
+	StageRateCards      WriteStage = "rate cards"
 	StageCommit         WriteStage = "commit"
 )
 

@@ -488,21 +488,27 @@ func ValidateCompatHourly(p *store.WriteCompatHourlyParams) error {
 // contain the credential or a URL password.
 func ValidateEndpoint(op string, e *inventory.Endpoint) error {
 	if err := e.Validate(); err != nil {
-		var fields, reasons []string
-		for _, fe := range inventory.FieldErrors(err) {
-			if fe.Field != "" {
-				fields = append(fields, fe.Field)
-				reasons = append(reasons, fe.Error())
-			} else {
-				reasons = append(reasons, fe.Reason)
-			}
-		}
-		return Invalid(op, "Endpoint."+strings.Join(fields, ","), strings.Join(reasons, "; "))
+		return invalidFields(op, "Endpoint", err)
 	}
 	if err := CheckStrings(op, "Endpoint", e.Name, e.URL, string(e.Kind), e.Username, e.TLS.Thumbprint, e.TLS.CAFile); err != nil {
 		return err
 	}
 	return CheckMap(op, "Endpoint.Tags", e.Tags)
+}
+
+// invalidFields folds the field errors of a Validate method into one
+// *InvalidParamsError naming them all under prefix (e.g. "Endpoint.url").
+func invalidFields(op, prefix string, err error) error {
+	var fields, reasons []string
+	for _, fe := range inventory.FieldErrors(err) {
+		if fe.Field != "" {
+			fields = append(fields, fe.Field)
+			reasons = append(reasons, fe.Error())
+		} else {
+			reasons = append(reasons, fe.Reason)
+		}
+	}
+	return Invalid(op, prefix+"."+strings.Join(fields, ","), strings.Join(reasons, "; "))
 }
 
 // ValidateCaptureStatus checks a capture status.

@@ -52,6 +52,7 @@ type Store struct {
 	compat         map[string]*compatTable
 	reports        map[string]*storedReport // by key
 	reportGen      int64
+	admin          adminState // API tokens, audit log, rate cards
 }
 
 var (
@@ -151,6 +152,7 @@ func (s *Store) Close() error {
 	s.lifecycles, s.events, s.eventKeys, s.daily, s.monthly = nil, nil, nil, nil, nil
 	s.reconciled, s.endpointEvents = nil, nil
 	s.endpoints, s.status, s.compat, s.reports = nil, nil, nil, nil
+	s.admin = adminState{}
 	return nil
 }
 

@@ -81,6 +81,9 @@ var (
 	_ store.SQLAggregator   = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
 	_ store.ReportCatalog   = (*Store)(nil)
+	_ store.TokenStore      = (*Store)(nil)
+	_ store.AuditLog        = (*Store)(nil)
+	_ store.RateCardStore   = (*Store)(nil)
 )
 
 // Open connects to the database at dsn (a pgx connection string or URL;

@@ -71,6 +71,9 @@ var (
 	_ store.SQLAggregator   = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
 	_ store.ReportCatalog   = (*Store)(nil)
+	_ store.TokenStore      = (*Store)(nil)
+	_ store.AuditLog        = (*Store)(nil)
+	_ store.RateCardStore   = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the SQLite database at path, a file
