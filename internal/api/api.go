@@ -14,14 +14,19 @@ import (
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
 
-// Jobs is what the API reads of the job queue: the runs in river's table.
-// *jobs.Scheduler implements it.
+// Jobs is the job queue as the API uses it: the runs in river's table,
+// and on-demand maintenance requests queued by operator calls.
 type Jobs interface {
 	History(ctx context.Context, job string, limit int) ([]jobs.Run, error)
 	RunByID(ctx context.Context, id int64) (*jobs.Run, error)
+	// EnqueueRequest queues a maintenance request as an on-demand run and
+	// returns its ID, or the ID of the same request already waiting or
+	// running with queued false.
+	EnqueueRequest(ctx context.Context, r jobs.Request) (id int64, queued bool, err error)
 }
 
 // Options configure the API.
@@ -32,6 +37,8 @@ type Options struct {
 	Jobs Jobs
 	// Tokens authenticates bearer tokens. Required unless NoAuth.
 	Tokens TokenSource
+	// Connector seals endpoint passwords and tests connections. Optional.
+	Connector Connector
 	// NoAuth lets every call act as admin without a token: for the demo
 	// only (the daemon warns loudly when a configuration asks for it).
 	NoAuth bool
@@ -40,9 +47,12 @@ type Options struct {
 	Logger *slog.Logger
 	// Version is the API document's version. Defaults to "dev".
 	Version string
-	// Location cuts days and months (rollups, chargeback): the
+	// Location cuts days and months (rollups, chargeback, reports): the
 	// aggregation location. Defaults to UTC.
 	Location *time.Location
+	// Tiers maps resource pools to tiers in generated reports. Defaults
+	// to inventory.DefaultTierMap().
+	Tiers *inventory.TierMap
 }
 
 // API is the JSON API; it is an http.Handler serving /api/.
@@ -101,6 +111,8 @@ func New(o Options) (*API, error) {
 	a.h = humago.New(mux, cfg)
 	a.h.UseMiddleware(a.authenticate)
 	a.register()
+	mux.HandleFunc("GET /api/docs", serveDocs)
+	mux.HandleFunc("GET /api/docs/", serveDocs)
 	return a, nil
 }
 
@@ -134,6 +146,10 @@ func (a *API) register() {
 	a.registerEntities()
 	a.registerHistory()
 	a.registerRollups()
+	a.registerActions()
+	a.registerEndpoints()
+	a.registerGenerate()
+	a.registerAdmin()
 }
 
 // Role is what a token may do.
@@ -189,6 +205,7 @@ func PrincipalFrom(ctx context.Context) (Principal, bool) {
 // authenticate checks the bearer token against the operation's role.
 func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 	role, _ := ctx.Operation().Metadata["role"].(Role)
+	ctx = huma.WithValue(ctx, remoteKey{}, ctx.RemoteAddr())
 	if a.o.NoAuth {
 		next(huma.WithValue(ctx, principalKey{}, Principal{Name: "anonymous (auth disabled)", Role: RoleAdmin}))
 		return

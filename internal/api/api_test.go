@@ -167,7 +167,8 @@ func newQueue(t *testing.T) *jobs.Scheduler {
 	if err := jobs.Migrate(context.Background(), b, nil); err != nil {
 		t.Fatal(err)
 	}
-	q, err := jobs.New(b, []jobs.Job{{Name: "repair", Run: func(context.Context, jobs.Period) error { return nil }}}, jobs.Options{})
+	noop := func(context.Context, jobs.Period) error { return nil }
+	q, err := jobs.New(b, []jobs.Job{{Name: "repair", Run: noop}, {Name: "rebuild", Run: noop}, {Name: "regenerate-reports", Run: noop}}, jobs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

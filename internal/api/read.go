@@ -269,9 +269,10 @@ func (a *API) getReport(ctx context.Context, in *reportInput) (*huma.StreamRespo
 	if err != nil {
 		return nil, a.storeError(ctx, "open report", err)
 	}
+	a.audit(ctx, "report.download", info.Key, nil, info, http.StatusOK)
 	return &huma.StreamResponse{Body: func(hc huma.Context) {
 		defer body.Close()
-		hc.SetHeader("Content-Type", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+		hc.SetHeader("Content-Type", xlsxType)
 		hc.SetHeader("Content-Length", fmt.Sprint(info.Size))
 		hc.SetHeader("Content-Disposition", contentDisposition(info.Key))
 		hc.SetHeader("ETag", `"`+info.SHA256+`"`)
@@ -417,6 +418,7 @@ func runVisible(sc scope, r jobs.Run) bool {
 	if vc, ok := strings.CutPrefix(r.Job, "capture:"); ok {
 		return sc.sees(vc)
 	}
-	vcs := requestVcenters(r.Period)
+	req, _ := jobs.RequestOf(r)
+	vcs := req.Vcenters()
 	return len(vcs) > 0 && !slices.ContainsFunc(vcs, func(vc string) bool { return !sc.sees(vc) })
 }

@@ -6,11 +6,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync/atomic"
 
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/store"
 )
 
 // apiTokens reads the configured bootstrap tokens' secrets.
@@ -45,31 +45,59 @@ func apiTokens(cfg config.APIConfig, getenv Env) (api.Tokens, error) {
 	return out, nil
 }
 
-// currentJobs serves the API's job views from whichever scheduler `run`
-// has now (it is rebuilt when the endpoints change).
-type currentJobs struct {
-	p *atomic.Pointer[jobs.Scheduler]
+// queueJobs serves the API's job views and operator requests from a
+// scheduler: the one `run` has now (rebuilt when the endpoints change), or
+// webui's queue-only scheduler.
+type queueJobs struct {
+	get func() *jobs.Scheduler
 }
 
-func (c currentJobs) History(ctx context.Context, job string, limit int) ([]jobs.Run, error) {
-	return c.p.Load().History(ctx, job, limit)
+func (q queueJobs) History(ctx context.Context, job string, limit int) ([]jobs.Run, error) {
+	return q.get().History(ctx, job, limit)
 }
 
-func (c currentJobs) RunByID(ctx context.Context, id int64) (*jobs.Run, error) {
-	return c.p.Load().RunByID(ctx, id)
+func (q queueJobs) RunByID(ctx context.Context, id int64) (*jobs.Run, error) {
+	return q.get().RunByID(ctx, id)
 }
 
-// withAPI mounts the JSON API under /api/ on mux.
+func (q queueJobs) EnqueueRequest(ctx context.Context, r jobs.Request) (int64, bool, error) {
+	return enqueueRequest(ctx, q.get(), r)
+}
+
+// withAPI mounts the JSON API under /api/ on mux: bootstrap tokens from
+// the configuration, then the tokens kept in the store.
 func (a *App) withAPI(mux *http.ServeMux, q api.Jobs, noAuth bool) error {
-	tokens, err := apiTokens(a.Config.API, a.Getenv)
-	if err != nil {
-		return err
-	}
-	h, err := api.New(api.Options{Store: a.Store, Jobs: q, Tokens: tokens, NoAuth: noAuth || a.Config.API.NoAuth,
-		Logger: sdkLogger(a.Logger, "api")})
+	h, err := a.newAPI(q, noAuth)
 	if err != nil {
 		return err
 	}
 	mux.Handle("/api/", h)
 	return nil
+}
+
+// newAPI builds the API over the app's store, keyring and configuration.
+func (a *App) newAPI(q api.Jobs, noAuth bool) (*api.API, error) {
+	boot, err := apiTokens(a.Config.API, a.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	tokens := api.TokenSources{boot}
+	if ts, ok := a.Store.(store.TokenStore); ok {
+		tokens = append(tokens, api.StoreTokens{Store: ts})
+	}
+	loc, err := a.Config.LoadLocation()
+	if err != nil {
+		return nil, err
+	}
+	ps := a.Config.PipelineSettings()
+	tiers, err := ps.TierMap()
+	if err != nil {
+		return nil, err
+	}
+	o := api.Options{Store: a.Store, Jobs: q, Tokens: tokens, NoAuth: noAuth || a.Config.API.NoAuth,
+		Logger: sdkLogger(a.Logger, "api"), Location: loc, Tiers: &tiers}
+	if a.Keyring != nil {
+		o.Connector = api.KeyringConnector{Keyring: a.Keyring, Logger: sdkLogger(a.Logger, "vsphere")}
+	}
+	return api.New(o)
 }

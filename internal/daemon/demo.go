@@ -197,7 +197,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if o.Listen != "-" {
 		mux := NewMux(health, metrics)
 		// The demo's API needs no token (auth is off for the demo only).
-		h, err := api.New(api.Options{Store: st, NoAuth: true, Logger: sdkLogger(log, "api")})
+		h, err := api.New(api.Options{Store: st, NoAuth: true, Logger: sdkLogger(log, "api"), Connector: api.KeyringConnector{Keyring: kr, Logger: sdkLogger(log, "vsphere")}})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

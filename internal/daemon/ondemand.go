@@ -21,18 +21,6 @@ import (
 // replica is free, and the job runs the command as the CLI would.
 var onDemandCommands = []string{"backfill", "repair", "rebuild", "regenerate-reports", "rotate-keys"}
 
-// request is an on-demand run's params: the command and its flags.
-type request struct {
-	Command string   `json:"command"`
-	Args    []string `json:"args"`
-}
-
-// requestKey identifies a request: its command line. The same request
-// enqueued again while it waits or runs is not queued twice.
-func requestKey(r request) string {
-	return strings.Join(append([]string{r.Command}, r.Args...), " ")
-}
-
 // runCommand runs a maintenance command with args, writing its output to w.
 func (a *App) runCommand(ctx context.Context, cmd string, args []string, w io.Writer) error {
 	switch cmd {
@@ -55,7 +43,7 @@ func (a *App) onDemandJobs() []jobs.Job {
 	out := make([]jobs.Job, 0, len(onDemandCommands))
 	for _, cmd := range onDemandCommands {
 		out = append(out, jobs.Job{Name: cmd, Run: func(ctx context.Context, p jobs.Period) error {
-			var r request
+			var r jobs.Request
 			if err := json.Unmarshal(jobs.Params(ctx), &r); err != nil || r.Command != cmd {
 				return fmt.Errorf("request %q: not a %s request (%v): %w", p.Key, cmd, err, jobs.ErrNoRetry)
 			}
@@ -88,17 +76,13 @@ func enqueueCommand(ctx context.Context, a *App, args []string, stdout io.Writer
 	if len(args) == 0 || !slices.Contains(onDemandCommands, args[0]) {
 		return usageError{fmt.Errorf("enqueue COMMAND [flags]: COMMAND is one of %s", strings.Join(onDemandCommands, ", "))}
 	}
-	r := request{Command: args[0], Args: args[1:]}
-	params, err := json.Marshal(r)
-	if err != nil {
-		return err
-	}
+	r := jobs.Request{Command: args[0], Args: args[1:]}
 	q, err := a.queue(ctx)
 	if err != nil {
 		return err
 	}
-	key := requestKey(r)
-	ok, err := q.Enqueue(ctx, r.Command, jobs.Period{Key: key}, params)
+	key := r.Key()
+	_, ok, err := enqueueRequest(ctx, q, r)
 	if err != nil {
 		return err
 	}
@@ -108,6 +92,15 @@ func enqueueCommand(ctx context.Context, a *App, args []string, stdout io.Writer
 		fmt.Fprintf(stdout, "%q is already waiting or running; not queued again\n", key)
 	}
 	return nil
+}
+
+// enqueueRequest queues r as an on-demand run on q; it returns the run's
+// ID and false when the same request already waits or runs.
+func enqueueRequest(ctx context.Context, q *jobs.Scheduler, r jobs.Request) (int64, bool, error) {
+	if !slices.Contains(onDemandCommands, r.Command) {
+		return 0, false, usageError{fmt.Errorf("%q is not an on-demand command (one of %s)", r.Command, strings.Join(onDemandCommands, ", "))}
+	}
+	return q.EnqueueRequest(ctx, r)
 }
 
 // jobsCommand is `vinventoryd jobs`: the latest runs from river's table,

@@ -108,7 +108,7 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 			Jobs:       func() any { return cur.Load().Status() },
 		}
 		mux := NewMux(health, metrics)
-		if err := a.withAPI(mux, currentJobs{&cur}, false); err != nil {
+		if err := a.withAPI(mux, queueJobs{cur.Load}, false); err != nil {
 			return err
 		}
 		_, bound, err := serveHTTP(ctx, addr, mux, log)

@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/jobs"
 )
 
 // WebUIMain runs examples/webui: the API (and, when built, the pages)
@@ -66,7 +67,7 @@ func serveWebUI(ctx context.Context, cfg *config.Config, getenv Env, logger *zap
 		return err
 	}
 	mux := NewMux(&HealthSource{Store: a.Store}, NewMetrics())
-	if err := a.withAPI(mux, q, false); err != nil {
+	if err := a.withAPI(mux, queueJobs{func() *jobs.Scheduler { return q }}, false); err != nil {
 		return err
 	}
 	srv, addr, err := serveHTTP(ctx, cfg.HTTP.Listen, mux, logger)

@@ -981,3 +981,49 @@ func defaultOwner() string {
 
 // zapslogLogger bridges river's slog records to zap.
 func zapslogLogger(core zapcore.Core) *slog.Logger { return slog.New(zapslog.NewHandler(core)) }
+
+// Request is an on-demand run's params: a maintenance command and its
+// flags, as `vinventoryd enqueue` and the API's operator calls queue them.
+type Request struct {
+	Command string   `json:"command"`
+	Args    []string `json:"args"`
+}
+
+// Key identifies a request: its command line. The same request enqueued
+// again while it waits or runs is not queued twice.
+func (r Request) Key() string { return strings.Join(append([]string{r.Command}, r.Args...), " ") }
+
+// Vcenters returns the values of r's -vcenter flags (-vcenter X or
+// -vcenter=X), in order.
+func (r Request) Vcenters() []string {
+	var out []string
+	for i, a := range r.Args {
+		if v, ok := strings.CutPrefix(a, "-vcenter="); ok {
+			out = append(out, v)
+		} else if a == "-vcenter" && i+1 < len(r.Args) {
+			out = append(out, r.Args[i+1])
+		}
+	}
+	return out
+}
+
+// EnqueueRequest queues r as a run of the on-demand job r.Command, keyed by
+// r.Key() with r as its params (see Params); it returns the run's ID and
+// false when the same request already waits or runs.
+func (s *Scheduler) EnqueueRequest(ctx context.Context, r Request) (int64, bool, error) {
+	params, err := json.Marshal(r)
+	if err != nil {
+		return 0, false, err
+	}
+	return s.EnqueueRun(ctx, r.Command, Period{Key: r.Key()}, params)
+}
+
+// RequestOf reads a run's params as a Request (false when they are not
+// one).
+func RequestOf(r Run) (Request, bool) {
+	var req Request
+	if len(r.Params) == 0 || json.Unmarshal(r.Params, &req) != nil || req.Command == "" {
+		return Request{}, false
+	}
+	return req, true
+}
