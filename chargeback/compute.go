@@ -56,7 +56,6 @@ type builder struct {
 	days  []inventory.Window
 	cov   map[string]*coverage
 	lines map[string]*line
-	total line
 	// first is the first card used: it sets the bill's currency.
 	first        *card
 	used         map[int64]bool
@@ -76,13 +75,63 @@ type coverage struct {
 	lastRows []*vmDay
 }
 
-// line accumulates one group.
+// line accumulates one group. Costs are linear in the quantities, so a
+// line sums the quantities each card prices (per bucket) and multiplies
+// them by the card's prices once, when the bill is made.
 type line struct {
 	key            []string
-	q, unpricedQ   [nq]decimal.Decimal
+	priced         map[bucket]*[nq]decimal.Decimal
+	unpricedQ      [nq]decimal.Decimal
 	unpricedShares int
-	cost, mtd      decimal.Decimal
-	projected      decimal.Decimal // the projected days only
+}
+
+// bucket is the quantities of one line priced by one card, billed or
+// projected.
+type bucket struct {
+	c    *card
+	kind bucketKind
+}
+
+type bucketKind uint8
+
+const (
+	billedAfterNow bucketKind = iota // billed, on a day starting after Now
+	billedToDate                     // billed, month to date
+	projected                        // projected days, quantities × days
+)
+
+// totals are a line's figures.
+type totals struct {
+	q, unpricedQ             [nq]decimal.Decimal
+	unpricedShares           int
+	cost, toDate, projection decimal.Decimal
+}
+
+func (l *line) totals() totals {
+	t := totals{unpricedQ: l.unpricedQ, unpricedShares: l.unpricedShares, q: l.unpricedQ}
+	for k, q := range l.priced {
+		cost := dot(*q, k.c.price)
+		if k.kind == projected {
+			t.projection = t.projection.Add(cost)
+			continue
+		}
+		for i := range q {
+			t.q[i] = t.q[i].Add(q[i])
+		}
+		t.cost = t.cost.Add(cost)
+		if k.kind == billedToDate {
+			t.toDate = t.toDate.Add(cost)
+		}
+	}
+	return t
+}
+
+func (t *totals) add(o totals) {
+	for i := range nq {
+		t.q[i], t.unpricedQ[i] = t.q[i].Add(o.q[i]), t.unpricedQ[i].Add(o.unpricedQ[i])
+	}
+	t.unpricedShares += o.unpricedShares
+	t.cost, t.toDate, t.projection = t.cost.Add(o.cost), t.toDate.Add(o.toDate), t.projection.Add(o.projection)
 }
 
 // vmDay is a billed daily rollup row.
@@ -208,6 +257,9 @@ func (b *builder) newVMDay(row *inventory.DailyRollup, day time.Time) (*vmDay, e
 		if math.IsNaN(f) || math.IsInf(f, 0) || f < 0 {
 			return decimal.Decimal{}, bad(field, "%v is not a finite number at or above 0", f)
 		}
+		if f == math.Trunc(f) && f < 1<<53 { // the same value, without formatting the float
+			return decimal.NewFromInt(int64(f)), nil
+		}
 		return decimal.NewFromFloat(f), nil
 	}
 	v := &vmDay{vcenter: row.Vcenter, cluster: row.Cluster}
@@ -289,7 +341,7 @@ func (b *builder) lineOf(v *vmDay, t int) *line {
 	}
 	l := b.lines[s.String()]
 	if l == nil {
-		l = &line{key: key}
+		l = &line{key: key, priced: map[bucket]*[nq]decimal.Decimal{}}
 		b.lines[s.String()] = l
 	}
 	if b.r.tierCol < 0 {
@@ -312,51 +364,47 @@ func (b *builder) use(c *card) error {
 
 // price adds v's shares priced on day: billed, or, when projected, days
 // copies of them to the projection.
-func (b *builder) price(v *vmDay, day time.Time, days int64, projected bool) error {
+func (b *builder) price(v *vmDay, day time.Time, days int64, proj bool) error {
 	cards := b.p.cardsFor(v, day)
+	kind := billedAfterNow
+	switch {
+	case proj:
+		kind = projected
+	case b.withMTD && !day.After(b.r.now):
+		kind = billedToDate
+	}
 	for t, share := range v.shares {
 		if share.IsZero() {
 			continue
 		}
 		c, l := cards[t], b.lineOf(v, t)
-		var q [nq]decimal.Decimal
-		for i := range q {
-			q[i] = share.Mul(v.q[i])
+		if c == nil && proj {
+			b.projUnpriced += int(days)
+			continue
 		}
-		if projected {
-			if c == nil {
-				b.projUnpriced += int(days)
-				continue
-			}
+		if c != nil {
 			if err := b.use(c); err != nil {
 				return err
 			}
-			cost := dot(q, c.price).Mul(decimal.NewFromInt(days))
-			l.projected, b.total.projected = l.projected.Add(cost), b.total.projected.Add(cost)
-			continue
 		}
-		for _, l := range []*line{l, &b.total} {
-			for i := range q {
-				l.q[i] = l.q[i].Add(q[i])
-			}
-			if c == nil {
-				for i := range q {
-					l.unpricedQ[i] = l.unpricedQ[i].Add(q[i])
-				}
-				l.unpricedShares++
-			}
-		}
+		var q *[nq]decimal.Decimal
 		if c == nil {
-			continue
+			q = &l.unpricedQ
+			l.unpricedShares++
+		} else if q = l.priced[bucket{c, kind}]; q == nil {
+			q = new([nq]decimal.Decimal)
+			l.priced[bucket{c, kind}] = q
 		}
-		if err := b.use(c); err != nil {
-			return err
+		mult := share
+		if days != 1 {
+			mult = share.Mul(decimal.NewFromInt(days))
 		}
-		cost := dot(q, c.price)
-		for _, l := range []*line{l, &b.total} {
-			l.cost = l.cost.Add(cost)
-			if b.withMTD && !day.After(b.r.now) {
-				l.mtd = l.mtd.Add(cost)
+		whole := mult.Equal(one)
+		for i := range q {
+			if whole {
+				q[i] = q[i].Add(v.q[i])
+			} else {
+				q[i] = q[i].Add(mult.Mul(v.q[i]))
 			}
 		}
 	}
@@ -406,7 +454,6 @@ func (b *builder) project(ctx context.Context) (*Projection, error) {
 		}
 	}
 	proj.UnpricedShares = b.projUnpriced
-	proj.Cost = money(b.total.mtd.Add(b.total.projected))
 	if len(proj.Basis) == 0 {
 		proj.Note = "zero: no day of the month up to now has a daily aggregation, so there is no day to project from"
 	} else {
@@ -426,14 +473,17 @@ func (b *builder) bill(proj *Projection) *Bill {
 	if b.first != nil {
 		out.Currency = b.first.rc.Currency
 	}
+	var total totals
 	for _, l := range b.lines {
-		out.Lines = append(out.Lines, b.line(l, proj != nil))
+		t := l.totals()
+		total.add(t)
+		out.Lines = append(out.Lines, t.line(l.key, proj != nil))
 	}
 	slices.SortFunc(out.Lines, func(x, y Line) int { return slices.Compare(x.Key, y.Key) })
-	b.total.key = []string{}
-	out.Total = b.line(&b.total, proj != nil)
+	out.Total = total.line([]string{}, proj != nil)
 	if b.withMTD {
-		out.MonthToDate = &MonthToDate{Now: b.r.now.UTC(), Cost: money(b.total.mtd)}
+		out.MonthToDate = &MonthToDate{Now: b.r.now.UTC(), Cost: money(total.toDate)}
+		proj.Cost = money(total.toDate.Add(total.projection))
 	}
 	out.Partial = b.r.now.Before(b.r.window.End) // the period has not ended
 	for _, vc := range slices.Sorted(maps.Keys(b.cov)) {
@@ -456,14 +506,16 @@ func (b *builder) bill(proj *Projection) *Bill {
 	return out
 }
 
-func (b *builder) line(l *line, projected bool) Line {
+// line presents t as the line of key; with projected, with its share of
+// the projection.
+func (t *totals) line(key []string, projected bool) Line {
 	quantities := func(q [nq]decimal.Decimal) Quantities {
 		return Quantities{VCPUDays: q[qVCPU], RAMGBDays: q[qRAM], ProvisionedDiskGBDays: q[qProv], UsedDiskGBDays: q[qUsed], VMDays: q[qVM]}
 	}
-	out := Line{Key: l.key, Quantities: quantities(l.q), Cost: money(l.cost),
-		Unpriced: Unpriced{Shares: l.unpricedShares, Quantities: quantities(l.unpricedQ)}}
+	out := Line{Key: key, Quantities: quantities(t.q), Cost: money(t.cost),
+		Unpriced: Unpriced{Shares: t.unpricedShares, Quantities: quantities(t.unpricedQ)}}
 	if projected {
-		m := money(l.mtd.Add(l.projected))
+		m := money(t.toDate.Add(t.projection))
 		out.Projected = &m
 	}
 	return out

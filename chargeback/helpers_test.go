@@ -42,7 +42,7 @@ func (v vm) row(vc string, day time.Time) inventory.DailyRollup {
 }
 
 // rollups writes the daily rollups of vc's day through the store API.
-func rollups(t *testing.T, st store.Store, vc string, day time.Time, vms ...vm) {
+func rollups(t testing.TB, st store.Store, vc string, day time.Time, vms ...vm) {
 	t.Helper()
 	rows := make([]inventory.DailyRollup, len(vms))
 	for i, v := range vms {
@@ -54,7 +54,7 @@ func rollups(t *testing.T, st store.Store, vc string, day time.Time, vms ...vm) 
 }
 
 // covered registers the daily aggregation record of vc's day.
-func covered(t *testing.T, st store.Store, vc string, day time.Time, rows int, partial bool) {
+func covered(t testing.TB, st store.Store, vc string, day time.Time, rows int, partial bool) {
 	t.Helper()
 	rec := inventory.SnapshotRecord{Vcenter: vc, Kind: inventory.Daily, SnapshotTime: day, RowCount: rows, Partial: partial,
 		RegisteredAt: day.Add(25 * time.Hour), Duration: time.Second}
@@ -65,7 +65,7 @@ func covered(t *testing.T, st store.Store, vc string, day time.Time, rows int, p
 
 // aggregated writes vc's day as a completed daily aggregation: its rollups
 // and its registry record.
-func aggregated(t *testing.T, st store.Store, vc string, day time.Time, vms ...vm) {
+func aggregated(t testing.TB, st store.Store, vc string, day time.Time, vms ...vm) {
 	t.Helper()
 	rollups(t, st, vc, day, vms...)
 	covered(t, st, vc, day, len(vms), false)
