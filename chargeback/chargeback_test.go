@@ -434,7 +434,7 @@ func TestBadRollup(t *testing.T) {
 		aggregated(t, st, "vc1", mar(1), vm{key: "over", present: 1, gold: 80, silver: 70})
 		aggregated(t, st, "vc1", mar(2), vm{key: "neg", present: 1, vcpu: -2})
 		cards := []inventory.RateCard{{Currency: "EUR", VMDay: "1"}}
-		for d, field := range map[int]string{1: "pool_tin_pct…pool_gold_pct", 2: "avg_vcpu_count"} {
+		for d, field := range map[int]string{1: "pool_*_pct", 2: "avg_vcpu_count"} {
 			_, err := chargeback.Compute(context.Background(), st, &chargeback.Request{Period: chargeback.PeriodDay, At: mar(d), Cards: cards})
 			var re *chargeback.RollupError
 			if !errors.Is(err, chargeback.ErrBadRollup) || !errors.As(err, &re) || re.Field != field || re.Vcenter != "vc1" || !re.Day.Equal(mar(d)) {

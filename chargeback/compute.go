@@ -31,9 +31,6 @@ func Compute(ctx context.Context, src Source, req *Request) (*Bill, error) {
 	}
 	b := &builder{r: r, p: newPricer(r.cards), days: r.window.Days(), cov: map[string]*coverage{},
 		lines: map[string]*line{}, used: map[int64]bool{}, withMTD: r.period == PeriodMonth && r.window.Contains(r.now)}
-	if r.period == PeriodDay {
-		b.days = []inventory.Window{r.window}
-	}
 	if err := b.readCoverage(ctx, src); err != nil {
 		return nil, err
 	}
@@ -95,9 +92,9 @@ type bucket struct {
 type bucketKind uint8
 
 const (
-	billedAfterNow bucketKind = iota // billed, on a day starting after Now
-	billedToDate                     // billed, month to date
-	projected                        // projected days, quantities × days
+	billed       bucketKind = iota // billed, not in the month to date
+	billedToDate                   // billed, in the month to date
+	projected                      // projected days, quantities × days
 )
 
 // totals are a line's figures.
@@ -293,7 +290,7 @@ func (b *builder) newVMDay(row *inventory.DailyRollup, day time.Time) (*vmDay, e
 		sum = sum.Add(v.shares[t])
 	}
 	if sum.GreaterThan(one.Add(shareSlack)) {
-		return nil, bad("pool_tin_pct…pool_gold_pct", "add up to %s%%, more than 100%%", sum.Shift(2))
+		return nil, bad("pool_*_pct", "add up to %s%%, more than 100%%", sum.Shift(2))
 	}
 	v.shares[nTiers-1] = decimal.Max(decimal.Zero, one.Sub(sum))
 	for _, k := range b.r.tagKeys {
@@ -366,7 +363,7 @@ func (b *builder) use(c *card) error {
 // copies of them to the projection.
 func (b *builder) price(v *vmDay, day time.Time, days int64, proj bool) error {
 	cards := b.p.cardsFor(v, day)
-	kind := billedAfterNow
+	kind := billed
 	switch {
 	case proj:
 		kind = projected
