@@ -53,6 +53,9 @@ type Options struct {
 	// Tiers maps resource pools to tiers in generated reports. Defaults
 	// to inventory.DefaultTierMap().
 	Tiers *inventory.TierMap
+	// Clock is the current time (month-to-date figures). Defaults to
+	// time.Now.
+	Clock func() time.Time
 }
 
 // API is the JSON API; it is an http.Handler serving /api/.
@@ -88,6 +91,9 @@ func New(o Options) (*API, error) {
 	if o.Location == nil {
 		o.Location = time.UTC
 	}
+	if o.Clock == nil {
+		o.Clock = time.Now
+	}
 	problemOnce.Do(func() { huma.NewError = newProblem })
 	cfg := huma.DefaultConfig("vinventory API", o.Version)
 	cfg.OpenAPIPath = "/api/openapi"
@@ -111,6 +117,7 @@ func New(o Options) (*API, error) {
 	a.h = humago.New(mux, cfg)
 	a.h.UseMiddleware(a.authenticate)
 	a.register()
+	declareCSV(a.h.OpenAPI())
 	mux.HandleFunc("GET /api/docs", serveDocs)
 	mux.HandleFunc("GET /api/docs/", serveDocs)
 	return a, nil
@@ -118,12 +125,16 @@ func New(o Options) (*API, error) {
 
 // op declares an operation needing role: its security and metadata.
 func op(method, path, id, summary string, role Role, tags ...string) huma.Operation {
+	errs := []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity}
+	if method == http.MethodPost || method == http.MethodPut {
+		errs = append(errs, http.StatusRequestEntityTooLarge) // bodies over 1 MiB
+	}
 	return huma.Operation{
 		OperationID: id, Method: method, Path: path, Summary: summary, Tags: tags,
 		Description: fmt.Sprintf("Role: %s.", role),
 		Security:    []map[string][]string{{"bearer": {}}},
 		Metadata:    map[string]any{"role": role},
-		Errors:      []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusUnprocessableEntity},
+		Errors:      errs, MaxBodyBytes: 1 << 20,
 	}
 }
 
@@ -150,6 +161,7 @@ func (a *API) register() {
 	a.registerEndpoints()
 	a.registerGenerate()
 	a.registerAdmin()
+	a.registerChargeback()
 }
 
 // Role is what a token may do.
@@ -241,4 +253,21 @@ func (a *API) internal(ctx context.Context, what string, err error) error {
 	}
 	a.log.Error("api: "+what, slog.Any("error", err))
 	return huma.Error500InternalServerError("internal error; see the server log")
+}
+
+// declareCSV adds text/csv to every JSON answer of a GET operation in the
+// document: the same data as CSV (see csvFormat).
+func declareCSV(doc *huma.OpenAPI) {
+	for _, item := range doc.Paths {
+		if item.Get == nil {
+			continue
+		}
+		for code, r := range item.Get.Responses {
+			if r.Content == nil || r.Content["application/json"] == nil || code[0] != '2' {
+				continue
+			}
+			r.Content[csvType] = &huma.MediaType{Schema: &huma.Schema{Type: "string",
+				Description: "The same fields as CSV: a header row, one row per item, nested fields dotted."}}
+		}
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/memstore"
 )
 
 // TestHistoryEndpoints checks the inventory as of a time, the changes, the
@@ -245,4 +246,24 @@ func TestCSV(t *testing.T) {
 			t.Errorf("a CSV request with a bad limit: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	})
+}
+
+// TestDocsPage: /api/docs is public, loads only the vendored script from
+// this origin (no CDN), under a Content-Security-Policy that allows only
+// this origin.
+func TestDocsPage(t *testing.T) {
+	f := newFixture(t, memstore.New(memstore.Options{}))
+	resp, body := f.get(t, 0, "/api/docs", nil)
+	csp := resp.Header.Get("Content-Security-Policy")
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `src="/api/docs/rapidoc-min.js"`) || !strings.Contains(string(body), `spec-url="/api/openapi.json"`) ||
+		!strings.Contains(csp, "default-src 'self'") || !strings.Contains(csp, "font-src 'self'") || strings.Contains(string(body), "https://") {
+		t.Errorf("docs page: %d CSP %q\n%s", resp.StatusCode, csp, body)
+	}
+	resp, js := f.get(t, 0, "/api/docs/rapidoc-min.js", nil)
+	if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/javascript") || len(js) < 500_000 {
+		t.Errorf("script: %d %s, %d bytes", resp.StatusCode, resp.Header.Get("Content-Type"), len(js))
+	}
+	if resp, _ := f.get(t, 0, "/api/docs/other.js", nil); resp.StatusCode != 404 {
+		t.Errorf("an unknown docs file: %d", resp.StatusCode)
+	}
 }
