@@ -32,7 +32,14 @@
 // compatibility tables), SQLAggregator (rows computed in the database agree
 // with the aggregate package's Go builders on random histories),
 // SnapshotCounter (per-period counts agree with the records ListSnapshots
-// returns, for days of 23 and 25 hours and many periods). A store
+// returns, for days of 23 and 25 hours and many periods), TokenStore
+// (tokens without their hash, conflicts on live names and on any hash,
+// also between concurrent creators, revocation), AuditLog (newest first,
+// pages without repeats or skips, exact filters, JSON compared as values)
+// and RateCardStore (prices kept as the exact text given, IDs never
+// reused). RunSection runs one section against a store built for it, such
+// as AuditLog on a store whose clock stands still (every entry then has
+// the same time). A store
 // that does not implement CompatTables is checked by WithoutCompatTables to
 // refuse a write's Compat flag with store.ErrUnsupported, storing nothing.
 //

@@ -54,6 +54,12 @@ type Contents struct {
 	// report's info; the SHA256 in each stands for its bytes, which are
 	// read back and checked against it.
 	Reports []store.ReportInfo
+	// Tokens (revoked ones included), audit entries (newest first) and
+	// rate cards, each only when the store implements store.TokenStore,
+	// store.AuditLog or store.RateCardStore.
+	Tokens    []store.TokenInfo
+	Audit     []store.AuditEntry
+	RateCards []inventory.RateCard
 }
 
 // Dump reads everything st holds. It fails the test on any read error. The
@@ -217,6 +223,9 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 		if c.Reports, err = dumpReports(ctx, rc); err != nil {
 			return nil, err
 		}
+	}
+	if err := dumpAdmin(ctx, st, c); err != nil {
+		return nil, err
 	}
 	return c, nil
 }

@@ -36,6 +36,8 @@ type hooked struct {
 	scanCompatHourly  func(ctx context.Context, p *store.ScanCompatParams, fn func(*inventory.Sample) error) error
 	listSnapshots     func(ctx context.Context, p *store.ListSnapshotsParams) ([]inventory.SnapshotRecord, error)
 	countSnapshots    func(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error)
+	listAudit         func(ctx context.Context, p *store.ListAuditParams) (*store.AuditPage, error)
+	revokeToken       func(ctx context.Context, p *store.RevokeTokenParams) (*store.TokenInfo, error)
 	close             func() error
 }
 
@@ -128,6 +130,20 @@ func (h *hooked) CountSnapshots(ctx context.Context, p *store.CountSnapshotsPara
 		return h.countSnapshots(ctx, p)
 	}
 	return h.Store.CountSnapshots(ctx, p)
+}
+
+func (h *hooked) ListAudit(ctx context.Context, p *store.ListAuditParams) (*store.AuditPage, error) {
+	if h.listAudit != nil {
+		return h.listAudit(ctx, p)
+	}
+	return h.Store.ListAudit(ctx, p)
+}
+
+func (h *hooked) RevokeToken(ctx context.Context, p *store.RevokeTokenParams) (*store.TokenInfo, error) {
+	if h.revokeToken != nil {
+		return h.revokeToken(ctx, p)
+	}
+	return h.Store.RevokeToken(ctx, p)
 }
 
 func (h *hooked) Close() error {
@@ -424,6 +440,29 @@ var mutants = map[string]mutant{
 				q.Bounds[i] = b.Add(time.Nanosecond)
 			}
 			return h.Store.CountSnapshots(ctx, &q)
+		}
+	}},
+	// Audit pages drop their last entry.
+	"ListAuditDropsLastOfPage": {"AuditLog/Paging", "want a full page of", func(h *hooked) {
+		h.listAudit = func(ctx context.Context, p *store.ListAuditParams) (*store.AuditPage, error) {
+			pg, err := h.Store.ListAudit(ctx, p)
+			if err == nil && pg.NextCursor != "" && len(pg.Entries) > 0 {
+				pg.Entries = pg.Entries[:len(pg.Entries)-1]
+			}
+			return pg, err
+		}
+	}},
+	// Revoking a revoked token stamps it again.
+	"RevokeTokenRestamps": {"TokenStore/Revoke", "keeps the first RevokedAt", func(h *hooked) {
+		h.revokeToken = func(ctx context.Context, p *store.RevokeTokenParams) (*store.TokenInfo, error) {
+			all, _ := h.Store.ListTokens(ctx, &store.ListTokensParams{IncludeRevoked: true})
+			t, err := h.Store.RevokeToken(ctx, p)
+			for _, old := range all {
+				if err == nil && old.ID == t.ID && old.Revoked() {
+					t.RevokedAt = time.Now().UTC().Truncate(time.Microsecond)
+				}
+			}
+			return t, err
 		}
 	}},
 	// Close does nothing.
