@@ -47,6 +47,8 @@ Commands:
   enqueue CMD [flags]  queue backfill, repair, rebuild, regenerate-reports or rotate-keys
                        as a job for the running daemon (the same request queued twice runs once)
   jobs                 list the latest job runs (state, attempts, progress, errors)
+  token create -name N -role viewer|operator|admin [-vcenter VC]...
+                       make an API token (its secret is printed once); token list [-all], token revoke ID
   keygen               print a new key line (ID:base64) for the keyring
 
 Flags:
@@ -145,6 +147,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv E
 		run = func(ctx context.Context, a *App, args []string) error { return enqueueCommand(ctx, a, args, stdout) }
 	case "jobs":
 		run = func(ctx context.Context, a *App, args []string) error { return jobsCommand(ctx, a, args, stdout) }
+	case "token":
+		run = func(ctx context.Context, a *App, args []string) error { return tokenCommand(ctx, a, args, stdout) }
 	default:
 		fmt.Fprintf(stderr, "vinventoryd: unknown command %q\n\n", cmd)
 		fs.Usage()
