@@ -435,17 +435,6 @@ func (b *backfill) importSnapshot(ctx context.Context, vc string, at time.Time, 
 	return len(samples), nil
 }
 
-func cloneMap(m map[string]string) map[string]string {
-	if m == nil {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // lifecycles derives lifecycle rows from the samples (SEMANTICS §3):
 // first_seen/last_seen from the samples, creation_time from the earliest
 // config.createDate (unless an event supplied it), deletion at the first

@@ -1,6 +1,7 @@
 package aggregate
 
 import (
+	"maps"
 	"sort"
 	"sync"
 	"time"
@@ -48,12 +49,44 @@ type sampleAttrs struct {
 	name, datacenter, cluster, host           string
 	resourcePool, folder, powerState, guestOS string
 	isTemplate                                bool
+	// attrs are the custom attributes and tags: a copy owned by the
+	// builder (never the caller's map), nil when empty, never modified
+	// once set (a newer sample with other attributes replaces it).
+	attrs map[string]string
 }
 
 // set copies s's attributes into a.
 func (a *sampleAttrs) set(s *inventory.Sample) {
 	*a = sampleAttrs{at: s.SnapshotTime, name: s.Name, datacenter: s.Datacenter, cluster: s.Cluster, host: s.Host,
-		resourcePool: s.ResourcePool, folder: s.Folder, powerState: string(s.PowerState), guestOS: s.GuestOS, isTemplate: s.IsTemplate}
+		resourcePool: s.ResourcePool, folder: s.Folder, powerState: string(s.PowerState), guestOS: s.GuestOS, isTemplate: s.IsTemplate,
+		attrs: keepAttrs(a.attrs, s.Attributes)}
+}
+
+// setRollup copies the attributes of a rollup row of the period starting
+// at into a: a monthly row takes them from the VM's last day present.
+func (a *sampleAttrs) setRollup(at time.Time, r *inventory.Rollup) {
+	*a = sampleAttrs{at: at, name: r.Name, datacenter: r.Datacenter, cluster: r.Cluster, host: r.Host,
+		resourcePool: r.ResourcePool, folder: r.Folder, powerState: string(r.PowerState), guestOS: r.GuestOS, isTemplate: r.IsTemplate,
+		attrs: keepAttrs(a.attrs, r.Attributes)}
+}
+
+// keepAttrs returns the builder's copy of next: old when it holds the same
+// attributes (a VM's tags rarely change between samples, so most samples
+// cost a comparison, not a copy), else a copy of next (nil when empty).
+func keepAttrs(old, next map[string]string) map[string]string {
+	if maps.Equal(old, next) {
+		return old
+	}
+	return cloneMap(next)
+}
+
+// cloneMap returns a copy of m, nil when m is empty (as stores return
+// empty maps).
+func cloneMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
 }
 
 // accSlab is the number of VM accumulators allocated at once.
@@ -398,6 +431,7 @@ func (a *sampleAttrs) rollup(vcenter, vmID, vmUUID string, total, n, poweredOn i
 		PowerState:       inventory.PowerState(a.powerState),
 		GuestOS:          a.guestOS,
 		IsTemplate:       a.isTemplate,
+		Attributes:       cloneMap(a.attrs),
 		TotalSamples:     total,
 		SamplesPresent:   n,
 		AvgIsPresent:     ratio(float64(n), total),

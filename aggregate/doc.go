@@ -100,6 +100,16 @@
 //     last_seen lies in the window (day or month), else zero.
 //   - "Latest" means largest snapshot time (daily) or largest day (monthly);
 //     among equal times the first one added wins.
+//   - Attributes (custom attributes and tags, "tag:<category>" keys) are
+//     latest attributes like Name: the whole map of the latest present
+//     sample (daily, and monthly from hourly samples) or of the last day
+//     present (monthly), never merged over the period: a tag removed
+//     before the latest sample is absent from the row, and a VM whose
+//     latest sample has none has nil Attributes. The monthly rows ModeLegacy
+//     computes from the inventory_daily_summary_* tables have nil
+//     Attributes: those tables keep the replaced system's columns, which
+//     have none (the hourly compatibility tables have them, so daily rows
+//     and hourly-granularity monthly rows from them carry them).
 //   - Monthly total_samples is Σ over the days of the month of that day's
 //     total_samples for the vCenter. Callers report each day's figure with
 //     AddDayTotal (needed for days on which a VM, or every VM, was absent);

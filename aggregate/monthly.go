@@ -177,8 +177,7 @@ func (b *MonthlyBuilder) Add(d *inventory.DailyRollup) {
 	v.bill[2] += d.AvgProvisionedDiskGB * d.AvgIsPresent
 	v.bill[3] += d.AvgUsedDiskGB * d.AvgIsPresent
 	if !v.hasLatest || d.Day.After(v.latest.at) {
-		v.latest = sampleAttrs{at: d.Day, name: d.Name, datacenter: d.Datacenter, cluster: d.Cluster, host: d.Host,
-			resourcePool: d.ResourcePool, folder: d.Folder, powerState: string(d.PowerState), guestOS: d.GuestOS, isTemplate: d.IsTemplate}
+		v.latest.setRollup(d.Day, &d.Rollup)
 		v.hasLatest = true
 	}
 	if !d.FirstSeen.IsZero() && (v.first.IsZero() || d.FirstSeen.Before(v.first)) {

@@ -71,6 +71,11 @@ func TestMonthlyFromDailyEqualsHourly(t *testing.T) {
 						if rng.Intn(20) == 0 {
 							s.CreationTime = time.Date(2021, 1, 1+rng.Intn(300), 0, 0, 0, 0, time.UTC)
 						}
+						// Tags change during the day, some hours none
+						// (drawn without rng: the history is unchanged).
+						if (tm.Hour()+v)%4 != 0 {
+							s.Attributes = map[string]string{"tag:env": fmt.Sprint("e", (tm.Hour()/6+v)%3), "owner": fmt.Sprint("t", v)}
+						}
 					})
 					samples = append(samples, s)
 				}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +23,10 @@ import (
 
 // randomHistory writes days of hourly snapshots of two vCenters with
 // random churn, resizes, pool moves, power changes, missing creation
-// times, samples without vm_id (joined by uuid or name), a snapshot with
+// times, samples without vm_id (joined by uuid or name), attributes and
+// tags that change during the day (see parityAttributes), a snapshot with
 // no VMs and a registered snapshot missing from the second vCenter, plus
-// lifecycle rows (some deleted). It returns the registered snapshot times.
+// lifecycle rows (some deleted).
 func randomHistory(t *testing.T, st store.Store, seed int64, start time.Time, days int) {
 	t.Helper()
 	ctx := context.Background()
@@ -84,6 +87,7 @@ func randomHistory(t *testing.T, st store.Store, seed int64, start time.Time, da
 						Folder: "vm", PowerState: []inventory.PowerState{inventory.PoweredOn, inventory.PoweredOff, inventory.Suspended}[rng.Intn(3)],
 						IsTemplate: v.id == "vm-107", VCPUCount: v.vcpu, RAMMB: v.ram, ProvisionedDiskGB: float64(rng.Intn(5000)) / 7,
 						UsedDiskGB: float64(rng.Intn(3000)) / 3, GuestOS: "linux", IPAddress: "10.0.0.1", CreationTime: v.creation}
+					x.Attributes = parityAttributes(v.id, h)
 					if v.noID {
 						x.VMID = ""
 					}
@@ -134,6 +138,25 @@ func randomHistory(t *testing.T, st store.Store, seed int64, start time.Time, da
 	}
 }
 
+// parityAttributes are the attributes of VM id at hour h of randomHistory,
+// drawn without its random source: vm-100, vm-110, ... have none; the
+// others' tag:env changes every five hours, a hostile tag (a key with a
+// quote and a dot, a formula, HTML) comes and goes, and at some hours a
+// VM has none at all, so a day's (a month's) attributes are those of its
+// latest present sample (last day present), never a merge.
+func parityAttributes(id string, h int) map[string]string {
+	var n int
+	fmt.Sscanf(id, "vm-%d", &n)
+	if n%10 == 0 || (h+n)%11 == 4 {
+		return nil
+	}
+	m := map[string]string{"tag:env": []string{"prod", "dev", "test"}[(h/5+n)%3], "owner": fmt.Sprint("team-", n%4)}
+	if (h+n)%6 < 2 {
+		m[`tag:k"e.y`] = `=1+1 <script>alert("x")</script> ✓`
+	}
+	return m
+}
+
 func dailyRows(t *testing.T, st store.Store, from, to time.Time) []inventory.DailyRollup {
 	t.Helper()
 	var out []inventory.DailyRollup
@@ -156,6 +179,17 @@ func monthlyRows(t *testing.T, st store.Store) []inventory.MonthlyRollup {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// someAttributes reports whether a row has attributes (attrs reads them):
+// the comparisons would pass on rows without any.
+func someAttributes[T any](rows []T, attrs func(*T) map[string]string) bool {
+	for i := range rows {
+		if len(attrs(&rows[i])) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 var allModes = []aggregate.Mode{aggregate.ModeGo, aggregate.ModeSQL, aggregate.ModeLegacy}
@@ -211,6 +245,9 @@ func TestModesAgree(t *testing.T) {
 					}
 					if ref == nil {
 						ref = got
+						if !someAttributes(got, func(r *inventory.DailyRollup) map[string]string { return r.Attributes }) {
+							t.Fatal("no daily row has attributes")
+						}
 					} else if d := cmp.Diff(ref, got, approx); d != "" {
 						t.Fatalf("daily rows of mode %s differ from go (-go +%s):\n%s", mode, mode, d)
 					}
@@ -232,14 +269,29 @@ func TestModesAgree(t *testing.T) {
 							}
 						}
 						gotM := monthlyRows(t, st)
+						after := storetest.Dump(t, st)
+						wantM := refMonthly
+						if mode == aggregate.ModeLegacy {
+							// The daily summary tables have no attributes
+							// column (store.CompatTables): monthly rows
+							// from them (daily granularity) have none;
+							// from the hourly tables they have them.
+							if g == inventory.Daily {
+								wantM = aggregate.WithoutAttributes(refMonthly)
+							}
+							before.MonthlyRollups, after.MonthlyRollups = aggregate.WithoutAttributes(before.MonthlyRollups), aggregate.WithoutAttributes(after.MonthlyRollups)
+						}
 						if refMonthly == nil {
 							refMonthly = gotM
-						} else if d := cmp.Diff(refMonthly, gotM, approx); d != "" {
+							if !someAttributes(gotM, func(r *inventory.MonthlyRollup) map[string]string { return r.Attributes }) {
+								t.Fatal("no monthly row has attributes")
+							}
+						} else if d := cmp.Diff(wantM, gotM, approx); d != "" {
 							t.Fatalf("monthly rows of %s/%s differ from go/daily:\n%s", mode, g, d)
 						}
 						if refMonthly != nil && len(before.MonthlyRollups) > 0 {
 							// A re-run (same figures from another mode) leaves the store as it was.
-							if d := cmp.Diff(before, storetest.Dump(t, st), approx); d != "" {
+							if d := cmp.Diff(before, after, approx); d != "" {
 								t.Fatalf("re-run %s/%s changed the store:\n%s", mode, g, d)
 							}
 						}
@@ -288,7 +340,9 @@ func TestModesAgreeHostileNames(t *testing.T) {
 				for i, name := range hostile {
 					ss = append(ss, inventory.Sample{Vcenter: vc, SnapshotTime: at, VMID: fmt.Sprintf("vm-%d '\"", i),
 						VMUUID: "u-" + name, Name: name, Host: name, Folder: name, GuestOS: name,
-						ResourcePool: pools[(i+h)%len(pools)], PowerState: inventory.PoweredOn, VCPUCount: 1 + i, RAMMB: 1024})
+						ResourcePool: pools[(i+h)%len(pools)], PowerState: inventory.PoweredOn, VCPUCount: 1 + i, RAMMB: 1024,
+						// Hostile keys and values; tag:hour changes every hour.
+						Attributes: map[string]string{name: hostile[(i+1)%len(hostile)], `k"e.y`: "=1+1", "tag:hour": fmt.Sprint(h)}})
 				}
 				if _, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{Vcenter: vc, SnapshotTime: at, Samples: ss,
 					Totals: inventory.ComputeTotals(vc, at, ss, nil), Compat: true}); err != nil {
@@ -314,7 +368,12 @@ func TestModesAgreeHostileNames(t *testing.T) {
 				// Hand check: each VM visits every pool in 4 hours; Gold,
 				// 'Silver' (not a tier: the quotes are part of the name),
 				// tin and Bronze are one sample each.
-				for _, r := range got {
+				for i, r := range got {
+					// The latest sample's attributes (hour 3), exactly.
+					next := hostile[(slices.Index(hostile, r.Name)+1)%len(hostile)]
+					if want := map[string]string{r.Name: next, `k"e.y`: "=1+1", "tag:hour": "3"}; !maps.Equal(r.Attributes, want) {
+						t.Fatalf("row %d (%q): attributes %q, want %q", i, r.VMKey, r.Attributes, want)
+					}
 					tiers := r.PoolGoldPct + r.PoolSilverPct + r.PoolTinPct + r.PoolBronzePct
 					if r.SamplesPresent != 4 || r.PoolSilverPct != 0 || (tiers != 75 && tiers != 50) {
 						t.Fatalf("row %q: present %d, tiers gold %v silver %v tin %v bronze %v", r.VMKey, r.SamplesPresent,

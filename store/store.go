@@ -382,7 +382,10 @@ type EventPage struct {
 // ---------------------------------------------------------------------------
 // Rollups
 
-// Rollups reads and writes vm_daily_rollup and vm_monthly_rollup.
+// Rollups reads and writes vm_daily_rollup and vm_monthly_rollup. Rows
+// keep every field, Attributes included; the summary compatibility tables
+// written with Compat keep the replaced system's columns, without
+// Attributes (see CompatTables).
 type Rollups interface {
 	// WriteDailyRollups replaces the rows of (Vcenter, Day) with Rows in one
 	// transaction, in batches, and when Compat is set also replaces that
@@ -566,6 +569,12 @@ type CompatTable struct {
 // writes replace one vCenter's rows. It is an optional interface (see
 // Store): memstore, sqlitestore and pgstore implement it. A Store that does
 // not refuses the Compat flag of its writes with ErrUnsupported.
+//
+// The summary tables (daily, monthly) keep the replaced system's columns:
+// they have no attributes column, so the rows ReadCompatDaily and
+// ReadCompatMonthly return have nil Attributes (and Partial false, and
+// monthly rows no billable sums or coverage). The hourly tables keep the
+// samples' Attributes.
 type CompatTables interface {
 	// WriteCompatHourly replaces Vcenter's rows in the hourly table of
 	// SnapshotTime, creating it if needed.
@@ -624,7 +633,8 @@ const (
 	// SourceCompat reads the compatibility tables named in
 	// CompatTables (UNION ALL): inventory_hourly_* for daily rows,
 	// inventory_daily_summary_* for monthly rows. Repair, backfill and
-	// validation only.
+	// validation only. The summary tables have no attributes, so monthly
+	// rows computed from them have nil Attributes.
 	SourceCompat
 )
 

@@ -330,7 +330,8 @@ func validateState(op, vcenter string, s *inventory.State) error {
 }
 
 // ValidateRollupRows checks that rows belong to (vcenter, period), have
-// unique, non-empty VM keys, and storable strings and floats.
+// unique, non-empty VM keys, and storable strings (Attributes included)
+// and floats.
 func ValidateRollupRows(op, vcenter string, period time.Time, n int, row func(int) (vc string, per time.Time, r *inventory.Rollup)) error {
 	if vcenter == "" {
 		return Invalid(op, "Vcenter", "must not be empty")
@@ -360,6 +361,9 @@ func ValidateRollupRows(op, vcenter string, period time.Time, n int, row func(in
 		seen[r.VMKey] = struct{}{}
 		if err := CheckStrings(op, field, r.VMKey, r.VMID, r.VMUUID, r.Name, r.Datacenter, r.Cluster, r.Host,
 			r.ResourcePool, r.Folder, string(r.PowerState), r.GuestOS); err != nil {
+			return err
+		}
+		if err := CheckMap(op, field+".Attributes", r.Attributes); err != nil {
 			return err
 		}
 		if err := CheckFloats(op, field, r.AvgIsPresent, r.AvgPoweredOn, r.AvgVCPUCount, r.AvgRAMGB, r.AvgProvisionedDiskGB,

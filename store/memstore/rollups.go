@@ -69,6 +69,7 @@ func writeRollups[T any](s *Store, ctx context.Context, k rollupKind[T], op, vc 
 		rr := k.roll(&r)
 		rr.FirstSeen, rr.LastSeen = driver.NormTime(rr.FirstSeen), driver.NormTime(rr.LastSeen)
 		rr.CreationTime, rr.DeletionTime = driver.NormTime(rr.CreationTime), driver.NormTime(rr.DeletionTime)
+		rr.Attributes = cloneMap(rr.Attributes)
 		out = append(out, r)
 	}
 	slices.SortFunc(out, func(a, b T) int { return cmp.Compare(k.roll(&a).VMKey, k.roll(&b).VMKey) })
@@ -146,6 +147,8 @@ func scanRollups[T any](s *Store, ctx context.Context, k rollupKind[T], op strin
 		}
 		for i := range rows {
 			cur = rows[i]
+			r := k.roll(&cur)
+			r.Attributes = cloneMap(r.Attributes)
 			if err := fn(&cur); err != nil {
 				return scanEnd(op, err)
 			}
@@ -299,16 +302,18 @@ func readCompat[T any](s *Store, op string, p *store.ScanCompatParams, kind stor
 	return out, nil
 }
 
-// ReadCompatDaily returns the rows of one daily summary table.
+// ReadCompatDaily returns the rows of one daily summary table, with nil
+// Attributes (not a column of the summary tables).
 func (s *Store) ReadCompatDaily(ctx context.Context, p *store.ScanCompatParams) ([]inventory.DailyRollup, error) {
 	rows, err := readCompat(s, "ReadCompatDaily", p, store.CompatDaily, func(t *compatTable) map[string][]inventory.DailyRollup { return t.daily })
 	for i := range rows {
-		rows[i].Partial = false // not a column of the summary tables
+		rows[i].Partial, rows[i].Attributes = false, nil // not columns of the summary tables
 	}
 	return rows, err
 }
 
-// ReadCompatMonthly returns the rows of one monthly summary table.
+// ReadCompatMonthly returns the rows of one monthly summary table, with nil
+// Attributes (not a column of the summary tables).
 func (s *Store) ReadCompatMonthly(ctx context.Context, p *store.ScanCompatParams) ([]inventory.MonthlyRollup, error) {
 	rows, err := readCompat(s, "ReadCompatMonthly", p, store.CompatMonthly, func(t *compatTable) map[string][]inventory.MonthlyRollup { return t.monthly })
 	for i := range rows {
@@ -318,11 +323,11 @@ func (s *Store) ReadCompatMonthly(ctx context.Context, p *store.ScanCompatParams
 }
 
 // compatMonthly returns r as a monthly summary compatibility table holds
-// it: without the billable sums and coverage (not columns of the replaced
-// system's layout).
+// it: without the billable sums, coverage, partial mark and attributes
+// (not columns of the replaced system's layout).
 func compatMonthly(r inventory.MonthlyRollup) inventory.MonthlyRollup {
 	r.VCPUDays, r.RAMGBDays, r.ProvisionedDiskGBDays, r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth = 0, 0, 0, 0, 0, 0
-	r.Partial = false
+	r.Partial, r.Attributes = false, nil
 	return r
 }
 

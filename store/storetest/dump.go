@@ -140,13 +140,17 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 		}
 	}
 	if err = st.ScanDailyRollups(ctx, &store.ScanRollupsParams{}, func(r *inventory.DailyRollup) error {
-		c.DailyRollups = append(c.DailyRollups, *r)
+		x := *r
+		x.Attributes = maps.Clone(r.Attributes)
+		c.DailyRollups = append(c.DailyRollups, x)
 		return nil
 	}); err != nil {
 		return nil, wrap("ScanDailyRollups", err)
 	}
 	if err = st.ScanMonthlyRollups(ctx, &store.ScanRollupsParams{}, func(r *inventory.MonthlyRollup) error {
-		c.MonthlyRollups = append(c.MonthlyRollups, *r)
+		x := *r
+		x.Attributes = maps.Clone(r.Attributes)
+		c.MonthlyRollups = append(c.MonthlyRollups, x)
 		return nil
 	}); err != nil {
 		return nil, wrap("ScanMonthlyRollups", err)

@@ -294,11 +294,15 @@ func rollup(vcenter string, i int, total int, rng *rand.Rand, start time.Time) i
 		r.DeletionTime = r.LastSeen.Add(time.Hour)
 		r.VMKey, r.VMID = "uuid:"+r.VMUUID, "" // a VM only known by its UUID
 	}
+	if i%3 != 0 { // every third VM has no attributes
+		r.Attributes = map[string]string{"owner": fmt.Sprint("team-", i%4), "tag:env": []string{"prod", "dev"}[i%2], "tag:backup": ""}
+	}
 	return r
 }
 
 // DailyRollups builds n deterministic vm_daily_rollup rows of one vCenter
-// for the day starting at day (keys vm-1..vm-n, some uuid-only).
+// for the day starting at day (keys vm-1..vm-n, some uuid-only; two in
+// three with attributes and tags).
 func DailyRollups(vcenter string, day time.Time, n int, seed int64) []inventory.DailyRollup {
 	rng := newRand(seed, uint64(n)+3)
 	out := make([]inventory.DailyRollup, 0, n)

@@ -14,11 +14,13 @@ import (
 // than half (or exactly half) of the VMs are missing for one hour, and
 // samples without a vm_id (or without vm_id and vm_uuid) after the VM was
 // first seen with them, as data imported from compatibility tables has.
-// Times carry seconds, as real captures do. Every snapshot has at least
+// VMs carry custom attributes and tags that change every few hours (see
+// historyAttributes). Times carry seconds, as real captures do. Every snapshot has at least
 // one VM (an empty snapshot leaves no compatibility-table row). It
 // returns the samples of each snapshot, oldest first.
 func RandomHistory(rng *rand.Rand, vc string, t0 time.Time) [][]inventory.Sample {
 	type vmState struct {
+		n              int
 		id, uuid, name string
 		renames        int
 		on, alive      bool
@@ -29,7 +31,7 @@ func RandomHistory(rng *rand.Rand, vc string, t0 time.Time) [][]inventory.Sample
 	next := 0
 	newVM := func() {
 		next++
-		vms = append(vms, &vmState{id: fmt.Sprintf("vm-%d", next), uuid: fmt.Sprintf("uuid-%d", next),
+		vms = append(vms, &vmState{n: next, id: fmt.Sprintf("vm-%d", next), uuid: fmt.Sprintf("uuid-%d", next),
 			name: fmt.Sprintf("app-%d", next), on: true, alive: true})
 	}
 	for range 10 + rng.IntN(14) {
@@ -80,7 +82,8 @@ func RandomHistory(rng *rand.Rand, vc string, t0 time.Time) [][]inventory.Sample
 		sort.Slice(alive, func(a, b int) bool { return alive[a].id < alive[b].id })
 		for _, v := range alive {
 			s := inventory.Sample{Vcenter: vc, SnapshotTime: at, VMID: v.id, VMUUID: v.uuid, Name: v.name, Host: "esx-1",
-				ResourcePool: "/DC/host/C/Resources/Gold", PowerState: inventory.PoweredOff, VCPUCount: 2, RAMMB: 4096}
+				ResourcePool: "/DC/host/C/Resources/Gold", PowerState: inventory.PoweredOff, VCPUCount: 2, RAMMB: 4096,
+				Attributes: historyAttributes(v.n, i)}
 			if v.on {
 				s.PowerState = inventory.PoweredOn
 			}
@@ -96,4 +99,21 @@ func RandomHistory(rng *rand.Rand, vc string, t0 time.Time) [][]inventory.Sample
 		}
 	}
 	return out
+}
+
+// historyAttributes are the attributes of VM number vm in snapshot i of a
+// RandomHistory, drawn without the random source (so the history is the
+// same as without them): every fourth VM has none; the others' tag:env
+// changes every three snapshots, a hostile tag comes and goes, and now
+// and then a snapshot has no attributes at all, so a rollup's attributes
+// are its latest sample's, never a merge over the period.
+func historyAttributes(vm, i int) map[string]string {
+	if vm%4 == 0 || (i+vm)%7 == 3 {
+		return nil
+	}
+	m := map[string]string{"tag:env": []string{"prod", "dev", "test"}[(i/3+vm)%3], "owner": fmt.Sprint("team-", vm%3)}
+	if (i+vm)%5 < 2 {
+		m[`tag:Cost "Center".x`] = `=1+1 <script>'</script> ✓`
+	}
+	return m
 }

@@ -165,6 +165,7 @@ func (n norm) lifecycles(in []inventory.Lifecycle) []inventory.Lifecycle {
 func (n norm) rollup(r inventory.Rollup) inventory.Rollup {
 	r.FirstSeen, r.LastSeen = n.t(r.FirstSeen), n.t(r.LastSeen)
 	r.CreationTime, r.DeletionTime = n.t(r.CreationTime), n.t(r.DeletionTime)
+	r.Attributes = nilMap(r.Attributes)
 	return r
 }
 

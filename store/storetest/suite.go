@@ -349,17 +349,17 @@ func compatMonthly(rows []inventory.MonthlyRollup) []inventory.MonthlyRollup {
 	out := slices.Clone(rows)
 	for i := range out {
 		out[i].VCPUDays, out[i].RAMGBDays, out[i].ProvisionedDiskGBDays, out[i].UsedDiskGBDays = 0, 0, 0, 0
-		out[i].CoverageDays, out[i].DaysInMonth, out[i].Partial = 0, 0, false
+		out[i].CoverageDays, out[i].DaysInMonth, out[i].Partial, out[i].Attributes = 0, 0, false, nil
 	}
 	return out
 }
 
 // compatDaily returns daily rows as a daily summary compatibility table
-// holds them: without the partial mark.
+// holds them: without the partial mark and attributes.
 func compatDaily(rows []inventory.DailyRollup) []inventory.DailyRollup {
 	out := slices.Clone(rows)
 	for i := range out {
-		out[i].Partial = false
+		out[i].Partial, out[i].Attributes = false, nil
 	}
 	return out
 }

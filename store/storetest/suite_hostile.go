@@ -133,9 +133,11 @@ func testHostileRows(e *env) {
 			CreationSource: inventory.LifecycleSource(x), DeletionSource: inventory.LifecycleSource(y)})
 		d := DailyRollups(vc, day0, 1, int64(i))[0]
 		d.VMKey, d.VMID, d.Name, d.Folder, d.ResourcePool, d.GuestOS = x, y, x, y, x, y
+		d.Attributes = map[string]string{x: y, "tag:" + y: x, "": "empty key"}
 		days = append(days, d)
 		m := MonthlyRollups(vc, mon0, 1, int64(i))[0]
 		m.VMKey, m.Name, m.Host = x, y, x
+		m.Attributes = map[string]string{"tag:" + x: y, y: "", "plain": x}
 		mons = append(mons, m)
 	}
 	e.ok(e.st.ApplyReconcile(e.ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: t0, Lifecycles: lcs, Events: evs}), "ApplyReconcile")

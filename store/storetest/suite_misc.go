@@ -258,6 +258,7 @@ func (e *env) isolationWrites(st store.Store) (mutate func()) {
 		}
 		lcs[0].Name = "mutated"
 		rows[0].Name = "mutated"
+		rows[1].Attributes["owner"], rows[2].Attributes = "mutated", map[string]string{"new": "mutated"}
 		ep.Credential[1] ^= 0xff
 		ep.Tags["site"] = "mutated"
 	}
@@ -303,7 +304,13 @@ func testIsolation(e *env) {
 			ev.After[k] = "mutated"
 		}
 	}
-	e.ok(e.st.ScanDailyRollups(e.ctx, &store.ScanRollupsParams{}, func(r *inventory.DailyRollup) error { r.Name = "mutated"; return nil }), "ScanDailyRollups")
+	e.ok(e.st.ScanDailyRollups(e.ctx, &store.ScanRollupsParams{}, func(r *inventory.DailyRollup) error {
+		r.Name = "mutated"
+		for k := range r.Attributes {
+			r.Attributes[k] = "mutated"
+		}
+		return nil
+	}), "ScanDailyRollups")
 	ep, err := e.st.GetEndpoint(e.ctx, &store.GetEndpointParams{Name: "vc-a"})
 	e.ok(err, "GetEndpoint")
 	ep.Credential[0] ^= 0xff

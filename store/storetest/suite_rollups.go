@@ -91,6 +91,7 @@ func kitTests[T any](k rollupKit[T], prefix string) []test {
 		{prefix + "Compat", k.testCompat},
 		{prefix + "Idempotent", k.testIdempotent},
 		{prefix + "InvalidParams", k.testInvalid},
+		{prefix + "Attributes", k.testAttributes}, // suite_rollup_attrs.go
 	}
 }
 

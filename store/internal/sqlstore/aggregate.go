@@ -127,14 +127,15 @@ func (c *Core) poolTiers(ctx context.Context, srcSQL string, srcArgs []any, tm i
 // nested loop.
 var latestCols = []string{"vm_uuid", "name", "datacenter", "cluster", "host", "resource_pool", "folder", "power_state", "guest_os"}
 
-// latestAggs returns the MAX(CASE WHEN rl = 1 ...) list of latestCols and
-// is_template.
+// latestAggs returns the MAX(CASE WHEN rl = 1 ...) list of latestCols,
+// is_template and attributes (as text: PostgreSQL has no MAX of jsonb).
 func latestAggs() string {
 	var b strings.Builder
 	for _, col := range latestCols {
 		b.WriteString("MAX(CASE WHEN rl = 1 THEN " + col + " END) AS l_" + col + ", ")
 	}
-	b.WriteString("MAX(CASE WHEN rl = 1 THEN (CASE WHEN is_template THEN 1 ELSE 0 END) END) AS l_is_template")
+	b.WriteString("MAX(CASE WHEN rl = 1 THEN (CASE WHEN is_template THEN 1 ELSE 0 END) END) AS l_is_template, ")
+	b.WriteString("MAX(CASE WHEN rl = 1 THEN CAST(attributes AS TEXT) END) AS l_attributes")
 	return b.String()
 }
 
@@ -142,7 +143,7 @@ func latestAggs() string {
 // after the GROUP BY (a: aggregates and latest attributes, lc:
 // lifecycle).
 const rollupSelect = `a.gkey, a.l_vm_uuid, a.l_name, a.l_datacenter, a.l_cluster, a.l_host, a.l_resource_pool, a.l_folder,
-	a.l_power_state, a.l_guest_os, a.l_is_template, a.n, a.pon, a.s_vcpu, a.s_ram, a.s_prov, a.s_used,
+	a.l_power_state, a.l_guest_os, a.l_is_template, a.l_attributes, a.n, a.pon, a.s_vcpu, a.s_ram, a.s_prov, a.s_used,
 	a.t0, a.t1, a.t2, a.t3, a.first_seen, a.last_seen, a.ctime, lc.creation_time,
 	CASE WHEN lc.deleted AND lc.last_seen >= ? AND lc.last_seen < ? THEN lc.deletion_time END,
 	CASE WHEN a.l_vm_uuid <> '' THEN a.l_vm_uuid ELSE COALESCE((SELECT x.vm_uuid FROM g x WHERE x.gkey = a.gkey AND x.vm_uuid <> ''
@@ -160,7 +161,8 @@ func (c *Core) AggregateDaily(ctx context.Context, p *store.AggregateDailyParams
 	if p.From.IsZero() || !p.To.After(p.From) {
 		return nil, driver.Invalid(op, "To", "must be after From")
 	}
-	cols := "vcenter, snapshot_time, vm_key, vm_id, vm_uuid, name, datacenter, cluster, host, resource_pool, folder, power_state, is_template, vcpu_count, ram_mb, provisioned_disk_gb, used_disk_gb, guest_os, creation_time"
+	// The hourly compatibility tables have attributes too.
+	cols := "vcenter, snapshot_time, vm_key, vm_id, vm_uuid, name, datacenter, cluster, host, resource_pool, folder, power_state, is_template, vcpu_count, ram_mb, provisioned_disk_gb, used_disk_gb, guest_os, creation_time, attributes"
 	src, args, err := c.aggregateSource(op, p.Source, TableHourly, store.CompatHourly, cols, p.Vcenter, p.CompatTables)
 	if err != nil || src == "" {
 		return nil, err
@@ -228,7 +230,12 @@ func (c *Core) AggregateMonthly(ctx context.Context, p *store.AggregateMonthlyPa
 	if p.From.IsZero() || !p.To.After(p.From) {
 		return nil, driver.Invalid(op, "To", "must be after From")
 	}
-	cols := list(compatDailyCols) // the columns the canonical and summary tables share
+	// The columns the canonical and summary tables share, and attributes:
+	// the summary tables have none, so their rows' are NULL.
+	cols := list(compatDailyCols) + ", attributes"
+	if p.Source == store.SourceCompat {
+		cols = list(compatDailyCols) + ", CAST(NULL AS TEXT) AS attributes"
+	}
 	src, args, err := c.aggregateSource(op, p.Source, TableDaily, store.CompatDaily, cols, p.Vcenter, p.CompatTables)
 	if err != nil || src == "" {
 		return nil, err
@@ -289,7 +296,7 @@ type aggRow struct {
 
 func (a *aggRow) dest(r *inventory.Rollup) []any {
 	return []any{&a.gkey, &a.uuidLatest, &r.Name, &r.Datacenter, &r.Cluster, &r.Host, &r.ResourcePool, &r.Folder,
-		(*string)(&r.PowerState), &r.GuestOS, &r.IsTemplate, &a.n, &a.pon, &a.sVCPU, &a.sRAM, &a.sProv, &a.sUsed,
+		(*string)(&r.PowerState), &r.GuestOS, &r.IsTemplate, mapDest{&r.Attributes}, &a.n, &a.pon, &a.sVCPU, &a.sRAM, &a.sProv, &a.sUsed,
 		&a.t[0], &a.t[1], &a.t[2], &a.t[3], timeDest{&r.FirstSeen}, timeDest{&r.LastSeen}, timeDest{&a.ctime},
 		timeDest{&a.lcCreation}, timeDest{&r.DeletionTime}, &r.VMUUID}
 }

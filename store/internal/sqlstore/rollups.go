@@ -86,10 +86,11 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 // writes: as arguments (Row) or typed (Encode, pgstore's COPY).
 func dailySource(c *Core, rows []inventory.DailyRollup, day time.Time, batch int) *RowSource {
 	return &RowSource{N: len(rows), Cols: dailyCols, Batch: batch, Row: func(i int, dst []any) []any {
-		return append(c.rollupArgs(dst, day, &rows[i].Rollup), rows[i].Partial)
+		return append(c.rollupArgs(dst, day, &rows[i].Rollup), rows[i].Partial, jsonMap(rows[i].Attributes))
 	}, Encode: func(i int, w ValueWriter) {
 		rollupEncode(w, day, &rows[i].Rollup)
 		w.Bool(rows[i].Partial)
+		w.JSON(jsonMapBytes(rows[i].Attributes))
 	}}
 }
 
@@ -98,7 +99,7 @@ func monthlySource(c *Core, rows []inventory.MonthlyRollup, month time.Time, bat
 	return &RowSource{N: len(rows), Cols: monthlyCols, Batch: batch, Row: func(i int, dst []any) []any {
 		r := &rows[i]
 		return append(c.rollupArgs(dst, month, &r.Rollup), r.DaysPresent, r.VCPUDays, r.RAMGBDays, r.ProvisionedDiskGBDays,
-			r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth, r.Partial)
+			r.UsedDiskGBDays, r.CoverageDays, r.DaysInMonth, r.Partial, jsonMap(r.Attributes))
 	}, Encode: func(i int, w ValueWriter) {
 		r := &rows[i]
 		rollupEncode(w, month, &r.Rollup)
@@ -110,6 +111,7 @@ func monthlySource(c *Core, rows []inventory.MonthlyRollup, month time.Time, bat
 		w.Int(int64(r.CoverageDays))
 		w.Int(int64(r.DaysInMonth))
 		w.Bool(r.Partial)
+		w.JSON(jsonMapBytes(r.Attributes))
 	}}
 }
 

@@ -78,7 +78,7 @@ func (nilTimeDialect) Time(t time.Time) any {
 }
 
 // recorder is a ValueWriter keeping what it is given, as Row would append
-// it (zero times as nil).
+// it (zero times and empty JSON as nil, JSON as a string).
 type recorder struct {
 	vals  []any
 	kinds []ColKind
@@ -89,7 +89,13 @@ func (r *recorder) Text(s string)        { r.add(KindText, s) }
 func (r *recorder) Int(v int64)          { r.add(KindInt, v) }
 func (r *recorder) Float(v float64)      { r.add(KindFloat, v) }
 func (r *recorder) Bool(v bool)          { r.add(KindBool, v) }
-func (r *recorder) JSON(b []byte)        { r.add(KindJSON, b) }
+func (r *recorder) JSON(b []byte) {
+	if b == nil {
+		r.add(KindJSON, nil)
+		return
+	}
+	r.add(KindJSON, string(b))
+}
 func (r *recorder) Time(t time.Time) {
 	if t.IsZero() {
 		r.add(KindTime, nil)
@@ -110,10 +116,13 @@ func TestRollupEncodeMatchesRow(t *testing.T) {
 		TotalSamples: 24, SamplesPresent: 23, AvgIsPresent: 23.0 / 24, SamplesPoweredOn: 22, AvgPoweredOn: 22.0 / 24,
 		AvgVCPUCount: 1.5, AvgRAMGB: 2.5, AvgProvisionedDiskGB: 3.5, AvgUsedDiskGB: 4.5, PoolTinPct: 5.5,
 		PoolBronzePct: 6.5, PoolSilverPct: 7.5, PoolGoldPct: 8.5, FirstSeen: at, LastSeen: at.Add(time.Hour),
-		CreationTime: at.Add(-time.Hour),
+		CreationTime: at.Add(-time.Hour), Attributes: map[string]string{`k"e.y`: "=1+1", "tag:env": "<b>prod</b> ✓"},
 	}
 	day := time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC)
 	for _, monthly := range []bool{false, true} {
+		if monthly {
+			r.Attributes = nil // NULL both ways
+		}
 		rows := []inventory.DailyRollup{{Day: day, Rollup: r}}
 		mrows := []inventory.MonthlyRollup{{Month: day, Rollup: r, DaysPresent: 17}}
 		src, cols := dailySource(c, rows, day, 0), DailyColumns

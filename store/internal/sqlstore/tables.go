@@ -257,15 +257,18 @@ func rollupColumns(period string, monthly bool) []Column {
 }
 
 // DailyColumns and MonthlyColumns are the rollup tables' columns;
-// CompatMonthlyColumns those of the monthly summary compatibility tables
-// (the replaced system's layout: no billable sums or coverage).
+// CompatDailyColumns and CompatMonthlyColumns those of the summary
+// compatibility tables (the replaced system's layout: no partial mark,
+// billable sums, coverage or attributes). The attributes column (migration
+// 9 on PostgreSQL, 8 on SQLite) is encoded as vm_hourly_stats' is.
 var (
 	CompatDailyColumns   = rollupColumns("day", false)
 	CompatMonthlyColumns = rollupColumns("month", true)
-	DailyColumns         = append(slices.Clip(CompatDailyColumns), Column{"partial", KindBool})
+	DailyColumns         = append(slices.Clip(CompatDailyColumns), Column{"partial", KindBool}, Column{"attributes", KindJSON})
 	MonthlyColumns       = append(slices.Clip(CompatMonthlyColumns), Column{"vcpu_days", KindFloat},
 		Column{"ram_gb_days", KindFloat}, Column{"provisioned_disk_gb_days", KindFloat}, Column{"used_disk_gb_days", KindFloat},
-		Column{"coverage_days", KindInt}, Column{"days_in_month", KindInt}, Column{"partial", KindBool})
+		Column{"coverage_days", KindInt}, Column{"days_in_month", KindInt}, Column{"partial", KindBool},
+		Column{"attributes", KindJSON})
 	dailyCols         = names(DailyColumns)
 	monthlyCols       = names(MonthlyColumns)
 	compatDailyCols   = names(CompatDailyColumns)
@@ -274,13 +277,13 @@ var (
 
 // dailyDest returns scan destinations for dailyCols into r.
 func dailyDest(r *inventory.DailyRollup) []any {
-	return append(rollupDest(&r.Day, &r.Rollup), &r.Partial)
+	return append(rollupDest(&r.Day, &r.Rollup), &r.Partial, mapDest{&r.Attributes})
 }
 
 // monthlyDest returns scan destinations for monthlyCols into r.
 func monthlyDest(r *inventory.MonthlyRollup) []any {
 	return append(compatMonthlyDest(r), &r.VCPUDays, &r.RAMGBDays, &r.ProvisionedDiskGBDays, &r.UsedDiskGBDays,
-		&r.CoverageDays, &r.DaysInMonth, &r.Partial)
+		&r.CoverageDays, &r.DaysInMonth, &r.Partial, mapDest{&r.Attributes})
 }
 
 // compatMonthlyDest returns scan destinations for compatMonthlyCols.

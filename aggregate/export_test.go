@@ -1,0 +1,4 @@
+package aggregate
+
+// WithoutAttributes is withoutAttributes, for the external tests.
+var WithoutAttributes = withoutAttributes
