@@ -15,8 +15,9 @@ import (
 
 // WebUIMain runs examples/webui: the API (and, when built, the pages)
 // over an existing store, apart from the collectors. It reads the daemon's
-// configuration (store, http.listen, api tokens, log), needs no keyring
-// and runs no job: its job views read the queue the daemons share.
+// configuration (store, http.listen, api tokens, log, and the keyring when
+// one is configured) and runs no job: its job views and operator calls use
+// the queue the daemons share.
 func WebUIMain(ctx context.Context, args []string, stdout, stderr io.Writer, getenv Env) int {
 	fs := flag.NewFlagSet("webui", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -58,6 +59,13 @@ func WebUIMain(ctx context.Context, args []string, stdout, stderr io.Writer, get
 
 func serveWebUI(ctx context.Context, cfg *config.Config, getenv Env, logger *zap.Logger, stdout io.Writer) error {
 	a := &App{Config: cfg, Logger: logger, Getenv: getenv}
+	// The keyring is optional here: with it, the API can store endpoint
+	// passwords and test connections.
+	if kr, err := cfg.Keyring(getenv); err == nil {
+		a.Keyring = kr
+	} else {
+		logger.Info("webui: no keyring, so endpoint passwords cannot be stored or tested here", zap.Error(err))
+	}
 	if err := a.openStore(ctx); err != nil {
 		return err
 	}
