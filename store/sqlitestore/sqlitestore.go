@@ -71,6 +71,7 @@ var (
 	_ store.SQLAggregator   = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
 	_ store.ReportCatalog   = (*Store)(nil)
+	_ store.Querier         = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the SQLite database at path, a file
@@ -362,6 +363,13 @@ func (d *dialect) TableSuffix() string { return " WITHOUT ROWID" }
 func (d *dialect) TablesQuery() string {
 	return `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\' ORDER BY name`
 }
+
+// Contains uses instr, which compares by characters without folding case
+// (LIKE would fold ASCII letters).
+func (d *dialect) Contains(s, sub string) string { return "instr(" + s + ", " + sub + ") > 0" }
+
+// AttributePairs reads the attributes' JSON text with json_each.
+func (d *dialect) AttributePairs(attrs string) string { return "json_each(" + attrs + ")" }
 
 func (d *dialect) migrate(ctx context.Context, migs []sqlstore.Migration, now time.Time) error {
 	t, err := d.Begin(ctx) // BEGIN IMMEDIATE: one migrator at a time, across processes too

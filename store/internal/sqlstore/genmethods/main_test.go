@@ -11,7 +11,7 @@ import (
 // run `go generate ./store/...` after changing a store interface.
 func TestGeneratedMethodsCurrent(t *testing.T) {
 	for _, pkg := range []string{"sqlitestore", "pgstore"} {
-		want, err := Generate(pkg, storeFile())
+		want, err := Generate(pkg, storeDir())
 		if err != nil {
 			t.Fatal(err)
 		}
