@@ -313,6 +313,9 @@ func (d *dialect) TablesQuery() string {
 // Contains uses strpos, which compares by bytes.
 func (d *dialect) Contains(s, sub string) string { return "strpos(" + s + ", " + sub + ") > 0" }
 
+// SearchIndex: text queries scan inv_vms.
+func (d *dialect) SearchIndex() bool { return false }
+
 // AttributePairs expands the jsonb attributes with jsonb_each_text, whose
 // text has the database's collation: the pairs are given COLLATE "C", so
 // lower() on them folds ASCII only, as everywhere else.

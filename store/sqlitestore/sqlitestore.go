@@ -368,6 +368,9 @@ func (d *dialect) TablesQuery() string {
 // (LIKE would fold ASCII letters).
 func (d *dialect) Contains(s, sub string) string { return "instr(" + s + ", " + sub + ") > 0" }
 
+// SearchIndex: migration 9 creates inv_vms_search_idx.
+func (d *dialect) SearchIndex() bool { return true }
+
 // AttributePairs reads the attributes' JSON text with json_each.
 func (d *dialect) AttributePairs(attrs string) string { return "json_each(" + attrs + ")" }
 

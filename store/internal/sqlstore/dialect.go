@@ -70,6 +70,13 @@ type Dialect interface {
 	// expression sub, compared by bytes (no case folding, no LIKE
 	// metacharacters).
 	Contains(s, sub string) string
+	// SearchIndex reports whether inv_vms has inv_vms_search_idx, an index
+	// covering the scope, power state, template and search columns: text
+	// queries then find the matching VMs' keys in it before they read any
+	// row (SQLite; PostgreSQL scans the table instead, which its planner
+	// does well and an index-only scan could not promise while captures
+	// keep the table's pages changing).
+	SearchIndex() bool
 	// AttributePairs returns a FROM item with the text columns key and
 	// value (in byte-order collation): one row per member of the JSON
 	// object of attributes expression attrs, none when it is NULL.

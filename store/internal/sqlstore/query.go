@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/uptrace/bun"
 
@@ -13,13 +16,30 @@ import (
 	"github.com/accessvault/vinventory/store/driver"
 )
 
-// store.Querier over the latest-state tables. inv_vms carries two stored
-// generated columns (SQLite migration 9, PostgreSQL migration 10):
-// search_key, the ASCII-lowered name, vm_id, vm_uuid and ip_address joined
-// by 'A' (a letter lowering never yields, so a folded query never matches
-// across two fields), and search_os, the lowered guest_os. A substring
-// query then reads them as stored instead of lowering five columns of
-// every row.
+// store.Querier over the latest-state tables. inv_vms carries three
+// search columns (SQLite migration 9, PostgreSQL migration 10), written
+// with every VM, their texts ASCII-folded and joined by 'A' (a letter
+// folding never yields, so a folded query never matches across two of
+// them): search_key holds name, vm_id, vm_uuid and ip_address; search_os
+// guest_os; search_tags each attribute as "key:value". Substring queries
+// read them as stored instead of folding the columns (and expanding the
+// JSON attributes) of every row. With Dialect.SearchIndex (SQLite) they
+// first find the matching VMs' keys in the index that covers them
+// (inv_vms_search_idx), and read the rows of those VMs only.
+
+// vmSearchKey is v's search_key.
+func vmSearchKey(v *inventory.VM) string {
+	return driver.FoldASCII(v.Name) + "A" + driver.FoldASCII(v.ID) + "A" + driver.FoldASCII(v.UUID) + "A" + driver.FoldASCII(v.IPAddress)
+}
+
+// vmSearchTags is v's search_tags.
+func vmSearchTags(v *inventory.VM) string {
+	tags := make([]string, 0, len(v.Attributes))
+	for _, k := range slices.Sorted(maps.Keys(v.Attributes)) {
+		tags = append(tags, driver.FoldASCII(k+":"+v.Attributes[k]))
+	}
+	return strings.Join(tags, "A")
+}
 
 // QueryVMs returns one page of the VMs matching p (store.Querier).
 func (c *Core) QueryVMs(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error) {
@@ -36,7 +56,12 @@ func (c *Core) QueryVMs(ctx context.Context, p *store.QueryVMsParams) (*store.VM
 	}
 	total := 0
 	if q.P.Count {
-		cq := c.whereVMQuery(c.db.NewSelect().ColumnExpr("count(*)").TableExpr(c.sql("{inv_vms} AS v")), q)
+		cq := c.db.NewSelect().ColumnExpr("count(*)")
+		if q.Q != "" && c.d.SearchIndex() && onlyFirst(q) {
+			cq = cq.TableExpr("(?) AS k", c.vmKeys(q))
+		} else {
+			cq = c.whereVMQuery(cq.TableExpr(c.sql("{inv_vms} AS v")), q)
+		}
 		if err := c.queryAll(ctx, op, cq, func(r *sql.Rows) error { return r.Scan(&total) }); err != nil {
 			return nil, err
 		}
@@ -68,25 +93,23 @@ func (c *Core) QueryVMs(ctx context.Context, p *store.QueryVMsParams) (*store.VM
 	return page, nil
 }
 
-// whereVMQuery restricts sel (over inv_vms AS v) to the VMs q keeps.
+// whereVMQuery restricts sel (over inv_vms AS v) to the VMs q keeps. With
+// a text query and Dialect.SearchIndex, the VMs are those of vmKeys; their
+// rows are read only then.
 func (c *Core) whereVMQuery(sel *bun.SelectQuery, q *driver.VMQuery) *bun.SelectQuery {
 	p := &q.P
-	if q.Vcenters != nil {
-		sel = sel.Where("v.vcenter IN (?)", bun.List(q.Vcenters))
+	switch {
+	case q.Q != "" && c.d.SearchIndex():
+		sel = sel.Where("(v.vcenter, v.vm_id) IN (?)", c.vmKeys(q))
+	case q.Q != "":
+		sel = whereVMFirst(sel, "v.", q).Where(vmText(c.d, "v."), q.Q, q.Q)
+	default:
+		sel = whereVMFirst(sel, "v.", q)
 	}
 	sel = c.whereVMRefs(sel, p.HostID, p.ResourcePoolID, p.DatastoreID, p.NetworkID)
-	for _, f := range []struct{ col, v string }{
-		{"cluster", p.Cluster}, {"folder", p.Folder}, {"power_state", string(p.PowerState)},
-	} {
+	for _, f := range []struct{ col, v string }{{"cluster", p.Cluster}, {"folder", p.Folder}} {
 		if f.v != "" {
 			sel = sel.Where("v."+f.col+" = ?", f.v)
-		}
-	}
-	if p.Template != nil {
-		if *p.Template {
-			sel = sel.Where("v.is_template")
-		} else {
-			sel = sel.Where("NOT v.is_template")
 		}
 	}
 	pairs := c.d.AttributePairs("v.attributes")
@@ -97,10 +120,49 @@ func (c *Core) whereVMQuery(sel *bun.SelectQuery, q *driver.VMQuery) *bun.Select
 			sel = sel.Where("EXISTS (SELECT 1 FROM "+pairs+" AS a WHERE a.key = ? AND a.value = ?)", t.Key, t.Value)
 		}
 	}
-	if q.Q != "" {
-		sel = sel.Where("("+c.d.Contains("v.search_key", "?")+" OR "+c.d.Contains("v.search_os", "?")+")", q.Q, q.Q)
+	return sel
+}
+
+// vmKeys selects (vcenter, vm_id) of the VMs that q's scope, power state,
+// template and text filters keep, from inv_vms AS s: the columns
+// inv_vms_search_idx covers on SQLite.
+func (c *Core) vmKeys(q *driver.VMQuery) *bun.SelectQuery {
+	sel := whereVMFirst(c.db.NewSelect().ColumnExpr("s.vcenter, s.vm_id").TableExpr(c.sql("{inv_vms} AS s")), "s.", q)
+	return sel.Where(vmText(c.d, "s."), q.Q, q.Q)
+}
+
+// vmText is the text filter of QueryVMs on inv_vms (its columns prefixed
+// with alias), with two arguments: the folded query twice.
+func vmText(d Dialect, alias string) string {
+	return "(" + d.Contains(alias+"search_key", "?") + " OR " + d.Contains(alias+"search_os", "?") + ")"
+}
+
+// whereVMFirst restricts sel (over inv_vms, its columns prefixed with
+// alias) to q's scope, power state and template.
+func whereVMFirst(sel *bun.SelectQuery, alias string, q *driver.VMQuery) *bun.SelectQuery {
+	p := &q.P
+	if q.Vcenters != nil {
+		sel = sel.Where(alias+"vcenter IN (?)", bun.List(q.Vcenters))
+	}
+	if p.PowerState != "" {
+		sel = sel.Where(alias+"power_state = ?", string(p.PowerState))
+	}
+	if p.Template != nil {
+		if *p.Template {
+			sel = sel.Where(alias + "is_template")
+		} else {
+			sel = sel.Where("NOT " + alias + "is_template")
+		}
 	}
 	return sel
+}
+
+// onlyFirst reports whether whereVMFirst and the text filter are all the
+// filters q has (its count is then vmKeys's).
+func onlyFirst(q *driver.VMQuery) bool {
+	p := &q.P
+	return p.HostID == "" && p.ResourcePoolID == "" && p.DatastoreID == "" && p.NetworkID == "" && p.Cluster == "" &&
+		p.Folder == "" && len(p.Tags) == 0
 }
 
 // whereVMRefs restricts sel (over a VM table aliased v) to the VMs on a
@@ -139,6 +201,9 @@ func (c *Core) afterVM(q *driver.VMQuery, col string) (string, []any) {
 		return "((" + col + " IS NULL AND " + tie + ") OR " + col + " IS NOT NULL)", []any{a.Vcenter, a.ID}
 	}
 	key := c.sortArg(q.Field.Kind, a.Key)
+	if !q.Desc { // one row comparison, which an index on (vcenter, col) serves
+		return "(" + col + ", v.vcenter, v.vm_id) > (?, ?, ?)", []any{key, a.Vcenter, a.ID}
+	}
 	cond := col + op + "? OR (" + col + " = ? AND " + tie + ")"
 	if q.Field.Nullable && q.Desc {
 		cond += " OR " + col + " IS NULL"
@@ -177,21 +242,33 @@ func (c *Core) Search(ctx context.Context, p *store.SearchParams) (*store.Search
 	if q.Empty {
 		return res, nil
 	}
-	// scope restricts sel (over a table aliased x whose id column is id)
-	// to the scope and orders and cuts its rows.
-	scope := func(sel *bun.SelectQuery, id string) *bun.SelectQuery {
+	// inScope restricts sel (over a table aliased x) to the scope.
+	inScope := func(sel *bun.SelectQuery, alias string) *bun.SelectQuery {
 		if q.Vcenters != nil {
-			sel = sel.Where("x.vcenter IN (?)", bun.List(q.Vcenters))
+			sel = sel.Where(alias+"vcenter IN (?)", bun.List(q.Vcenters))
 		}
-		// Names equal to the query first, then by name, vcenter and id.
+		return sel
+	}
+	// first orders the rows of sel (over a table aliased x whose id column
+	// is id), names equal to the query first, then by name, vcenter and id,
+	// and keeps a page.
+	first := func(sel *bun.SelectQuery, id string) *bun.SelectQuery {
 		return sel.OrderExpr("CASE WHEN lower(x.name) = ? THEN 0 ELSE 1 END, x.name, x.vcenter, x."+id, q.Q).Limit(int64(q.Limit))
 	}
-	pairs := c.d.AttributePairs("x.attributes")
+	// text is the text condition on a VM table aliased alias.
+	text := func(alias string) string {
+		return "(" + c.d.Contains(alias+".search_key", "?") + " OR " + c.d.Contains(alias+".search_tags", "?") + ")"
+	}
 	vms := c.db.NewSelect().ColumnExpr("x.vcenter, x.vm_id, x.vm_uuid, x.name, x.ip_address, x.attributes").
-		TableExpr(c.sql("{inv_vms} AS x")).
-		Where("("+c.d.Contains("x.search_key", "?")+" OR EXISTS (SELECT 1 FROM "+pairs+" AS a WHERE "+
-			c.d.Contains("lower(a.key || ':' || a.value)", "?")+"))", q.Q, q.Q)
-	err = c.queryAll(ctx, op, scope(vms, "vm_id"), func(r *sql.Rows) error {
+		TableExpr(c.sql("{inv_vms} AS x"))
+	if c.d.SearchIndex() { // the keys first, from inv_vms_search_idx
+		keys := inScope(c.db.NewSelect().ColumnExpr("s.vcenter, s.vm_id").TableExpr(c.sql("{inv_vms} AS s")), "s.").
+			Where(text("s"), q.Q, q.Q)
+		vms = vms.Where("(x.vcenter, x.vm_id) IN (?)", keys)
+	} else {
+		vms = inScope(vms, "x.").Where(text("x"), q.Q, q.Q)
+	}
+	err = c.queryAll(ctx, op, first(vms, "vm_id"), func(r *sql.Rows) error {
 		var v inventory.VM
 		if err := r.Scan(&v.Vcenter, &v.ID, &v.UUID, &v.Name, &v.IPAddress, mapDest{&v.Attributes}); err != nil {
 			return err
@@ -216,7 +293,7 @@ func (c *Core) Search(ctx context.Context, p *store.SearchParams) (*store.Search
 	} {
 		sel := c.db.NewSelect().ColumnExpr("x.vcenter, x."+t.id+", x.name").TableExpr(c.d.Table(t.table)+" AS x").
 			Where(c.d.Contains("lower(x.name)", "?"), q.Q)
-		err := c.queryAll(ctx, op, scope(sel, t.id), func(r *sql.Rows) error {
+		err := c.queryAll(ctx, op, first(inScope(sel, "x."), t.id), func(r *sql.Rows) error {
 			var vc, id, name string
 			if err := r.Scan(&vc, &id, &name); err != nil {
 				return err

@@ -92,7 +92,7 @@ func (c *Core) writeState(ctx context.Context, tx Tx, vc string, st time.Time, s
 	}
 	for _, step := range []func() error{
 		func() error {
-			return ins(TableVMs, vmCols, len(s.VMs), func(i int, dst []any) []any { return c.vmArgs(dst, &s.VMs[i], stv) })
+			return ins(TableVMs, vmWriteCols, len(s.VMs), func(i int, dst []any) []any { return c.vmArgs(dst, &s.VMs[i], stv) })
 		},
 		func() error {
 			return ins(TableVMDatastores, []string{"vcenter", "vm_id", "datastore_id"}, len(vmDS), pairRows(vmDS))

@@ -1,49 +1,27 @@
--- Version 9: the VM queries of store.Querier. inv_vms gains two stored
--- generated columns that substring queries read instead of lowering five
--- columns of every row:
---   search_key: lower(name), lower(vm_id), lower(vm_uuid) and
---               lower(ip_address) joined by 'A', a letter lower() never
---               yields, so a lowered query cannot match across two fields;
---   search_os:  lower(guest_os).
--- lower() folds ASCII letters only (this build has no ICU), like the other
--- backends. SQLite adds stored generated columns only to a new table, so
--- inv_vms is rebuilt (its rows copied; the generated columns computed).
-CREATE TABLE inv_vms_new (
-    vcenter             TEXT    NOT NULL,
-    vm_id               TEXT    NOT NULL,
-    vm_uuid             TEXT    NOT NULL DEFAULT '',
-    name                TEXT    NOT NULL DEFAULT '',
-    datacenter          TEXT    NOT NULL DEFAULT '',
-    cluster             TEXT    NOT NULL DEFAULT '',
-    host                TEXT    NOT NULL DEFAULT '',
-    host_id             TEXT    NOT NULL DEFAULT '',
-    resource_pool       TEXT    NOT NULL DEFAULT '',
-    resource_pool_id    TEXT    NOT NULL DEFAULT '',
-    folder              TEXT    NOT NULL DEFAULT '',
-    power_state         TEXT    NOT NULL DEFAULT '',
-    is_template         INTEGER NOT NULL DEFAULT 0,
-    vcpu_count          INTEGER NOT NULL DEFAULT 0,
-    ram_mb              INTEGER NOT NULL DEFAULT 0,
-    provisioned_disk_gb REAL    NOT NULL DEFAULT 0,
-    used_disk_gb        REAL    NOT NULL DEFAULT 0,
-    guest_os            TEXT    NOT NULL DEFAULT '',
-    ip_address          TEXT    NOT NULL DEFAULT '',
-    creation_time       INTEGER,
-    attributes          TEXT,
-    snapshot_time       INTEGER NOT NULL,
-    search_key          TEXT    GENERATED ALWAYS AS (
-        lower(name) || 'A' || lower(vm_id) || 'A' || lower(vm_uuid) || 'A' || lower(ip_address)) STORED,
-    search_os           TEXT    GENERATED ALWAYS AS (lower(guest_os)) STORED,
-    PRIMARY KEY (vcenter, vm_id)
-) WITHOUT ROWID;
-INSERT INTO inv_vms_new (vcenter, vm_id, vm_uuid, name, datacenter, cluster, host, host_id, resource_pool,
-    resource_pool_id, folder, power_state, is_template, vcpu_count, ram_mb, provisioned_disk_gb, used_disk_gb,
-    guest_os, ip_address, creation_time, attributes, snapshot_time)
-SELECT vcenter, vm_id, vm_uuid, name, datacenter, cluster, host, host_id, resource_pool,
-    resource_pool_id, folder, power_state, is_template, vcpu_count, ram_mb, provisioned_disk_gb, used_disk_gb,
-    guest_os, ip_address, creation_time, attributes, snapshot_time
-FROM inv_vms;
-DROP TABLE inv_vms;
-ALTER TABLE inv_vms_new RENAME TO inv_vms;
-CREATE INDEX inv_vms_host_idx ON inv_vms (vcenter, host_id);
-CREATE INDEX inv_vms_pool_idx ON inv_vms (vcenter, resource_pool_id);
+-- Version 9: the VM queries of store.Querier.
+--
+-- inv_vms gains three search columns, written with every VM, that
+-- substring queries read instead of lowering the columns (and expanding
+-- the JSON attributes) of every row. Each holds texts with their ASCII
+-- letters lowered, joined by 'A' (a letter lowering never yields, so a
+-- lowered query never matches across two texts):
+--   search_key:  name, vm_id, vm_uuid and ip_address;
+--   search_os:   guest_os;
+--   search_tags: each attribute as "key:value".
+-- Rows stored before are filled here: lower() folds ASCII letters only,
+-- exactly as the writer does (driver.FoldASCII).
+--
+-- inv_vms_search_idx covers what a text query filters on first (scope,
+-- power state, template, the search columns): the query reads it instead
+-- of the whole table and then only the rows of the VMs it keeps.
+-- inv_vms_name_idx serves the default order, by name, page after page.
+ALTER TABLE inv_vms ADD COLUMN search_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE inv_vms ADD COLUMN search_os TEXT NOT NULL DEFAULT '';
+ALTER TABLE inv_vms ADD COLUMN search_tags TEXT NOT NULL DEFAULT '';
+UPDATE inv_vms SET
+    search_key = lower(name) || 'A' || lower(vm_id) || 'A' || lower(vm_uuid) || 'A' || lower(ip_address),
+    search_os = lower(guest_os),
+    search_tags = coalesce((SELECT group_concat(t, 'A') FROM
+        (SELECT lower(key || ':' || value) AS t FROM json_each(attributes) ORDER BY key)), '');
+CREATE INDEX inv_vms_search_idx ON inv_vms (vcenter, power_state, is_template, search_key, search_os, search_tags);
+CREATE INDEX inv_vms_name_idx ON inv_vms (vcenter, name);
