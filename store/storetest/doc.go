@@ -32,7 +32,9 @@
 // compatibility tables), SQLAggregator (rows computed in the database agree
 // with the aggregate package's Go builders on random histories),
 // SnapshotCounter (per-period counts agree with the records ListSnapshots
-// returns, for days of 23 and 25 hours and many periods). A store
+// returns, for days of 23 and 25 hours and many periods), Querier (every
+// filter and sort of QueryVMs, walked page by page, and Search agree with
+// references computed from the List methods, within the caller's scope). A store
 // that does not implement CompatTables is checked by WithoutCompatTables to
 // refuse a write's Compat flag with store.ErrUnsupported, storing nothing.
 //
@@ -70,6 +72,7 @@
 // HostileStrings build deterministic data. Dump reads a whole store into a
 // Contents value and Diff compares two of them. CountdownContext makes a
 // write fail at its n-th look at its context, which the suite uses to prove
-// that a write failing midway leaves nothing behind. BenchWriteSamples and
-// BenchScanSamples hold the benchmark code every backend shares.
+// that a write failing midway leaves nothing behind. BenchWriteSamples,
+// BenchScanSamples and BenchQuery hold the benchmark code every backend
+// shares.
 package storetest

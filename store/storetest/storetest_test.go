@@ -36,6 +36,8 @@ type hooked struct {
 	scanCompatHourly  func(ctx context.Context, p *store.ScanCompatParams, fn func(*inventory.Sample) error) error
 	listSnapshots     func(ctx context.Context, p *store.ListSnapshotsParams) ([]inventory.SnapshotRecord, error)
 	countSnapshots    func(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error)
+	queryVMs          func(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error)
+	search            func(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error)
 	close             func() error
 }
 
@@ -128,6 +130,20 @@ func (h *hooked) CountSnapshots(ctx context.Context, p *store.CountSnapshotsPara
 		return h.countSnapshots(ctx, p)
 	}
 	return h.Store.CountSnapshots(ctx, p)
+}
+
+func (h *hooked) QueryVMs(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error) {
+	if h.queryVMs != nil {
+		return h.queryVMs(ctx, p)
+	}
+	return h.Store.QueryVMs(ctx, p)
+}
+
+func (h *hooked) Search(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error) {
+	if h.search != nil {
+		return h.search(ctx, p)
+	}
+	return h.Store.Search(ctx, p)
 }
 
 func (h *hooked) Close() error {
@@ -424,6 +440,22 @@ var mutants = map[string]mutant{
 				q.Bounds[i] = b.Add(time.Nanosecond)
 			}
 			return h.Store.CountSnapshots(ctx, &q)
+		}
+	}},
+	// QueryVMs and Search ignore the scope (the vCenters a caller may
+	// read).
+	"QueryIgnoresScope": {"Querier/Scope", "outside the scope", func(h *hooked) {
+		h.queryVMs = func(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error) {
+			q := *p
+			q.Vcenters = nil
+			return h.Store.QueryVMs(ctx, &q)
+		}
+	}},
+	"SearchIgnoresScope": {"Querier/SearchScope", "outside the scope", func(h *hooked) {
+		h.search = func(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error) {
+			q := *p
+			q.Vcenters = nil
+			return h.Store.Search(ctx, &q)
 		}
 	}},
 	// Close does nothing.

@@ -102,6 +102,7 @@ func groups() []group {
 		{name: "SQLAggregator", tests: sqlAggregatorTests(), only: implements[store.SQLAggregator]},
 		{name: "SnapshotCounter", tests: snapshotCounterTests(), only: implements[store.SnapshotCounter]},
 		{name: "ReportCatalog", tests: reportCatalogTests(), only: implements[store.ReportCatalog]},
+		{name: "Querier", tests: querierTests(), only: implements[store.Querier]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},
