@@ -3,7 +3,7 @@
 // rollups, totals, snapshot registry, endpoints) composed into Store, their
 // *Params structs, errors and capabilities. Features not every backend has
 // are optional interfaces found by a type assertion on a Store:
-// CompatTables, SQLAggregator, SnapshotCounter and ReportCatalog.
+// CompatTables, SQLAggregator, SnapshotCounter, ReportCatalog and Querier.
 //
 // Backends live in subpackages: memstore (in memory), sqlitestore (SQLite)
 // and pgstore (PostgreSQL). Each passes the same conformance suite,
