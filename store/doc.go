@@ -4,7 +4,7 @@
 // *Params structs, errors and capabilities. Features not every backend has
 // are optional interfaces found by a type assertion on a Store:
 // CompatTables, SQLAggregator, SnapshotCounter, ReportCatalog, and the
-// API's TokenStore, AuditLog and RateCardStore.
+// API's Querier, TokenStore, AuditLog and RateCardStore.
 //
 // Backends live in subpackages: memstore (in memory), sqlitestore (SQLite)
 // and pgstore (PostgreSQL). Each passes the same conformance suite,

@@ -23,3 +23,7 @@ func BenchmarkScanSamples(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkQuery(b *testing.B) {
+	storetest.BenchQuery(b, memstore.New())
+}

@@ -60,6 +60,7 @@ var (
 	_ store.CompatTables    = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
 	_ store.ReportCatalog   = (*Store)(nil)
+	_ store.Querier         = (*Store)(nil)
 )
 
 // vcSamples holds one vCenter's vm_hourly_stats rows. Each rows slice is

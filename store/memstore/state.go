@@ -226,9 +226,7 @@ func (s *Store) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMP
 		}
 		for ; i < len(vms); i++ {
 			v := &vms[i]
-			if (p.HostID != "" && v.HostID != p.HostID) || (p.ResourcePoolID != "" && v.ResourcePoolID != p.ResourcePoolID) ||
-				(p.DatastoreID != "" && !slices.Contains(v.DatastoreIDs, p.DatastoreID)) ||
-				(p.NetworkID != "" && !slices.Contains(v.NetworkIDs, p.NetworkID)) {
+			if !driver.VMRefsMatch(v, p.HostID, p.ResourcePoolID, p.DatastoreID, p.NetworkID) {
 				continue
 			}
 			if len(page.VMs) == limit {

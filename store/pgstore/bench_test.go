@@ -1,6 +1,7 @@
 package pgstore_test
 
 import (
+	"context"
 	"fmt"
 	"testing"
 
@@ -42,4 +43,18 @@ func BenchmarkWriteSamples(b *testing.B) {
 func BenchmarkScanSamples(b *testing.B) {
 	st := newStore(b, pgstore.Options{})
 	b.Run("rows=1000000", func(b *testing.B) { storetest.BenchScanSamples(b, st, 1_000_000) })
+}
+
+// BenchmarkQuery measures store.Querier at 40,000 VMs (storetest.BenchQuery),
+// once autovacuum would have run: the latest-state tables vacuumed and
+// analyzed after loading.
+func BenchmarkQuery(b *testing.B) {
+	st, schema := newStoreIn(b, pgstore.Options{})
+	storetest.BenchQueryLoad(b, st)
+	for _, table := range []string{"inv_vms", "vm_datastores", "vm_networks"} {
+		if _, err := st.Pool().Exec(context.Background(), `VACUUM ANALYZE "`+schema+`".`+table); err != nil {
+			b.Fatal(err)
+		}
+	}
+	storetest.BenchQuery(b, st)
 }

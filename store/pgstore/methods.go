@@ -427,3 +427,19 @@ func (s *Store) DeleteRateCard(ctx context.Context, p *store.DeleteRateCardParam
 func (s *Store) ListRateCards(ctx context.Context, p *store.ListRateCardsParams) ([]inventory.RateCard, error) {
 	return s.core.ListRateCards(ctx, p)
 }
+
+// store.Querier
+
+// QueryVMs returns one page of the VMs matching p, in p.Sort order.
+// Invalid params (Limit, Sort, Cursor, Tags, strings that cannot be
+// stored) return an *InvalidParamsError naming the field.
+func (s *Store) QueryVMs(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error) {
+	return s.core.QueryVMs(ctx, p)
+}
+
+// Search returns, for each kind of entity in SearchKinds order, up to
+// p.Limit entities whose name (VMs: also vm_id, vm_uuid, ip_address or a
+// tag) contains p.Q, case-insensitively.
+func (s *Store) Search(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error) {
+	return s.core.Search(ctx, p)
+}

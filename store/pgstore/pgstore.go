@@ -84,6 +84,7 @@ var (
 	_ store.TokenStore      = (*Store)(nil)
 	_ store.AuditLog        = (*Store)(nil)
 	_ store.RateCardStore   = (*Store)(nil)
+	_ store.Querier         = (*Store)(nil)
 )
 
 // Open connects to the database at dsn (a pgx connection string or URL;
@@ -310,6 +311,19 @@ func (d *dialect) TableSuffix() string { return "" }
 func (d *dialect) TablesQuery() string {
 	return `SELECT tablename::text FROM pg_catalog.pg_tables WHERE schemaname = ` + d.schemaExpr() +
 		` AND tablename LIKE ? ESCAPE '\' ORDER BY tablename`
+}
+
+// Contains uses strpos, which compares by bytes.
+func (d *dialect) Contains(s, sub string) string { return "strpos(" + s + ", " + sub + ") > 0" }
+
+// SearchIndex: text queries scan inv_vms.
+func (d *dialect) SearchIndex() bool { return false }
+
+// AttributePairs expands the jsonb attributes with jsonb_each_text, whose
+// text has the database's collation: the pairs are given COLLATE "C", so
+// lower() on them folds ASCII only, as everywhere else.
+func (d *dialect) AttributePairs(attrs string) string {
+	return `(SELECT key COLLATE "C" AS key, value COLLATE "C" AS value FROM jsonb_each_text(` + attrs + `))`
 }
 
 func (d *dialect) migrate(ctx context.Context, migs []sqlstore.Migration, now time.Time) error {

@@ -82,3 +82,8 @@ func BenchmarkScanSamples(b *testing.B) {
 	st := benchStore(b, Options{})
 	b.Run("rows=1000000", func(b *testing.B) { storetest.BenchScanSamples(b, st, 1_000_000) })
 }
+
+// BenchmarkQuery measures store.Querier at 40,000 VMs (storetest.BenchQuery).
+func BenchmarkQuery(b *testing.B) {
+	storetest.BenchQuery(b, benchStore(b, Options{}))
+}

@@ -74,6 +74,7 @@ var (
 	_ store.TokenStore      = (*Store)(nil)
 	_ store.AuditLog        = (*Store)(nil)
 	_ store.RateCardStore   = (*Store)(nil)
+	_ store.Querier         = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the SQLite database at path, a file
@@ -365,6 +366,16 @@ func (d *dialect) TableSuffix() string { return " WITHOUT ROWID" }
 func (d *dialect) TablesQuery() string {
 	return `SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\' ORDER BY name`
 }
+
+// Contains uses instr, which compares by characters without folding case
+// (LIKE would fold ASCII letters).
+func (d *dialect) Contains(s, sub string) string { return "instr(" + s + ", " + sub + ") > 0" }
+
+// SearchIndex: migration 9 creates inv_vms_search_idx.
+func (d *dialect) SearchIndex() bool { return true }
+
+// AttributePairs reads the attributes' JSON text with json_each.
+func (d *dialect) AttributePairs(attrs string) string { return "json_each(" + attrs + ")" }
 
 func (d *dialect) migrate(ctx context.Context, migs []sqlstore.Migration, now time.Time) error {
 	t, err := d.Begin(ctx) // BEGIN IMMEDIATE: one migrator at a time, across processes too

@@ -39,7 +39,9 @@
 // and RateCardStore (prices kept as the exact text given, IDs never
 // reused). RunSection runs one section against a store built for it, such
 // as AuditLog on a store whose clock stands still (every entry then has
-// the same time). A store
+// the same time). Querier: every filter and sort of QueryVMs, walked page
+// by page, and Search agree with references computed from the List
+// methods, within the caller's scope. A store
 // that does not implement CompatTables is checked by WithoutCompatTables to
 // refuse a write's Compat flag with store.ErrUnsupported, storing nothing.
 //
@@ -77,6 +79,7 @@
 // HostileStrings build deterministic data. Dump reads a whole store into a
 // Contents value and Diff compares two of them. CountdownContext makes a
 // write fail at its n-th look at its context, which the suite uses to prove
-// that a write failing midway leaves nothing behind. BenchWriteSamples and
-// BenchScanSamples hold the benchmark code every backend shares.
+// that a write failing midway leaves nothing behind. BenchWriteSamples,
+// BenchScanSamples and BenchQuery hold the benchmark code every backend
+// shares.
 package storetest

@@ -38,6 +38,8 @@ type hooked struct {
 	countSnapshots    func(ctx context.Context, p *store.CountSnapshotsParams) ([]store.SnapshotCount, error)
 	listAudit         func(ctx context.Context, p *store.ListAuditParams) (*store.AuditPage, error)
 	revokeToken       func(ctx context.Context, p *store.RevokeTokenParams) (*store.TokenInfo, error)
+	queryVMs          func(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error)
+	search            func(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error)
 	close             func() error
 }
 
@@ -144,6 +146,20 @@ func (h *hooked) RevokeToken(ctx context.Context, p *store.RevokeTokenParams) (*
 		return h.revokeToken(ctx, p)
 	}
 	return h.Store.RevokeToken(ctx, p)
+}
+
+func (h *hooked) QueryVMs(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error) {
+	if h.queryVMs != nil {
+		return h.queryVMs(ctx, p)
+	}
+	return h.Store.QueryVMs(ctx, p)
+}
+
+func (h *hooked) Search(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error) {
+	if h.search != nil {
+		return h.search(ctx, p)
+	}
+	return h.Store.Search(ctx, p)
 }
 
 func (h *hooked) Close() error {
@@ -463,6 +479,22 @@ var mutants = map[string]mutant{
 				}
 			}
 			return t, err
+		}
+	}},
+	// QueryVMs and Search ignore the scope (the vCenters a caller may
+	// read).
+	"QueryIgnoresScope": {"Querier/Scope", "outside the scope", func(h *hooked) {
+		h.queryVMs = func(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error) {
+			q := *p
+			q.Vcenters = nil
+			return h.Store.QueryVMs(ctx, &q)
+		}
+	}},
+	"SearchIgnoresScope": {"Querier/SearchScope", "outside the scope", func(h *hooked) {
+		h.search = func(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error) {
+			q := *p
+			q.Vcenters = nil
+			return h.Store.Search(ctx, &q)
 		}
 	}},
 	// Close does nothing.

@@ -123,6 +123,7 @@ func groups() []group {
 		{name: "TokenStore", tests: tokenStoreTests(), only: implements[store.TokenStore]},
 		{name: "AuditLog", tests: auditLogTests(), only: implements[store.AuditLog]},
 		{name: "RateCardStore", tests: rateCardStoreTests(), only: implements[store.RateCardStore]},
+		{name: "Querier", tests: querierTests(), only: implements[store.Querier]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

@@ -66,6 +66,21 @@ type Dialect interface {
 	// TablesQuery lists the store's tables: a query with one argument, a
 	// LIKE pattern using \ as escape character, returning one name column.
 	TablesQuery() string
+	// Contains returns the condition that text expression s contains text
+	// expression sub, compared by bytes (no case folding, no LIKE
+	// metacharacters).
+	Contains(s, sub string) string
+	// SearchIndex reports whether inv_vms has inv_vms_search_idx, an index
+	// covering the scope, power state, template and search columns: text
+	// queries then find the matching VMs' keys in it before they read any
+	// row (SQLite; PostgreSQL scans the table instead, which its planner
+	// does well and an index-only scan could not promise while captures
+	// keep the table's pages changing).
+	SearchIndex() bool
+	// AttributePairs returns a FROM item with the text columns key and
+	// value (in byte-order collation): one row per member of the JSON
+	// object of attributes expression attrs, none when it is NULL.
+	AttributePairs(attrs string) string
 }
 
 // Tx is a write transaction. Queries use ? placeholders; implementations

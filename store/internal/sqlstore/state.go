@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/uptrace/bun"
@@ -90,7 +92,7 @@ func (c *Core) writeState(ctx context.Context, tx Tx, vc string, st time.Time, s
 	}
 	for _, step := range []func() error{
 		func() error {
-			return ins(TableVMs, vmCols, len(s.VMs), func(i int, dst []any) []any { return c.vmArgs(dst, &s.VMs[i], stv) })
+			return ins(TableVMs, vmWriteCols, len(s.VMs), func(i int, dst []any) []any { return c.vmArgs(dst, &s.VMs[i], stv) })
 		},
 		func() error {
 			return ins(TableVMDatastores, []string{"vcenter", "vm_id", "datastore_id"}, len(vmDS), pairRows(vmDS))
@@ -192,18 +194,7 @@ func (c *Core) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPa
 	if p.Vcenter != "" {
 		q = q.Where("vcenter = ?", p.Vcenter)
 	}
-	if p.HostID != "" {
-		q = q.Where("host_id = ?", p.HostID)
-	}
-	if p.ResourcePoolID != "" {
-		q = q.Where("resource_pool_id = ?", p.ResourcePoolID)
-	}
-	if p.DatastoreID != "" {
-		q = q.Where(c.sql("EXISTS (SELECT 1 FROM {vm_datastores} d WHERE d.vcenter = v.vcenter AND d.vm_id = v.vm_id AND d.datastore_id = ?)"), p.DatastoreID)
-	}
-	if p.NetworkID != "" {
-		q = q.Where(c.sql("EXISTS (SELECT 1 FROM {vm_networks} n WHERE n.vcenter = v.vcenter AND n.vm_id = v.vm_id AND n.network_id = ?)"), p.NetworkID)
-	}
+	q = c.whereVMRefs(q, p.HostID, p.ResourcePoolID, p.DatastoreID, p.NetworkID)
 	if cur != nil {
 		q = q.Where("(vcenter, vm_id) > (?, ?)", cur[0], cur[1])
 	}
@@ -225,17 +216,30 @@ func (c *Core) ListVMs(ctx context.Context, p *store.ListVMsParams) (*store.VMPa
 	return page, nil
 }
 
-// loadVMRefs fills DatastoreIDs and NetworkIDs of vms, which are ordered by
-// (vcenter, vm_id).
+// loadVMRefs fills DatastoreIDs and NetworkIDs of vms. VMs ordered by
+// (vcenter, vm_id), a ListVMs page, have their relations read as one range
+// of keys; others (a QueryVMs page, in any order) by their vcenters and ids.
 func (c *Core) loadVMRefs(ctx context.Context, op string, vms []inventory.VM) error {
 	if len(vms) == 0 {
 		return nil
 	}
-	first, last := vms[0], vms[len(vms)-1]
 	type key struct{ vc, id string }
 	idx := make(map[key]int, len(vms))
+	var vcs, ids []string
 	for i := range vms {
 		idx[key{vms[i].Vcenter, vms[i].ID}] = i
+		vcs, ids = append(vcs, vms[i].Vcenter), append(ids, vms[i].ID)
+	}
+	keys := func(q *bun.SelectQuery) *bun.SelectQuery {
+		if slices.IsSortedFunc(vms, func(a, b inventory.VM) int {
+			return cmp.Or(strings.Compare(a.Vcenter, b.Vcenter), strings.Compare(a.ID, b.ID))
+		}) {
+			first, last := vms[0], vms[len(vms)-1]
+			return q.Where("(vcenter, vm_id) >= (?, ?)", first.Vcenter, first.ID).
+				Where("(vcenter, vm_id) <= (?, ?)", last.Vcenter, last.ID)
+		}
+		// A superset of the pairs (the map keeps the VMs' own).
+		return q.Where("vcenter IN (?)", bun.List(sortedIDs(vcs))).Where("vm_id IN (?)", bun.List(sortedIDs(ids)))
 	}
 	for _, rel := range []struct {
 		table, col string
@@ -244,9 +248,7 @@ func (c *Core) loadVMRefs(ctx context.Context, op string, vms []inventory.VM) er
 		{TableVMDatastores, "datastore_id", func(v *inventory.VM, id string) { v.DatastoreIDs = append(v.DatastoreIDs, id) }},
 		{TableVMNetworks, "network_id", func(v *inventory.VM, id string) { v.NetworkIDs = append(v.NetworkIDs, id) }},
 	} {
-		q := c.db.NewSelect().ColumnExpr("vcenter, vm_id, "+rel.col).TableExpr(c.d.Table(rel.table)).
-			Where("(vcenter, vm_id) >= (?, ?)", first.Vcenter, first.ID).
-			Where("(vcenter, vm_id) <= (?, ?)", last.Vcenter, last.ID).
+		q := keys(c.db.NewSelect().ColumnExpr("vcenter, vm_id, " + rel.col).TableExpr(c.d.Table(rel.table))).
 			OrderExpr("vcenter, vm_id, " + rel.col)
 		err := c.queryAll(ctx, op, q, func(r *sql.Rows) error {
 			var vc, vm, ref string

@@ -468,14 +468,22 @@ func statusDest(s *inventory.CaptureStatus) []any {
 // ---------------------------------------------------------------------------
 // Latest-state inventory
 
-var vmCols = []string{"vcenter", "vm_id", "vm_uuid", "name", "datacenter", "cluster", "host", "host_id",
-	"resource_pool", "resource_pool_id", "folder", "power_state", "is_template", "vcpu_count", "ram_mb",
-	"provisioned_disk_gb", "used_disk_gb", "guest_os", "ip_address", "creation_time", "attributes", "snapshot_time"}
+// vmCols are the columns of inv_vms that are read; vmWriteCols those
+// written: also the search columns of store.Querier (see query.go), before
+// snapshot_time, which ends every entity table's columns.
+var (
+	vmCols = []string{"vcenter", "vm_id", "vm_uuid", "name", "datacenter", "cluster", "host", "host_id",
+		"resource_pool", "resource_pool_id", "folder", "power_state", "is_template", "vcpu_count", "ram_mb",
+		"provisioned_disk_gb", "used_disk_gb", "guest_os", "ip_address", "creation_time", "attributes", "snapshot_time"}
+	vmWriteCols = append(slices.Clone(vmCols[:len(vmCols)-1]), "search_key", "search_os", "search_tags", "snapshot_time")
+)
 
+// vmArgs appends the values of vmWriteCols.
 func (c *Core) vmArgs(dst []any, v *inventory.VM, st any) []any {
 	return append(dst, v.Vcenter, v.ID, v.UUID, v.Name, v.Datacenter, v.Cluster, v.Host, v.HostID, v.ResourcePool,
 		v.ResourcePoolID, v.Folder, string(v.PowerState), v.IsTemplate, v.VCPUCount, v.RAMMB, v.ProvisionedDiskGB,
-		v.UsedDiskGB, v.GuestOS, v.IPAddress, c.time(v.CreationTime), jsonMap(v.Attributes), st)
+		v.UsedDiskGB, v.GuestOS, v.IPAddress, c.time(v.CreationTime), jsonMap(v.Attributes), vmSearchKey(v),
+		driver.FoldASCII(v.GuestOS), vmSearchTags(v), st)
 }
 
 func vmDest(v *inventory.VM) []any {

@@ -32,6 +32,7 @@ var interfaces = []string{
 	"SnapshotWriter", "HourlyStats", "InventoryState", "Lifecycles", "Events", "Rollups",
 	"Totals", "Registry", "Endpoints", "CompatTables", "SQLAggregator", "SnapshotCounter", "ReportCatalog",
 	"TokenStore", "AuditLog", "RateCardStore",
+	"Querier",
 }
 
 func main() {
@@ -53,18 +54,19 @@ func main() {
 	}
 }
 
-// storeDir is package store's directory, found from this source file.
+// storeDir is the directory of package store, found from this source
+// file.
 func storeDir() string {
 	_, self, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(self), "..", "..", "..")
 }
 
 // Generate returns the forwarding methods of package pkg for the
-// interfaces declared in the Go files (tests aside) of dir, package
-// store's directory.
-func Generate(pkg, dir string) ([]byte, error) {
+// interfaces declared in the Go files (tests excepted) of storeDir, the
+// directory of package store.
+func Generate(pkg, storeDir string) ([]byte, error) {
 	fset := token.NewFileSet()
-	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	files, err := filepath.Glob(filepath.Join(storeDir, "*.go"))
 	if err != nil {
 		return nil, err
 	}
@@ -98,7 +100,7 @@ func Generate(pkg, dir string) ([]byte, error) {
 	for _, name := range interfaces {
 		it, ok := ifaces[name]
 		if !ok {
-			return nil, fmt.Errorf("interface store.%s not found in %s", name, dir)
+			return nil, fmt.Errorf("interface store.%s not found in %s", name, storeDir)
 		}
 		fmt.Fprintf(&b, "\n// store.%s\n", name)
 		for _, m := range it.Methods.List {
