@@ -118,6 +118,7 @@ func New(o Options) (*API, error) {
 	a.h.UseMiddleware(a.authenticate)
 	a.register()
 	declareCSV(a.h.OpenAPI())
+	declareVMSorts(a.h.OpenAPI())
 	mux.HandleFunc("GET /api/docs", serveDocs)
 	mux.HandleFunc("GET /api/docs/", serveDocs)
 	return a, nil
@@ -162,6 +163,7 @@ func (a *API) register() {
 	a.registerGenerate()
 	a.registerAdmin()
 	a.registerChargeback()
+	a.registerQuery()
 }
 
 // Role is what a token may do.

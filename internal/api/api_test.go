@@ -358,7 +358,7 @@ func checkEntities(t *testing.T, f *fixture) {
 	if err != nil || len(want.VMs) < 10 {
 		t.Fatalf("ListVMs: %v %d", err, len(want.VMs))
 	}
-	vms := allPages[inventory.VM](t, f, "/api/vms?limit=5")
+	vms := allPages[inventory.VM](t, f, "/api/vms?limit=5&sort=vm_id")
 	if len(vms) != len(want.VMs) {
 		t.Fatalf("/api/vms: %d VMs over the pages, want %d", len(vms), len(want.VMs))
 	}

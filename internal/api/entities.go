@@ -25,7 +25,9 @@ func (a *API) registerEntities() {
 		}
 		return o
 	}
-	huma.Register(a.h, get("/api/vms", "list-vms", "VMs (latest state)"), a.listVMs)
+	vms := get("/api/vms", "list-vms", "VMs (latest state): filtered, sorted, paged")
+	vms.Errors = append(vms.Errors, http.StatusServiceUnavailable)
+	huma.Register(a.h, vms, a.listVMs)
 	huma.Register(a.h, get("/api/vms/{vcenter}/{vm_id}", "get-vm", "A VM with its host, cluster, pool, datastores, networks and recent events"), a.getVM)
 	huma.Register(a.h, get("/api/hosts", "list-hosts", "ESXi hosts (latest state)"), a.listHosts)
 	huma.Register(a.h, get("/api/hosts/{vcenter}/{host_id}", "get-host", "A host with its cluster, VMs and datastores"), a.getHost)
@@ -79,29 +81,6 @@ func offsetPage[T any](items []T, p Page) ([]T, string, error) {
 		next = base64.RawURLEncoding.EncodeToString(fmt.Appendf(nil, "o:%d", end))
 	}
 	return items[off:end], next, nil
-}
-
-type vmsInput struct {
-	Vcenter        string `query:"vcenter" maxLength:"256"`
-	HostID         string `query:"host_id" maxLength:"256"`
-	ResourcePoolID string `query:"resource_pool_id" maxLength:"256"`
-	DatastoreID    string `query:"datastore_id" maxLength:"256"`
-	NetworkID      string `query:"network_id" maxLength:"256"`
-	Page
-}
-
-func (a *API) listVMs(ctx context.Context, in *vmsInput) (*listOutput[inventory.VM], error) {
-	sc := scopeOf(ctx)
-	vc, _, ok := sc.filter(in.Vcenter)
-	if !ok {
-		return newList[inventory.VM](nil, ""), nil
-	}
-	pg, err := a.o.Store.ListVMs(ctx, &store.ListVMsParams{Vcenter: vc, HostID: in.HostID, ResourcePoolID: in.ResourcePoolID,
-		DatastoreID: in.DatastoreID, NetworkID: in.NetworkID, Limit: in.Limit, Cursor: in.Cursor})
-	if err != nil {
-		return nil, a.storeError(ctx, "list VMs", err)
-	}
-	return newList(visible(sc, pg.VMs, vmVcenter), pg.NextCursor), nil
 }
 
 func vmVcenter(v inventory.VM) string { return v.Vcenter }
