@@ -83,8 +83,6 @@ func offsetPage[T any](items []T, p Page) ([]T, string, error) {
 	return items[off:end], next, nil
 }
 
-func vmVcenter(v inventory.VM) string { return v.Vcenter }
-
 // notVisible is the 404 of a detail outside the caller's scope: the same
 // answer as an unknown object, so a scope reveals nothing.
 func notVisible(ctx context.Context, kind, id, vcenter string) error {
