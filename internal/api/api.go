@@ -119,6 +119,11 @@ func New(o Options) (*API, error) {
 	a.register()
 	declareCSV(a.h.OpenAPI())
 	declareVMSorts(a.h.OpenAPI())
+	declareSorts[inventory.Host](a.h.OpenAPI(), "/api/hosts")
+	declareSorts[inventory.Cluster](a.h.OpenAPI(), "/api/clusters")
+	declareSorts[inventory.Datastore](a.h.OpenAPI(), "/api/datastores")
+	declareSorts[inventory.Network](a.h.OpenAPI(), "/api/networks")
+	declareSorts[inventory.ResourcePool](a.h.OpenAPI(), "/api/resource-pools")
 	mux.HandleFunc("GET /api/docs", serveDocs)
 	mux.HandleFunc("GET /api/docs/", serveDocs)
 	return a, nil

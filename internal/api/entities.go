@@ -228,6 +228,7 @@ func (a *API) vmsWhere(ctx context.Context, p store.ListVMsParams) ([]inventory.
 type hostsInput struct {
 	Vcenter   string `query:"vcenter" maxLength:"256"`
 	ClusterID string `query:"cluster_id" maxLength:"256"`
+	ListQuery
 	Page
 }
 
@@ -241,7 +242,11 @@ func (a *API) listHosts(ctx context.Context, in *hostsInput) (*listOutput[invent
 	if err != nil {
 		return nil, a.storeError(ctx, "list hosts", err)
 	}
-	items, next, err := offsetPage(visible(sc, hs, func(x inventory.Host) string { return x.Vcenter }), in.Page)
+	rows, err := queryList(visible(sc, hs, func(x inventory.Host) string { return x.Vcenter }), in.ListQuery, func(x inventory.Host) string { return x.Name })
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := offsetPage(rows, in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -293,6 +298,7 @@ func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDet
 
 type vcenterInput struct {
 	Vcenter string `query:"vcenter" maxLength:"256"`
+	ListQuery
 	Page
 }
 
@@ -306,7 +312,11 @@ func (a *API) listClusters(ctx context.Context, in *vcenterInput) (*listOutput[i
 	if err != nil {
 		return nil, a.storeError(ctx, "list clusters", err)
 	}
-	items, next, err := offsetPage(visible(sc, cs, func(x inventory.Cluster) string { return x.Vcenter }), in.Page)
+	rows, err := queryList(visible(sc, cs, func(x inventory.Cluster) string { return x.Vcenter }), in.ListQuery, func(x inventory.Cluster) string { return x.Name })
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := offsetPage(rows, in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -361,6 +371,7 @@ func (a *API) getCluster(ctx context.Context, in *clusterInput) (*struct{ Body C
 type datastoresInput struct {
 	Vcenter string `query:"vcenter" maxLength:"256"`
 	HostID  string `query:"host_id" maxLength:"256"`
+	ListQuery
 	Page
 }
 
@@ -374,7 +385,11 @@ func (a *API) listDatastores(ctx context.Context, in *datastoresInput) (*listOut
 	if err != nil {
 		return nil, a.storeError(ctx, "list datastores", err)
 	}
-	items, next, err := offsetPage(visible(sc, ds, func(x inventory.Datastore) string { return x.Vcenter }), in.Page)
+	rows, err := queryList(visible(sc, ds, func(x inventory.Datastore) string { return x.Vcenter }), in.ListQuery, func(x inventory.Datastore) string { return x.Name })
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := offsetPage(rows, in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -428,7 +443,11 @@ func (a *API) listNetworks(ctx context.Context, in *vcenterInput) (*listOutput[i
 	if err != nil {
 		return nil, a.storeError(ctx, "list networks", err)
 	}
-	items, next, err := offsetPage(visible(sc, ns, func(x inventory.Network) string { return x.Vcenter }), in.Page)
+	rows, err := queryList(visible(sc, ns, func(x inventory.Network) string { return x.Vcenter }), in.ListQuery, func(x inventory.Network) string { return x.Name })
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := offsetPage(rows, in.Page)
 	if err != nil {
 		return nil, err
 	}
@@ -469,6 +488,7 @@ func (a *API) getNetwork(ctx context.Context, in *networkInput) (*struct{ Body N
 type poolsInput struct {
 	Vcenter   string `query:"vcenter" maxLength:"256"`
 	ClusterID string `query:"cluster_id" maxLength:"256"`
+	ListQuery
 	Page
 }
 
@@ -482,7 +502,11 @@ func (a *API) listPools(ctx context.Context, in *poolsInput) (*listOutput[invent
 	if err != nil {
 		return nil, a.storeError(ctx, "list resource pools", err)
 	}
-	items, next, err := offsetPage(visible(sc, ps, func(x inventory.ResourcePool) string { return x.Vcenter }), in.Page)
+	rows, err := queryList(visible(sc, ps, func(x inventory.ResourcePool) string { return x.Vcenter }), in.ListQuery, func(x inventory.ResourcePool) string { return x.Name })
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := offsetPage(rows, in.Page)
 	if err != nil {
 		return nil, err
 	}

@@ -103,3 +103,59 @@ type vmListBody struct {
 	NextCursor string         `json:"next_cursor"`
 	Total      *int           `json:"total"`
 }
+
+// TestSmallListQueries: the host, cluster, datastore, network and pool
+// lists filter by name and sort on any listed field, both ways, with ties
+// in the store's order; an unknown sort field is named.
+func TestSmallListQueries(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		f := newFixture(t, st)
+		hosts, _ := st.ListHosts(ctx, &store.ListHostsParams{})
+		want := slices.Clone(hosts)
+		want = slices.DeleteFunc(want, func(h inventory.Host) bool { return !strings.Contains(strings.ToLower(h.Name), "h0") })
+		slices.SortStableFunc(want, func(a, b inventory.Host) int { return -cmpInt(a.MemoryMB, b.MemoryMB) })
+		got := allPages[inventory.Host](t, f, "/api/hosts?limit=2&sort=-memory_mb&q=H0")
+		if len(got) != len(want) || len(want) == 0 {
+			t.Fatalf("hosts: %d, want %d", len(got), len(want))
+		}
+		for i := range want {
+			if got[i].ID != want[i].ID {
+				t.Errorf("host %d = %s, want %s", i, got[i].ID, want[i].ID)
+			}
+		}
+		dss := allPages[inventory.Datastore](t, f, "/api/datastores?sort=-free_gb")
+		if !slices.IsSortedFunc(dss, func(a, b inventory.Datastore) int { return -cmpFloat(a.FreeGB, b.FreeGB) }) || len(dss) == 0 {
+			t.Errorf("datastores not by free space: %+v", dss)
+		}
+		names := allPages[inventory.Network](t, f, "/api/networks?sort=name")
+		if !slices.IsSortedFunc(names, func(a, b inventory.Network) int { return strings.Compare(a.Name, b.Name) }) {
+			t.Errorf("networks not by name")
+		}
+		for _, p := range []string{"/api/hosts?sort=secret", "/api/clusters?sort=-vms", "/api/resource-pools?sort=parent_id%3B"} {
+			if resp, raw := f.get(t, RoleViewer, p, nil); resp.StatusCode != 422 || !strings.Contains(string(raw), "sort") {
+				t.Errorf("%s: %d %s", p, resp.StatusCode, raw)
+			}
+		}
+	})
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func cmpFloat(a, b float64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
