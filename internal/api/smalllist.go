@@ -73,7 +73,6 @@ func btoi(b bool) int {
 	return 0
 }
 
-
 // queryList filters and sorts a small list.
 func queryList[T any](items []T, lq ListQuery, name func(T) string) ([]T, error) {
 	if lq.Q != "" {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -52,7 +53,12 @@ type Result struct {
 	StoreP50, StoreP99 time.Duration
 	StorePerSecond     float64
 	Ratio              float64 // P50 / StoreP50
-	FirstError         string
+	// Single is the store call's p50 with one caller: its cost alone.
+	// Bound is what that cost allows at Clients concurrent callers on
+	// GOMAXPROCS cores when the call is CPU-bound: Clients × Single /
+	// GOMAXPROCS, the p50 no HTTP layer can beat.
+	Single, Bound time.Duration
+	FirstError    string
 }
 
 const vcenter = "vc-bench"
@@ -118,6 +124,14 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		store func(ctx context.Context, r *rand.Rand) error
 	}
 	wls := []workload{
+		{"vm list (power_state, sorted, page 100)",
+			func(r *rand.Rand) string {
+				return "/api/vms?power_state=poweredOn&limit=100&sort=" + url.QueryEscape(sorts[r.IntN(len(sorts))])
+			},
+			func(ctx context.Context, r *rand.Rand) error {
+				_, err := q.QueryVMs(ctx, &store.QueryVMsParams{PowerState: inventory.PoweredOn, Limit: 100, Sort: sorts[r.IntN(len(sorts))]})
+				return err
+			}},
 		{"vm list (power_state + q, sorted, page 100)",
 			func(r *rand.Rand) string {
 				return "/api/vms?power_state=poweredOn&limit=100&sort=" + url.QueryEscape(sorts[r.IntN(len(sorts))]) + "&q=" + url.QueryEscape(words[r.IntN(len(words))])
@@ -174,8 +188,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if res.StoreP50 > 0 {
 			res.Ratio = float64(res.P50) / float64(res.StoreP50)
 		}
-		fmt.Fprintf(cfg.Out, "| %s | %s | %d | %.0f | %s | %s | %d | %.0f | %s | %s | %.2f |\n", res.Store, res.Workload, res.Requests, res.PerSecond,
-			ms(res.P50), ms(res.P99), res.Errors, res.StorePerSecond, ms(res.StoreP50), ms(res.StoreP99), res.Ratio)
+		one, _, _ := drive(ctx, 1, cfg.StoreDuration/2, wl.store)
+		res.Single = quantile(one, 0.50)
+		res.Bound = time.Duration(float64(res.Single) * float64(cfg.Clients) / float64(runtime.GOMAXPROCS(0)))
+		fmt.Fprintf(cfg.Out, "| %s | %s | %d | %.0f | %s | %s | %d | %.0f | %s | %s | %.2f | %s | %s |\n", res.Store, res.Workload, res.Requests, res.PerSecond,
+			ms(res.P50), ms(res.P99), res.Errors, res.StorePerSecond, ms(res.StoreP50), ms(res.StoreP99), res.Ratio, ms(res.Single), ms(res.Bound))
 		if res.FirstError != "" {
 			fmt.Fprintf(cfg.Out, "  first error: %s\n", res.FirstError)
 		}
@@ -185,8 +202,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 }
 
 // Header is the result table's header (Markdown).
-const Header = "| store | workload | requests | req/s | p50 | p99 | errors | store calls/s | store p50 | store p99 | API p50 ÷ store p50 |\n" +
-	"|---|---|---|---|---|---|---|---|---|---|---|\n"
+const Header = "| store | workload | requests | req/s | p50 | p99 | errors | store calls/s | store p50 | store p99 | API p50 ÷ store p50 | store p50, 1 caller | CPU bound on p50 |\n" +
+	"|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 

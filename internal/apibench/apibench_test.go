@@ -20,15 +20,15 @@ func TestRunSmall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		t.Fatalf("%d results", len(res))
 	}
 	for _, r := range res {
-		if r.Requests == 0 || r.Errors != 0 || r.P50 <= 0 || r.P99 < r.P50 || r.StoreP50 <= 0 || r.Ratio <= 0 || r.FirstError != "" {
+		if r.Requests == 0 || r.Errors != 0 || r.P50 <= 0 || r.P99 < r.P50 || r.StoreP50 <= 0 || r.Ratio <= 0 || r.Single <= 0 || r.Bound <= 0 || r.FirstError != "" {
 			t.Errorf("%s: %+v", r.Workload, r)
 		}
 	}
-	if n := strings.Count(out.String(), "| memory |"); n != 3 {
+	if n := strings.Count(out.String(), "| memory |"); n != 4 {
 		t.Errorf("%d table lines:\n%s", n, out.String())
 	}
 }
