@@ -242,25 +242,44 @@ type GetVMParams struct {
 type ListHostsParams struct {
 	Vcenter   string
 	ClusterID string
+	// IDs, when non-empty, keeps only the objects with these ids (a
+	// detail's relations, read without the whole list).
+	IDs []string
 }
 
 // ListClustersParams filter clusters.
-type ListClustersParams struct{ Vcenter string }
+type ListClustersParams struct {
+	Vcenter string
+	// IDs, when non-empty, keeps only the objects with these ids (a
+	// detail's relations, read without the whole list).
+	IDs []string
+}
 
 // ListDatastoresParams filter datastores.
 type ListDatastoresParams struct {
 	Vcenter string
 	// HostID keeps datastores mounted by that host.
 	HostID string
+	// IDs, when non-empty, keeps only the objects with these ids (a
+	// detail's relations, read without the whole list).
+	IDs []string
 }
 
 // ListNetworksParams filter networks.
-type ListNetworksParams struct{ Vcenter string }
+type ListNetworksParams struct {
+	Vcenter string
+	// IDs, when non-empty, keeps only the objects with these ids (a
+	// detail's relations, read without the whole list).
+	IDs []string
+}
 
 // ListResourcePoolsParams filter pools.
 type ListResourcePoolsParams struct {
 	Vcenter   string
 	ClusterID string
+	// IDs, when non-empty, keeps only the objects with these ids (a
+	// detail's relations, read without the whole list).
+	IDs []string
 }
 
 // ---------------------------------------------------------------------------

@@ -135,34 +135,40 @@ func (a *API) VMDetail(ctx context.Context, vcenter, vmID string) (*VMDetail, er
 	if err != nil {
 		return nil, err
 	}
-	d := VMDetail{VM: *vm}
-	hosts, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: vm.Vcenter})
-	if err != nil {
-		return nil, err
+	// Each relation is read by id, not as the vCenter's whole list.
+	d := VMDetail{VM: *vm, Datastores: []inventory.Datastore{}, Networks: []inventory.Network{}}
+	if vm.HostID != "" {
+		hosts, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: vm.Vcenter, IDs: []string{vm.HostID}})
+		if err != nil {
+			return nil, err
+		}
+		if len(hosts) == 1 {
+			d.Host = &hosts[0]
+			if d.Cluster, err = a.cluster(ctx, vm.Vcenter, hosts[0].ClusterID); err != nil {
+				return nil, err
+			}
+		}
 	}
-	if i := slices.IndexFunc(hosts, func(h inventory.Host) bool { return h.ID == vm.HostID }); i >= 0 {
-		d.Host = &hosts[i]
-		if d.Cluster, err = a.cluster(ctx, vm.Vcenter, hosts[i].ClusterID); err != nil {
+	if vm.ResourcePoolID != "" {
+		pools, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: vm.Vcenter, IDs: []string{vm.ResourcePoolID}})
+		if err != nil {
+			return nil, err
+		}
+		if len(pools) == 1 {
+			d.ResourcePool = &pools[0]
+		}
+	}
+	if len(vm.DatastoreIDs) > 0 {
+		if d.Datastores, err = a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: vm.Vcenter, IDs: vm.DatastoreIDs}); err != nil {
 			return nil, err
 		}
 	}
-	pools, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: vm.Vcenter})
-	if err != nil {
-		return nil, err
+	if len(vm.NetworkIDs) > 0 {
+		if d.Networks, err = a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: vm.Vcenter, IDs: vm.NetworkIDs}); err != nil {
+			return nil, err
+		}
 	}
-	if i := slices.IndexFunc(pools, func(p inventory.ResourcePool) bool { return p.ID == vm.ResourcePoolID }); i >= 0 {
-		d.ResourcePool = &pools[i]
-	}
-	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: vm.Vcenter})
-	if err != nil {
-		return nil, err
-	}
-	d.Datastores = keep(dss, func(ds inventory.Datastore) bool { return slices.Contains(vm.DatastoreIDs, ds.ID) })
-	nets, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: vm.Vcenter})
-	if err != nil {
-		return nil, err
-	}
-	d.Networks = keep(nets, func(n inventory.Network) bool { return slices.Contains(vm.NetworkIDs, n.ID) })
+	d.Datastores, d.Networks = orEmpty(d.Datastores), orEmpty(d.Networks)
 	ev, err := a.o.Store.ListEvents(ctx, &store.ListEventsParams{Vcenter: vm.Vcenter, VMID: vm.ID, Descending: true, Limit: recentEvents})
 	if err != nil {
 		return nil, err
@@ -203,12 +209,12 @@ func (a *API) cluster(ctx context.Context, vcenter, id string) (*inventory.Clust
 	if id == "" {
 		return nil, nil
 	}
-	cs, err := a.o.Store.ListClusters(ctx, &store.ListClustersParams{Vcenter: vcenter})
+	cs, err := a.o.Store.ListClusters(ctx, &store.ListClustersParams{Vcenter: vcenter, IDs: []string{id}})
 	if err != nil {
 		return nil, a.storeError(ctx, "list clusters", err)
 	}
-	if i := slices.IndexFunc(cs, func(c inventory.Cluster) bool { return c.ID == id }); i >= 0 {
-		return &cs[i], nil
+	if len(cs) == 1 {
+		return &cs[0], nil
 	}
 	return nil, nil
 }
@@ -273,7 +279,7 @@ func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDet
 	if err := notVisible(ctx, "host", in.HostID, in.Vcenter); err != nil {
 		return nil, err
 	}
-	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter})
+	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter, IDs: []string{in.HostID}})
 	if err != nil {
 		return nil, a.storeError(ctx, "list hosts", err)
 	}
@@ -413,7 +419,7 @@ func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Bo
 	if err := notVisible(ctx, "datastore", in.DatastoreID, in.Vcenter); err != nil {
 		return nil, err
 	}
-	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter})
+	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter, IDs: []string{in.DatastoreID}})
 	if err != nil {
 		return nil, a.storeError(ctx, "list datastores", err)
 	}
@@ -422,11 +428,12 @@ func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Bo
 		return nil, err
 	}
 	d := DatastoreDetail{Datastore: ds}
-	hs, err := a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter})
-	if err != nil {
-		return nil, a.storeError(ctx, "list hosts", err)
+	d.Hosts = []inventory.Host{}
+	if len(ds.HostIDs) > 0 {
+		if d.Hosts, err = a.o.Store.ListHosts(ctx, &store.ListHostsParams{Vcenter: in.Vcenter, IDs: ds.HostIDs}); err != nil {
+			return nil, a.storeError(ctx, "list hosts", err)
+		}
 	}
-	d.Hosts = keep(hs, func(h inventory.Host) bool { return slices.Contains(ds.HostIDs, h.ID) })
 	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, DatastoreID: in.DatastoreID}); err != nil {
 		return nil, err
 	}
@@ -470,7 +477,7 @@ func (a *API) getNetwork(ctx context.Context, in *networkInput) (*struct{ Body N
 	if err := notVisible(ctx, "network", in.NetworkID, in.Vcenter); err != nil {
 		return nil, err
 	}
-	ns, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: in.Vcenter})
+	ns, err := a.o.Store.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: in.Vcenter, IDs: []string{in.NetworkID}})
 	if err != nil {
 		return nil, a.storeError(ctx, "list networks", err)
 	}
@@ -529,7 +536,7 @@ func (a *API) getPool(ctx context.Context, in *poolInput) (*struct{ Body PoolDet
 	if err := notVisible(ctx, "resource pool", in.PoolID, in.Vcenter); err != nil {
 		return nil, err
 	}
-	ps, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: in.Vcenter})
+	ps, err := a.o.Store.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: in.Vcenter, IDs: []string{in.PoolID}})
 	if err != nil {
 		return nil, a.storeError(ctx, "list resource pools", err)
 	}

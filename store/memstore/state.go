@@ -284,13 +284,18 @@ func listState[T any](s *Store, op, vcenter string, rows func(*inventory.State) 
 
 func same[T any](v T) T { return v }
 
+// inIDs reports whether id passes an IDs filter (empty: every id).
+func inIDs(ids []string, id string) bool { return len(ids) == 0 || slices.Contains(ids, id) }
+
 // ListHosts returns hosts ordered by (vcenter, host_id).
 func (s *Store) ListHosts(ctx context.Context, p *store.ListHostsParams) ([]inventory.Host, error) {
 	if p == nil {
 		p = &store.ListHostsParams{}
 	}
 	return listState(s, "ListHosts", p.Vcenter, func(st *inventory.State) []inventory.Host { return st.Hosts },
-		func(h *inventory.Host) bool { return p.ClusterID == "" || h.ClusterID == p.ClusterID }, same)
+		func(h *inventory.Host) bool {
+			return (p.ClusterID == "" || h.ClusterID == p.ClusterID) && inIDs(p.IDs, h.ID)
+		}, same)
 }
 
 // ListClusters returns clusters ordered by (vcenter, cluster_id).
@@ -299,7 +304,7 @@ func (s *Store) ListClusters(ctx context.Context, p *store.ListClustersParams) (
 		p = &store.ListClustersParams{}
 	}
 	return listState(s, "ListClusters", p.Vcenter, func(st *inventory.State) []inventory.Cluster { return st.Clusters },
-		func(*inventory.Cluster) bool { return true }, same)
+		func(c *inventory.Cluster) bool { return inIDs(p.IDs, c.ID) }, same)
 }
 
 // ListDatastores returns datastores ordered by (vcenter, datastore_id).
@@ -308,7 +313,9 @@ func (s *Store) ListDatastores(ctx context.Context, p *store.ListDatastoresParam
 		p = &store.ListDatastoresParams{}
 	}
 	return listState(s, "ListDatastores", p.Vcenter, func(st *inventory.State) []inventory.Datastore { return st.Datastores },
-		func(d *inventory.Datastore) bool { return p.HostID == "" || slices.Contains(d.HostIDs, p.HostID) },
+		func(d *inventory.Datastore) bool {
+			return (p.HostID == "" || slices.Contains(d.HostIDs, p.HostID)) && inIDs(p.IDs, d.ID)
+		},
 		func(d inventory.Datastore) inventory.Datastore { d.HostIDs = cloneIDs(d.HostIDs); return d })
 }
 
@@ -318,7 +325,7 @@ func (s *Store) ListNetworks(ctx context.Context, p *store.ListNetworksParams) (
 		p = &store.ListNetworksParams{}
 	}
 	return listState(s, "ListNetworks", p.Vcenter, func(st *inventory.State) []inventory.Network { return st.Networks },
-		func(*inventory.Network) bool { return true }, same)
+		func(n *inventory.Network) bool { return inIDs(p.IDs, n.ID) }, same)
 }
 
 // ListResourcePools returns pools ordered by (vcenter, pool_id).
@@ -327,7 +334,9 @@ func (s *Store) ListResourcePools(ctx context.Context, p *store.ListResourcePool
 		p = &store.ListResourcePoolsParams{}
 	}
 	return listState(s, "ListResourcePools", p.Vcenter, func(st *inventory.State) []inventory.ResourcePool { return st.ResourcePools },
-		func(r *inventory.ResourcePool) bool { return p.ClusterID == "" || r.ClusterID == p.ClusterID }, same)
+		func(r *inventory.ResourcePool) bool {
+			return (p.ClusterID == "" || r.ClusterID == p.ClusterID) && inIDs(p.IDs, r.ID)
+		}, same)
 }
 
 // StateTime returns the snapshot time of a vCenter's latest-state inventory.

@@ -166,40 +166,48 @@ func testGetVM(e *env) {
 
 func testListOtherKinds(e *env) {
 	all := e.twoVcenters()
-	for _, p := range []store.ListHostsParams{{}, {Vcenter: "vc-a"}, {ClusterID: "domain-c1"}, {Vcenter: "vc-b", ClusterID: "domain-c2"}, {ClusterID: "missing"}} {
+	if n := len(filter(all.Hosts, func(h inventory.Host) bool { return inIDs([]string{"host-3", "host-1"}, h.ID) })); n < 2 || n == len(all.Hosts) {
+		e.t.Fatalf("the fixture's hosts do not exercise the IDs filter (%d of %d match)", n, len(all.Hosts))
+	}
+	for _, p := range []store.ListHostsParams{{}, {Vcenter: "vc-a"}, {ClusterID: "domain-c1"}, {Vcenter: "vc-b", ClusterID: "domain-c2"}, {ClusterID: "missing"},
+		{IDs: []string{"host-3", "host-1", "missing"}}, {Vcenter: "vc-b", IDs: []string{"host-2"}}, {ClusterID: "domain-c1", IDs: []string{"host-1", "host-2"}}} {
 		got, err := e.st.ListHosts(e.ctx, &p)
 		e.ok(err, "ListHosts%s", describe(p))
 		checkList(e.t, fmt.Sprintf("ListHosts%s", describe(p)), filter(all.Hosts, func(h inventory.Host) bool {
-			return (p.Vcenter == "" || h.Vcenter == p.Vcenter) && (p.ClusterID == "" || h.ClusterID == p.ClusterID)
+			return (p.Vcenter == "" || h.Vcenter == p.Vcenter) && (p.ClusterID == "" || h.ClusterID == p.ClusterID) && inIDs(p.IDs, h.ID)
 		}), got)
 	}
-	for _, p := range []store.ListClustersParams{{}, {Vcenter: "vc-b"}, {Vcenter: "missing"}} {
+	for _, p := range []store.ListClustersParams{{}, {Vcenter: "vc-b"}, {Vcenter: "missing"}, {IDs: []string{"domain-c2"}}, {Vcenter: "vc-a", IDs: []string{"domain-c1", "x"}}} {
 		got, err := e.st.ListClusters(e.ctx, &p)
 		e.ok(err, "ListClusters%s", describe(p))
 		checkList(e.t, fmt.Sprintf("ListClusters%s", describe(p)), filter(all.Clusters, func(c inventory.Cluster) bool {
-			return p.Vcenter == "" || c.Vcenter == p.Vcenter
+			return (p.Vcenter == "" || c.Vcenter == p.Vcenter) && inIDs(p.IDs, c.ID)
 		}), got)
 	}
 	for _, p := range []store.ListDatastoresParams{{}, {Vcenter: "vc-a"}, {HostID: "host-1"}, {HostID: "host-2"}, {Vcenter: "vc-b", HostID: "host-3"},
-		{HostID: "host-4"}, {HostID: "missing"}} {
+		{HostID: "host-4"}, {HostID: "missing"}, {IDs: []string{"datastore-2", "datastore-1"}}, {HostID: "host-1", IDs: []string{"datastore-2"}}} {
 		got, err := e.st.ListDatastores(e.ctx, &p)
 		e.ok(err, "ListDatastores%s", describe(p))
 		checkList(e.t, fmt.Sprintf("ListDatastores%s (HostID: datastores that host mounts)", describe(p)), filter(all.Datastores, func(d inventory.Datastore) bool {
-			return (p.Vcenter == "" || d.Vcenter == p.Vcenter) && (p.HostID == "" || slices.Contains(d.HostIDs, p.HostID))
+			return (p.Vcenter == "" || d.Vcenter == p.Vcenter) && (p.HostID == "" || slices.Contains(d.HostIDs, p.HostID)) && inIDs(p.IDs, d.ID)
 		}), got)
 	}
-	for _, p := range []store.ListNetworksParams{{}, {Vcenter: "vc-a"}, {Vcenter: "missing"}} {
+	for _, p := range []store.ListNetworksParams{{}, {Vcenter: "vc-a"}, {Vcenter: "missing"}, {IDs: []string{"network-11", "dvportgroup-21"}}} {
 		got, err := e.st.ListNetworks(e.ctx, &p)
 		e.ok(err, "ListNetworks%s", describe(p))
 		checkList(e.t, fmt.Sprintf("ListNetworks%s", describe(p)), filter(all.Networks, func(x inventory.Network) bool {
-			return p.Vcenter == "" || x.Vcenter == p.Vcenter
+			return (p.Vcenter == "" || x.Vcenter == p.Vcenter) && inIDs(p.IDs, x.ID)
 		}), got)
 	}
-	for _, p := range []store.ListResourcePoolsParams{{}, {Vcenter: "vc-b"}, {ClusterID: "domain-c2"}, {Vcenter: "vc-a", ClusterID: "domain-c1"}, {ClusterID: "missing"}} {
+	for _, p := range []store.ListResourcePoolsParams{{}, {Vcenter: "vc-b"}, {ClusterID: "domain-c2"}, {Vcenter: "vc-a", ClusterID: "domain-c1"}, {ClusterID: "missing"},
+		{IDs: []string{"resgroup-14", "resgroup-22"}}} {
 		got, err := e.st.ListResourcePools(e.ctx, &p)
 		e.ok(err, "ListResourcePools%s", describe(p))
 		checkList(e.t, fmt.Sprintf("ListResourcePools%s", describe(p)), filter(all.ResourcePools, func(x inventory.ResourcePool) bool {
-			return (p.Vcenter == "" || x.Vcenter == p.Vcenter) && (p.ClusterID == "" || x.ClusterID == p.ClusterID)
+			return (p.Vcenter == "" || x.Vcenter == p.Vcenter) && (p.ClusterID == "" || x.ClusterID == p.ClusterID) && inIDs(p.IDs, x.ID)
 		}), got)
 	}
 }
+
+// inIDs reports whether id passes an IDs filter (empty: every id).
+func inIDs(ids []string, id string) bool { return len(ids) == 0 || slices.Contains(ids, id) }

@@ -314,6 +314,9 @@ func (c *Core) ListHosts(ctx context.Context, p *store.ListHostsParams) ([]inven
 		p = &store.ListHostsParams{}
 	}
 	return listState(ctx, c, "ListHosts", TableHosts, list(hostCols), "host_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if len(p.IDs) > 0 {
+			q = q.Where("x.host_id IN (?)", bun.In(p.IDs))
+		}
 		if p.ClusterID != "" {
 			q = q.Where("cluster_id = ?", p.ClusterID)
 		}
@@ -326,7 +329,12 @@ func (c *Core) ListClusters(ctx context.Context, p *store.ListClustersParams) ([
 	if p == nil {
 		p = &store.ListClustersParams{}
 	}
-	return listState(ctx, c, "ListClusters", TableClusters, list(clusterCols), "cluster_id", p.Vcenter, nil, clusterDest)
+	return listState(ctx, c, "ListClusters", TableClusters, list(clusterCols), "cluster_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if len(p.IDs) > 0 {
+			q = q.Where("x.cluster_id IN (?)", bun.In(p.IDs))
+		}
+		return q
+	}, clusterDest)
 }
 
 // ListDatastores returns datastores ordered by (vcenter, datastore_id).
@@ -336,6 +344,9 @@ func (c *Core) ListDatastores(ctx context.Context, p *store.ListDatastoresParams
 		p = &store.ListDatastoresParams{}
 	}
 	out, err := listState(ctx, c, op, TableDatastores, list(datastoreCols), "datastore_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if len(p.IDs) > 0 {
+			q = q.Where("x.datastore_id IN (?)", bun.In(p.IDs))
+		}
 		if p.HostID != "" {
 			q = q.Where(c.sql("EXISTS (SELECT 1 FROM {datastore_hosts} h WHERE h.vcenter = x.vcenter AND h.datastore_id = x.datastore_id AND h.host_id = ?)"), p.HostID)
 		}
@@ -372,7 +383,12 @@ func (c *Core) ListNetworks(ctx context.Context, p *store.ListNetworksParams) ([
 	if p == nil {
 		p = &store.ListNetworksParams{}
 	}
-	return listState(ctx, c, "ListNetworks", TableNetworks, list(networkCols), "network_id", p.Vcenter, nil, networkDest)
+	return listState(ctx, c, "ListNetworks", TableNetworks, list(networkCols), "network_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if len(p.IDs) > 0 {
+			q = q.Where("x.network_id IN (?)", bun.In(p.IDs))
+		}
+		return q
+	}, networkDest)
 }
 
 // ListResourcePools returns pools ordered by (vcenter, pool_id).
@@ -381,6 +397,9 @@ func (c *Core) ListResourcePools(ctx context.Context, p *store.ListResourcePools
 		p = &store.ListResourcePoolsParams{}
 	}
 	return listState(ctx, c, "ListResourcePools", TablePools, list(poolCols), "pool_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
+		if len(p.IDs) > 0 {
+			q = q.Where("x.pool_id IN (?)", bun.In(p.IDs))
+		}
 		if p.ClusterID != "" {
 			q = q.Where("cluster_id = ?", p.ClusterID)
 		}
