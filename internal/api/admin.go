@@ -275,7 +275,22 @@ func (a *API) listRateCards(ctx context.Context, _ *struct{}) (*listOutput[inven
 	return newList(cards, ""), nil
 }
 
-// rateCardError maps a card's validation error to a 422 naming each field.
+// rateCardAdmin is the rate card store for a call that changes cards:
+// only tokens without a vCenter scope may (a card can price every
+// vCenter).
+func (a *API) rateCardAdmin(ctx context.Context) (store.RateCardStore, error) {
+	rs, err := a.rateCards()
+	if err != nil {
+		return nil, err
+	}
+	if !scopeOf(ctx).all {
+		return nil, huma.Error403Forbidden("rate cards are managed with a token without a vCenter scope")
+	}
+	return rs, nil
+}
+
+// rateCardError maps a card's validation error to a 422 naming each field
+// (nil for nil; a card the store then refuses is named by storeError).
 func rateCardError(err error) error {
 	fes := inventory.FieldErrors(err)
 	if len(fes) == 0 {
@@ -292,17 +307,12 @@ func rateCardError(err error) error {
 }
 
 func (a *API) createRateCard(ctx context.Context, in *struct{ Body inventory.RateCard }) (*struct{ Body inventory.RateCard }, error) {
-	rs, err := a.rateCards()
+	rs, err := a.rateCardAdmin(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if !scopeOf(ctx).all {
-		return nil, huma.Error403Forbidden("rate cards are managed with a token without a vCenter scope")
-	}
-	if err := in.Body.Validate(); err != nil {
-		if e := rateCardError(err); e != nil {
-			return nil, e
-		}
+	if err := rateCardError(in.Body.Validate()); err != nil {
+		return nil, err
 	}
 	c, err := rs.CreateRateCard(ctx, &store.CreateRateCardParams{Card: in.Body})
 	if err != nil {
@@ -328,22 +338,17 @@ func (a *API) updateRateCard(ctx context.Context, in *struct {
 	ID   int64 `path:"id" minimum:"1"`
 	Body inventory.RateCard
 }) (*struct{ Body inventory.RateCard }, error) {
-	rs, err := a.rateCards()
+	rs, err := a.rateCardAdmin(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if !scopeOf(ctx).all {
-		return nil, huma.Error403Forbidden("rate cards are managed with a token without a vCenter scope")
 	}
 	old, err := a.rateCard(ctx, rs, in.ID)
 	if err != nil {
 		return nil, err
 	}
 	in.Body.ID = in.ID
-	if err := in.Body.Validate(); err != nil {
-		if e := rateCardError(err); e != nil {
-			return nil, e
-		}
+	if err := rateCardError(in.Body.Validate()); err != nil {
+		return nil, err
 	}
 	c, err := rs.UpdateRateCard(ctx, &store.UpdateRateCardParams{Card: in.Body})
 	if err != nil {
@@ -354,12 +359,9 @@ func (a *API) updateRateCard(ctx context.Context, in *struct {
 }
 
 func (a *API) deleteRateCard(ctx context.Context, in *idInput) (*struct{}, error) {
-	rs, err := a.rateCards()
+	rs, err := a.rateCardAdmin(ctx)
 	if err != nil {
 		return nil, err
-	}
-	if !scopeOf(ctx).all {
-		return nil, huma.Error403Forbidden("rate cards are managed with a token without a vCenter scope")
 	}
 	old, err := a.rateCard(ctx, rs, in.ID)
 	if err != nil {

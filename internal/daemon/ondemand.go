@@ -122,14 +122,7 @@ func jobsCommand(ctx context.Context, a *App, args []string, stdout io.Writer) e
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(stdout)
-	for _, r := range runs {
-		if *asJSON {
-			if err := enc.Encode(r); err != nil {
-				return err
-			}
-			continue
-		}
+	return printRows(stdout, *asJSON, runs, func(r jobs.Run) string {
 		line := fmt.Sprintf("%-6d %-20s %-40s %-10s attempts=%d created=%s", r.ID, r.Job, r.Period, r.State, r.Attempts, r.CreatedAt.UTC().Format(time.RFC3339))
 		if r.Progress != nil {
 			line += fmt.Sprintf(" progress=%d/%d", r.Progress.Done, r.Progress.Total)
@@ -137,7 +130,23 @@ func jobsCommand(ctx context.Context, a *App, args []string, stdout io.Writer) e
 		if n := len(r.Errors); n > 0 {
 			line += " last_error=" + fmt.Sprintf("%q", r.Errors[n-1])
 		}
-		fmt.Fprintln(stdout, line)
+		return line
+	})
+}
+
+// printRows prints rows as JSON lines, or one line each as line formats it.
+func printRows[T any](w io.Writer, asJSON bool, rows []T, line func(T) string) error {
+	enc := json.NewEncoder(w)
+	for _, r := range rows {
+		if asJSON {
+			if err := enc.Encode(r); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := fmt.Fprintln(w, line(r)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -65,21 +64,13 @@ func tokenCommand(ctx context.Context, a *App, args []string, stdout io.Writer) 
 		if err != nil {
 			return err
 		}
-		enc := json.NewEncoder(stdout)
-		for _, t := range toks {
-			if *asJSON {
-				if err := enc.Encode(t); err != nil {
-					return err
-				}
-				continue
-			}
+		return printRows(stdout, *asJSON, toks, func(t store.TokenInfo) string {
 			state := "active"
 			if t.Revoked() {
 				state = "revoked " + t.RevokedAt.UTC().Format(time.RFC3339)
 			}
-			fmt.Fprintf(stdout, "%-6d %-30q %-8s %s created=%s%s\n", t.ID, t.Name, t.Role, state, t.CreatedAt.UTC().Format(time.RFC3339), scopeText(t.Vcenters))
-		}
-		return nil
+			return fmt.Sprintf("%-6d %-30q %-8s %s created=%s%s", t.ID, t.Name, t.Role, state, t.CreatedAt.UTC().Format(time.RFC3339), scopeText(t.Vcenters))
+		})
 	case "revoke":
 		if err := fs.Parse(args[1:]); err != nil {
 			return usageError{err}
