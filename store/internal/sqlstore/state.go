@@ -315,7 +315,7 @@ func (c *Core) ListHosts(ctx context.Context, p *store.ListHostsParams) ([]inven
 	}
 	return listState(ctx, c, "ListHosts", TableHosts, list(hostCols), "host_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if len(p.IDs) > 0 {
-			q = q.Where("x.host_id IN (?)", bun.In(p.IDs))
+			q = q.Where("x.host_id IN (?)", bun.List(p.IDs))
 		}
 		if p.ClusterID != "" {
 			q = q.Where("cluster_id = ?", p.ClusterID)
@@ -331,7 +331,7 @@ func (c *Core) ListClusters(ctx context.Context, p *store.ListClustersParams) ([
 	}
 	return listState(ctx, c, "ListClusters", TableClusters, list(clusterCols), "cluster_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if len(p.IDs) > 0 {
-			q = q.Where("x.cluster_id IN (?)", bun.In(p.IDs))
+			q = q.Where("x.cluster_id IN (?)", bun.List(p.IDs))
 		}
 		return q
 	}, clusterDest)
@@ -345,7 +345,7 @@ func (c *Core) ListDatastores(ctx context.Context, p *store.ListDatastoresParams
 	}
 	out, err := listState(ctx, c, op, TableDatastores, list(datastoreCols), "datastore_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if len(p.IDs) > 0 {
-			q = q.Where("x.datastore_id IN (?)", bun.In(p.IDs))
+			q = q.Where("x.datastore_id IN (?)", bun.List(p.IDs))
 		}
 		if p.HostID != "" {
 			q = q.Where(c.sql("EXISTS (SELECT 1 FROM {datastore_hosts} h WHERE h.vcenter = x.vcenter AND h.datastore_id = x.datastore_id AND h.host_id = ?)"), p.HostID)
@@ -385,7 +385,7 @@ func (c *Core) ListNetworks(ctx context.Context, p *store.ListNetworksParams) ([
 	}
 	return listState(ctx, c, "ListNetworks", TableNetworks, list(networkCols), "network_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if len(p.IDs) > 0 {
-			q = q.Where("x.network_id IN (?)", bun.In(p.IDs))
+			q = q.Where("x.network_id IN (?)", bun.List(p.IDs))
 		}
 		return q
 	}, networkDest)
@@ -398,7 +398,7 @@ func (c *Core) ListResourcePools(ctx context.Context, p *store.ListResourcePools
 	}
 	return listState(ctx, c, "ListResourcePools", TablePools, list(poolCols), "pool_id", p.Vcenter, func(q *bun.SelectQuery) *bun.SelectQuery {
 		if len(p.IDs) > 0 {
-			q = q.Where("x.pool_id IN (?)", bun.In(p.IDs))
+			q = q.Where("x.pool_id IN (?)", bun.List(p.IDs))
 		}
 		if p.ClusterID != "" {
 			q = q.Where("cluster_id = ?", p.ClusterID)
