@@ -176,6 +176,9 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if err := registerDemoEndpoint(ctx, st, kr, sim); err != nil {
 		return err
 	}
+	if err := seedDemoRateCards(ctx, st, state.First); err != nil {
+		return err
+	}
 
 	clock := &demoClock{real: o.Clock}
 	settings := vinventory.DefaultSettings()
@@ -445,6 +448,30 @@ func registerDemoEndpoint(ctx context.Context, st store.Endpoints, kr *secrets.K
 	}})
 	if err != nil {
 		return fmt.Errorf("demo: register endpoint: %w", err)
+	}
+	return nil
+}
+
+// seedDemoRateCards gives a demo store (one without rate cards) a price
+// list, so /api/chargeback shows costs: a base card for every VM-day and
+// dearer vCPUs in the Gold tier, from the history's first day.
+func seedDemoRateCards(ctx context.Context, st store.Store, from time.Time) error {
+	rs, ok := st.(store.RateCardStore)
+	if !ok {
+		return nil
+	}
+	cards, err := rs.ListRateCards(ctx, &store.ListRateCardsParams{})
+	if err != nil || len(cards) > 0 {
+		return err
+	}
+	for _, c := range []inventory.RateCard{
+		{Name: "demo base", Currency: "EUR", VCPUDay: "0.50", RAMGBDay: "0.10", ProvisionedDiskGBDay: "0.002", VMDay: "0.20"},
+		{Name: "demo gold", Currency: "EUR", Tier: string(inventory.TierGold), VCPUDay: "0.90", RAMGBDay: "0.15", ProvisionedDiskGBDay: "0.004", VMDay: "0.20"},
+	} {
+		c.EffectiveFrom = from
+		if _, err := rs.CreateRateCard(ctx, &store.CreateRateCardParams{Card: c}); err != nil {
+			return fmt.Errorf("demo: rate card %q: %w", c.Name, err)
+		}
 	}
 	return nil
 }

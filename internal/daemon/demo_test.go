@@ -15,6 +15,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/accessvault/vinventory/chargeback"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -109,6 +110,20 @@ func TestDemoHistory(t *testing.T) {
 	slices.Sort(files)
 	if len(keys) == 0 || !slices.Equal(keys, files) {
 		t.Errorf("report catalog %v, report dir %v: want the same reports", keys, files)
+	}
+
+	// The demo's rate cards price its first day: a bill in EUR with a
+	// cost, Gold VMs at the Gold card.
+	cards, err := st.ListRateCards(ctx, &store.ListRateCardsParams{})
+	if err != nil || len(cards) != 2 {
+		t.Fatalf("rate cards %+v, %v", cards, err)
+	}
+	bill, err := chargeback.Compute(ctx, st, &chargeback.Request{Period: chargeback.PeriodDay, At: time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC),
+		By: []string{chargeback.ByTier}, Cards: cards, Now: now})
+	if err != nil || bill.Currency != "EUR" || !bill.Total.Cost.Exact.IsPositive() || !slices.ContainsFunc(bill.Lines, func(l chargeback.Line) bool {
+		return len(l.Key) == 1 && l.Key[0] == string(inventory.TierGold) && l.Cost.Exact.IsPositive()
+	}) {
+		t.Errorf("the demo's first day bill: %+v, %v", bill, err)
 	}
 
 	// 49 hourly snapshots: 28 Feb 00:00 .. 2 Mar 00:00.
