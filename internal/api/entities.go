@@ -211,7 +211,7 @@ func (a *API) cluster(ctx context.Context, vcenter, id string) (*inventory.Clust
 	}
 	cs, err := a.o.Store.ListClusters(ctx, &store.ListClustersParams{Vcenter: vcenter, IDs: []string{id}})
 	if err != nil {
-		return nil, a.storeError(ctx, "list clusters", err)
+		return nil, err
 	}
 	if len(cs) == 1 {
 		return &cs[0], nil
@@ -289,7 +289,7 @@ func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDet
 	}
 	d := HostDetail{Host: h}
 	if d.Cluster, err = a.cluster(ctx, in.Vcenter, h.ClusterID); err != nil {
-		return nil, err
+		return nil, a.storeError(ctx, "list clusters", err)
 	}
 	dss, err := a.o.Store.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: in.Vcenter, HostID: in.HostID})
 	if err != nil {
@@ -349,7 +349,7 @@ func (a *API) getCluster(ctx context.Context, in *clusterInput) (*struct{ Body C
 	}
 	c, err := a.cluster(ctx, in.Vcenter, in.ClusterID)
 	if err != nil {
-		return nil, err
+		return nil, a.storeError(ctx, "list clusters", err)
 	}
 	if c == nil {
 		return nil, huma.Error404NotFound(fmt.Sprintf("no cluster %q in vCenter %q", in.ClusterID, in.Vcenter))

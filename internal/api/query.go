@@ -13,16 +13,6 @@ import (
 	"github.com/accessvault/vinventory/store"
 )
 
-// vmSortEnum is the sort parameter's values: each store.VMSortFields
-// field, ascending or (with "-") descending.
-func vmSortEnum() []any {
-	var out []any
-	for _, f := range store.VMSortFields() {
-		out = append(out, f, "-"+f)
-	}
-	return out
-}
-
 type vmsInput struct {
 	Vcenter        string   `query:"vcenter" maxLength:"256"`
 	Cluster        string   `query:"cluster" maxLength:"256" doc:"The cluster's name."`
@@ -136,18 +126,4 @@ func (a *API) registerQuery() {
 	o := op(http.MethodGet, "/api/search", "search", "Quick search across entity names, VM ids, UUIDs, IP addresses and tags", RoleViewer, "inventory")
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
 	huma.Register(a.h, o, a.search)
-}
-
-// declareVMSorts lists the VM list's sort values in the document (they
-// come from store.VMSortFields, checked by vmsInput.Resolve).
-func declareVMSorts(doc *huma.OpenAPI) {
-	item := doc.Paths["/api/vms"]
-	if item == nil || item.Get == nil {
-		return
-	}
-	for _, p := range item.Get.Parameters {
-		if p.Name == "sort" && p.In == "query" && p.Schema != nil {
-			p.Schema.Enum = vmSortEnum()
-		}
-	}
 }

@@ -97,14 +97,16 @@ func queryList[T any](items []T, lq ListQuery, name func(T) string) ([]T, error)
 	return items, nil
 }
 
-// declareSorts lists a small list's sort values in the document.
-func declareSorts[T any](doc *huma.OpenAPI, path string) {
+// declareSorts lists a list's sort values in the document: each field,
+// ascending or (with "-") descending. The handlers check them (huma reads
+// enums only from struct tags, and these come from the types).
+func declareSorts(doc *huma.OpenAPI, path string, fields []string) {
 	item := doc.Paths[path]
 	if item == nil || item.Get == nil {
 		return
 	}
 	var enum []any
-	for _, f := range sortFields[T]() {
+	for _, f := range fields {
 		enum = append(enum, f, "-"+f)
 	}
 	for _, p := range item.Get.Parameters {
