@@ -226,7 +226,15 @@ func (a *API) authenticate(ctx huma.Context, next func(huma.Context)) {
 	role, _ := ctx.Operation().Metadata["role"].(Role)
 	ctx = huma.WithValue(ctx, remoteKey{}, ctx.RemoteAddr())
 	if a.o.NoAuth {
-		next(huma.WithValue(ctx, principalKey{}, Principal{Name: "anonymous (auth disabled)", Role: RoleAdmin}))
+		next(huma.WithValue(ctx, principalKey{}, NoAuthPrincipal))
+		return
+	}
+	if p, ok := ctx.Context().Value(inProcessKey{}).(Principal); ok {
+		if p.Role < role {
+			_ = huma.WriteErr(a.h, ctx, http.StatusForbidden, fmt.Sprintf("this action needs the %s role; %q is %s", role, p.Name, p.Role))
+			return
+		}
+		next(huma.WithValue(ctx, principalKey{}, p))
 		return
 	}
 	scheme, secret, _ := strings.Cut(ctx.Header("Authorization"), " ")

@@ -18,6 +18,7 @@ type Config struct {
 	Location string         `yaml:"location"`
 	HTTP     HTTPConfig     `yaml:"http"`
 	API      APIConfig      `yaml:"api"`
+	UI       UIConfig       `yaml:"ui"`
 	Log      LogConfig      `yaml:"log"`
 	Keys     KeysConfig     `yaml:"keys"`
 	Schedule ScheduleConfig `yaml:"schedule"`
@@ -62,6 +63,14 @@ type APIConfig struct {
 	// NoAuth serves every /api call as admin without a token: for a demo
 	// on a trusted host only; run warns about it at start.
 	NoAuth bool `yaml:"no_auth"`
+}
+
+// UIConfig configures the web pages, served at / on http.listen.
+type UIConfig struct {
+	// RequireLogin makes every page ask for an API token first. Defaults
+	// to false: pages are readable by anyone who reaches http.listen
+	// (as a viewer); actions on them need a sign-in.
+	RequireLogin bool `yaml:"require_login"`
 }
 
 // APITokenConfig is one bootstrap token. Its secret (at least 32

@@ -10,6 +10,7 @@ import (
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/web"
 	"github.com/accessvault/vinventory/store"
 )
 
@@ -64,14 +65,30 @@ func (q queueJobs) EnqueueRequest(ctx context.Context, r jobs.Request) (int64, b
 	return enqueueRequest(ctx, q.get(), r)
 }
 
-// withAPI mounts the JSON API under /api/ on mux: bootstrap tokens from
-// the configuration, then the tokens kept in the store.
+// withAPI mounts the JSON API under /api/ on mux (bootstrap tokens from
+// the configuration, then the tokens kept in the store) and the web
+// pages at /.
 func (a *App) withAPI(mux *http.ServeMux, q api.Jobs, noAuth bool) error {
 	h, err := a.newAPI(q, noAuth)
 	if err != nil {
 		return err
 	}
+	loc, err := a.Config.LoadLocation()
+	if err != nil {
+		return err
+	}
+	return mountUI(mux, h, web.Options{RequireLogin: a.Config.UI.RequireLogin, Logger: sdkLogger(a.Logger, "web"), Location: loc})
+}
+
+// mountUI serves api under /api/ and the pages over it at /.
+func mountUI(mux *http.ServeMux, h *api.API, o web.Options) error {
+	o.API = h
+	w, err := web.New(o)
+	if err != nil {
+		return err
+	}
 	mux.Handle("/api/", h)
+	mux.Handle("/", w)
 	return nil
 }
 

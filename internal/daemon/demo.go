@@ -23,6 +23,7 @@ import (
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/secrets"
+	"github.com/accessvault/vinventory/internal/web"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/sqlitestore"
@@ -204,12 +205,15 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		mux.Handle("/api/", h)
+		if err := mountUI(mux, h, web.Options{Logger: sdkLogger(log, "web")}); err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
 		srv, addr, err := serveHTTP(ctx, o.Listen, mux, log)
 		if err != nil {
 			fmt.Fprintf(out, "  (no /healthz, /metrics and API: %v)\n", err)
 		} else {
 			defer srv.Close()
+			fmt.Fprintf(out, "  web UI: http://%s/\n", addr)
 			fmt.Fprintf(out, "  health and metrics: http://%s/healthz  http://%s/metrics\n", addr, addr)
 			fmt.Fprintf(out, "  JSON API (no token in the demo): http://%s/api/collectors  document: http://%s/api/openapi.json\n", addr, addr)
 		}

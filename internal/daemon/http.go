@@ -156,15 +156,11 @@ func fromLoopback(r *http.Request) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// NewMux serves /healthz and /metrics.
+// NewMux serves /healthz and /metrics (withAPI adds the API and pages).
 func NewMux(h *HealthSource, m *Metrics) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", h)
 	mux.Handle("GET /metrics", m.Handler())
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		_, _ = w.Write([]byte("vinventoryd: see /healthz and /metrics\n"))
-	})
 	return mux
 }
 

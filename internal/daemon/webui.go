@@ -83,7 +83,7 @@ func serveWebUI(ctx context.Context, cfg *config.Config, getenv Env, logger *zap
 		return err
 	}
 	defer srv.Close()
-	fmt.Fprintf(stdout, "webui: serving the API at http://%s/api/ (document: /api/openapi.json)\n", addr)
+	fmt.Fprintf(stdout, "webui: serving the pages at http://%s/ and the API at /api/ (document: /api/openapi.json)\n", addr)
 	<-ctx.Done()
 	return ctx.Err()
 }

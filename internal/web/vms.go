@@ -1,0 +1,292 @@
+package web
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/accessvault/vinventory/internal/api"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+)
+
+// list is an API list answer.
+type list[T any] struct {
+	Items      []T    `json:"items"`
+	NextCursor string `json:"next_cursor"`
+	Total      *int   `json:"total"`
+}
+
+// pageSize is the rows a page's table shows.
+const pageSize = "50"
+
+func vmHref(vc, id string) string   { return "/vms/" + pathEsc(vc) + "/" + pathEsc(id) }
+func hostHref(vc, id string) string { return "/hosts/" + pathEsc(vc) + "/" + pathEsc(id) }
+func entityHref(kind, vc, id string) string {
+	return "/" + kind + "/" + pathEsc(vc) + "/" + pathEsc(id)
+}
+
+func powerBadge(s inventory.PowerState) Cell {
+	switch s {
+	case inventory.PoweredOn:
+		return badge("on", "success")
+	case inventory.PoweredOff:
+		return badge("off", "neutral")
+	case "":
+		return text("–")
+	}
+	return badge(string(s), "warning")
+}
+
+// vcenterOptions are the vCenters the visitor may see, for filters.
+func (p *page) vcenterOptions() []Option {
+	var cs list[api.Collector]
+	opts := []Option{{"", "any vCenter"}}
+	if err := p.get("/api/collectors", nil, &cs); err != nil {
+		return opts
+	}
+	for _, c := range cs.Items {
+		opts = append(opts, Option{c.Endpoint, c.Endpoint})
+	}
+	return opts
+}
+
+var vmFilterNames = []string{"q", "vcenter", "power_state", "cluster", "template", "tag", "host_id", "resource_pool_id", "datastore_id", "network_id", "folder"}
+
+func (s *Server) vms(p *page) error {
+	if ok, err := p.export("/api/vms", "vms"); ok {
+		return err
+	}
+	q := p.apiQuery(append(vmFilterNames, "sort", "cursor")...)
+	if q.Get("sort") == "" {
+		q.Set("sort", "name")
+	}
+	q.Set("limit", pageSize)
+	q.Set("count", "true")
+	var out list[inventory.VM]
+	if err := p.get("/api/vms", q, &out); err != nil {
+		return err
+	}
+	in := p.r.URL.Query()
+	t := vmTable("VMs", "/vms", p.apiQuery(vmFilterNames...), q.Get("sort"), out)
+	t.Paged = in.Get("cursor") != ""
+	t.Export = true
+	fs := []Filter{
+		{Name: "q", Label: "Name, ID, IP or guest OS", Value: in.Get("q"), Placeholder: "contains…"},
+		{Name: "vcenter", Label: "vCenter", Value: in.Get("vcenter"), Options: p.vcenterOptions()},
+		{Name: "power_state", Label: "Power", Value: in.Get("power_state"), Options: []Option{{"", "any"}, {"poweredOn", "on"}, {"poweredOff", "off"}, {"suspended", "suspended"}}},
+		{Name: "cluster", Label: "Cluster", Value: in.Get("cluster"), Placeholder: "exact name"},
+		{Name: "tag", Label: "Tag", Value: in.Get("tag"), Placeholder: "key:value"},
+		{Name: "template", Label: "Templates", Value: in.Get("template"), Options: []Option{{"", "VMs and templates"}, {"false", "VMs only"}, {"true", "templates only"}}},
+	}
+	// Relation filters set by links (a host's VMs...) stay in the form.
+	for _, n := range []string{"host_id", "resource_pool_id", "datastore_id", "network_id", "folder"} {
+		if v := in.Get(n); v != "" {
+			fs = append(fs, Filter{Name: n, Label: strings.ReplaceAll(n, "_", " "), Value: v})
+		}
+	}
+	return p.ok(sectionsPage(p, "VMs", []Section{{Filters: fs, FilterAction: "/vms", FilterSort: q.Get("sort"), Table: t}}))
+}
+
+// vmTable is a VM list as a table (the VM list page, and relations on
+// host, cluster, datastore, network and pool pages).
+func vmTable(label, path string, filters url.Values, sort string, out list[inventory.VM]) *Table {
+	t := &Table{Label: label, Path: path, Query: filters, Sort: sort, Next: out.NextCursor, Total: out.Total,
+		Cols: []Col{{"Name", "name", false}, {"vCenter", "vcenter", false}, {"Power", "power_state", false},
+			{"vCPU", "vcpu_count", true}, {"RAM GB", "ram_mb", true}, {"Disk GB", "provisioned_disk_gb", true},
+			{"Cluster", "cluster", false}, {"Host", "host", false}, {"Resource pool", "resource_pool", false},
+			{"Folder", "folder", false}, {"Guest OS", "guest_os", false}, {"IP", "ip_address", false}}}
+	if path != "/vms" {
+		for i := range t.Cols {
+			t.Cols[i].Sort = ""
+		}
+	}
+	t.Query.Del("sort")
+	if sort != "" {
+		t.Query.Set("sort", sort)
+	}
+	for _, v := range out.Items {
+		name := v.Name
+		if v.IsTemplate {
+			name += " (template)"
+		}
+		t.Rows = append(t.Rows, Row{Key: v.Vcenter + "/" + v.ID, Cells: []Cell{
+			link(name, vmHref(v.Vcenter, v.ID)), text(v.Vcenter), powerBadge(v.PowerState),
+			numCell(inum(v.VCPUCount)), numCell(num(float64(v.RAMMB)/1024, 1)), numCell(num(v.ProvisionedDiskGB, 1)),
+			text(v.Cluster), link(v.Host, hostHref(v.Vcenter, v.HostID)), text(v.ResourcePool), text(v.Folder),
+			text(v.GuestOS), text(v.IPAddress),
+		}})
+	}
+	return t
+}
+
+func (s *Server) vm(p *page) error {
+	vc, id := p.r.PathValue("vcenter"), p.r.PathValue("id")
+	var d api.VMDetail
+	if err := p.get("/api/vms/"+pathEsc(vc)+"/"+pathEsc(id), nil, &d); err != nil {
+		return err
+	}
+	v := d.VM
+	attrs := Card{Title: "Attributes", Fields: []Field{
+		{"Name", text(v.Name)}, {"VM ID", text(v.ID)}, {"UUID", text(v.UUID)}, {"vCenter", text(v.Vcenter)},
+		{"Power", powerBadge(v.PowerState)}, {"Template", text(yesNo(v.IsTemplate))},
+		{"vCPU", text(inum(v.VCPUCount))}, {"RAM", text(num(float64(v.RAMMB)/1024, 1) + " GB")},
+		{"Provisioned disk", text(gb(v.ProvisionedDiskGB))}, {"Used disk", text(gb(v.UsedDiskGB))},
+		{"Guest OS", text(v.GuestOS)}, {"IP address", text(v.IPAddress)},
+		{"Created", text(p.when(v.CreationTime))}, {"Captured", text(p.when(v.SnapshotTime))},
+	}}
+	place := Card{Title: "Placement", Fields: []Field{{"Datacenter", text(v.Datacenter)}, {"Folder", text(v.Folder)}}}
+	if d.Cluster != nil {
+		place.Fields = append(place.Fields, Field{"Cluster", link(d.Cluster.Name, entityHref("clusters", v.Vcenter, d.Cluster.ID))})
+	} else {
+		place.Fields = append(place.Fields, Field{"Cluster", text(v.Cluster)})
+	}
+	if d.Host != nil {
+		place.Fields = append(place.Fields, Field{"Host", link(d.Host.Name, hostHref(v.Vcenter, d.Host.ID))})
+	} else {
+		place.Fields = append(place.Fields, Field{"Host", text(v.Host)})
+	}
+	if d.ResourcePool != nil {
+		place.Fields = append(place.Fields, Field{"Resource pool", link(d.ResourcePool.Name, entityHref("resource-pools", v.Vcenter, d.ResourcePool.ID))})
+	}
+	for _, ds := range d.Datastores {
+		place.Fields = append(place.Fields, Field{"Datastore", link(ds.Name, entityHref("datastores", v.Vcenter, ds.ID))})
+	}
+	for _, n := range d.Networks {
+		place.Fields = append(place.Fields, Field{"Network", link(n.Name, entityHref("networks", v.Vcenter, n.ID))})
+	}
+	tags := Card{Title: "Tags and attributes"}
+	for _, k := range sortedKeys(v.Attributes) {
+		tags.Fields = append(tags.Fields, Field{k, link(v.Attributes[k], "/vms?tag="+url.QueryEscape(k+":"+v.Attributes[k]))})
+	}
+	if len(tags.Fields) == 0 {
+		tags.Fields = []Field{{"Tags", text("none")}}
+	}
+	secs := []Section{{Cards: []Card{attrs}, Grid: true}, {Cards: []Card{place}, Grid: true}, {Cards: []Card{tags}, Grid: true}}
+
+	// Utilisation history: the hourly samples of the last 30 days.
+	var tr api.Trace
+	from := p.s.o.Clock().Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	err := p.get("/api/trace", url.Values{"vcenter": {vc}, "vm_id": {id}, "from": {from}}, &tr)
+	if err != nil && !isStatus(err, 404) {
+		return err
+	}
+	if len(tr.Samples) > 0 {
+		secs = append(secs, Section{Title: "Configuration history (hourly samples, 30 days)", Charts: sampleCharts(tr.Samples)})
+	}
+	if len(tr.Lifecycles) > 0 {
+		secs = append(secs, Section{Title: "Lifecycle", KPIs: lifecycleKPIs(p, tr.Lifecycles)})
+	}
+	secs = append(secs, Section{Title: "Recent events", Table: eventTable(p, "Events of this VM", d.RecentEvents),
+		Body: moreLink("/events?vcenter="+url.QueryEscape(vc)+"&vm_id="+url.QueryEscape(id), "All events of this VM")})
+	secs = append(secs, Section{Body: moreLink("/trace?vcenter="+url.QueryEscape(vc)+"&vm_id="+url.QueryEscape(id), "Trace this VM's full history")})
+	return p.ok(sectionsPage(p, "VM "+v.Name, secs))
+}
+
+// sampleCharts are the vCPU, RAM and disk charts of a VM's samples.
+func sampleCharts(ss []inventory.Sample) []*Chart {
+	cpu := &Chart{ID: "vcpu", Title: "vCPU", Desc: fmt.Sprintf("%d samples", len(ss)), Series: []string{"vCPU"}, Y: make([][]*float64, 1)}
+	ram := &Chart{ID: "ram", Title: "RAM", Desc: "GB", Units: "GB", Series: []string{"RAM GB"}, Y: make([][]*float64, 1)}
+	disk := &Chart{ID: "disk", Title: "Disk", Desc: "provisioned and used GB", Units: "GB", Series: []string{"provisioned GB", "used GB"}, Y: make([][]*float64, 2)}
+	for _, s := range ss {
+		x := s.SnapshotTime.Unix()
+		for _, c := range []*Chart{cpu, ram, disk} {
+			c.X = append(c.X, x)
+		}
+		cpu.Y[0] = append(cpu.Y[0], fp(float64(s.VCPUCount)))
+		ram.Y[0] = append(ram.Y[0], fp(float64(s.RAMMB)/1024))
+		disk.Y[0] = append(disk.Y[0], fp(s.ProvisionedDiskGB))
+		disk.Y[1] = append(disk.Y[1], fp(s.UsedDiskGB))
+	}
+	return []*Chart{cpu, ram, disk}
+}
+
+func lifecycleKPIs(p *page, ls []inventory.Lifecycle) []KPI {
+	var out []KPI
+	for _, l := range ls {
+		pre := ""
+		if len(ls) > 1 {
+			pre = l.Vcenter + " " + l.VMID + ": "
+		}
+		out = append(out, KPI{Label: pre + "First seen", Value: p.when(l.FirstSeen)},
+			KPI{Label: pre + "Last seen", Value: p.when(l.LastSeen)},
+			KPI{Label: pre + "Created", Value: p.when(l.CreationTime), Note: "source: " + orDash(string(l.CreationSource))})
+		if l.Deleted {
+			out = append(out, KPI{Label: pre + "Deleted", Value: p.when(l.DeletionTime), Note: "source: " + orDash(string(l.DeletionSource))})
+		} else {
+			out = append(out, KPI{Label: pre + "State", Value: "present"})
+		}
+	}
+	return out
+}
+
+// eventTable shows events (newest first as given).
+func eventTable(p *page, label string, evs []inventory.Event) *Table {
+	t := &Table{Label: label, Cols: []Col{{Title: "Time"}, {Title: "Kind"}, {Title: "vCenter"}, {Title: "VM"}, {Title: "Change"}},
+		Empty: "No events."}
+	for _, e := range evs {
+		t.Rows = append(t.Rows, Row{Key: fmt.Sprint(e.ID), Cells: []Cell{
+			text(p.when(e.SnapshotTime)), badge(string(e.Kind), eventBadge(e.Kind)), text(e.Vcenter),
+			link(orDash(e.Name), vmHref(e.Vcenter, e.VMID)), text(changeText(e)),
+		}})
+	}
+	return t
+}
+
+func eventBadge(k inventory.EventKind) string {
+	switch k {
+	case inventory.EventCreated:
+		return "success"
+	case inventory.EventDeleted:
+		return "danger"
+	}
+	return "warning"
+}
+
+// changeText is an event's before → after, field by field.
+func changeText(e inventory.Event) string {
+	keys := map[string]bool{}
+	for k := range e.Before {
+		keys[k] = true
+	}
+	for k := range e.After {
+		keys[k] = true
+	}
+	var parts []string
+	for _, k := range sortedKeys(keys) {
+		parts = append(parts, fmt.Sprintf("%s: %s → %s", k, orDash(e.Before[k]), orDash(e.After[k])))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (s *Server) search(p *page) error {
+	q := strings.TrimSpace(p.r.URL.Query().Get("q"))
+	secs := []Section{{Filters: []Filter{{Name: "q", Label: "Search", Value: q, Placeholder: "name, ID, IP, tag"}}, FilterAction: "/search"}}
+	if len([]rune(q)) >= 2 {
+		var out list[store.SearchHit]
+		if err := p.get("/api/search", url.Values{"q": {q}, "limit": {"25"}}, &out); err != nil {
+			return err
+		}
+		// One hit that is a VM's exact name or id opens it.
+		if len(out.Items) == 1 && out.Items[0].Kind == store.SearchVM {
+			h := out.Items[0]
+			return p.redirect(vmHref(h.Vcenter, h.ID), "")
+		}
+		t := &Table{Label: "Search results", Cols: []Col{{Title: "Kind"}, {Title: "Name"}, {Title: "vCenter"}, {Title: "Matched"}}, Empty: "Nothing matches."}
+		for _, h := range out.Items {
+			t.Rows = append(t.Rows, Row{Key: string(h.Kind) + "/" + h.Vcenter + "/" + h.ID, Cells: []Cell{
+				text(string(h.Kind)), link(h.Name, hitHref(h)), text(h.Vcenter), text(string(h.Field) + ": " + h.Value)}})
+		}
+		secs = append(secs, Section{Table: t})
+	} else if q != "" {
+		p.Flash = "Type at least 2 characters."
+	}
+	return p.ok(sectionsPage(p, "Search", secs))
+}
+
+func hitHref(h store.SearchHit) string {
+	kinds := map[store.SearchKind]string{store.SearchVM: "vms", store.SearchHost: "hosts", store.SearchCluster: "clusters",
+		store.SearchDatastore: "datastores", store.SearchNetwork: "networks", store.SearchResourcePool: "resource-pools"}
+	return entityHref(kinds[h.Kind], h.Vcenter, h.ID)
+}
