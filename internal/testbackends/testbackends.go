@@ -46,18 +46,23 @@ func ForEach(t *testing.T, f func(t *testing.T, st store.Store)) {
 		t.Cleanup(func() { st.Close() })
 		f(t, st)
 	})
-	t.Run("postgres", func(t *testing.T) {
-		dsn := PostgresDSN(t)
-		ctx := context.Background()
-		schema := fmt.Sprintf("t_%d_%d", os.Getpid(), schemaSeq.Add(1))
-		st, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema, AutoMigrate: true})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			st.Pool().Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`)
-			st.Close()
-		})
-		f(t, st)
+	t.Run("postgres", func(t *testing.T) { f(t, Postgres(t)) })
+}
+
+// Postgres opens a PostgreSQL store in a schema of its own, dropped when
+// the test ends (skipped or failed without a DSN, as PostgresDSN).
+func Postgres(t testing.TB) *pgstore.Store {
+	t.Helper()
+	dsn := PostgresDSN(t)
+	ctx := context.Background()
+	schema := fmt.Sprintf("t_%d_%d", os.Getpid(), schemaSeq.Add(1))
+	st, err := pgstore.Open(ctx, dsn, pgstore.Options{Schema: schema, AutoMigrate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		st.Pool().Exec(context.Background(), `DROP SCHEMA IF EXISTS "`+schema+`" CASCADE`)
+		st.Close()
 	})
+	return st
 }

@@ -15,8 +15,12 @@ import (
 	"github.com/accessvault/vinventory/report"
 )
 
-// maxExportPages bounds an export: 200 pages of 1,000 rows.
+// maxExportPages bounds an export: 200 pages of exportPageSize rows.
 const maxExportPages = 200
+
+// exportPageSize is the rows an export asks the API for at a time (the
+// API's maximum; tests lower it to cross pages).
+var exportPageSize = 1000
 
 var nextLink = regexp.MustCompile(`<([^>]*)>;\s*rel="next"`)
 
@@ -27,7 +31,7 @@ func (p *page) exportRows(apiPath string, q url.Values) ([][]string, error) {
 	q.Del("format")
 	q.Del("cursor")
 	q.Del("msg")
-	q.Set("limit", "1000")
+	q.Set("limit", strconv.Itoa(exportPageSize))
 	var rows [][]string
 	for range maxExportPages {
 		res, err := p.s.api.Call(p.r.Context(), p.v.Principal, p.remote(), http.MethodGet, apiPath+"?"+q.Encode(), nil, "text/csv")
@@ -55,7 +59,7 @@ func (p *page) exportRows(apiPath string, q url.Values) ([][]string, error) {
 		}
 		q.Set("cursor", u.Query().Get("cursor"))
 	}
-	return nil, fmt.Errorf("web: the export has more than %d rows; narrow the filter", maxExportPages*1000)
+	return nil, fmt.Errorf("web: the export has more than %d rows; narrow the filter", maxExportPages*exportPageSize)
 }
 
 // export answers ?format=csv or ?format=xlsx of a list page: every row of

@@ -319,7 +319,13 @@ func sectionLabel(s Section) string {
 	if s.Table != nil {
 		return s.Table.Label
 	}
-	return "section"
+	if len(s.Cards) > 0 {
+		return s.Cards[0].Title
+	}
+	if len(s.Filters) > 0 {
+		return "Filters"
+	}
+	return "Figures"
 }
 
 func tabURL(path, param, value string, keep url.Values) string {

@@ -259,11 +259,15 @@ func (p *page) redirectErr(target, msg string) error { return p.redirectWith(tar
 
 func (p *page) redirectWith(target, key, msg string) error {
 	if msg != "" {
+		path, frag, hasFrag := strings.Cut(target, "#")
 		sep := "?"
-		if strings.Contains(target, "?") {
+		if strings.Contains(path, "?") {
 			sep = "&"
 		}
-		target += sep + key + "=" + url.QueryEscape(msg)
+		target = path + sep + key + "=" + url.QueryEscape(msg)
+		if hasFrag {
+			target += "#" + frag
+		}
 	}
 	http.Redirect(p.w, p.r, target, http.StatusSeeOther)
 	return nil
