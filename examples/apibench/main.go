@@ -1,12 +1,14 @@
-// Command apibench is the API load benchmark (internal/apibench): it
-// captures a simulated vCenter into a SQLite file or a PostgreSQL schema
-// (kept, so a second run reuses it), serves the API over it and drives it
-// with concurrent clients, then times the same store calls in-process.
+// Command apibench is the API and web UI load benchmark
+// (internal/apibench): it captures a simulated vCenter into a SQLite file
+// or a PostgreSQL schema (kept, so a second run reuses it), serves the API
+// and the pages over it and drives them with concurrent clients, then
+// times the same store calls in-process; last, it weighs the main pages.
 //
 //	go run ./examples/apibench -store sqlite -dsn /tmp/apibench.db -vms 40000
 //	go run ./examples/apibench -store postgres -dsn postgres://... -vms 40000
+//	go run ./examples/apibench -dsn /tmp/apibench.db -clients 50 -workloads "page's|HTML"
 //
-// It prints a Markdown table (docs/benchmarks.md keeps the figures).
+// It prints Markdown tables (docs/benchmarks.md keeps the figures).
 package main
 
 import (
@@ -16,6 +18,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"regexp"
 	"syscall"
 	"time"
 
@@ -44,8 +47,17 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&cfg.VMs, "vms", 40000, "VMs in the simulated vCenter")
 	fs.IntVar(&cfg.Clients, "clients", 100, "concurrent clients")
 	fs.DurationVar(&cfg.Duration, "duration", 30*time.Second, "how long each workload runs")
+	only := fs.String("workloads", "", "run only the workloads whose name matches this regular expression (e.g. \"page's|HTML\": the VM list page and its API query)")
+	fs.BoolVar(&cfg.Weights, "weights", true, "print the main pages' first-load weight (gzip) after the workloads")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *only != "" {
+		re, err := regexp.Compile(*only)
+		if err != nil {
+			return fmt.Errorf("-workloads: %w", err)
+		}
+		cfg.Workloads = re
 	}
 	var st store.Store
 	switch *kind {

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"runtime"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/internal/api"
+	"github.com/accessvault/vinventory/internal/web"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
@@ -40,6 +42,11 @@ type Config struct {
 	// StoreDuration is how long each store-alone measurement runs.
 	// Defaults to Duration / 3.
 	StoreDuration time.Duration
+	// Workloads, when set, keeps the workloads whose name it matches
+	// (a regular expression); Weights adds the main pages' first-load
+	// weight table (web.Weigh) after the workloads.
+	Workloads *regexp.Regexp
+	Weights   bool
 	// Out receives the result lines; Log progress (may be nil).
 	Out, Log io.Writer
 }
@@ -58,7 +65,10 @@ type Result struct {
 	// GOMAXPROCS cores when the call is CPU-bound: Clients × Single /
 	// GOMAXPROCS, the p50 no HTTP layer can beat.
 	Single, Bound time.Duration
-	FirstError    string
+	// Alone is the request's p50 with one client: its own cost through
+	// HTTP (for a page: the store calls, the render and gzip).
+	Alone      time.Duration
+	FirstError string
 }
 
 const vcenter = "vc-bench"
@@ -106,17 +116,38 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	pages, err := web.New(web.Options{API: h})
+	if err != nil {
+		return nil, err
+	}
+	// The API at /api/, the pages (over the same API, in-process) at /,
+	// as the daemon serves them.
+	mux := http.NewServeMux()
+	mux.Handle("/api/", h)
+	mux.Handle("/", pages)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln) //nolint:errcheck
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConns: cfg.Clients, MaxIdleConnsPerHost: cfg.Clients}, Timeout: 30 * time.Second}
 
 	words := nameWords(vms)
+	// The VM list page's question: the page asks the API for 50 rows
+	// with their count, and the collectors (its vCenter filter).
+	pageQuery := func(ctx context.Context) error {
+		if _, err := q.QueryVMs(ctx, &store.QueryVMsParams{PowerState: inventory.PoweredOn, Limit: 50, Sort: "-vcpu_count", Count: true}); err != nil {
+			return err
+		}
+		if _, err := cfg.Store.ListEndpoints(ctx, &store.ListEndpointsParams{}); err != nil {
+			return err
+		}
+		_, err := cfg.Store.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{})
+		return err
+	}
 	sorts := []string{"-ram_mb", "name", "-vcpu_count", "-provisioned_disk_gb"}
 	type workload struct {
 		name  string
@@ -156,14 +187,35 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 				_, err := q.Search(ctx, &store.SearchParams{Q: words[r.IntN(len(words))]})
 				return err
 			}},
+		{"vm list, the page's query (power_state, -vcpu_count, page 50, count)",
+			func(*rand.Rand) string {
+				return "/api/vms?power_state=poweredOn&sort=-vcpu_count&limit=50&count=true"
+			},
+			func(ctx context.Context, _ *rand.Rand) error {
+				_, err := q.QueryVMs(ctx, &store.QueryVMsParams{PowerState: inventory.PoweredOn, Limit: 50, Sort: "-vcpu_count", Count: true})
+				return err
+			}},
+		{"vm list page (HTML, power_state, -vcpu_count, 50 rows)",
+			func(*rand.Rand) string { return "/vms?power_state=poweredOn&sort=-vcpu_count" },
+			func(ctx context.Context, _ *rand.Rand) error { return pageQuery(ctx) }},
+	}
+	if cfg.Workloads != nil {
+		wls = slices.DeleteFunc(wls, func(wl workload) bool { return !cfg.Workloads.MatchString(wl.name) })
 	}
 	var out []Result
 	for _, wl := range wls {
 		cfg.logf("%s: %s, %d clients for %s", cfg.Name, wl.name, cfg.Clients, cfg.Duration)
 		res := Result{Store: cfg.Name, Workload: wl.name}
-		lat, errs, first := drive(ctx, cfg.Clients, cfg.Duration, func(ctx context.Context, r *rand.Rand) error {
+		get := func(ctx context.Context, r *rand.Rand) error {
 			req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+wl.path(r), nil)
-			req.Header.Set("Authorization", "Bearer "+secret)
+			if strings.HasPrefix(req.URL.Path, "/api/") {
+				req.Header.Set("Authorization", "Bearer "+secret)
+			} else {
+				// A signed-in browser: the session cookie holds the token,
+				// and the page comes gzip-compressed (Go's transport asks
+				// for gzip and decodes it).
+				req.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: secret})
+			}
 			resp, err := client.Do(req)
 			if err != nil {
 				return err
@@ -174,7 +226,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 				return fmt.Errorf("%s: %d", req.URL.Path, resp.StatusCode)
 			}
 			return err
-		})
+		}
+		lat, errs, first := drive(ctx, cfg.Clients, cfg.Duration, get)
 		res.Requests, res.Errors, res.FirstError = len(lat), errs, first
 		res.PerSecond = float64(len(lat)) / cfg.Duration.Seconds()
 		res.P50, res.P99 = quantile(lat, 0.50), quantile(lat, 0.99)
@@ -191,19 +244,45 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		one, _, _ := drive(ctx, 1, cfg.StoreDuration/2, wl.store)
 		res.Single = quantile(one, 0.50)
 		res.Bound = time.Duration(float64(res.Single) * float64(cfg.Clients) / float64(runtime.GOMAXPROCS(0)))
-		fmt.Fprintf(cfg.Out, "| %s | %s | %d | %.0f | %s | %s | %d | %.0f | %s | %s | %.2f | %s | %s |\n", res.Store, res.Workload, res.Requests, res.PerSecond,
-			ms(res.P50), ms(res.P99), res.Errors, res.StorePerSecond, ms(res.StoreP50), ms(res.StoreP99), res.Ratio, ms(res.Single), ms(res.Bound))
+		cfg.logf("%s: %s, one client for %s", cfg.Name, wl.name, cfg.StoreDuration/2)
+		alone, _, _ := drive(ctx, 1, cfg.StoreDuration/2, get)
+		res.Alone = quantile(alone, 0.50)
+		fmt.Fprintf(cfg.Out, "| %s | %s | %d | %.0f | %s | %s | %d | %.0f | %s | %s | %.2f | %s | %s | %s |\n", res.Store, res.Workload, res.Requests, res.PerSecond,
+			ms(res.P50), ms(res.P99), res.Errors, res.StorePerSecond, ms(res.StoreP50), ms(res.StoreP99), res.Ratio, ms(res.Single), ms(res.Bound), ms(res.Alone))
 		if res.FirstError != "" {
 			fmt.Fprintf(cfg.Out, "  first error: %s\n", res.FirstError)
 		}
 		out = append(out, res)
 	}
+	if cfg.Weights && len(vms) > 0 {
+		if err := weights(cfg, pages, vms[len(vms)/2], secret); err != nil {
+			return out, err
+		}
+	}
 	return out, nil
 }
 
+// weights prints the main pages' first-load weight over the benchmark's
+// inventory (web.Weigh, in-process, as the signed-in client).
+func weights(cfg Config, pages http.Handler, v inventory.VM, secret string) error {
+	hdr := http.Header{"Cookie": {(&http.Cookie{Name: web.SessionCookie, Value: secret}).String()}}
+	fmt.Fprintf(cfg.Out, "\n| store | page | HTML | CSS + JS | total (gzip) |\n|---|---|---|---|---|\n")
+	for _, target := range web.MainPages(v.Vcenter, v.ID, v.Name) {
+		w, err := web.Weigh(pages, target, hdr)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cfg.Out, "| %s | %s | %.1f KB | %.1f KB (%d files) | %.1f KB |\n", cfg.Name, target,
+			kb(w.HTML), kb(w.Total-w.HTML), len(w.Assets), kb(w.Total))
+	}
+	return nil
+}
+
+func kb(n int) float64 { return float64(n) / 1000 }
+
 // Header is the result table's header (Markdown).
-const Header = "| store | workload | requests | req/s | p50 | p99 | errors | store calls/s | store p50 | store p99 | API p50 ÷ store p50 | store p50, 1 caller | CPU bound on p50 |\n" +
-	"|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
+const Header = "| store | workload | requests | req/s | p50 | p99 | errors | store calls/s | store p50 | store p99 | API p50 ÷ store p50 | store p50, 1 caller | CPU bound on p50 | request p50, 1 client |\n" +
+	"|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 

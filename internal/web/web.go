@@ -52,6 +52,10 @@ type Server struct {
 // sessionCookie holds the signed-in visitor's API token.
 const sessionCookie = "vinventory_session"
 
+// SessionCookie is the session cookie's name: its value is an API token
+// (a client that signed in; the load benchmark sets it).
+const SessionCookie = sessionCookie
+
 // New validates o and returns the pages' handler.
 func New(o Options) (*Server, error) {
 	if o.API == nil {
