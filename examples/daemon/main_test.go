@@ -149,6 +149,32 @@ func TestDemoCommand(t *testing.T) {
 		t.Errorf("/api/snapshots?kind=daily: %v %+v", err, snaps)
 	}
 
+	// The web UI: printed, and every page has data.
+	if !strings.Contains(out.String(), "web UI: http://") {
+		t.Errorf("the demo did not print the web UI's address")
+	}
+	base := strings.TrimSuffix(healthURL, "/healthz")
+	var billed string
+	for d := range days {
+		billed = d.Format(time.DateOnly)
+	}
+	for p, empty := range map[string]string{
+		"/": "No events.", "/vms": "Nothing matches.", "/hosts": "Nothing matches.", "/clusters": "Nothing matches.",
+		"/datastores": "Nothing matches.", "/networks": "Nothing matches.", "/resource-pools": "Nothing matches.",
+		"/chargeback?period=day&at=" + billed: "Nothing billed", "/snapshots": "No snapshots.", "/totals": "No totals yet.",
+		"/events": "No events.", "/reports": "No reports.", "/admin": "No endpoints.",
+	} {
+		resp, err := http.Get(base + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.Contains(string(body), empty) {
+			t.Errorf("demo page %s: %d, empty: %v", p, resp.StatusCode, strings.Contains(string(body), empty))
+		}
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

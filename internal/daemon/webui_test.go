@@ -58,7 +58,7 @@ api:
 		t.Fatalf("webui printed nothing: %v", err)
 	}
 	go io.Copy(io.Discard, pr)
-	m := regexp.MustCompile(`http://(\S+)/api/`).FindStringSubmatch(line)
+	m := regexp.MustCompile(`pages at http://(\S+)/ and the API`).FindStringSubmatch(line)
 	if m == nil {
 		t.Fatalf("webui printed %q", line)
 	}
@@ -77,6 +77,16 @@ api:
 	resp.Body.Close()
 	if err != nil || resp.StatusCode != 200 || len(cols.Items) != 1 || cols.Items[0].Endpoint != "vc1" {
 		t.Fatalf("collectors: %d %v %+v", resp.StatusCode, err, cols)
+	}
+	// The pages are served too, public to read (ui.require_login is off).
+	page, err := http.Get("http://" + m[1] + "/vms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(page.Body)
+	page.Body.Close()
+	if page.StatusCode != 200 || !strings.Contains(string(body), "<h1>VMs</h1>") {
+		t.Fatalf("/vms: %d", page.StatusCode)
 	}
 	cancel()
 	if c := <-code; c != 0 {

@@ -25,7 +25,7 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
-	"github.com/chromedp/chromedp/kb"
+	keys "github.com/chromedp/chromedp/kb"
 
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/store"
@@ -350,8 +350,7 @@ func TestBrowserFlows(t *testing.T) {
 			if h1 := b.text("main h1"); h1 == "" || strings.Contains(h1, "wrong") || strings.Contains(h1, "Not ") {
 				t.Errorf("link %s shows %q", l, h1)
 			}
-			var loc string
-			loc = b.url()
+			loc := b.url()
 			u, _ := url.Parse(loc)
 			if u.Path != l {
 				t.Errorf("link %s went to %s", l, loc)
@@ -390,8 +389,7 @@ func TestBrowserFlows(t *testing.T) {
 		if len(names) != 1 || names[0] != "renamed-vm" {
 			t.Errorf("filter q=renamed shows %q", names)
 		}
-		var loc string
-		loc = b.url()
+		loc := b.url()
 		if !strings.Contains(loc, "sort=-vcpu_count") || !strings.Contains(loc, "q=renamed") {
 			t.Errorf("the filter lost the sort: %s", loc)
 		}
@@ -406,8 +404,7 @@ func TestBrowserFlows(t *testing.T) {
 			chromedp.WaitReady(chromedp.CSS(`main h1`)))
 		h1 = b.text(`main h1`)
 		if h1 != "VM "+quoteName {
-			var loc string
-			loc = b.url()
+			loc := b.url()
 			t.Errorf("search for a VM's name landed on %q (%s)", h1, loc)
 		}
 		b.hostileInert("VM from search", 1280)
@@ -544,7 +541,7 @@ func TestBrowserFlows(t *testing.T) {
 				ID      string `json:"id"`
 				Outline string `json:"outline"`
 			}
-			b.run("tab", chromedp.KeyEvent(kb.Tab))
+			b.run("tab", chromedp.KeyEvent(keys.Tab))
 			b.eval(`({id: document.activeElement?.dataset?.kbd ?? "", outline: getComputedStyle(document.activeElement).outlineStyle})`, &cur)
 			if i == 0 {
 				first = cur.ID
@@ -587,7 +584,7 @@ func TestBrowserFlows(t *testing.T) {
 			for name, p := range shots {
 				b.run("viewport", chromedp.EmulateViewport(w.width, w.height))
 				b.open(base + p)
-				png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(90))
+				png, err := chromedp.Run(b.ctx, chromedp.FullScreenshot(100))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -156,7 +156,11 @@ func (p *page) collectorView(c api.Collector) (collectorView, error) {
 			}
 			marks = append(marks, m)
 		}
-	case isStatus(err, 503): // no job queue: the registry has the successes
+	case isStatus(err, 503): // no job queue
+	default:
+		return cv, err
+	}
+	if len(marks) == 0 { // no queue, or no capture ran through it: the registry has the successes
 		cv.Timeline = "snapshot registry"
 		var snaps list[api.Snapshot]
 		if err := p.get("/api/snapshots", url.Values{"vcenter": {c.Endpoint}, "kind": {"hourly"}, "limit": {fmt.Sprint(timelineLen)}}, &snaps); err != nil {
@@ -169,8 +173,6 @@ func (p *page) collectorView(c api.Collector) (collectorView, error) {
 			}
 			marks = append(marks, mark{state: st, at: s.SnapshotTime, dur: s.DurationSeconds})
 		}
-	default:
-		return cv, err
 	}
 	longest := 0.0
 	for _, m := range marks {
@@ -203,6 +205,18 @@ func (p *page) authCallout() (string, bool) {
 		return fmt.Sprintf("Pages are public to read. You are signed in as %s (%s) for actions. The API under /api/ needs a bearer token.", p.v.Name, p.v.Role), false
 	}
 	return "Pages are public to read; actions (admin, jobs, reports, rate cards) need a sign-in with an API token. The API under /api/ needs a bearer token.", true
+}
+
+// every formats a poll interval.
+func every(sec float64) string {
+	d := time.Duration(sec * float64(time.Second))
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d h", d/time.Hour)
+	case d >= time.Minute && d%time.Minute == 0:
+		return fmt.Sprintf("%d min", d/time.Minute)
+	}
+	return seconds(sec)
 }
 
 // markX is a timeline bar's x position.
