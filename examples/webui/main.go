@@ -1,11 +1,11 @@
-// Command webui serves vinventory's JSON API (and, once built, its web
-// pages) over an existing store, apart from the collectors: a read-mostly
+// Command webui serves vinventory's web pages (at /) and JSON API (under
+// /api/) over an existing store, apart from the collectors: a read-mostly
 // front end for a deployment whose vinventoryd replicas run elsewhere.
 //
 //	go run ./examples/webui -config vinventory.yaml
 //
 // It reads the daemon's configuration file (store, http.listen, api.tokens,
-// log) and needs no keyring. The code lives in internal/daemon; this main
+// ui.require_login, log) and needs no keyring. The code lives in internal/daemon; this main
 // only wires the process (signals, exit code) to it.
 package main
 

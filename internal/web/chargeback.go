@@ -173,14 +173,26 @@ func billTable(b *chargeback.Bill, q url.Values, focus string) *Table {
 
 // billXLSX downloads the bill: its lines, the total with its coverage.
 func (p *page) billXLSX(b *chargeback.Bill) error {
-	head := append(slices.Clone(b.By), "vcpu_days", "ram_gb_days", "provisioned_disk_gb_days", "used_disk_gb_days", "vm_days", "cost", "currency")
-	rows := [][]string{head}
-	line := func(key []string, l chargeback.Line) []string {
-		return append(key, l.VCPUDays.String(), l.RAMGBDays.String(), l.ProvisionedDiskGBDays.String(), l.UsedDiskGBDays.String(),
-			l.VMDays.String(), l.Cost.Exact.String(), b.Currency)
+	// Quantities are numbers; the cost is a number rounded to the cent and,
+	// exactly, the bill's decimal as text (a spreadsheet's float cannot
+	// hold it).
+	head := []any{}
+	for _, k := range b.By {
+		head = append(head, k)
+	}
+	head = append(head, "vcpu_days", "ram_gb_days", "provisioned_disk_gb_days", "used_disk_gb_days", "vm_days", "cost", "cost_exact", "currency")
+	rows := [][]any{head}
+	line := func(key []string, l chargeback.Line) []any {
+		out := []any{}
+		for _, k := range key {
+			out = append(out, k)
+		}
+		rounded, _ := strconv.ParseFloat(l.Cost.Rounded, 64)
+		return append(out, l.VCPUDays.InexactFloat64(), l.RAMGBDays.InexactFloat64(), l.ProvisionedDiskGBDays.InexactFloat64(),
+			l.UsedDiskGBDays.InexactFloat64(), l.VMDays.InexactFloat64(), rounded, l.Cost.Exact.String(), b.Currency)
 	}
 	for _, l := range b.Lines {
-		rows = append(rows, line(slices.Clone(l.Key), l))
+		rows = append(rows, line(l.Key, l))
 	}
 	key := make([]string, len(b.By))
 	if len(key) > 0 {
@@ -188,7 +200,7 @@ func (p *page) billXLSX(b *chargeback.Bill) error {
 	}
 	rows = append(rows, line(key, b.Total))
 	for _, c := range b.Coverage {
-		rows = append(rows, []string{"coverage " + c.Vcenter, fmt.Sprintf("%d of %d days billed", c.CoveredDays, c.DaysInPeriod),
+		rows = append(rows, []any{"coverage " + c.Vcenter, fmt.Sprintf("%d of %d days billed", c.CoveredDays, c.DaysInPeriod),
 			"not billed: " + strings.Join(c.UncoveredDays, " ")})
 	}
 	x, err := xlsxOf("chargeback", rows)

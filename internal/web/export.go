@@ -85,7 +85,18 @@ func (p *page) export(apiPath, name string) (bool, error) {
 		_, _ = p.w.Write(buf.Bytes())
 		return true, nil
 	}
-	b, err := xlsxOf(name, rows)
+	cells := make([][]any, len(rows))
+	for i, rec := range rows {
+		cells[i] = make([]any, len(rec))
+		for j, v := range rec {
+			if i == 0 {
+				cells[i][j] = v
+			} else {
+				cells[i][j] = cellValue(v)
+			}
+		}
+	}
+	b, err := xlsxOf(name, cells)
 	if err != nil {
 		return true, err
 	}
@@ -95,10 +106,10 @@ func (p *page) export(apiPath, name string) (bool, error) {
 	return true, nil
 }
 
-// xlsxOf writes rows as a one-sheet workbook: the header bold and frozen,
-// numbers as numbers, text as text (a cell the API quoted as formula-like
-// is written as the original string, which a string cell keeps inert).
-func xlsxOf(sheet string, rows [][]string) ([]byte, error) {
+// xlsxOf writes rows as a one-sheet workbook, the first row a bold,
+// frozen header; values keep their type (a string is a text cell, never
+// a formula, whatever it starts with).
+func xlsxOf(sheet string, rows [][]any) ([]byte, error) {
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", sheet); err != nil {
@@ -116,13 +127,11 @@ func xlsxOf(sheet string, rows [][]string) ([]byte, error) {
 		return nil, fmt.Errorf("web: xlsx: %w", err)
 	}
 	for i, rec := range rows {
-		cells := make([]any, len(rec))
-		for j, s := range rec {
-			switch {
-			case i == 0:
-				cells[j] = excelize.Cell{StyleID: bold, Value: s}
-			default:
-				cells[j] = cellValue(s)
+		cells := rec
+		if i == 0 {
+			cells = make([]any, len(rec))
+			for j, v := range rec {
+				cells[j] = excelize.Cell{StyleID: bold, Value: v}
 			}
 		}
 		axis, _ := excelize.CoordinatesToCellName(1, i+1)
@@ -140,7 +149,9 @@ func xlsxOf(sheet string, rows [][]string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// cellValue is a CSV cell as an XLSX value.
+// cellValue is a CSV cell as an XLSX value: a number when it is one (the
+// API's numbers), else the text (a cell the API quoted as formula-like
+// gets its original text back: a text cell keeps it inert).
 func cellValue(s string) any {
 	if rest, ok := strings.CutPrefix(s, "'"); ok && report.LooksLikeFormula(rest) {
 		s = rest

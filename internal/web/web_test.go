@@ -13,11 +13,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/accessvault/vinventory/chargeback"
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/store"
@@ -392,4 +394,49 @@ func TestExports(t *testing.T) {
 	if typ, _ := x.GetCellType("vms", cell); typ == excelize.CellTypeFormula {
 		t.Errorf("xlsx name cell type formula")
 	}
+}
+
+// TestChargebackPage: the page and its XLSX show the API's bill, with its
+// coverage beside the total; the drill-down lists the VMs of one tier.
+func TestChargebackPage(t *testing.T) {
+	f := newFixture(t, sqliteStore(t), Options{}, false)
+	c := client(t)
+	var bill chargeback.Bill
+	res, err := f.api.Call(context.Background(), api.Principal{Name: "t", Role: api.RoleViewer}, "", http.MethodGet,
+		"/api/chargeback?period=day&at=2026-03-01&by=tier", nil, "")
+	if err != nil || res.Decode(&bill) != nil || bill.Total.Cost.Rounded == "" || bill.Total.Cost.Exact.IsZero() {
+		t.Fatalf("bill: %v %s", err, res.Body)
+	}
+	_, body := fetch(t, c, http.MethodGet, f.srv.URL+"/chargeback?period=day&at=2026-03-01&by=tier", nil, nil)
+	for _, want := range []string{bill.Total.Cost.Rounded + " EUR", "1 of 1 vCenter-days billed", bill.Total.VCPUDays.StringFixed(2)} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %q", want)
+		}
+	}
+	_, body = fetch(t, c, http.MethodGet, f.srv.URL+"/chargeback?period=day&at=2026-03-01&by=tier&format=xlsx", nil, nil)
+	x, err := excelize.OpenReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := x.GetRows("chargeback")
+	var total []string
+	for _, r := range rows {
+		if len(r) > 0 && strings.HasPrefix(r[0], "Total (1 of 1 vCenter-days billed)") {
+			total = r
+		}
+	}
+	if total == nil || total[7] != bill.Total.Cost.Exact.String() || !sameNumber(total[6], bill.Total.Cost.Rounded) || len(rows) != len(bill.Lines)+3 {
+		t.Errorf("xlsx total %v (want cost %s), %d rows for %d lines", total, bill.Total.Cost.Exact, len(rows), len(bill.Lines))
+	}
+	// Drill down into the Gold tier: its VMs, and only them.
+	_, body = fetch(t, c, http.MethodGet, f.srv.URL+"/chargeback?period=day&at=2026-03-01&by=tier&by=vm&focus="+url.QueryEscape(fixtureTier), nil, nil)
+	if !strings.Contains(body, "All groups") || strings.Contains(body, ">Bronze<") {
+		t.Errorf("the drill-down does not keep to the Gold tier")
+	}
+}
+
+func sameNumber(a, b string) bool {
+	x, err1 := strconv.ParseFloat(a, 64)
+	y, err2 := strconv.ParseFloat(b, 64)
+	return err1 == nil && err2 == nil && x == y
 }
