@@ -145,6 +145,11 @@ func newFixture(t *testing.T, st store.Store, o Options, noAuth bool) *fixture {
 	for _, v := range vms.VMs {
 		f.vmID[v.Name] = v.ID
 	}
+	for _, n := range hostileVMs {
+		if f.vmID[n] == "" {
+			t.Fatalf("the store lost the hostile name %.40q", n)
+		}
+	}
 	var ts api.Tokens
 	for _, r := range []api.Role{api.RoleViewer, api.RoleOperator, api.RoleAdmin} {
 		secret, tok, err := api.NewToken(r.String()+"-token", r)

@@ -440,3 +440,75 @@ func sameNumber(a, b string) bool {
 	y, err2 := strconv.ParseFloat(b, 64)
 	return err1 == nil && err2 == nil && x == y
 }
+
+// TestPageActions: an admin edits rate cards and an operator generates a
+// report through the pages' forms; bad input comes back as a message
+// naming the field and changes nothing.
+func TestPageActions(t *testing.T) {
+	f := newFixture(t, sqliteStore(t), Options{}, false)
+	ctx := context.Background()
+	rs := f.st.(store.RateCardStore)
+	before, err := rs.ListRateCards(ctx, &store.ListRateCardsParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := client(t)
+	signIn(t, f, c, api.RoleAdmin)
+	form := url.Values{"name": {"silver <b>"}, "currency": {"EUR"}, "effective_from": {"2026-03-01"}, "tier": {"Silver"}, "vcpu_day": {"0.70"}}
+	res, _ := fetch(t, c, http.MethodPost, f.srv.URL+"/chargeback/rate-cards", form, nil)
+	if loc := res.Header.Get("Location"); !strings.Contains(loc, "msg=") {
+		t.Fatalf("create rate card: %d %s", res.StatusCode, loc)
+	}
+	cards, _ := rs.ListRateCards(ctx, &store.ListRateCardsParams{})
+	if len(cards) != len(before)+1 {
+		t.Fatalf("cards %d → %d", len(before), len(cards))
+	}
+	var made int64
+	for _, cd := range cards {
+		if cd.Name == "silver <b>" && cd.VCPUDay == "0.70" && cd.Tier == "Silver" {
+			made = cd.ID
+		}
+	}
+	if made == 0 {
+		t.Fatalf("the card was not stored as entered: %+v", cards)
+	}
+	// A bad price: the API's message names the field; the card is unchanged.
+	form.Set("id", strconv.FormatInt(made, 10))
+	form.Set("vcpu_day", "cheap")
+	res, _ = fetch(t, c, http.MethodPost, f.srv.URL+"/chargeback/rate-cards", form, nil)
+	if loc, _ := url.QueryUnescape(res.Header.Get("Location")); !strings.Contains(loc, "error=") || !strings.Contains(loc, "vcpu_day") {
+		t.Errorf("bad price: %s", loc)
+	}
+	if cd, _ := rs.ListRateCards(ctx, &store.ListRateCardsParams{}); len(cd) != len(cards) {
+		t.Errorf("a rejected edit changed the cards")
+	}
+	res, _ = fetch(t, c, http.MethodPost, f.srv.URL+"/chargeback/rate-cards/"+strconv.FormatInt(made, 10)+"/delete", url.Values{}, nil)
+	if cd, _ := rs.ListRateCards(ctx, &store.ListRateCardsParams{}); len(cd) != len(before) || !strings.Contains(res.Header.Get("Location"), "msg=") {
+		t.Errorf("delete: %d cards, %s", len(cd), res.Header.Get("Location"))
+	}
+	// An operator generates a daily report: a workbook comes back.
+	c = client(t)
+	signIn(t, f, c, api.RoleOperator)
+	res, body := fetch(t, c, http.MethodPost, f.srv.URL+"/reports/generate", url.Values{"kind": {"daily"}, "vcenter": {hostileVC}, "day": {"2026-03-01"}}, nil)
+	if res.StatusCode != 200 || !strings.HasPrefix(body, "PK") || !strings.Contains(res.Header.Get("Content-Disposition"), ".xlsx") {
+		t.Errorf("generate: %d %s %.80q", res.StatusCode, res.Header.Get("Content-Disposition"), body)
+	}
+	if _, err := excelize.OpenReader(strings.NewReader(body)); err != nil {
+		t.Errorf("the generated report does not open: %v", err)
+	}
+	// A day with no data: a message, not a broken download.
+	res, _ = fetch(t, c, http.MethodPost, f.srv.URL+"/reports/generate", url.Values{"kind": {"daily"}, "vcenter": {hostileVC}, "day": {"2025-01-01"}}, nil)
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "error=") {
+		t.Errorf("generate without data: %d %s", res.StatusCode, loc)
+	}
+	// The stored report downloads through the page.
+	res, body = fetch(t, c, http.MethodGet, f.srv.URL+"/reports", nil, nil)
+	m := regexp.MustCompile(`href="(/reports/[^"]+\.xlsx)"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatalf("no report link on /reports")
+	}
+	res, body = fetch(t, c, http.MethodGet, f.srv.URL+strings.ReplaceAll(m[1], "&amp;", "&"), nil, nil)
+	if res.StatusCode != 200 || !strings.HasPrefix(body, "PK") {
+		t.Errorf("download %s: %d", m[1], res.StatusCode)
+	}
+}
