@@ -22,6 +22,8 @@ import (
 	"github.com/vmware/govmomi/vim25"
 	"github.com/vmware/govmomi/vim25/soap"
 	"github.com/vmware/govmomi/vim25/types"
+
+	inv "github.com/accessvault/vinventory/inventory"
 )
 
 // Sim is a running vcsim server with a generated inventory, a logged-in
@@ -203,6 +205,14 @@ func (s *Sim) NewClient(ctx context.Context) (*govmomi.Client, error) {
 
 // Close logs the client out, stops the server and removes the simulator's
 // temporary files. It is safe to call more than once.
+// Endpoint is an endpoint named name for this simulator: its SDK URL, its
+// user and its certificate's thumbprint pinned (no password: pass
+// vsphere.Password(s.Password) as the source's credentials).
+func (s *Sim) Endpoint(name string) inv.Endpoint {
+	return inv.Endpoint{Name: name, URL: "https://" + s.URL.Host + "/sdk", Username: s.Username,
+		TLS: inv.TLSOptions{Thumbprint: s.Thumbprint()}}
+}
+
 func (s *Sim) Close() {
 	s.closeOnce.Do(func() {
 		if s.Client != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -23,11 +21,11 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/accessvault/vinventory/aggregate"
-	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/jobs/jobstest"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
@@ -89,7 +87,7 @@ func newFixture(t *testing.T, st store.Store) *fixture {
 			t.Fatal(err)
 		}
 	}
-	f.q = newQueue(t)
+	f.q = jobstest.Queue(t)
 	if _, err := f.q.Enqueue(ctx, "repair", jobs.Period{Key: "repair -from 2026-03-01"}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -128,10 +126,7 @@ func captureTwice(t *testing.T, st store.Store, name string, vms int, mutate boo
 	t.Helper()
 	ctx := context.Background()
 	sim := capturetest.NewSim(t, vcsim.Options{VMs: vms, Templates: -1})
-	src, err := vsphere.New(ctx, inventory.Endpoint{Name: name, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
-		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}, vsphere.Options{
-		Credentials: func(context.Context) (string, string, error) { return sim.Username, sim.Password, nil },
-	})
+	src, err := vsphere.New(ctx, sim.Endpoint(name), vsphere.Options{Credentials: vsphere.Password(sim.Password)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,40 +143,9 @@ func captureTwice(t *testing.T, st store.Store, name string, vms int, mutate boo
 				t.Fatal(err)
 			}
 		}
-		res, err := capture.Capture(ctx, st, src, capture.Options{SnapshotTime: at})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := capture.Reconcile(ctx, st, src, res, capture.ReconcileOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: name,
-			LastAttempt: at, LastSuccess: at, LastDuration: 1500 * time.Millisecond, Counts: res.Counts}}); err != nil {
-			t.Fatal(err)
-		}
+		capturetest.Snapshot(t, st, src, at, 1500*time.Millisecond)
 	}
 	return sim
-}
-
-// newQueue is a job queue on a SQLite file (never started: the API reads it).
-func newQueue(t *testing.T) *jobs.Scheduler {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "jobs.db")+"?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	db.SetMaxOpenConns(1)
-	b := jobs.SQLite(db)
-	if err := jobs.Migrate(context.Background(), b, nil); err != nil {
-		t.Fatal(err)
-	}
-	noop := func(context.Context, jobs.Period) error { return nil }
-	q, err := jobs.New(b, []jobs.Job{{Name: "repair", Run: noop}, {Name: "rebuild", Run: noop}, {Name: "regenerate-reports", Run: noop}}, jobs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q
 }
 
 // exchange is one request and its answer, kept for the OpenAPI check.

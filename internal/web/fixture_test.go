@@ -3,9 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,12 +11,11 @@ import (
 	_ "github.com/mattn/go-sqlite3"
 
 	"github.com/accessvault/vinventory/aggregate"
-	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/internal/api"
-	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/jobs/jobstest"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/report"
@@ -59,14 +56,7 @@ func newFixture(t *testing.T, st store.Store, o Options, noAuth bool) *fixture {
 	ctx := context.Background()
 	sim := capturetest.NewSim(t, vcsim.Options{VMs: fixtureVMs, Templates: 1, ClustersPerDatacenter: 2, HostsPerCluster: 2,
 		Username: "reader@vsphere.local", Password: "S3cret-" + strings.Repeat("x", 12)})
-	src, err := vsphere.New(ctx, inventory.Endpoint{Name: hostileVC, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
-		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}, vsphere.Options{
-		Credentials: func(context.Context) (string, string, error) { return sim.Username, sim.Password, nil },
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close(context.Background()) })
+	src := simSource(t, sim, hostileVC)
 	refs := sim.VMRefs()
 	for i, n := range hostileVMs {
 		if err := sim.Rename(ctx, refs[i], n); err != nil {
@@ -96,17 +86,7 @@ func newFixture(t *testing.T, st store.Store, o Options, noAuth bool) *fixture {
 				t.Fatal(err)
 			}
 		}
-		res, err := capture.Capture(ctx, st, src, capture.Options{SnapshotTime: at})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := capture.Reconcile(ctx, st, src, res, capture.ReconcileOptions{}); err != nil {
-			t.Fatal(err)
-		}
-		if err := st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: hostileVC,
-			LastAttempt: at, LastSuccess: at, LastDuration: time.Duration(800+h*37) * time.Millisecond, Counts: res.Counts}}); err != nil {
-			t.Fatal(err)
-		}
+		capturetest.Snapshot(t, st, src, at, time.Duration(800+h*37)*time.Millisecond)
 	}
 	if _, err := aggregate.Daily(ctx, st, fixtureDay, aggregate.Options{}); err != nil {
 		t.Fatal(err)
@@ -167,7 +147,7 @@ func newFixture(t *testing.T, st store.Store, o Options, noAuth bool) *fixture {
 		t.Fatal(err)
 	}
 	clock := func() time.Time { return fixtureNow }
-	f.api, err = api.New(api.Options{Store: st, Jobs: newQueue(t), Tokens: sources, Connector: api.KeyringConnector{Keyring: kr}, Clock: clock,
+	f.api, err = api.New(api.Options{Store: st, Jobs: jobstest.Queue(t), Tokens: sources, Connector: api.KeyringConnector{Keyring: kr}, Clock: clock,
 		NoAuth: noAuth})
 	if err != nil {
 		t.Fatal(err)
@@ -185,24 +165,14 @@ func newFixture(t *testing.T, st store.Store, o Options, noAuth bool) *fixture {
 	return f
 }
 
-// newQueue is a job queue on a SQLite file (never started: the pages read
-// it and queue requests).
-func newQueue(t *testing.T) *jobs.Scheduler {
-	t.Helper()
-	db, err := sql.Open("sqlite3", "file:"+filepath.Join(t.TempDir(), "jobs.db")+"?_busy_timeout=10000&_journal_mode=WAL&_txlock=immediate")
+// simSource opens a vSphere source named name on sim, closed when the
+// test ends.
+func simSource(tb testing.TB, sim *vcsim.Sim, name string) *vsphere.Source {
+	tb.Helper()
+	src, err := vsphere.New(context.Background(), sim.Endpoint(name), vsphere.Options{Credentials: vsphere.Password(sim.Password)})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { db.Close() })
-	db.SetMaxOpenConns(1)
-	b := jobs.SQLite(db)
-	if err := jobs.Migrate(context.Background(), b, nil); err != nil {
-		t.Fatal(err)
-	}
-	noop := func(context.Context, jobs.Period) error { return nil }
-	q, err := jobs.New(b, []jobs.Job{{Name: "repair", Run: noop}, {Name: "rebuild", Run: noop}, {Name: "regenerate-reports", Run: noop}}, jobs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return q
+	tb.Cleanup(func() { src.Close(context.Background()) })
+	return src
 }

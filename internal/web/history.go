@@ -26,6 +26,15 @@ func (p *page) timeParam(name string) (string, error) {
 	return "", &api.Problem{Status: 400, Title: "Bad Request", Detail: fmt.Sprintf("%s: %q is not a date and time (YYYY-MM-DDTHH:MM)", name, v)}
 }
 
+// timeRange reads the from and to form values (timeParam).
+func (p *page) timeRange() (from, to string, err error) {
+	if from, err = p.timeParam("from"); err != nil {
+		return "", "", err
+	}
+	to, err = p.timeParam("to")
+	return from, to, err
+}
+
 func (s *Server) snapshots(p *page) error {
 	q := p.apiQuery("vcenter", "kind", "sort", "cursor")
 	if q.Get("kind") == "" {
@@ -113,11 +122,7 @@ func (s *Server) changes(p *page) error {
 		{Name: "to", Label: "To", Type: "datetime-local", Value: in.Get("to")}}
 	sec := Section{Intro: "The VMs added, removed or changed between the hourly snapshot at or before From and the one at or before To.",
 		Filters: fs, FilterAction: "/changes"}
-	from, err := p.timeParam("from")
-	if err != nil {
-		return err
-	}
-	to, err := p.timeParam("to")
+	from, to, err := p.timeRange()
 	if err != nil {
 		return err
 	}
@@ -345,11 +350,7 @@ func (s *Server) events(p *page) error {
 		return err
 	}
 	q := p.apiQuery("vcenter", "vm_id", "kind", "sort", "cursor")
-	from, err := p.timeParam("from")
-	if err != nil {
-		return err
-	}
-	to, err := p.timeParam("to")
+	from, to, err := p.timeRange()
 	if err != nil {
 		return err
 	}

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/accessvault/vinventory/aggregate"
-	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
-	"github.com/accessvault/vinventory/capture/vsphere"
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -66,26 +64,9 @@ func weightFixture(tb testing.TB) (*Server, inventory.VM) {
 	day := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 	st := memstore.New(memstore.Options{})
 	sim := capturetest.NewSim(tb, vcsim.Options{VMs: 300, Templates: -1})
-	src, err := vsphere.New(ctx, inventory.Endpoint{Name: vc, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
-		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}, vsphere.Options{
-		Credentials: func(context.Context) (string, string, error) { return sim.Username, sim.Password, nil },
-	})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { src.Close(context.Background()) })
+	src := simSource(tb, sim, vc)
 	for _, at := range []time.Time{day.Add(10 * time.Hour), day.Add(11 * time.Hour)} {
-		res, err := capture.Capture(ctx, st, src, capture.Options{SnapshotTime: at})
-		if err != nil {
-			tb.Fatal(err)
-		}
-		if _, err := capture.Reconcile(ctx, st, src, res, capture.ReconcileOptions{}); err != nil {
-			tb.Fatal(err)
-		}
-		if err := st.RecordCaptureStatus(ctx, &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: vc,
-			LastAttempt: at, LastSuccess: at, LastDuration: 2 * time.Second, Counts: res.Counts}}); err != nil {
-			tb.Fatal(err)
-		}
+		capturetest.Snapshot(tb, st, src, at, 2*time.Second)
 	}
 	if _, err := aggregate.Daily(ctx, st, day, aggregate.Options{}); err != nil {
 		tb.Fatal(err)
