@@ -175,6 +175,37 @@ func TestDemoCommand(t *testing.T) {
 		}
 	}
 
+	// The demo works maintenance jobs: a rebuild queued through the admin
+	// page's API call completes with its progress.
+	req, _ := http.NewRequest(http.MethodPost, apiBase+"/snapshots/aggregate", strings.NewReader(`{"from":"`+billed+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var queued struct {
+		JobID int64 `json:"job_id"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&queued)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusAccepted || queued.JobID == 0 {
+		t.Fatalf("queue a rebuild: %d %v", resp.StatusCode, err)
+	}
+	var run struct {
+		State    string `json:"state"`
+		Progress *struct {
+			Done, Total int
+		} `json:"progress"`
+	}
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline) && run.State != "completed"; time.Sleep(250 * time.Millisecond) {
+		if err := getJSON(fmt.Sprintf("%s/jobs/%d", apiBase, queued.JobID), &run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if run.State != "completed" || run.Progress == nil || run.Progress.Done != run.Progress.Total {
+		t.Errorf("the demo's rebuild job: %+v", run)
+	}
+
 	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}

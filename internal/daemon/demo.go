@@ -22,6 +22,8 @@ import (
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/api"
+	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/jobs"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/web"
 	"github.com/accessvault/vinventory/inventory"
@@ -199,9 +201,28 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	metrics := o.Metrics
 	health := &HealthSource{Store: st}
 	if o.Listen != "-" {
+		// A job queue on the SQLite file works the maintenance jobs the
+		// admin page and the API's operator calls queue (repair, rebuild,
+		// regenerate-reports), as vinventoryd run does.
+		app := &App{Config: config.Default(), Store: st, SQLitePath: dbPath, Keyring: kr, Pipeline: p, Logger: log, Getenv: OSEnv}
+		q, err := app.queue(ctx)
+		if err != nil {
+			return fmt.Errorf("demo: job queue: %w", err)
+		}
+		defer app.jobsDB.Close()
+		qctx, stopQueue := context.WithCancel(ctx)
+		queueDone := make(chan struct{})
+		go func() {
+			defer close(queueDone)
+			if err := q.Run(qctx); err != nil {
+				log.Error("demo: job queue", zap.Error(err))
+			}
+		}()
+		defer func() { stopQueue(); <-queueDone }()
 		mux := NewMux(health, metrics)
 		// The demo's API needs no token (auth is off for the demo only).
-		h, err := api.New(api.Options{Store: st, NoAuth: true, Logger: sdkLogger(log, "api"), Connector: api.KeyringConnector{Keyring: kr, Logger: sdkLogger(log, "vsphere")}})
+		h, err := api.New(api.Options{Store: st, NoAuth: true, Jobs: queueJobs{func() *jobs.Scheduler { return q }}, Logger: sdkLogger(log, "api"),
+			Connector: api.KeyringConnector{Keyring: kr, Logger: sdkLogger(log, "vsphere")}})
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}

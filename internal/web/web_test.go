@@ -502,7 +502,7 @@ func TestPageActions(t *testing.T) {
 		t.Errorf("generate without data: %d %s", res.StatusCode, loc)
 	}
 	// The stored report downloads through the page.
-	res, body = fetch(t, c, http.MethodGet, f.srv.URL+"/reports", nil, nil)
+	_, body = fetch(t, c, http.MethodGet, f.srv.URL+"/reports", nil, nil)
 	m := regexp.MustCompile(`href="(/reports/[^"]+\.xlsx)"`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatalf("no report link on /reports")
