@@ -74,7 +74,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 40*time.Second)
+	ctx, cancel3 := context.WithTimeout(ctx, 10*time.Minute) // a hang guard; -race on a busy machine is slow
 	t.Cleanup(cancel3)
 	b := &browser{t: t, ctx: ctx, allow: map[string]bool{}}
 	if err := chromedp.Listen(ctx, func(ev any) {
