@@ -312,10 +312,10 @@ func (s *Server) jobProgress(p *page) error {
 }
 
 func (s *Server) audit(p *page) error {
-	if ok, err := p.export("/api/audit", "audit"); ok {
+	q := p.apiQuery("actor", "action", "target", "cursor")
+	if ok, err := p.export("/api/audit", "audit", q); ok {
 		return err
 	}
-	q := p.apiQuery("actor", "action", "target", "cursor")
 	q.Set("limit", pageSize)
 	var out list[store.AuditEntry]
 	err := p.get("/api/audit", q, &out)

@@ -12,10 +12,10 @@ import (
 // (hosts, clusters, datastores, networks, pools): filters q and vcenter,
 // sort by any column, export.
 func smallList[T any](p *page, apiPath, title, exportName string, cols []Col, row func(T) Row, extra ...Section) error {
-	if ok, err := p.export(apiPath, exportName); ok {
+	q := p.apiQuery("q", "vcenter", "sort", "cursor", "cluster_id", "host_id")
+	if ok, err := p.export(apiPath, exportName, q); ok {
 		return err
 	}
-	q := p.apiQuery("q", "vcenter", "sort", "cursor", "cluster_id", "host_id")
 	if q.Get("sort") == "" {
 		q.Set("sort", "name")
 	}
@@ -226,10 +226,10 @@ func (s *Server) datastores(p *page) error {
 	if trend != nil {
 		extra = append(extra, Section{Title: "Provisioned vs capacity", Intro: "Hourly vCenter totals of the last 14 days: the VMs' provisioned disk against the datastores' capacity and free space.", Charts: []*Chart{trend}})
 	}
-	if ok, err := p.export("/api/datastores", "datastores"); ok {
+	q := p.apiQuery("q", "vcenter", "sort", "cursor", "host_id")
+	if ok, err := p.export("/api/datastores", "datastores", q); ok {
 		return err
 	}
-	q := p.apiQuery("q", "vcenter", "sort", "cursor", "host_id")
 	if q.Get("sort") == "" {
 		q.Set("sort", "name")
 	}

@@ -63,14 +63,14 @@ func (p *page) exportRows(apiPath string, q url.Values) ([][]string, error) {
 }
 
 // export answers ?format=csv or ?format=xlsx of a list page: every row of
-// the current filter, not only the page shown. It reports whether the
-// request was an export.
-func (p *page) export(apiPath, name string) (bool, error) {
+// the API list apiPath under the page's filter q (the API's parameters),
+// not only the page shown. It reports whether the request was an export.
+func (p *page) export(apiPath, name string, q url.Values) (bool, error) {
 	format := p.r.URL.Query().Get("format")
 	if format != "csv" && format != "xlsx" {
 		return false, nil
 	}
-	rows, err := p.exportRows(apiPath, p.r.URL.Query())
+	rows, err := p.exportRows(apiPath, q)
 	if err != nil {
 		return true, err
 	}

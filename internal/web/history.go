@@ -40,6 +40,9 @@ func (s *Server) snapshots(p *page) error {
 	if q.Get("kind") == "" {
 		q.Set("kind", "hourly")
 	}
+	if ok, err := p.export("/api/snapshots", "snapshots", q); ok {
+		return err
+	}
 	q.Set("limit", pageSize)
 	var out list[api.Snapshot]
 	if err := p.get("/api/snapshots", q, &out); err != nil {
@@ -47,7 +50,7 @@ func (s *Server) snapshots(p *page) error {
 	}
 	in := p.r.URL.Query()
 	t := &Table{Label: "Snapshot registry", Path: "/snapshots", Query: p.apiQuery("vcenter", "kind", "sort"), Sort: orDefault(q.Get("sort"), "-snapshot_time"),
-		Next: out.NextCursor, Paged: in.Get("cursor") != "", Empty: "No snapshots.",
+		Next: out.NextCursor, Paged: in.Get("cursor") != "", Empty: "No snapshots.", Export: true,
 		Cols: []Col{{"Time", "snapshot_time", false}, {Title: "vCenter"}, {Title: "Kind"}, {Title: "VMs", Num: true}, {Title: "Duration", Num: true},
 			{Title: "State"}, {Title: "Open"}}}
 	for _, sn := range out.Items {
@@ -130,12 +133,15 @@ func (s *Server) changes(p *page) error {
 		q := p.apiQuery("vcenter", "cursor")
 		q.Set("from", from)
 		q.Set("to", to)
+		if ok, err := p.export("/api/changes", "changes", q); ok {
+			return err
+		}
 		q.Set("limit", "100")
 		var out list[api.Change]
 		if err := p.get("/api/changes", q, &out); err != nil {
 			return err
 		}
-		t := &Table{Label: "Changes", Path: "/changes", Query: p.apiQuery("vcenter", "from", "to"), Next: out.NextCursor, Paged: in.Get("cursor") != "",
+		t := &Table{Label: "Changes", Path: "/changes", Query: p.apiQuery("vcenter", "from", "to"), Next: out.NextCursor, Paged: in.Get("cursor") != "", Export: true,
 			Empty: "No VM changed.", Cols: []Col{{Title: "Change"}, {Title: "VM"}, {Title: "vCenter"}, {Title: "Fields"}, {Title: "Before"}, {Title: "After"}}}
 		for _, c := range out.Items {
 			kind := map[string]string{"added": "success", "removed": "danger", "changed": "warning"}[c.Change]
@@ -182,6 +188,9 @@ func (s *Server) totals(p *page) error {
 	q := p.apiQuery("vcenter")
 	q.Set("granularity", g)
 	q.Set("from", p.s.o.Clock().Add(-span).UTC().Format(time.RFC3339))
+	if ok, err := p.export("/api/totals", "totals-"+g, q); ok {
+		return err
+	}
 	q.Set("limit", "1000")
 	var out list[api.TotalsRow]
 	if err := p.get("/api/totals", q, &out); err != nil {
@@ -225,7 +234,7 @@ func (s *Server) totals(p *page) error {
 		vms.Y = append(vms.Y, a, b)
 		res.Y = append(res.Y, c, d)
 	}
-	t := &Table{Label: "vCenter totals", Empty: "No totals yet.", Cols: []Col{{Title: "Period"}, {Title: "vCenter"}, {Title: "Snapshots", Num: true},
+	t := &Table{Label: "vCenter totals", Path: "/totals", Query: p.apiQuery("vcenter", "granularity"), Export: true, Empty: "No totals yet.", Cols: []Col{{Title: "Period"}, {Title: "vCenter"}, {Title: "Snapshots", Num: true},
 		{Title: "VMs", Num: true}, {Title: "Powered on", Num: true}, {Title: "vCPU", Num: true}, {Title: "RAM GB", Num: true},
 		{Title: "Provisioned GB", Num: true}, {Title: "Hosts", Num: true}, {Title: "Datastore free", Num: true}}}
 	for i := len(out.Items) - 1; i >= 0; i-- {
@@ -346,9 +355,6 @@ func joinKeys(m map[string]bool) string {
 }
 
 func (s *Server) events(p *page) error {
-	if ok, err := p.export("/api/events", "events"); ok {
-		return err
-	}
 	q := p.apiQuery("vcenter", "vm_id", "kind", "sort", "cursor")
 	from, to, err := p.timeRange()
 	if err != nil {
@@ -359,6 +365,9 @@ func (s *Server) events(p *page) error {
 	}
 	if to != "" {
 		q.Set("to", to)
+	}
+	if ok, err := p.export("/api/events", "events", q); ok {
+		return err
 	}
 	q.Set("limit", pageSize)
 	var out list[inventory.Event]
@@ -384,13 +393,16 @@ func (s *Server) events(p *page) error {
 
 func (s *Server) reports(p *page) error {
 	q := p.apiQuery("vcenter", "kind", "cursor")
+	if ok, err := p.export("/api/reports", "reports", q); ok {
+		return err
+	}
 	q.Set("limit", pageSize)
 	var out list[store.ReportInfo]
 	if err := p.get("/api/reports", q, &out); err != nil && !isStatus(err, 503) {
 		return err
 	}
 	in := p.r.URL.Query()
-	t := &Table{Label: "Reports", Path: "/reports", Query: p.apiQuery("vcenter", "kind"), Next: out.NextCursor, Paged: in.Get("cursor") != "",
+	t := &Table{Label: "Reports", Path: "/reports", Query: p.apiQuery("vcenter", "kind"), Next: out.NextCursor, Paged: in.Get("cursor") != "", Export: true,
 		Empty: "No reports.", Cols: []Col{{Title: "Name"}, {Title: "Kind"}, {Title: "vCenter"}, {Title: "Period"}, {Title: "Size", Num: true}, {Title: "Written"}}}
 	for _, r := range out.Items {
 		t.Rows = append(t.Rows, Row{Key: r.Key, Cells: []Cell{link(r.Key, "/reports/"+pathEsc(r.Key)), text(r.Kind), text(r.Vcenter),

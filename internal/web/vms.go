@@ -55,10 +55,10 @@ func (p *page) vcenterOptions() []Option {
 var vmFilterNames = []string{"q", "vcenter", "power_state", "cluster", "template", "tag", "host_id", "resource_pool_id", "datastore_id", "network_id", "folder"}
 
 func (s *Server) vms(p *page) error {
-	if ok, err := p.export("/api/vms", "vms"); ok {
+	q := p.apiQuery(append(vmFilterNames, "sort", "cursor")...)
+	if ok, err := p.export("/api/vms", "vms", q); ok {
 		return err
 	}
-	q := p.apiQuery(append(vmFilterNames, "sort", "cursor")...)
 	if q.Get("sort") == "" {
 		q.Set("sort", "name")
 	}

@@ -265,6 +265,11 @@ func TestSessionAndCSRF(t *testing.T) {
 	if ck := res.Cookies(); len(ck) != 1 || ck[0].MaxAge >= 0 {
 		t.Errorf("sign-out cookie %+v", ck)
 	}
+	// The audit log exports for an admin.
+	signIn(t, f, c, api.RoleAdmin)
+	if res, body := fetch(t, c, http.MethodGet, f.srv.URL+"/admin/audit?format=csv&action=token.create", nil, nil); res.StatusCode != 200 || !strings.Contains(body, "admin-token") {
+		t.Errorf("audit export: %d %.200s", res.StatusCode, body)
+	}
 	// Audit: the page actions are recorded under the token's name.
 	entries, err := f.st.(store.AuditLog).ListAudit(context.Background(), &store.ListAuditParams{})
 	if err != nil {
@@ -365,6 +370,19 @@ func TestExports(t *testing.T) {
 	hs, err := f.st.ListHosts(context.Background(), &store.ListHostsParams{})
 	if err != nil || res.StatusCode != 200 || len(hRecs)-1 != len(hs) || len(hs) <= exportPageSize {
 		t.Errorf("hosts export: %d rows, store has %d (%v)", len(hRecs)-1, len(hs), err)
+	}
+	// Every list page exports its filter, the page's own parameters
+	// (datetime-local times, granularity) turned into the API's.
+	for p, min := range map[string]int{
+		"/events?format=csv&kind=resize&from=2026-03-01T00:00&to=2026-03-02T00:00": 1,
+		"/snapshots?format=csv&kind=hourly":                                        30, "/totals?format=csv&granularity=hourly": 30,
+		"/changes?format=csv&from=2026-03-01T03:00&to=2026-03-01T20:00": 3, "/reports?format=csv": 1,
+	} {
+		res, body := fetch(t, c, http.MethodGet, f.srv.URL+p, nil, nil)
+		recs, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+		if res.StatusCode != 200 || err != nil || len(recs)-1 < min {
+			t.Errorf("%s: %d, %d rows (want %d or more): %v %.200s", p, res.StatusCode, len(recs)-1, min, err, body)
+		}
 	}
 	res, body = fetch(t, c, http.MethodGet, f.srv.URL+"/vms?format=xlsx&q="+url.QueryEscape("quoted"), nil, nil)
 	if res.StatusCode != 200 {
