@@ -92,6 +92,9 @@ func TestPagesHTTP(t *testing.T) {
 		t.Run(b.name, func(t *testing.T) {
 			f := newFixture(t, b.st(t), Options{}, false)
 			c := client(t)
+			if _, body := fetch(t, c, http.MethodGet, f.srv.URL+"/", nil, nil); !strings.Contains(body, "Pages are public to read; actions") {
+				t.Errorf("the auth callout does not say pages are public")
+			}
 			for _, p := range f.pagePaths() {
 				res, body := fetch(t, c, http.MethodGet, f.srv.URL+p, nil, nil)
 				if res.StatusCode != http.StatusOK {
@@ -309,6 +312,10 @@ func TestRequireLoginAndScope(t *testing.T) {
 	}
 	if _, err := fetch2(t, c, f, secret); err != nil {
 		t.Fatal(err)
+	}
+	// The dashboard's callout says how pages are protected here.
+	if _, body := fetch(t, c, http.MethodGet, f.srv.URL+"/", nil, nil); !strings.Contains(body, "Pages need a sign-in; you are signed in as scoped (viewer)") {
+		t.Errorf("the auth callout does not match require_login")
 	}
 	for _, p := range []string{"/vms", "/hosts", "/events", "/"} {
 		_, body := fetch(t, c, http.MethodGet, f.srv.URL+p, nil, nil)
