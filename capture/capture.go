@@ -73,14 +73,21 @@ const (
 	StageWrite     Stage = "write"
 	StageEvents    Stage = "events"
 	StageReconcile Stage = "reconcile"
+	// StageHistory is the write of the snapshot's host, cluster and
+	// datastore history rows (store.EntityHistory), after the snapshot
+	// itself was stored.
+	StageHistory Stage = "history"
 )
 
 // Error is a failed capture or reconcile of one endpoint. Nothing of the
-// snapshot was stored.
+// snapshot was stored, except at StageHistory: then the snapshot was
+// stored but not its history rows, and capturing the same snapshot time
+// again writes both.
 type Error struct {
 	Endpoint     string
 	SnapshotTime time.Time
-	// Stage is StageRetrieve, StageWrite, StageEvents or StageReconcile.
+	// Stage is StageRetrieve, StageWrite, StageHistory, StageEvents or
+	// StageReconcile.
 	Stage Stage
 	Err   error
 }
@@ -96,6 +103,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // totals, the registry record and, unless disabled, the hourly
 // compatibility table. If retrieval or the write fails, nothing is stored
 // and an *Error says which stage failed.
+//
+// When st also implements store.EntityHistory, the snapshot's hosts,
+// clusters and datastores are then written as its history rows, in a
+// second transaction (StageHistory).
 func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result, error) {
 	start := opts.now()
 	t0 := time.Now() // durations on the monotonic clock, whatever opts.Clock says
@@ -131,6 +142,15 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	})
 	if err != nil {
 		return fail(StageWrite, err)
+	}
+	if eh, ok := st.(store.EntityHistory); ok {
+		err := eh.WriteEntityHistory(ctx, &store.WriteEntityHistoryParams{
+			Vcenter: ep.Name, SnapshotTime: s, Hosts: state.Hosts, Clusters: state.Clusters,
+			Datastores: state.Datastores, BatchSize: opts.BatchSize,
+		})
+		if err != nil {
+			return fail(StageHistory, err)
+		}
 	}
 	took := time.Since(t0)
 	return &Result{
