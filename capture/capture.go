@@ -74,15 +74,15 @@ const (
 	StageEvents    Stage = "events"
 	StageReconcile Stage = "reconcile"
 	// StageHistory is the write of the snapshot's host, cluster and
-	// datastore history rows (store.EntityHistory), after the snapshot
-	// itself was stored.
+	// datastore history rows (store.EntityHistory), before the snapshot
+	// itself.
 	StageHistory Stage = "history"
 )
 
 // Error is a failed capture or reconcile of one endpoint. Nothing of the
-// snapshot was stored, except at StageHistory: then the snapshot was
-// stored but not its history rows, and capturing the same snapshot time
-// again writes both.
+// snapshot was stored (a failure at StageWrite may leave the snapshot's
+// entity history rows, which no registered snapshot refers to; see
+// Capture).
 type Error struct {
 	Endpoint     string
 	SnapshotTime time.Time
@@ -105,8 +105,12 @@ func (e *Error) Unwrap() error { return e.Err }
 // and an *Error says which stage failed.
 //
 // When st also implements store.EntityHistory, the snapshot's hosts,
-// clusters and datastores are then written as its history rows, in a
-// second transaction (StageHistory).
+// clusters and datastores are first written as its history rows, in a
+// transaction of their own (StageHistory), so that every registered
+// snapshot has its history. If the snapshot's write then fails, those rows
+// stay: they are what the vCenter held at that time, reports read history
+// only at registered snapshot times, and a capture at the same time
+// replaces them.
 func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result, error) {
 	start := opts.now()
 	t0 := time.Now() // durations on the monotonic clock, whatever opts.Clock says
@@ -135,14 +139,6 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	totals := inventory.ComputeTotals(ep.Name, s, samples, state)
 	_, compat := st.(store.CompatTables)
 	compat = compat && !opts.NoCompatTables
-	wr, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{
-		Vcenter: ep.Name, SnapshotTime: s, Samples: samples, State: state, Totals: totals,
-		Compat: compat, Duration: retrieveTook, Location: opts.Location, BatchSize: opts.BatchSize,
-		RegisteredAt: retrieved,
-	})
-	if err != nil {
-		return fail(StageWrite, err)
-	}
 	if eh, ok := st.(store.EntityHistory); ok {
 		err := eh.WriteEntityHistory(ctx, &store.WriteEntityHistoryParams{
 			Vcenter: ep.Name, SnapshotTime: s, Hosts: state.Hosts, Clusters: state.Clusters,
@@ -151,6 +147,14 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 		if err != nil {
 			return fail(StageHistory, err)
 		}
+	}
+	wr, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{
+		Vcenter: ep.Name, SnapshotTime: s, Samples: samples, State: state, Totals: totals,
+		Compat: compat, Duration: retrieveTook, Location: opts.Location, BatchSize: opts.BatchSize,
+		RegisteredAt: retrieved,
+	})
+	if err != nil {
+		return fail(StageWrite, err)
 	}
 	took := time.Since(t0)
 	return &Result{

@@ -2,6 +2,7 @@ package capture_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/memstore"
 )
 
 // simUpdate sets properties of a simulator object through its registry,
@@ -150,4 +152,32 @@ func TestCaptureWritesEntityHistory(t *testing.T) {
 			t.Errorf("as of just before the second capture: snapshots %v, want the first", again.Snapshots)
 		}
 	})
+}
+
+// historyFails is a memstore whose entity history writes fail.
+type historyFails struct{ *memstore.Store }
+
+func (historyFails) WriteEntityHistory(context.Context, *store.WriteEntityHistoryParams) error {
+	return errors.New("history is down")
+}
+
+// TestCaptureHistoryFailureStoresNothing: the history rows are written
+// first, so a failed history write fails the capture at StageHistory with
+// nothing of the snapshot stored (a retry captures it whole).
+func TestCaptureHistoryFailureStoresNothing(t *testing.T) {
+	ctx := context.Background()
+	st := historyFails{memstore.New()}
+	_, src, _ := simSource(t, "vc1", 0)
+	_, err := capture.Capture(ctx, st, src, capture.Options{})
+	var ce *capture.Error
+	if !errors.As(err, &ce) || ce.Stage != capture.StageHistory || !capture.IsRetryable(err) {
+		t.Fatalf("Capture with failing history: %v, want a retryable *capture.Error at StageHistory", err)
+	}
+	recs, err := st.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: "vc1"})
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("registry after a failed history write: %v %v, want nothing", recs, err)
+	}
+	if hosts, _ := st.ListHosts(ctx, &store.ListHostsParams{Vcenter: "vc1"}); len(hosts) != 0 {
+		t.Errorf("latest state after a failed history write: %d hosts, want none", len(hosts))
+	}
 }

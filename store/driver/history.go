@@ -12,7 +12,8 @@ import (
 
 // PrepareEntityHistory checks WriteEntityHistoryParams and returns the
 // snapshot time and copies of the rows stamped with it, each kind sorted
-// by ID. Duplicate IDs of one kind are rejected.
+// by ID. Duplicate IDs of one kind are rejected, and so are the strings
+// and floats WriteSnapshot rejects in a State.
 func PrepareEntityHistory(p *store.WriteEntityHistoryParams) (time.Time, *store.EntityRows, error) {
 	const op = "WriteEntityHistory"
 	if p == nil || p.Vcenter == "" {
@@ -52,6 +53,11 @@ func PrepareEntityHistory(p *store.WriteEntityHistoryParams) (time.Time, *store.
 		return time.Time{}, nil, err
 	}
 	if err := check("Datastores", len(d), func(i int) string { return d[i].Vcenter }, func(i int) string { return d[i].ID }); err != nil {
+		return time.Time{}, nil, err
+	}
+	// The strings and floats follow WriteSnapshot's rules (fields are
+	// named as State's).
+	if err := validateState(op, p.Vcenter, &inventory.State{Hosts: h, Clusters: c, Datastores: d}); err != nil {
 		return time.Time{}, nil, err
 	}
 	for i := range h {

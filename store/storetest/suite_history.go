@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -203,12 +204,14 @@ func testHistoryRange(e *env) {
 func testHistoryInvalid(e *env) {
 	eh := e.st.(store.EntityHistory)
 	for name, p := range map[string]*store.WriteEntityHistoryParams{
-		"nil":           nil,
-		"no vcenter":    {SnapshotTime: t0},
-		"no time":       {Vcenter: "vc-a"},
-		"other vcenter": {Vcenter: "vc-a", SnapshotTime: t0, Hosts: []inventory.Host{{Vcenter: "vc-b", ID: "host-1"}}},
-		"repeated id":   {Vcenter: "vc-a", SnapshotTime: t0, Datastores: []inventory.Datastore{{Vcenter: "vc-a", ID: "d"}, {Vcenter: "vc-a", ID: "d"}}},
-		"empty id":      {Vcenter: "vc-a", SnapshotTime: t0, Clusters: []inventory.Cluster{{Vcenter: "vc-a"}}},
+		"nil":             nil,
+		"no vcenter":      {SnapshotTime: t0},
+		"no time":         {Vcenter: "vc-a"},
+		"other vcenter":   {Vcenter: "vc-a", SnapshotTime: t0, Hosts: []inventory.Host{{Vcenter: "vc-b", ID: "host-1"}}},
+		"repeated id":     {Vcenter: "vc-a", SnapshotTime: t0, Datastores: []inventory.Datastore{{Vcenter: "vc-a", ID: "d"}, {Vcenter: "vc-a", ID: "d"}}},
+		"empty id":        {Vcenter: "vc-a", SnapshotTime: t0, Clusters: []inventory.Cluster{{Vcenter: "vc-a"}}},
+		"NaN uncommitted": {Vcenter: "vc-a", SnapshotTime: t0, Datastores: []inventory.Datastore{{Vcenter: "vc-a", ID: "d", UncommittedGB: math.NaN()}}},
+		"bad UTF-8 name":  {Vcenter: "vc-a", SnapshotTime: t0, Hosts: []inventory.Host{{Vcenter: "vc-a", ID: "h", Name: "\xff"}}},
 	} {
 		wantInvalid(e.t, eh.WriteEntityHistory(e.ctx, p), "WriteEntityHistory", name)
 	}
