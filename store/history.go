@@ -28,6 +28,16 @@ type EntityHistory interface {
 	// EntityHistoryRange returns the rows of the history snapshots in
 	// [From, To), for trends.
 	EntityHistoryRange(ctx context.Context, p *EntityHistoryRangeParams) (*EntityRows, error)
+	// DeleteEntityHistory removes the history snapshots (with their rows)
+	// whose time is before Before (retention) and returns how many
+	// snapshots it removed.
+	DeleteEntityHistory(ctx context.Context, p *DeleteEntityHistoryParams) (int64, error)
+}
+
+// DeleteEntityHistoryParams select the history snapshots to delete.
+type DeleteEntityHistoryParams struct {
+	// Before is required: snapshots with SnapshotTime < Before go.
+	Before time.Time
 }
 
 // WriteEntityHistoryParams are the hosts, clusters and datastores of one

@@ -103,3 +103,11 @@ func ValidateEntityHistoryRange(p *store.EntityHistoryRangeParams) error {
 // ReadsKind reports whether an EntityHistoryRange with kind filter want
 // reads rows of kind k.
 func ReadsKind(want, k store.EntityKind) bool { return want == "" || want == k }
+
+// ValidateDeleteEntityHistory checks DeleteEntityHistoryParams.
+func ValidateDeleteEntityHistory(p *store.DeleteEntityHistoryParams) error {
+	if p == nil || p.Before.IsZero() {
+		return Invalid("DeleteEntityHistory", "Before", "must be set")
+	}
+	return nil
+}

@@ -117,3 +117,26 @@ func joinHistory(snaps []*store.EntityRows, kind store.EntityKind, ids []string)
 	}
 	return out
 }
+
+// DeleteEntityHistory removes the history snapshots before Before
+// (store.EntityHistory).
+func (s *Store) DeleteEntityHistory(ctx context.Context, p *store.DeleteEntityHistoryParams) (int64, error) {
+	if err := driver.ValidateDeleteEntityHistory(p); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := s.commit(ctx, &store.WriteError{Op: "DeleteEntityHistory"}, func() {
+		for vc, m := range s.history {
+			for t := range m {
+				if t.Before(p.Before) {
+					delete(m, t)
+					n++
+				}
+			}
+			if len(m) == 0 {
+				delete(s.history, vc)
+			}
+		}
+	})
+	return n, err
+}

@@ -467,3 +467,10 @@ func (s *Store) EntitiesAsOf(ctx context.Context, p *store.EntitiesAsOfParams) (
 func (s *Store) EntityHistoryRange(ctx context.Context, p *store.EntityHistoryRangeParams) (*store.EntityRows, error) {
 	return s.core.EntityHistoryRange(ctx, p)
 }
+
+// DeleteEntityHistory removes the history snapshots (with their rows)
+// whose time is before Before (retention) and returns how many
+// snapshots it removed.
+func (s *Store) DeleteEntityHistory(ctx context.Context, p *store.DeleteEntityHistoryParams) (int64, error) {
+	return s.core.DeleteEntityHistory(ctx, p)
+}

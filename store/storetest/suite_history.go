@@ -23,6 +23,7 @@ func entityHistoryTests() []test {
 		{"AsOf", testHistoryAsOf},
 		{"Rewrite", testHistoryRewrite},
 		{"Range", testHistoryRange},
+		{"Delete", testHistoryDelete},
 		{"InvalidParams", testHistoryInvalid},
 	}
 }
@@ -226,4 +227,30 @@ func testHistoryInvalid(e *env) {
 		_, err := eh.EntityHistoryRange(e.ctx, p)
 		wantInvalid(e.t, err, "EntityHistoryRange", name)
 	}
+}
+
+func testHistoryDelete(e *env) {
+	eh := e.st.(store.EntityHistory)
+	var keep []*store.EntityRows
+	for i := range 3 {
+		for _, vc := range []string{"vc-a", "vc-b"} {
+			p := historyAt(vc, t0.Add(time.Duration(i)*time.Hour), i)
+			e.writeHistory(p)
+			if i == 2 {
+				keep = append(keep, stamped(p))
+			}
+		}
+	}
+	// Before is exclusive: the snapshots at t0+2h stay.
+	n, err := eh.DeleteEntityHistory(e.ctx, &store.DeleteEntityHistoryParams{Before: t0.Add(2 * time.Hour)})
+	e.ok(err, "DeleteEntityHistory")
+	if n != 4 {
+		e.t.Errorf("DeleteEntityHistory: %d snapshots deleted, want 4", n)
+	}
+	got, err := eh.EntityHistoryRange(e.ctx, &store.EntityHistoryRangeParams{To: t0.Add(24 * time.Hour)})
+	e.ok(err, "EntityHistoryRange")
+	e.wantRows("EntityHistoryRange after DeleteEntityHistory", got, joined(keep...))
+	e.wantRows("EntitiesAsOf a deleted snapshot", e.asOf("", t0.Add(time.Hour)), joined())
+	_, err = eh.DeleteEntityHistory(e.ctx, &store.DeleteEntityHistoryParams{})
+	wantInvalid(e.t, err, "DeleteEntityHistory", "no Before")
 }

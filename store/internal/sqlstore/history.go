@@ -54,6 +54,37 @@ func (c *Core) WriteEntityHistory(ctx context.Context, p *store.WriteEntityHisto
 	})
 }
 
+// DeleteEntityHistory removes the history snapshots before Before
+// (store.EntityHistory).
+func (c *Core) DeleteEntityHistory(ctx context.Context, p *store.DeleteEntityHistoryParams) (int64, error) {
+	const op = "DeleteEntityHistory"
+	if err := c.check(op); err != nil {
+		return 0, err
+	}
+	if err := driver.ValidateDeleteEntityHistory(p); err != nil {
+		return 0, err
+	}
+	before := c.bound(p.Before)
+	var n int64
+	w := &writeOp{op: op, stage: store.StageHistory}
+	err := c.inTx(ctx, w, func(tx Tx) error {
+		for _, t := range []string{TableHostHistory, TableClusterHistory, TableDatastoreHistory, TableHistorySnapshots} {
+			k, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(t)+" WHERE snapshot_time < ?", before)
+			if err != nil {
+				return err
+			}
+			if t == TableHistorySnapshots {
+				n = k
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
 // EntitiesAsOf returns each vCenter's latest history snapshot at or
 // before At (store.EntityHistory).
 func (c *Core) EntitiesAsOf(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error) {
