@@ -73,14 +73,21 @@ const (
 	StageWrite     Stage = "write"
 	StageEvents    Stage = "events"
 	StageReconcile Stage = "reconcile"
+	// StageHistory is the write of the snapshot's host, cluster and
+	// datastore history rows (store.EntityHistory), before the snapshot
+	// itself.
+	StageHistory Stage = "history"
 )
 
 // Error is a failed capture or reconcile of one endpoint. Nothing of the
-// snapshot was stored.
+// snapshot was stored (a failure at StageWrite may leave the snapshot's
+// entity history rows, which no registered snapshot refers to; see
+// Capture).
 type Error struct {
 	Endpoint     string
 	SnapshotTime time.Time
-	// Stage is StageRetrieve, StageWrite, StageEvents or StageReconcile.
+	// Stage is StageRetrieve, StageWrite, StageHistory, StageEvents or
+	// StageReconcile.
 	Stage Stage
 	Err   error
 }
@@ -96,6 +103,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // totals, the registry record and, unless disabled, the hourly
 // compatibility table. If retrieval or the write fails, nothing is stored
 // and an *Error says which stage failed.
+//
+// When st also implements store.EntityHistory, the snapshot's hosts,
+// clusters and datastores are first written as its history rows, in a
+// transaction of their own (StageHistory), so that every registered
+// snapshot has its history. If the snapshot's write then fails, those rows
+// stay: they are what the vCenter held at that time, reports read history
+// only at registered snapshot times, and a capture at the same time
+// replaces them.
 func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result, error) {
 	start := opts.now()
 	t0 := time.Now() // durations on the monotonic clock, whatever opts.Clock says
@@ -124,6 +139,15 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	totals := inventory.ComputeTotals(ep.Name, s, samples, state)
 	_, compat := st.(store.CompatTables)
 	compat = compat && !opts.NoCompatTables
+	if eh, ok := st.(store.EntityHistory); ok {
+		err := eh.WriteEntityHistory(ctx, &store.WriteEntityHistoryParams{
+			Vcenter: ep.Name, SnapshotTime: s, Hosts: state.Hosts, Clusters: state.Clusters,
+			Datastores: state.Datastores, BatchSize: opts.BatchSize,
+		})
+		if err != nil {
+			return fail(StageHistory, err)
+		}
+	}
 	wr, err := st.WriteSnapshot(ctx, &store.WriteSnapshotParams{
 		Vcenter: ep.Name, SnapshotTime: s, Samples: samples, State: state, Totals: totals,
 		Compat: compat, Duration: retrieveTook, Location: opts.Location, BatchSize: opts.BatchSize,

@@ -84,7 +84,11 @@ type Host struct {
 	MemoryMB        int64      `json:"memory_mb"`
 	Version         string     `json:"version"`
 	Build           string     `json:"build"`
-	SnapshotTime    time.Time  `json:"snapshot_time"`
+	// CPUUsageMHz and MemoryUsageMB are the host's usage when captured
+	// (summary.quickStats overallCpuUsage and overallMemoryUsage).
+	CPUUsageMHz   int64     `json:"cpu_usage_mhz"`
+	MemoryUsageMB int64     `json:"memory_usage_mb"`
+	SnapshotTime  time.Time `json:"snapshot_time"`
 }
 
 // Cluster is the latest known state of a compute cluster.
@@ -111,11 +115,18 @@ type Datastore struct {
 	URL        string  `json:"url"`
 	CapacityGB float64 `json:"capacity_gb"`
 	FreeGB     float64 `json:"free_gb"`
-	Accessible bool    `json:"accessible"`
+	// UncommittedGB is the space the datastore's thin disks may still
+	// grow into (summary.uncommitted).
+	UncommittedGB float64 `json:"uncommitted_gb"`
+	Accessible    bool    `json:"accessible"`
 	// HostIDs are the hosts that mount this datastore.
 	HostIDs      []string  `json:"host_ids,omitempty"`
 	SnapshotTime time.Time `json:"snapshot_time"`
 }
+
+// ProvisionedGB is the space provisioned on the datastore: capacity −
+// free + uncommitted, as the vSphere client shows it.
+func (d *Datastore) ProvisionedGB() float64 { return d.CapacityGB - d.FreeGB + d.UncommittedGB }
 
 // Network kinds.
 const (

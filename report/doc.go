@@ -76,20 +76,25 @@
 // vCenter gives sheets with headers only). Pool tier is the resource
 // pool's tier under Options.Tiers.
 //
-// Host and cluster sheets (hourly and asof): the latest-state tables hold
-// only the newest state of each host and cluster, so these sheets are
-// derived from the snapshot's samples: one row per host (cluster) name a
-// VM or template was on, with the VM count, powered-on count, template
-// count, vCPU and RAM totals (templates excluded, as in vcenter_totals)
-// and provisioned and used disk (templates included). Each row is enriched
-// with the latest-state attributes of the host (cluster) of that name when
-// it still exists; the "State time" column says when those attributes were
-// captured, which may be after the snapshot. Latest-state hosts (clusters)
-// without any VM in the snapshot are added when their state was captured
-// at or before the snapshot, so they existed then. Datastore sheets list
-// the latest-state datastores (capacity, free space, hosts mounting them,
-// State time): samples carry no datastore reference, so no history is
-// available for them.
+// Host and cluster sheets (hourly and asof): one row per host (cluster)
+// name a VM or template was on in the snapshot's samples, with the VM
+// count, powered-on count, template count, vCPU and RAM totals (templates
+// excluded, as in vcenter_totals) and provisioned and used disk
+// (templates included), enriched with the attributes of the host
+// (cluster) of that name, then the hosts (clusters) without any VM in the
+// snapshot. The attributes (connection and maintenance state, CPU and
+// memory usage, cluster capacity, ...) are those of the snapshot itself
+// when the store keeps entity history (store.EntityHistory) and holds a
+// history snapshot at exactly the report's snapshot time: the "State
+// time" column is then the snapshot time. Otherwise (a store without the
+// capability, or a snapshot captured before the store kept history) they
+// are the latest state's: the "State time" column says when they were
+// captured, which may be after the snapshot, and hosts (clusters) without
+// VMs are added only when their state was captured at or before the
+// snapshot, so they existed then. Datastore sheets list the snapshot's
+// datastores from the same source (capacity, free, used, uncommitted and
+// provisioned space, State time); the "Hosts" column (mounting hosts)
+// always counts the latest state's mounts, which history does not keep.
 //
 // As of (KindAsOf): the latest complete snapshot of the vCenter at or
 // before SnapshotTime (from snapshot_registry, else from the sample times

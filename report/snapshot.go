@@ -209,10 +209,12 @@ type objNames struct {
 // objectSheets writes the host, cluster and datastore sheets of snapshot
 // s. Host and cluster rows come from the snapshot's samples (every host and
 // cluster a VM or template was on, with their sums), enriched with the
-// latest-state attributes of the object of that name when it still
-// exists; latest-state objects without VMs in the snapshot are listed too
-// when their state is not newer than the snapshot. Datastores come from
-// the latest state only (samples carry no datastore). See doc.go.
+// attributes of the object of that name; objects without VMs in the
+// snapshot are listed too. The attributes are the snapshot's own history
+// rows when the store keeps them (store.EntityHistory holds a history
+// snapshot at s); otherwise the latest state's, where objects without VMs
+// are listed only when their state is not newer than the snapshot, and
+// datastores come from the latest state. See doc.go.
 func (g *gen) objectSheets(vc string, s time.Time, hosts, clusters []*usage, names objNames) error {
 	stHosts, err := g.st.ListHosts(g.ctx, &store.ListHostsParams{Vcenter: vc})
 	if err != nil {
@@ -225,6 +227,22 @@ func (g *gen) objectSheets(vc string, s time.Time, hosts, clusters []*usage, nam
 	stDS, err := g.st.ListDatastores(g.ctx, &store.ListDatastoresParams{Vcenter: vc})
 	if err != nil {
 		return g.readErr("list datastores", err)
+	}
+	hist, err := g.history(vc, s)
+	if err != nil {
+		return err
+	}
+	if hist != nil {
+		// History keeps no datastore mounts: those come from the latest
+		// state of the same datastore.
+		mounts := make(map[string][]string, len(stDS))
+		for _, d := range stDS {
+			mounts[d.ID] = d.HostIDs
+		}
+		for i := range hist.Datastores {
+			hist.Datastores[i].HostIDs = mounts[hist.Datastores[i].ID]
+		}
+		stHosts, stClusters, stDS = hist.Hosts, hist.Clusters, hist.Datastores
 	}
 	if err := g.hostSheet(names.host, vc, s, hosts, stHosts); err != nil {
 		return err
@@ -239,6 +257,25 @@ func (g *gen) objectSheets(vc string, s time.Time, hosts, clusters []*usage, nam
 		return err
 	}
 	return g.datastoreSheet(names.datastore, vc, stDS)
+}
+
+// history returns the history rows of vCenter vc's snapshot s, or nil
+// when the store keeps no entity history or none for that snapshot (it
+// was captured before the store kept history, or its history write
+// failed).
+func (g *gen) history(vc string, s time.Time) (*store.EntityRows, error) {
+	eh, ok := g.st.(store.EntityHistory)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := eh.EntitiesAsOf(g.ctx, &store.EntitiesAsOfParams{Vcenter: vc, At: s})
+	if err != nil {
+		return nil, g.readErr("read entity history", err)
+	}
+	if len(rows.Snapshots) != 1 || !rows.Snapshots[0].SnapshotTime.Equal(s) {
+		return nil, nil
+	}
+	return rows, nil
 }
 
 func usageCols() []col {
@@ -308,6 +345,7 @@ func (g *gen) hostSheet(name, vc string, s time.Time, hosts []*usage, st []inven
 		{name: "CPU model", kind: cText, width: 30}, {name: "CPU sockets", kind: cInt}, {name: "CPU cores", kind: cInt},
 		{name: "CPU threads", kind: cInt}, {name: "CPU MHz", kind: cInt}, {name: "Memory MB", kind: cInt},
 		{name: "Version", kind: cText, width: 12}, {name: "Build", kind: cText, width: 12},
+		{name: "CPU usage MHz", kind: cInt}, {name: "Memory usage MB", kind: cInt},
 		{name: "State time" + z, kind: cDateTime},
 	}...)
 	sh, err := g.newSheet(name, cols)
@@ -317,11 +355,11 @@ func (g *gen) hostSheet(name, vc string, s time.Time, hosts []*usage, st []inven
 	row := func(hostName string, u *usage, h *inventory.Host) error {
 		vals := append([]any{vc, hostName}, usageVals(u)...)
 		if h == nil {
-			vals = append(vals, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+			vals = append(vals, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
 		} else {
 			vals = append(vals, h.ID, h.Datacenter, h.Cluster, h.ConnectionState, h.PowerState, h.InMaintenance,
 				h.Vendor, h.Model, h.CPUModel, h.CPUSockets, h.CPUCores, h.CPUThreads, h.CPUMhz, h.MemoryMB,
-				h.Version, h.Build, h.SnapshotTime)
+				h.Version, h.Build, h.CPUUsageMHz, h.MemoryUsageMB, h.SnapshotTime)
 		}
 		return sh.add(vals...)
 	}
@@ -367,7 +405,8 @@ func (g *gen) datastoreSheet(name, vc string, st []inventory.Datastore) error {
 		{name: "vCenter", kind: cText}, {name: "Datastore", kind: cText, width: 26}, {name: "Datastore ID", kind: cText, width: 16},
 		{name: "Datacenter", kind: cText}, {name: "Type", kind: cText, width: 10}, {name: "URL", kind: cText, width: 40},
 		{name: "Capacity GB", kind: cDec2}, {name: "Free GB", kind: cDec2}, {name: "Used GB", kind: cDec2},
-		{name: "Free %", kind: cPct}, {name: "Accessible", kind: cBool}, {name: "Hosts", kind: cInt, width: 9},
+		{name: "Free %", kind: cPct}, {name: "Uncommitted GB", kind: cDec2}, {name: "Provisioned GB", kind: cDec2},
+		{name: "Accessible", kind: cBool}, {name: "Hosts", kind: cInt, width: 9},
 		{name: "State time" + z, kind: cDateTime},
 	})
 	if err != nil {
@@ -380,7 +419,7 @@ func (g *gen) datastoreSheet(name, vc string, st []inventory.Datastore) error {
 			free = d.FreeGB / d.CapacityGB
 		}
 		if err := sh.add(vc, d.Name, d.ID, d.Datacenter, d.Type, d.URL, d.CapacityGB, d.FreeGB, d.CapacityGB-d.FreeGB,
-			free, d.Accessible, len(d.HostIDs), d.SnapshotTime); err != nil {
+			free, d.UncommittedGB, d.ProvisionedGB(), d.Accessible, len(d.HostIDs), d.SnapshotTime); err != nil {
 			return err
 		}
 	}

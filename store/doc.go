@@ -3,7 +3,8 @@
 // rollups, totals, snapshot registry, endpoints) composed into Store, their
 // *Params structs, errors and capabilities. Features not every backend has
 // are optional interfaces found by a type assertion on a Store:
-// CompatTables, SQLAggregator, SnapshotCounter, ReportCatalog, and the
+// CompatTables, SQLAggregator, SnapshotCounter, ReportCatalog,
+// EntityHistory (per-snapshot hosts, clusters and datastores), and the
 // API's Querier, TokenStore, AuditLog and RateCardStore.
 //
 // Backends live in subpackages: memstore (in memory), sqlitestore (SQLite)

@@ -90,6 +90,7 @@ const (
 	StageTokens         WriteStage = "tokens"
 	StageAudit          WriteStage = "audit"
 	StageRateCards      WriteStage = "rate cards"
+	StageHistory        WriteStage = "history"
 	StageCommit         WriteStage = "commit"
 )
 

@@ -20,7 +20,8 @@ import (
 // They are CompatTables (the replaced system's per-period tables),
 // SQLAggregator (rollups computed in the database), SnapshotCounter
 // (registry records counted per period), ReportCatalog (report
-// workbooks kept in the store), and TokenStore, AuditLog and
+// workbooks kept in the store), EntityHistory (hosts, clusters and
+// datastores per snapshot), and TokenStore, AuditLog and
 // RateCardStore (the API's tokens, audit log and rate cards). A new
 // feature adds such an interface (and a storetest section), never a
 // method here. A wrapper around a Store exposes only the optional

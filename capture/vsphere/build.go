@@ -200,6 +200,8 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			ConnectionState: h.conn,
 			PowerState:      inventory.PowerState(h.power),
 			InMaintenance:   h.maintenance,
+			CPUUsageMHz:     h.cpuUsage,
+			MemoryUsageMB:   h.memUsage,
 			SnapshotTime:    snap,
 		}
 		host.ClusterID, host.Cluster = r.cluster(h.parent)
@@ -246,6 +248,8 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			ds.Type, ds.URL, ds.Accessible = sum.Type, sum.Url, sum.Accessible
 			ds.CapacityGB = float64(sum.Capacity) / gib
 			ds.FreeGB = float64(sum.FreeSpace) / gib
+			// summary.uncommitted (in the summary retrieved whole).
+			ds.UncommittedGB = float64(sum.Uncommitted) / gib
 		}
 		st.Datastores = append(st.Datastores, ds)
 	}

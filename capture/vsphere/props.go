@@ -46,6 +46,7 @@ var (
 	hostProps = []string{
 		"name", "parent", "summary.hardware", "summary.config.product",
 		"runtime.connectionState", "runtime.powerState", "runtime.inMaintenanceMode",
+		"summary.quickStats.overallCpuUsage", "summary.quickStats.overallMemoryUsage",
 	}
 	crProps      = []string{"name", "parent", "resourcePool", "summary.numHosts", "summary.totalCpu", "summary.totalMemory"}
 	clusterProps = []string{"configurationEx"}

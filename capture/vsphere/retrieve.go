@@ -522,6 +522,8 @@ type rawHost struct {
 	product     *types.AboutInfo
 	conn, power string
 	maintenance bool
+	// cpuUsage (MHz) and memUsage (MB) are summary.quickStats'.
+	cpuUsage, memUsage int64
 }
 
 type rawCR struct {
@@ -760,6 +762,10 @@ func decodeHost(o types.ObjectContent) *rawHost {
 			h.power = asString(p.Val)
 		case "runtime.inMaintenanceMode":
 			h.maintenance = asBool(p.Val)
+		case "summary.quickStats.overallCpuUsage":
+			h.cpuUsage, _ = asInt64(p.Val)
+		case "summary.quickStats.overallMemoryUsage":
+			h.memUsage, _ = asInt64(p.Val)
 		}
 	}
 	return h

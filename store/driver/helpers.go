@@ -310,7 +310,7 @@ func validateState(op, vcenter string, s *inventory.State) error {
 		if err := CheckStrings(op, indexed("State.Datastores", i), append([]string{d.ID, d.Name, d.Datacenter, d.Type, d.URL}, d.HostIDs...)...); err != nil {
 			return err
 		}
-		if err := CheckFloats(op, indexed("State.Datastores", i), d.CapacityGB, d.FreeGB); err != nil {
+		if err := CheckFloats(op, indexed("State.Datastores", i), d.CapacityGB, d.FreeGB, d.UncommittedGB); err != nil {
 			return err
 		}
 	}

@@ -53,6 +53,9 @@ type Store struct {
 	reports        map[string]*storedReport // by key
 	reportGen      int64
 	admin          adminState // API tokens, audit log, rate cards
+	// history holds the store.EntityHistory rows by vcenter and snapshot
+	// time; each EntityRows is never modified once stored.
+	history map[string]map[time.Time]*store.EntityRows
 }
 
 var (
@@ -61,6 +64,7 @@ var (
 	_ store.SnapshotCounter = (*Store)(nil)
 	_ store.ReportCatalog   = (*Store)(nil)
 	_ store.Querier         = (*Store)(nil)
+	_ store.EntityHistory   = (*Store)(nil)
 )
 
 // vcSamples holds one vCenter's vm_hourly_stats rows. Each rows slice is
@@ -123,6 +127,7 @@ func New(opts ...Options) *Store {
 		status:         map[string]inventory.CaptureStatus{},
 		compat:         map[string]*compatTable{},
 		reports:        map[string]*storedReport{},
+		history:        map[string]map[time.Time]*store.EntityRows{},
 	}
 	for _, o := range opts {
 		if o.Clock != nil {

@@ -443,3 +443,34 @@ func (s *Store) QueryVMs(ctx context.Context, p *store.QueryVMsParams) (*store.V
 func (s *Store) Search(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error) {
 	return s.core.Search(ctx, p)
 }
+
+// store.EntityHistory
+
+// WriteEntityHistory stores the hosts, clusters and datastores of one
+// vCenter snapshot in one transaction, replacing the rows already
+// stored for that (Vcenter, SnapshotTime): writing a snapshot again is
+// idempotent. A snapshot with no rows is still recorded (the as-of
+// pick sees it). On failure nothing is stored and a *WriteError is
+// returned.
+func (s *Store) WriteEntityHistory(ctx context.Context, p *store.WriteEntityHistoryParams) error {
+	return s.core.WriteEntityHistory(ctx, p)
+}
+
+// EntitiesAsOf returns, for each vCenter (or only Vcenter), the rows
+// of its latest history snapshot at or before At.
+func (s *Store) EntitiesAsOf(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error) {
+	return s.core.EntitiesAsOf(ctx, p)
+}
+
+// EntityHistoryRange returns the rows of the history snapshots in
+// [From, To), for trends.
+func (s *Store) EntityHistoryRange(ctx context.Context, p *store.EntityHistoryRangeParams) (*store.EntityRows, error) {
+	return s.core.EntityHistoryRange(ctx, p)
+}
+
+// DeleteEntityHistory removes the history snapshots (with their rows)
+// whose time is before Before (retention) and returns how many
+// snapshots it removed.
+func (s *Store) DeleteEntityHistory(ctx context.Context, p *store.DeleteEntityHistoryParams) (int64, error) {
+	return s.core.DeleteEntityHistory(ctx, p)
+}

@@ -41,7 +41,10 @@
 // as AuditLog on a store whose clock stands still (every entry then has
 // the same time). Querier: every filter and sort of QueryVMs, walked page
 // by page, and Search agree with references computed from the List
-// methods, within the caller's scope. A store
+// methods, within the caller's scope. EntityHistory: as-of reads pick
+// each vCenter's latest history snapshot at or before the time, a
+// rewritten snapshot replaces its rows, ranges are [From, To) and filter
+// by kind and ID. A store
 // that does not implement CompatTables is checked by WithoutCompatTables to
 // refuse a write's Compat flag with store.ErrUnsupported, storing nothing.
 //

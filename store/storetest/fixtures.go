@@ -58,6 +58,7 @@ func Snapshot(vcenter string, t time.Time, nVMs int, seed int64) *store.WriteSna
 			Vendor: "Dell Inc.", Model: "PowerEdge R750", CPUModel: "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz",
 			CPUSockets: 2, CPUCores: 64, CPUThreads: 128, CPUMhz: 2000 + rng.IntN(5)*100,
 			MemoryMB: int64(512+256*rng.IntN(4)) * 1024, Version: "8.0.2", Build: fmt.Sprint(22380479 + h),
+			CPUUsageMHz: int64(1000 + 337*h), MemoryUsageMB: int64(100000 + 4099*h),
 		}
 		if h < nHosts { // the last host is standalone
 			c := st.Clusters[(h-1)%nClusters]
@@ -84,6 +85,7 @@ func Snapshot(vcenter string, t time.Time, nVMs int, seed int64) *store.WriteSna
 			Vcenter: vcenter, ID: fmt.Sprintf("datastore-%d", d), Name: fmt.Sprintf("ds%02d-%s", d, []string{"vsan", "nfs", "vmfs"}[d%3]),
 			Datacenter: dc, Type: []string{"vsan", "NFS", "VMFS"}[d%3], URL: fmt.Sprintf("ds:///vmfs/volumes/%08x-%d/", 0xa1b2c3d4+d, d),
 			CapacityGB: float64(1024*d) + trickyFloats[d%len(trickyFloats)], Accessible: d != nDS,
+			UncommittedGB: float64(d%4) * 128.25,
 		}
 		ds.FreeGB = ds.CapacityGB * float64(20+rng.IntN(60)) / 100
 		if d < nDS { // the last datastore is mounted by no host

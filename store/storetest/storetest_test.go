@@ -40,7 +40,23 @@ type hooked struct {
 	revokeToken       func(ctx context.Context, p *store.RevokeTokenParams) (*store.TokenInfo, error)
 	queryVMs          func(ctx context.Context, p *store.QueryVMsParams) (*store.VMQueryPage, error)
 	search            func(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error)
+	entitiesAsOf      func(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error)
+	writeHistory      func(ctx context.Context, p *store.WriteEntityHistoryParams) error
 	close             func() error
+}
+
+func (h *hooked) EntitiesAsOf(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error) {
+	if h.entitiesAsOf != nil {
+		return h.entitiesAsOf(ctx, p)
+	}
+	return h.Store.EntitiesAsOf(ctx, p)
+}
+
+func (h *hooked) WriteEntityHistory(ctx context.Context, p *store.WriteEntityHistoryParams) error {
+	if h.writeHistory != nil {
+		return h.writeHistory(ctx, p)
+	}
+	return h.Store.WriteEntityHistory(ctx, p)
 }
 
 func (h *hooked) Capabilities() store.Capabilities {
@@ -495,6 +511,52 @@ var mutants = map[string]mutant{
 			q := *p
 			q.Vcenters = nil
 			return h.Store.Search(ctx, &q)
+		}
+	}},
+	// EntitiesAsOf returns every vCenter's rows.
+	"EntitiesAsOfIgnoresVcenter": {"EntityHistory/AsOf", "EntitiesAsOf only vc-b", func(h *hooked) {
+		h.entitiesAsOf = func(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error) {
+			q := *p
+			q.Vcenter = ""
+			return h.Store.EntitiesAsOf(ctx, &q)
+		}
+	}},
+	// EntitiesAsOf picks the first snapshot after the time when there is
+	// one within the hour.
+	"EntitiesAsOfPicksLater": {"EntityHistory/AsOf", "EntitiesAsOf between", func(h *hooked) {
+		h.entitiesAsOf = func(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error) {
+			q := *p
+			q.At = p.At.Add(time.Hour - time.Microsecond)
+			return h.Store.EntitiesAsOf(ctx, &q)
+		}
+	}},
+	// A rewritten snapshot keeps the rows the rewrite no longer holds.
+	"EntityHistoryKeepsOldRows": {"EntityHistory/Rewrite", "EntitiesAsOf after a rewrite", func(h *hooked) {
+		h.writeHistory = func(ctx context.Context, p *store.WriteEntityHistoryParams) error {
+			old, err := h.Store.EntityHistoryRange(ctx, &store.EntityHistoryRangeParams{Vcenter: p.Vcenter,
+				From: p.SnapshotTime, To: p.SnapshotTime.Add(time.Second)})
+			if err != nil {
+				return err
+			}
+			q := *p
+			has := map[string]bool{}
+			for _, x := range p.Hosts {
+				has[x.ID] = true
+			}
+			for _, x := range p.Datastores {
+				has[x.ID] = true
+			}
+			for _, x := range old.Hosts {
+				if !has[x.ID] {
+					q.Hosts = append(q.Hosts, x)
+				}
+			}
+			for _, x := range old.Datastores {
+				if !has[x.ID] {
+					q.Datastores = append(q.Datastores, x)
+				}
+			}
+			return h.Store.WriteEntityHistory(ctx, &q)
 		}
 	}},
 	// Close does nothing.

@@ -124,6 +124,7 @@ func groups() []group {
 		{name: "AuditLog", tests: auditLogTests(), only: implements[store.AuditLog]},
 		{name: "RateCardStore", tests: rateCardStoreTests(), only: implements[store.RateCardStore]},
 		{name: "Querier", tests: querierTests(), only: implements[store.Querier]},
+		{name: "EntityHistory", tests: entityHistoryTests(), only: implements[store.EntityHistory]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

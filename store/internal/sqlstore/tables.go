@@ -38,6 +38,11 @@ const (
 	TableMigrations      = "schema_migrations"
 	TableReportCatalog   = "report_catalog"
 	TableReportChunks    = "report_chunks"
+	// The store.EntityHistory tables.
+	TableHistorySnapshots = "entity_history_snapshots"
+	TableHostHistory      = "host_history"
+	TableClusterHistory   = "cluster_history"
+	TableDatastoreHistory = "datastore_history"
 )
 
 // Column is one column of a table whose DDL is generated.
@@ -495,18 +500,19 @@ func vmDest(v *inventory.VM) []any {
 
 var hostCols = []string{"vcenter", "host_id", "name", "datacenter", "cluster_id", "cluster", "connection_state",
 	"power_state", "in_maintenance", "vendor", "model", "cpu_model", "cpu_sockets", "cpu_cores", "cpu_threads",
-	"cpu_mhz", "memory_mb", "version", "build", "snapshot_time"}
+	"cpu_mhz", "memory_mb", "version", "build", "cpu_usage_mhz", "memory_usage_mb", "snapshot_time"}
 
 func hostArgs(dst []any, h *inventory.Host, st any) []any {
 	return append(dst, h.Vcenter, h.ID, h.Name, h.Datacenter, h.ClusterID, h.Cluster, h.ConnectionState,
 		string(h.PowerState), h.InMaintenance, h.Vendor, h.Model, h.CPUModel, h.CPUSockets, h.CPUCores, h.CPUThreads,
-		h.CPUMhz, h.MemoryMB, h.Version, h.Build, st)
+		h.CPUMhz, h.MemoryMB, h.Version, h.Build, h.CPUUsageMHz, h.MemoryUsageMB, st)
 }
 
 func hostDest(h *inventory.Host) []any {
 	return []any{&h.Vcenter, &h.ID, &h.Name, &h.Datacenter, &h.ClusterID, &h.Cluster, &h.ConnectionState,
 		(*string)(&h.PowerState), &h.InMaintenance, &h.Vendor, &h.Model, &h.CPUModel, &h.CPUSockets, &h.CPUCores,
-		&h.CPUThreads, &h.CPUMhz, &h.MemoryMB, &h.Version, &h.Build, timeDest{&h.SnapshotTime}}
+		&h.CPUThreads, &h.CPUMhz, &h.MemoryMB, &h.Version, &h.Build, &h.CPUUsageMHz, &h.MemoryUsageMB,
+		timeDest{&h.SnapshotTime}}
 }
 
 var clusterCols = []string{"vcenter", "cluster_id", "name", "datacenter", "num_hosts", "total_cpu_mhz",
@@ -523,15 +529,15 @@ func clusterDest(x *inventory.Cluster) []any {
 }
 
 var datastoreCols = []string{"vcenter", "datastore_id", "name", "datacenter", "type", "url", "capacity_gb", "free_gb",
-	"accessible", "snapshot_time"}
+	"uncommitted_gb", "accessible", "snapshot_time"}
 
 func datastoreArgs(dst []any, d *inventory.Datastore, st any) []any {
-	return append(dst, d.Vcenter, d.ID, d.Name, d.Datacenter, d.Type, d.URL, d.CapacityGB, d.FreeGB, d.Accessible, st)
+	return append(dst, d.Vcenter, d.ID, d.Name, d.Datacenter, d.Type, d.URL, d.CapacityGB, d.FreeGB, d.UncommittedGB, d.Accessible, st)
 }
 
 func datastoreDest(d *inventory.Datastore) []any {
 	return []any{&d.Vcenter, &d.ID, &d.Name, &d.Datacenter, &d.Type, &d.URL, &d.CapacityGB, &d.FreeGB,
-		&d.Accessible, timeDest{&d.SnapshotTime}}
+		&d.UncommittedGB, &d.Accessible, timeDest{&d.SnapshotTime}}
 }
 
 var networkCols = []string{"vcenter", "network_id", "name", "datacenter", "kind", "switch", "vlan", "snapshot_time"}
