@@ -19,6 +19,10 @@ type CleanupResult struct {
 	// are kept) and SamplesDeleted the number of samples deleted.
 	SamplesBefore  time.Time
 	SamplesDeleted int64
+	// EntityHistoryDeleted is the number of host, cluster and datastore
+	// history snapshots deleted with the samples (same cutoff), on stores
+	// that keep that history.
+	EntityHistoryDeleted int64
 	// CompatTablesBefore is the cutoff of compatibility tables (zero when
 	// they are kept) and CompatTablesDropped the tables dropped.
 	CompatTablesBefore  time.Time
@@ -32,8 +36,10 @@ type CleanupResult struct {
 // Cleanup applies the retention settings at now (the clock's now when
 // zero); a zero retention keeps everything of its kind:
 //   - retention.hourly_rows: vm_hourly_stats samples with a snapshot time
-//     before now - hourly_rows are deleted (rollups, totals, lifecycles,
-//     events and the snapshot registry are kept);
+//     before now - hourly_rows are deleted, and so is the per-snapshot
+//     history of hosts, clusters and datastores (store.EntityHistory)
+//     before the same cutoff (rollups, totals, lifecycles, events and the
+//     snapshot registry are kept);
 //   - retention.compat_tables: compatibility tables whose period (the
 //     snapshot time, or the day or month in the table name) is before
 //     now - compat_tables are dropped (on backends that have them);
@@ -64,6 +70,13 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 		if err != nil {
 			fail("hourly rows", err)
 		}
+		if eh, ok := p.st.(store.EntityHistory); ok {
+			n, err := eh.DeleteEntityHistory(ctx, &store.DeleteEntityHistoryParams{Before: res.SamplesBefore})
+			res.EntityHistoryDeleted = n
+			if err != nil {
+				fail("entity history", err)
+			}
+		}
 	}
 
 	if ct, ok := p.st.(store.CompatTables); ret.CompatTables > 0 && ok {
@@ -91,7 +104,7 @@ func (p *Pipeline) Cleanup(ctx context.Context, now time.Time) (*CleanupResult, 
 		}
 	}
 
-	p.logger.Info("cleanup", slog.String("stage", "cleanup"), slog.Int64("samples_deleted", res.SamplesDeleted),
+	p.logger.Info("cleanup", slog.String("stage", "cleanup"), slog.Int64("samples_deleted", res.SamplesDeleted), slog.Int64("entity_history_deleted", res.EntityHistoryDeleted),
 		slog.Int("compat_tables_dropped", len(res.CompatTablesDropped)), slog.Int("reports_deleted", len(res.ReportsDeleted)),
 		slog.Duration("duration", time.Since(began)))
 	return res, errors.Join(errs...)

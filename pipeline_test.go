@@ -519,6 +519,22 @@ func checkCleanup(t *testing.T, st store.Store, set vinventory.Settings, clock *
 	if deleted == 0 || res.SamplesDeleted != deleted {
 		t.Fatalf("SamplesDeleted %d, want %d", res.SamplesDeleted, deleted)
 	}
+	// Host, cluster and datastore history goes with the samples, at the
+	// same cutoff.
+	if eh, ok := st.(store.EntityHistory); ok {
+		gone, err := eh.EntityHistoryRange(ctx, &store.EntityHistoryRangeParams{From: hour(0).Add(-time.Hour), To: cut})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := eh.EntityHistoryRange(ctx, &store.EntityHistoryRangeParams{From: cut, To: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.EntityHistoryDeleted != 12 || len(gone.Snapshots) != 0 || len(kept.Snapshots) == 0 || len(kept.Hosts) == 0 {
+			t.Fatalf("entity history: %d deleted (want 12: day 1 00:00-11:00), %d snapshots left before the cutoff, %d after (%d host rows)",
+				res.EntityHistoryDeleted, len(gone.Snapshots), len(kept.Snapshots), len(kept.Hosts))
+		}
+	}
 
 	// Compatibility tables: now - 36h is day 2 00:00 Paris (22:00 UTC on
 	// day 1): day 1's 24 hourly tables, its daily summary and March's

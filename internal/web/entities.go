@@ -52,11 +52,13 @@ func (s *Server) hosts(p *page) error {
 	return smallList(p, "/api/hosts", "Hosts", "hosts",
 		[]Col{{"Name", "name", false}, {"vCenter", "vcenter", false}, {"Cluster", "cluster", false}, {"State", "connection_state", false},
 			{"Power", "power_state", false}, {"CPU", "cpu_model", false}, {"Cores", "cpu_cores", true}, {"MHz", "cpu_mhz", true},
-			{"Memory GB", "memory_mb", true}, {"ESXi", "version", false}, {"Build", "build", false}},
+			{"Memory GB", "memory_mb", true}, {"CPU used MHz", "cpu_usage_mhz", true}, {"Memory used GB", "memory_usage_mb", true},
+			{"ESXi", "version", false}, {"Build", "build", false}},
 		func(h inventory.Host) Row {
 			return Row{Key: h.Vcenter + "/" + h.ID, Cells: []Cell{link(h.Name, hostHref(h.Vcenter, h.ID)), text(h.Vcenter),
 				link(h.Cluster, entityHref("clusters", h.Vcenter, h.ClusterID)), hostState(h), powerBadge(h.PowerState),
 				text(h.CPUModel), numCell(inum(h.CPUCores)), numCell(inum(h.CPUMhz)), numCell(num(float64(h.MemoryMB)/1024, 0)),
+				numCell(inum(h.CPUUsageMHz)), numCell(num(float64(h.MemoryUsageMB)/1024, 1)),
 				text(h.Version), text(h.Build)}}
 		})
 }
@@ -88,7 +90,8 @@ func (s *Server) host(p *page) error {
 	h := d.Host
 	hw := Card{Title: "Hardware", Fields: []Field{{"Vendor", text(h.Vendor)}, {"Model", text(h.Model)}, {"CPU", text(h.CPUModel)},
 		{"Sockets", text(inum(h.CPUSockets))}, {"Cores", text(inum(h.CPUCores))}, {"Threads", text(inum(h.CPUThreads))},
-		{"MHz per core", text(inum(h.CPUMhz))}, {"Memory", text(num(float64(h.MemoryMB)/1024, 0) + " GB")}}}
+		{"MHz per core", text(inum(h.CPUMhz))}, {"Memory", text(num(float64(h.MemoryMB)/1024, 0) + " GB")},
+		{"CPU used", text(inum(h.CPUUsageMHz) + " MHz")}, {"Memory used", text(num(float64(h.MemoryUsageMB)/1024, 1) + " GB")}}}
 	st := Card{Title: "State", Fields: []Field{{"vCenter", text(h.Vcenter)}, {"Datacenter", text(h.Datacenter)},
 		{"Connection", hostState(h)}, {"Power", powerBadge(h.PowerState)}, {"ESXi", text(h.Version + " build " + h.Build)},
 		{"Captured", text(p.when(h.SnapshotTime))}}}
@@ -190,7 +193,8 @@ func (s *Server) cluster(p *page) error {
 
 func datastoreTable(label, path string, ds []inventory.Datastore) *Table {
 	t := &Table{Label: label, Path: path, Empty: "No datastores.", Cols: []Col{{"Name", "name", false}, {"vCenter", "vcenter", false}, {"Type", "type", false},
-		{"Capacity", "capacity_gb", true}, {"Free", "free_gb", true}, {"Free %", "", true}, {"Accessible", "accessible", false}}}
+		{"Capacity", "capacity_gb", true}, {"Free", "free_gb", true}, {"Free %", "", true}, {"Provisioned", "", true},
+		{"Uncommitted", "uncommitted_gb", true}, {"Accessible", "accessible", false}}}
 	if path == "" {
 		for i := range t.Cols {
 			t.Cols[i].Sort = ""
@@ -212,7 +216,7 @@ func datastoreTable(label, path string, ds []inventory.Datastore) *Table {
 			acc = badge("no", "danger")
 		}
 		t.Rows = append(t.Rows, Row{Key: d.Vcenter + "/" + d.ID, Cells: []Cell{link(d.Name, entityHref("datastores", d.Vcenter, d.ID)), text(d.Vcenter),
-			text(d.Type), numCell(gb(d.CapacityGB)), numCell(gb(d.FreeGB)), fc, acc}})
+			text(d.Type), numCell(gb(d.CapacityGB)), numCell(gb(d.FreeGB)), fc, numCell(gb(d.ProvisionedGB())), numCell(gb(d.UncommittedGB)), acc}})
 	}
 	return t
 }
@@ -293,7 +297,8 @@ func (s *Server) datastore(p *page) error {
 		free = ds.FreeGB / ds.CapacityGB
 	}
 	kpis := []KPI{{Label: "Capacity", Value: gb(ds.CapacityGB)}, {Label: "Free", Value: gb(ds.FreeGB), Meter: &free, Note: pct(free) + " free"},
-		{Label: "Used", Value: gb(used)}, {Label: "Provisioned by its VMs", Value: gb(prov)}, {Label: "Type", Value: orDash(ds.Type)},
+		{Label: "Used", Value: gb(used)}, {Label: "Provisioned", Value: gb(ds.ProvisionedGB()), Note: gb(ds.UncommittedGB) + " uncommitted"},
+		{Label: "Provisioned by its VMs", Value: gb(prov)}, {Label: "Type", Value: orDash(ds.Type)},
 		{Label: "Accessible", Value: yesNo(ds.Accessible)}}
 	ht := &Table{Label: "Hosts mounting it", Cols: []Col{{Title: "Name"}, {Title: "Cluster"}, {Title: "State"}}, Empty: "No hosts."}
 	for _, h := range d.Hosts {
