@@ -22,7 +22,6 @@ type adminView struct {
 	Edit                 api.EndpointView
 	Tokens               *Table
 	TokensNote           string
-	NewSecret            string
 	Jobs                 *Table
 	JobsNote             string
 	Commands             []Option
@@ -256,8 +255,6 @@ func (s *Server) createToken(p *page) error {
 	}
 	// The secret is shown once, on this answer (not in a URL or a log).
 	p.Flash = fmt.Sprintf("Token %q created. Copy its secret now: it is not shown again.", out.Token.Name)
-	var toks list[store.TokenInfo]
-	_ = p.get("/api/tokens", nil, &toks)
 	return p.ok(tokenCreatedPage(p, out))
 }
 

@@ -63,19 +63,17 @@ func (s *Server) hosts(p *page) error {
 		})
 }
 
-// vmSection shows the first VMs of a relation and links to all of them.
-func vmSection(title string, vms []inventory.VM, next string, all url.Values) Section {
+// vmSection shows the first VMs of a relation and links to all of them
+// when there are more than it shows (more: the API said so).
+func vmSection(title string, vms []inventory.VM, more bool, all url.Values) Section {
 	shown := vms
 	if len(shown) > 50 {
 		shown = shown[:50]
 	}
-	t := vmTable(title, "/vms", url.Values{}, "", list[inventory.VM]{Items: shown})
-	for i := range t.Cols {
-		t.Cols[i].Sort = ""
-	}
+	t := vmTable(title, "", url.Values{}, "", list[inventory.VM]{Items: shown}) // no path: not sortable here
 	t.Empty = "No VMs."
 	sec := Section{Title: title, Table: t}
-	if len(vms) > len(shown) || next != "" {
+	if len(vms) > len(shown) || more {
 		sec.Body = moreLink("/vms?"+all.Encode(), "All of them in the VM list (sort, filter, export)")
 	}
 	return sec
@@ -132,7 +130,7 @@ func (s *Server) host(p *page) error {
 		}
 	}
 	secs := []Section{{Cards: []Card{st}, Grid: true}, {Cards: []Card{hw}, Grid: true},
-		vmSection("VMs on this host", d.VMs, d.VMsNextCursor, url.Values{"vcenter": {vc}, "host_id": {id}}),
+		vmSection("VMs on this host", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "host_id": {id}}),
 		{Title: "Datastores", Table: dsT}, {Title: "Networks", Table: netT},
 		{Title: "Recent events of its VMs", Table: eventTable(p, "Events of this host's VMs", mine)}}
 	return p.ok(sectionsPage(p, "Host "+h.Name, secs))
@@ -187,7 +185,7 @@ func (s *Server) cluster(p *page) error {
 	}
 	pt := poolTable("Resource pools of this cluster", pools.Items)
 	secs := []Section{{KPIs: kpis}, {Title: "Hosts", Table: ht}, {Title: "Resource pools", Table: pt},
-		vmSection("VMs", d.VMs, map[bool]string{true: "more"}[d.Truncated], url.Values{"vcenter": {vc}, "cluster": {c.Name}})}
+		vmSection("VMs", d.VMs, d.Truncated, url.Values{"vcenter": {vc}, "cluster": {c.Name}})}
 	return p.ok(sectionsPage(p, "Cluster "+c.Name, secs))
 }
 
@@ -305,7 +303,7 @@ func (s *Server) datastore(p *page) error {
 		ht.Rows = append(ht.Rows, Row{Key: h.ID, Cells: []Cell{link(h.Name, hostHref(vc, h.ID)), text(h.Cluster), hostState(h)}})
 	}
 	secs := []Section{{KPIs: kpis, Cards: []Card{{Title: "Where", Fields: []Field{{"vCenter", text(vc)}, {"Datacenter", text(ds.Datacenter)}, {"URL", text(ds.URL)}}}}},
-		{Title: "Hosts", Table: ht}, vmSection("VMs on this datastore", d.VMs, d.VMsNextCursor, url.Values{"vcenter": {vc}, "datastore_id": {id}})}
+		{Title: "Hosts", Table: ht}, vmSection("VMs on this datastore", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "datastore_id": {id}})}
 	return p.ok(sectionsPage(p, "Datastore "+ds.Name, secs))
 }
 
@@ -328,7 +326,7 @@ func (s *Server) network(p *page) error {
 	n := d.Network
 	c := Card{Title: "Network", Fields: []Field{{"vCenter", text(vc)}, {"Datacenter", text(n.Datacenter)}, {"Kind", text(n.Kind)},
 		{"Switch", text(n.Switch)}, {"VLAN", text(orDash(n.VLAN))}, {"Captured", text(p.when(n.SnapshotTime))}}}
-	secs := []Section{{Cards: []Card{c}}, vmSection("VMs on this network", d.VMs, d.VMsNextCursor, url.Values{"vcenter": {vc}, "network_id": {id}})}
+	secs := []Section{{Cards: []Card{c}}, vmSection("VMs on this network", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "network_id": {id}})}
 	return p.ok(sectionsPage(p, "Network "+n.Name, secs))
 }
 
@@ -369,6 +367,6 @@ func (s *Server) pool(p *page) error {
 	}
 	rp := d.ResourcePool
 	t := poolTable("This resource pool", []inventory.ResourcePool{rp})
-	secs := []Section{{Table: t}, vmSection("VMs in this pool", d.VMs, d.VMsNextCursor, url.Values{"vcenter": {vc}, "resource_pool_id": {id}})}
+	secs := []Section{{Table: t}, vmSection("VMs in this pool", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "resource_pool_id": {id}})}
 	return p.ok(sectionsPage(p, "Resource pool "+rp.Name, secs))
 }

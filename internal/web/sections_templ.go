@@ -14,8 +14,8 @@ import templruntime "github.com/a-h/templ/runtime"
 type Section struct {
 	Title string
 	Intro string
-	// Level 0 is a panel of its own; 1 is a card in a grid with the
-	// neighbouring level-1 sections.
+	// Grid puts the section in a card of a grid with the neighbouring
+	// Grid sections; otherwise it is a panel of its own.
 	Grid    bool
 	KPIs    []KPI
 	Cards   []Card

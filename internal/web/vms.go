@@ -39,17 +39,21 @@ func powerBadge(s inventory.PowerState) Cell {
 	return badge(string(s), "warning")
 }
 
-// vcenterOptions are the vCenters the visitor may see, for filters.
+// vcenterOptions are the vCenters the visitor may see, for filters (asked
+// once per request).
 func (p *page) vcenterOptions() []Option {
+	if p.vcOpts != nil {
+		return p.vcOpts
+	}
 	var cs list[api.Collector]
-	opts := []Option{{"", "any vCenter"}}
+	p.vcOpts = []Option{{"", "any vCenter"}}
 	if err := p.get("/api/collectors", nil, &cs); err != nil {
-		return opts
+		return p.vcOpts
 	}
 	for _, c := range cs.Items {
-		opts = append(opts, Option{c.Endpoint, c.Endpoint})
+		p.vcOpts = append(p.vcOpts, Option{c.Endpoint, c.Endpoint})
 	}
-	return opts
+	return p.vcOpts
 }
 
 var vmFilterNames = []string{"q", "vcenter", "power_state", "cluster", "template", "tag", "host_id", "resource_pool_id", "datastore_id", "network_id", "folder"}

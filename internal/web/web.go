@@ -147,6 +147,8 @@ type page struct {
 	// Flash is a message carried over a redirect (?msg=); Alert an
 	// error (?error=).
 	Flash, Alert string
+	// vcOpts caches vcenterOptions for the request.
+	vcOpts []Option
 }
 
 // handle wraps a page handler: it resolves the visitor (sending them to
