@@ -174,6 +174,9 @@ type State struct {
 	Datastores    []Datastore
 	Networks      []Network
 	ResourcePools []ResourcePool
+	// Details is the RVTools-depth detail of the same capture; sources
+	// that read none leave it empty.
+	Details Details
 }
 
 // Counts returns how many objects of each kind s holds.

@@ -269,10 +269,35 @@ const (
 	EventIdentityChange EventKind = "identity_change"
 )
 
+// Event kinds appended when a capture's detail differs from the stored
+// detail (Details, lifecycle.DetailEvents). One event per kind per VM per
+// snapshot: Before and After are keyed by the device label or snapshot
+// name they concern.
+const (
+	EventDiskAdded       EventKind = "disk_added"
+	EventDiskRemoved     EventKind = "disk_removed"
+	EventDiskResized     EventKind = "disk_resized"
+	EventNICAdded        EventKind = "nic_added"
+	EventNICRemoved      EventKind = "nic_removed"
+	EventNICReconnected  EventKind = "nic_reconnected"
+	EventSnapshotCreated EventKind = "snapshot_created"
+	EventSnapshotRemoved EventKind = "snapshot_removed"
+	EventToolsStatus     EventKind = "tools_status"
+	EventHardwareUpgrade EventKind = "hardware_upgraded"
+	EventAnnotation      EventKind = "annotation"
+	// EventOutOfScope: a VM still in its vCenter left the endpoint's
+	// capture scope (a filter changed); EventInScope: it came back.
+	EventOutOfScope EventKind = "out_of_scope"
+	EventInScope    EventKind = "in_scope"
+)
+
 // EventKinds returns every event kind, in a new slice.
 func EventKinds() []EventKind {
 	return []EventKind{EventCreated, EventDeleted, EventReappeared, EventPower, EventResize,
-		EventHostMove, EventPoolMove, EventRename, EventMassAbsence, EventIdentityChange}
+		EventHostMove, EventPoolMove, EventRename, EventMassAbsence, EventIdentityChange,
+		EventDiskAdded, EventDiskRemoved, EventDiskResized, EventNICAdded, EventNICRemoved, EventNICReconnected,
+		EventSnapshotCreated, EventSnapshotRemoved, EventToolsStatus, EventHardwareUpgrade, EventAnnotation,
+		EventOutOfScope, EventInScope}
 }
 
 // Event is one row of inventory_events. Its natural key is (Vcenter,
