@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/lifecycle"
 	"github.com/accessvault/vinventory/store"
 )
 
@@ -77,6 +78,9 @@ const (
 	// datastore history rows (store.EntityHistory), before the snapshot
 	// itself.
 	StageHistory Stage = "history"
+	// StageDetails is the write of the capture's RVTools-depth detail
+	// (store.Details) and its change events, after the snapshot.
+	StageDetails Stage = "details"
 )
 
 // Error is a failed capture or reconcile of one endpoint. Nothing of the
@@ -111,6 +115,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // stay: they are what the vCenter held at that time, reports read history
 // only at registered snapshot times, and a capture at the same time
 // replaces them.
+//
+// When st implements store.Details, the capture's detail (State.Details)
+// then replaces the vCenter's stored detail, and the differences from the
+// stored detail become events (lifecycle.DetailEvents: disks, NICs,
+// snapshots, Tools, hardware version, annotation) appended first when st
+// also implements store.Events. A failure there (StageDetails) leaves the
+// snapshot stored; a capture at the same time repeats the write, and its
+// events are stored once (their natural key).
 func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result, error) {
 	start := opts.now()
 	t0 := time.Now() // durations on the monotonic clock, whatever opts.Clock says
@@ -156,12 +168,57 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	if err != nil {
 		return fail(StageWrite, err)
 	}
+	if err := writeDetails(ctx, st, ep.Name, s, state, opts.BatchSize); err != nil {
+		return fail(StageDetails, err)
+	}
 	took := time.Since(t0)
 	return &Result{
 		Endpoint: ep.Name, SnapshotTime: s, Counts: state.Counts(), Totals: totals, Samples: samples,
 		CompatTable: wr.CompatTable,
 		Timings:     Timings{Retrieve: retrieveTook, Write: took - retrieveTook, Total: took},
 	}, nil
+}
+
+// writeDetails stores the detail of a capture and appends its change
+// events, when st can keep detail.
+func writeDetails(ctx context.Context, st Writer, vc string, s time.Time, state *inventory.State, batch int) error {
+	ds, ok := st.(store.Details)
+	if !ok {
+		return nil
+	}
+	d := &state.Details
+	for i := range d.VMs {
+		d.VMs[i].Vcenter = vc
+	}
+	if es, ok := st.(store.Events); ok && len(d.VMs) > 0 {
+		old, err := ds.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: vc, VMsOnly: true})
+		if err != nil {
+			return err
+		}
+		prev := make(map[string]*inventory.VMDetail, len(old.VMs))
+		for i := range old.VMs {
+			prev[old.VMs[i].VMID] = &old.VMs[i]
+		}
+		vms := make(map[string]*inventory.VM, len(state.VMs))
+		for i := range state.VMs {
+			vms[state.VMs[i].ID] = &state.VMs[i]
+		}
+		var evs []inventory.Event
+		for i := range d.VMs {
+			x := &d.VMs[i]
+			vm := vms[x.VMID]
+			if vm == nil {
+				continue
+			}
+			evs = append(evs, lifecycle.DetailEvents(prev[x.VMID], x, s, vm.Name, vm.UUID)...)
+		}
+		if len(evs) > 0 {
+			if err := es.AppendEvents(ctx, &store.AppendEventsParams{Events: evs}); err != nil {
+				return err
+			}
+		}
+	}
+	return ds.WriteDetails(ctx, &store.WriteDetailsParams{Vcenter: vc, SnapshotTime: s, Details: *d, BatchSize: batch})
 }
 
 // IsRetryable reports whether a capture error is worth retrying: anything

@@ -49,4 +49,7 @@ type ReadDetailsParams struct {
 	VMIDs []string
 	// VMsOnly leaves out host, cluster, datastore and switch detail.
 	VMsOnly bool
+	// EntitiesOnly leaves out VM detail (host, cluster, datastore and
+	// switch detail only).
+	EntitiesOnly bool
 }

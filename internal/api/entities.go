@@ -102,6 +102,9 @@ type VMDetail struct {
 	Networks     []inventory.Network     `json:"networks"`
 	// RecentEvents are its latest events, newest first (at most 20).
 	RecentEvents []inventory.Event `json:"recent_events"`
+	// Detail is its RVTools-depth detail (snapshots, disks, NICs, Tools,
+	// settings) from the newest capture, when the store keeps detail.
+	Detail *inventory.VMDetail `json:"detail,omitempty"`
 }
 
 type vmInput struct {
@@ -169,6 +172,13 @@ func (a *API) VMDetail(ctx context.Context, vcenter, vmID string) (*VMDetail, er
 		}
 	}
 	d.Datastores, d.Networks = orEmpty(d.Datastores), orEmpty(d.Networks)
+	det, err := a.details(ctx, vm.Vcenter, []string{vm.ID})
+	if err != nil {
+		return nil, err
+	}
+	if det != nil && len(det.VMs) == 1 {
+		d.Detail = &det.VMs[0]
+	}
 	ev, err := a.o.Store.ListEvents(ctx, &store.ListEventsParams{Vcenter: vm.Vcenter, VMID: vm.ID, Descending: true, Limit: recentEvents})
 	if err != nil {
 		return nil, err
@@ -268,6 +278,9 @@ type HostDetail struct {
 	// /api/vms?host_id=.
 	VMs           []inventory.VM `json:"vms"`
 	VMsNextCursor string         `json:"vms_next_cursor,omitempty"`
+	// Detail is its RVTools-depth detail (NICs, HBAs, switches, services),
+	// when the store keeps detail.
+	Detail *inventory.HostDetail `json:"detail,omitempty"`
 }
 
 type hostInput struct {
@@ -298,6 +311,17 @@ func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDet
 	d.Datastores = orEmpty(dss)
 	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, HostID: in.HostID}); err != nil {
 		return nil, err
+	}
+	det, err := a.details(ctx, in.Vcenter, nil)
+	if err != nil {
+		return nil, a.storeError(ctx, "read details", err)
+	}
+	if det != nil {
+		for i := range det.Hosts {
+			if det.Hosts[i].HostID == in.HostID {
+				d.Detail = &det.Hosts[i]
+			}
+		}
 	}
 	return &struct{ Body HostDetail }{d}, nil
 }
@@ -336,6 +360,9 @@ type ClusterDetail struct {
 	// VMs are the VMs on its hosts, at most 1000 (Truncated says more).
 	VMs       []inventory.VM `json:"vms"`
 	Truncated bool           `json:"truncated,omitempty"`
+	// Detail is its EVC, DRS and HA settings and effective capacity, when
+	// the store keeps detail.
+	Detail *inventory.ClusterDetail `json:"detail,omitempty"`
 }
 
 type clusterInput struct {
@@ -369,6 +396,17 @@ func (a *API) getCluster(ctx context.Context, in *clusterInput) (*struct{ Body C
 		if next != "" || len(d.VMs) > 1000 {
 			d.VMs, d.Truncated = d.VMs[:min(len(d.VMs), 1000)], true
 			break
+		}
+	}
+	det, err := a.details(ctx, in.Vcenter, nil)
+	if err != nil {
+		return nil, a.storeError(ctx, "read details", err)
+	}
+	if det != nil {
+		for i := range det.Clusters {
+			if det.Clusters[i].ClusterID == in.ClusterID {
+				d.Detail = &det.Clusters[i]
+			}
 		}
 	}
 	return &struct{ Body ClusterDetail }{d}, nil
@@ -408,6 +446,9 @@ type DatastoreDetail struct {
 	Hosts         []inventory.Host    `json:"hosts"`
 	VMs           []inventory.VM      `json:"vms"`
 	VMsNextCursor string              `json:"vms_next_cursor,omitempty"`
+	// Detail is its file system, NFS, maintenance and access detail, when
+	// the store keeps detail.
+	Detail *inventory.DatastoreDetail `json:"detail,omitempty"`
 }
 
 type datastoreInput struct {
@@ -436,6 +477,17 @@ func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Bo
 	}
 	if d.VMs, d.VMsNextCursor, err = a.vmsWhere(ctx, store.ListVMsParams{Vcenter: in.Vcenter, DatastoreID: in.DatastoreID}); err != nil {
 		return nil, err
+	}
+	det, err := a.details(ctx, in.Vcenter, nil)
+	if err != nil {
+		return nil, a.storeError(ctx, "read details", err)
+	}
+	if det != nil {
+		for i := range det.Datastores {
+			if det.Datastores[i].DatastoreID == in.DatastoreID {
+				d.Detail = &det.Datastores[i]
+			}
+		}
 	}
 	return &struct{ Body DatastoreDetail }{d}, nil
 }
@@ -549,4 +601,18 @@ func (a *API) getPool(ctx context.Context, in *poolInput) (*struct{ Body PoolDet
 		return nil, err
 	}
 	return &struct{ Body PoolDetail }{d}, nil
+}
+
+// details returns the stored detail of a vCenter (only the VMs vmIDs when
+// set; host, cluster, datastore and switch detail when vmIDs is empty), or
+// nil when the store keeps no detail.
+func (a *API) details(ctx context.Context, vcenter string, vmIDs []string) (*inventory.Details, error) {
+	ds, ok := a.o.Store.(store.Details)
+	if !ok {
+		return nil, nil
+	}
+	if len(vmIDs) > 0 {
+		return ds.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: vcenter, VMIDs: vmIDs, VMsOnly: true})
+	}
+	return ds.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: vcenter, EntitiesOnly: true})
 }

@@ -186,7 +186,7 @@ func (a *API) listSnapshots(ctx context.Context, in *snapshotsInput) (*listOutpu
 type eventsInput struct {
 	Vcenter string    `query:"vcenter" maxLength:"256"`
 	VMID    string    `query:"vm_id" maxLength:"256"`
-	Kind    []string  `query:"kind,explode" doc:"Only these kinds (repeatable): created, deleted, reappeared, power, resize, host_move, pool_move, rename, mass_absence, identity_change."`
+	Kind    []string  `query:"kind,explode" doc:"Only these kinds (repeatable): created, deleted, reappeared, power, resize, host_move, pool_move, rename, mass_absence, identity_change, disk_added, disk_removed, disk_resized, nic_added, nic_removed, nic_reconnected, snapshot_created, snapshot_removed, tools_status, hardware_upgraded, annotation, out_of_scope, in_scope."`
 	From    time.Time `query:"from" doc:"Snapshot time at or after (RFC 3339)."`
 	To      time.Time `query:"to" doc:"Snapshot time before (RFC 3339)."`
 	Sort    string    `query:"sort" enum:"snapshot_time,-snapshot_time" default:"-snapshot_time"`

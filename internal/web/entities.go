@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/accessvault/vinventory/internal/api"
@@ -133,6 +134,31 @@ func (s *Server) host(p *page) error {
 		vmSection("VMs on this host", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "host_id": {id}}),
 		{Title: "Datastores", Table: dsT}, {Title: "Networks", Table: netT},
 		{Title: "Recent events of its VMs", Table: eventTable(p, "Events of this host's VMs", mine)}}
+	if x := d.Detail; x != nil {
+		st.Fields = append(st.Fields, Field{"Overall status", statusBadge(x.OverallStatus)}, Field{"Triggered alarms", text(inum(x.AlarmCount))},
+			Field{"Booted", text(p.when(x.BootTime))}, Field{"NTP servers", text(strings.Join(x.NTPServers, ", "))},
+			Field{"DNS servers", text(strings.Join(x.DNSServers, ", "))})
+		hw.Fields = append(hw.Fields, Field{"Hyperthreading", text(yesNo(x.Hyperthreading))})
+		secs[0].Cards, secs[1].Cards = []Card{st}, []Card{hw}
+		nics := &Table{Label: "Physical NICs", Cols: []Col{{Title: "Device"}, {Title: "Driver"}, {Title: "Speed Mb/s", Num: true}, {Title: "MAC"}}, Empty: "No physical NICs."}
+		for _, n := range x.NICs {
+			nics.Rows = append(nics.Rows, Row{Cells: []Cell{text(n.Device), text(n.Driver), numCell(inum(int(n.SpeedMb))), text(n.MAC)}})
+		}
+		hbas := &Table{Label: "Storage adapters", Cols: []Col{{Title: "Device"}, {Title: "Type"}, {Title: "Model"}, {Title: "Driver"}, {Title: "Status"}}, Empty: "No storage adapters."}
+		for _, a := range x.HBAs {
+			hbas.Rows = append(hbas.Rows, Row{Cells: []Cell{text(a.Device), text(a.Type), text(a.Model), text(a.Driver), text(a.Status)}})
+		}
+		sw := &Table{Label: "Standard switches and port groups", Cols: []Col{{Title: "Switch"}, {Title: "Port group"}, {Title: "VLAN", Num: true}, {Title: "Ports", Num: true}, {Title: "MTU", Num: true}, {Title: "Uplinks"}}, Empty: "No standard switches."}
+		for _, v := range x.VSwitches {
+			sw.Rows = append(sw.Rows, Row{Cells: []Cell{text(v.Name), text(""), text(""), numCell(inum(int(v.NumPorts))), numCell(inum(int(v.MTU))), text(strings.Join(v.Uplinks, ", "))}})
+			for _, pg := range x.Portgroups {
+				if pg.VSwitch == v.Name {
+					sw.Rows = append(sw.Rows, Row{Cells: []Cell{text(v.Name), text(pg.Name), numCell(inum(int(pg.VLAN))), text(""), text(""), text("")}})
+				}
+			}
+		}
+		secs = append(secs, Section{Title: "Physical NICs", Table: nics}, Section{Title: "Storage adapters", Table: hbas}, Section{Title: "Standard switches", Table: sw})
+	}
 	return p.ok(sectionsPage(p, "Host "+h.Name, secs))
 }
 
@@ -186,6 +212,19 @@ func (s *Server) cluster(p *page) error {
 	pt := poolTable("Resource pools of this cluster", pools.Items)
 	secs := []Section{{KPIs: kpis}, {Title: "Hosts", Table: ht}, {Title: "Resource pools", Table: pt},
 		vmSection("VMs", d.VMs, d.Truncated, url.Values{"vcenter": {vc}, "cluster": {c.Name}})}
+	if x := d.Detail; x != nil {
+		evc := x.EVCMode
+		if evc == "" {
+			evc = "off"
+		}
+		set := Card{Title: "Settings", Fields: []Field{{"Overall status", statusBadge(x.OverallStatus)}, {"EVC mode", text(evc)},
+			{"DRS behaviour", text(x.DRSBehavior)}, {"DRS migration threshold", text(inum(int(x.DRSVmotionRate)))},
+			{"HA admission control", text(yesNo(x.HAAdmissionControl))}, {"HA host monitoring", text(x.HAHostMonitoring)},
+			{"HA restart priority", text(x.HARestartPriority)}, {"HA isolation response", text(x.HAIsolationResponse)},
+			{"Effective hosts", text(inum(int(x.EffectiveHosts)))}, {"Effective CPU", text(num(float64(x.EffectiveCPUMHz)/1000, 1) + " GHz")},
+			{"Effective memory", text(num(float64(x.EffectiveMemoryMB)/1024, 0) + " GB")}}}
+		secs = append(secs[:1], append([]Section{{Cards: []Card{set}, Grid: true}}, secs[1:]...)...)
+	}
 	return p.ok(sectionsPage(p, "Cluster "+c.Name, secs))
 }
 
@@ -302,7 +341,19 @@ func (s *Server) datastore(p *page) error {
 	for _, h := range d.Hosts {
 		ht.Rows = append(ht.Rows, Row{Key: h.ID, Cells: []Cell{link(h.Name, hostHref(vc, h.ID)), text(h.Cluster), hostState(h)}})
 	}
-	secs := []Section{{KPIs: kpis, Cards: []Card{{Title: "Where", Fields: []Field{{"vCenter", text(vc)}, {"Datacenter", text(ds.Datacenter)}, {"URL", text(ds.URL)}}}}},
+	where := Card{Title: "Where", Fields: []Field{{"vCenter", text(vc)}, {"Datacenter", text(ds.Datacenter)}, {"URL", text(ds.URL)}}}
+	if x := d.Detail; x != nil {
+		where.Fields = append(where.Fields, Field{"Overall status", statusBadge(x.OverallStatus)}, Field{"Maintenance", text(x.MaintenanceMode)},
+			Field{"Multiple-host access", text(yesNo(x.MultipleHostAccess))})
+		if x.VMFSVersion != "" {
+			where.Fields = append(where.Fields, Field{"VMFS version", text(x.VMFSVersion)}, Field{"Block size", text(inum(int(x.BlockSizeMB)) + " MB")},
+				Field{"Extents", text(strings.Join(x.Extents, ", "))})
+		}
+		if x.NFSServer != "" {
+			where.Fields = append(where.Fields, Field{"NFS server", text(x.NFSServer)}, Field{"NFS path", text(x.NFSPath)})
+		}
+	}
+	secs := []Section{{KPIs: kpis, Cards: []Card{where}},
 		{Title: "Hosts", Table: ht}, vmSection("VMs on this datastore", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "datastore_id": {id}})}
 	return p.ok(sectionsPage(p, "Datastore "+ds.Name, secs))
 }
@@ -369,4 +420,19 @@ func (s *Server) pool(p *page) error {
 	t := poolTable("This resource pool", []inventory.ResourcePool{rp})
 	secs := []Section{{Table: t}, vmSection("VMs in this pool", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "resource_pool_id": {id}})}
 	return p.ok(sectionsPage(p, "Resource pool "+rp.Name, secs))
+}
+
+// statusBadge shows a vSphere overall status (green, yellow, red, gray).
+func statusBadge(s string) Cell {
+	switch s {
+	case "green":
+		return badge(s, "success")
+	case "yellow":
+		return badge(s, "warning")
+	case "red":
+		return badge(s, "danger")
+	case "":
+		return text("unknown")
+	}
+	return badge(s, "neutral")
 }

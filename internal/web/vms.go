@@ -168,6 +168,9 @@ func (s *Server) vm(p *page) error {
 		tags.Fields = []Field{{"Tags", text("none")}}
 	}
 	secs := []Section{{Cards: []Card{attrs}, Grid: true}, {Cards: []Card{place}, Grid: true}, {Cards: []Card{tags}, Grid: true}}
+	if d.Detail != nil {
+		secs = append(secs, vmDetailSections(p, d.Detail)...)
+	}
 
 	// Utilisation history: the hourly samples of the last 30 days.
 	var tr api.Trace
@@ -293,4 +296,78 @@ func hitHref(h store.SearchHit) string {
 	kinds := map[store.SearchKind]string{store.SearchVM: "vms", store.SearchHost: "hosts", store.SearchCluster: "clusters",
 		store.SearchDatastore: "datastores", store.SearchNetwork: "networks", store.SearchResourcePool: "resource-pools"}
 	return entityHref(kinds[h.Kind], h.Vcenter, h.ID)
+}
+
+// vmDetailSections shows a VM's RVTools-depth detail: Tools, hardware and
+// settings, snapshots, disks, NICs and removable drives.
+func vmDetailSections(p *page, x *inventory.VMDetail) []Section {
+	alloc := func(a inventory.Allocation, unit string) string {
+		lim := "unlimited"
+		if a.Limit >= 0 {
+			lim = inum(a.Limit) + " " + unit
+		}
+		return inum(a.Reservation) + " " + unit + " reserved, limit " + lim + ", shares " + a.Shares.Level
+	}
+	cfg := Card{Title: "Tools and hardware", Fields: []Field{
+		{"Tools", toolsBadge(x.ToolsRunningStatus)}, {"Tools version", text(strings.TrimSpace(x.ToolsVersion + " " + x.ToolsVersionStatus))},
+		{"Hardware version", text(x.HardwareVersion)}, {"Firmware", text(x.Firmware)},
+		{"DNS name", text(x.DNSName)}, {"IP addresses", text(strings.Join(x.IPAddresses, ", "))},
+		{"Guest state", text(x.GuestState)}, {"Heartbeat", text(x.GuestHeartbeat)},
+		{"Connection", text(x.ConnectionState)}, {"Consolidation needed", text(yesNo(x.ConsolidationNeeded))},
+		{"Booted", text(p.when(x.BootTime))}, {".vmx", text(x.VMXPath)}, {"Folder path", text(x.FolderPath)},
+	}}
+	res := Card{Title: "Resources", Fields: []Field{
+		{"CPU", text(alloc(x.CPU, "MHz"))}, {"Memory", text(alloc(x.Memory, "MB"))},
+		{"Cores per socket", text(inum(x.CoresPerSocket))},
+		{"CPU hot add", text(yesNo(x.CPUHotAdd))}, {"Memory hot add", text(yesNo(x.MemoryHotAdd))},
+		{"HA restart priority", text(x.HARestartPriority)},
+	}}
+	notes := Card{Title: "Notes", Fields: []Field{{"Annotation", text(x.Annotation)}}}
+	secs := []Section{{Cards: []Card{cfg, res, notes}, Grid: true}}
+
+	snaps := Table{Label: "Snapshots of this VM", Empty: "No snapshots.", Cols: []Col{{"Name", "", false}, {"Description", "", false},
+		{"Created", "", false}, {"Age (days)", "", true}, {"Size MiB", "", true}, {"Quiesced", "", false}, {"Depth", "", true}}}
+	now := p.s.o.Clock()
+	for _, sn := range x.Snapshots {
+		name := sn.Name
+		if sn.Current {
+			name += " (current)"
+		}
+		snaps.Rows = append(snaps.Rows, Row{Cells: []Cell{text(name), text(sn.Description), text(p.when(sn.Created)),
+			numCell(num(now.Sub(sn.Created).Hours()/24, 1)), numCell(num(sn.SizeMB, 1)), text(yesNo(sn.Quiesced)), numCell(inum(sn.Depth))}})
+	}
+	disks := Table{Label: "Virtual disks", Empty: "No disks.", Cols: []Col{{"Disk", "", false}, {"Capacity MiB", "", true},
+		{"Provisioning", "", false}, {"Datastore", "", false}, {"File", "", false}, {"Controller", "", false}, {"Mode", "", false}}}
+	for _, dk := range x.Disks {
+		disks.Rows = append(disks.Rows, Row{Cells: []Cell{text(dk.Label), numCell(inum(dk.CapacityMB)), text(dk.Provisioning),
+			link(dk.Datastore, entityHref("datastores", x.Vcenter, dk.DatastoreID)), text(dk.FilePath),
+			text(strings.TrimSpace(dk.Controller + " : " + inum(int(dk.UnitNumber)))), text(dk.Mode)}})
+	}
+	nics := Table{Label: "Network adapters", Empty: "No network adapters.", Cols: []Col{{"Adapter", "", false}, {"Type", "", false},
+		{"Network", "", false}, {"MAC", "", false}, {"Connected", "", false}, {"Starts connected", "", false}}}
+	for _, n := range x.NICs {
+		nics.Rows = append(nics.Rows, Row{Cells: []Cell{text(n.Label), text(n.AdapterType),
+			link(n.Network, entityHref("networks", x.Vcenter, n.NetworkID)), text(n.MAC), text(yesNo(n.Connected)), text(yesNo(n.StartConnected))}})
+	}
+	drives := Table{Label: "CD/DVD and floppy drives", Empty: "No removable drives.", Cols: []Col{{"Drive", "", false}, {"Kind", "", false},
+		{"Connected", "", false}, {"Starts connected", "", false}, {"Backing", "", false}}}
+	for _, r := range x.Removables {
+		drives.Rows = append(drives.Rows, Row{Cells: []Cell{text(r.Label), text(r.Kind), text(yesNo(r.Connected)), text(yesNo(r.StartConnected)), text(r.Backing)}})
+	}
+	secs = append(secs, Section{Title: "Snapshots", Table: &snaps}, Section{Title: "Disks", Table: &disks},
+		Section{Title: "Network adapters", Table: &nics}, Section{Title: "Removable drives", Table: &drives})
+	return secs
+}
+
+// toolsBadge shows the Tools running status.
+func toolsBadge(s string) Cell {
+	switch s {
+	case "guestToolsRunning":
+		return badge("running", "success")
+	case "guestToolsNotRunning":
+		return badge("not running", "warning")
+	case "":
+		return text("unknown")
+	}
+	return badge(s, "neutral")
 }
