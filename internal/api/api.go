@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,9 @@ func (a *API) OpenAPI() *huma.OpenAPI { return a.h.OpenAPI() }
 var problemOnce sync.Once
 
 // New validates o and returns the API.
+// inventoryPkg is the inventory package's import path.
+var inventoryPkg = reflect.TypeFor[inventory.VM]().PkgPath()
+
 func New(o Options) (*API, error) {
 	switch {
 	case o.Store == nil:
@@ -109,6 +113,19 @@ func New(o Options) (*API, error) {
 		"`cursor` of the previous page's `next_cursor`; durations are in seconds. Every answer is also " +
 		"available as CSV (`Accept: text/csv` or `?format=csv`): the same fields, nested ones with dotted names, " +
 		"text a spreadsheet would evaluate prefixed with an apostrophe, the next page in a `Link: rel=\"next\"` header."
+	// The inventory package's detail types share names with this
+	// package's answers (VMDetail, HostDetail, ...): their schemas are
+	// named Inventory<Name>.
+	cfg.Components.Schemas = huma.NewMapRegistry("#/components/schemas/", func(t reflect.Type, hint string) string {
+		name := huma.DefaultSchemaNamer(t, hint)
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+			t = t.Elem()
+		}
+		if t.PkgPath() == inventoryPkg && strings.HasSuffix(t.Name(), "Detail") {
+			return "Inventory" + name
+		}
+		return name
+	})
 	cfg.Components.SecuritySchemes = map[string]*huma.SecurityScheme{
 		"bearer": {Type: "http", Scheme: "bearer", Description: "an API token"},
 	}
