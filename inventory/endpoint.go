@@ -67,6 +67,9 @@ type Endpoint struct {
 	PollInterval time.Duration `json:"poll_interval"`
 	// Enabled endpoints are captured by schedules.
 	Enabled bool `json:"enabled"`
+	// Scope selects the VMs captured (include/exclude rules by folder,
+	// attribute or tag, name). The zero Scope captures every VM.
+	Scope Scope `json:"scope,omitzero"`
 	// CreatedAt and UpdatedAt are maintained by stores.
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -142,6 +145,9 @@ func (e *Endpoint) Validate() error {
 	}
 	if e.TLS.Insecure && e.TLS.Thumbprint != "" {
 		add("tls", "insecure and thumbprint are mutually exclusive")
+	}
+	if err := e.Scope.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

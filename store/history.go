@@ -52,6 +52,10 @@ type WriteEntityHistoryParams struct {
 	Hosts        []inventory.Host
 	Clusters     []inventory.Cluster
 	Datastores   []inventory.Datastore
+	// Excluded are the VMs the endpoint's scope left out of the snapshot
+	// (inventory.Scope); reconcile reads them to tell a VM out of scope
+	// from a deleted one. Each needs its VMID.
+	Excluded []inventory.ExcludedVM
 	// BatchSize is rows per batched write. Defaults to DefaultBatchSize.
 	BatchSize int
 }
@@ -73,6 +77,8 @@ const (
 	EntityHost      EntityKind = "host"
 	EntityCluster   EntityKind = "cluster"
 	EntityDatastore EntityKind = "datastore"
+	// EntityExcluded reads the VMs the scope left out (Excluded).
+	EntityExcluded EntityKind = "excluded_vm"
 )
 
 // EntityHistoryRangeParams select the rows EntityHistoryRange returns.
@@ -97,6 +103,7 @@ type EntityRows struct {
 	Hosts      []inventory.Host
 	Clusters   []inventory.Cluster
 	Datastores []inventory.Datastore
+	Excluded   []inventory.ExcludedVM
 }
 
 // EntitySnapshot is one vCenter's history snapshot.

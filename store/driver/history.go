@@ -28,6 +28,7 @@ func PrepareEntityHistory(p *store.WriteEntityHistoryParams) (time.Time, *store.
 		Hosts:      slices.Clone(p.Hosts),
 		Clusters:   slices.Clone(p.Clusters),
 		Datastores: slices.Clone(p.Datastores),
+		Excluded:   slices.Clone(p.Excluded),
 	}
 	check := func(field string, n int, vc, id func(i int) string) error {
 		seen := make(map[string]bool, n)
@@ -55,6 +56,17 @@ func PrepareEntityHistory(p *store.WriteEntityHistoryParams) (time.Time, *store.
 	if err := check("Datastores", len(d), func(i int) string { return d[i].Vcenter }, func(i int) string { return d[i].ID }); err != nil {
 		return time.Time{}, nil, err
 	}
+	x := out.Excluded
+	if err := check("Excluded", len(x), func(i int) string { return x[i].Vcenter }, func(i int) string { return x[i].VMID }); err != nil {
+		return time.Time{}, nil, err
+	}
+	for i := range x {
+		if err := CheckStrings(op, fmt.Sprintf("Excluded[%d]", i), x[i].VMID, x[i].VMUUID, x[i].Name, x[i].Reason); err != nil {
+			return time.Time{}, nil, err
+		}
+		x[i].SnapshotTime = st
+	}
+	slices.SortFunc(x, func(a, b inventory.ExcludedVM) int { return cmp.Compare(a.VMID, b.VMID) })
 	// The strings and floats follow WriteSnapshot's rules (fields are
 	// named as State's).
 	if err := validateState(op, p.Vcenter, &inventory.State{Hosts: h, Clusters: c, Datastores: d}); err != nil {
@@ -93,9 +105,9 @@ func ValidateEntityHistoryRange(p *store.EntityHistoryRangeParams) error {
 		return Invalid(op, "To", "must be after From")
 	}
 	switch p.Kind {
-	case "", store.EntityHost, store.EntityCluster, store.EntityDatastore:
+	case "", store.EntityHost, store.EntityCluster, store.EntityDatastore, store.EntityExcluded:
 	default:
-		return Invalid(op, "Kind", fmt.Sprintf("%q is not host, cluster or datastore", p.Kind))
+		return Invalid(op, "Kind", fmt.Sprintf("%q is not host, cluster, datastore or excluded_vm", p.Kind))
 	}
 	return nil
 }

@@ -208,7 +208,17 @@ func copyEndpoint(e inventory.Endpoint) inventory.Endpoint {
 		e.Credential = slices.Clone(e.Credential)
 	}
 	e.Tags = cloneMap(e.Tags)
+	e.Scope.Include, e.Scope.Exclude = cloneRules(e.Scope.Include), cloneRules(e.Scope.Exclude)
 	return e
+}
+
+// cloneRules copies scope rules as a JSON round trip leaves them (nil
+// when empty).
+func cloneRules(r []inventory.ScopeRule) []inventory.ScopeRule {
+	if len(r) == 0 {
+		return nil
+	}
+	return slices.Clone(r)
 }
 
 // UpsertEndpoint creates or updates an endpoint by name.

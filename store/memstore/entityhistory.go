@@ -114,6 +114,13 @@ func joinHistory(snaps []*store.EntityRows, kind store.EntityKind, ids []string)
 				}
 			}
 		}
+		if driver.ReadsKind(kind, store.EntityExcluded) {
+			for _, x := range r.Excluded {
+				if keep(x.VMID) {
+					out.Excluded = append(out.Excluded, x)
+				}
+			}
+		}
 	}
 	return out
 }

@@ -559,6 +559,14 @@ var mutants = map[string]mutant{
 			return h.Store.WriteEntityHistory(ctx, &q)
 		}
 	}},
+	// The VMs a scope left out are not kept.
+	"EntityHistoryDropsExcluded": {"EntityHistory/Range", "excluded VMs at t0+1h", func(h *hooked) {
+		h.writeHistory = func(ctx context.Context, p *store.WriteEntityHistoryParams) error {
+			q := *p
+			q.Excluded = nil
+			return h.Store.WriteEntityHistory(ctx, &q)
+		}
+	}},
 	// Close does nothing.
 	"CloseNoop": {"Close", "wrapping store.ErrClosed", func(h *hooked) {
 		h.close = func() error { return nil }

@@ -43,6 +43,10 @@ func (e *env) endpointData() []inventory.Endpoint {
 	esx := Endpoint("esx-01")
 	esx.Kind, esx.URL, esx.TLS = inventory.KindESXi, "https://10.1.2.3/sdk", inventory.TLSOptions{Insecure: true, CAFile: "/etc/ssl/ca.pem"}
 	esx.PollInterval = 90*time.Minute + time.Nanosecond
+	esx.Scope = inventory.Scope{
+		Include: []inventory.ScopeRule{{Folder: "/DC 1/vm/Prod \"ü\""}, {Attribute: "tag:env=prod", Name: "^web-"}},
+		Exclude: []inventory.ScopeRule{{Name: `(?i)^=tmp-.*<script>`}},
+	}
 	var out []inventory.Endpoint
 	for _, ep := range []inventory.Endpoint{b, a, esx} {
 		got := e.upsert(ep)
@@ -112,6 +116,10 @@ func testEndpointValidation(e *env) {
 		{"bad kind", "kind", func(ep *inventory.Endpoint) { ep.Kind = "nsx" }},
 		{"negative poll interval", "poll_interval", func(ep *inventory.Endpoint) { ep.PollInterval = -time.Second }},
 		{"insecure with thumbprint", "tls", func(ep *inventory.Endpoint) { ep.TLS.Insecure = true }},
+		{"bad scope regexp", "scope.exclude[1]", func(ep *inventory.Endpoint) {
+			ep.Scope.Exclude = []inventory.ScopeRule{{Folder: "/DC1/vm/Test"}, {Name: "(unclosed"}}
+		}},
+		{"empty scope rule", "scope.include[0]", func(ep *inventory.Endpoint) { ep.Scope.Include = []inventory.ScopeRule{{}} }},
 	} {
 		ep := Endpoint("vc-new")
 		ep.Credential = []byte(secret)

@@ -51,6 +51,11 @@ func historyAt(vc string, t time.Time, gen int) *store.WriteEntityHistoryParams 
 			FreeGB: 900.25 - float64(gen), UncommittedGB: 10.125 * float64(gen), Accessible: gen != 3,
 		})
 	}
+	// VMs the scope left out: one always, a second in odd generations.
+	for i := 1; i <= 1+gen%2; i++ {
+		p.Excluded = append(p.Excluded, inventory.ExcludedVM{Vcenter: vc, VMID: fmt.Sprintf("vm-%d", 100+i),
+			VMUUID: fmt.Sprintf("uuid-%d-%d", i, gen), Name: fmt.Sprintf("=tmp-%d <script>", i), Reason: "exclude folder=/DC'1/vm/Tëst"})
+	}
 	return p
 }
 
@@ -71,6 +76,10 @@ func stamped(p *store.WriteEntityHistoryParams) *store.EntityRows {
 		d.SnapshotTime, d.HostIDs = st, nil
 		out.Datastores = append(out.Datastores, d)
 	}
+	for _, x := range p.Excluded {
+		x.SnapshotTime = st
+		out.Excluded = append(out.Excluded, x)
+	}
 	return out
 }
 
@@ -82,6 +91,7 @@ func joined(rows ...*store.EntityRows) *store.EntityRows {
 		out.Hosts = append(out.Hosts, r.Hosts...)
 		out.Clusters = append(out.Clusters, r.Clusters...)
 		out.Datastores = append(out.Datastores, r.Datastores...)
+		out.Excluded = append(out.Excluded, r.Excluded...)
 	}
 	return out
 }
@@ -110,6 +120,7 @@ func testHistoryRoundTrip(e *env) {
 	p.Datastores[0].HostIDs = []string{"host-1"}
 	// Rows come back in ID order, whatever the order written.
 	p.Hosts[0], p.Hosts[1] = p.Hosts[1], p.Hosts[0]
+	p.Excluded[0], p.Excluded[1] = p.Excluded[1], p.Excluded[0]
 	e.writeHistory(p)
 	want := stamped(historyAt("vc-a", t0.Add(time.Second), 3))
 	e.wantRows("EntitiesAsOf", e.asOf("vc-a", t0.Add(time.Hour)), want)
@@ -185,9 +196,15 @@ func testHistoryRange(e *env) {
 		rng(store.EntityHistoryRangeParams{Vcenter: "vc-a", From: t0.Add(time.Hour), To: t0.Add(3 * time.Hour)}),
 		joined(want[1], want[2]))
 	all := rng(store.EntityHistoryRangeParams{To: t0.Add(24 * time.Hour)})
-	if len(all.Snapshots) != 5 || len(all.Hosts) != 10 || len(all.Datastores) != 10 {
-		e.t.Errorf("EntityHistoryRange of every vCenter: %d snapshots, %d hosts, %d datastores, want 5, 10, 10",
-			len(all.Snapshots), len(all.Hosts), len(all.Datastores))
+	if len(all.Snapshots) != 5 || len(all.Hosts) != 10 || len(all.Datastores) != 10 || len(all.Excluded) != 8 {
+		e.t.Errorf("EntityHistoryRange of every vCenter: %d snapshots, %d hosts, %d datastores, %d excluded VMs, want 5, 10, 10, 8",
+			len(all.Snapshots), len(all.Hosts), len(all.Datastores), len(all.Excluded))
+	}
+	// The VMs excluded from one snapshot.
+	ex := rng(store.EntityHistoryRangeParams{Vcenter: "vc-a", Kind: store.EntityExcluded, From: t0.Add(time.Hour), To: t0.Add(time.Hour + time.Second)})
+	if d := cmp.Diff(want[1].Excluded, ex.Excluded); d != "" || len(ex.Hosts)+len(ex.Datastores) != 0 {
+		e.t.Errorf("EntityHistoryRange of the excluded VMs at t0+1h: %d hosts, %d datastores (want none), excluded (-want +got):\n%s",
+			len(ex.Hosts), len(ex.Datastores), d)
 	}
 	// One datastore's series.
 	got := rng(store.EntityHistoryRangeParams{Vcenter: "vc-a", Kind: store.EntityDatastore, IDs: []string{"datastore-2"},
@@ -205,14 +222,17 @@ func testHistoryRange(e *env) {
 func testHistoryInvalid(e *env) {
 	eh := e.st.(store.EntityHistory)
 	for name, p := range map[string]*store.WriteEntityHistoryParams{
-		"nil":             nil,
-		"no vcenter":      {SnapshotTime: t0},
-		"no time":         {Vcenter: "vc-a"},
-		"other vcenter":   {Vcenter: "vc-a", SnapshotTime: t0, Hosts: []inventory.Host{{Vcenter: "vc-b", ID: "host-1"}}},
-		"repeated id":     {Vcenter: "vc-a", SnapshotTime: t0, Datastores: []inventory.Datastore{{Vcenter: "vc-a", ID: "d"}, {Vcenter: "vc-a", ID: "d"}}},
-		"empty id":        {Vcenter: "vc-a", SnapshotTime: t0, Clusters: []inventory.Cluster{{Vcenter: "vc-a"}}},
-		"NaN uncommitted": {Vcenter: "vc-a", SnapshotTime: t0, Datastores: []inventory.Datastore{{Vcenter: "vc-a", ID: "d", UncommittedGB: math.NaN()}}},
-		"bad UTF-8 name":  {Vcenter: "vc-a", SnapshotTime: t0, Hosts: []inventory.Host{{Vcenter: "vc-a", ID: "h", Name: "\xff"}}},
+		"nil":                            nil,
+		"no vcenter":                     {SnapshotTime: t0},
+		"no time":                        {Vcenter: "vc-a"},
+		"other vcenter":                  {Vcenter: "vc-a", SnapshotTime: t0, Hosts: []inventory.Host{{Vcenter: "vc-b", ID: "host-1"}}},
+		"repeated id":                    {Vcenter: "vc-a", SnapshotTime: t0, Datastores: []inventory.Datastore{{Vcenter: "vc-a", ID: "d"}, {Vcenter: "vc-a", ID: "d"}}},
+		"empty id":                       {Vcenter: "vc-a", SnapshotTime: t0, Clusters: []inventory.Cluster{{Vcenter: "vc-a"}}},
+		"NaN uncommitted":                {Vcenter: "vc-a", SnapshotTime: t0, Datastores: []inventory.Datastore{{Vcenter: "vc-a", ID: "d", UncommittedGB: math.NaN()}}},
+		"bad UTF-8 name":                 {Vcenter: "vc-a", SnapshotTime: t0, Hosts: []inventory.Host{{Vcenter: "vc-a", ID: "h", Name: "\xff"}}},
+		"excluded VM without id":         {Vcenter: "vc-a", SnapshotTime: t0, Excluded: []inventory.ExcludedVM{{Vcenter: "vc-a", Name: "x"}}},
+		"excluded VM of another vcenter": {Vcenter: "vc-a", SnapshotTime: t0, Excluded: []inventory.ExcludedVM{{Vcenter: "vc-b", VMID: "vm-1"}}},
+		"excluded VM bad UTF-8":          {Vcenter: "vc-a", SnapshotTime: t0, Excluded: []inventory.ExcludedVM{{Vcenter: "vc-a", VMID: "vm-1", Reason: "\xff"}}},
 	} {
 		wantInvalid(e.t, eh.WriteEntityHistory(e.ctx, p), "WriteEntityHistory", name)
 	}

@@ -24,7 +24,7 @@ func (c *Core) WriteEntityHistory(ctx context.Context, p *store.WriteEntityHisto
 	vc, stv, batch := p.Vcenter, c.time(st), p.BatchSize
 	w := &writeOp{op: op, vcenter: vc, t: st, stage: store.StageHistory}
 	return c.inTx(ctx, w, func(tx Tx) error {
-		for _, t := range []string{TableHostHistory, TableClusterHistory, TableDatastoreHistory, TableHistorySnapshots} {
+		for _, t := range []string{TableHostHistory, TableClusterHistory, TableDatastoreHistory, TableExcludedHistory, TableHistorySnapshots} {
 			if _, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(t)+" WHERE vcenter = ? AND snapshot_time = ?", vc, stv); err != nil {
 				return err
 			}
@@ -48,8 +48,13 @@ func (c *Core) WriteEntityHistory(ctx context.Context, p *store.WriteEntityHisto
 		}); err != nil {
 			return err
 		}
-		return ins(TableDatastoreHistory, datastoreCols, len(rows.Datastores), func(i int, dst []any) []any {
+		if err := ins(TableDatastoreHistory, datastoreCols, len(rows.Datastores), func(i int, dst []any) []any {
 			return datastoreArgs(dst, &rows.Datastores[i], stv)
+		}); err != nil {
+			return err
+		}
+		return ins(TableExcludedHistory, excludedCols, len(rows.Excluded), func(i int, dst []any) []any {
+			return excludedArgs(dst, &rows.Excluded[i], stv)
 		})
 	})
 }
@@ -68,7 +73,7 @@ func (c *Core) DeleteEntityHistory(ctx context.Context, p *store.DeleteEntityHis
 	var n int64
 	w := &writeOp{op: op, stage: store.StageHistory}
 	err := c.inTx(ctx, w, func(tx Tx) error {
-		for _, t := range []string{TableHostHistory, TableClusterHistory, TableDatastoreHistory, TableHistorySnapshots} {
+		for _, t := range []string{TableHostHistory, TableClusterHistory, TableDatastoreHistory, TableExcludedHistory, TableHistorySnapshots} {
 			k, err := tx.Exec(ctx, "DELETE FROM "+c.d.Table(t)+" WHERE snapshot_time < ?", before)
 			if err != nil {
 				return err
@@ -167,6 +172,11 @@ func (c *Core) readHistory(ctx context.Context, op string, kind store.EntityKind
 	}
 	if driver.ReadsKind(kind, store.EntityDatastore) {
 		if out.Datastores, err = queryRows(ctx, c, op, sel(TableDatastoreHistory, datastoreCols, "datastore_id"), datastoreDest); err != nil {
+			return nil, err
+		}
+	}
+	if driver.ReadsKind(kind, store.EntityExcluded) {
+		if out.Excluded, err = queryRows(ctx, c, op, sel(TableExcludedHistory, excludedCols, "vm_id"), excludedDest); err != nil {
 			return nil, err
 		}
 	}

@@ -43,6 +43,7 @@ const (
 	TableHostHistory      = "host_history"
 	TableClusterHistory   = "cluster_history"
 	TableDatastoreHistory = "datastore_history"
+	TableExcludedHistory  = "excluded_vm_history"
 )
 
 // Column is one column of a table whose DDL is generated.
@@ -445,16 +446,17 @@ func eventDest(e *inventory.Event) []any {
 // Endpoints
 
 var endpointCols = []string{"name", "url", "kind", "username", "credential", "tls", "tags", "poll_interval", "enabled",
-	"created_at", "updated_at"}
+	"created_at", "updated_at", "scope"}
 
 func (c *Core) endpointArgs(dst []any, e *inventory.Endpoint) []any {
 	return append(dst, e.Name, e.URL, string(e.Kind), e.Username, bytesArg(e.Credential), jsonValue(e.TLS),
-		jsonMap(e.Tags), int64(e.PollInterval), e.Enabled, c.time(e.CreatedAt), c.time(e.UpdatedAt))
+		jsonMap(e.Tags), int64(e.PollInterval), e.Enabled, c.time(e.CreatedAt), c.time(e.UpdatedAt), jsonValue(e.Scope))
 }
 
 func endpointDest(e *inventory.Endpoint) []any {
 	return []any{&e.Name, &e.URL, (*string)(&e.Kind), &e.Username, bytesDest{&e.Credential}, jsonDest{&e.TLS},
-		mapDest{&e.Tags}, durationDest{&e.PollInterval}, &e.Enabled, timeDest{&e.CreatedAt}, timeDest{&e.UpdatedAt}}
+		mapDest{&e.Tags}, durationDest{&e.PollInterval}, &e.Enabled, timeDest{&e.CreatedAt}, timeDest{&e.UpdatedAt},
+		jsonDest{&e.Scope}}
 }
 
 var statusCols = []string{"endpoint", "last_attempt", "last_success", "last_error", "last_duration",
@@ -496,6 +498,16 @@ func vmDest(v *inventory.VM) []any {
 		&v.ResourcePool, &v.ResourcePoolID, &v.Folder, (*string)(&v.PowerState), &v.IsTemplate, &v.VCPUCount, &v.RAMMB,
 		&v.ProvisionedDiskGB, &v.UsedDiskGB, &v.GuestOS, &v.IPAddress, timeDest{&v.CreationTime},
 		mapDest{&v.Attributes}, timeDest{&v.SnapshotTime}}
+}
+
+var excludedCols = []string{"vcenter", "vm_id", "vm_uuid", "name", "reason", "snapshot_time"}
+
+func excludedArgs(dst []any, x *inventory.ExcludedVM, st any) []any {
+	return append(dst, x.Vcenter, x.VMID, x.VMUUID, x.Name, x.Reason, st)
+}
+
+func excludedDest(x *inventory.ExcludedVM) []any {
+	return []any{&x.Vcenter, &x.VMID, &x.VMUUID, &x.Name, &x.Reason, timeDest{&x.SnapshotTime}}
 }
 
 var hostCols = []string{"vcenter", "host_id", "name", "datacenter", "cluster_id", "cluster", "connection_state",
