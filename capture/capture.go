@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -34,6 +35,12 @@ type Options struct {
 	// Location cuts the hour of the hourly aggregate totals. Defaults to
 	// UTC.
 	Location *time.Location
+	// Scope selects the VMs captured (inventory.Scope). Defaults to the
+	// source's Endpoint().Scope; Run passes its target's. VMs out of scope
+	// are left out of the snapshot and recorded with its entity history
+	// (store.EntityHistory, required when a scope leaves a VM out), so
+	// reconcile does not take them for deleted.
+	Scope *inventory.Scope
 }
 
 func (o *Options) now() time.Time {
@@ -60,6 +67,8 @@ type Result struct {
 	// Samples are the snapshot's vm_hourly_stats rows, as stored; Reconcile
 	// uses them.
 	Samples []inventory.Sample
+	// Excluded are the VMs the scope left out of the snapshot.
+	Excluded []inventory.ExcludedVM
 	// CompatTable is the compatibility table written, if any.
 	CompatTable string
 	Timings     Timings
@@ -142,6 +151,19 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	}
 	retrieved := opts.now()
 	retrieveTook := time.Since(t0)
+	scope := ep.Scope
+	if opts.Scope != nil {
+		scope = *opts.Scope
+	}
+	excluded, err := applyScope(ep.Name, s, scope, state)
+	if err != nil {
+		return fail(StageRetrieve, err)
+	}
+	eh, history := st.(store.EntityHistory)
+	if len(excluded) > 0 && !history {
+		return fail(StageHistory, fmt.Errorf("the scope of %s leaves %d VMs out, and the store cannot record them (store.EntityHistory): "+
+			"reconcile would take them for deleted", ep.Name, len(excluded)))
+	}
 
 	samples := make([]inventory.Sample, len(state.VMs))
 	for i := range state.VMs {
@@ -151,10 +173,10 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	totals := inventory.ComputeTotals(ep.Name, s, samples, state)
 	_, compat := st.(store.CompatTables)
 	compat = compat && !opts.NoCompatTables
-	if eh, ok := st.(store.EntityHistory); ok {
+	if history {
 		err := eh.WriteEntityHistory(ctx, &store.WriteEntityHistoryParams{
 			Vcenter: ep.Name, SnapshotTime: s, Hosts: state.Hosts, Clusters: state.Clusters,
-			Datastores: state.Datastores, BatchSize: opts.BatchSize,
+			Datastores: state.Datastores, Excluded: excluded, BatchSize: opts.BatchSize,
 		})
 		if err != nil {
 			return fail(StageHistory, err)
@@ -174,9 +196,38 @@ func Capture(ctx context.Context, st Writer, src Source, opts Options) (*Result,
 	took := time.Since(t0)
 	return &Result{
 		Endpoint: ep.Name, SnapshotTime: s, Counts: state.Counts(), Totals: totals, Samples: samples,
-		CompatTable: wr.CompatTable,
-		Timings:     Timings{Retrieve: retrieveTook, Write: took - retrieveTook, Total: took},
+		Excluded: excluded, CompatTable: wr.CompatTable,
+		Timings: Timings{Retrieve: retrieveTook, Write: took - retrieveTook, Total: took},
 	}, nil
+}
+
+// applyScope removes the VMs out of scope (and their detail) from state
+// and returns them.
+func applyScope(vc string, s time.Time, scope inventory.Scope, state *inventory.State) ([]inventory.ExcludedVM, error) {
+	if scope.IsZero() {
+		return nil, nil
+	}
+	m, err := scope.Matcher()
+	if err != nil {
+		return nil, fmt.Errorf("scope of %s: %w", vc, err)
+	}
+	var out []inventory.ExcludedVM
+	gone := map[string]bool{}
+	kept := state.VMs[:0]
+	for _, vm := range state.VMs {
+		if reason, ex := m.Excludes(&vm); ex {
+			out = append(out, inventory.ExcludedVM{Vcenter: vc, VMID: vm.ID, VMUUID: vm.UUID, Name: vm.Name, Reason: reason, SnapshotTime: s})
+			gone[vm.ID] = true
+			continue
+		}
+		kept = append(kept, vm)
+	}
+	clear(state.VMs[len(kept):])
+	state.VMs = kept
+	if len(gone) > 0 {
+		state.Details.VMs = slices.DeleteFunc(state.Details.VMs, func(d inventory.VMDetail) bool { return gone[d.VMID] })
+	}
+	return out, nil
 }
 
 // writeDetails stores the detail of a capture and appends its change

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -255,6 +256,14 @@ func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string,
 	}
 	in := &lifecycle.Input{Vcenter: vc, Time: s, Baseline: prev.IsZero(), Current: ids.Index(samples), Lifecycles: lcs,
 		Guard: opts.guard()}
+	if in.Excluded, err = excludedAt(ctx, st, vc, s); err != nil {
+		return fail(StageReconcile, err)
+	}
+	if !prev.IsZero() {
+		if in.PrevExcluded, err = excludedAt(ctx, st, vc, prev); err != nil {
+			return fail(StageReconcile, err)
+		}
+	}
 	if !prev.IsZero() {
 		in.Prev = ids.Index(prevSamples)
 	}
@@ -262,7 +271,7 @@ func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string,
 	// Endpoint events since the previous snapshot, widened back to the
 	// oldest last_seen of the VMs that may be deleted now (a removal event
 	// withheld by the guard is still found), kept in the store.
-	candidates := lifecycle.Candidates(lcs, in.Current, s)
+	candidates := slices.DeleteFunc(lifecycle.Candidates(lcs, in.Current, s), func(k string) bool { return in.Excluded[k] != nil })
 	from := prev
 	if from.IsZero() {
 		from = s.Add(-opts.FirstEventLookback)
@@ -349,6 +358,25 @@ func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string,
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// excludedAt returns the VMs the scope left out of the snapshot of vc at
+// s, by vm_id (nil when the store keeps no entity history).
+func excludedAt(ctx context.Context, st any, vc string, s time.Time) (map[string]*inventory.ExcludedVM, error) {
+	eh, ok := st.(store.EntityHistory)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := eh.EntityHistoryRange(ctx, &store.EntityHistoryRangeParams{Vcenter: vc, Kind: store.EntityExcluded,
+		From: s, To: s.Add(time.Second)})
+	if err != nil || len(rows.Excluded) == 0 {
+		return nil, err
+	}
+	out := make(map[string]*inventory.ExcludedVM, len(rows.Excluded))
+	for i := range rows.Excluded {
+		out[rows.Excluded[i].VMID] = &rows.Excluded[i]
+	}
+	return out, nil
+}
 
 // loadLifecycles adds the lifecycle rows p selects to into (a new map when
 // nil), keyed by VMID.

@@ -144,7 +144,11 @@ func runOne(ctx context.Context, st RunStore, t Target, opts *RunOptions) Endpoi
 	r.Err = retry(func() error {
 		return withSource(func(src Source) error {
 			if r.Capture == nil {
-				res, err := Capture(ctx, st, src, opts.Capture)
+				co := opts.Capture
+				if co.Scope == nil {
+					co.Scope = &t.Endpoint.Scope
+				}
+				res, err := Capture(ctx, st, src, co)
 				if err != nil {
 					return err
 				}

@@ -158,7 +158,7 @@ func (s Scope) Matcher() (*ScopeMatcher, error) {
 }
 
 func (c *compiledRule) matches(vm *VM) bool {
-	if c.rule.Folder != "" && vm.Folder != c.rule.Folder && !strings.HasPrefix(vm.Folder, c.folderDir) {
+	if c.rule.Folder != "" && vm.Folder != strings.TrimSuffix(c.folderDir, "/") && !strings.HasPrefix(vm.Folder, c.folderDir) {
 		return false
 	}
 	if c.rule.Attribute != "" {

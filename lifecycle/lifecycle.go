@@ -212,6 +212,14 @@ type Input struct {
 	// Events are the endpoint's creation and removal events.
 	Events SourceEvents
 	Guard  Guard
+	// Excluded holds the VMs the endpoint's scope left out of this
+	// snapshot, PrevExcluded those it left out of the previous one, by
+	// vm_id (inventory.Scope). A VM out of scope is not absent: it is
+	// never deleted for it, and the guard does not count it. A known VM
+	// that leaves the scope gets an out_of_scope event, one that comes
+	// back an in_scope event, and one gone from a snapshot after being
+	// out of scope is deleted at that snapshot (or its removal event).
+	Excluded, PrevExcluded map[string]*inventory.ExcludedVM
 }
 
 // Output is what Step decided.
@@ -250,7 +258,7 @@ func Step(in *Input) *Output {
 	}
 
 	for k := range in.Prev {
-		if in.Current[k] == nil {
+		if in.Current[k] == nil && in.Excluded[k] == nil {
 			out.Absent++
 		}
 	}
@@ -290,6 +298,9 @@ func Step(in *Input) *Output {
 			}
 		}
 		ApplyCreation(&l, in.Events.Creations[k], x.CreationTime)
+		if ex := in.PrevExcluded[k]; ex != nil && known {
+			event(inventory.EventInScope, x, k, map[string]string{"scope": "out", "reason": ex.Reason}, map[string]string{"scope": "in"})
+		}
 
 		before := in.Prev[k]
 		if before == nil {
@@ -300,6 +311,20 @@ func Step(in *Input) *Output {
 		}
 		if l != orig || !known {
 			out.Lifecycles = append(out.Lifecycles, l)
+		}
+	}
+
+	exKeys := make([]string, 0, len(in.Excluded))
+	for k := range in.Excluded {
+		exKeys = append(exKeys, k)
+	}
+	sort.Strings(exKeys)
+	for _, k := range exKeys {
+		l, known := in.Lifecycles[k]
+		if ex := in.Excluded[k]; known && !l.Deleted && in.PrevExcluded[k] == nil && in.Current[k] == nil {
+			out.Events = append(out.Events, inventory.Event{Vcenter: in.Vcenter, SnapshotTime: s, Kind: inventory.EventOutOfScope,
+				VMID: k, VMUUID: ex.VMUUID, Name: ex.Name, Before: map[string]string{"scope": "in"},
+				After: map[string]string{"scope": "out", "reason": ex.Reason}})
 		}
 	}
 
@@ -314,9 +339,16 @@ func Step(in *Input) *Output {
 	times = append(times, s)
 	sort.Slice(times, func(i, j int) bool { return times[i].Before(times[j]) })
 	for _, k := range Candidates(in.Lifecycles, in.Current, s) {
+		if in.Excluded[k] != nil {
+			continue
+		}
 		l := in.Lifecycles[k]
 		l.Deleted = true
 		l.DeletionTime, l.DeletionSource = firstAfter(times, l.LastSeen), inventory.SourceAbsence
+		if in.PrevExcluded[k] != nil {
+			// Out of scope until now: gone since the previous snapshot.
+			l.DeletionTime = s
+		}
 		for _, t := range in.Events.Removals[k] {
 			if t.After(l.LastSeen) && !t.After(s) && (l.DeletionSource != inventory.SourceEvent || t.Before(l.DeletionTime)) {
 				l.DeletionTime, l.DeletionSource = t.UTC(), inventory.SourceEvent

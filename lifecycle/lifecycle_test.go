@@ -152,3 +152,74 @@ func TestIdentityChange(t *testing.T) {
 		t.Errorf("no change: events = %+v", out.Events)
 	}
 }
+
+// TestStepScope: VMs out of scope are neither deleted nor absent for the
+// guard; one that leaves gets out_of_scope once, one that comes back
+// in_scope, and one gone after being out of scope is deleted at the first
+// snapshot without it, not at the snapshot after its last sample.
+func TestStepScope(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	t1, t2, t3 := t0.Add(time.Hour), t0.Add(2*time.Hour), t0.Add(3*time.Hour)
+	lcs := map[string]inventory.Lifecycle{}
+	for k := range snapshot(t0, seq(0, 10)...) {
+		lcs[k] = inventory.Lifecycle{Vcenter: "vc", VMID: k, FirstSeen: t0, LastSeen: t0, CreationSource: inventory.SourceNone}
+	}
+	excluded := func(at time.Time, ids ...int) map[string]*inventory.ExcludedVM {
+		out := map[string]*inventory.ExcludedVM{}
+		for _, i := range ids {
+			id := fmt.Sprintf("vm-%d", i)
+			out[id] = &inventory.ExcludedVM{Vcenter: "vc", VMID: id, Name: id, Reason: "exclude name=x", SnapshotTime: at}
+		}
+		return out
+	}
+	kinds := func(out *lifecycle.Output) map[inventory.EventKind][]string {
+		m := map[inventory.EventKind][]string{}
+		for _, e := range out.Events {
+			m[e.Kind] = append(m[e.Kind], e.VMID)
+		}
+		return m
+	}
+	// t1: vm-2..vm-9 leave the scope (8 of 10: the guard would hold if
+	// they counted as absent); vm-99 was never seen and is out of scope.
+	out := lifecycle.Step(&lifecycle.Input{Vcenter: "vc", Time: t1, Prev: snapshot(t0, seq(0, 10)...), Current: snapshot(t1, 0, 1),
+		Lifecycles: lcs, Excluded: excluded(t1, append(seq(2, 10), 99)...)})
+	k := kinds(out)
+	if out.Guarded || len(k[inventory.EventDeleted]) != 0 || len(k[inventory.EventOutOfScope]) != 8 || len(k) != 1 {
+		t.Fatalf("t1: guarded %v, events %v; want 8 out_of_scope (vm-2..vm-9) only", out.Guarded, k)
+	}
+	for _, e := range out.Events {
+		if e.After["reason"] != "exclude name=x" || e.After["scope"] != "out" || e.Before["scope"] != "in" {
+			t.Errorf("t1: event %+v", e)
+		}
+	}
+	for _, l := range out.Lifecycles {
+		lcs[l.VMID] = l
+	}
+	// t2: still out of scope but vm-9, which is gone (no removal event).
+	out = lifecycle.Step(&lifecycle.Input{Vcenter: "vc", Time: t2, Prev: snapshot(t1, 0, 1), Current: snapshot(t2, 0, 1),
+		Lifecycles: lcs, Excluded: excluded(t2, seq(2, 9)...), PrevExcluded: excluded(t1, append(seq(2, 10), 99)...),
+		Times: []time.Time{t1, t2}})
+	k = kinds(out)
+	if len(k) != 1 || len(k[inventory.EventDeleted]) != 1 || k[inventory.EventDeleted][0] != "vm-9" {
+		t.Fatalf("t2: events %v; want vm-9 deleted only", k)
+	}
+	for _, l := range out.Lifecycles {
+		if l.VMID == "vm-9" && (!l.Deleted || !l.DeletionTime.Equal(t2) || l.DeletionSource != inventory.SourceAbsence) {
+			t.Errorf("t2: vm-9 %+v, want deleted at %s by absence", l, t2)
+		}
+		lcs[l.VMID] = l
+	}
+	// t3: back in scope.
+	cur := snapshot(t3, seq(0, 9)...)
+	out = lifecycle.Step(&lifecycle.Input{Vcenter: "vc", Time: t3, Prev: snapshot(t2, 0, 1), Current: cur,
+		Lifecycles: lcs, PrevExcluded: excluded(t2, seq(2, 9)...)})
+	k = kinds(out)
+	if len(k) != 1 || len(k[inventory.EventInScope]) != 7 {
+		t.Fatalf("t3: events %v; want 7 in_scope (vm-2..vm-8)", k)
+	}
+	for _, l := range out.Lifecycles {
+		if l.Deleted || !l.FirstSeen.Equal(t0) || !l.LastSeen.Equal(t3) {
+			t.Errorf("t3: %+v, want first seen t0, last seen t3", l)
+		}
+	}
+}

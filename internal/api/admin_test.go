@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -195,6 +196,22 @@ func TestEndpointAdmin(t *testing.T) {
 		if changed.PollIntervalSeconds != 1200 || !bytes.Equal(after.Credential, stored.Credential) {
 			t.Errorf("update kept the credential: %v, interval %v", bytes.Equal(after.Credential, stored.Credential), changed.PollIntervalSeconds)
 		}
+		// A scope is set, kept by an update that leaves it out, refused
+		// when a rule is invalid.
+		scope := inventory.Scope{Exclude: []inventory.ScopeRule{{Folder: "/DC0/vm/Test"}, {Name: "^tmp-", Attribute: "tag:env=dev"}}}
+		upd.Scope = &scope
+		f.call(t, RoleAdmin, http.MethodPut, "/api/endpoints/"+url.PathEscape(in.Name), upd, &changed)
+		upd.Scope = nil
+		f.call(t, RoleAdmin, http.MethodPut, "/api/endpoints/"+url.PathEscape(in.Name), upd, &changed)
+		if after, _ := st.GetEndpoint(ctx, &store.GetEndpointParams{Name: in.Name}); !reflect.DeepEqual(after.Scope, scope) || !reflect.DeepEqual(changed.Scope, scope) {
+			t.Errorf("scope stored %+v, shown %+v, want %+v", after.Scope, changed.Scope, scope)
+		}
+		badScope := upd
+		badScope.Scope = &inventory.Scope{Include: []inventory.ScopeRule{{Name: "(unclosed"}}}
+		resp, raw = f.call(t, RoleAdmin, http.MethodPut, "/api/endpoints/"+url.PathEscape(in.Name), badScope, nil)
+		if resp.StatusCode != 422 || !bytes.Contains(raw, []byte("body.scope.include[0]")) {
+			t.Errorf("invalid scope: %d %s", resp.StatusCode, raw)
+		}
 		upd.Password = password
 		f.call(t, RoleAdmin, http.MethodPut, "/api/endpoints/"+url.PathEscape(in.Name), upd, &changed)
 		_, raw = f.call(t, RoleAdmin, http.MethodPost, "/api/endpoints/"+url.PathEscape(in.Name)+"/test", nil, &test)
@@ -231,7 +248,7 @@ func TestEndpointAdmin(t *testing.T) {
 		if resp, _ := f.call(t, RoleAdmin, http.MethodDelete, "/api/endpoints/"+url.PathEscape(in.Name), nil, nil); resp.StatusCode != 404 {
 			t.Errorf("delete twice: %d", resp.StatusCode)
 		}
-		for action, n := range map[string]int{"endpoint.create": 1, "endpoint.update": 2, "endpoint.test": 2, "endpoint.delete": 1} {
+		for action, n := range map[string]int{"endpoint.create": 1, "endpoint.update": 4, "endpoint.test": 2, "endpoint.delete": 1} {
 			es := auditOf(t, st, action)
 			if len(es) != n {
 				t.Errorf("%s audited %d times, want %d", action, len(es), n)
@@ -244,7 +261,7 @@ func TestEndpointAdmin(t *testing.T) {
 				}
 			}
 		}
-		if es := auditOf(t, st, "endpoint.update"); len(es) == 2 && (!bytes.Contains(es[1].After, []byte(`"password_changed":true`)) || !bytes.Contains(es[0].Before, []byte(`"poll_interval_seconds":600`))) {
+		if es := auditOf(t, st, "endpoint.update"); len(es) == 4 && (!bytes.Contains(es[3].After, []byte(`"password_changed":true`)) || !bytes.Contains(es[0].Before, []byte(`"poll_interval_seconds":600`))) {
 			t.Errorf("update audit before/after: %s / %s", es[0].Before, es[1].After)
 		}
 	})

@@ -85,6 +85,7 @@ type EndpointView struct {
 	Tags                map[string]string    `json:"tags,omitempty"`
 	PollIntervalSeconds float64              `json:"poll_interval_seconds"`
 	Enabled             bool                 `json:"enabled"`
+	Scope               inventory.Scope      `json:"scope"`
 	CreatedAt           time.Time            `json:"created_at"`
 	UpdatedAt           time.Time            `json:"updated_at"`
 }
@@ -92,7 +93,7 @@ type EndpointView struct {
 func endpointView(e inventory.Endpoint) EndpointView {
 	return EndpointView{Name: e.Name, URL: e.URL, Kind: string(e.EffectiveKind()), Username: e.Username, HasCredential: len(e.Credential) > 0,
 		TLS: e.TLS, Tags: e.Tags, PollIntervalSeconds: e.EffectivePollInterval().Seconds(), Enabled: e.Enabled,
-		CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
+		Scope: e.Scope, CreatedAt: e.CreatedAt.UTC(), UpdatedAt: e.UpdatedAt.UTC()}
 }
 
 // EndpointInput is the body of a create or update.
@@ -108,6 +109,7 @@ type EndpointInput struct {
 	Tags                map[string]string    `json:"tags,omitempty"`
 	PollIntervalSeconds int                  `json:"poll_interval_seconds,omitempty" minimum:"0" maximum:"2678400" doc:"Defaults to 3600."`
 	Enabled             *bool                `json:"enabled,omitempty" doc:"Defaults to true on create; unchanged when absent on update."`
+	Scope               *inventory.Scope     `json:"scope,omitempty" doc:"The VMs captured: include and exclude rules, each by folder (full path, the folder and below), attribute or tag (key or key=value; tags as tag:<category>=<tag>) and name (a regular expression); a VM is in scope when no include rule is given or one matches, and no exclude rule matches. VMs that leave the scope are kept, not deleted (an out_of_scope event says so). Defaults to every VM on create; unchanged when absent on update."`
 }
 
 type endpointNameInput struct {
@@ -157,6 +159,9 @@ func (in *EndpointInput) apply(e *inventory.Endpoint) {
 	e.PollInterval = time.Duration(in.PollIntervalSeconds) * time.Second
 	if in.Enabled != nil {
 		e.Enabled = *in.Enabled
+	}
+	if in.Scope != nil {
+		e.Scope = *in.Scope
 	}
 }
 

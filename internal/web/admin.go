@@ -11,6 +11,7 @@ import (
 
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
 
@@ -176,14 +177,41 @@ func (s *Server) saveEndpoint(p *page) error {
 	enabled := f.Get("enabled") == "on"
 	in := api.EndpointInput{URL: strings.TrimSpace(f.Get("url")), Kind: f.Get("kind"), Username: f.Get("username"), Password: f.Get("password"),
 		PollIntervalSeconds: poll * 60, Enabled: &enabled}
-	in.TLS.Insecure = f.Get("insecure") == "on"
 	name := strings.TrimSpace(f.Get("name"))
 	method, path, verb := http.MethodPost, "/api/endpoints", "created"
-	if f.Get("original") != "" {
-		method, path, verb = http.MethodPut, "/api/endpoints/"+url.PathEscape(f.Get("original")), "saved"
+	if orig := f.Get("original"); orig != "" {
+		method, path, verb = http.MethodPut, "/api/endpoints/"+url.PathEscape(orig), "saved"
+		// The form does not edit the TLS pin, CA file or tags: keep them.
+		var cur api.EndpointView
+		if err := p.get(path, nil, &cur); err != nil {
+			return p.actionFailed("/admin", err)
+		}
+		in.TLS, in.Tags = cur.TLS, cur.Tags
 	} else {
 		in.Name = name
 	}
+	in.TLS.Insecure = f.Get("insecure") == "on"
+	if in.TLS.Insecure {
+		in.TLS.Thumbprint = ""
+	}
+	var scope inventory.Scope
+	for _, set := range []struct {
+		field, what string
+		rules       *[]inventory.ScopeRule
+	}{{"scope_include", "capture only", &scope.Include}, {"scope_exclude", "leave out", &scope.Exclude}} {
+		for i, line := range strings.Split(f.Get(set.field), "\n") {
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			r, err := inventory.ParseScopeRule(line)
+			if err != nil {
+				return p.redirectErr("/admin?edit="+url.QueryEscape(f.Get("original"))+"#endpoint-form",
+					fmt.Sprintf("Scope (%s), line %d: %v", set.what, i+1, err))
+			}
+			*set.rules = append(*set.rules, r)
+		}
+	}
+	in.Scope = &scope
 	var out api.EndpointView
 	if err := p.call(method, path, in, &out); err != nil {
 		return p.actionFailed("/admin", err)
@@ -355,4 +383,14 @@ func pollMinutes(e api.EndpointView) string {
 		return "60"
 	}
 	return strconv.Itoa(int(e.PollIntervalSeconds / 60))
+}
+
+// scopeLines renders scope rules one per line, as the endpoint form
+// reads them.
+func scopeLines(rules []inventory.ScopeRule) string {
+	lines := make([]string, len(rules))
+	for i, r := range rules {
+		lines[i] = r.String()
+	}
+	return strings.Join(lines, "\n")
 }
