@@ -43,6 +43,13 @@ const (
 	TableHostHistory      = "host_history"
 	TableClusterHistory   = "cluster_history"
 	TableDatastoreHistory = "datastore_history"
+	// The store.Details tables (migration 12 on PostgreSQL, 11 on
+	// SQLite).
+	TableVMDetails     = "vm_details"
+	TableVMSnapshots   = "vm_snapshots"
+	TableVMDisks       = "vm_disks"
+	TableVMNICs        = "vm_nics"
+	TableEntityDetails = "entity_details"
 )
 
 // Column is one column of a table whose DDL is generated.
