@@ -48,11 +48,18 @@ func (s *Store) ReadDetails(ctx context.Context, p *store.ReadDetailsParams) (*i
 		}
 	}
 	slices.Sort(vcs)
+	var keep map[string]bool
+	if len(p.VMIDs) > 0 {
+		keep = make(map[string]bool, len(p.VMIDs))
+		for _, id := range p.VMIDs {
+			keep[id] = true
+		}
+	}
 	out := &inventory.Details{}
 	for _, vc := range vcs {
 		d := s.details[vc]
 		for _, v := range d.VMs {
-			if len(p.VMIDs) == 0 || slices.Contains(p.VMIDs, v.VMID) {
+			if keep == nil || keep[v.VMID] {
 				out.VMs = append(out.VMs, v)
 			}
 		}

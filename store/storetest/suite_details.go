@@ -253,6 +253,13 @@ func testDetailsRoundTrip(e *env) {
 		got.VMs[0].IPAddresses[0] = "changed"
 		e.wantDetails("ReadDetails after changing a read's result", e.readDetails(store.ReadDetailsParams{Vcenter: "vc-a"}), want)
 	}
+	// Nor by changing the params after the write.
+	p.Details.VMs[1].Disks[0].Label = "changed"
+	p.Details.VMs[1].IPAddresses[0] = "changed"
+	p.Details.Hosts[0].VSwitches[0].Uplinks[0] = "changed"
+	p.Details.Switches[0].HostIDs[0] = "changed"
+	p.Details.VMs[2].VMID = "changed"
+	e.wantDetails("ReadDetails after changing the written params", e.readDetails(store.ReadDetailsParams{Vcenter: "vc-a"}), want)
 }
 
 func testDetailsHostile(e *env) {

@@ -217,7 +217,11 @@ func (c *Core) WriteDetails(ctx context.Context, p *store.WriteDetailsParams) er
 }
 
 // ReadDetails returns the stored detail of one vCenter or of every
-// vCenter (store.Details).
+// vCenter (store.Details). It reads the VM rows, then each child table,
+// then entity_details, outside a transaction (as the other latest-state
+// reads): a WriteDetails of the same vCenter committing in between can
+// give VMs of one write with items of the other. Child rows of VMs not
+// read are skipped.
 func (c *Core) ReadDetails(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error) {
 	const op = "ReadDetails"
 	if err := c.check(op); err != nil {
