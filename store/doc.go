@@ -4,7 +4,8 @@
 // *Params structs, errors and capabilities. Features not every backend has
 // are optional interfaces found by a type assertion on a Store:
 // CompatTables, SQLAggregator, SnapshotCounter, ReportCatalog,
-// EntityHistory (per-snapshot hosts, clusters and datastores), and the
+// EntityHistory (per-snapshot hosts, clusters and datastores), Details
+// (the RVTools-depth detail of each vCenter's newest capture), and the
 // API's Querier, TokenStore, AuditLog and RateCardStore.
 //
 // Backends live in subpackages: memstore (in memory), sqlitestore (SQLite)

@@ -91,6 +91,7 @@ const (
 	StageAudit          WriteStage = "audit"
 	StageRateCards      WriteStage = "rate cards"
 	StageHistory        WriteStage = "history"
+	StageDetails        WriteStage = "details"
 	StageCommit         WriteStage = "commit"
 )
 

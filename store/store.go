@@ -21,7 +21,8 @@ import (
 // SQLAggregator (rollups computed in the database), SnapshotCounter
 // (registry records counted per period), ReportCatalog (report
 // workbooks kept in the store), EntityHistory (hosts, clusters and
-// datastores per snapshot), and TokenStore, AuditLog and
+// datastores per snapshot), Details (the RVTools-depth detail of the
+// newest capture), and TokenStore, AuditLog and
 // RateCardStore (the API's tokens, audit log and rate cards). A new
 // feature adds such an interface (and a storetest section), never a
 // method here. A wrapper around a Store exposes only the optional

@@ -56,6 +56,9 @@ type Store struct {
 	// history holds the store.EntityHistory rows by vcenter and snapshot
 	// time; each EntityRows is never modified once stored.
 	history map[string]map[time.Time]*store.EntityRows
+	// details holds the store.Details of each vCenter, as
+	// driver.PrepareDetails returned it; never modified once stored.
+	details map[string]*inventory.Details
 }
 
 var (
@@ -65,6 +68,7 @@ var (
 	_ store.ReportCatalog   = (*Store)(nil)
 	_ store.Querier         = (*Store)(nil)
 	_ store.EntityHistory   = (*Store)(nil)
+	_ store.Details         = (*Store)(nil)
 )
 
 // vcSamples holds one vCenter's vm_hourly_stats rows. Each rows slice is
@@ -128,6 +132,7 @@ func New(opts ...Options) *Store {
 		compat:         map[string]*compatTable{},
 		reports:        map[string]*storedReport{},
 		history:        map[string]map[time.Time]*store.EntityRows{},
+		details:        map[string]*inventory.Details{},
 	}
 	for _, o := range opts {
 		if o.Clock != nil {

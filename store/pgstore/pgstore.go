@@ -81,6 +81,7 @@ var (
 	_ store.SQLAggregator   = (*Store)(nil)
 	_ store.SnapshotCounter = (*Store)(nil)
 	_ store.EntityHistory   = (*Store)(nil)
+	_ store.Details         = (*Store)(nil)
 	_ store.ReportCatalog   = (*Store)(nil)
 	_ store.TokenStore      = (*Store)(nil)
 	_ store.AuditLog        = (*Store)(nil)

@@ -474,3 +474,28 @@ func (s *Store) EntityHistoryRange(ctx context.Context, p *store.EntityHistoryRa
 func (s *Store) DeleteEntityHistory(ctx context.Context, p *store.DeleteEntityHistoryParams) (int64, error) {
 	return s.core.DeleteEntityHistory(ctx, p)
 }
+
+// store.Details
+
+// WriteDetails replaces every stored detail row of p.Vcenter with
+// p.Details in one transaction: a VM, host, cluster, datastore or
+// switch missing from p.Details has no detail afterwards; other
+// vCenters' rows are untouched. Every row must carry p.Vcenter and
+// an id unique within its kind, every string must be valid UTF-8
+// without NUL bytes and every float finite: otherwise nothing is
+// written and an *InvalidParamsError is returned. Times are kept in
+// UTC at the store's time precision (driver.Precision, as a VM's
+// creation time). On a failed write nothing changes and a
+// *WriteError is returned.
+func (s *Store) WriteDetails(ctx context.Context, p *store.WriteDetailsParams) error {
+	return s.core.WriteDetails(ctx, p)
+}
+
+// ReadDetails returns the stored detail of one vCenter, or of every
+// vCenter when p.Vcenter is empty, each slice ordered by (vcenter, id)
+// and each VM's snapshots, disks, NICs, drives and partitions in the
+// order they were written. A vCenter with no stored detail has
+// none in the result (empty slices, no error).
+func (s *Store) ReadDetails(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error) {
+	return s.core.ReadDetails(ctx, p)
+}

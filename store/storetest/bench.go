@@ -199,3 +199,43 @@ func countRows(b *testing.B, st store.Store) int {
 	}
 	return n
 }
+
+// BenchDetails measures store.Details on a vCenter of nVMs VMs (each with
+// two snapshots, two disks, one NIC, a drive and two partitions): "write"
+// replaces the vCenter's detail b.N times, "read" reads it back b.N times.
+// Both report VMs/s. st must implement store.Details.
+//
+//	func BenchmarkDetails(b *testing.B) {
+//		storetest.BenchDetails(b, newStore(b), 40000)
+//	}
+func BenchDetails(b *testing.B, st store.Store, nVMs int) {
+	ds, ok := st.(store.Details)
+	if !ok {
+		b.Fatal("BenchDetails: the store does not implement store.Details")
+	}
+	ctx := context.Background()
+	ps := []*store.WriteDetailsParams{detailsFor("bench-details", nVMs, 1), detailsFor("bench-details", nVMs, 2)}
+	b.Run("write", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if err := ds.WriteDetails(ctx, ps[i%2]); err != nil {
+				b.Fatalf("WriteDetails: %v", err)
+			}
+		}
+		b.ReportMetric(float64(nVMs*b.N)/b.Elapsed().Seconds(), "VMs/s")
+	})
+	if err := ds.WriteDetails(ctx, ps[0]); err != nil {
+		b.Fatalf("WriteDetails: %v", err)
+	}
+	b.Run("read", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			d, err := ds.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: "bench-details"})
+			if err != nil {
+				b.Fatalf("ReadDetails: %v", err)
+			}
+			if len(d.VMs) != nVMs || len(d.VMs[0].Disks) != 2 {
+				b.Fatalf("ReadDetails: %d VMs, want %d", len(d.VMs), nVMs)
+			}
+		}
+		b.ReportMetric(float64(nVMs*b.N)/b.Elapsed().Seconds(), "VMs/s")
+	})
+}

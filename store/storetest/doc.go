@@ -44,7 +44,11 @@
 // methods, within the caller's scope. EntityHistory: as-of reads pick
 // each vCenter's latest history snapshot at or before the time, a
 // rewritten snapshot replaces its rows, ranges are [From, To) and filter
-// by kind and ID. A store
+// by kind and ID. Details: every field round-trips (times in UTC at the
+// store's precision, hostile strings and ids intact), a write replaces the
+// vCenter's detail and no other, reads filter by vCenter, VMIDs and
+// VMsOnly and keep each VM's items in written order, and an invalid or
+// failed write changes nothing (Dump includes the detail). A store
 // that does not implement CompatTables is checked by WithoutCompatTables to
 // refuse a write's Compat flag with store.ErrUnsupported, storing nothing.
 //

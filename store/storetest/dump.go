@@ -60,6 +60,9 @@ type Contents struct {
 	Tokens    []store.TokenInfo
 	Audit     []store.AuditEntry
 	RateCards []inventory.RateCard
+	// Details is every vCenter's detail, only when the store implements
+	// store.Details.
+	Details *inventory.Details
 }
 
 // Dump reads everything st holds. It fails the test on any read error. The
@@ -221,6 +224,11 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 				}
 				c.CompatMonthly[tb.Name] = rows
 			}
+		}
+	}
+	if ds, ok := st.(store.Details); ok {
+		if c.Details, err = ds.ReadDetails(ctx, &store.ReadDetailsParams{}); err != nil {
+			return nil, wrap("ReadDetails", err)
 		}
 	}
 	if rc, ok := st.(store.ReportCatalog); ok {

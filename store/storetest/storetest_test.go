@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +43,23 @@ type hooked struct {
 	search            func(ctx context.Context, p *store.SearchParams) (*store.SearchResult, error)
 	entitiesAsOf      func(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error)
 	writeHistory      func(ctx context.Context, p *store.WriteEntityHistoryParams) error
+	writeDetails      func(ctx context.Context, p *store.WriteDetailsParams) error
+	readDetails       func(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error)
 	close             func() error
+}
+
+func (h *hooked) WriteDetails(ctx context.Context, p *store.WriteDetailsParams) error {
+	if h.writeDetails != nil {
+		return h.writeDetails(ctx, p)
+	}
+	return h.Store.WriteDetails(ctx, p)
+}
+
+func (h *hooked) ReadDetails(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error) {
+	if h.readDetails != nil {
+		return h.readDetails(ctx, p)
+	}
+	return h.Store.ReadDetails(ctx, p)
 }
 
 func (h *hooked) EntitiesAsOf(ctx context.Context, p *store.EntitiesAsOfParams) (*store.EntityRows, error) {
@@ -565,6 +582,91 @@ var mutants = map[string]mutant{
 			q := *p
 			q.Excluded = nil
 			return h.Store.WriteEntityHistory(ctx, &q)
+		}
+	}},
+	// WriteDetails keeps the stored VMs the new detail no longer holds.
+	"DetailsKeepsOldVMs": {"Details/Replace", "ReadDetails(vc-a) after the next write", func(h *hooked) {
+		h.writeDetails = func(ctx context.Context, p *store.WriteDetailsParams) error {
+			if p == nil {
+				return h.Store.WriteDetails(ctx, p)
+			}
+			old, err := h.Store.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: p.Vcenter, VMsOnly: true})
+			if err != nil {
+				return err
+			}
+			q := *p
+			q.Details.VMs = slices.Clone(p.Details.VMs)
+			for _, v := range old.VMs {
+				if !slices.ContainsFunc(p.Details.VMs, func(n inventory.VMDetail) bool { return n.VMID == v.VMID }) {
+					q.Details.VMs = append(q.Details.VMs, v)
+				}
+			}
+			return h.Store.WriteDetails(ctx, &q)
+		}
+	}},
+	// ReadDetails returns every VM whatever the VMIDs.
+	"ReadDetailsIgnoresVMIDs": {"Details/Filter", "ReadDetails(vc-a, VMIDs vm-4 vm-2 vm-9)", func(h *hooked) {
+		h.readDetails = func(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error) {
+			if p == nil {
+				return h.Store.ReadDetails(ctx, p)
+			}
+			q := *p
+			q.VMIDs = nil
+			return h.Store.ReadDetails(ctx, &q)
+		}
+	}},
+	// ReadDetails returns each VM's disks by device key, not as written.
+	"ReadDetailsSortsDisks": {"Details/Order", "ReadDetails(vc-a): detail differs", func(h *hooked) {
+		h.readDetails = func(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error) {
+			d, err := h.Store.ReadDetails(ctx, p)
+			if err == nil {
+				for i := range d.VMs {
+					slices.SortFunc(d.VMs[i].Disks, func(a, b inventory.VirtualDisk) int { return int(a.Key - b.Key) })
+				}
+			}
+			return d, err
+		}
+	}},
+	// WriteDetails stores rows of another vCenter as its own.
+	"WriteDetailsAdoptsRows": {"Details/InvalidParams", "want *store.InvalidParamsError", func(h *hooked) {
+		h.writeDetails = func(ctx context.Context, p *store.WriteDetailsParams) error {
+			if p == nil || p.Vcenter == "" {
+				return h.Store.WriteDetails(ctx, p)
+			}
+			q := *p
+			q.Details = inventory.Details{VMs: slices.Clone(p.Details.VMs), Hosts: slices.Clone(p.Details.Hosts),
+				Clusters: slices.Clone(p.Details.Clusters), Datastores: slices.Clone(p.Details.Datastores),
+				Switches: slices.Clone(p.Details.Switches)}
+			for i := range q.Details.VMs {
+				q.Details.VMs[i].Vcenter = p.Vcenter
+			}
+			for i := range q.Details.Hosts {
+				q.Details.Hosts[i].Vcenter = p.Vcenter
+			}
+			for i := range q.Details.Clusters {
+				q.Details.Clusters[i].Vcenter = p.Vcenter
+			}
+			for i := range q.Details.Datastores {
+				q.Details.Datastores[i].Vcenter = p.Vcenter
+			}
+			for i := range q.Details.Switches {
+				q.Details.Switches[i].Vcenter = p.Vcenter
+			}
+			return h.Store.WriteDetails(ctx, &q)
+		}
+	}},
+	// WriteDetails keeps VM boot times to the second only.
+	"DetailsBootTimeToSecond": {"Details/RoundTrip", "ReadDetails(vc-a): detail differs", func(h *hooked) {
+		h.writeDetails = func(ctx context.Context, p *store.WriteDetailsParams) error {
+			if p == nil {
+				return h.Store.WriteDetails(ctx, p)
+			}
+			q := *p
+			q.Details.VMs = slices.Clone(p.Details.VMs)
+			for i := range q.Details.VMs {
+				q.Details.VMs[i].BootTime = q.Details.VMs[i].BootTime.Truncate(time.Second)
+			}
+			return h.Store.WriteDetails(ctx, &q)
 		}
 	}},
 	// Close does nothing.

@@ -125,6 +125,7 @@ func groups() []group {
 		{name: "RateCardStore", tests: rateCardStoreTests(), only: implements[store.RateCardStore]},
 		{name: "Querier", tests: querierTests(), only: implements[store.Querier]},
 		{name: "EntityHistory", tests: entityHistoryTests(), only: implements[store.EntityHistory]},
+		{name: "Details", tests: detailsTests(), only: implements[store.Details]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

@@ -44,6 +44,13 @@ const (
 	TableClusterHistory   = "cluster_history"
 	TableDatastoreHistory = "datastore_history"
 	TableExcludedHistory  = "excluded_vm_history"
+	// The store.Details tables (migration 12 on PostgreSQL, 11 on
+	// SQLite).
+	TableVMDetails     = "vm_details"
+	TableVMSnapshots   = "vm_snapshots"
+	TableVMDisks       = "vm_disks"
+	TableVMNICs        = "vm_nics"
+	TableEntityDetails = "entity_details"
 )
 
 // Column is one column of a table whose DDL is generated.
