@@ -258,8 +258,8 @@ func ToolsOutdated(versionStatus string) bool {
 // Evaluate runs the checks over one inventory (of one vCenter or several:
 // rows carry their vCenter) and returns the findings sorted by vCenter,
 // Kinds order, object name and object id. It never fails: an invalid
-// Options is the caller's to reject with Validate; Evaluate clamps
-// negative thresholds to their defaults.
+// Options is the caller's to reject with Validate; Evaluate uses the
+// default thresholds instead of invalid ones.
 func Evaluate(state *inventory.State, opts Options) []Finding {
 	if state == nil {
 		return nil

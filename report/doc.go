@@ -169,8 +169,9 @@
 // has its row in vInfo, vCPU, vMemory and vTools with the detail columns
 // empty, and no rows in the device sheets.
 //
-// With SnapshotTime it shows, per vCenter, the latest complete snapshot
-// at or before it: VM rows from that snapshot's samples; host, cluster
+// With SnapshotTime it shows, per vCenter (Request.Vcenter, or every
+// vCenter with hosts, clusters or datastores in the latest state or a
+// registered endpoint), the latest complete snapshot at or before it: VM rows from that snapshot's samples; host, cluster
 // and datastore rows from the store's entity history of that snapshot
 // (store.EntityHistory), else the latest state's objects captured at or
 // before it (as KindAsOf). History keeps no detail, resource pools or

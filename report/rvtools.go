@@ -160,9 +160,18 @@ func (g *gen) rvAsOf() (*rvData, error) {
 	if g.req.Vcenter != "" {
 		vcs = []string{g.req.Vcenter}
 	} else {
-		latest, err := health.ReadState(g.ctx, is, "", false)
-		if err != nil {
-			return nil, g.readErr("latest state", err)
+		// The vCenters: those with hosts, clusters or datastores in the
+		// latest state, and the registered endpoints (VMs are not read
+		// for this: they are the many).
+		latest := &inventory.State{}
+		if latest.Hosts, err = is.ListHosts(g.ctx, &store.ListHostsParams{}); err != nil {
+			return nil, g.readErr("list hosts", err)
+		}
+		if latest.Clusters, err = is.ListClusters(g.ctx, &store.ListClustersParams{}); err != nil {
+			return nil, g.readErr("list clusters", err)
+		}
+		if latest.Datastores, err = is.ListDatastores(g.ctx, &store.ListDatastoresParams{}); err != nil {
+			return nil, g.readErr("list datastores", err)
 		}
 		vcs = stateVcenters(latest, "")
 		if ep, ok := g.st.(store.Endpoints); ok {
