@@ -484,14 +484,31 @@ func TestRVToolsVcsim(t *testing.T) {
 			t.Errorf("vInfo VM %q not captured", r[0])
 		}
 	}
-	// The memstore keeps no detail (yet): vHealth says the VM checks were skipped.
-	hr, _ := b.f.GetRows("vHealth")
-	found := false
-	for _, r := range hr[1:] {
-		found = found || (r[0] == "vc-sim" && r[2] == "Detail")
+	// Without VM detail in the store, vHealth says the VM checks were
+	// skipped; with it, vDisk has a row per captured disk.
+	var det *inventory.Details
+	if sd, ok := any(st).(store.Details); ok {
+		if det, err = sd.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: "vc-sim"}); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if !found {
-		t.Errorf("vHealth %q: no note that the detail is missing", hr)
+	if det == nil || len(det.VMs) == 0 {
+		hr, _ := b.f.GetRows("vHealth")
+		found := false
+		for _, r := range hr[1:] {
+			found = found || (r[0] == "vc-sim" && r[2] == "Detail")
+		}
+		if !found {
+			t.Errorf("vHealth %q: no note that the detail is missing", hr)
+		}
+	} else {
+		disks := 0
+		for _, v := range det.VMs {
+			disks += len(v.Disks)
+		}
+		if n := b.dataRows("vDisk"); n != disks {
+			t.Errorf("vDisk %d rows, the detail has %d disks", n, disks)
+		}
 	}
 	// The same as of the capture, and for every vCenter.
 	b2 := openBook(t, writeReport(t, st, report.Request{Kind: report.KindRVTools, SnapshotTime: at.Add(time.Minute)}, report.Options{}), nil)

@@ -53,9 +53,11 @@ func TestHealthFindings(t *testing.T) {
 	if len(got) != len(ds) {
 		t.Errorf("%d low-free findings for %d datastores", len(got), len(ds))
 	}
-	got = allPages[health.Finding](t, f, "/api/health-findings?kind=no_detail")
-	if len(got) != 1 || got[0].ObjectID != hostile {
-		t.Errorf("no_detail findings %+v", got)
+	if _, ok := any(st).(store.Details); !ok { // without detail, one note per vCenter
+		got = allPages[health.Finding](t, f, "/api/health-findings?kind=no_detail")
+		if len(got) != 1 || got[0].ObjectID != hostile {
+			t.Errorf("no_detail findings %+v", got)
+		}
 	}
 	for _, bad := range []string{"kind=nope", "datastore_min_free_pct=101", "snapshot_max_size_gb=-1"} {
 		if resp, body := f.get(t, RoleViewer, "/api/health-findings?"+bad, nil); resp.StatusCode != http.StatusUnprocessableEntity {
