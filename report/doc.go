@@ -185,4 +185,11 @@
 // product name and API type when the store keeps the endpoint. Host rows
 // count the VMs (templates excluded) the samples place on a host of that
 // name: # VMs total, and # VMs, # vCPUs and vRAM of the powered-on ones.
+//
+// Unlike the other reports, the RVTools workbook reads the whole state
+// and detail into memory before writing (its sheets join VMs, hosts,
+// networks and detail): BenchmarkRVTools40k, 40,000 VMs each with two
+// disks, a NIC, a CD drive, a snapshot and a partition, took 19 s on a
+// shared 2-core machine, peaked at 625 MB of heap (526 MB above the
+// memstore's) and wrote a 35 MB workbook.
 package report

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"github.com/accessvault/vinventory/report"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/memstore"
+	"github.com/accessvault/vinventory/store/storetest"
 )
 
 // rvSheets are the 20 sheets asked for, in RVTools 4.7's order (the
@@ -515,4 +517,52 @@ func TestRVToolsVcsim(t *testing.T) {
 	if b2.dataRows("vInfo") != b.dataRows("vInfo") || b2.dataRows("vHost") != b.dataRows("vHost") {
 		t.Errorf("as of: %d VMs, %d hosts", b2.dataRows("vInfo"), b2.dataRows("vHost"))
 	}
+}
+
+// BenchmarkRVTools40k writes the RVTools workbook of a 40,000-VM latest
+// state with detail for every VM (two disks, a NIC, a CD drive, a
+// snapshot, a partition) and reports the heap peak like
+// BenchmarkHourly40k: the workbook holds the whole state and detail in
+// memory, unlike the streamed hourly report.
+func BenchmarkRVTools40k(b *testing.B) {
+	ctx := context.Background()
+	ms := memstore.New()
+	p := storetest.Snapshot("vc-bench", benchTime, benchVMs, 1)
+	if _, err := ms.WriteSnapshot(ctx, p); err != nil {
+		b.Fatal(err)
+	}
+	st := &detailStore{Store: ms}
+	for _, v := range p.State.VMs {
+		st.d.VMs = append(st.d.VMs, inventory.VMDetail{Vcenter: v.Vcenter, VMID: v.ID, HardwareVersion: "vmx-19", Annotation: "note",
+			ToolsRunningStatus: "guestToolsRunning", ToolsVersionStatus: "guestToolsCurrent", CoresPerSocket: 1,
+			Snapshots:  []inventory.VMSnapshot{{Name: "s1", Created: benchTime.Add(-time.Hour), SizeMB: 100}},
+			Disks:      []inventory.VirtualDisk{{Key: 2000, Label: "Hard disk 1", CapacityMB: 40960}, {Key: 2001, Label: "Hard disk 2", CapacityMB: 102400}},
+			NICs:       []inventory.VirtualNIC{{Key: 4000, Label: "Network adapter 1", AdapterType: "vmxnet3", Connected: true}},
+			Removables: []inventory.RemovableDrive{{Key: 3000, Kind: inventory.DriveCDROM, Label: "CD/DVD drive 1"}},
+			Partitions: []inventory.GuestPartition{{Path: "/", CapacityMB: 40000, FreeMB: 10000}}})
+	}
+	req := report.Request{Kind: report.KindRVTools, Vcenter: "vc-bench"}
+	var maxPeak, maxDelta uint64
+	var size int64
+	b.ResetTimer()
+	for b.Loop() {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		base := m.HeapInuse
+		stop := heapPeak()
+		var w countWriter
+		if err := report.Write(ctx, st, req, &w, report.Options{}); err != nil {
+			b.Fatal(err)
+		}
+		peak, _ := stop()
+		maxPeak = max(maxPeak, peak)
+		if peak > base {
+			maxDelta = max(maxDelta, peak-base)
+		}
+		size = w.n
+	}
+	b.ReportMetric(float64(maxPeak)/(1<<20), "peak-heap-MB")
+	b.ReportMetric(float64(maxDelta)/(1<<20), "report-heap-MB")
+	b.ReportMetric(float64(size)/(1<<20), "xlsx-MB")
 }
