@@ -304,8 +304,11 @@ func (p *Pipeline) putReport(ctx context.Context, req report.Request, path strin
 	}
 	defer f.Close()
 	period := req.Period
-	if req.Kind == report.KindHourly {
+	switch {
+	case req.Kind == report.KindHourly, req.Kind == report.KindRVTools && !req.SnapshotTime.IsZero():
 		period = req.SnapshotTime
+	case req.Kind == report.KindRVTools: // the latest state: as of now
+		period = p.now().UTC().Truncate(time.Second)
 	}
 	_, err = p.catalog.PutReport(ctx, &store.PutReportParams{
 		Info: store.ReportInfo{Key: req.FileName(), Kind: string(req.Kind), Vcenter: req.Vcenter, Period: period}, Body: f})

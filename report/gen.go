@@ -34,11 +34,14 @@ type gen struct {
 	f      *excelize.File
 	sheets int
 	styles styles
+	// freezeFirstCol freezes the first column too (pane at B2), as RVTools
+	// does.
+	freezeFirstCol bool
 }
 
 // styles are the cell styles of a workbook.
 type styles struct {
-	header, text, quoted, integer, dec2, pct, dateTime, date int
+	header, text, quoted, integer, dec2, dec4, pct, dateTime, date, rvDate int
 }
 
 func (g *gen) run(w io.Writer) (err error) {
@@ -67,6 +70,8 @@ func (g *gen) run(w io.Writer) (err error) {
 		build = g.asOf
 	case KindChanges:
 		build = g.changes
+	case KindRVTools:
+		build = g.rvtools
 	default:
 		return &Error{Kind: g.req.Kind, Stage: StageValidate, Field: "Kind", Err: ErrInvalidRequest}
 	}
@@ -129,7 +134,9 @@ func (g *gen) initStyles() error {
 		integer:  mk(&excelize.Style{NumFmt: 3}),  // #,##0
 		dec2:     mk(&excelize.Style{NumFmt: 4}),  // #,##0.00
 		pct:      mk(&excelize.Style{NumFmt: 10}), // 0.00%
+		dec4:     mk(&excelize.Style{CustomNumFmt: ptr("#,##0.0000")}),
 		dateTime: mk(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd hh:mm:ss")}),
+		rvDate:   mk(&excelize.Style{CustomNumFmt: ptr("yyyy/MM/dd HH:mm:ss")}), // RVTools' date format
 		date:     mk(&excelize.Style{CustomNumFmt: ptr("yyyy-mm-dd")}),
 		// The quoted style differs from text by an explicit (default)
 		// protection so that NewStyle does not merge the two; quotePrefix is
@@ -174,6 +181,9 @@ const (
 	cDateTime         // time, yyyy-mm-dd hh:mm:ss in Options.Location
 	cDate             // time, yyyy-mm-dd in Options.Location
 	cBool             // TRUE/FALSE
+	cRV               // RVTools column: text, or an integer (#,##0)
+	cRVDate           // time, RVTools' yyyy/MM/dd HH:mm:ss in Options.Location
+	cDec4             // float, 4 decimals
 )
 
 type col struct {
@@ -215,13 +225,22 @@ func (g *gen) newSheet(name string, cols []col) (*sheet, error) {
 			return nil, g.writeErr(err)
 		}
 	}
-	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
-		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}); err != nil {
+	panes := &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}}}
+	if g.freezeFirstCol {
+		panes = &excelize.Panes{Freeze: true, XSplit: 1, YSplit: 1, TopLeftCell: "B2", ActivePane: "bottomRight",
+			Selection: []excelize.Selection{{SQRef: "B2", ActiveCell: "B2", Pane: "bottomRight"}}}
+	}
+	if err := sw.SetPanes(panes); err != nil {
 		return nil, g.writeErr(err)
 	}
 	hdr := make([]any, len(cols))
 	for i, c := range cols {
-		hdr[i] = excelize.Cell{StyleID: g.styles.header, Value: c.name}
+		sid := g.styles.header
+		if LooksLikeFormula(c.name) { // a custom attribute's name
+			sid = g.styles.quoted
+		}
+		hdr[i] = excelize.Cell{StyleID: sid, Value: c.name}
 	}
 	if err := sw.SetRow("A1", hdr, excelize.RowOpts{Height: 20}); err != nil {
 		return nil, g.writeErr(err)
@@ -303,8 +322,11 @@ func (s *sheet) add(vals ...any) error {
 				s.buf[i] = nil
 			} else {
 				sid := st.dateTime
-				if k == cDate {
+				switch k {
+				case cDate:
 					sid = st.date
+				case cRVDate:
+					sid = st.rvDate
 				}
 				s.buf[i] = excelize.Cell{StyleID: sid, Value: x.In(s.g.opts.Location)}
 			}
@@ -326,8 +348,10 @@ func (s *sheet) add(vals ...any) error {
 func (s *sheet) numStyle(k colKind) int {
 	st := &s.g.styles
 	switch k {
-	case cInt:
+	case cInt, cRV:
 		return st.integer
+	case cDec4:
+		return st.dec4
 	case cPct:
 		return st.pct
 	default:

@@ -30,7 +30,8 @@ func libreOffice(t *testing.T) string {
 	return ""
 }
 
-var dateShown = regexp.MustCompile(`^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?$`)
+// Dates show as yyyy-mm-dd[ hh:mm:ss], RVTools workbooks as yyyy/MM/dd HH:mm:ss.
+var dateShown = regexp.MustCompile(`^\d{4}[-/]\d{2}[-/]\d{2}( \d{2}:\d{2}:\d{2})?$`)
 
 // TestLibreOffice converts every report kind to CSV with LibreOffice (all
 // sheets) and checks that each cell shows the value written: hostile
@@ -51,6 +52,8 @@ func TestLibreOffice(t *testing.T) {
 		{Kind: report.KindTotals, Granularity: inventory.Hourly, From: march.Start, To: march.End},
 		{Kind: report.KindAsOf, Vcenter: vcB, SnapshotTime: snaps[2].Add(time.Minute)},
 		{Kind: report.KindChanges, From: snaps[0], To: snaps[2]},
+		{Kind: report.KindRVTools},
+		{Kind: report.KindRVTools, Vcenter: vcB, SnapshotTime: snaps[1]},
 	}
 	var files []string
 	for _, req := range reqs {
@@ -60,6 +63,12 @@ func TestLibreOffice(t *testing.T) {
 		}
 		files = append(files, p)
 	}
+	// The RVTools workbook with every detail sheet filled.
+	p, err := report.WriteFile(context.Background(), rvFixture(t), report.Request{Kind: report.KindRVTools, Vcenter: rvVC}, dir, report.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files = append(files, p)
 	out := filepath.Join(dir, "csv")
 	profile := "file://" + filepath.Join(t.TempDir(), "lo-profile")
 	// Filter options: comma, double quote, UTF-8, from row 1, default
@@ -145,7 +154,9 @@ func compareCSV(t *testing.T, b *book, sheet, path string) {
 					t.Errorf("%s!%s: LibreOffice shows %q, want %s", sheet, cell, got, want)
 				}
 			case dateShown.MatchString(shown):
-				if got != shown {
+				// LibreOffice exports dates in ISO form as shown and other
+				// date formats (RVTools' yyyy/MM/dd) in its locale's form.
+				if got != shown && !sameDate(got, shown) {
 					t.Errorf("%s!%s: LibreOffice shows date %q, want %q", sheet, cell, got, shown)
 				}
 			default:
@@ -161,4 +172,15 @@ func compareCSV(t *testing.T, b *book, sheet, path string) {
 			}
 		}
 	}
+}
+
+// sameDate reports whether LibreOffice's CSV date text got is the date
+// shown (yyyy/MM/dd HH:mm:ss) in its en-US form MM/dd/yyyy HH:mm:ss.
+func sameDate(got, shown string) bool {
+	w, err := time.Parse("2006/01/02 15:04:05", shown)
+	if err != nil {
+		return false
+	}
+	g, err := time.Parse("01/02/2006 15:04:05", got)
+	return err == nil && g.Equal(w)
 }

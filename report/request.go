@@ -38,11 +38,15 @@ const (
 	// KindChanges is the changes between two dates: added, removed and
 	// changed VMs with before/after values.
 	KindChanges Kind = "changes"
+	// KindRVTools is an RVTools-compatible workbook (the 20 sheets vInfo
+	// to vHealth with RVTools 4.7's headers) of one vCenter or every
+	// vCenter, now (SnapshotTime zero) or as of a past snapshot.
+	KindRVTools Kind = "rvtools"
 )
 
 // Kinds returns every report kind, in a new slice.
 func Kinds() []Kind {
-	return []Kind{KindHourly, KindDaily, KindMonthly, KindTotals, KindTrace, KindAsOf, KindChanges}
+	return []Kind{KindHourly, KindDaily, KindMonthly, KindTotals, KindTrace, KindAsOf, KindChanges, KindRVTools}
 }
 
 // Valid reports whether k is one of Kinds.
@@ -62,7 +66,8 @@ type Request struct {
 	// where the kind allows it; hourly, asof and trace need one.
 	Vcenter string
 	// SnapshotTime is the snapshot of an hourly report, or the time an asof
-	// report looks back to (the latest snapshot at or before it is used).
+	// or rvtools report looks back to (the latest snapshot at or before it
+	// is used); an rvtools report without it shows the latest state.
 	SnapshotTime time.Time
 	// Period is the day of a daily report or the month of a monthly report.
 	// Any instant inside the period selects it; the period is cut in
@@ -86,7 +91,7 @@ func (r Request) Validate() error {
 		return &Error{Kind: r.Kind, Stage: StageValidate, Field: field, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequest}, args...)...)}
 	}
 	if !r.Kind.Valid() {
-		return bad("Kind", "unknown report kind %q (want one of hourly, daily, monthly, totals, trace, asof, changes)", string(r.Kind))
+		return bad("Kind", "unknown report kind %q (want one of hourly, daily, monthly, totals, trace, asof, changes, rvtools)", string(r.Kind))
 	}
 	for _, f := range []struct{ name, v string }{{"Vcenter", r.Vcenter}, {"VMID", r.VMID}, {"VMUUID", r.VMUUID}, {"VMName", r.VMName}} {
 		if !utf8.ValidString(f.v) || strings.ContainsRune(f.v, 0) {
@@ -156,6 +161,7 @@ func (r Request) checkRange(bad func(field, format string, args ...any) error) e
 //	trace    vm_trace_<vcenter>_<vm>.xlsx
 //	asof     inventory_asof_<YYYYMMDDHHMM>_<vcenter>.xlsx (UTC)
 //	changes  inventory_changes_<from>_<to>[_<vcenter>].xlsx
+//	rvtools  rvtools_latest[_<vcenter>].xlsx, or rvtools_<YYYYMMDDHHMM>[_<vcenter>].xlsx as of SnapshotTime (UTC)
 //
 // Daily and monthly periods are formatted in Period's own location. From
 // and To are formatted as YYYYMMDD when both are midnight in their own
@@ -204,6 +210,14 @@ func (r Request) FileName() string {
 	case KindChanges:
 		b.WriteString("inventory_changes_")
 		b.WriteString(rangePart(r.From, r.To))
+		vcPart()
+	case KindRVTools:
+		b.WriteString("rvtools_")
+		if r.SnapshotTime.IsZero() {
+			b.WriteString("latest")
+		} else {
+			b.WriteString(r.SnapshotTime.UTC().Format("200601021504"))
+		}
 		vcPart()
 	default:
 		b.WriteString("report_")

@@ -11,12 +11,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/report"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/sqlitestore"
 )
@@ -105,6 +109,20 @@ func TestDemoCommand(t *testing.T) {
 	summaries, _ := filepath.Glob(filepath.Join(dataDir, "reports", "inventory_daily_summary_*.xlsx"))
 	if len(xlsx) == 0 || len(summaries) != 3 {
 		t.Errorf("reports: %d XLSX, %d daily summaries (want 3)", len(xlsx), len(summaries))
+	}
+	// The demo writes the RVTools-compatible workbook of its vCenter and
+	// says where: RVTools' 20 sheets, a vInfo row per VM.
+	rvRE := regexp.MustCompile(`RVTools workbook \(vInfo, vHost, vHealth, \.\.\.\): (\S+\.xlsx)`)
+	if m := rvRE.FindStringSubmatch(out.String()); m == nil || filepath.Dir(m[1]) != filepath.Join(dataDir, "reports") {
+		t.Errorf("the demo does not print its RVTools workbook in %s", filepath.Join(dataDir, "reports"))
+	} else if rv, err := excelize.OpenFile(m[1]); err != nil {
+		t.Errorf("RVTools workbook: %v", err)
+	} else {
+		rows, err := rv.GetRows("vInfo")
+		if got := rv.GetSheetList(); !slices.Equal(got, report.RVToolsSheets()) || err != nil || len(rows) < 451 {
+			t.Errorf("RVTools workbook %s: sheets %v, %d vInfo rows (%v), want 20 sheets and about 500 VMs", m[1], got, len(rows), err)
+		}
+		rv.Close()
 	}
 
 	if healthURL == "" {

@@ -186,6 +186,7 @@ func (a *API) register() {
 	a.registerAdmin()
 	a.registerChargeback()
 	a.registerQuery()
+	a.registerHealth()
 }
 
 // Role is what a token may do.

@@ -19,9 +19,9 @@ import (
 // GenerateRequest asks for a report (report.Request): the fields a kind
 // needs, the rest ignored.
 type GenerateRequest struct {
-	Kind         string    `json:"kind" enum:"hourly,daily,monthly,totals,trace,asof,changes"`
-	Vcenter      string    `json:"vcenter,omitempty" maxLength:"256" doc:"One vCenter; hourly, asof and trace need one."`
-	SnapshotTime time.Time `json:"snapshot_time,omitzero" doc:"hourly: the snapshot; asof: the time looked back to."`
+	Kind         string    `json:"kind" enum:"hourly,daily,monthly,totals,trace,asof,changes,rvtools"`
+	Vcenter      string    `json:"vcenter,omitempty" maxLength:"256" doc:"One vCenter; hourly, asof and trace need one (rvtools: empty is every vCenter)."`
+	SnapshotTime time.Time `json:"snapshot_time,omitzero" doc:"hourly: the snapshot; asof: the time looked back to; rvtools: the time looked back to, or empty for the latest state."`
 	Period       time.Time `json:"period,omitzero" doc:"daily, monthly: any time in the day or month."`
 	Granularity  string    `json:"granularity,omitempty" enum:"hourly,daily,monthly" doc:"totals: the granularity."`
 	From         time.Time `json:"from,omitzero" doc:"totals: range start; changes: the earlier time."`

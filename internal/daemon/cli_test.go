@@ -198,6 +198,19 @@ func TestCommandsOnDemoData(t *testing.T) {
 	if _, err := os.Stat(report); err != nil {
 		t.Errorf("regenerate-reports did not rewrite %s: %v", filepath.Base(report), err)
 	}
+	// -kinds rvtools writes the RVTools workbook of the latest state, of
+	// the -vcenter given, without a day range.
+	rv := filepath.Join(dir, "reports", "rvtools_latest_"+DemoEndpoint+".xlsx")
+	if err := os.Remove(rv); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runMain(t, nil, "-config", cfg, "regenerate-reports", "-kinds", "rvtools", "-vcenter", DemoEndpoint)
+	if code != 0 || !strings.Contains(out, "1 written") || !strings.Contains(out, rv) {
+		t.Fatalf("regenerate-reports -kinds rvtools: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(rv); err != nil {
+		t.Errorf("regenerate-reports -kinds rvtools did not write %s: %v", rv, err)
+	}
 
 	// rotate-keys: add a newer key; the stored credential moves to it and
 	// opens with the new key alone.

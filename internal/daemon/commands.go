@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -81,22 +82,38 @@ func regenerateReports(ctx context.Context, a *App, args []string, stdout io.Wri
 	fs.SetOutput(stdout)
 	var r rangeFlags
 	r.register(fs)
-	kinds := fs.String("kinds", "", "comma-separated report kinds to keep (hourly,daily,monthly); default all")
+	kinds := fs.String("kinds", "", "comma-separated report kinds to keep (hourly,daily,monthly); default all. "+
+		"rvtools (only when named) writes the RVTools-compatible workbook of the latest state, of each -vcenter or of every vCenter, and needs no -from")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	from, to, err := r.days(a.Pipeline.Location())
-	if err != nil {
-		return err
+	// rvtools is not a per-snapshot report: it is written only when named,
+	// from the latest state, so alone it needs no day range.
+	kindList := splitComma(*kinds)
+	rv := slices.Contains(kindList, string(report.KindRVTools))
+	var reqs []report.Request
+	if !rv || len(kindList) > 1 || r.from != "" || r.month != "" {
+		from, to, err := r.days(a.Pipeline.Location())
+		if err != nil {
+			return err
+		}
+		reqs, err = a.Pipeline.ReportRequests(ctx, from, to)
+		if err != nil {
+			return err
+		}
+		reqs = filterRequests(reqs, r.vcenters, *kinds)
+		if len(reqs) == 0 && !rv {
+			fmt.Fprintf(stdout, "regenerate-reports: nothing registered in [%s, %s)\n", from.Format(time.DateOnly), to.Format(time.DateOnly))
+			return nil
+		}
 	}
-	reqs, err := a.Pipeline.ReportRequests(ctx, from, to)
-	if err != nil {
-		return err
-	}
-	reqs = filterRequests(reqs, r.vcenters, *kinds)
-	if len(reqs) == 0 {
-		fmt.Fprintf(stdout, "regenerate-reports: nothing registered in [%s, %s)\n", from.Format(time.DateOnly), to.Format(time.DateOnly))
-		return nil
+	if rv {
+		if len(r.vcenters) == 0 {
+			reqs = append(reqs, report.Request{Kind: report.KindRVTools})
+		}
+		for _, vc := range r.vcenters {
+			reqs = append(reqs, report.Request{Kind: report.KindRVTools, Vcenter: vc})
+		}
 	}
 	res, err := a.Pipeline.RegenerateReports(ctx, reqs...)
 	if res != nil {

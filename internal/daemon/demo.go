@@ -27,6 +27,7 @@ import (
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/web"
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/report"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/sqlitestore"
 )
@@ -248,9 +249,14 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		return err
 	}
 	clock.live()
+	rvtools, err := demoRVTools(ctx, p, metrics)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "\nWhat to open:\n  SQLite file: %s\n    sqlite3 %s \"select date(day/1000000, 'unixepoch') as day, count(*) as vms, round(sum(avg_vcpu_count*avg_is_present), 1) as billable_vcpu_days from vm_daily_rollup group by 1\"\n  Reports:     %s\n",
 		dbPath, dbPath, reportDir)
 	listReports(out, reportDir)
+	fmt.Fprintf(out, "  RVTools workbook (vInfo, vHost, vHealth, ...): %s\n", rvtools)
 	fmt.Fprintf(out, "  Elapsed: %s\n", time.Since(start).Round(time.Millisecond))
 	if o.HistoryOnly {
 		return nil
@@ -357,6 +363,23 @@ func demoAggregate(ctx context.Context, p *vinventory.Pipeline, now time.Time, m
 	return nil
 }
 
+// demoRVTools writes the RVTools-compatible workbook of the demo's
+// vCenter from its latest state (into the report catalog and its mirror
+// directory) and returns its path.
+func demoRVTools(ctx context.Context, p *vinventory.Pipeline, metrics *Metrics) (string, error) {
+	rr, err := p.RegenerateReports(ctx, report.Request{Kind: report.KindRVTools, Vcenter: DemoEndpoint})
+	if rr != nil {
+		metrics.AddReports(len(rr.Written))
+	}
+	if err != nil {
+		return "", fmt.Errorf("demo: RVTools workbook: %w", err)
+	}
+	if len(rr.Written) != 1 {
+		return "", fmt.Errorf("demo: RVTools workbook: %d files written", len(rr.Written))
+	}
+	return rr.Written[0].Path, nil
+}
+
 // demoState is what rebuilding a data dir's simulated vCenter takes: its
 // inventory's seed and size and the hours its history's churn covered. It
 // is kept in the data dir as demo.json.
@@ -430,6 +453,9 @@ func demoLive(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, target
 			fmt.Fprintf(o.Out, "  capture failed: %v\n", err)
 		}
 		if err := demoAggregate(ctx, p, time.Time{}, metrics, io.Discard); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(o.Out, "  %v\n", err)
+		}
+		if _, err := demoRVTools(ctx, p, metrics); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(o.Out, "  %v\n", err)
 		}
 		if captures++; o.LiveCaptures > 0 && captures >= o.LiveCaptures {

@@ -18,6 +18,7 @@ import (
 	"github.com/accessvault/vinventory/chargeback"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/report"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/sqlitestore"
 )
@@ -160,6 +161,37 @@ func TestDemoHistory(t *testing.T) {
 			t.Errorf("%s: %d rows, want %d rollups + header", name, len(xrows), len(rows))
 		}
 	}
+	// The RVTools-compatible workbook of the demo's vCenter: its path is
+	// printed, it is in the catalog, and it has RVTools' 20 sheets with a
+	// vInfo row per VM of the latest state and a vHost row per host.
+	rvName := report.Request{Kind: report.KindRVTools, Vcenter: DemoEndpoint}.FileName()
+	rvPath := filepath.Join(dir, "reports", rvName)
+	if !strings.Contains(out.String(), "RVTools workbook (vInfo, vHost, vHealth, ...): "+rvPath+"\n") || !slices.Contains(keys, rvName) {
+		t.Errorf("the demo does not print or catalog %s:\n%s", rvPath, out.String())
+	}
+	rv, err := excelize.OpenFile(rvPath)
+	if err != nil {
+		t.Fatalf("RVTools workbook: %v", err)
+	}
+	if got := rv.GetSheetList(); !slices.Equal(got, report.RVToolsSheets()) {
+		t.Errorf("RVTools sheets %v", got)
+	}
+	vmPage, err := st.ListVMs(ctx, &store.ListVMsParams{Vcenter: DemoEndpoint, Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hosts, err := st.ListHosts(ctx, &store.ListHostsParams{Vcenter: DemoEndpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for sheet, want := range map[string]int{"vInfo": len(vmPage.VMs), "vHost": len(hosts)} {
+		rows, err := rv.GetRows(sheet)
+		if err != nil || want == 0 || len(rows) != want+1 {
+			t.Errorf("RVTools %s: %d rows (%v), want %d + header", sheet, len(rows), err, want)
+		}
+	}
+	rv.Close()
+
 	feb := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
 	months := 0
 	err = st.ScanMonthlyRollups(ctx, &store.ScanRollupsParams{Vcenter: DemoEndpoint, From: feb, To: feb.AddDate(0, 1, 0)},

@@ -88,7 +88,7 @@ func reportForm(p *page, vcs []Option, today string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, k := range []string{"daily", "monthly", "hourly", "totals", "changes", "asof", "trace"} {
+			for _, k := range []string{"daily", "monthly", "hourly", "totals", "changes", "asof", "trace", "rvtools"} {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<option value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

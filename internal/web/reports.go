@@ -56,6 +56,12 @@ func (s *Server) generateReport(p *page) error {
 		in.Period = at
 	case "hourly", "asof":
 		in.SnapshotTime = at.Add(24*time.Hour - time.Second)
+	case "rvtools":
+		// Today (or later) is the latest state; an earlier day is as of
+		// its end.
+		if f.Get("day") < p.today() {
+			in.SnapshotTime = at.Add(24*time.Hour - time.Second)
+		}
 	case "totals", "changes":
 		in.From, in.To = at, at.Add(24*time.Hour)
 		if in.Granularity == "" {

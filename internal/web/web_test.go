@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/accessvault/vinventory/chargeback"
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/testbackends"
+	"github.com/accessvault/vinventory/report"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/sqlitestore"
 )
@@ -515,6 +517,13 @@ func TestPageActions(t *testing.T) {
 	}
 	if _, err := excelize.OpenReader(strings.NewReader(body)); err != nil {
 		t.Errorf("the generated report does not open: %v", err)
+	}
+	// The RVTools workbook as of that day: RVTools' 20 sheets.
+	res, body = fetch(t, c, http.MethodPost, f.srv.URL+"/reports/generate", url.Values{"kind": {"rvtools"}, "vcenter": {hostileVC}, "day": {"2026-03-01"}}, nil)
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Disposition"), "rvtools_20260301") {
+		t.Errorf("generate rvtools: %d %s %.80q", res.StatusCode, res.Header.Get("Content-Disposition"), body)
+	} else if x, err := excelize.OpenReader(strings.NewReader(body)); err != nil || !slices.Equal(x.GetSheetList(), report.RVToolsSheets()) {
+		t.Errorf("the RVTools workbook: %v", err)
 	}
 	// A day with no data: a message, not a broken download.
 	res, _ = fetch(t, c, http.MethodPost, f.srv.URL+"/reports/generate", url.Values{"kind": {"daily"}, "vcenter": {hostileVC}, "day": {"2025-01-01"}}, nil)
