@@ -31,6 +31,7 @@ func (s *Server) routes() {
 	s.handle("GET /totals", s.totals)
 	s.handle("GET /trace", s.trace)
 	s.handle("GET /events", s.events)
+	s.handle("GET /health", s.healthFindings)
 	s.handle("GET /reports", s.reports)
 	s.handle("GET /reports/{name}", s.downloadReport)
 	s.handle("POST /reports/generate", s.generateReport)
