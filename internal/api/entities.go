@@ -317,11 +317,7 @@ func (a *API) getHost(ctx context.Context, in *hostInput) (*struct{ Body HostDet
 		return nil, a.storeError(ctx, "read details", err)
 	}
 	if det != nil {
-		for i := range det.Hosts {
-			if det.Hosts[i].HostID == in.HostID {
-				d.Detail = &det.Hosts[i]
-			}
-		}
+		d.Detail = findDetail(det.Hosts, func(x inventory.HostDetail) bool { return x.HostID == in.HostID })
 	}
 	return &struct{ Body HostDetail }{d}, nil
 }
@@ -403,11 +399,7 @@ func (a *API) getCluster(ctx context.Context, in *clusterInput) (*struct{ Body C
 		return nil, a.storeError(ctx, "read details", err)
 	}
 	if det != nil {
-		for i := range det.Clusters {
-			if det.Clusters[i].ClusterID == in.ClusterID {
-				d.Detail = &det.Clusters[i]
-			}
-		}
+		d.Detail = findDetail(det.Clusters, func(x inventory.ClusterDetail) bool { return x.ClusterID == in.ClusterID })
 	}
 	return &struct{ Body ClusterDetail }{d}, nil
 }
@@ -483,11 +475,7 @@ func (a *API) getDatastore(ctx context.Context, in *datastoreInput) (*struct{ Bo
 		return nil, a.storeError(ctx, "read details", err)
 	}
 	if det != nil {
-		for i := range det.Datastores {
-			if det.Datastores[i].DatastoreID == in.DatastoreID {
-				d.Detail = &det.Datastores[i]
-			}
-		}
+		d.Detail = findDetail(det.Datastores, func(x inventory.DatastoreDetail) bool { return x.DatastoreID == in.DatastoreID })
 	}
 	return &struct{ Body DatastoreDetail }{d}, nil
 }
@@ -615,4 +603,12 @@ func (a *API) details(ctx context.Context, vcenter string, vmIDs []string) (*inv
 		return ds.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: vcenter, VMIDs: vmIDs, VMsOnly: true})
 	}
 	return ds.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: vcenter, EntitiesOnly: true})
+}
+
+// findDetail returns the detail f picks (nil when none).
+func findDetail[T any](items []T, f func(T) bool) *T {
+	if i := slices.IndexFunc(items, f); i >= 0 {
+		return &items[i]
+	}
+	return nil
 }
