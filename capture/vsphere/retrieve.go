@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -31,16 +32,22 @@ func (s *Source) units() []unit {
 	spec := func(t string, props []string) types.PropertySpec {
 		return types.PropertySpec{Type: t, PathSet: props}
 	}
-	vm := slices.Concat(vmProps, s.opts.ExtraVMProperties)
+	detail := func(core, det []string) []string {
+		if s.opts.DisableDetails {
+			return core
+		}
+		return slices.Concat(core, det)
+	}
+	vm := slices.Concat(detail(vmProps, vmDetailProps), s.opts.ExtraVMProperties)
 	slices.Sort(vm)
 	vm = slices.Compact(vm)
 	// The VM unit comes first: it is the longest, so it should start first.
 	return []unit{
 		{name: tVM, types: []string{tVM}, specs: []types.PropertySpec{spec(tVM, vm)}},
-		{name: tHost, types: []string{tHost}, specs: []types.PropertySpec{spec(tHost, hostProps)}},
-		{name: tCR, types: []string{tCR}, specs: []types.PropertySpec{spec(tCR, crProps), spec(tCluster, clusterProps)}},
-		{name: tDatastore, types: []string{tDatastore}, specs: []types.PropertySpec{spec(tDatastore, dsProps)}},
-		{name: tNetwork, types: []string{tNetwork, tDVS}, specs: []types.PropertySpec{spec(tNetwork, netProps), spec(tDVPG, dvpgProps), spec(tDVS, dvsProps)}},
+		{name: tHost, types: []string{tHost}, specs: []types.PropertySpec{spec(tHost, detail(hostProps, hostDetailProps))}},
+		{name: tCR, types: []string{tCR}, specs: []types.PropertySpec{spec(tCR, crProps), spec(tCluster, detail(clusterProps, clusterDetailProps))}},
+		{name: tDatastore, types: []string{tDatastore}, specs: []types.PropertySpec{spec(tDatastore, detail(dsProps, dsDetailProps))}},
+		{name: tNetwork, types: []string{tNetwork, tDVS}, specs: []types.PropertySpec{spec(tNetwork, netProps), spec(tDVPG, detail(dvpgProps, dvpgDetailProps)), spec(tDVS, detail(dvsProps, dvsDetailProps))}},
 		{name: tPool, types: []string{tPool}, specs: []types.PropertySpec{spec(tPool, poolProps), spec(tVApp, vappProps)}},
 		{name: tFolder, types: []string{tFolder, tDC}, specs: []types.PropertySpec{spec(tFolder, folderProps), spec(tDC, folderProps)}},
 	}
@@ -148,6 +155,10 @@ func (s *Source) retrieve(ctx context.Context) (*inventory.State, error) {
 		if err := s.refetch(ctx, all); err != nil {
 			return nil, err
 		}
+	}
+	if n := all.detailMissing.n; n > 0 {
+		s.log.Warn("some detail properties could not be read; their values are left empty",
+			slog.Int("faults", n), slog.Any("first", all.detailMissing.first))
 	}
 	st := s.build(all, fields, tags, snap)
 	s.log.Debug("retrieved inventory", slog.Int("vms", len(st.VMs)), slog.Int("hosts", len(st.Hosts)), slog.Duration("took", time.Since(start)))
@@ -512,6 +523,8 @@ type rawVM struct {
 	ip                       string
 	custom                   []types.BaseCustomFieldValue
 	extra                    map[string]string
+	devices                  []types.BaseVirtualDevice
+	det                      vmDet
 }
 
 type rawHost struct {
@@ -524,6 +537,7 @@ type rawHost struct {
 	maintenance bool
 	// cpuUsage (MHz) and memUsage (MB) are summary.quickStats'.
 	cpuUsage, memUsage int64
+	det                hostDet
 }
 
 type rawCR struct {
@@ -534,6 +548,9 @@ type rawCR struct {
 	numHosts, totalCPU int64
 	totalMem           int64
 	drs, ha            bool
+	cfg                *types.ClusterConfigInfoEx
+	summary            *types.ClusterComputeResourceSummary
+	status             string
 }
 
 type rawDS struct {
@@ -542,6 +559,9 @@ type rawDS struct {
 	parent  moref
 	summary *types.DatastoreSummary
 	hosts   []moref
+	info    any
+	status  string
+	vmCount int
 }
 
 type rawNet struct {
@@ -549,6 +569,7 @@ type rawNet struct {
 	name, kind  string
 	parent, dvs moref
 	vlan        string
+	key         string // a distributed port group's key
 }
 
 type rawPool struct {
@@ -571,10 +592,37 @@ type batch struct {
 	dvs        map[moref]string
 	nodes      map[moref]node
 	incomplete []incomplete
+	// dvsDet and dvpgKeys: distributed switch detail and port group keys.
+	dvsDet   map[moref]*rawDVS
+	dvpgKeys map[string]moref
+	// detailMissing: faults on detail paths, logged once per retrieval.
+	detailMissing faultList
+}
+
+// faultList keeps the first few of many fault descriptions and counts all.
+type faultList struct {
+	first []string
+	n     int
+}
+
+func (f *faultList) add(s string) {
+	f.n++
+	if len(f.first) < 10 {
+		f.first = append(f.first, s)
+	}
+}
+
+func (f *faultList) merge(o faultList) {
+	for _, s := range o.first {
+		if len(f.first) < 10 {
+			f.first = append(f.first, s)
+		}
+	}
+	f.n += o.n
 }
 
 func newBatch() *batch {
-	return &batch{dvs: map[moref]string{}, nodes: map[moref]node{}}
+	return &batch{dvs: map[moref]string{}, nodes: map[moref]node{}, dvsDet: map[moref]*rawDVS{}, dvpgKeys: map[string]moref{}}
 }
 
 func (b *batch) merge(o *batch) {
@@ -591,20 +639,37 @@ func (b *batch) merge(o *batch) {
 		b.nodes[k] = v
 	}
 	b.incomplete = append(b.incomplete, o.incomplete...)
+	maps.Copy(b.dvsDet, o.dvsDet)
+	maps.Copy(b.dvpgKeys, o.dvpgKeys)
+	b.detailMissing.merge(o.detailMissing)
 }
 
 // add decodes one object. Objects with a missingSet are set aside for the
 // single-object fallback.
 func (b *batch) add(o types.ObjectContent, specs []types.PropertySpec, extra []string) {
 	if len(o.MissingSet) > 0 {
-		name := ""
-		for _, p := range o.PropSet {
-			if p.Name == "name" {
-				name = asString(p.Val)
+		// Faults on detail paths leave the detail value empty; faults on
+		// core paths (and NotAuthenticated anywhere: the session expired)
+		// set the object aside.
+		var core []types.MissingProperty
+		for _, m := range o.MissingSet {
+			if _, auth := m.Fault.Fault.(*types.NotAuthenticated); auth || !isDetailPath(o.Obj.Type, m.Path) {
+				core = append(core, m)
 			}
 		}
-		b.incomplete = append(b.incomplete, incomplete{obj: o.Obj, name: name, specs: specs, missing: o.MissingSet})
-		return
+		if len(core) > 0 {
+			name := ""
+			for _, p := range o.PropSet {
+				if p.Name == "name" {
+					name = asString(p.Val)
+				}
+			}
+			b.incomplete = append(b.incomplete, incomplete{obj: o.Obj, name: name, specs: specs, missing: core})
+			return
+		}
+		for _, m := range o.MissingSet {
+			b.detailMissing.add(o.Obj.Type + " " + o.Obj.Value + ": " + faultName(m))
+		}
 	}
 	t := o.Obj.Type
 	switch {
@@ -621,13 +686,15 @@ func (b *batch) add(o types.ObjectContent, specs []types.PropertySpec, extra []s
 	case t == tDatastore:
 		b.dss = append(b.dss, decodeDS(o))
 	case t == tNetwork || t == tDVPG || t == tOpaque:
-		b.nets = append(b.nets, decodeNet(o))
-	case strings.HasSuffix(t, tDVS):
-		for _, p := range o.PropSet {
-			if p.Name == "name" {
-				b.dvs[o.Obj] = asString(p.Val)
-			}
+		n := decodeNet(o)
+		b.nets = append(b.nets, n)
+		if n.key != "" {
+			b.dvpgKeys[n.key] = n.ref
 		}
+	case strings.HasSuffix(t, tDVS):
+		d := decodeDVS(o)
+		b.dvs[o.Obj] = d.name
+		b.dvsDet[o.Obj] = d
 	case t == tPool || t == tVApp:
 		p := decodePool(o)
 		b.pools = append(b.pools, p)
@@ -682,7 +749,8 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 		case "summary.storage.committed":
 			v.committed, _ = asInt64(p.Val)
 		case "config.hardware.device":
-			v.diskBytes = diskCapacity(p.Val)
+			v.devices = elems[types.BaseVirtualDevice](p.Val)
+			v.diskBytes = diskCapacity(v.devices)
 		case "datastore":
 			v.datastores = asRefs(p.Val)
 		case "network":
@@ -698,6 +766,8 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 					v.custom = a.CustomFieldValue
 				}
 			}
+		default:
+			v.det.decode(p)
 		}
 		if len(extra) > 0 && slices.Contains(extra, p.Name) {
 			if v.extra == nil {
@@ -711,16 +781,7 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 
 // diskCapacity returns the sum of the capacities of the virtual disks in a
 // config.hardware.device value (SEMANTICS §1: provisioned disk).
-func diskCapacity(val any) int64 {
-	var devs []types.BaseVirtualDevice
-	switch a := val.(type) {
-	case types.ArrayOfVirtualDevice:
-		devs = a.VirtualDevice
-	case *types.ArrayOfVirtualDevice:
-		if a != nil {
-			devs = a.VirtualDevice
-		}
-	}
+func diskCapacity(devs []types.BaseVirtualDevice) int64 {
 	var sum int64
 	for _, d := range devs {
 		if disk, ok := d.(*types.VirtualDisk); ok {
@@ -766,6 +827,8 @@ func decodeHost(o types.ObjectContent) *rawHost {
 			h.cpuUsage, _ = asInt64(p.Val)
 		case "summary.quickStats.overallMemoryUsage":
 			h.memUsage, _ = asInt64(p.Val)
+		default:
+			h.det.decode(p)
 		}
 	}
 	return h
@@ -798,7 +861,12 @@ func decodeCR(o types.ObjectContent) *rawCR {
 			if cfg != nil {
 				c.drs = asBool(cfg.DrsConfig.Enabled)
 				c.ha = asBool(cfg.DasConfig.Enabled)
+				c.cfg = cfg
 			}
+		case "summary":
+			c.summary = deref[types.ClusterComputeResourceSummary](p.Val)
+		case "overallStatus":
+			c.status = asString(p.Val)
 		}
 	}
 	return c
@@ -832,6 +900,12 @@ func decodeDS(o types.ObjectContent) *rawDS {
 			for _, m := range mounts {
 				d.hosts = append(d.hosts, m.Key)
 			}
+		case "info":
+			d.info = p.Val
+		case "overallStatus":
+			d.status = asString(p.Val)
+		case "vm":
+			d.vmCount = len(asRefs(p.Val))
 		}
 	}
 	return d
@@ -855,6 +929,8 @@ func decodeNet(o types.ObjectContent) *rawNet {
 			n.dvs = asRef(p.Val)
 		case "config.defaultPortConfig":
 			n.vlan = vlanOf(p.Val)
+		case "key":
+			n.key = asString(p.Val)
 		}
 	}
 	return n
