@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/types"
@@ -148,6 +149,14 @@ func (s *Sim) AddDisk(ctx context.Context, vm string, spec DiskSpec) (int32, err
 		file = fmt.Sprintf("[%s] %s/%s_%d.vmdk", dsName, dir, base, n)
 		if !used[file] {
 			break
+		}
+	}
+	if dsName != p.Datastore {
+		// The VM's directory on another datastore may not exist yet.
+		dc := object.NewDatacenter(s.Client.Client, st.compute.dc.ref)
+		err := object.NewFileManager(s.Client.Client).MakeDirectory(ctx, fmt.Sprintf("[%s] %s", dsName, dir), dc, true)
+		if err != nil && !fault.Is(err, &types.FileAlreadyExists{}) {
+			return 0, fmt.Errorf("vcsim: add disk to %s: create the directory: %w", vm, err)
 		}
 	}
 	disk := devs.CreateDisk(ctrl, ds, file)
