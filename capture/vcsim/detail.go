@@ -429,15 +429,15 @@ func (s *Sim) SetProperty(kind, id, path string, val any) (err error) {
 	if obj == nil {
 		return fmt.Errorf("vcsim: set %s of %s %s: %w", path, kind, id, ErrNotFound)
 	}
+	ctx := s.lockContext()
+	unlock := m.AcquireLock(ctx, obj)
+	defer unlock() // also when vcsim panics: WithLock would keep the lock
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("vcsim: set %s of %s %s: %v", path, kind, id, r)
 		}
 	}()
-	ctx := s.lockContext()
-	m.WithLock(ctx, obj, func() {
-		m.Update(ctx, obj, []types.PropertyChange{{Name: path, Val: val}})
-	})
+	m.Update(ctx, obj, []types.PropertyChange{{Name: path, Val: val}})
 	return nil
 }
 
