@@ -2,11 +2,13 @@ package vsphere
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -49,6 +51,66 @@ func elems[T any](v any) []T {
 	if x, ok := rv.Interface().([]T); ok {
 		return x
 	}
+	return nil
+}
+
+// readLayouts reads layoutEx, in bulk (explicit object specs, paged), for
+// the VMs that have snapshots. A fault on the property is logged like any
+// detail fault; NotAuthenticated means the session expired.
+func (s *Source) readLayouts(ctx context.Context, b *batch) error {
+	byRef := map[moref]*rawVM{}
+	var objs []types.ObjectSpec
+	for _, v := range b.vms {
+		if v.det.snapshot != nil {
+			byRef[v.ref] = v
+			objs = append(objs, types.ObjectSpec{Obj: v.ref})
+		}
+	}
+	if len(objs) == 0 {
+		return nil
+	}
+	pres, err := methods.CreatePropertyCollector(ctx, s.vc, &types.CreatePropertyCollector{This: s.vc.ServiceContent.PropertyCollector})
+	if err != nil {
+		return err
+	}
+	pc := pres.Returnval
+	defer s.cleanup(ctx, func(ctx context.Context) error {
+		_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: pc})
+		return err
+	})
+	spec := types.PropertyFilterSpec{
+		ObjectSet:                     objs,
+		PropSet:                       []types.PropertySpec{{Type: tVM, PathSet: vmLayoutProps}},
+		ReportMissingObjectsInResults: types.NewBool(true),
+	}
+	var lost bool
+	var faults faultList
+	err = s.pages(ctx, pc, spec, func(objs []types.ObjectContent) {
+		for _, o := range objs {
+			if deleted(o) {
+				continue
+			}
+			if notAuthenticated(o.MissingSet) {
+				lost = true
+			}
+			for _, m := range o.MissingSet {
+				faults.add(o.Obj.Type + " " + o.Obj.Value + ": " + faultName(m))
+			}
+			v := byRef[o.Obj]
+			for _, p := range o.PropSet {
+				if v != nil && p.Name == "layoutEx" {
+					v.det.layout = deref[types.VirtualMachineFileLayoutEx](p.Val)
+				}
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if lost {
+		return fmt.Errorf("VirtualMachine.layoutEx: %w", errSessionLost)
+	}
+	b.detailMissing.merge(faults)
 	return nil
 }
 

@@ -76,8 +76,12 @@ var (
 		"config.tools.toolsUpgradePolicy", "config.hardware.numCoresPerSocket",
 		"config.cpuAllocation", "config.memoryAllocation",
 		"config.cpuHotAddEnabled", "config.cpuHotRemoveEnabled", "config.memoryHotAddEnabled",
-		"config.files.vmPathName", "snapshot", "layoutEx", "guest.disk",
+		"config.files.vmPathName", "snapshot", "guest.disk",
 	}
+	// vmLayoutProps are read in a second bulk read, only for the VMs that
+	// have snapshots (for the snapshot files and sizes): the file layout of
+	// every VM would add about a third to the detail's cost.
+	vmLayoutProps   = []string{"layoutEx"}
 	hostDetailProps = []string{
 		"runtime.bootTime", "overallStatus", "triggeredAlarmState",
 		"config.hyperThread.active", "config.network.pnic", "config.network.vswitch",
@@ -96,7 +100,7 @@ var (
 
 // detailPaths lists the detail paths of each property spec type.
 var detailPaths = map[string][]string{
-	tVM: vmDetailProps, tHost: hostDetailProps, tCluster: clusterDetailProps,
+	tVM: slices.Concat(vmDetailProps, vmLayoutProps), tHost: hostDetailProps, tCluster: clusterDetailProps,
 	tDatastore: dsDetailProps, tDVPG: dvpgDetailProps, tDVS: dvsDetailProps,
 }
 

@@ -156,6 +156,11 @@ func (s *Source) retrieve(ctx context.Context) (*inventory.State, error) {
 			return nil, err
 		}
 	}
+	if !s.opts.DisableDetails {
+		if err := s.withSession(ctx, func(ctx context.Context) error { return s.readLayouts(ctx, all) }); err != nil {
+			return nil, s.wrap("retrieve the file layout of VMs with snapshots", err)
+		}
+	}
 	if n := all.detailMissing.n; n > 0 {
 		s.log.Warn("some detail properties could not be read; their values are left empty",
 			slog.Int("faults", n), slog.Any("first", all.detailMissing.first))
