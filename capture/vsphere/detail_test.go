@@ -12,6 +12,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 	"github.com/vmware/govmomi/object"
 	"github.com/vmware/govmomi/property"
+	"github.com/vmware/govmomi/simulator"
 	"github.com/vmware/govmomi/vim25/mo"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -497,4 +498,52 @@ func TestRetrieveDetails(t *testing.T) {
 // typeName is the name of v's (pointed-to) type, e.g. "HostBlockHba".
 func typeName(v any) string {
 	return strings.TrimPrefix(fmt.Sprintf("%T", v), "*types.")
+}
+
+// TestDetailPathRefused: a server that refuses a detail path with an
+// InvalidProperty fault (an older vCenter that does not know it) fails
+// the whole call; that kind is then read without its detail, and the
+// retrieval succeeds with a complete core inventory.
+func TestDetailPathRefused(t *testing.T) {
+	t.Parallel()
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1})
+	ctx := context.Background()
+	plain, _ := open(t, sim, vsphere.Options{DisableDetails: true})
+	want, err := plain.Retrieve(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One unit at a time: the first RetrievePropertiesEx is the VMs'.
+	src, _ := open(t, sim, vsphere.Options{Concurrency: 1})
+	inj := sim.InjectFault(vcsim.FaultRule{Method: "RetrievePropertiesEx", Type: simulator.FaultTypeCustom,
+		Fault: &types.InvalidProperty{Name: "guest.toolsVersionStatus2"}, Times: 1})
+	defer inj.Remove()
+	got, err := src.Retrieve(ctx)
+	if err != nil {
+		t.Fatalf("Retrieve with a refused detail path: %v", err)
+	}
+	if inj.Fired() != 1 {
+		t.Fatalf("fault fired %d times, want 1", inj.Fired())
+	}
+	for _, v := range got.Details.VMs {
+		if v.HardwareVersion != "" || v.VMXPath != "" {
+			t.Fatalf("VM %s has detail read despite the refusal: %+v", v.VMID, v)
+		}
+	}
+	if len(got.Details.VMs) != len(want.VMs) || len(got.Details.Hosts) == 0 || got.Details.Hosts[0].OverallStatus == "" {
+		t.Fatalf("details: %d VMs (want %d), hosts %+v", len(got.Details.VMs), len(want.VMs), got.Details.Hosts)
+	}
+	got.Details = inventory.Details{}
+	if diff := gocmp.Diff(want, got); diff != "" {
+		t.Fatalf("core inventory differs (-want +got):\n%s", diff)
+	}
+
+	// A core path refused the same way still fails: the retry without
+	// detail is refused too.
+	inj2 := sim.InjectFault(vcsim.FaultRule{Method: "RetrievePropertiesEx", Type: simulator.FaultTypeCustom,
+		Fault: &types.InvalidProperty{Name: "name"}, Times: 2})
+	defer inj2.Remove()
+	if _, err := src.Retrieve(ctx); err == nil {
+		t.Fatal("Retrieve succeeded with a refused core path")
+	}
 }

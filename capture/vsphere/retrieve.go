@@ -28,12 +28,15 @@ type unit struct {
 	specs []types.PropertySpec
 }
 
-func (s *Source) units() []unit {
+func (s *Source) units() []unit { return s.unitsWith(!s.opts.DisableDetails) }
+
+// unitsWith returns the units with or without the detail paths.
+func (s *Source) unitsWith(details bool) []unit {
 	spec := func(t string, props []string) types.PropertySpec {
 		return types.PropertySpec{Type: t, PathSet: props}
 	}
 	detail := func(core, det []string) []string {
-		if s.opts.DisableDetails {
+		if !details {
 			return core
 		}
 		return slices.Concat(core, det)
@@ -107,10 +110,18 @@ func (s *Source) retrieve(ctx context.Context) (*inventory.State, error) {
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.Concurrency)
-	for _, u := range s.units() {
+	core := s.unitsWith(false)
+	for i, u := range s.units() {
 		g.Go(func() error {
 			return s.withSession(gctx, func(ctx context.Context) error {
 				b, err := s.collectUnit(ctx, u)
+				if err != nil && !s.opts.DisableDetails && fault.Is(err, &types.InvalidProperty{}) {
+					// A server that does not know a detail path refuses
+					// the whole call: read the kind without detail.
+					s.log.Warn("the server refused a property path; reading this kind without its detail",
+						slog.String("kind", u.name), slog.Any("error", err))
+					b, err = s.collectUnit(ctx, core[i])
+				}
 				if err != nil {
 					return s.wrap("retrieve "+u.name, err)
 				}
