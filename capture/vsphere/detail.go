@@ -4,10 +4,12 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"slices"
 	"strings"
 
+	"github.com/vmware/govmomi/fault"
 	"github.com/vmware/govmomi/vim25/methods"
 	"github.com/vmware/govmomi/vim25/types"
 
@@ -104,6 +106,10 @@ func (s *Source) readLayouts(ctx context.Context, b *batch) error {
 			}
 		}
 	})
+	if err != nil && fault.Is(err, &types.InvalidProperty{}) {
+		s.log.Warn("the server refused layoutEx; snapshot files and sizes are left empty", slog.Any("error", err))
+		return nil
+	}
 	if err != nil {
 		return err
 	}

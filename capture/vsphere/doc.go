@@ -126,7 +126,9 @@
 // Detail is best effort: a fault on a detail path (a missingSet entry)
 // leaves that value empty and is logged once per retrieval (the first
 // ten and a count); the core paths keep the rules above. NotAuthenticated
-// on any path still means the session expired.
+// on any path still means the session expired. A server that refuses a
+// whole read with InvalidProperty (a detail path its API version does not
+// know) has that kind read again without its detail.
 //
 // A standalone ESXi endpoint works the same way: it has one datacenter
 // (ha-datacenter), no clusters, no tags and no custom attributes.
