@@ -128,6 +128,9 @@ type vmDet struct {
 	layout           *types.VirtualMachineFileLayoutEx
 	partitions       []types.GuestDiskInfo
 	cpuAlloc, memAll *types.ResourceAllocationInfo
+	// dvPorts maps the key of a NIC on a distributed port to its port
+	// group key, resolved to the port group by build.
+	dvPorts map[int32]string
 }
 
 func (v *vmDet) decode(p types.DynamicProperty) {
@@ -291,8 +294,8 @@ func shares(s *types.SharesInfo) inventory.Shares {
 // distributed port groups by key, cluster HA settings per VM.
 type detailResolver struct {
 	*resolver
-	dsNames  map[moref]string
-	netNames map[moref]string
+	dsNames  map[string]string // by moref value
+	netNames map[string]string // by moref value
 	dvpgKeys map[string]moref
 	ha       map[moref]map[moref]string // cluster -> VM -> restart priority
 }
@@ -300,16 +303,16 @@ type detailResolver struct {
 func newDetailResolver(r *resolver, b *batch) *detailResolver {
 	d := &detailResolver{
 		resolver: r,
-		dsNames:  make(map[moref]string, len(b.dss)),
-		netNames: make(map[moref]string, len(b.nets)),
+		dsNames:  make(map[string]string, len(b.dss)),
+		netNames: make(map[string]string, len(b.nets)),
 		dvpgKeys: b.dvpgKeys,
 		ha:       map[moref]map[moref]string{},
 	}
 	for _, ds := range b.dss {
-		d.dsNames[ds.ref] = ds.name
+		d.dsNames[ds.ref.Value] = ds.name
 	}
 	for _, n := range b.nets {
-		d.netNames[n.ref] = n.name
+		d.netNames[n.ref.Value] = n.name
 	}
 	return d
 }
@@ -366,7 +369,22 @@ func (r *detailResolver) vmDetail(vc string, v *rawVM, folder string) inventory.
 		d.Partitions = append(d.Partitions, inventory.GuestPartition{Path: g.DiskPath, CapacityMB: g.Capacity / mib, FreeMB: g.FreeSpace / mib})
 	}
 	d.Snapshots = snapshots(v.det.snapshot, v.det.layout)
-	r.devices(&d, v.devices)
+	// Devices were decoded with the page; names are resolved here (in
+	// place: the raw VM is not used again).
+	for i := range d.Disks {
+		d.Disks[i].Datastore = r.dsNames[d.Disks[i].DatastoreID]
+	}
+	for i := range d.NICs {
+		n := &d.NICs[i]
+		if key, ok := v.det.dvPorts[n.Key]; ok {
+			n.NetworkID = key
+			if ref, ok := r.dvpgKeys[key]; ok {
+				n.NetworkID, n.Network = ref.Value, r.netNames[ref.Value]
+			}
+		} else if name, ok := r.netNames[n.NetworkID]; ok && n.NetworkID != "" {
+			n.Network = name
+		}
+	}
 	return d
 }
 
@@ -388,8 +406,11 @@ func guestIPs(primary string, nics []types.GuestNicInfo) []string {
 }
 
 // devices fills a VM's disks, NICs and removable drives from its
-// config.hardware.device, by device key.
-func (r *detailResolver) devices(d *inventory.VMDetail, devs []types.BaseVirtualDevice) {
+// config.hardware.device, by device key, as the page is decoded (so the
+// device structures need not be kept): datastore and network names are
+// resolved by vmDetail.
+func (v *vmDet) devices(devs []types.BaseVirtualDevice) {
+	d := &v.d
 	labels := make(map[int32]string, len(devs))
 	for _, dev := range devs {
 		vd := dev.GetVirtualDevice()
@@ -399,13 +420,20 @@ func (r *detailResolver) devices(d *inventory.VMDetail, devs []types.BaseVirtual
 		vd := dev.GetVirtualDevice()
 		switch x := dev.(type) {
 		case *types.VirtualDisk:
-			d.Disks = append(d.Disks, r.disk(x, labels))
+			d.Disks = append(d.Disks, disk(x, labels))
 		case *types.VirtualCdrom:
 			d.Removables = append(d.Removables, removable(vd, inventory.DriveCDROM))
 		case *types.VirtualFloppy:
 			d.Removables = append(d.Removables, removable(vd, inventory.DriveFloppy))
 		case types.BaseVirtualEthernetCard:
-			d.NICs = append(d.NICs, r.nic(x))
+			n, port := nic(x)
+			d.NICs = append(d.NICs, n)
+			if port != "" {
+				if v.dvPorts == nil {
+					v.dvPorts = map[int32]string{}
+				}
+				v.dvPorts[n.Key] = port
+			}
 		}
 	}
 	slices.SortFunc(d.Disks, func(a, b inventory.VirtualDisk) int { return cmp.Compare(a.Key, b.Key) })
@@ -429,7 +457,7 @@ func connectable(vd *types.VirtualDevice) (connected, start bool) {
 	return false, false
 }
 
-func (r *detailResolver) disk(x *types.VirtualDisk, labels map[int32]string) inventory.VirtualDisk {
+func disk(x *types.VirtualDisk, labels map[int32]string) inventory.VirtualDisk {
 	capacity := x.CapacityInBytes
 	if capacity <= 0 {
 		capacity = x.CapacityInKB * 1024
@@ -449,7 +477,6 @@ func (r *detailResolver) disk(x *types.VirtualDisk, labels map[int32]string) inv
 		disk.FilePath = f.FileName
 		if f.Datastore != nil {
 			disk.DatastoreID = f.Datastore.Value
-			disk.Datastore = r.dsNames[*f.Datastore]
 		}
 	}
 	switch b := x.Backing.(type) {
@@ -506,7 +533,9 @@ func adapterType(c types.BaseVirtualEthernetCard) string {
 	return strings.TrimPrefix(reflect.TypeOf(c).Elem().Name(), "Virtual")
 }
 
-func (r *detailResolver) nic(c types.BaseVirtualEthernetCard) inventory.VirtualNIC {
+// nic decodes a virtual NIC; for a distributed port it returns the port
+// group key, resolved later.
+func nic(c types.BaseVirtualEthernetCard) (inventory.VirtualNIC, string) {
 	e := c.GetVirtualEthernetCard()
 	n := inventory.VirtualNIC{Key: e.Key, Label: label(&e.VirtualDevice), AdapterType: adapterType(c), MAC: e.MacAddress}
 	n.Connected, n.StartConnected = connectable(&e.VirtualDevice)
@@ -515,18 +544,13 @@ func (r *detailResolver) nic(c types.BaseVirtualEthernetCard) inventory.VirtualN
 		n.Network = b.DeviceName
 		if b.Network != nil {
 			n.NetworkID = b.Network.Value
-			n.Network = cmp.Or(r.netNames[*b.Network], b.DeviceName)
 		}
 	case *types.VirtualEthernetCardDistributedVirtualPortBackingInfo:
-		if ref, ok := r.dvpgKeys[b.Port.PortgroupKey]; ok {
-			n.NetworkID, n.Network = ref.Value, r.netNames[ref]
-		} else {
-			n.NetworkID = b.Port.PortgroupKey
-		}
+		return n, b.Port.PortgroupKey
 	case *types.VirtualEthernetCardOpaqueNetworkBackingInfo:
 		n.NetworkID = b.OpaqueNetworkId
 	}
-	return n
+	return n, ""
 }
 
 func removable(vd *types.VirtualDevice, kind string) inventory.RemovableDrive {

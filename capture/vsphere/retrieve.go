@@ -230,7 +230,7 @@ func (s *Source) collectUnit(ctx context.Context, u unit) (*batch, error) {
 	if u.name == tVM && s.opts.Concurrency > 1 {
 		return s.collectSplit(ctx, u, view, pc)
 	}
-	b := newBatch()
+	b := s.newBatch()
 	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:       view,
@@ -325,7 +325,7 @@ func (s *Source) readChunks(ctx context.Context, u unit, pc types.ManagedObjectR
 				objs[j] = types.ObjectSpec{Obj: r}
 			}
 			spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: u.specs, ReportMissingObjectsInResults: types.NewBool(true)}
-			b := newBatch()
+			b := s.newBatch()
 			err := s.pages(gctx, cpc, spec, func(objs []types.ObjectContent) {
 				for _, o := range objs {
 					if deleted(o) {
@@ -472,7 +472,7 @@ func (s *Source) refetch(ctx context.Context, all *batch) error {
 				}
 				return s.wrap("re-read "+inc.obj.Value, err)
 			}
-			b := newBatch()
+			b := s.newBatch()
 			for _, o := range res.Returnval {
 				b.add(o, inc.specs, s.opts.ExtraVMProperties)
 			}
@@ -539,7 +539,6 @@ type rawVM struct {
 	ip                       string
 	custom                   []types.BaseCustomFieldValue
 	extra                    map[string]string
-	devices                  []types.BaseVirtualDevice
 	det                      vmDet
 }
 
@@ -613,6 +612,8 @@ type batch struct {
 	dvpgKeys map[string]moref
 	// detailMissing: faults on detail paths, logged once per retrieval.
 	detailMissing faultList
+	// noDetails: do not decode the VMs' devices into detail.
+	noDetails bool
 }
 
 // faultList keeps the first few of many fault descriptions and counts all.
@@ -635,6 +636,14 @@ func (f *faultList) merge(o faultList) {
 		}
 	}
 	f.n += o.n
+}
+
+// newBatch returns a batch that decodes the detail unless
+// Options.DisableDetails.
+func (s *Source) newBatch() *batch {
+	b := newBatch()
+	b.noDetails = s.opts.DisableDetails
+	return b
 }
 
 func newBatch() *batch {
@@ -690,7 +699,7 @@ func (b *batch) add(o types.ObjectContent, specs []types.PropertySpec, extra []s
 	t := o.Obj.Type
 	switch {
 	case t == tVM:
-		b.vms = append(b.vms, decodeVM(o, extra))
+		b.vms = append(b.vms, decodeVM(o, extra, !b.noDetails))
 	case t == tHost:
 		h := decodeHost(o)
 		b.hosts = append(b.hosts, h)
@@ -730,7 +739,7 @@ func (b *batch) add(o types.ObjectContent, specs []types.PropertySpec, extra []s
 	}
 }
 
-func decodeVM(o types.ObjectContent, extra []string) *rawVM {
+func decodeVM(o types.ObjectContent, extra []string, details bool) *rawVM {
 	v := &rawVM{ref: o.Obj}
 	for _, p := range o.PropSet {
 		switch p.Name {
@@ -765,8 +774,11 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 		case "summary.storage.committed":
 			v.committed, _ = asInt64(p.Val)
 		case "config.hardware.device":
-			v.devices = elems[types.BaseVirtualDevice](p.Val)
-			v.diskBytes = diskCapacity(v.devices)
+			devs := elems[types.BaseVirtualDevice](p.Val)
+			v.diskBytes = diskCapacity(devs)
+			if details {
+				v.det.devices(devs)
+			}
 		case "datastore":
 			v.datastores = asRefs(p.Val)
 		case "network":
