@@ -344,7 +344,7 @@ func TestRetrieveDetails(t *testing.T) {
 	if d := disk(f.thinDisk); d.CapacityMB != 2048 || d.Provisioning != inventory.DiskThin || d.Datastore != "LocalDS_1" || d.DatastoreID != f.ds1 {
 		t.Errorf("thin disk: %+v", d)
 	}
-	if d := disk(f.eagerDisk); d.CapacityMB != 3072 || d.Provisioning != inventory.DiskEagerZeroedThick || d.Mode != "independent_persistent" || d.Datastore != "LocalDS_0" {
+	if d := disk(f.eagerDisk); d.CapacityMB != 3072 || d.Provisioning != inventory.DiskEagerZeroedThick || d.Mode != "independent_persistent" || !strings.HasPrefix(vm.Config.Files.VmPathName, "["+d.Datastore+"]") {
 		t.Errorf("eager disk: %+v", d)
 	}
 	if n := nic(f.nicK); n.AdapterType != "e1000e" || n.Network != "VM Network" || n.Connected || n.StartConnected {
