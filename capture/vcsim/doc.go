@@ -93,6 +93,17 @@
 // list what exists. Mutations of different VMs may run concurrently;
 // mutations of one VM should not.
 //
+// Detail mutations, for RVTools-depth capture tests: CreateSnapshot,
+// RemoveSnapshot, RevertToSnapshot, AddDisk, ResizeDisk, RemoveDisk,
+// AddNIC, RemoveNIC, SetNICConnected, SetAnnotation, SetTools (vcsim's
+// SET.<path> extraConfig keys for the guest Tools properties) and
+// UpgradeHardware go through the API too. SetGuest (guest host name,
+// state, IPs, partitions, heartbeat, consolidation) and SetProperty (any
+// property of any object: a host's NTP servers, a cluster's HA settings, a
+// datastore's VMFS info...) write vcsim's registry under the object's lock,
+// for what vcsim has no API for; SetProperty turns vcsim's panics on an
+// unknown path or a wrong type into errors.
+//
 // # Faults and latency
 //
 // InjectNotAuthenticated fails one call of a method (for example the

@@ -59,6 +59,19 @@ func BenchmarkRetrieve(b *testing.B) {
 		})
 	}
 
+	// The same without the RVTools-depth detail (Options.DisableDetails):
+	// what the detail costs.
+	b.Run("bulk-nodetail/page=1000", func(b *testing.B) {
+		src := connect(b, Options{PageSize: 1000, DisableDetails: true})
+		b.ResetTimer()
+		for range b.N {
+			if _, err := src.Retrieve(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+		report(b)
+	})
+
 	b.Run("per-vm", func(b *testing.B) {
 		src := connect(b, Options{DisableTags: true})
 		specs := src.units()[0].specs

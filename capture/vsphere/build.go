@@ -139,12 +139,19 @@ func (r *resolver) cluster(ref moref) (string, string) {
 func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[string]string, snap time.Time) *inventory.State {
 	r := newResolver(b)
 	vc := s.ep.Name
+
 	st := &inventory.State{
 		VMs:           make([]inventory.VM, 0, len(b.vms)),
 		Hosts:         make([]inventory.Host, 0, len(b.hosts)),
 		Datastores:    make([]inventory.Datastore, 0, len(b.dss)),
 		Networks:      make([]inventory.Network, 0, len(b.nets)),
 		ResourcePools: make([]inventory.ResourcePool, 0, len(b.pools)),
+	}
+	details := !s.opts.DisableDetails
+	var dr *detailResolver
+	if details {
+		dr = newDetailResolver(r, b)
+		st.Details.VMs = make([]inventory.VMDetail, 0, len(b.vms))
 	}
 
 	for _, v := range b.vms {
@@ -189,6 +196,9 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 		}
 		vm.Attributes = attributes(v, fields, tags[vm.ID])
 		st.VMs = append(st.VMs, vm)
+		if details {
+			st.Details.VMs = append(st.Details.VMs, dr.vmDetail(vc, v, vm.Folder))
+		}
 	}
 
 	for _, h := range b.hosts {
@@ -215,6 +225,9 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			host.Version, host.Build = p.Version, p.Build
 		}
 		st.Hosts = append(st.Hosts, host)
+		if details {
+			st.Details.Hosts = append(st.Details.Hosts, hostDetail(vc, h))
+		}
 	}
 
 	for _, c := range b.crs {
@@ -233,6 +246,9 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			HAEnabled:     c.ha,
 			SnapshotTime:  snap,
 		})
+		if details {
+			st.Details.Clusters = append(st.Details.Clusters, clusterDetail(vc, c))
+		}
 	}
 
 	for _, d := range b.dss {
@@ -252,6 +268,9 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 			ds.UncommittedGB = float64(sum.Uncommitted) / gib
 		}
 		st.Datastores = append(st.Datastores, ds)
+		if details {
+			st.Details.Datastores = append(st.Details.Datastores, datastoreDetail(vc, d))
+		}
 	}
 
 	for _, n := range b.nets {
@@ -285,6 +304,12 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 		st.ResourcePools = append(st.ResourcePools, pool)
 	}
 
+	if details {
+		for _, d := range b.dvsDet {
+			st.Details.Switches = append(st.Details.Switches, switchDetail(vc, d, r))
+		}
+		sortDetails(&st.Details)
+	}
 	slices.SortFunc(st.VMs, func(a, b inventory.VM) int { return compareID(a.ID, b.ID) })
 	slices.SortFunc(st.Hosts, func(a, b inventory.Host) int { return compareID(a.ID, b.ID) })
 	slices.SortFunc(st.Clusters, func(a, b inventory.Cluster) int { return compareID(a.ID, b.ID) })
@@ -352,4 +377,13 @@ func splitID(id string) (string, int64, bool) {
 		return id, 0, false
 	}
 	return id[:i], n, true
+}
+
+// sortDetails orders every detail slice by object id.
+func sortDetails(d *inventory.Details) {
+	slices.SortFunc(d.VMs, func(a, b inventory.VMDetail) int { return compareID(a.VMID, b.VMID) })
+	slices.SortFunc(d.Hosts, func(a, b inventory.HostDetail) int { return compareID(a.HostID, b.HostID) })
+	slices.SortFunc(d.Clusters, func(a, b inventory.ClusterDetail) int { return compareID(a.ClusterID, b.ClusterID) })
+	slices.SortFunc(d.Datastores, func(a, b inventory.DatastoreDetail) int { return compareID(a.DatastoreID, b.DatastoreID) })
+	slices.SortFunc(d.Switches, func(a, b inventory.DistributedSwitch) int { return compareID(a.ID, b.ID) })
 }

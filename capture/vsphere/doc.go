@@ -91,6 +91,45 @@
 //     Options.Clock() in UTC, truncated to the second. Slices are sorted by
 //     managed object id (naturally: vm-9 before vm-10).
 //
+// # Detail
+//
+// Retrieve also fills State.Details, the RVTools-depth detail, in the same
+// bulk retrieval (Options.DisableDetails turns it off): explicit detail
+// paths are added to each kind's property list (vmDetailProps and the
+// others in props.go), and what the core inventory reads already
+// (config.hardware.device, folders, the cluster configurationEx, the
+// datastore summary) serves the detail too. Per VM: hardware version,
+// firmware, notes, guest DNS name, every guest IP (primary first), guest
+// state and OS, heartbeat, statuses, connection state, consolidation,
+// boot time, Tools status, version and upgrade policy, cores per socket,
+// CPU and memory allocations, hot-add flags, the .vmx path, the folder
+// path (VM.Folder), the snapshot tree (depth-first, with the current one),
+// disks (capacity MiB, provisioning from thinProvisioned/eagerlyScrub,
+// datastore, file, controller label, unit, mode, storage I/O shares and
+// limit), NICs (adapter type from the device type; the network from the
+// backing, a distributed port group found by its key), CD and floppy
+// drives, guest partitions, and the HA restart priority (the cluster's
+// dasVmConfig for the VM, else the cluster default, empty outside an HA
+// cluster). Snapshot files and sizes come from layoutEx (the .vmsn and
+// memory files plus the delta disks each snapshot created), read in a
+// second bulk read for the VMs that have snapshots only. Per host: boot
+// time, status, triggered alarm count, hyperthreading, NTP and DNS
+// servers, physical NICs, standard switches and port groups, storage
+// adapters. Per cluster: status, EVC mode, DRS behaviour and migration
+// threshold, HA settings, effective hosts/CPU/memory, cores and threads
+// (summary, as the server reports it). Per datastore: status, VMFS
+// version, block size and extents or NFS server and path, maintenance
+// mode, multiple host access, number of VMs. Distributed switches: name,
+// datacenter, vendor and version (summary.productInfo), description,
+// creation time, member hosts, ports, maximum ports and MTU.
+//
+// Detail is best effort: a fault on a detail path (a missingSet entry)
+// leaves that value empty and is logged once per retrieval (the first
+// ten and a count); the core paths keep the rules above. NotAuthenticated
+// on any path still means the session expired. A server that refuses a
+// whole read with InvalidProperty (a detail path its API version does not
+// know) has that kind read again without its detail.
+//
 // A standalone ESXi endpoint works the same way: it has one datacenter
 // (ha-datacenter), no clusters, no tags and no custom attributes.
 //

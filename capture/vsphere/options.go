@@ -82,6 +82,15 @@ type Options struct {
 	// no tags.
 	DisableTags bool
 
+	// DisableDetails skips the RVTools-depth detail (State.Details: VM
+	// snapshots, disks, NICs, Tools, allocations; host NICs, HBAs,
+	// switches; cluster, datastore and distributed switch settings). By
+	// default Retrieve reads it in the same bulk retrieval, with explicit
+	// property paths added to each kind's list; a property fault on a
+	// detail path is logged and leaves that value empty, it never fails
+	// the retrieval.
+	DisableDetails bool
+
 	// KeepAlive is the interval at which an idle session is checked (and
 	// so kept alive), and renewed if the server ended it. Defaults to
 	// DefaultKeepAlive (5 min); a negative value disables the check.

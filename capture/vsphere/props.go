@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +59,59 @@ var (
 	vappProps    = []string{"parentFolder"}
 	folderProps  = []string{"name", "parent"}
 )
+
+// Detail property paths (State.Details), read in the same bulk retrieval
+// unless Options.DisableDetails. A fault on one of these paths
+// (ObjectContent.missingSet) is logged and leaves the value empty; only
+// the paths above fail the retrieval. config.hardware.device, the
+// datastore summary, the cluster configurationEx and the folders are
+// read for the core inventory already and serve the detail too.
+var (
+	vmDetailProps = []string{
+		"config.version", "config.firmware", "config.annotation",
+		"guest.hostName", "guest.net", "guest.guestState", "guest.guestFullName",
+		"guestHeartbeatStatus", "overallStatus", "configStatus",
+		"runtime.connectionState", "runtime.consolidationNeeded", "runtime.bootTime",
+		"guest.toolsRunningStatus", "guest.toolsVersionStatus2", "guest.toolsVersion",
+		"config.tools.toolsUpgradePolicy", "config.hardware.numCoresPerSocket",
+		"config.cpuAllocation", "config.memoryAllocation",
+		"config.cpuHotAddEnabled", "config.cpuHotRemoveEnabled", "config.memoryHotAddEnabled",
+		"config.files.vmPathName", "snapshot", "guest.disk",
+	}
+	// vmLayoutProps are read in a second bulk read, only for the VMs that
+	// have snapshots (for the snapshot files and sizes): the file layout of
+	// every VM would add about a third to the detail's cost.
+	vmLayoutProps   = []string{"layoutEx"}
+	hostDetailProps = []string{
+		"runtime.bootTime", "overallStatus", "triggeredAlarmState",
+		"config.hyperThread.active", "config.network.pnic", "config.network.vswitch",
+		"config.network.portgroup", "config.network.dnsConfig",
+		"config.storageDevice.hostBusAdapter", "config.dateTimeInfo.ntpConfig.server",
+	}
+	// The whole summary: currentEVCModeKey and the effective figures are
+	// ClusterComputeResourceSummary fields, not paths of the declared
+	// ComputeResourceSummary.
+	clusterDetailProps = []string{"summary", "overallStatus"}
+	dsDetailProps      = []string{"info", "overallStatus", "vm"}
+	dvpgDetailProps    = []string{"key"}
+	// The whole config: maxMtu is a VMwareDVSConfigInfo field.
+	dvsDetailProps = []string{"parent", "summary", "config"}
+)
+
+// detailPaths lists the detail paths of each property spec type.
+var detailPaths = map[string][]string{
+	tVM: slices.Concat(vmDetailProps, vmLayoutProps), tHost: hostDetailProps, tCluster: clusterDetailProps,
+	tDatastore: dsDetailProps, tDVPG: dvpgDetailProps, tDVS: dvsDetailProps,
+}
+
+// isDetailPath reports whether path is a detail path of objects of type t
+// (a VmwareDistributedVirtualSwitch is a DistributedVirtualSwitch).
+func isDetailPath(t, path string) bool {
+	if strings.HasSuffix(t, tDVS) {
+		t = tDVS
+	}
+	return slices.Contains(detailPaths[t], path)
+}
 
 // Value conversions. Property values arrive as the XML decoder built them:
 // usually values, sometimes pointers; enums are named string types.

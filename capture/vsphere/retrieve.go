@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -27,20 +28,29 @@ type unit struct {
 	specs []types.PropertySpec
 }
 
-func (s *Source) units() []unit {
+func (s *Source) units() []unit { return s.unitsWith(!s.opts.DisableDetails) }
+
+// unitsWith returns the units with or without the detail paths.
+func (s *Source) unitsWith(details bool) []unit {
 	spec := func(t string, props []string) types.PropertySpec {
 		return types.PropertySpec{Type: t, PathSet: props}
 	}
-	vm := slices.Concat(vmProps, s.opts.ExtraVMProperties)
+	detail := func(core, det []string) []string {
+		if !details {
+			return core
+		}
+		return slices.Concat(core, det)
+	}
+	vm := slices.Concat(detail(vmProps, vmDetailProps), s.opts.ExtraVMProperties)
 	slices.Sort(vm)
 	vm = slices.Compact(vm)
 	// The VM unit comes first: it is the longest, so it should start first.
 	return []unit{
 		{name: tVM, types: []string{tVM}, specs: []types.PropertySpec{spec(tVM, vm)}},
-		{name: tHost, types: []string{tHost}, specs: []types.PropertySpec{spec(tHost, hostProps)}},
-		{name: tCR, types: []string{tCR}, specs: []types.PropertySpec{spec(tCR, crProps), spec(tCluster, clusterProps)}},
-		{name: tDatastore, types: []string{tDatastore}, specs: []types.PropertySpec{spec(tDatastore, dsProps)}},
-		{name: tNetwork, types: []string{tNetwork, tDVS}, specs: []types.PropertySpec{spec(tNetwork, netProps), spec(tDVPG, dvpgProps), spec(tDVS, dvsProps)}},
+		{name: tHost, types: []string{tHost}, specs: []types.PropertySpec{spec(tHost, detail(hostProps, hostDetailProps))}},
+		{name: tCR, types: []string{tCR}, specs: []types.PropertySpec{spec(tCR, crProps), spec(tCluster, detail(clusterProps, clusterDetailProps))}},
+		{name: tDatastore, types: []string{tDatastore}, specs: []types.PropertySpec{spec(tDatastore, detail(dsProps, dsDetailProps))}},
+		{name: tNetwork, types: []string{tNetwork, tDVS}, specs: []types.PropertySpec{spec(tNetwork, netProps), spec(tDVPG, detail(dvpgProps, dvpgDetailProps)), spec(tDVS, detail(dvsProps, dvsDetailProps))}},
 		{name: tPool, types: []string{tPool}, specs: []types.PropertySpec{spec(tPool, poolProps), spec(tVApp, vappProps)}},
 		{name: tFolder, types: []string{tFolder, tDC}, specs: []types.PropertySpec{spec(tFolder, folderProps), spec(tDC, folderProps)}},
 	}
@@ -100,10 +110,18 @@ func (s *Source) retrieve(ctx context.Context) (*inventory.State, error) {
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opts.Concurrency)
-	for _, u := range s.units() {
+	core := s.unitsWith(false)
+	for i, u := range s.units() {
 		g.Go(func() error {
 			return s.withSession(gctx, func(ctx context.Context) error {
 				b, err := s.collectUnit(ctx, u)
+				if err != nil && !s.opts.DisableDetails && fault.Is(err, &types.InvalidProperty{}) {
+					// A server that does not know a detail path refuses
+					// the whole call: read the kind without detail.
+					s.log.Warn("the server refused a property path; reading this kind without its detail",
+						slog.String("kind", u.name), slog.Any("error", err))
+					b, err = s.collectUnit(ctx, core[i])
+				}
 				if err != nil {
 					return s.wrap("retrieve "+u.name, err)
 				}
@@ -148,6 +166,15 @@ func (s *Source) retrieve(ctx context.Context) (*inventory.State, error) {
 		if err := s.refetch(ctx, all); err != nil {
 			return nil, err
 		}
+	}
+	if !s.opts.DisableDetails {
+		if err := s.withSession(ctx, func(ctx context.Context) error { return s.readLayouts(ctx, all) }); err != nil {
+			return nil, s.wrap("retrieve the file layout of VMs with snapshots", err)
+		}
+	}
+	if n := all.detailMissing.n; n > 0 {
+		s.log.Warn("some detail properties could not be read; their values are left empty",
+			slog.Int("faults", n), slog.Any("first", all.detailMissing.first))
 	}
 	st := s.build(all, fields, tags, snap)
 	s.log.Debug("retrieved inventory", slog.Int("vms", len(st.VMs)), slog.Int("hosts", len(st.Hosts)), slog.Duration("took", time.Since(start)))
@@ -203,7 +230,7 @@ func (s *Source) collectUnit(ctx context.Context, u unit) (*batch, error) {
 	if u.name == tVM && s.opts.Concurrency > 1 {
 		return s.collectSplit(ctx, u, view, pc)
 	}
-	b := newBatch()
+	b := s.newBatch()
 	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:       view,
@@ -298,7 +325,7 @@ func (s *Source) readChunks(ctx context.Context, u unit, pc types.ManagedObjectR
 				objs[j] = types.ObjectSpec{Obj: r}
 			}
 			spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: u.specs, ReportMissingObjectsInResults: types.NewBool(true)}
-			b := newBatch()
+			b := s.newBatch()
 			err := s.pages(gctx, cpc, spec, func(objs []types.ObjectContent) {
 				for _, o := range objs {
 					if deleted(o) {
@@ -445,7 +472,7 @@ func (s *Source) refetch(ctx context.Context, all *batch) error {
 				}
 				return s.wrap("re-read "+inc.obj.Value, err)
 			}
-			b := newBatch()
+			b := s.newBatch()
 			for _, o := range res.Returnval {
 				b.add(o, inc.specs, s.opts.ExtraVMProperties)
 			}
@@ -512,6 +539,7 @@ type rawVM struct {
 	ip                       string
 	custom                   []types.BaseCustomFieldValue
 	extra                    map[string]string
+	det                      vmDet
 }
 
 type rawHost struct {
@@ -524,6 +552,7 @@ type rawHost struct {
 	maintenance bool
 	// cpuUsage (MHz) and memUsage (MB) are summary.quickStats'.
 	cpuUsage, memUsage int64
+	det                hostDet
 }
 
 type rawCR struct {
@@ -534,6 +563,9 @@ type rawCR struct {
 	numHosts, totalCPU int64
 	totalMem           int64
 	drs, ha            bool
+	cfg                *types.ClusterConfigInfoEx
+	summary            *types.ClusterComputeResourceSummary
+	status             string
 }
 
 type rawDS struct {
@@ -542,6 +574,9 @@ type rawDS struct {
 	parent  moref
 	summary *types.DatastoreSummary
 	hosts   []moref
+	info    any
+	status  string
+	vmCount int
 }
 
 type rawNet struct {
@@ -549,6 +584,7 @@ type rawNet struct {
 	name, kind  string
 	parent, dvs moref
 	vlan        string
+	key         string // a distributed port group's key
 }
 
 type rawPool struct {
@@ -571,10 +607,47 @@ type batch struct {
 	dvs        map[moref]string
 	nodes      map[moref]node
 	incomplete []incomplete
+	// dvsDet and dvpgKeys: distributed switch detail and port group keys.
+	dvsDet   map[moref]*rawDVS
+	dvpgKeys map[string]moref
+	// detailMissing: faults on detail paths, logged once per retrieval.
+	detailMissing faultList
+	// noDetails: do not decode the VMs' devices into detail.
+	noDetails bool
+}
+
+// faultList keeps the first few of many fault descriptions and counts all.
+type faultList struct {
+	first []string
+	n     int
+}
+
+func (f *faultList) add(s string) {
+	f.n++
+	if len(f.first) < 10 {
+		f.first = append(f.first, s)
+	}
+}
+
+func (f *faultList) merge(o faultList) {
+	for _, s := range o.first {
+		if len(f.first) < 10 {
+			f.first = append(f.first, s)
+		}
+	}
+	f.n += o.n
+}
+
+// newBatch returns a batch that decodes the detail unless
+// Options.DisableDetails.
+func (s *Source) newBatch() *batch {
+	b := newBatch()
+	b.noDetails = s.opts.DisableDetails
+	return b
 }
 
 func newBatch() *batch {
-	return &batch{dvs: map[moref]string{}, nodes: map[moref]node{}}
+	return &batch{dvs: map[moref]string{}, nodes: map[moref]node{}, dvsDet: map[moref]*rawDVS{}, dvpgKeys: map[string]moref{}}
 }
 
 func (b *batch) merge(o *batch) {
@@ -591,25 +664,42 @@ func (b *batch) merge(o *batch) {
 		b.nodes[k] = v
 	}
 	b.incomplete = append(b.incomplete, o.incomplete...)
+	maps.Copy(b.dvsDet, o.dvsDet)
+	maps.Copy(b.dvpgKeys, o.dvpgKeys)
+	b.detailMissing.merge(o.detailMissing)
 }
 
 // add decodes one object. Objects with a missingSet are set aside for the
 // single-object fallback.
 func (b *batch) add(o types.ObjectContent, specs []types.PropertySpec, extra []string) {
 	if len(o.MissingSet) > 0 {
-		name := ""
-		for _, p := range o.PropSet {
-			if p.Name == "name" {
-				name = asString(p.Val)
+		// Faults on detail paths leave the detail value empty; faults on
+		// core paths (and NotAuthenticated anywhere: the session expired)
+		// set the object aside.
+		var core []types.MissingProperty
+		for _, m := range o.MissingSet {
+			if _, auth := m.Fault.Fault.(*types.NotAuthenticated); auth || !isDetailPath(o.Obj.Type, m.Path) {
+				core = append(core, m)
 			}
 		}
-		b.incomplete = append(b.incomplete, incomplete{obj: o.Obj, name: name, specs: specs, missing: o.MissingSet})
-		return
+		if len(core) > 0 {
+			name := ""
+			for _, p := range o.PropSet {
+				if p.Name == "name" {
+					name = asString(p.Val)
+				}
+			}
+			b.incomplete = append(b.incomplete, incomplete{obj: o.Obj, name: name, specs: specs, missing: core})
+			return
+		}
+		for _, m := range o.MissingSet {
+			b.detailMissing.add(o.Obj.Type + " " + o.Obj.Value + ": " + faultName(m))
+		}
 	}
 	t := o.Obj.Type
 	switch {
 	case t == tVM:
-		b.vms = append(b.vms, decodeVM(o, extra))
+		b.vms = append(b.vms, decodeVM(o, extra, !b.noDetails))
 	case t == tHost:
 		h := decodeHost(o)
 		b.hosts = append(b.hosts, h)
@@ -621,13 +711,15 @@ func (b *batch) add(o types.ObjectContent, specs []types.PropertySpec, extra []s
 	case t == tDatastore:
 		b.dss = append(b.dss, decodeDS(o))
 	case t == tNetwork || t == tDVPG || t == tOpaque:
-		b.nets = append(b.nets, decodeNet(o))
-	case strings.HasSuffix(t, tDVS):
-		for _, p := range o.PropSet {
-			if p.Name == "name" {
-				b.dvs[o.Obj] = asString(p.Val)
-			}
+		n := decodeNet(o)
+		b.nets = append(b.nets, n)
+		if n.key != "" {
+			b.dvpgKeys[n.key] = n.ref
 		}
+	case strings.HasSuffix(t, tDVS):
+		d := decodeDVS(o)
+		b.dvs[o.Obj] = d.name
+		b.dvsDet[o.Obj] = d
 	case t == tPool || t == tVApp:
 		p := decodePool(o)
 		b.pools = append(b.pools, p)
@@ -647,7 +739,7 @@ func (b *batch) add(o types.ObjectContent, specs []types.PropertySpec, extra []s
 	}
 }
 
-func decodeVM(o types.ObjectContent, extra []string) *rawVM {
+func decodeVM(o types.ObjectContent, extra []string, details bool) *rawVM {
 	v := &rawVM{ref: o.Obj}
 	for _, p := range o.PropSet {
 		switch p.Name {
@@ -682,7 +774,11 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 		case "summary.storage.committed":
 			v.committed, _ = asInt64(p.Val)
 		case "config.hardware.device":
-			v.diskBytes = diskCapacity(p.Val)
+			devs := elems[types.BaseVirtualDevice](p.Val)
+			v.diskBytes = diskCapacity(devs)
+			if details {
+				v.det.devices(devs)
+			}
 		case "datastore":
 			v.datastores = asRefs(p.Val)
 		case "network":
@@ -698,6 +794,8 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 					v.custom = a.CustomFieldValue
 				}
 			}
+		default:
+			v.det.decode(p)
 		}
 		if len(extra) > 0 && slices.Contains(extra, p.Name) {
 			if v.extra == nil {
@@ -711,16 +809,7 @@ func decodeVM(o types.ObjectContent, extra []string) *rawVM {
 
 // diskCapacity returns the sum of the capacities of the virtual disks in a
 // config.hardware.device value (SEMANTICS §1: provisioned disk).
-func diskCapacity(val any) int64 {
-	var devs []types.BaseVirtualDevice
-	switch a := val.(type) {
-	case types.ArrayOfVirtualDevice:
-		devs = a.VirtualDevice
-	case *types.ArrayOfVirtualDevice:
-		if a != nil {
-			devs = a.VirtualDevice
-		}
-	}
+func diskCapacity(devs []types.BaseVirtualDevice) int64 {
 	var sum int64
 	for _, d := range devs {
 		if disk, ok := d.(*types.VirtualDisk); ok {
@@ -766,6 +855,8 @@ func decodeHost(o types.ObjectContent) *rawHost {
 			h.cpuUsage, _ = asInt64(p.Val)
 		case "summary.quickStats.overallMemoryUsage":
 			h.memUsage, _ = asInt64(p.Val)
+		default:
+			h.det.decode(p)
 		}
 	}
 	return h
@@ -798,7 +889,12 @@ func decodeCR(o types.ObjectContent) *rawCR {
 			if cfg != nil {
 				c.drs = asBool(cfg.DrsConfig.Enabled)
 				c.ha = asBool(cfg.DasConfig.Enabled)
+				c.cfg = cfg
 			}
+		case "summary":
+			c.summary = deref[types.ClusterComputeResourceSummary](p.Val)
+		case "overallStatus":
+			c.status = asString(p.Val)
 		}
 	}
 	return c
@@ -832,6 +928,12 @@ func decodeDS(o types.ObjectContent) *rawDS {
 			for _, m := range mounts {
 				d.hosts = append(d.hosts, m.Key)
 			}
+		case "info":
+			d.info = p.Val
+		case "overallStatus":
+			d.status = asString(p.Val)
+		case "vm":
+			d.vmCount = len(asRefs(p.Val))
 		}
 	}
 	return d
@@ -855,6 +957,8 @@ func decodeNet(o types.ObjectContent) *rawNet {
 			n.dvs = asRef(p.Val)
 		case "config.defaultPortConfig":
 			n.vlan = vlanOf(p.Val)
+		case "key":
+			n.key = asString(p.Val)
 		}
 	}
 	return n
