@@ -21,7 +21,8 @@ import (
 // Devices are matched by device key and snapshots by snapshot id, so a
 // renamed label is not an add plus a remove. Before and After are keyed by
 // the device label (a disk's or NIC's) or the snapshot name, with
-// " (id N)" appended when two snapshots share a name:
+// " (key N)" or " (id N)" appended when two devices or snapshots of the VM
+// share a label or name:
 //
 //   - disk_added / disk_removed: "<capacity> MiB <provisioning> <file>"
 //   - disk_resized: the capacity in MiB before and after
@@ -52,19 +53,23 @@ func DetailEvents(before, after *inventory.VMDetail, s time.Time, name, uuid str
 	disk := func(d inventory.VirtualDisk) string {
 		return strings.TrimSpace(fmt.Sprintf("%d MiB %s %s", d.CapacityMB, d.Provisioning, d.FilePath))
 	}
+	diskLabel := func(all []inventory.VirtualDisk, d inventory.VirtualDisk) string {
+		return label(d.Label, d.Key, slices.ContainsFunc(all, func(x inventory.VirtualDisk) bool { return x.Key != d.Key && x.Label == d.Label }))
+	}
 	added, removed := map[string]string{}, map[string]string{}
 	rb, ra := map[string]string{}, map[string]string{}
 	for _, d := range after.Disks {
 		o, ok := oldDisks[d.Key]
 		if !ok {
-			added[d.Label] = disk(d)
+			added[diskLabel(after.Disks, d)] = disk(d)
 		} else if o.CapacityMB != d.CapacityMB {
-			rb[d.Label], ra[d.Label] = strconv.FormatInt(o.CapacityMB, 10), strconv.FormatInt(d.CapacityMB, 10)
+			l := diskLabel(after.Disks, d)
+			rb[l], ra[l] = strconv.FormatInt(o.CapacityMB, 10), strconv.FormatInt(d.CapacityMB, 10)
 		}
 	}
 	for _, d := range before.Disks {
 		if _, ok := newDisks[d.Key]; !ok {
-			removed[d.Label] = disk(d)
+			removed[diskLabel(before.Disks, d)] = disk(d)
 		}
 	}
 	event(inventory.EventDiskAdded, nil, added)
@@ -81,19 +86,23 @@ func DetailEvents(before, after *inventory.VMDetail, s time.Time, name, uuid str
 		}
 		return netName(n) + " disconnected"
 	}
+	nicLabel := func(all []inventory.VirtualNIC, n inventory.VirtualNIC) string {
+		return label(n.Label, n.Key, slices.ContainsFunc(all, func(x inventory.VirtualNIC) bool { return x.Key != n.Key && x.Label == n.Label }))
+	}
 	added, removed = map[string]string{}, map[string]string{}
 	rb, ra = map[string]string{}, map[string]string{}
 	for _, n := range after.NICs {
 		o, ok := oldNICs[n.Key]
 		if !ok {
-			added[n.Label] = nic(n)
+			added[nicLabel(after.NICs, n)] = nic(n)
 		} else if o.Connected != n.Connected || o.NetworkID != n.NetworkID || (o.NetworkID == "" && o.Network != n.Network) {
-			rb[n.Label], ra[n.Label] = conn(o), conn(n)
+			l := nicLabel(after.NICs, n)
+			rb[l], ra[l] = conn(o), conn(n)
 		}
 	}
 	for _, n := range before.NICs {
 		if _, ok := newNICs[n.Key]; !ok {
-			removed[n.Label] = nic(n)
+			removed[nicLabel(before.NICs, n)] = nic(n)
 		}
 	}
 	event(inventory.EventNICAdded, nil, added)
@@ -150,6 +159,15 @@ func netName(n inventory.VirtualNIC) string {
 		return n.Network
 	}
 	return n.NetworkID
+}
+
+// label is a device's key in an event: its label, with its device key
+// when another device of the VM has the same label (or it has none).
+func label(l string, key int32, shared bool) string {
+	if shared || l == "" {
+		return fmt.Sprintf("%s (key %d)", l, key)
+	}
+	return l
 }
 
 // snapName is a snapshot's key in an event: its name, with its id when

@@ -54,6 +54,14 @@ func TestDetailEvents(t *testing.T) {
 		{"nic added", func(d *inventory.VMDetail) {
 			d.NICs = append(d.NICs, inventory.VirtualNIC{Key: 4001, Label: "Network adapter 2", NetworkID: "dvportgroup-9", Network: "=cmd|' /C calc'!A0", MAC: "00:50:56:aa:bb:02"})
 		}, []ev{{inventory.EventNICAdded, nil, map[string]string{"Network adapter 2": "=cmd|' /C calc'!A0 00:50:56:aa:bb:02"}}}},
+		{"nic added with a label another NIC has", func(d *inventory.VMDetail) {
+			d.NICs = append(d.NICs, inventory.VirtualNIC{Key: 4001, Label: "Network adapter 1", NetworkID: "network-7", Network: "VM Network", MAC: "00:50:56:aa:bb:03"})
+			d.NICs[0].Connected = false
+		}, []ev{
+			{inventory.EventNICAdded, nil, map[string]string{"Network adapter 1 (key 4001)": "VM Network 00:50:56:aa:bb:03"}},
+			{inventory.EventNICReconnected, map[string]string{"Network adapter 1 (key 4000)": "VM Network connected"},
+				map[string]string{"Network adapter 1 (key 4000)": "VM Network disconnected"}},
+		}},
 		{"nic removed", func(d *inventory.VMDetail) { d.NICs = nil },
 			[]ev{{inventory.EventNICRemoved, map[string]string{"Network adapter 1": "VM Network 00:50:56:aa:bb:01"}, nil}}},
 		{"nic disconnected", func(d *inventory.VMDetail) { d.NICs[0].Connected = false },
