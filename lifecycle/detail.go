@@ -28,7 +28,9 @@ import (
 //   - disk_resized: the capacity in MiB before and after
 //   - nic_added / nic_removed: "<network> <mac>"
 //   - nic_reconnected: "<network> connected|disconnected" before and after,
-//     when either the network or the connected flag changed
+//     when the network changed, or the connected flag while the VM ran
+//     (BootTime set) in both captures: powering a VM off disconnects its
+//     NICs, and that is a power event, not this one
 //   - snapshot_created / snapshot_removed: the creation time (RFC 3339)
 //   - tools_status: tools_running_status, tools_version_status and
 //     tools_version, only those that changed
@@ -86,6 +88,9 @@ func DetailEvents(before, after *inventory.VMDetail, s time.Time, name, uuid str
 		}
 		return netName(n) + " disconnected"
 	}
+	// A powered-off VM's NICs read disconnected: the connected flag is
+	// compared only when the VM was running (booted) in both captures.
+	running := !before.BootTime.IsZero() && !after.BootTime.IsZero()
 	nicLabel := func(all []inventory.VirtualNIC, n inventory.VirtualNIC) string {
 		return label(n.Label, n.Key, slices.ContainsFunc(all, func(x inventory.VirtualNIC) bool { return x.Key != n.Key && x.Label == n.Label }))
 	}
@@ -95,7 +100,7 @@ func DetailEvents(before, after *inventory.VMDetail, s time.Time, name, uuid str
 		o, ok := oldNICs[n.Key]
 		if !ok {
 			added[nicLabel(after.NICs, n)] = nic(n)
-		} else if o.Connected != n.Connected || o.NetworkID != n.NetworkID || (o.NetworkID == "" && o.Network != n.Network) {
+		} else if (running && o.Connected != n.Connected) || o.NetworkID != n.NetworkID || (o.NetworkID == "" && o.Network != n.Network) {
 			l := nicLabel(after.NICs, n)
 			rb[l], ra[l] = conn(o), conn(n)
 		}

@@ -13,7 +13,7 @@ import (
 func baseDetail() *inventory.VMDetail {
 	t0 := time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
 	return &inventory.VMDetail{
-		Vcenter: "vc1", VMID: "vm-1", HardwareVersion: "vmx-13", Annotation: "owner: ops",
+		Vcenter: "vc1", VMID: "vm-1", HardwareVersion: "vmx-13", Annotation: "owner: ops", BootTime: t0.Add(-time.Hour),
 		ToolsRunningStatus: "guestToolsRunning", ToolsVersionStatus: "guestToolsCurrent", ToolsVersion: "12352",
 		Disks: []inventory.VirtualDisk{
 			{Key: 2000, Label: "Hard disk 1", CapacityMB: 10240, Provisioning: inventory.DiskThin, FilePath: "[ds1] web/web.vmdk"},
@@ -66,6 +66,9 @@ func TestDetailEvents(t *testing.T) {
 			[]ev{{inventory.EventNICRemoved, map[string]string{"Network adapter 1": "VM Network 00:50:56:aa:bb:01"}, nil}}},
 		{"nic disconnected", func(d *inventory.VMDetail) { d.NICs[0].Connected = false },
 			[]ev{{inventory.EventNICReconnected, map[string]string{"Network adapter 1": "VM Network connected"}, map[string]string{"Network adapter 1": "VM Network disconnected"}}}},
+		{"powered off: NICs read disconnected", func(d *inventory.VMDetail) {
+			d.BootTime, d.NICs[0].Connected = time.Time{}, false
+		}, nil},
 		{"nic moved to another network", func(d *inventory.VMDetail) { d.NICs[0].NetworkID, d.NICs[0].Network = "network-8", "DMZ" },
 			[]ev{{inventory.EventNICReconnected, map[string]string{"Network adapter 1": "VM Network connected"}, map[string]string{"Network adapter 1": "DMZ connected"}}}},
 		{"snapshot created", func(d *inventory.VMDetail) {

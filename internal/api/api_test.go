@@ -354,6 +354,17 @@ func checkEntities(t *testing.T, f *fixture) {
 	if !slices.ContainsFunc(d.RecentEvents, func(e inventory.Event) bool { return e.Kind == inventory.EventResize }) {
 		t.Errorf("VM detail events %+v: no resize", d.RecentEvents)
 	}
+	// Its RVTools-depth detail is the store's.
+	if dst, ok := st.(store.Details); ok {
+		want, err := dst.ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: hostile, VMIDs: []string{resized.ID}, VMsOnly: true})
+		if err != nil || len(want.VMs) != 1 {
+			t.Fatalf("ReadDetails(%s): %v", resized.ID, err)
+		}
+		if d.Detail == nil || d.Detail.VMID != resized.ID || len(d.Detail.Disks) != len(want.VMs[0].Disks) || len(d.Detail.Disks) == 0 ||
+			len(d.Detail.NICs) != len(want.VMs[0].NICs) || d.Detail.HardwareVersion != want.VMs[0].HardwareVersion {
+			t.Errorf("VM detail's detail = %+v, store %+v", d.Detail, want.VMs[0])
+		}
+	}
 	if resp, _ := f.get(t, RoleViewer, "/api/vms/"+esc+"/vm-none", nil); resp.StatusCode != 404 {
 		t.Errorf("unknown VM: %d", resp.StatusCode)
 	}
@@ -372,6 +383,9 @@ func checkEntities(t *testing.T, f *fixture) {
 	if hd.Host.ID != h.ID || len(hd.VMs) != len(hvms.VMs) || len(hd.Datastores) != len(hds) {
 		t.Errorf("host detail: %d VMs (store %d), %d datastores (store %d)", len(hd.VMs), len(hvms.VMs), len(hd.Datastores), len(hds))
 	}
+	if _, ok := st.(store.Details); ok && (hd.Detail == nil || hd.Detail.HostID != h.ID || len(hd.Detail.NICs) == 0) {
+		t.Errorf("host detail's detail = %+v", hd.Detail)
+	}
 	// Clusters, datastores, networks, pools: lists equal the store's and
 	// each detail's VMs the store's filtered list.
 	cs, _ := st.ListClusters(ctx, &store.ListClustersParams{})
@@ -388,6 +402,9 @@ func checkEntities(t *testing.T, f *fixture) {
 		pg, _ := st.ListVMs(ctx, &store.ListVMsParams{HostID: ch.ID, Limit: 10000})
 		nvm += len(pg.VMs)
 	}
+	if _, ok := st.(store.Details); ok && (cd.Detail == nil || cd.Detail.ClusterID != cs[0].ID || cd.Detail.EffectiveHosts == 0) {
+		t.Errorf("cluster detail's detail = %+v", cd.Detail)
+	}
 	if len(cd.Hosts) != len(chosts) || len(cd.VMs) != nvm {
 		t.Errorf("cluster detail: %d hosts (store %d), %d VMs (store %d)", len(cd.Hosts), len(chosts), len(cd.VMs), nvm)
 	}
@@ -400,6 +417,9 @@ func checkEntities(t *testing.T, f *fixture) {
 	var dd DatastoreDetail
 	f.get(t, RoleViewer, "/api/datastores/"+esc+"/"+url.PathEscape(dss[0].ID), &dd)
 	dvms, _ := st.ListVMs(ctx, &store.ListVMsParams{DatastoreID: dss[0].ID, Limit: 10000})
+	if _, ok := st.(store.Details); ok && (dd.Detail == nil || dd.Detail.DatastoreID != dss[0].ID) {
+		t.Errorf("datastore detail's detail = %+v", dd.Detail)
+	}
 	if len(dd.VMs) != len(dvms.VMs) || len(dd.Hosts) != len(dss[0].HostIDs) {
 		t.Errorf("datastore detail: %d VMs (store %d), %d hosts (mounted by %d)", len(dd.VMs), len(dvms.VMs), len(dd.Hosts), len(dss[0].HostIDs))
 	}

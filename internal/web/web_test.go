@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/csv"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -21,6 +22,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/accessvault/vinventory/chargeback"
+	"github.com/accessvault/vinventory/health"
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/report"
@@ -539,5 +541,48 @@ func TestPageActions(t *testing.T) {
 	res, body = fetch(t, c, http.MethodGet, f.srv.URL+strings.ReplaceAll(m[1], "&amp;", "&"), nil, nil)
 	if res.StatusCode != 200 || !strings.HasPrefix(body, "PK") {
 		t.Errorf("download %s: %d", m[1], res.StatusCode)
+	}
+}
+
+// TestDetailSections: a VM page shows the VM's captured detail (Tools,
+// disks, NICs, snapshots) and a host page its NICs; the health page lists
+// the findings of the API.
+func TestDetailSections(t *testing.T) {
+	st := sqliteStore(t)
+	f := newFixture(t, st, Options{}, false)
+	ctx := context.Background()
+	id := f.vmID[scriptName]
+	det, err := st.(store.Details).ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: hostileVC, VMIDs: []string{id}, VMsOnly: true})
+	if err != nil || len(det.VMs) != 1 || len(det.VMs[0].Disks) == 0 || len(det.VMs[0].NICs) == 0 {
+		t.Fatalf("the fixture's VM %s has no detail with disks and NICs: %v %+v", id, err, det)
+	}
+	x := det.VMs[0]
+	c := client(t)
+	_, body := fetch(t, c, http.MethodGet, f.srv.URL+"/vms/"+url.PathEscape(hostileVC)+"/"+url.PathEscape(id), nil, nil)
+	for _, want := range []string{"Tools and hardware", "<caption>Virtual disks", "<caption>Network adapters", "<caption>Snapshots of this VM",
+		html.EscapeString(x.Disks[0].FilePath), html.EscapeString(x.NICs[0].MAC), html.EscapeString(x.HardwareVersion)} {
+		if !strings.Contains(body, want) {
+			t.Errorf("VM page lacks %q", want)
+		}
+	}
+	hd, err := st.(store.Details).ReadDetails(ctx, &store.ReadDetailsParams{Vcenter: hostileVC, EntitiesOnly: true})
+	if err != nil || len(hd.Hosts) == 0 || len(hd.Hosts[0].NICs) == 0 {
+		t.Fatalf("no host detail: %v", err)
+	}
+	_, body = fetch(t, c, http.MethodGet, f.srv.URL+"/hosts/"+url.PathEscape(hostileVC)+"/"+url.PathEscape(hd.Hosts[0].HostID), nil, nil)
+	if !strings.Contains(body, "<caption>Physical NICs") || !strings.Contains(body, html.EscapeString(hd.Hosts[0].NICs[0].Device)) {
+		t.Errorf("host page lacks its physical NICs")
+	}
+	var fs struct{ Items []health.Finding }
+	res, err := f.api.Call(ctx, api.NoAuthPrincipal, "", http.MethodGet, "/api/health-findings?limit=1000", nil, "")
+	if err == nil {
+		err = res.Decode(&fs)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = fetch(t, c, http.MethodGet, f.srv.URL+"/health", nil, nil)
+	if len(fs.Items) == 0 || !strings.Contains(body, html.EscapeString(fs.Items[0].Message)) {
+		t.Errorf("health page: %d findings from the API, the first not on the page", len(fs.Items))
 	}
 }
