@@ -559,7 +559,7 @@ func TestDetailSections(t *testing.T) {
 	x := det.VMs[0]
 	c := client(t)
 	_, body := fetch(t, c, http.MethodGet, f.srv.URL+"/vms/"+url.PathEscape(hostileVC)+"/"+url.PathEscape(id), nil, nil)
-	for _, want := range []string{"Tools and hardware", "<caption>Virtual disks", "<caption>Network adapters", "<caption>Snapshots of this VM",
+	for _, want := range []string{"Tools and hardware", ">Virtual disks</caption>", ">Network adapters</caption>", ">Snapshots of this VM</caption>",
 		html.EscapeString(x.Disks[0].FilePath), html.EscapeString(x.NICs[0].MAC), html.EscapeString(x.HardwareVersion)} {
 		if !strings.Contains(body, want) {
 			t.Errorf("VM page lacks %q", want)
@@ -570,7 +570,7 @@ func TestDetailSections(t *testing.T) {
 		t.Fatalf("no host detail: %v", err)
 	}
 	_, body = fetch(t, c, http.MethodGet, f.srv.URL+"/hosts/"+url.PathEscape(hostileVC)+"/"+url.PathEscape(hd.Hosts[0].HostID), nil, nil)
-	if !strings.Contains(body, "<caption>Physical NICs") || !strings.Contains(body, html.EscapeString(hd.Hosts[0].NICs[0].Device)) {
+	if !strings.Contains(body, ">Physical NICs</caption>") || !strings.Contains(body, html.EscapeString(hd.Hosts[0].NICs[0].Device)) {
 		t.Errorf("host page lacks its physical NICs")
 	}
 	var fs struct{ Items []health.Finding }
