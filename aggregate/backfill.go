@@ -189,6 +189,9 @@ type backfill struct {
 	res    *BackfillResult
 	months []inventory.Window
 	days   []inventory.Window
+	// excluded holds, while a vCenter's lifecycles are derived, the VMs
+	// its capture scope left out of each snapshot, by snapshot time (UTC).
+	excluded map[time.Time]map[string]*inventory.ExcludedVM
 }
 
 func newBackfill(st BackfillStore, o BackfillOptions) (*backfill, error) {
@@ -498,6 +501,25 @@ func (b *backfill) vcLifecycles(ctx context.Context, vc string) (int, error) {
 	}); err != nil {
 		return 0, err
 	}
+	// The VMs a capture scope left out of each snapshot (kept with the
+	// entity history): not absent, as Reconcile has it.
+	excl := map[time.Time]map[string]*inventory.ExcludedVM{}
+	if eh, ok := b.st.(store.EntityHistory); ok && len(snaps) > 0 {
+		rows, err := eh.EntityHistoryRange(ctx, &store.EntityHistoryRangeParams{Vcenter: vc, Kind: store.EntityExcluded,
+			From: snaps[0], To: snaps[len(snaps)-1].Add(time.Second)})
+		if err != nil {
+			return 0, err
+		}
+		for i := range rows.Excluded {
+			x := &rows.Excluded[i]
+			t := x.SnapshotTime.UTC()
+			if excl[t] == nil {
+				excl[t] = map[string]*inventory.ExcludedVM{}
+			}
+			excl[t][x.VMID] = x
+		}
+	}
+	b.excluded = excl
 	var evs lifecycle.SourceEvents
 	kept, err := b.st.ListEndpointEvents(ctx, &store.ListEndpointEventsParams{Vcenter: vc})
 	if err != nil {
@@ -608,7 +630,10 @@ func (b *backfill) step(vc string, snaps []time.Time, i int, prev map[string]*in
 	lcs map[string]inventory.Lifecycle, evs lifecycle.SourceEvents, guard lifecycle.Guard, ids *lifecycle.Resolver) map[string]*inventory.Sample {
 	cur := ids.Index(samples)
 	in := &lifecycle.Input{Vcenter: vc, Time: snaps[i], Baseline: i == 0, Current: cur, Prev: prev, Lifecycles: lcs,
-		Times: snaps[:i], Events: evs, Guard: guard}
+		Times: snaps[:i], Events: evs, Guard: guard, Excluded: b.excluded[snaps[i].UTC()]}
+	if i > 0 {
+		in.PrevExcluded = b.excluded[snaps[i-1].UTC()]
+	}
 	for _, l := range lifecycle.Step(in).Lifecycles {
 		lcs[l.VMID] = l
 	}

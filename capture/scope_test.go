@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/accessvault/vinventory/aggregate"
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
@@ -121,6 +122,33 @@ func TestScopeOutAndBackIn(t *testing.T) {
 			t.Errorf("lifecycle of %s destroyed while out of scope: %+v, want deleted in (%s, %s]", gone.VMID, l, r2.SnapshotTime, r3.SnapshotTime)
 		}
 
+		// A repair re-derives the same lifecycle rows from the stored
+		// history: the exclusions kept with it tell the VMs out of scope
+		// from deleted ones.
+		lcs := func() []inventory.Lifecycle {
+			t.Helper()
+			p, err := st.ListLifecycles(ctx, &store.ListLifecyclesParams{Vcenter: "vc1", Limit: 1000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Lifecycles
+		}
+		before := lcs()
+		if _, err := aggregate.Backfill(ctx, st, aggregate.BackfillOptions{From: r1.SnapshotTime, To: r3.SnapshotTime.Add(time.Hour),
+			Vcenters: []string{"vc1"}, Action: aggregate.ActionRepair, Aggregate: aggregate.Options{AllowPartial: true}}); err != nil {
+			t.Fatal(err)
+		}
+		after := lcs()
+		for i := range after {
+			b, a := before[i], after[i]
+			if a.VMID != b.VMID || a.Deleted != b.Deleted || !a.FirstSeen.Equal(b.FirstSeen) || !a.LastSeen.Equal(b.LastSeen) || !a.DeletionTime.Equal(b.DeletionTime) {
+				t.Errorf("repair changed %s: %+v → %+v", b.VMID, b, a)
+			}
+		}
+		if len(after) != len(before) {
+			t.Errorf("repair: %d lifecycle rows, %d before", len(after), len(before))
+		}
+
 		// The scope is lifted: the VMs come back, their history continues.
 		r4 := step(inventory.Scope{})
 		if len(r4.Samples) != len(all)-1 {
@@ -142,5 +170,6 @@ func TestScopeOutAndBackIn(t *testing.T) {
 				t.Errorf("no in_scope event for %s", x.VMID)
 			}
 		}
+
 	})
 }
