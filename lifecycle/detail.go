@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +21,7 @@ import (
 // renamed label is not an add plus a remove. Before and After are keyed by
 // the device label (a disk's or NIC's) or the snapshot name, with
 // " (key N)" or " (id N)" appended when two devices or snapshots of the VM
-// share a label or name:
+// share a label or name (or it has none):
 //
 //   - disk_added / disk_removed: "<capacity> MiB <provisioning> <file>"
 //   - disk_resized: the capacity in MiB before and after
@@ -49,87 +48,31 @@ func DetailEvents(before, after *inventory.VMDetail, s time.Time, name, uuid str
 			VMUUID: uuid, Name: name, Before: nilIfEmpty(b), After: nilIfEmpty(a)})
 	}
 
-	// Disks.
-	oldDisks := byKey(before.Disks, func(d inventory.VirtualDisk) int32 { return d.Key })
-	newDisks := byKey(after.Disks, func(d inventory.VirtualDisk) int32 { return d.Key })
-	disk := func(d inventory.VirtualDisk) string {
-		return strings.TrimSpace(fmt.Sprintf("%d MiB %s %s", d.CapacityMB, d.Provisioning, d.FilePath))
-	}
-	diskLabel := func(all []inventory.VirtualDisk, d inventory.VirtualDisk) string {
-		return label(d.Label, d.Key, slices.ContainsFunc(all, func(x inventory.VirtualDisk) bool { return x.Key != d.Key && x.Label == d.Label }))
-	}
-	added, removed := map[string]string{}, map[string]string{}
-	rb, ra := map[string]string{}, map[string]string{}
-	for _, d := range after.Disks {
-		o, ok := oldDisks[d.Key]
-		if !ok {
-			added[diskLabel(after.Disks, d)] = disk(d)
-		} else if o.CapacityMB != d.CapacityMB {
-			l := diskLabel(after.Disks, d)
-			rb[l], ra[l] = strconv.FormatInt(o.CapacityMB, 10), strconv.FormatInt(d.CapacityMB, 10)
-		}
-	}
-	for _, d := range before.Disks {
-		if _, ok := newDisks[d.Key]; !ok {
-			removed[diskLabel(before.Disks, d)] = disk(d)
-		}
-	}
-	event(inventory.EventDiskAdded, nil, added)
-	event(inventory.EventDiskRemoved, removed, nil)
-	event(inventory.EventDiskResized, rb, ra)
-
-	// NICs.
-	oldNICs := byKey(before.NICs, func(n inventory.VirtualNIC) int32 { return n.Key })
-	newNICs := byKey(after.NICs, func(n inventory.VirtualNIC) int32 { return n.Key })
-	nic := func(n inventory.VirtualNIC) string { return strings.TrimSpace(netName(n) + " " + n.MAC) }
+	// Disks, NICs, snapshots.
+	d := diffItems(before.Disks, after.Disks, diskItem, func(o, n inventory.VirtualDisk) (string, string, bool) {
+		return strconv.FormatInt(o.CapacityMB, 10), strconv.FormatInt(n.CapacityMB, 10), o.CapacityMB != n.CapacityMB
+	})
+	event(inventory.EventDiskAdded, nil, d.added)
+	event(inventory.EventDiskRemoved, d.removed, nil)
+	event(inventory.EventDiskResized, d.before, d.after)
+	// A powered-off VM's NICs read disconnected: the connected flag is
+	// compared only when the VM was running (booted) in both captures.
+	running := !before.BootTime.IsZero() && !after.BootTime.IsZero()
 	conn := func(n inventory.VirtualNIC) string {
 		if n.Connected {
 			return netName(n) + " connected"
 		}
 		return netName(n) + " disconnected"
 	}
-	// A powered-off VM's NICs read disconnected: the connected flag is
-	// compared only when the VM was running (booted) in both captures.
-	running := !before.BootTime.IsZero() && !after.BootTime.IsZero()
-	nicLabel := func(all []inventory.VirtualNIC, n inventory.VirtualNIC) string {
-		return label(n.Label, n.Key, slices.ContainsFunc(all, func(x inventory.VirtualNIC) bool { return x.Key != n.Key && x.Label == n.Label }))
-	}
-	added, removed = map[string]string{}, map[string]string{}
-	rb, ra = map[string]string{}, map[string]string{}
-	for _, n := range after.NICs {
-		o, ok := oldNICs[n.Key]
-		if !ok {
-			added[nicLabel(after.NICs, n)] = nic(n)
-		} else if (running && o.Connected != n.Connected) || o.NetworkID != n.NetworkID || (o.NetworkID == "" && o.Network != n.Network) {
-			l := nicLabel(after.NICs, n)
-			rb[l], ra[l] = conn(o), conn(n)
-		}
-	}
-	for _, n := range before.NICs {
-		if _, ok := newNICs[n.Key]; !ok {
-			removed[nicLabel(before.NICs, n)] = nic(n)
-		}
-	}
-	event(inventory.EventNICAdded, nil, added)
-	event(inventory.EventNICRemoved, removed, nil)
-	event(inventory.EventNICReconnected, rb, ra)
-
-	// Snapshots.
-	oldSnaps := byKey(before.Snapshots, func(x inventory.VMSnapshot) int32 { return x.ID })
-	newSnaps := byKey(after.Snapshots, func(x inventory.VMSnapshot) int32 { return x.ID })
-	created, gone := map[string]string{}, map[string]string{}
-	for _, x := range after.Snapshots {
-		if _, ok := oldSnaps[x.ID]; !ok {
-			created[snapName(x, after.Snapshots)] = x.Created.UTC().Format(time.RFC3339)
-		}
-	}
-	for _, x := range before.Snapshots {
-		if _, ok := newSnaps[x.ID]; !ok {
-			gone[snapName(x, before.Snapshots)] = x.Created.UTC().Format(time.RFC3339)
-		}
-	}
-	event(inventory.EventSnapshotCreated, nil, created)
-	event(inventory.EventSnapshotRemoved, gone, nil)
+	d = diffItems(before.NICs, after.NICs, nicItem, func(o, n inventory.VirtualNIC) (string, string, bool) {
+		return conn(o), conn(n), (running && o.Connected != n.Connected) || o.NetworkID != n.NetworkID || (o.NetworkID == "" && o.Network != n.Network)
+	})
+	event(inventory.EventNICAdded, nil, d.added)
+	event(inventory.EventNICRemoved, d.removed, nil)
+	event(inventory.EventNICReconnected, d.before, d.after)
+	d = diffItems(before.Snapshots, after.Snapshots, snapshotItem, nil)
+	event(inventory.EventSnapshotCreated, nil, d.added)
+	event(inventory.EventSnapshotRemoved, d.removed, nil)
 
 	// Scalars.
 	tb, ta := map[string]string{}, map[string]string{}
@@ -151,37 +94,77 @@ func DetailEvents(before, after *inventory.VMDetail, s time.Time, name, uuid str
 	return out
 }
 
-func byKey[T any](xs []T, key func(T) int32) map[int32]T {
-	m := make(map[int32]T, len(xs))
-	for _, x := range xs {
-		m[key(x)] = x
-	}
-	return m
+// item is how DetailEvents sees a device or snapshot: its identity, its
+// label in events and the value an added or removed one shows.
+type item struct {
+	id    int32
+	label string
+	value string
 }
 
-func netName(n inventory.VirtualNIC) string {
-	if n.Network != "" {
-		return n.Network
-	}
-	return n.NetworkID
+func diskItem(d inventory.VirtualDisk) item {
+	return item{d.Key, d.Label, strings.TrimSpace(fmt.Sprintf("%d MiB %s %s", d.CapacityMB, d.Provisioning, d.FilePath))}
 }
 
-// label is a device's key in an event: its label, with its device key
-// when another device of the VM has the same label (or it has none).
-func label(l string, key int32, shared bool) string {
-	if shared || l == "" {
-		return fmt.Sprintf("%s (key %d)", l, key)
-	}
-	return l
+func nicItem(n inventory.VirtualNIC) item {
+	return item{n.Key, n.Label, strings.TrimSpace(netName(n) + " " + n.MAC)}
 }
 
-// snapName is a snapshot's key in an event: its name, with its id when
-// another snapshot of the same VM has that name.
-func snapName(x inventory.VMSnapshot, all []inventory.VMSnapshot) string {
-	if slices.ContainsFunc(all, func(y inventory.VMSnapshot) bool { return y.ID != x.ID && y.Name == x.Name }) {
-		return fmt.Sprintf("%s (id %d)", x.Name, x.ID)
+func snapshotItem(x inventory.VMSnapshot) item {
+	return item{x.ID, x.Name, x.Created.UTC().Format(time.RFC3339)}
+}
+
+// itemDiff is what changed between two lists of items, keyed by label.
+type itemDiff struct {
+	added, removed, before, after map[string]string
+}
+
+// diffItems matches the items of old and cur by id: new ones are added,
+// missing ones removed, and those changed says changed give their before
+// and after values (changed nil: items are compared by id only). An item
+// is keyed by its label, with " (key N)" — " (id N)" for a snapshot —
+// appended when another item of its list has the same label.
+func diffItems[T any](old, cur []T, it func(T) item, changed func(o, n T) (string, string, bool)) itemDiff {
+	idWord := "key"
+	if _, snap := any(*new(T)).(inventory.VMSnapshot); snap {
+		idWord = "id"
 	}
-	return x.Name
+	d := itemDiff{map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}}
+	keyed := func(xs []T) (map[int32]T, func(item) string) {
+		m := make(map[int32]T, len(xs))
+		count := map[string]int{}
+		for _, x := range xs {
+			i := it(x)
+			m[i.id] = x
+			count[i.label]++
+		}
+		return m, func(i item) string {
+			if count[i.label] > 1 || i.label == "" {
+				return fmt.Sprintf("%s (%s %d)", i.label, idWord, i.id)
+			}
+			return i.label
+		}
+	}
+	oldBy, oldKey := keyed(old)
+	curBy, curKey := keyed(cur)
+	for _, x := range cur {
+		i := it(x)
+		o, ok := oldBy[i.id]
+		if !ok {
+			d.added[curKey(i)] = i.value
+		} else if changed != nil {
+			if b, a, yes := changed(o, x); yes {
+				d.before[curKey(i)], d.after[curKey(i)] = b, a
+			}
+		}
+	}
+	for _, x := range old {
+		i := it(x)
+		if _, ok := curBy[i.id]; !ok {
+			d.removed[oldKey(i)] = i.value
+		}
+	}
+	return d
 }
 
 func nilIfEmpty(m map[string]string) map[string]string {
@@ -189,4 +172,12 @@ func nilIfEmpty(m map[string]string) map[string]string {
 		return nil
 	}
 	return m
+}
+
+// netName names a NIC's network: its name, else its id.
+func netName(n inventory.VirtualNIC) string {
+	if n.Network != "" {
+		return n.Network
+	}
+	return n.NetworkID
 }
