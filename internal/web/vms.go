@@ -323,7 +323,7 @@ func vmDetailSections(p *page, x *inventory.VMDetail) []Section {
 		{"HA restart priority", text(x.HARestartPriority)},
 	}}
 	notes := Card{Title: "Notes", Fields: []Field{{"Annotation", text(x.Annotation)}}}
-	secs := []Section{{Cards: []Card{cfg, res, notes}, Grid: true}}
+	secs := []Section{{Cards: []Card{cfg}, Grid: true}, {Cards: []Card{res}, Grid: true}, {Cards: []Card{notes}, Grid: true}}
 
 	snaps := Table{Label: "Snapshots of this VM", Empty: "No snapshots.", Cols: []Col{{"Name", "", false}, {"Description", "", false},
 		{"Created", "", false}, {"Age (days)", "", true}, {"Size MiB", "", true}, {"Quiesced", "", false}, {"Depth", "", true}}}
