@@ -100,18 +100,21 @@ type item struct {
 	id    int32
 	label string
 	value string
+	// idWord names the id where a shared label needs it: "key" for a
+	// device, "id" for a snapshot.
+	idWord string
 }
 
 func diskItem(d inventory.VirtualDisk) item {
-	return item{d.Key, d.Label, strings.TrimSpace(fmt.Sprintf("%d MiB %s %s", d.CapacityMB, d.Provisioning, d.FilePath))}
+	return item{d.Key, d.Label, strings.TrimSpace(fmt.Sprintf("%d MiB %s %s", d.CapacityMB, d.Provisioning, d.FilePath)), "key"}
 }
 
 func nicItem(n inventory.VirtualNIC) item {
-	return item{n.Key, n.Label, strings.TrimSpace(netName(n) + " " + n.MAC)}
+	return item{n.Key, n.Label, strings.TrimSpace(netName(n) + " " + n.MAC), "key"}
 }
 
 func snapshotItem(x inventory.VMSnapshot) item {
-	return item{x.ID, x.Name, x.Created.UTC().Format(time.RFC3339)}
+	return item{x.ID, x.Name, x.Created.UTC().Format(time.RFC3339), "id"}
 }
 
 // itemDiff is what changed between two lists of items, keyed by label.
@@ -125,10 +128,6 @@ type itemDiff struct {
 // is keyed by its label, with " (key N)" — " (id N)" for a snapshot —
 // appended when another item of its list has the same label.
 func diffItems[T any](old, cur []T, it func(T) item, changed func(o, n T) (string, string, bool)) itemDiff {
-	idWord := "key"
-	if _, snap := any(*new(T)).(inventory.VMSnapshot); snap {
-		idWord = "id"
-	}
 	d := itemDiff{map[string]string{}, map[string]string{}, map[string]string{}, map[string]string{}}
 	keyed := func(xs []T) (map[int32]T, func(item) string) {
 		m := make(map[int32]T, len(xs))
@@ -140,7 +139,7 @@ func diffItems[T any](old, cur []T, it func(T) item, changed func(o, n T) (strin
 		}
 		return m, func(i item) string {
 			if count[i.label] > 1 || i.label == "" {
-				return fmt.Sprintf("%s (%s %d)", i.label, idWord, i.id)
+				return fmt.Sprintf("%s (%s %d)", i.label, i.idWord, i.id)
 			}
 			return i.label
 		}

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +29,7 @@ import (
 	keys "github.com/chromedp/chromedp/kb"
 
 	"github.com/accessvault/vinventory/internal/api"
+	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
 
@@ -459,6 +461,28 @@ func TestBrowserFlows(t *testing.T) {
 		b.eval(`document.documentElement.outerHTML`, &html)
 		if strings.Contains(html, f.sim.Password) {
 			t.Errorf("the endpoint's password is in the page")
+		}
+		// The capture scope: a bad rule is refused naming its line, good
+		// ones are stored and shown again one per line.
+		b.run("bad scope", chromedp.SetValue(chromedp.CSS(`#ep-exclude`), "folder=/DC0/vm/Test\ncolour=red"),
+			navigate(chromedp.Submit(chromedp.CSS(`#ep-url`))), chromedp.WaitReady(chromedp.CSS(`.alert`)))
+		if msg = b.text(`.alert`); !strings.Contains(msg, "Scope (leave out), line 2") || !strings.Contains(msg, `unknown field "colour"`) {
+			t.Errorf("bad scope rule: %q", msg)
+		}
+		b.open(base + "/admin?edit=" + url.QueryEscape("lab <vc>"))
+		b.run("scope", chromedp.SetValue(chromedp.CSS(`#ep-include`), "attribute=tag:env=prod"),
+			chromedp.SetValue(chromedp.CSS(`#ep-exclude`), "folder=/DC0/vm/Test\n\nname=^tmp- attribute=owner"),
+			navigate(chromedp.Submit(chromedp.CSS(`#ep-url`))), chromedp.WaitReady(chromedp.CSS(`.flash`)))
+		ep, err := f.st.GetEndpoint(context.Background(), &store.GetEndpointParams{Name: "lab <vc>"})
+		want := inventory.Scope{Include: []inventory.ScopeRule{{Attribute: "tag:env=prod"}},
+			Exclude: []inventory.ScopeRule{{Folder: "/DC0/vm/Test"}, {Name: "^tmp-", Attribute: "owner"}}}
+		if err != nil || !reflect.DeepEqual(ep.Scope, want) || !ep.TLS.Insecure {
+			t.Errorf("stored scope %+v (TLS %+v), %v; want %+v", ep.Scope, ep.TLS, err, want)
+		}
+		var shown string
+		b.eval(`document.querySelector("#ep-exclude").value`, &shown)
+		if shown != "folder=/DC0/vm/Test\nattribute=owner name=^tmp-" {
+			t.Errorf("exclude rules shown as %q", shown)
 		}
 		b.run("delete", navigate(chromedp.Click(chromedp.CSS(`form[action$="/delete"] button`))), chromedp.WaitReady(chromedp.CSS(`.flash`)))
 		msg = b.text(`.flash`)
