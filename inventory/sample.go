@@ -316,4 +316,9 @@ type Event struct {
 	// "ram_mb": "4096"}.
 	Before map[string]string `json:"before,omitempty"`
 	After  map[string]string `json:"after,omitempty"`
+	// Live marks an event a watcher appended between captures
+	// (capture.Watch); its SnapshotTime is when the change was seen, to
+	// the second. Reconcile does not append an event the live events of
+	// its window already cover (lifecycle.DropCovered).
+	Live bool `json:"live,omitempty"`
 }
