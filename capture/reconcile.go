@@ -345,6 +345,13 @@ func reconcileOne(ctx context.Context, st ReconcileStore, src Source, vc string,
 	}
 
 	out := lifecycle.Step(in)
+	if es, ok := st.(store.Events); ok && !prev.IsZero() {
+		live, err := liveEvents(ctx, st, es, vc, prev, s)
+		if err != nil {
+			return fail(StageReconcile, err)
+		}
+		out.Events = lifecycle.DropCovered(out.Events, live)
+	}
 	if err := st.ApplyReconcile(ctx, &store.ApplyReconcileParams{Vcenter: vc, SnapshotTime: s, Lifecycles: out.Lifecycles,
 		Events: out.Events, EndpointEvents: keep}); err != nil {
 		return fail(StageReconcile, err)
@@ -406,4 +413,38 @@ func lastSampleBefore(ctx context.Context, st store.HourlyStats, vc, id string, 
 		return nil, err
 	}
 	return &rows[len(rows)-1], nil
+}
+
+// liveKinds are the event kinds a watcher appends (capture.Watch).
+var liveKinds = []inventory.EventKind{inventory.EventCreated, inventory.EventDeleted, inventory.EventPower,
+	inventory.EventResize, inventory.EventHostMove, inventory.EventPoolMove, inventory.EventRename}
+
+// liveEvents returns the live events of vc in the window of snapshot s
+// (SEMANTICS §3, "Live events"): after the previous snapshot prev, through
+// the end of s's capture (its recorded duration, plus a second for the
+// watcher's stamps, which are cut to the second). A change seen while the
+// capture was reading may be in s or in the next snapshot; the window
+// reaches both.
+func liveEvents(ctx context.Context, reg store.Registry, es store.Events, vc string, prev, s time.Time) ([]inventory.Event, error) {
+	end := s.Add(time.Second)
+	recs, err := reg.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Hourly, From: s, To: s.Add(time.Second), Limit: 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) > 0 {
+		end = end.Add(recs[0].Duration.Truncate(time.Second) + time.Second)
+	}
+	var out []inventory.Event
+	p := &store.ListEventsParams{Vcenter: vc, Kinds: liveKinds, From: prev.Add(time.Second), To: end, LiveOnly: true, Limit: 10000}
+	for {
+		page, err := es.ListEvents(ctx, p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Events...)
+		if page.NextCursor == "" {
+			return out, nil
+		}
+		p.Cursor = page.NextCursor
+	}
 }

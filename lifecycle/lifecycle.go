@@ -407,6 +407,19 @@ func PoolChanged(before, after *inventory.Sample) bool {
 	return before.ResourcePool != after.ResourcePool
 }
 
+// ChangeEvents returns the power, resize, host_move, pool_move and rename
+// events for the changes of one VM from before to after, with Reconcile's
+// before/after shapes, stamped s and keyed key (in that kind order). A
+// watcher (capture.Watch) raises the same events between captures.
+func ChangeEvents(vc string, s time.Time, key string, before, after *inventory.Sample) []inventory.Event {
+	var out []inventory.Event
+	diff(after, before, func(kind inventory.EventKind, b, a map[string]string) {
+		out = append(out, inventory.Event{Vcenter: vc, SnapshotTime: s, Kind: kind, VMID: key, VMUUID: after.VMUUID,
+			Name: after.Name, Before: b, After: a})
+	})
+	return out
+}
+
 // diff emits power, resize, host_move, pool_move and rename events for the
 // changes from before to x.
 func diff(x, before *inventory.Sample, event func(kind inventory.EventKind, before, after map[string]string)) {

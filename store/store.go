@@ -379,7 +379,9 @@ type ListEventsParams struct {
 	// Kinds keeps only these kinds when non-empty.
 	Kinds []inventory.EventKind
 	// From and To bound snapshot_time to [From, To).
-	From, To   time.Time
+	From, To time.Time
+	// LiveOnly keeps only events a watcher appended (inventory.Event.Live).
+	LiveOnly   bool
 	Descending bool
 	// Limit is the page size. Defaults to 100; at most 10000.
 	Limit  int

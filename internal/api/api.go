@@ -14,6 +14,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 	"github.com/danielgtaylor/huma/v2/adapters/humago"
 
+	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/internal/jobs"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -57,6 +58,9 @@ type Options struct {
 	// Clock is the current time (month-to-date figures). Defaults to
 	// time.Now.
 	Clock func() time.Time
+	// Live returns the live watchers of this process (live.enabled), shown
+	// with /api/collectors. Optional.
+	Live func() []capture.WatchStats
 }
 
 // API is the JSON API; it is an http.Handler serving /api/.

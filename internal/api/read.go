@@ -14,6 +14,7 @@ import (
 
 	"github.com/danielgtaylor/huma/v2"
 
+	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/internal/jobs"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -32,6 +33,9 @@ type Collector struct {
 	LastDurationSeconds float64                `json:"last_duration_seconds"`
 	ConsecutiveFailures int                    `json:"consecutive_failures"`
 	Counts              inventory.ObjectCounts `json:"counts"`
+	// Live is the endpoint's live watcher in the serving process, when
+	// live updates are on (state standby: another replica watches it).
+	Live *capture.WatchStats `json:"live,omitempty"`
 }
 
 func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*listOutput[Collector], error) {
@@ -48,10 +52,20 @@ func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*listOutput[Coll
 	for _, s := range sts {
 		byName[s.Endpoint] = s
 	}
+	live := map[string]capture.WatchStats{}
+	if a.o.Live != nil {
+		for _, l := range a.o.Live() {
+			live[l.Endpoint] = l
+		}
+	}
 	var items []Collector
 	for _, ep := range eps {
 		s := byName[ep.Name]
-		items = append(items, Collector{
+		var lw *capture.WatchStats
+		if l, ok := live[ep.Name]; ok {
+			lw = &l
+		}
+		items = append(items, Collector{Live: lw,
 			Endpoint: ep.Name, URL: ep.URL, Kind: string(ep.Kind), Enabled: ep.Enabled,
 			PollIntervalSeconds: ep.EffectivePollInterval().Seconds(),
 			LastAttempt:         s.LastAttempt, LastSuccess: s.LastSuccess, LastError: s.LastError,

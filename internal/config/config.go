@@ -22,6 +22,7 @@ type Config struct {
 	Log      LogConfig      `yaml:"log"`
 	Keys     KeysConfig     `yaml:"keys"`
 	Schedule ScheduleConfig `yaml:"schedule"`
+	Live     LiveConfig     `yaml:"live"`
 	// Settings are the pipeline settings (the Settings table of
 	// docs/architecture.md, vinventory.Settings). settings.location may be
 	// given instead of the top-level location; Location is authoritative.
@@ -129,6 +130,36 @@ type ScheduleConfig struct {
 	LoginFailureBackoff time.Duration `yaml:"login_failure_backoff"`
 }
 
+// LiveConfig configures the live watchers: one property-collector watcher
+// per enabled endpoint (capture.Watch) that keeps the latest state and the
+// change events current between the hourly captures.
+type LiveConfig struct {
+	// Enabled runs the watchers. Defaults to false (the demo turns it on).
+	// With several replicas on PostgreSQL exactly one replica watches each
+	// endpoint (a PostgreSQL advisory lock per endpoint).
+	Enabled bool `yaml:"enabled"`
+	// FlushInterval is the longest a seen change waits before it is
+	// written. Defaults to 500ms; 10ms to 1m.
+	FlushInterval time.Duration `yaml:"flush_interval"`
+	// FlushChanges writes a batch as soon as this many changes wait.
+	// Defaults to 500; 1 to 100000.
+	FlushChanges int `yaml:"flush_changes"`
+	// MaxWaitSeconds bounds one wait for updates at the endpoint. Defaults
+	// to 30; 1 to 300.
+	MaxWaitSeconds int `yaml:"max_wait_seconds"`
+	// MaxObjectUpdates caps the objects of one answer from the endpoint.
+	// Defaults to 500; 1 to 100000.
+	MaxObjectUpdates int `yaml:"max_object_updates"`
+	// RetryBackoff is the first wait before a failed watcher starts again
+	// (doubling up to 5m; reset after an hour without failure). Defaults
+	// to 5s; 1s to 5m.
+	RetryBackoff time.Duration `yaml:"retry_backoff"`
+	// ChangeRetention is how long the change log keeps a change (readers
+	// of /api/stream resume within it); the cleanup job prunes older
+	// changes. Defaults to 168h (7 days); at least 1h.
+	ChangeRetention time.Duration `yaml:"change_retention"`
+}
+
 // EndpointConfig is one endpoint. Exactly one of PasswordEnv, PasswordFile
 // and Password names its password.
 type EndpointConfig struct {
@@ -199,6 +230,8 @@ func Default() *Config {
 			LoginFailureBackoff: 30 * time.Minute,
 			CleanupAt:           TimeOfDay{3, 0},
 		},
+		Live: LiveConfig{FlushInterval: 500 * time.Millisecond, FlushChanges: 500, MaxWaitSeconds: 30, MaxObjectUpdates: 500,
+			RetryBackoff: 5 * time.Second, ChangeRetention: 7 * 24 * time.Hour},
 		Settings: DefaultSettings(),
 	}
 }

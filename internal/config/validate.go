@@ -90,6 +90,25 @@ func (c *Config) Validate() error {
 	if s.Stagger < 0 || s.Stagger >= time.Hour {
 		add("schedule.stagger", "must be at least 0 and less than 1h, got %s", s.Stagger)
 	}
+	l := c.Live
+	if l.FlushInterval < 10*time.Millisecond || l.FlushInterval > time.Minute {
+		add("live.flush_interval", "must be between 10ms and 1m, got %s", l.FlushInterval)
+	}
+	if l.FlushChanges < 1 || l.FlushChanges > 100000 {
+		add("live.flush_changes", "must be between 1 and 100000, got %d", l.FlushChanges)
+	}
+	if l.MaxWaitSeconds < 1 || l.MaxWaitSeconds > 300 {
+		add("live.max_wait_seconds", "must be between 1 and 300, got %d", l.MaxWaitSeconds)
+	}
+	if l.MaxObjectUpdates < 1 || l.MaxObjectUpdates > 100000 {
+		add("live.max_object_updates", "must be between 1 and 100000, got %d", l.MaxObjectUpdates)
+	}
+	if l.RetryBackoff < time.Second || l.RetryBackoff > 5*time.Minute {
+		add("live.retry_backoff", "must be between 1s and 5m, got %s", l.RetryBackoff)
+	}
+	if l.ChangeRetention < time.Hour {
+		add("live.change_retention", "must be at least 1h, got %s", l.ChangeRetention)
+	}
 	if s.LoginFailureBackoff < time.Minute {
 		add("schedule.login_failure_backoff", "must be at least 1m (vCenter SSO locks an account after 5 failures in 3 minutes), got %s", s.LoginFailureBackoff)
 	}

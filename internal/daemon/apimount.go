@@ -113,6 +113,9 @@ func (a *App) newAPI(q api.Jobs, noAuth bool) (*api.API, error) {
 	}
 	o := api.Options{Store: a.Store, Jobs: q, Tokens: tokens, NoAuth: noAuth || a.Config.API.NoAuth,
 		Logger: sdkLogger(a.Logger, "api"), Location: loc, Tiers: &tiers}
+	if a.live != nil {
+		o.Live = a.live.watchStats
+	}
 	if a.Keyring != nil {
 		o.Connector = api.KeyringConnector{Keyring: a.Keyring, Logger: sdkLogger(a.Logger, "vsphere")}
 	}

@@ -63,6 +63,7 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv E
 	demo := fs.Bool("demo", false, "run the demo: vCenter simulator + SQLite under -data-dir (default ./demo-data) + reports, then live captures")
 	demoVMs := fs.Int("demo-vms", 500, "VMs in the demo's simulated vCenter")
 	demoDays := fs.Int("demo-days", 3, "days of hourly history the demo simulates before going live")
+	demoNoLive := fs.Bool("demo-no-live", false, "in the demo, do not follow the simulator with a live watcher between captures")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usage)
 		fs.PrintDefaults()
@@ -88,7 +89,8 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, getenv E
 			return 2
 		}
 		defer logger.Sync() //nolint:errcheck
-		err = RunDemo(ctx, DemoOptions{DataDir: dir, Listen: listen, VMs: *demoVMs, Days: *demoDays, Logger: logger, Out: stdout})
+		err = RunDemo(ctx, DemoOptions{DataDir: dir, Listen: listen, VMs: *demoVMs, Days: *demoDays, NoLive: *demoNoLive,
+			Logger: logger, Out: stdout})
 		if err != nil && !errors.Is(err, context.Canceled) {
 			fmt.Fprintln(stderr, "vinventoryd demo:", err)
 			return 1
@@ -265,6 +267,9 @@ type App struct {
 
 	parkOnce sync.Once
 	park     *Parking
+
+	// live runs the live watchers (live.enabled), once startLive ran.
+	live *LiveManager
 
 	jobsOnce    sync.Once
 	jobsBackend jobs.Backend

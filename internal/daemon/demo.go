@@ -67,6 +67,9 @@ type DemoOptions struct {
 	// Metrics receives the demo's metrics, served at /metrics. Defaults to
 	// NewMetrics().
 	Metrics *Metrics
+	// NoLive turns off the live watcher (live.enabled), which otherwise
+	// follows the simulator between captures once the history is written.
+	NoLive bool
 }
 
 func (o *DemoOptions) defaults() {
@@ -201,6 +204,14 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 
 	metrics := o.Metrics
 	health := &HealthSource{Store: st}
+	var live *LiveManager
+	if !o.NoLive {
+		if live, err = demoLiveManager(st, kr, log); err != nil {
+			return err
+		}
+		metrics.WatchLive(live.Status)
+		health.Live = live.Status
+	}
 	if o.Listen != "-" {
 		// A job queue on the SQLite file works the maintenance jobs the
 		// admin page and the API's operator calls queue (repair, rebuild,
@@ -222,8 +233,12 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		defer func() { stopQueue(); <-queueDone }()
 		mux := NewMux(health, metrics)
 		// The demo's API needs no token (auth is off for the demo only).
-		h, err := api.New(api.Options{Store: st, NoAuth: true, Jobs: queueJobs{func() *jobs.Scheduler { return q }}, Logger: sdkLogger(log, "api"),
-			Connector: api.KeyringConnector{Keyring: kr, Logger: sdkLogger(log, "vsphere")}})
+		ao := api.Options{Store: st, NoAuth: true, Jobs: queueJobs{func() *jobs.Scheduler { return q }}, Logger: sdkLogger(log, "api"),
+			Connector: api.KeyringConnector{Keyring: kr, Logger: sdkLogger(log, "vsphere")}}
+		if live != nil {
+			ao.Live = live.watchStats
+		}
+		h, err := api.New(ao)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
@@ -262,6 +277,13 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		return nil
 	}
 
+	if live != nil {
+		// Started after the history: its captures are stamped in the past,
+		// live changes now.
+		go live.Run(ctx, st, time.Minute)
+		defer live.Stop()
+		fmt.Fprintf(out, "\nLive updates: a property-collector watcher follows %s; changes reach the pages within seconds.", DemoEndpoint)
+	}
 	fmt.Fprintf(out, "\nLive captures every %s (Ctrl-C to stop)...\n", o.LiveInterval)
 	return demoLive(ctx, o, p, targets, metrics)
 }
@@ -568,4 +590,18 @@ func listReports(out io.Writer, dir string) {
 		fmt.Fprintf(out, "\n      %s", n)
 	}
 	fmt.Fprintln(out)
+}
+
+// demoLiveManager is the demo's live watcher manager, over the SQLite store
+// (no replicas).
+func demoLiveManager(st store.Store, kr *secrets.Keyring, log *zap.Logger) (*LiveManager, error) {
+	ws, ok := st.(capture.WatchStore)
+	if !ok {
+		return nil, fmt.Errorf("demo: the %s store does not keep live changes (store.LiveState)", st.Capabilities().Backend)
+	}
+	op, err := Opener(kr, log, nil)
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	return &LiveManager{Store: ws, Open: op, Config: config.Default().Live, Logger: log}, nil
 }

@@ -42,6 +42,9 @@ type EndpointHealth struct {
 	LastDurationSeconds float64   `json:"last_duration_seconds"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
 	VMs                 int       `json:"vms"`
+	// Live is the endpoint's live watcher in this process, when live
+	// updates are on.
+	Live *LiveStatus `json:"live,omitempty"`
 }
 
 // HealthSource is what /healthz reads.
@@ -51,6 +54,8 @@ type HealthSource struct {
 	QueueDepth func() int
 	// Jobs returns the scheduler's job status (JSON-encodable); optional.
 	Jobs func() any
+	// Live returns the live watchers' status; optional.
+	Live func() []LiveStatus
 	// Clock defaults to time.Now.
 	Clock func() time.Time
 }
@@ -82,8 +87,20 @@ func (h *HealthSource) Check(ctx context.Context) Health {
 	for i, s := range sts {
 		byName[s.Endpoint] = i
 	}
+	live := map[string]LiveStatus{}
+	if h.Live != nil {
+		for _, l := range h.Live() {
+			live[l.Endpoint] = l
+		}
+	}
 	for _, ep := range eps {
 		e := EndpointHealth{Name: ep.Name, Enabled: ep.Enabled}
+		if l, ok := live[ep.Name]; ok {
+			e.Live = &l
+			if l.State == LiveBackoff {
+				out.Status = "degraded"
+			}
+		}
 		if i, ok := byName[ep.Name]; ok {
 			s := sts[i]
 			e.LastAttempt, e.LastSuccess, e.LastError = s.LastAttempt, s.LastSuccess, s.LastError

@@ -78,6 +78,12 @@ func NewMetrics() *Metrics {
 	return m
 }
 
+// WatchLive exports the live watchers' figures (vinventory_live_*), read
+// from status at every scrape.
+func (m *Metrics) WatchLive(status func() []LiveStatus) {
+	m.Registry.MustRegister(newLiveCollector(status))
+}
+
 // Handler serves the metrics in the Prometheus text format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -102,10 +103,18 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 	}
 	var cur atomic.Pointer[jobs.Scheduler]
 	cur.Store(sched)
+	if a.Config.Live.Enabled {
+		if err := a.startLive(ctx, o.endpointRefresh, metrics, log); err != nil {
+			return err
+		}
+	}
 	if addr := a.Config.HTTP.Listen; addr != "" {
 		health := &HealthSource{Store: a.Store,
 			QueueDepth: func() int { return cur.Load().Status().QueueDepth },
 			Jobs:       func() any { return cur.Load().Status() },
+		}
+		if a.live != nil {
+			health.Live = a.live.Status
 		}
 		mux := NewMux(health, metrics)
 		if err := a.withAPI(mux, queueJobs{cur.Load}, false); err != nil {
@@ -371,6 +380,11 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics, maxTimeout time.Durati
 			Name: jobCleanup, Stage: 4, Schedule: jobs.Daily{At: cfg.Schedule.CleanupAt.String(), Location: loc},
 			Run: func(ctx context.Context, _ jobs.Period) error {
 				_, err := p.Cleanup(ctx, time.Time{})
+				if ls, ok := a.Store.(store.LiveState); ok {
+					// The change log behind /api/stream keeps live.change_retention.
+					_, perr := ls.PruneChanges(ctx, &store.PruneChangesParams{Before: a.Clock().Add(-cfg.Live.ChangeRetention)})
+					err = errors.Join(err, perr)
+				}
 				return err
 			},
 		},

@@ -22,19 +22,28 @@ import (
 // its credential or configuration changes or the back-off passes (its Open
 // returns a *ParkedError).
 func Targets(ctx context.Context, st store.Endpoints, kr *secrets.Keyring, logger *zap.Logger, park *Parking, only ...string) ([]capture.Target, error) {
+	op, err := Opener(kr, logger, park)
+	if err != nil {
+		return nil, err
+	}
+	return capture.Targets(ctx, st, op, only...)
+}
+
+// Opener opens endpoints with a vsphere.Opener over the keyring, through
+// park (see Targets; nil parks nothing).
+func Opener(kr *secrets.Keyring, logger *zap.Logger, park *Parking) (capture.OpenerFunc, error) {
 	op, err := vsphere.NewOpener(kr, vsphere.Options{Logger: sdkLogger(logger, "vsphere"), UserAgent: "vinventoryd"})
 	if err != nil {
 		return nil, err
 	}
-	parked := capture.OpenerFunc(func(ctx context.Context, ep inventory.Endpoint) (capture.Source, error) {
+	return func(ctx context.Context, ep inventory.Endpoint) (capture.Source, error) {
 		if err := park.Check(ep); err != nil {
 			return nil, err
 		}
 		src, err := op.Open(ctx, ep)
 		park.Record(ep, err)
 		return src, err
-	})
-	return capture.Targets(ctx, st, parked, only...)
+	}, nil
 }
 
 // sdkLogger is the *slog.Logger the SDK logs to: the daemon's zap logger
