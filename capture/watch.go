@@ -121,17 +121,17 @@ type Watcher struct {
 	// lastStamp is the stamp of the last live event per VM and kind.
 	lastStamp map[eventKey]time.Time
 
-	mu      sync.Mutex
-	cond    *sync.Cond
-	pending []inventory.Change
-	pendEv  []inventory.Event
-	index   map[entityKey]int
+	mu        sync.Mutex
+	cond      *sync.Cond
+	pending   []inventory.Change
+	pendEv    []inventory.Event
+	index     map[entityKey]int
 	first     time.Time // arrival of the oldest pending change (source time)
 	firstWall time.Time // the same, on the wall clock (flush timing)
 	notify    chan struct{}
-	full    bool      // pending holds a resync's differences
-	stats   WatchStats
-	failed  error
+	full      bool // pending holds a resync's differences
+	stats     WatchStats
+	failed    error
 }
 
 type eventKey struct {
