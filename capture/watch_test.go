@@ -1,0 +1,435 @@
+package capture_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/capture/vcsim"
+	"github.com/accessvault/vinventory/internal/testbackends"
+	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/memstore"
+)
+
+// watching runs a Watcher of src on st until the test ends; it waits for
+// the start resync to be written.
+type watching struct {
+	t       *testing.T
+	w       *capture.Watcher
+	cancel  context.CancelFunc
+	done    chan error
+	mu      sync.Mutex
+	batches []*capture.WatchBatch
+}
+
+func startWatch(t *testing.T, st store.Store, src capture.WatchSource) *watching {
+	t.Helper()
+	ws, ok := st.(capture.WatchStore)
+	if !ok {
+		t.Skip("the store keeps no live changes")
+	}
+	x := &watching{t: t, done: make(chan error, 1)}
+	w, err := capture.NewWatcher(ws, src, capture.WatchOptions{FlushInterval: 50 * time.Millisecond,
+		Source: capture.WatchSourceOptions{MaxWaitSeconds: 5},
+		OnApply: func(b *capture.WatchBatch) {
+			x.mu.Lock()
+			x.batches = append(x.batches, b)
+			x.mu.Unlock()
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.w = w
+	ctx, cancel := context.WithCancel(context.Background())
+	x.cancel = cancel
+	go func() { x.done <- w.Run(ctx) }()
+	t.Cleanup(func() { x.stop() })
+	x.waitIdle(capture.ResyncStart, 1)
+	return x
+}
+
+func (x *watching) batchCount() int {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.batches)
+}
+
+// stop stops the watcher and returns Run's error.
+func (x *watching) stop() error {
+	if x.cancel == nil {
+		return nil
+	}
+	x.cancel()
+	x.cancel = nil
+	select {
+	case err := <-x.done:
+		return err
+	case <-time.After(30 * time.Second):
+		x.t.Fatal("the watcher did not stop within 30 s")
+	}
+	return nil
+}
+
+// waitIdle waits until the watcher has done n resyncs for reason and has
+// nothing pending.
+func (x *watching) waitIdle(reason string, n int64) {
+	x.t.Helper()
+	waitFor(x.t, 20*time.Second, fmt.Sprintf("%d %q resyncs written", n, reason), func() bool {
+		s := x.w.Stats()
+		return s.Resyncs[reason] >= n && s.State == capture.WatchWatching && s.LagSeconds == 0
+	})
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within %s: %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// liveEventsOf lists the vCenter's events of one kind and VM.
+func eventsOf(t *testing.T, st store.Store, vc string, kind inventory.EventKind, vm string) []inventory.Event {
+	t.Helper()
+	p, err := st.ListEvents(context.Background(), &store.ListEventsParams{Vcenter: vc, VMID: vm, Kinds: []inventory.EventKind{kind}, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Events
+}
+
+// TestWatchMutations changes the simulator through the vSphere API while a
+// watcher follows it: each change is in the latest state and appended as
+// the right live event within 5 s; the hourly capture and Reconcile that
+// follow leave the same lifecycle rows as a store that had no watcher, and
+// every change recorded once.
+func TestWatchMutations(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		sim, src, _ := simSource(t, "vc1", 0)
+		ref := memstore.New(memstore.Options{}) // the same captures, no watcher
+		both := func() *capture.Result {
+			t.Helper()
+			nextSecond(time.Now())
+			at := time.Now()
+			res, err := capture.Capture(ctx, st, src, capture.Options{SnapshotTime: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := capture.Reconcile(ctx, st, src, res, capture.ReconcileOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			res2, err := capture.Capture(ctx, ref, src, capture.Options{SnapshotTime: at})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := capture.Reconcile(ctx, ref, src, res2, capture.ReconcileOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		r0 := both()
+		x := startWatch(t, st, src)
+		if n := x.batchCount(); n != 0 {
+			t.Fatalf("the start resync after a capture wrote %d batches, want none (nothing changed)", n)
+		}
+
+		var on []inventory.Sample
+		for _, s := range r0.Samples {
+			if s.PowerState == inventory.PoweredOn && !s.IsTemplate {
+				on = append(on, s)
+			}
+		}
+		if len(on) < 6 {
+			t.Fatalf("%d powered-on VMs, want 6", len(on))
+		}
+		// Another host of the same cluster for on[2], another pool of the
+		// same compute resource for on[3].
+		hosts, err := st.ListHosts(ctx, &store.ListHostsParams{Vcenter: "vc1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var otherHost string
+		for _, h := range hosts {
+			if h.Cluster == on[2].Cluster && h.Name != on[2].Host && otherHost == "" {
+				otherHost = h.Name
+			}
+		}
+		var otherPool, otherPoolID string
+		for _, k := range slices.Sorted(maps.Keys(sim.Pools())) {
+			if strings.HasPrefix(k, on[3].Cluster+"/") && sim.Pools()[k] != on[3].ResourcePoolID && otherPool == "" {
+				otherPool, otherPoolID = k, sim.Pools()[k]
+			}
+		}
+		if otherHost == "" || otherPool == "" {
+			t.Fatalf("no other host in %s (%q) or pool (%q)", on[2].Cluster, otherHost, otherPool)
+		}
+
+		type check struct {
+			what   string
+			kind   inventory.EventKind
+			vm     string
+			before map[string]string
+			after  map[string]string
+			state  func(*inventory.VM, error) bool
+		}
+		var checks []check
+		mutate := func(c check, fn func() error) {
+			t.Helper()
+			began := time.Now()
+			if err := fn(); err != nil {
+				t.Fatalf("%s: %v", c.what, err)
+			}
+			waitFor(t, 5*time.Second, c.what+" in the latest state", func() bool {
+				v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: "vc1", VMID: c.vm})
+				return c.state(v, err)
+			})
+			waitFor(t, 5*time.Second, c.what+" as a live event", func() bool { return len(eventsOf(t, st, "vc1", c.kind, c.vm)) > 0 })
+			if d := time.Since(began); d > 5*time.Second {
+				t.Errorf("%s took %s", c.what, d)
+			}
+			checks = append(checks, c)
+		}
+
+		a := on[0]
+		mutate(check{what: "power off " + a.VMID, kind: inventory.EventPower, vm: a.VMID,
+			before: map[string]string{"power_state": "poweredOn"}, after: map[string]string{"power_state": "poweredOff"},
+			state: func(v *inventory.VM, err error) bool { return err == nil && v.PowerState == inventory.PoweredOff }},
+			func() error { return sim.PowerOff(ctx, a.VMID) })
+		b := on[1]
+		mutate(check{what: "reconfigure " + b.VMID, kind: inventory.EventResize, vm: b.VMID,
+			before: map[string]string{"vcpu_count": fmt.Sprint(b.VCPUCount), "ram_mb": fmt.Sprint(b.RAMMB)},
+			after:  map[string]string{"vcpu_count": fmt.Sprint(b.VCPUCount + 2), "ram_mb": fmt.Sprint(b.RAMMB * 2)},
+			state: func(v *inventory.VM, err error) bool {
+				return err == nil && v.VCPUCount == b.VCPUCount+2 && v.RAMMB == b.RAMMB*2
+			}},
+			func() error { return sim.Reconfigure(ctx, b.VMID, int32(b.VCPUCount+2), b.RAMMB*2) })
+		c := on[2]
+		mutate(check{what: "migrate " + c.VMID, kind: inventory.EventHostMove, vm: c.VMID,
+			before: map[string]string{"host": c.Host}, after: map[string]string{"host": otherHost},
+			state: func(v *inventory.VM, err error) bool { return err == nil && v.Host == otherHost }},
+			func() error { return sim.MigrateHost(ctx, c.VMID, otherHost) })
+		d := on[3]
+		mutate(check{what: "move " + d.VMID + " to another pool", kind: inventory.EventPoolMove, vm: d.VMID,
+			state: func(v *inventory.VM, err error) bool { return err == nil && v.ResourcePoolID == otherPoolID }},
+			func() error { return sim.MovePool(ctx, d.VMID, otherPool) })
+		e := on[4]
+		newName := `renamed "<b>" é =1+1`
+		mutate(check{what: "rename " + e.VMID, kind: inventory.EventRename, vm: e.VMID,
+			before: map[string]string{"name": e.Name}, after: map[string]string{"name": newName},
+			state: func(v *inventory.VM, err error) bool { return err == nil && v.Name == newName }},
+			func() error { return sim.Rename(ctx, e.VMID, newName) })
+		f := on[5]
+		mutate(check{what: "destroy " + f.VMID, kind: inventory.EventDeleted, vm: f.VMID,
+			state: func(v *inventory.VM, err error) bool { return errors.Is(err, store.ErrNotFound) }},
+			func() error {
+				if err := sim.PowerOff(ctx, f.VMID); err != nil {
+					return err
+				}
+				return sim.DestroyVM(ctx, f.VMID)
+			})
+		// A created VM: its id is known once created.
+		began := time.Now()
+		created, err := sim.CreateVM(ctx, vcsim.VMSpec{Name: "live-new", PowerOn: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 5*time.Second, "the created VM in the latest state", func() bool {
+			v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: "vc1", VMID: created})
+			return err == nil && v.Name == "live-new" && v.PowerState == inventory.PoweredOn
+		})
+		waitFor(t, 5*time.Second, "the created VM's live event", func() bool {
+			return len(eventsOf(t, st, "vc1", inventory.EventCreated, created)) == 1
+		})
+		if d := time.Since(began); d > 5*time.Second {
+			t.Errorf("create took %s", d)
+		}
+
+		// Each live event: Live, with Reconcile's shape.
+		for _, c := range checks {
+				evs := eventsOf(t, st, "vc1", c.kind, c.vm)
+			if len(evs) != 1 || !evs[0].Live {
+				t.Fatalf("%s: events %+v, want one live", c.what, evs)
+			}
+			if c.before != nil && (!maps.Equal(evs[0].Before, c.before) || !maps.Equal(evs[0].After, c.after)) {
+				t.Errorf("%s: %v → %v, want %v → %v", c.what, evs[0].Before, evs[0].After, c.before, c.after)
+			}
+		}
+
+		// The hourly capture: same lifecycle rows as without the watcher,
+		// and each change recorded once.
+		x.waitIdle(capture.ResyncStart, 1)
+		both()
+		lcs := func(s store.Store) []inventory.Lifecycle {
+			p, err := s.ListLifecycles(ctx, &store.ListLifecyclesParams{Vcenter: "vc1", Limit: 100000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Lifecycles
+		}
+		got, want := lcs(st), lcs(ref)
+		if len(got) != len(want) {
+			t.Fatalf("%d lifecycle rows, %d without the watcher", len(got), len(want))
+		}
+		for i := range got {
+			if g, w := got[i], want[i]; g.VMID != w.VMID || g.Deleted != w.Deleted || g.DeletionSource != w.DeletionSource ||
+				!g.DeletionTime.Equal(w.DeletionTime) || !g.FirstSeen.Equal(w.FirstSeen) || !g.LastSeen.Equal(w.LastSeen) || g.Name != w.Name {
+				t.Errorf("lifecycle %s: %+v, without the watcher %+v", g.VMID, g, w)
+			}
+		}
+		// Every event of the reference store is in st exactly once (by
+		// kind, VM and, but for created/deleted, before/after).
+		all := func(s store.Store) []inventory.Event {
+			p, err := s.ListEvents(ctx, &store.ListEventsParams{Vcenter: "vc1", Limit: 10000})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p.Events
+		}
+		key := func(e inventory.Event) string {
+			if e.Kind == inventory.EventCreated || e.Kind == inventory.EventDeleted {
+				return fmt.Sprintf("%s %s", e.Kind, e.VMID)
+			}
+			return fmt.Sprintf("%s %s %v %v", e.Kind, e.VMID, e.Before, e.After)
+		}
+		count := func(evs []inventory.Event) map[string]int {
+			m := map[string]int{}
+			for _, e := range evs {
+				m[key(e)]++
+			}
+			return m
+		}
+		gotEv, wantEv := count(all(st)), count(all(ref))
+		if !maps.Equal(gotEv, wantEv) {
+			var lines []string
+			for k := range gotEv {
+				if gotEv[k] != wantEv[k] {
+					lines = append(lines, fmt.Sprintf("%s: %d with the watcher, %d without", k, gotEv[k], wantEv[k]))
+				}
+			}
+			for k := range wantEv {
+				if _, ok := gotEv[k]; !ok {
+					lines = append(lines, fmt.Sprintf("%s: missing with the watcher", k))
+				}
+			}
+			sort.Strings(lines)
+			t.Fatalf("events differ:\n%s", strings.Join(lines, "\n"))
+		}
+		if err := x.stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	})
+}
+
+// stateOf reads a vCenter's whole latest state.
+func stateOf(t *testing.T, st store.Store, vc string) *inventory.State {
+	t.Helper()
+	ctx := context.Background()
+	var s inventory.State
+	p, err := st.ListVMs(ctx, &store.ListVMsParams{Vcenter: vc, Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.VMs = p.VMs
+	if s.Hosts, err = st.ListHosts(ctx, &store.ListHostsParams{Vcenter: vc}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Clusters, err = st.ListClusters(ctx, &store.ListClustersParams{Vcenter: vc}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Datastores, err = st.ListDatastores(ctx, &store.ListDatastoresParams{Vcenter: vc}); err != nil {
+		t.Fatal(err)
+	}
+	if s.Networks, err = st.ListNetworks(ctx, &store.ListNetworksParams{Vcenter: vc}); err != nil {
+		t.Fatal(err)
+	}
+	if s.ResourcePools, err = st.ListResourcePools(ctx, &store.ListResourcePoolsParams{Vcenter: vc}); err != nil {
+		t.Fatal(err)
+	}
+	return &s
+}
+
+// sameState compares two states' rows, ignoring snapshot times; it returns
+// the first difference.
+func sameState(a, b *inventory.State) string {
+	norm := func(s *inventory.State) *inventory.State {
+		c := *s
+		c.Details = inventory.Details{}
+		c.VMs = slices.Clone(s.VMs)
+		for i := range c.VMs {
+			c.VMs[i].SnapshotTime = time.Time{}
+			c.VMs[i].CreationTime = c.VMs[i].CreationTime.Truncate(time.Microsecond).UTC()
+			slices.Sort(c.VMs[i].DatastoreIDs)
+			slices.Sort(c.VMs[i].NetworkIDs)
+			if len(c.VMs[i].Attributes) == 0 {
+				c.VMs[i].Attributes = nil
+			}
+		}
+		c.Hosts = slices.Clone(s.Hosts)
+		for i := range c.Hosts {
+			c.Hosts[i].SnapshotTime = time.Time{}
+		}
+		c.Clusters = slices.Clone(s.Clusters)
+		for i := range c.Clusters {
+			c.Clusters[i].SnapshotTime = time.Time{}
+		}
+		c.Datastores = slices.Clone(s.Datastores)
+		for i := range c.Datastores {
+			c.Datastores[i].SnapshotTime = time.Time{}
+			slices.Sort(c.Datastores[i].HostIDs)
+		}
+		c.Networks = slices.Clone(s.Networks)
+		for i := range c.Networks {
+			c.Networks[i].SnapshotTime = time.Time{}
+		}
+		c.ResourcePools = slices.Clone(s.ResourcePools)
+		for i := range c.ResourcePools {
+			c.ResourcePools[i].SnapshotTime = time.Time{}
+		}
+		return &c
+	}
+	x, y := norm(a), norm(b)
+	diff := func(kind string, n, m int, eq func(i int) bool, id func(i int) string) string {
+		if n != m {
+			return fmt.Sprintf("%d %s, want %d", n, kind, m)
+		}
+		for i := range n {
+			if !eq(i) {
+				return fmt.Sprintf("%s %s differs", kind, id(i))
+			}
+		}
+		return ""
+	}
+	for _, d := range []string{
+		diff("VMs", len(x.VMs), len(y.VMs), func(i int) bool { return fmt.Sprintf("%+v", x.VMs[i]) == fmt.Sprintf("%+v", y.VMs[i]) },
+			func(i int) string { return fmt.Sprintf("%+v vs %+v", x.VMs[i], y.VMs[i]) }),
+		diff("hosts", len(x.Hosts), len(y.Hosts), func(i int) bool { return x.Hosts[i] == y.Hosts[i] },
+			func(i int) string { return fmt.Sprintf("%+v vs %+v", x.Hosts[i], y.Hosts[i]) }),
+		diff("clusters", len(x.Clusters), len(y.Clusters), func(i int) bool { return x.Clusters[i] == y.Clusters[i] },
+			func(i int) string { return x.Clusters[i].ID }),
+		diff("datastores", len(x.Datastores), len(y.Datastores), func(i int) bool {
+			return fmt.Sprintf("%+v", x.Datastores[i]) == fmt.Sprintf("%+v", y.Datastores[i])
+		}, func(i int) string { return fmt.Sprintf("%+v vs %+v", x.Datastores[i], y.Datastores[i]) }),
+		diff("networks", len(x.Networks), len(y.Networks), func(i int) bool { return x.Networks[i] == y.Networks[i] },
+			func(i int) string { return x.Networks[i].ID }),
+		diff("pools", len(x.ResourcePools), len(y.ResourcePools), func(i int) bool { return x.ResourcePools[i] == y.ResourcePools[i] },
+			func(i int) string { return x.ResourcePools[i].ID }),
+	} {
+		if d != "" {
+			return d
+		}
+	}
+	return ""
+}
