@@ -394,8 +394,6 @@ type ListEventsParams struct {
 	// vCenter: a reader that has seen ID n and lists after n misses no
 	// event committed later.
 	AfterID int64
-	// LiveOnly keeps only events a watcher appended (inventory.Event.Live).
-	LiveOnly bool
 }
 
 // EventPage is one page of events.
