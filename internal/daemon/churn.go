@@ -54,6 +54,25 @@ func (c *churner) vms() []string {
 
 func (c *churner) pick(names []string) string { return names[c.rng.IntN(len(names))] }
 
+// blip makes one small live change, as an operator would between two
+// captures: a VM powered off or on, or now and then resized. It returns
+// the VM's name.
+func (c *churner) blip(ctx context.Context) (string, error) {
+	vms := c.vms()
+	if len(vms) == 0 {
+		return "", nil
+	}
+	vm := c.pick(vms)
+	switch c.rng.IntN(6) {
+	case 0:
+		return vm, c.sim.Reconfigure(ctx, vm, int32(1<<c.rng.IntN(4)), int64(1024<<c.rng.IntN(4)))
+	case 1, 2:
+		return vm, c.sim.PowerOn(ctx, vm)
+	default:
+		return vm, c.sim.PowerOff(ctx, vm)
+	}
+}
+
 // hour applies one hour of churn ending at snapshot time at.
 func (c *churner) hour(ctx context.Context, at time.Time) (int, error) {
 	vms := c.vms()

@@ -70,6 +70,10 @@ type DemoOptions struct {
 	// NoLive turns off the live watcher (live.enabled), which otherwise
 	// follows the simulator between captures once the history is written.
 	NoLive bool
+	// LiveChurnEvery is how often, once live, the demo powers a simulated
+	// VM off or on (now and then resizes one), so the pages have live
+	// changes to show. Defaults to 20s; negative: never.
+	LiveChurnEvery time.Duration
 }
 
 func (o *DemoOptions) defaults() {
@@ -90,6 +94,9 @@ func (o *DemoOptions) defaults() {
 	}
 	if o.Seed == 0 {
 		o.Seed = 1
+	}
+	if o.LiveChurnEvery == 0 {
+		o.LiveChurnEvery = 20 * time.Second
 	}
 	if o.Logger == nil {
 		o.Logger = zap.NewNop()
@@ -282,6 +289,9 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		// live changes now.
 		go live.Run(ctx, st, time.Minute)
 		defer live.Stop()
+		if o.LiveChurnEvery > 0 {
+			go demoLiveChurn(ctx, newChurner(sim, state.Seed+1), o.LiveChurnEvery, log)
+		}
 		fmt.Fprintf(out, "\nLive updates: a property-collector watcher follows %s; changes reach the pages within seconds.", DemoEndpoint)
 	}
 	fmt.Fprintf(out, "\nLive captures every %s (Ctrl-C to stop)...\n", o.LiveInterval)
@@ -604,4 +614,21 @@ func demoLiveManager(st store.Store, kr *secrets.Keyring, log *zap.Logger) (*Liv
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return &LiveManager{Store: ws, Open: op, Config: config.Default().Live, Logger: log}, nil
+}
+
+// demoLiveChurn makes a small change to the simulator every interval until
+// ctx ends (the live watcher shows it on the pages within seconds).
+func demoLiveChurn(ctx context.Context, ch *churner, every time.Duration, log *zap.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if vm, err := ch.blip(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("demo: live change failed", zap.String("vm", vm), zap.Error(err))
+		}
+	}
 }
