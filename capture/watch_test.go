@@ -259,7 +259,7 @@ func TestWatchMutations(t *testing.T) {
 
 		// Each live event: Live, with Reconcile's shape.
 		for _, c := range checks {
-				evs := eventsOf(t, st, "vc1", c.kind, c.vm)
+			evs := eventsOf(t, st, "vc1", c.kind, c.vm)
 			if len(evs) != 1 || !evs[0].Live {
 				t.Fatalf("%s: events %+v, want one live", c.what, evs)
 			}
