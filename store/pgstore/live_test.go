@@ -15,10 +15,10 @@ import (
 )
 
 // TestLiveTailInCommitOrder runs writers of several vCenters at once
-// (ApplyChanges, and AppendEvents and ApplyReconcile, which insert events
-// too, and captures of a watched vCenter) while readers tail the change
-// log by seq and the events by id: each
-// reader must see every number exactly once, in order. Without the
+// (ApplyChanges; AppendEvents and ApplyReconcile, which insert events too;
+// captures of a watched vCenter) while a reader tails the change log by
+// seq and the events by id: it must see every number exactly once, in
+// order. Without the
 // sequence lock a transaction that drew a smaller number could commit
 // after one with a larger number, and a tail that had already moved past
 // the larger one would skip it for good.
