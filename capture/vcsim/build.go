@@ -24,7 +24,8 @@ import (
 
 // inventory is the shape of the built simulator, read once from the model
 // before the server starts. It never changes afterwards (VMs are looked up
-// live), so it needs no lock.
+// live), so it needs no lock, except hosts (by name), which RenameHost
+// changes under Sim.hostMu.
 type inventory struct {
 	datacenters []*dcInfo
 	computes    []*computeInfo

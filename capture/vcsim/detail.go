@@ -465,7 +465,10 @@ func (s *Sim) reconfigureOn(ctx context.Context, ref types.ManagedObjectReferenc
 	unlock := s.lockDatastores(slices.Compact(ds))
 	defer unlock()
 	obj := object.NewVirtualMachine(s.Client.Client, ref)
-	return s.runTask(ctx, func(ctx context.Context) (*object.Task, error) { return obj.Reconfigure(ctx, spec) })
+	err := s.runTask(ctx, func(ctx context.Context) (*object.Task, error) { return obj.Reconfigure(ctx, spec) })
+	// ReconfigVM_Task changes devices without telling the collectors.
+	s.pushVM(ref, pathNumCPU, pathMemoryMB, pathDevice, pathDS, pathNetwork)
+	return err
 }
 
 // device returns a VM's device by key, read through the API.

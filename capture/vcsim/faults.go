@@ -164,6 +164,21 @@ func (s *Sim) InjectNotAuthenticated(method string, after int) *Injection {
 	})
 }
 
+// InjectInvalidCollectorVersion makes the next WaitForUpdatesEx call (of any
+// client, after the first after ones) fail with InvalidCollectorVersion, as
+// a vCenter does when a watcher's collector version is out of date; vcsim
+// never raises it by itself. A watcher should start over with a new
+// collector.
+func (s *Sim) InjectInvalidCollectorVersion(after int) *Injection {
+	return s.InjectFault(FaultRule{
+		Method: "WaitForUpdatesEx",
+		Type:   simulator.FaultTypeCustom,
+		Fault:  new(types.InvalidCollectorVersion),
+		After:  after,
+		Times:  1,
+	})
+}
+
 // InjectNetworkFailure makes calls of method fail with vcsim's network
 // failure fault (a SystemError, "Network connection failed: ...") once the
 // first after calls have gone through: times times, or on every later call

@@ -127,6 +127,10 @@ func (s *Sim) CreateVM(ctx context.Context, spec VMSpec) (string, error) {
 		s.clearCreateDate(ref)
 	}
 	s.syncVMLists(ref) // Network.vm
+	// vcsim may miss the new VM's enter in a filter over a container view
+	// (the view's change re-collects the filter's objects in the same
+	// step): report its core paths so a watcher sees it either way.
+	s.pushVM(ref, pathName, pathHost, pathPool, pathPower, pathNumCPU, pathMemoryMB)
 	if spec.PowerOn {
 		if err := s.PowerOn(ctx, ref.Value); err != nil {
 			return ref.Value, err
@@ -153,6 +157,7 @@ func (s *Sim) DestroyVM(ctx context.Context, vm string) error {
 	}
 	// Remove the moref from any list a stale relocation left it in.
 	s.syncVMLists(ref)
+	s.nudgeCollectors()
 	return nil
 }
 
@@ -239,6 +244,7 @@ func (s *Sim) Reconfigure(ctx context.Context, vm string, vcpu int32, memoryMB i
 		err = fmt.Errorf("convert back to template: %w", terr)
 	}
 	s.syncVMLists(ref)
+	s.pushVM(ref, pathTemplate, pathPool)
 	if err != nil {
 		return fmt.Errorf("vcsim: reconfigure template %s: %w", vm, err)
 	}
@@ -249,7 +255,10 @@ func (s *Sim) reconfigure(ctx context.Context, ref types.ManagedObjectReference,
 	unlock := s.lockDatastores(s.vmDatastores(ref))
 	defer unlock()
 	obj := object.NewVirtualMachine(s.Client.Client, ref)
-	return s.runTask(ctx, func(ctx context.Context) (*object.Task, error) { return obj.Reconfigure(ctx, spec) })
+	err := s.runTask(ctx, func(ctx context.Context) (*object.Task, error) { return obj.Reconfigure(ctx, spec) })
+	// ReconfigVM_Task sets the hardware without telling the collectors.
+	s.pushVM(ref, pathName, pathNumCPU, pathMemoryMB, pathDevice, pathDS, pathNetwork)
+	return err
 }
 
 // MigrateHost moves a VM to another host (RelocateVM_Task), like a vMotion.
@@ -262,9 +271,9 @@ func (s *Sim) MigrateHost(ctx context.Context, vm, host string) error {
 	if err != nil {
 		return err
 	}
-	target, ok := s.inv.hosts[host]
-	if !ok {
-		return fmt.Errorf("vcsim: host %q: %w", host, ErrNotFound)
+	target, err := s.hostRef(host)
+	if err != nil {
+		return err
 	}
 	st := s.vmState(ref)
 	spec := types.VirtualMachineRelocateSpec{Host: &target}
@@ -317,6 +326,7 @@ func (s *Sim) relocate(ctx context.Context, ref types.ManagedObjectReference, sp
 	})
 	unlock()
 	s.syncVMLists(ref)
+	s.pushVM(ref, pathHost, pathPool, pathDS)
 	return err
 }
 
@@ -353,6 +363,7 @@ func (s *Sim) MarkAsTemplate(ctx context.Context, vm string) error {
 		return fmt.Errorf("vcsim: mark %s as template: %w", vm, err)
 	}
 	s.syncVMLists(ref)
+	s.pushVM(ref, pathTemplate, pathPool)
 	return nil
 }
 
@@ -374,6 +385,7 @@ func (s *Sim) MarkAsVirtualMachine(ctx context.Context, vm, pool string) error {
 		return fmt.Errorf("vcsim: mark %s as VM: %w", vm, err)
 	}
 	s.syncVMLists(ref)
+	s.pushVM(ref, pathTemplate, pathPool)
 	return nil
 }
 
@@ -407,6 +419,7 @@ func (s *Sim) SetCustomValue(ctx context.Context, vm, key, value string) error {
 	if err := m.Set(ctx, ref, k, value); err != nil {
 		return fmt.Errorf("vcsim: set %s on %s: %w", key, vm, err)
 	}
+	s.pushVM(ref, pathCustom)
 	return nil
 }
 
@@ -453,9 +466,11 @@ func (s *Sim) VMByName(name string) (string, error) {
 // Hosts returns every host name with its moref value.
 func (s *Sim) Hosts() map[string]string {
 	out := map[string]string{}
+	s.hostMu.RLock()
 	for name, ref := range s.inv.hosts {
 		out[name] = ref.Value
 	}
+	s.hostMu.RUnlock()
 	return out
 }
 
@@ -563,9 +578,9 @@ func (s *Sim) computeOfHost(host types.ManagedObjectReference) *computeInfo {
 func (s *Sim) placement(hostName, poolName string) (host, pool types.ManagedObjectReference, ci *computeInfo, err error) {
 	switch {
 	case hostName != "":
-		h, ok := s.inv.hosts[hostName]
-		if !ok {
-			return host, pool, nil, fmt.Errorf("vcsim: host %q: %w", hostName, ErrNotFound)
+		h, herr := s.hostRef(hostName)
+		if herr != nil {
+			return host, pool, nil, herr
 		}
 		ci = s.computeOfHost(h)
 		host = h
@@ -777,4 +792,178 @@ func (s *Sim) allHosts() []types.ManagedObjectReference {
 		out = append(out, ci.hosts...)
 	}
 	return out
+}
+
+// VM property paths pushVM can report.
+const (
+	pathName     = "name"
+	pathNumCPU   = "config.hardware.numCPU"
+	pathMemoryMB = "config.hardware.memoryMB"
+	pathDevice   = "config.hardware.device"
+	pathTemplate = "config.template"
+	pathPool     = "resourcePool"
+	pathHost     = "runtime.host"
+	pathPower    = "runtime.powerState"
+	pathDS       = "datastore"
+	pathNetwork  = "network"
+	pathCustom   = "customValue"
+)
+
+// pushVM reports the current values of a VM's leaf property paths to the
+// property collectors (Registry.Update under the VM's lock, as
+// clearCreateDate does). vcsim sets some properties without telling the
+// collectors (ReconfigVM_Task's hardware, SetCustomValue, MarkAsTemplate),
+// so a watcher (WaitForUpdatesEx) would never see those changes; only a
+// leaf path reaches a filter that names it.
+func (s *Sim) pushVM(ref types.ManagedObjectReference, paths ...string) {
+	m := s.Model.Map()
+	vm, ok := m.Get(ref).(*simulator.VirtualMachine)
+	if !ok {
+		return
+	}
+	ctx := s.lockContext()
+	m.WithLock(ctx, vm, func() {
+		var ch []types.PropertyChange
+		for _, p := range paths {
+			var val any
+			switch p {
+			case pathName:
+				val = vm.Name
+			case pathNumCPU, pathMemoryMB, pathDevice, pathTemplate:
+				if vm.Config == nil {
+					continue
+				}
+				switch p {
+				case pathNumCPU:
+					val = vm.Config.Hardware.NumCPU
+				case pathMemoryMB:
+					val = vm.Config.Hardware.MemoryMB
+				case pathDevice:
+					val = vm.Config.Hardware.Device
+				default:
+					val = vm.Config.Template
+				}
+			case pathPool:
+				if vm.ResourcePool != nil {
+					val = *vm.ResourcePool
+				}
+			case pathHost:
+				if vm.Runtime.Host != nil {
+					val = *vm.Runtime.Host
+				}
+			case pathPower:
+				val = vm.Runtime.PowerState
+			case pathDS:
+				val = slices.Clone(vm.Datastore)
+			case pathNetwork:
+				val = slices.Clone(vm.Network)
+			case pathCustom:
+				val = slices.Clone(vm.CustomValue)
+			default:
+				continue
+			}
+			ch = append(ch, types.PropertyChange{Name: p, Val: val})
+		}
+		if len(ch) > 0 {
+			m.Update(ctx, vm, ch)
+		}
+	})
+}
+
+// nudgeCollectors reports an unchanged property of a host. vcsim drops the
+// leave of an object removed from a container view that a property filter
+// traverses (the view's change makes the filter forget its objects), and
+// only the next change recomputes the filter: every object in it enters
+// again, the removed one missing. A watcher that re-reads its views when
+// known objects enter again (capture/vsphere does) then sees the removal
+// at once rather than at the next unrelated change.
+func (s *Sim) nudgeCollectors() {
+	hosts := s.allHosts()
+	if len(hosts) == 0 {
+		return
+	}
+	m := s.Model.Map()
+	h, ok := m.Get(hosts[0]).(*simulator.HostSystem)
+	if !ok {
+		return
+	}
+	ctx := s.lockContext()
+	m.WithLock(ctx, h, func() {
+		m.Update(ctx, h, []types.PropertyChange{{Name: "name", Val: h.Name}})
+	})
+}
+
+// RenameHost renames a host (vcsim has no Rename_Task for hosts: the name
+// is set through the registry, so property collectors see it). host is a
+// host name or moref value.
+func (s *Sim) RenameHost(ctx context.Context, host, newName string) error {
+	if newName == "" {
+		return errors.New("vcsim: rename host: the new name is empty")
+	}
+	ref, err := s.hostRef(host)
+	if err != nil {
+		return err
+	}
+	m := s.Model.Map()
+	h, ok := m.Get(ref).(*simulator.HostSystem)
+	if !ok {
+		return fmt.Errorf("vcsim: host %q: %w", host, ErrNotFound)
+	}
+	lctx := s.lockContext()
+	var old string
+	m.WithLock(lctx, h, func() {
+		old = h.Name
+		m.Update(lctx, h, []types.PropertyChange{{Name: "name", Val: newName}, {Name: "summary.config.name", Val: newName}})
+	})
+	s.hostMu.Lock()
+	if s.inv.hosts[old] == ref {
+		delete(s.inv.hosts, old)
+	}
+	s.inv.hosts[newName] = ref
+	s.hostMu.Unlock()
+	return nil
+}
+
+// SetHostMaintenance puts a host in maintenance mode or takes it out
+// (EnterMaintenanceMode_Task / ExitMaintenanceMode_Task), then reports
+// runtime.inMaintenanceMode, which vcsim sets without telling property
+// collectors. host is a host name or moref value.
+func (s *Sim) SetHostMaintenance(ctx context.Context, host string, on bool) error {
+	ref, err := s.hostRef(host)
+	if err != nil {
+		return err
+	}
+	obj := object.NewHostSystem(s.Client.Client, ref)
+	err = s.runTask(ctx, func(ctx context.Context) (*object.Task, error) {
+		if on {
+			return obj.EnterMaintenanceMode(ctx, 0, false, nil)
+		}
+		return obj.ExitMaintenanceMode(ctx, 0)
+	})
+	if err != nil {
+		return fmt.Errorf("vcsim: maintenance mode %v on %s: %w", on, host, err)
+	}
+	m := s.Model.Map()
+	if h, ok := m.Get(ref).(*simulator.HostSystem); ok {
+		lctx := s.lockContext()
+		m.WithLock(lctx, h, func() {
+			m.Update(lctx, h, []types.PropertyChange{{Name: "runtime.inMaintenanceMode", Val: h.Runtime.InMaintenanceMode}})
+		})
+	}
+	return nil
+}
+
+// hostRef resolves a host name or moref value.
+func (s *Sim) hostRef(host string) (types.ManagedObjectReference, error) {
+	ref := types.ManagedObjectReference{Type: "HostSystem", Value: host}
+	if _, ok := s.Model.Map().Get(ref).(*simulator.HostSystem); ok {
+		return ref, nil
+	}
+	s.hostMu.RLock()
+	r, ok := s.inv.hosts[host]
+	s.hostMu.RUnlock()
+	if !ok {
+		return ref, fmt.Errorf("vcsim: host %q: %w", host, ErrNotFound)
+	}
+	return r, nil
 }

@@ -51,7 +51,8 @@ type Sim struct {
 	// (defaults applied).
 	Options Options
 
-	inv *inventory
+	inv    *inventory
+	hostMu sync.RWMutex // guards inv.hosts (RenameHost)
 
 	faults faultState
 

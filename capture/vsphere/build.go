@@ -30,24 +30,26 @@ type resolver struct {
 }
 
 func newResolver(b *batch) *resolver {
-	r := &resolver{
-		nodes: b.nodes,
-		hosts: make(map[moref]*rawHost, len(b.hosts)),
-		crs:   make(map[moref]*rawCR, len(b.crs)),
-		pools: make(map[moref]*rawPool, len(b.pools)),
-		dc:    map[moref]string{},
-		paths: map[moref]string{},
-	}
+	hosts := make(map[moref]*rawHost, len(b.hosts))
 	for _, h := range b.hosts {
-		r.hosts[h.ref] = h
+		hosts[h.ref] = h
 	}
+	crs := make(map[moref]*rawCR, len(b.crs))
 	for _, c := range b.crs {
-		r.crs[c.ref] = c
+		crs[c.ref] = c
 	}
+	pools := make(map[moref]*rawPool, len(b.pools))
 	for _, p := range b.pools {
-		r.pools[p.ref] = p
+		pools[p.ref] = p
 	}
-	return r
+	return newResolverFrom(b.nodes, hosts, crs, pools)
+}
+
+// newResolverFrom returns a resolver over maps the caller keeps (the
+// watcher's cache); it does not copy them and must not outlive a change
+// to them (it memoizes paths and datacenters).
+func newResolverFrom(nodes map[moref]node, hosts map[moref]*rawHost, crs map[moref]*rawCR, pools map[moref]*rawPool) *resolver {
+	return &resolver{nodes: nodes, hosts: hosts, crs: crs, pools: pools, dc: map[moref]string{}, paths: map[moref]string{}}
 }
 
 // datacenter returns the name of the datacenter above ref.
@@ -155,153 +157,38 @@ func (s *Source) build(b *batch, fields map[int32]string, tags map[string]map[st
 	}
 
 	for _, v := range b.vms {
-		vm := inventory.VM{
-			Vcenter:           vc,
-			ID:                v.ref.Value,
-			UUID:              cmp.Or(v.instanceUUID, v.uuid),
-			Name:              v.name,
-			PowerState:        inventory.PowerState(v.power),
-			IsTemplate:        v.template,
-			VCPUCount:         int(v.cpu),
-			RAMMB:             v.memMB,
-			ProvisionedDiskGB: float64(v.diskBytes) / gib,
-			UsedDiskGB:        float64(v.committed) / gib,
-			GuestOS:           cmp.Or(v.guestFull, v.guestID),
-			IPAddress:         v.ip,
-			CreationTime:      v.created,
-			DatastoreIDs:      refIDs(v.datastores),
-			NetworkIDs:        refIDs(v.networks),
-			SnapshotTime:      snap,
-		}
-		if h, ok := r.hosts[v.host]; ok {
-			vm.Host, vm.HostID = h.name, h.ref.Value
-			_, vm.Cluster = r.cluster(h.parent)
-		}
-		if p, ok := r.pools[v.pool]; ok {
-			vm.ResourcePool, vm.ResourcePoolID = r.poolPath(p.ref), p.ref.Value
-			if vm.Cluster == "" && vm.Host == "" {
-				_, vm.Cluster = r.cluster(p.owner)
-			}
-		}
-		switch {
-		case v.parent.Value != "":
-			vm.Folder = r.folderPath(v.parent)
-			vm.Datacenter = r.datacenter(v.parent)
-		case v.parentVApp.Value != "":
-			vm.Folder = r.vappFolder(v.parentVApp)
-			vm.Datacenter = r.datacenter(v.parentVApp)
-		}
-		if vm.Datacenter == "" {
-			vm.Datacenter = cmp.Or(r.datacenter(v.host), r.datacenter(v.pool))
-		}
-		vm.Attributes = attributes(v, fields, tags[vm.ID])
+		vm := r.vmRow(vc, v, fields, tags[v.ref.Value], snap)
 		st.VMs = append(st.VMs, vm)
 		if details {
 			st.Details.VMs = append(st.Details.VMs, dr.vmDetail(vc, v, vm.Folder))
 		}
 	}
-
 	for _, h := range b.hosts {
-		host := inventory.Host{
-			Vcenter:         vc,
-			ID:              h.ref.Value,
-			Name:            h.name,
-			Datacenter:      r.datacenter(h.ref),
-			ConnectionState: h.conn,
-			PowerState:      inventory.PowerState(h.power),
-			InMaintenance:   h.maintenance,
-			CPUUsageMHz:     h.cpuUsage,
-			MemoryUsageMB:   h.memUsage,
-			SnapshotTime:    snap,
-		}
-		host.ClusterID, host.Cluster = r.cluster(h.parent)
-		if hw := h.hw; hw != nil {
-			host.Vendor, host.Model, host.CPUModel = hw.Vendor, hw.Model, hw.CpuModel
-			host.CPUSockets, host.CPUCores, host.CPUThreads = int(hw.NumCpuPkgs), int(hw.NumCpuCores), int(hw.NumCpuThreads)
-			host.CPUMhz = int(hw.CpuMhz)
-			host.MemoryMB = hw.MemorySize / mib
-		}
-		if p := h.product; p != nil {
-			host.Version, host.Build = p.Version, p.Build
-		}
-		st.Hosts = append(st.Hosts, host)
+		st.Hosts = append(st.Hosts, r.hostRow(vc, h, snap))
 		if details {
 			st.Details.Hosts = append(st.Details.Hosts, hostDetail(vc, h))
 		}
 	}
-
 	for _, c := range b.crs {
 		if !c.cluster {
 			continue // a standalone host's compute resource is not a cluster
 		}
-		st.Clusters = append(st.Clusters, inventory.Cluster{
-			Vcenter:       vc,
-			ID:            c.ref.Value,
-			Name:          c.name,
-			Datacenter:    r.datacenter(c.ref),
-			NumHosts:      int(c.numHosts),
-			TotalCPUMhz:   c.totalCPU,
-			TotalMemoryMB: c.totalMem / mib,
-			DRSEnabled:    c.drs,
-			HAEnabled:     c.ha,
-			SnapshotTime:  snap,
-		})
+		st.Clusters = append(st.Clusters, r.clusterRow(vc, c, snap))
 		if details {
 			st.Details.Clusters = append(st.Details.Clusters, clusterDetail(vc, c))
 		}
 	}
-
 	for _, d := range b.dss {
-		ds := inventory.Datastore{
-			Vcenter:      vc,
-			ID:           d.ref.Value,
-			Name:         d.name,
-			Datacenter:   r.datacenter(d.parent),
-			HostIDs:      refIDs(d.hosts),
-			SnapshotTime: snap,
-		}
-		if sum := d.summary; sum != nil {
-			ds.Type, ds.URL, ds.Accessible = sum.Type, sum.Url, sum.Accessible
-			ds.CapacityGB = float64(sum.Capacity) / gib
-			ds.FreeGB = float64(sum.FreeSpace) / gib
-			// summary.uncommitted (in the summary retrieved whole).
-			ds.UncommittedGB = float64(sum.Uncommitted) / gib
-		}
-		st.Datastores = append(st.Datastores, ds)
+		st.Datastores = append(st.Datastores, r.datastoreRow(vc, d, snap))
 		if details {
 			st.Details.Datastores = append(st.Details.Datastores, datastoreDetail(vc, d))
 		}
 	}
-
 	for _, n := range b.nets {
-		st.Networks = append(st.Networks, inventory.Network{
-			Vcenter:      vc,
-			ID:           n.ref.Value,
-			Name:         n.name,
-			Datacenter:   r.datacenter(n.parent),
-			Kind:         n.kind,
-			Switch:       b.dvs[n.dvs],
-			VLAN:         n.vlan,
-			SnapshotTime: snap,
-		})
+		st.Networks = append(st.Networks, r.networkRow(vc, n, b.dvs, snap))
 	}
-
 	for _, p := range b.pools {
-		pool := inventory.ResourcePool{
-			Vcenter:       vc,
-			ID:            p.ref.Value,
-			Name:          p.name,
-			Path:          r.poolPath(p.ref),
-			Datacenter:    r.datacenter(p.ref),
-			CPULimitMhz:   p.cpuLimit,
-			MemoryLimitMB: p.memLimit,
-			SnapshotTime:  snap,
-		}
-		pool.ClusterID, pool.Cluster = r.cluster(p.owner)
-		if _, ok := r.pools[p.parent]; ok {
-			pool.ParentID = p.parent.Value
-		}
-		st.ResourcePools = append(st.ResourcePools, pool)
+		st.ResourcePools = append(st.ResourcePools, r.poolRow(vc, p, snap))
 	}
 
 	if details {
@@ -386,4 +273,145 @@ func sortDetails(d *inventory.Details) {
 	slices.SortFunc(d.Clusters, func(a, b inventory.ClusterDetail) int { return compareID(a.ClusterID, b.ClusterID) })
 	slices.SortFunc(d.Datastores, func(a, b inventory.DatastoreDetail) int { return compareID(a.DatastoreID, b.DatastoreID) })
 	slices.SortFunc(d.Switches, func(a, b inventory.DistributedSwitch) int { return compareID(a.ID, b.ID) })
+}
+
+// vmRow builds one VM row; tags are the VM's tags.
+func (r *resolver) vmRow(vc string, v *rawVM, fields map[int32]string, tags map[string]string, snap time.Time) inventory.VM {
+	vm := inventory.VM{
+		Vcenter:           vc,
+		ID:                v.ref.Value,
+		UUID:              cmp.Or(v.instanceUUID, v.uuid),
+		Name:              v.name,
+		PowerState:        inventory.PowerState(v.power),
+		IsTemplate:        v.template,
+		VCPUCount:         int(v.cpu),
+		RAMMB:             v.memMB,
+		ProvisionedDiskGB: float64(v.diskBytes) / gib,
+		UsedDiskGB:        float64(v.committed) / gib,
+		GuestOS:           cmp.Or(v.guestFull, v.guestID),
+		IPAddress:         v.ip,
+		CreationTime:      v.created,
+		DatastoreIDs:      refIDs(v.datastores),
+		NetworkIDs:        refIDs(v.networks),
+		SnapshotTime:      snap,
+	}
+	if h, ok := r.hosts[v.host]; ok {
+		vm.Host, vm.HostID = h.name, h.ref.Value
+		_, vm.Cluster = r.cluster(h.parent)
+	}
+	if p, ok := r.pools[v.pool]; ok {
+		vm.ResourcePool, vm.ResourcePoolID = r.poolPath(p.ref), p.ref.Value
+		if vm.Cluster == "" && vm.Host == "" {
+			_, vm.Cluster = r.cluster(p.owner)
+		}
+	}
+	switch {
+	case v.parent.Value != "":
+		vm.Folder = r.folderPath(v.parent)
+		vm.Datacenter = r.datacenter(v.parent)
+	case v.parentVApp.Value != "":
+		vm.Folder = r.vappFolder(v.parentVApp)
+		vm.Datacenter = r.datacenter(v.parentVApp)
+	}
+	if vm.Datacenter == "" {
+		vm.Datacenter = cmp.Or(r.datacenter(v.host), r.datacenter(v.pool))
+	}
+	vm.Attributes = attributes(v, fields, tags)
+	return vm
+}
+
+// hostRow builds one host row.
+func (r *resolver) hostRow(vc string, h *rawHost, snap time.Time) inventory.Host {
+	host := inventory.Host{
+		Vcenter:         vc,
+		ID:              h.ref.Value,
+		Name:            h.name,
+		Datacenter:      r.datacenter(h.ref),
+		ConnectionState: h.conn,
+		PowerState:      inventory.PowerState(h.power),
+		InMaintenance:   h.maintenance,
+		CPUUsageMHz:     h.cpuUsage,
+		MemoryUsageMB:   h.memUsage,
+		SnapshotTime:    snap,
+	}
+	host.ClusterID, host.Cluster = r.cluster(h.parent)
+	if hw := h.hw; hw != nil {
+		host.Vendor, host.Model, host.CPUModel = hw.Vendor, hw.Model, hw.CpuModel
+		host.CPUSockets, host.CPUCores, host.CPUThreads = int(hw.NumCpuPkgs), int(hw.NumCpuCores), int(hw.NumCpuThreads)
+		host.CPUMhz = int(hw.CpuMhz)
+		host.MemoryMB = hw.MemorySize / mib
+	}
+	if p := h.product; p != nil {
+		host.Version, host.Build = p.Version, p.Build
+	}
+	return host
+}
+
+// clusterRow builds one cluster row (c must be a cluster).
+func (r *resolver) clusterRow(vc string, c *rawCR, snap time.Time) inventory.Cluster {
+	return inventory.Cluster{
+		Vcenter:       vc,
+		ID:            c.ref.Value,
+		Name:          c.name,
+		Datacenter:    r.datacenter(c.ref),
+		NumHosts:      int(c.numHosts),
+		TotalCPUMhz:   c.totalCPU,
+		TotalMemoryMB: c.totalMem / mib,
+		DRSEnabled:    c.drs,
+		HAEnabled:     c.ha,
+		SnapshotTime:  snap,
+	}
+}
+
+// datastoreRow builds one datastore row.
+func (r *resolver) datastoreRow(vc string, d *rawDS, snap time.Time) inventory.Datastore {
+	ds := inventory.Datastore{
+		Vcenter:      vc,
+		ID:           d.ref.Value,
+		Name:         d.name,
+		Datacenter:   r.datacenter(d.parent),
+		HostIDs:      refIDs(d.hosts),
+		SnapshotTime: snap,
+	}
+	if sum := d.summary; sum != nil {
+		ds.Type, ds.URL, ds.Accessible = sum.Type, sum.Url, sum.Accessible
+		ds.CapacityGB = float64(sum.Capacity) / gib
+		ds.FreeGB = float64(sum.FreeSpace) / gib
+		// summary.uncommitted (in the summary retrieved whole).
+		ds.UncommittedGB = float64(sum.Uncommitted) / gib
+	}
+	return ds
+}
+
+// networkRow builds one network row; dvs names the distributed switches.
+func (r *resolver) networkRow(vc string, n *rawNet, dvs map[moref]string, snap time.Time) inventory.Network {
+	return inventory.Network{
+		Vcenter:      vc,
+		ID:           n.ref.Value,
+		Name:         n.name,
+		Datacenter:   r.datacenter(n.parent),
+		Kind:         n.kind,
+		Switch:       dvs[n.dvs],
+		VLAN:         n.vlan,
+		SnapshotTime: snap,
+	}
+}
+
+// poolRow builds one resource pool (or vApp) row.
+func (r *resolver) poolRow(vc string, p *rawPool, snap time.Time) inventory.ResourcePool {
+	pool := inventory.ResourcePool{
+		Vcenter:       vc,
+		ID:            p.ref.Value,
+		Name:          p.name,
+		Path:          r.poolPath(p.ref),
+		Datacenter:    r.datacenter(p.ref),
+		CPULimitMhz:   p.cpuLimit,
+		MemoryLimitMB: p.memLimit,
+		SnapshotTime:  snap,
+	}
+	pool.ClusterID, pool.Cluster = r.cluster(p.owner)
+	if _, ok := r.pools[p.parent]; ok {
+		pool.ParentID = p.parent.Value
+	}
+	return pool
 }

@@ -33,7 +33,16 @@ type baseRT struct {
 }
 
 func (b *baseRT) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
-	cctx, cancel := context.WithTimeout(ctx, b.s.opts.CallTimeout)
+	timeout := b.s.opts.CallTimeout
+	if _, ok := req.(*methods.WaitForUpdatesExBody); ok {
+		// A long poll: the watcher puts its own deadline (MaxWaitSeconds
+		// plus a margin) on ctx.
+		timeout = 0
+	}
+	cctx, cancel := ctx, context.CancelFunc(func() {})
+	if timeout > 0 {
+		cctx, cancel = context.WithTimeout(ctx, timeout)
+	}
 	defer cancel()
 	err := b.next.RoundTrip(cctx, req, res)
 	if err == nil {
