@@ -420,11 +420,11 @@ var liveKinds = []inventory.EventKind{inventory.EventCreated, inventory.EventDel
 	inventory.EventResize, inventory.EventHostMove, inventory.EventPoolMove, inventory.EventRename}
 
 // liveEvents returns the live events of vc in the window of snapshot s
-// (SEMANTICS §3, "Live events"): after the previous snapshot prev, through
-// the end of s's capture (its recorded duration, plus a second for the
-// watcher's stamps, which are cut to the second). A change seen while the
-// capture was reading may be in s or in the next snapshot; the window
-// reaches both.
+// (docs/semantics.md, "Live events and Reconcile"): from the second of the
+// previous snapshot prev, through the end of s's capture (its recorded
+// duration, plus a second for the watcher's stamps, which are cut to the
+// second). A change seen while a capture was reading (or within its first
+// second) may be in that snapshot or in the next; both windows reach it.
 func liveEvents(ctx context.Context, reg store.Registry, es store.Events, vc string, prev, s time.Time) ([]inventory.Event, error) {
 	end := s.Add(time.Second)
 	recs, err := reg.ListSnapshots(ctx, &store.ListSnapshotsParams{Vcenter: vc, Kind: inventory.Hourly, From: s, To: s.Add(time.Second), Limit: 1})
@@ -435,7 +435,7 @@ func liveEvents(ctx context.Context, reg store.Registry, es store.Events, vc str
 		end = end.Add(recs[0].Duration.Truncate(time.Second) + time.Second)
 	}
 	var out []inventory.Event
-	p := &store.ListEventsParams{Vcenter: vc, Kinds: liveKinds, From: prev.Add(time.Second), To: end, LiveOnly: true, Limit: 10000}
+	p := &store.ListEventsParams{Vcenter: vc, Kinds: liveKinds, From: prev, To: end, LiveOnly: true, Limit: 10000}
 	for {
 		page, err := es.ListEvents(ctx, p)
 		if err != nil {
