@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vmware/govmomi/vim25/types"
+
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/internal/testbackends"
@@ -411,6 +413,13 @@ func sameState(a, b *inventory.State) string {
 		for i := range c.ResourcePools {
 			c.ResourcePools[i].SnapshotTime = time.Time{}
 		}
+		// The store lists by id as text, a retrieval by id number.
+		slices.SortFunc(c.VMs, func(a, b inventory.VM) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(c.Hosts, func(a, b inventory.Host) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(c.Clusters, func(a, b inventory.Cluster) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(c.Datastores, func(a, b inventory.Datastore) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(c.Networks, func(a, b inventory.Network) int { return strings.Compare(a.ID, b.ID) })
+		slices.SortFunc(c.ResourcePools, func(a, b inventory.ResourcePool) int { return strings.Compare(a.ID, b.ID) })
 		return &c
 	}
 	x, y := norm(a), norm(b)
@@ -445,4 +454,107 @@ func sameState(a, b *inventory.State) string {
 		}
 	}
 	return ""
+}
+
+// TestWatchResyncs: a forced re-login and an injected collector fault
+// (InvalidCollectorVersion: vcsim never raises it by itself) each make the
+// watcher resync in full; a change made while the watcher was stopped is
+// found by the start resync. After each, the latest state equals a fresh
+// bulk retrieval, every change is recorded once, and a resync that finds
+// nothing changed writes nothing.
+func TestWatchResyncs(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		sim, src, logins := simSource(t, "vc1", 0)
+		res := captureAndReconcile(t, st, src)
+		x := startWatch(t, st, src)
+		checkState := func(when string) {
+			t.Helper()
+			want, err := src.Retrieve(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := sameState(stateOf(t, st, "vc1"), want); d != "" {
+				t.Fatalf("%s: the latest state differs from a bulk retrieval: %s", when, d)
+			}
+		}
+		checkState("after the start resync")
+		batches := x.batchCount()
+		var on []string
+		for _, s := range res.Samples {
+			if s.PowerState == inventory.PoweredOn && !s.IsTemplate {
+				on = append(on, s.VMID)
+			}
+		}
+
+		// A forced re-login.
+		before := logins.Load()
+		if _, err := sim.ExpireSessions(ctx); err != nil {
+			t.Fatal(err)
+		}
+		x.waitIdle(capture.ResyncRelogin, 1)
+		if logins.Load() <= before {
+			t.Fatal("no new login after the sessions expired")
+		}
+		if n := x.batchCount(); n != batches {
+			t.Fatalf("a resync with nothing changed wrote %d batches", n-batches)
+		}
+		checkState("after the re-login")
+
+		// An injected InvalidCollectorVersion on the watcher's next wait, and
+		// a change (made through the registry: a task would wait on a
+		// collector itself and take the fault): the watcher starts over
+		// and the change is recorded once.
+		inj := sim.InjectInvalidCollectorVersion(0)
+		if err := sim.SetProperty("VirtualMachine", on[0], "runtime.powerState", types.VirtualMachinePowerStatePoweredOff); err != nil {
+			t.Fatal(err)
+		}
+		x.waitIdle(capture.ResyncCollector, 1)
+		if inj.Fired() != 1 {
+			t.Fatalf("the fault fired %d times", inj.Fired())
+		}
+		waitFor(t, 5*time.Second, "the power-off around the collector fault", func() bool {
+			v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: "vc1", VMID: on[0]})
+			return err == nil && v.PowerState == inventory.PoweredOff
+		})
+		checkState("after the collector fault")
+
+		// Stopped, a VM is renamed and another destroyed: the next start's
+		// resync records both, once.
+		if err := x.stop(); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.Rename(ctx, on[1], "renamed while nobody watched"); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.PowerOff(ctx, on[2]); err != nil {
+			t.Fatal(err)
+		}
+		if err := sim.DestroyVM(ctx, on[2]); err != nil {
+			t.Fatal(err)
+		}
+		x = startWatch(t, st, src)
+		checkState("after the restart")
+		for _, c := range []struct {
+			kind inventory.EventKind
+			vm   string
+		}{{inventory.EventPower, on[0]}, {inventory.EventRename, on[1]}, {inventory.EventDeleted, on[2]}} {
+			evs := eventsOf(t, st, "vc1", c.kind, c.vm)
+			if len(evs) != 1 || !evs[0].Live {
+				t.Errorf("%s of %s: %+v, want one live event", c.kind, c.vm, evs)
+			}
+		}
+		// Nothing else was recorded: the power-off of on[2] before it was
+		// destroyed is not seen by a resync (it diffs states).
+		p, err := st.ListEvents(ctx, &store.ListEventsParams{Vcenter: "vc1", LiveOnly: true, Limit: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Events) != 3 {
+			t.Errorf("%d live events, want 3: %+v", len(p.Events), p.Events)
+		}
+		if err := x.stop(); err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	})
 }
