@@ -36,8 +36,12 @@ const (
 )
 
 // watchHook, when set (by tests), is called with each watch collector
-// right after it is created.
-var watchHook func(pc types.ManagedObjectReference)
+// right after it is created; watchStepHook with the arrival time of the
+// answer that completed a step, right before its update goes to fn.
+var (
+	watchHook     func(pc types.ManagedObjectReference)
+	watchStepHook func(arrived time.Time)
+)
 
 // Watch follows the endpoint with the property collector until ctx ends
 // (it returns ctx's error) or a fault it cannot recover from; it
@@ -229,6 +233,7 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 			return &resyncError{reason: capture.ResyncRelogin, cause: errors.New("the session was renewed")}
 		}
 		set, err := w.wait(ctx, version)
+		arrived := time.Now()
 		s.log.Debug("watch: wait returned", slog.String("version", version), slog.Bool("set", set != nil), slog.Any("error", err))
 		if err != nil {
 			if errors.Is(err, errResyncRequested) {
@@ -317,6 +322,9 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 		w.resetStep()
 		if u == nil {
 			continue
+		}
+		if watchStepHook != nil {
+			watchStepHook(arrived)
 		}
 		if err := fn(ctx, u); err != nil {
 			return err
