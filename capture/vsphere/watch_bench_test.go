@@ -130,7 +130,9 @@ func BenchmarkWatch(b *testing.B) {
 	mu.Lock()
 	slices.Sort(own)
 	mu.Unlock()
-	pct := func(d []time.Duration, p float64) float64 { return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000 }
+	pct := func(d []time.Duration, p float64) float64 {
+		return float64(d[int(p*float64(len(d)-1))].Microseconds()) / 1000
+	}
 	var sum time.Duration
 	for _, c := range call {
 		sum += c

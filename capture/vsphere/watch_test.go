@@ -114,6 +114,17 @@ func vmIDs(us []*capture.WatchUpdate) []string {
 
 const within = 5 * time.Second
 
+// must fails the test on a mutation helper's error.
+func must(t *testing.T) func(capturetest.Mutation, error) capturetest.Mutation {
+	return func(m capturetest.Mutation, err error) capturetest.Mutation {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+}
+
 // waitDump waits for an update as WaitFor does and shows the updates seen
 // when none matches.
 func waitDump(t *testing.T, rec *capturetest.WatchRecorder, mark int, timeout time.Duration, pred func(*capture.WatchUpdate) bool) *capture.WatchUpdate {
@@ -184,24 +195,34 @@ func TestWatchMutations(t *testing.T) {
 		name   string
 		mutate func() capturetest.Mutation
 	}{
-		{"power off", func() capturetest.Mutation { return capturetest.Power(t, sim, target, false) }},
-		{"power on", func() capturetest.Mutation { return capturetest.Power(t, sim, target, true) }},
-		{"reconfigure", func() capturetest.Mutation { return capturetest.Reconfigure(t, sim, target, 7, 7168) }},
-		{"rename", func() capturetest.Mutation { return capturetest.Rename(t, sim, target, hostile) }},
-		{"relocate host", func() capturetest.Mutation { return capturetest.Relocate(t, sim, target, hostOther) }},
+		{"power off", func() capturetest.Mutation {
+			return must(t)(capturetest.Power(context.Background(), sim, target, false))
+		}},
+		{"power on", func() capturetest.Mutation {
+			return must(t)(capturetest.Power(context.Background(), sim, target, true))
+		}},
+		{"reconfigure", func() capturetest.Mutation {
+			return must(t)(capturetest.Reconfigure(context.Background(), sim, target, 7, 7168))
+		}},
+		{"rename", func() capturetest.Mutation {
+			return must(t)(capturetest.Rename(context.Background(), sim, target, hostile))
+		}},
+		{"relocate host", func() capturetest.Mutation {
+			return must(t)(capturetest.Relocate(context.Background(), sim, target, hostOther))
+		}},
 		{"move pool", func() capturetest.Mutation {
 			pool := "Gold"
 			if strings.HasSuffix(last(target).ResourcePool, "/Gold") {
 				pool = "Resources"
 			}
-			return capturetest.Move(t, sim, target, pool)
+			return must(t)(capturetest.Move(context.Background(), sim, target, pool))
 		}},
 		{"create", func() capturetest.Mutation {
-			m := capturetest.Create(t, sim, vcsim.VMSpec{Name: "live-new", VCPU: 3, MemoryMB: 3072})
+			m := must(t)(capturetest.Create(context.Background(), sim, vcsim.VMSpec{Name: "live-new", VCPU: 3, MemoryMB: 3072}))
 			created = m.ID
 			return m
 		}},
-		{"destroy", func() capturetest.Mutation { return capturetest.Destroy(t, sim, target) }},
+		{"destroy", func() capturetest.Mutation { return must(t)(capturetest.Destroy(context.Background(), sim, target)) }},
 	}
 	for _, step := range steps {
 		mark := rec.Mark()
@@ -213,7 +234,7 @@ func TestWatchMutations(t *testing.T) {
 			}
 		}
 		sentinelOn = !sentinelOn
-		sm := capturetest.Power(t, sim, sentinel, sentinelOn)
+		sm := must(t)(capturetest.Power(context.Background(), sim, sentinel, sentinelOn))
 		// The sentinel only closes the window: no 5 s bound on it (vcsim
 		// recomputes every object of the filter after a create).
 		waitDump(t, rec, mark, 30*time.Second, sm.Seen)
@@ -280,7 +301,7 @@ func TestWatchHostRename(t *testing.T) {
 	}
 	slices.Sort(want)
 	mark := rec.Mark()
-	m := capturetest.RenameHost(t, sim, host, "esx-renamed-ü")
+	m := must(t)(capturetest.RenameHost(context.Background(), sim, host, "esx-renamed-ü"))
 	u := rec.WaitFor(t, mark, within, m.Seen)
 	got := vmIDs([]*capture.WatchUpdate{u})
 	if !slices.Equal(got, want) {
@@ -335,7 +356,7 @@ func TestWatchResyncs(t *testing.T) {
 			t.Fatal("the injected network failure never fired")
 		}
 	}
-	m := capturetest.Power(t, sim, sim.VMRefs()[0], false)
+	m := must(t)(capturetest.Power(context.Background(), sim, sim.VMRefs()[0], false))
 	rec.WaitFor(t, mark, 10*time.Second, m.Seen)
 	for _, u := range rec.Since(mark) {
 		if u.Full {
