@@ -106,6 +106,10 @@ func (e *resyncError) Error() string { return "resync (" + e.reason + ")" }
 // errResyncRequested: a receive on WatchSourceOptions.Resync ended a wait.
 var errResyncRequested = errors.New("resync requested")
 
+// errRelogged: the session was renewed during a wait (by the keep-alive or
+// another call of the Source): the collector died with the old session.
+var errRelogged = errors.New("the session was renewed")
+
 // watcher is the state of one collector's watch.
 type watcher struct {
 	s     *Source
@@ -229,15 +233,15 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 	truncated := false
 	failures := 0
 	for {
-		if s.gen.Load() != w.gen {
-			return &resyncError{reason: capture.ResyncRelogin, cause: errors.New("the session was renewed")}
-		}
 		set, err := w.wait(ctx, version)
 		arrived := time.Now()
 		s.log.Debug("watch: wait returned", slog.String("version", version), slog.Bool("set", set != nil), slog.Any("error", err))
 		if err != nil {
 			if errors.Is(err, errResyncRequested) {
 				return &resyncError{reason: capture.ResyncRequested}
+			}
+			if errors.Is(err, errRelogged) {
+				return &resyncError{reason: capture.ResyncRelogin, cause: err}
 			}
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
@@ -389,24 +393,29 @@ func (w *watcher) wait(ctx context.Context, version string) (*types.UpdateSet, e
 	wctx, cancel := context.WithTimeout(ctx, time.Duration(maxWait)*time.Second+watchWaitMargin)
 	defer cancel()
 	var (
-		requested bool
-		wg        sync.WaitGroup
-		done      = make(chan struct{})
+		requested, relogged bool
+		wg                  sync.WaitGroup
+		done                = make(chan struct{})
 	)
-	if w.opts.Resync != nil {
-		wg.Go(func() {
-			select {
-			case <-w.opts.Resync:
-				requested = true
-				cancel()
-				w.s.cleanup(ctx, func(ctx context.Context) error {
-					_, err := methods.CancelWaitForUpdates(ctx, w.s.raw, &types.CancelWaitForUpdates{This: w.pc})
-					return err
-				})
-			case <-done:
-			}
-		})
+	gen, login := w.s.reloginSignal()
+	if gen != w.gen {
+		return nil, errRelogged
 	}
+	wg.Go(func() {
+		select {
+		case <-w.opts.Resync: // nil: never
+			requested = true
+			cancel()
+			w.s.cleanup(ctx, func(ctx context.Context) error {
+				_, err := methods.CancelWaitForUpdates(ctx, w.s.raw, &types.CancelWaitForUpdates{This: w.pc})
+				return err
+			})
+		case <-login:
+			relogged = true
+			cancel()
+		case <-done:
+		}
+	})
 	res, err := methods.WaitForUpdatesEx(wctx, w.s.raw, &types.WaitForUpdatesEx{
 		This:    w.pc,
 		Version: version,
@@ -416,6 +425,9 @@ func (w *watcher) wait(ctx context.Context, version string) (*types.UpdateSet, e
 	wg.Wait()
 	if requested {
 		return nil, errResyncRequested
+	}
+	if relogged {
+		return nil, errRelogged
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {

@@ -317,13 +317,13 @@ func TestWatchHostRename(t *testing.T) {
 	}
 }
 
-// TestWatchResyncs: ended sessions, an InvalidCollectorVersion and a
-// request each start over with a Full update equal to Retrieve.
+// TestWatchResyncs: ended sessions and an InvalidCollectorVersion each
+// start over with a Full update equal to Retrieve; a failing wait is
+// retried without one.
 func TestWatchResyncs(t *testing.T) {
 	sim := newSim(t, vcsim.Options{VMs: 12, Templates: -1, Seed: 7})
 	src, _ := open(t, sim, vsphere.Options{})
-	resync := make(chan struct{})
-	rec, stop := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1, Resync: resync})
+	rec, stop := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1})
 	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
 
 	// A change the first collector never saw must be in the next Full.
@@ -340,12 +340,6 @@ func TestWatchResyncs(t *testing.T) {
 	if inj.Fired() != 1 {
 		t.Errorf("InvalidCollectorVersion fired %d times", inj.Fired())
 	}
-	sameState(t, src, u.State)
-
-	mark = rec.Mark()
-	// Long waits: the request must cancel the pending one.
-	resync <- struct{}{}
-	u = rec.WaitFor(t, mark, within, capturetest.IsFull(capture.ResyncRequested))
 	sameState(t, src, u.State)
 
 	// A failing wait is retried on the same collector: no resync.
@@ -382,4 +376,33 @@ func TestWatchPaging(t *testing.T) {
 		t.Fatalf("Full update: %d VMs, %d received", len(u.State.VMs), u.Received)
 	}
 	sameState(t, src, u.State)
+}
+
+// TestWatchPromptResyncs: with a wait of two minutes pending, a request on
+// Resync and a session renewed by another call of the Source (a
+// retrieval after the sessions ended) each start over at once.
+func TestWatchPromptResyncs(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1, Seed: 11})
+	src, _ := open(t, sim, vsphere.Options{})
+	resync := make(chan struct{})
+	rec, stop := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 120, Resync: resync})
+	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
+
+	mark := rec.Mark()
+	resync <- struct{}{}
+	u := rec.WaitFor(t, mark, within, capturetest.IsFull(capture.ResyncRequested))
+	sameState(t, src, u.State)
+
+	mark = rec.Mark()
+	if _, err := sim.ExpireSessions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Retrieve(context.Background()); err != nil { // renews the session
+		t.Fatal(err)
+	}
+	u = rec.WaitFor(t, mark, within, capturetest.IsFull(capture.ResyncRelogin))
+	sameState(t, src, u.State)
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Watch returned %v", err)
+	}
 }
