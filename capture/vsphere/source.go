@@ -91,10 +91,10 @@ func New(ctx context.Context, ep inventory.Endpoint, opts Options) (*Source, err
 	}
 
 	s := &Source{
-		ep:   ep,
-		opts: o,
-		log:  o.Logger.With(slog.String("endpoint", ep.Name)),
-		url:  u,
+		ep:       ep,
+		opts:     o,
+		log:      o.Logger.With(slog.String("endpoint", ep.Name)),
+		url:      u,
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 		relogged: make(chan struct{}),
