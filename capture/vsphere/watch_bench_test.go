@@ -14,8 +14,9 @@ import (
 )
 
 // BenchmarkWatch measures the watcher's latency: with
-// VSPHERE_WATCH_BENCH_VMS VMs (default 2000), 1% of them are powered off
-// or on, one after another, and each is timed from the start of the
+// VSPHERE_WATCH_BENCH_VMS VMs (default 2000), 1% of them
+// (VSPHERE_WATCH_BENCH_MUTATIONS overrides the count) are powered off or
+// on, one after another, and each is timed from the start of the
 // mutation to the moment Watch's fn receives the VM's new row (p50-ms,
 // p99-ms), and from the arrival of the WaitForUpdatesEx answer to fn
 // (watch-p50-ms, watch-p99-ms: the watcher's own share). It also reports
@@ -105,7 +106,7 @@ func BenchmarkWatch(b *testing.B) {
 	full := fullAt.Sub(start)
 	mu.Unlock()
 
-	n := max(1, vms/100)
+	n := envInt(b, "VSPHERE_WATCH_BENCH_MUTATIONS", max(1, vms/100))
 	var lat, call []time.Duration
 	b.ResetTimer()
 	for range b.N {
