@@ -88,7 +88,10 @@ func (s *Source) Watch(ctx context.Context, o *capture.WatchSourceOptions, fn fu
 			return err
 		}
 		s.log.Info("watch starting over", slog.String("reason", rs.reason), slog.Any("cause", rs.cause))
-		reason = rs.reason
+		if !rs.setup {
+			// A restart before the first Full update keeps its reason.
+			reason = rs.reason
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -99,6 +102,7 @@ func (s *Source) Watch(ctx context.Context, o *capture.WatchSourceOptions, fn fu
 type resyncError struct {
 	reason string
 	cause  error
+	setup  bool // while creating the collector, before any update
 }
 
 func (e *resyncError) Error() string { return "resync (" + e.reason + ")" }
@@ -177,6 +181,15 @@ func (w *watcher) resetStep() {
 // start over.
 func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions, reason string, fn func(context.Context, *capture.WatchUpdate) error) error {
 	w := s.newWatcher(opts)
+	gen0 := s.gen.Load()
+	// setupError: a session renewed while the views, collector and filter
+	// were created leaves some of them in the dead session: start over.
+	setupError := func(op string, err error) error {
+		if s.gen.Load() != gen0 && !s.closed.Load() {
+			return &resyncError{reason: capture.ResyncRelogin, cause: err, setup: true}
+		}
+		return s.wrap("watch: "+op, err)
+	}
 	units := s.unitsWith(false)
 	spec := types.PropertyFilterSpec{}
 	for _, u := range units {
@@ -199,7 +212,7 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 			This: *sc.ViewManager, Container: sc.RootFolder, Type: u.types, Recursive: true,
 		})
 		if err != nil {
-			return s.watchSetupError("create the "+u.name+" view", err)
+			return setupError("create the "+u.name+" view", err)
 		}
 		views = append(views, vres.Returnval)
 		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{
@@ -210,7 +223,7 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 	}
 	pres, err := methods.CreatePropertyCollector(ctx, s.vc, &types.CreatePropertyCollector{This: sc.PropertyCollector})
 	if err != nil {
-		return s.watchSetupError("create a property collector", err)
+		return setupError("create a property collector", err)
 	}
 	w.pc = pres.Returnval
 	w.views = views
@@ -222,11 +235,14 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 		watchHook(w.pc)
 	}
 	if _, err := methods.CreateFilter(ctx, s.vc, &types.CreateFilter{This: w.pc, Spec: spec}); err != nil {
-		return s.watchSetupError("create the property filter", err)
+		return setupError("create the property filter", err)
 	}
 	// The collector and views live in this session: a later login (by
 	// this watch, the keep-alive or a concurrent call) ends them.
 	w.gen = s.gen.Load()
+	if w.gen != gen0 {
+		return &resyncError{reason: capture.ResyncRelogin, cause: errRelogged, setup: true}
+	}
 
 	version := ""
 	full := true
@@ -334,11 +350,6 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 			return err
 		}
 	}
-}
-
-// watchSetupError wraps a failure to create the watch's server objects.
-func (s *Source) watchSetupError(op string, err error) error {
-	return s.wrap("watch: "+op, err)
 }
 
 // sessionLost renews the session (shared with concurrent callers) and asks

@@ -406,3 +406,19 @@ func TestWatchPromptResyncs(t *testing.T) {
 		t.Fatalf("Watch returned %v", err)
 	}
 }
+
+// TestWatchReloginDuringSetup: a session that ends while the watch creates
+// its views, collector and filter (they die with it) makes it start over;
+// the first update is still the Full start update, complete.
+func TestWatchReloginDuringSetup(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1, Seed: 13})
+	src, logins := open(t, sim, vsphere.Options{})
+	before := logins.n.Load()
+	inj := sim.InjectNotAuthenticated("CreateFilter", 0)
+	rec, _ := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1})
+	u := rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(""))
+	if u.Reason != capture.ResyncStart || inj.Fired() != 1 || logins.n.Load() != before+1 {
+		t.Fatalf("first update reason %q; NotAuthenticated fired %d times; %d logins", u.Reason, inj.Fired(), logins.n.Load()-before)
+	}
+	sameState(t, src, u.State)
+}
