@@ -422,3 +422,48 @@ func TestWatchReloginDuringSetup(t *testing.T) {
 	}
 	sameState(t, src, u.State)
 }
+
+// TestWatchAttributesAndTemplates: a custom attribute defined after the
+// Full update arrives under its name (the definitions are read again), a
+// VM turned into a template loses its pool, and a host in maintenance
+// mode is sent again.
+func TestWatchAttributesAndTemplates(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1, Seed: 17})
+	src, _ := open(t, sim, vsphere.Options{})
+	rec, _ := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1})
+	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
+	ctx := context.Background()
+	vm := sim.VMRefs()[1]
+
+	mark := rec.Mark()
+	if err := sim.SetCustomValue(ctx, vm, "owner=cmd", "<b>ops</b>"); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, mark, within, func(u *capture.WatchUpdate) bool {
+		i := slices.IndexFunc(u.State.VMs, func(v inventory.VM) bool { return v.ID == vm })
+		return i >= 0 && u.State.VMs[i].Attributes["owner=cmd"] == "<b>ops</b>"
+	})
+
+	mark = rec.Mark()
+	if err := sim.MarkAsTemplate(ctx, vm); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, mark, within, func(u *capture.WatchUpdate) bool {
+		i := slices.IndexFunc(u.State.VMs, func(v inventory.VM) bool { return v.ID == vm })
+		return i >= 0 && u.State.VMs[i].IsTemplate && u.State.VMs[i].ResourcePoolID == ""
+	})
+
+	var host string
+	for _, id := range sim.Hosts() {
+		host = id
+		break
+	}
+	mark = rec.Mark()
+	if err := sim.SetHostMaintenance(ctx, host, true); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, mark, within, func(u *capture.WatchUpdate) bool {
+		i := slices.IndexFunc(u.State.Hosts, func(h inventory.Host) bool { return h.ID == host })
+		return i >= 0 && u.State.Hosts[i].InMaintenance
+	})
+}
