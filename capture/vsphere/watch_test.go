@@ -467,3 +467,27 @@ func TestWatchAttributesAndTemplates(t *testing.T) {
 		return i >= 0 && u.State.Hosts[i].InMaintenance
 	})
 }
+
+// TestWatchGivesUp: a wait that keeps failing is retried with backoff on
+// the same collector (no Full update), then Watch returns the error.
+func TestWatchGivesUp(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 2, Templates: -1, Seed: 19})
+	src, _ := open(t, sim, vsphere.Options{})
+	rec := capturetest.NewWatchRecorder()
+	done := make(chan error, 1)
+	go func() { done <- src.Watch(context.Background(), &capture.WatchSourceOptions{MaxWaitSeconds: 1}, rec.Record) }()
+	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
+	inj := sim.InjectNetworkFailure("WaitForUpdatesEx", 0, 0)
+	defer inj.Remove()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "vc1") || inj.Fired() != 5 {
+			t.Fatalf("Watch returned %v after %d failed waits, want an error naming the endpoint after 5", err, inj.Fired())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Watch did not give up within 60s")
+	}
+	if n := rec.Mark(); n != 1 {
+		t.Fatalf("%d updates, want only the first Full update", n)
+	}
+}
