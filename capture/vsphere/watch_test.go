@@ -475,7 +475,9 @@ func TestWatchGivesUp(t *testing.T) {
 	src, _ := open(t, sim, vsphere.Options{})
 	rec := capturetest.NewWatchRecorder()
 	done := make(chan error, 1)
-	go func() { done <- src.Watch(context.Background(), &capture.WatchSourceOptions{MaxWaitSeconds: 1}, rec.Record) }()
+	go func() {
+		done <- src.Watch(context.Background(), &capture.WatchSourceOptions{MaxWaitSeconds: 1}, rec.Record)
+	}()
 	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
 	inj := sim.InjectNetworkFailure("WaitForUpdatesEx", 0, 0)
 	defer inj.Remove()
