@@ -17,7 +17,11 @@ import (
 	"github.com/accessvault/vinventory/inventory"
 )
 
-// Mutation is what a live mutation helper changed on a vcsim Sim.
+// Mutation is what a live mutation helper (Power, Reconfigure, Relocate,
+// Move, Rename, RenameHost, Create, Destroy) changed on a vcsim Sim. The
+// helpers go through vcsim.Sim, whose mutations report every watched path
+// to property collectors, so a capture.WatchSource such as
+// vsphere.Source sees them.
 type Mutation struct {
 	// Entity and ID name the object changed (a moref value such as
 	// "vm-42").
@@ -42,131 +46,142 @@ func vmMutation(id string, fields []string, ok func(inventory.VM) bool) Mutation
 }
 
 // vmRef resolves a VM name or moref value to the moref value.
-func vmRef(tb testing.TB, sim *vcsim.Sim, vm string) string {
-	tb.Helper()
+func vmRef(sim *vcsim.Sim, vm string) (string, error) {
 	if slices.Contains(sim.VMRefs(), vm) {
-		return vm
+		return vm, nil
 	}
-	id, err := sim.VMByName(vm)
-	if err != nil {
-		tb.Fatalf("capturetest: %v", err)
-	}
-	return id
+	return sim.VMByName(vm)
 }
 
 // Power powers a VM (name or moref value) on or off.
-func Power(tb testing.TB, sim *vcsim.Sim, vm string, on bool) Mutation {
-	tb.Helper()
-	id := vmRef(tb, sim, vm)
+func Power(ctx context.Context, sim *vcsim.Sim, vm string, on bool) (Mutation, error) {
+	id, err := vmRef(sim, vm)
+	if err != nil {
+		return Mutation{}, err
+	}
 	f, want := sim.PowerOff, inventory.PowerState("poweredOff")
 	if on {
 		f, want = sim.PowerOn, inventory.PowerState("poweredOn")
 	}
-	if err := f(context.Background(), id); err != nil {
-		tb.Fatalf("capturetest.Power: %v", err)
+	if err := f(ctx, id); err != nil {
+		return Mutation{}, err
 	}
-	return vmMutation(id, []string{"power_state"}, func(v inventory.VM) bool { return v.PowerState == want })
+	return vmMutation(id, []string{"power_state"}, func(v inventory.VM) bool { return v.PowerState == want }), nil
 }
 
 // Reconfigure sets a VM's vCPU count and memory size (both must be
 // positive).
-func Reconfigure(tb testing.TB, sim *vcsim.Sim, vm string, vcpu int32, memoryMB int64) Mutation {
-	tb.Helper()
-	id := vmRef(tb, sim, vm)
-	if err := sim.Reconfigure(context.Background(), id, vcpu, memoryMB); err != nil {
-		tb.Fatalf("capturetest.Reconfigure: %v", err)
+func Reconfigure(ctx context.Context, sim *vcsim.Sim, vm string, vcpu int32, memoryMB int64) (Mutation, error) {
+	id, err := vmRef(sim, vm)
+	if err != nil {
+		return Mutation{}, err
+	}
+	if err := sim.Reconfigure(ctx, id, vcpu, memoryMB); err != nil {
+		return Mutation{}, err
 	}
 	return vmMutation(id, []string{"vcpu_count", "ram_mb"}, func(v inventory.VM) bool {
 		return v.VCPUCount == int(vcpu) && v.RAMMB == memoryMB
-	})
+	}), nil
 }
 
 // Relocate moves a VM to another host (by name), like a vMotion; a host in
 // another cluster moves it to that cluster's pool too.
-func Relocate(tb testing.TB, sim *vcsim.Sim, vm, host string) Mutation {
-	tb.Helper()
-	id := vmRef(tb, sim, vm)
-	if err := sim.MigrateHost(context.Background(), id, host); err != nil {
-		tb.Fatalf("capturetest.Relocate: %v", err)
+func Relocate(ctx context.Context, sim *vcsim.Sim, vm, host string) (Mutation, error) {
+	id, err := vmRef(sim, vm)
+	if err != nil {
+		return Mutation{}, err
 	}
-	p := placement(tb, sim, id)
+	if err := sim.MigrateHost(ctx, id, host); err != nil {
+		return Mutation{}, err
+	}
+	p, err := placement(ctx, sim, id)
+	if err != nil {
+		return Mutation{}, err
+	}
 	return vmMutation(id, []string{"host", "host_id", "cluster", "resource_pool", "resource_pool_id"}, func(v inventory.VM) bool {
 		return v.Host == host && v.HostID == p.host && v.ResourcePoolID == p.pool
-	})
+	}), nil
 }
 
-// Move moves a VM to another resource pool (as vcsim.Sim.MovePool names
-// it: "Gold", or "<compute resource>/<pool>").
-func Move(tb testing.TB, sim *vcsim.Sim, vm, pool string) Mutation {
-	tb.Helper()
-	id := vmRef(tb, sim, vm)
-	if err := sim.MovePool(context.Background(), id, pool); err != nil {
-		tb.Fatalf("capturetest.Move: %v", err)
+// Move moves a VM to another resource pool (named as vcsim.Sim.MovePool
+// takes it: "Gold", or "<compute resource>/<pool>").
+func Move(ctx context.Context, sim *vcsim.Sim, vm, pool string) (Mutation, error) {
+	id, err := vmRef(sim, vm)
+	if err != nil {
+		return Mutation{}, err
 	}
-	p := placement(tb, sim, id)
+	if err := sim.MovePool(ctx, id, pool); err != nil {
+		return Mutation{}, err
+	}
+	p, err := placement(ctx, sim, id)
+	if err != nil {
+		return Mutation{}, err
+	}
 	return vmMutation(id, []string{"resource_pool", "resource_pool_id"}, func(v inventory.VM) bool {
 		return v.ResourcePoolID == p.pool && v.HostID == p.host
-	})
+	}), nil
 }
 
 // Rename renames a VM.
-func Rename(tb testing.TB, sim *vcsim.Sim, vm, name string) Mutation {
-	tb.Helper()
-	id := vmRef(tb, sim, vm)
-	if err := sim.Rename(context.Background(), id, name); err != nil {
-		tb.Fatalf("capturetest.Rename: %v", err)
+func Rename(ctx context.Context, sim *vcsim.Sim, vm, name string) (Mutation, error) {
+	id, err := vmRef(sim, vm)
+	if err != nil {
+		return Mutation{}, err
 	}
-	return vmMutation(id, []string{"name"}, func(v inventory.VM) bool { return v.Name == name })
+	if err := sim.Rename(ctx, id, name); err != nil {
+		return Mutation{}, err
+	}
+	return vmMutation(id, []string{"name"}, func(v inventory.VM) bool { return v.Name == name }), nil
 }
 
 // RenameHost renames a host (by name or moref value). Its row changes, and
-// so do the rows of its VMs (their host name); Seen checks the host row.
-func RenameHost(tb testing.TB, sim *vcsim.Sim, host, name string) Mutation {
-	tb.Helper()
+// so do its VMs' rows (their host name); Seen checks the host's row.
+func RenameHost(ctx context.Context, sim *vcsim.Sim, host, name string) (Mutation, error) {
 	id, ok := sim.Hosts()[host]
 	if !ok {
 		id = host
 	}
-	if err := sim.RenameHost(context.Background(), id, name); err != nil {
-		tb.Fatalf("capturetest.RenameHost: %v", err)
+	if err := sim.RenameHost(ctx, id, name); err != nil {
+		return Mutation{}, err
 	}
 	return Mutation{Entity: inventory.EntityHost, ID: id, Fields: []string{"name"}, Seen: func(u *capture.WatchUpdate) bool {
 		i := slices.IndexFunc(u.State.Hosts, func(h inventory.Host) bool { return h.ID == id })
 		return i >= 0 && u.State.Hosts[i].Name == name
-	}}
+	}}, nil
 }
 
-// Create creates a VM and returns it as entered.
-func Create(tb testing.TB, sim *vcsim.Sim, spec vcsim.VMSpec) Mutation {
-	tb.Helper()
-	id, err := sim.CreateVM(context.Background(), spec)
+// Create creates a VM; Seen matches its row once it entered.
+func Create(ctx context.Context, sim *vcsim.Sim, spec vcsim.VMSpec) (Mutation, error) {
+	id, err := sim.CreateVM(ctx, spec)
 	if err != nil {
-		tb.Fatalf("capturetest.Create: %v", err)
+		return Mutation{}, err
 	}
-	return vmMutation(id, nil, func(v inventory.VM) bool { return v.Name == spec.Name })
+	return vmMutation(id, nil, func(v inventory.VM) bool { return v.Name == spec.Name }), nil
 }
 
-// Destroy destroys a VM (powering it off first).
-func Destroy(tb testing.TB, sim *vcsim.Sim, vm string) Mutation {
-	tb.Helper()
-	id := vmRef(tb, sim, vm)
-	if err := sim.DestroyVM(context.Background(), id); err != nil {
-		tb.Fatalf("capturetest.Destroy: %v", err)
+// Destroy destroys a VM (powering it off first); Seen matches the update
+// that says it left.
+func Destroy(ctx context.Context, sim *vcsim.Sim, vm string) (Mutation, error) {
+	id, err := vmRef(sim, vm)
+	if err != nil {
+		return Mutation{}, err
+	}
+	if err := sim.DestroyVM(ctx, id); err != nil {
+		return Mutation{}, err
 	}
 	return Mutation{Entity: inventory.EntityVM, ID: id, Removed: true, Seen: func(u *capture.WatchUpdate) bool {
 		return slices.Contains(u.Removed, capture.WatchRef{Entity: inventory.EntityVM, ID: id})
-	}}
+	}}, nil
 }
 
 type vmPlacement struct{ host, pool string }
 
 // placement reads a VM's host and pool through the Sim's client.
-func placement(tb testing.TB, sim *vcsim.Sim, id string) vmPlacement {
-	tb.Helper()
+func placement(ctx context.Context, sim *vcsim.Sim, id string) (vmPlacement, error) {
 	var vm mo.VirtualMachine
 	ref := types.ManagedObjectReference{Type: "VirtualMachine", Value: id}
-	if err := property.DefaultCollector(sim.Client.Client).RetrieveOne(context.Background(), ref, []string{"runtime.host", "resourcePool"}, &vm); err != nil {
-		tb.Fatalf("capturetest: read %s: %v", id, err)
+	if err := property.DefaultCollector(sim.Client.Client).RetrieveOne(ctx, ref, []string{"runtime.host", "resourcePool"}, &vm); err != nil {
+		return vmPlacement{}, fmt.Errorf("capturetest: read %s: %w", id, err)
 	}
 	var p vmPlacement
 	if vm.Runtime.Host != nil {
@@ -175,7 +190,7 @@ func placement(tb testing.TB, sim *vcsim.Sim, id string) vmPlacement {
 	if vm.ResourcePool != nil {
 		p.pool = vm.ResourcePool.Value
 	}
-	return p
+	return p, nil
 }
 
 // WatchRecorder keeps the updates a capture.WatchSource reports: pass its

@@ -76,8 +76,8 @@
 // # Mutations
 //
 // CreateVM, DestroyVM, PowerOn, PowerOff, Suspend, Reconfigure,
-// MigrateHost, MovePool, Rename, MarkAsTemplate, MarkAsVirtualMachine and
-// SetCustomValue change the inventory through the vSphere API (the Sim's
+// MigrateHost, MovePool, Rename, MarkAsTemplate, MarkAsVirtualMachine,
+// SetCustomValue, RenameHost and SetHostMaintenance change the inventory through the vSphere API (the Sim's
 // Client), and work around vcsim quirks so that a ContainerView and
 // PropertyCollector retrieval made afterwards sees what vCenter would show:
 // after a relocation or a template conversion the hosts' and pools' vm
@@ -103,6 +103,26 @@
 // datastore's VMFS info...) write vcsim's registry under the object's lock,
 // for what vcsim has no API for; SetProperty turns vcsim's panics on an
 // unknown path or a wrong type into errors.
+//
+// # Watchers
+//
+// vcsim sets some properties without telling property collectors
+// (ReconfigVM_Task's CPU, memory and devices, SetCustomValue, template
+// conversions, host maintenance mode), and a change reported on a parent
+// path never reaches a filter that names a deeper path. Every mutation
+// above therefore reports the leaf paths it changes (name, runtime.host,
+// resourcePool, config.hardware.numCPU/memoryMB/device, config.template,
+// datastore, network, customValue) through Registry.Update under the VM's
+// lock, so a watcher following a WaitForUpdatesEx filter (such as
+// vsphere.Source.Watch) sees them. RenameHost (vcsim has no Rename_Task
+// for hosts) and SetHostMaintenance do the same for hosts. Two vcsim
+// behaviours a watcher must absorb remain: a container view's change makes
+// a filter re-enter every object, and the leave of an object removed with
+// that change is dropped; DestroyVM then reports an unchanged host name so
+// the re-entered set arrives at once, without the destroyed VM.
+// InjectInvalidCollectorVersion fails the next WaitForUpdatesEx as a
+// vCenter does for an out-of-date collector version; ExpireSessions ends a
+// watcher's session (its collector goes with it).
 //
 // # Faults and latency
 //

@@ -133,6 +133,28 @@
 // A standalone ESXi endpoint works the same way: it has one datacenter
 // (ha-datacenter), no clusters, no tags and no custom attributes.
 //
+// # Watching
+//
+// Watch (capture.WatchSource) follows the endpoint between captures with
+// its own property collector and one filter over container views of every
+// kind, reading the core paths Retrieve reads (no detail paths) and
+// following the collector's version with WaitForUpdatesEx. It keeps each
+// object's property values (a VM's device list reduced to its disk
+// total), decodes and resolves them with Retrieve's code, and reports the
+// rows that changed; a rename or move of a host, cluster, pool, folder or
+// datacenter re-sends the rows that name it. The first update, and the
+// first after a re-login, an InvalidCollectorVersion or a lost collector,
+// or a request on WatchSourceOptions.Resync, is Full: the whole inventory
+// (custom attribute definitions and tags read again), equal to Retrieve
+// without detail. A session renewed by any call of the Source (the
+// keep-alive, a retrieval) ends a pending wait at once. Transient network
+// errors are retried with backoff on the same version (a truncated
+// version is single-use: then the watch starts over), then returned.
+// A re-entered object (vcsim re-enters every object after a view change)
+// makes the watch read its views' lists again to find objects that left
+// without a leave. Updates of volatile core paths (a host's quick stats, a
+// datastore's free space) are reported as they come.
+//
 // # Events
 //
 // Events reads VmCreatedEvent, VmClonedEvent, VmDeployedEvent,

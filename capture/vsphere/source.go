@@ -43,6 +43,9 @@ type Source struct {
 	inflight    *loginCall
 	lastRelogin time.Time // guarded by loginMu
 	gen         atomic.Uint64
+	// relogged is closed (and replaced) by every re-login, guarded by
+	// loginMu: watchers wait on it to start over at once.
+	relogged chan struct{}
 
 	tags *tagClient
 
@@ -88,12 +91,13 @@ func New(ctx context.Context, ep inventory.Endpoint, opts Options) (*Source, err
 	}
 
 	s := &Source{
-		ep:   ep,
-		opts: o,
-		log:  o.Logger.With(slog.String("endpoint", ep.Name)),
-		url:  u,
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		ep:       ep,
+		opts:     o,
+		log:      o.Logger.With(slog.String("endpoint", ep.Name)),
+		url:      u,
+		stop:     make(chan struct{}),
+		done:     make(chan struct{}),
+		relogged: make(chan struct{}),
 	}
 
 	tc, err := tlsConfig(ep.TLS, tp)
@@ -264,6 +268,8 @@ func (s *Source) relogin(ctx context.Context, seen uint64) error {
 	if err == nil {
 		s.gen.Add(1)
 		s.lastRelogin = time.Now()
+		close(s.relogged)
+		s.relogged = make(chan struct{})
 	}
 	s.inflight = nil
 	s.loginMu.Unlock()
@@ -275,6 +281,14 @@ func (s *Source) relogin(ctx context.Context, seen uint64) error {
 		s.log.Info("session renewed")
 	}
 	return err
+}
+
+// reloginSignal returns the generation of the current session and a
+// channel closed when a later login replaces it.
+func (s *Source) reloginSignal() (uint64, <-chan struct{}) {
+	s.loginMu.Lock()
+	defer s.loginMu.Unlock()
+	return s.gen.Load(), s.relogged
 }
 
 // sessionActive reports whether the server still knows the session.

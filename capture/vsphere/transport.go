@@ -35,9 +35,11 @@ type baseRT struct {
 func (b *baseRT) RoundTrip(ctx context.Context, req, res soap.HasFault) error {
 	timeout := b.s.opts.CallTimeout
 	if _, ok := req.(*methods.WaitForUpdatesExBody); ok {
-		// A long poll: the watcher puts its own deadline (MaxWaitSeconds
-		// plus a margin) on ctx.
-		timeout = 0
+		if _, has := ctx.Deadline(); has {
+			// A long poll with its own deadline (the watcher's:
+			// MaxWaitSeconds plus a margin), which may exceed CallTimeout.
+			timeout = 0
+		}
 	}
 	cctx, cancel := ctx, context.CancelFunc(func() {})
 	if timeout > 0 {

@@ -36,8 +36,12 @@ const (
 )
 
 // watchHook, when set (by tests), is called with each watch collector
-// right after it is created.
-var watchHook func(pc types.ManagedObjectReference)
+// right after it is created; watchStepHook with the arrival time of the
+// answer that completed a step, right before its update goes to fn.
+var (
+	watchHook     func(pc types.ManagedObjectReference)
+	watchStepHook func(arrived time.Time)
+)
 
 // Watch follows the endpoint with the property collector until ctx ends
 // (it returns ctx's error) or a fault it cannot recover from; it
@@ -84,7 +88,10 @@ func (s *Source) Watch(ctx context.Context, o *capture.WatchSourceOptions, fn fu
 			return err
 		}
 		s.log.Info("watch starting over", slog.String("reason", rs.reason), slog.Any("cause", rs.cause))
-		reason = rs.reason
+		if !rs.setup {
+			// A restart before the first Full update keeps its reason.
+			reason = rs.reason
+		}
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -95,12 +102,17 @@ func (s *Source) Watch(ctx context.Context, o *capture.WatchSourceOptions, fn fu
 type resyncError struct {
 	reason string
 	cause  error
+	setup  bool // while creating the collector, before any update
 }
 
 func (e *resyncError) Error() string { return "resync (" + e.reason + ")" }
 
 // errResyncRequested: a receive on WatchSourceOptions.Resync ended a wait.
 var errResyncRequested = errors.New("resync requested")
+
+// errRelogged: the session was renewed during a wait (by the keep-alive or
+// another call of the Source): the collector died with the old session.
+var errRelogged = errors.New("the session was renewed")
 
 // watcher is the state of one collector's watch.
 type watcher struct {
@@ -169,6 +181,15 @@ func (w *watcher) resetStep() {
 // start over.
 func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions, reason string, fn func(context.Context, *capture.WatchUpdate) error) error {
 	w := s.newWatcher(opts)
+	gen0 := s.gen.Load()
+	// setupError: a session renewed while the views, collector and filter
+	// were created leaves some of them in the dead session: start over.
+	setupError := func(op string, err error) error {
+		if s.gen.Load() != gen0 && !s.closed.Load() {
+			return &resyncError{reason: capture.ResyncRelogin, cause: err, setup: true}
+		}
+		return s.wrap("watch: "+op, err)
+	}
 	units := s.unitsWith(false)
 	spec := types.PropertyFilterSpec{}
 	for _, u := range units {
@@ -191,7 +212,7 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 			This: *sc.ViewManager, Container: sc.RootFolder, Type: u.types, Recursive: true,
 		})
 		if err != nil {
-			return s.watchSetupError("create the "+u.name+" view", err)
+			return setupError("create the "+u.name+" view", err)
 		}
 		views = append(views, vres.Returnval)
 		spec.ObjectSet = append(spec.ObjectSet, types.ObjectSpec{
@@ -202,7 +223,7 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 	}
 	pres, err := methods.CreatePropertyCollector(ctx, s.vc, &types.CreatePropertyCollector{This: sc.PropertyCollector})
 	if err != nil {
-		return s.watchSetupError("create a property collector", err)
+		return setupError("create a property collector", err)
 	}
 	w.pc = pres.Returnval
 	w.views = views
@@ -214,25 +235,29 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 		watchHook(w.pc)
 	}
 	if _, err := methods.CreateFilter(ctx, s.vc, &types.CreateFilter{This: w.pc, Spec: spec}); err != nil {
-		return s.watchSetupError("create the property filter", err)
+		return setupError("create the property filter", err)
 	}
 	// The collector and views live in this session: a later login (by
 	// this watch, the keep-alive or a concurrent call) ends them.
 	w.gen = s.gen.Load()
+	if w.gen != gen0 {
+		return &resyncError{reason: capture.ResyncRelogin, cause: errRelogged, setup: true}
+	}
 
 	version := ""
 	full := true
 	truncated := false
 	failures := 0
 	for {
-		if s.gen.Load() != w.gen {
-			return &resyncError{reason: capture.ResyncRelogin, cause: errors.New("the session was renewed")}
-		}
 		set, err := w.wait(ctx, version)
+		arrived := time.Now()
 		s.log.Debug("watch: wait returned", slog.String("version", version), slog.Bool("set", set != nil), slog.Any("error", err))
 		if err != nil {
 			if errors.Is(err, errResyncRequested) {
 				return &resyncError{reason: capture.ResyncRequested}
+			}
+			if errors.Is(err, errRelogged) {
+				return &resyncError{reason: capture.ResyncRelogin, cause: err}
 			}
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
@@ -318,15 +343,13 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 		if u == nil {
 			continue
 		}
+		if watchStepHook != nil {
+			watchStepHook(arrived)
+		}
 		if err := fn(ctx, u); err != nil {
 			return err
 		}
 	}
-}
-
-// watchSetupError wraps a failure to create the watch's server objects.
-func (s *Source) watchSetupError(op string, err error) error {
-	return s.wrap("watch: "+op, err)
 }
 
 // sessionLost renews the session (shared with concurrent callers) and asks
@@ -381,24 +404,29 @@ func (w *watcher) wait(ctx context.Context, version string) (*types.UpdateSet, e
 	wctx, cancel := context.WithTimeout(ctx, time.Duration(maxWait)*time.Second+watchWaitMargin)
 	defer cancel()
 	var (
-		requested bool
-		wg        sync.WaitGroup
-		done      = make(chan struct{})
+		requested, relogged bool
+		wg                  sync.WaitGroup
+		done                = make(chan struct{})
 	)
-	if w.opts.Resync != nil {
-		wg.Go(func() {
-			select {
-			case <-w.opts.Resync:
-				requested = true
-				cancel()
-				w.s.cleanup(ctx, func(ctx context.Context) error {
-					_, err := methods.CancelWaitForUpdates(ctx, w.s.raw, &types.CancelWaitForUpdates{This: w.pc})
-					return err
-				})
-			case <-done:
-			}
-		})
+	gen, login := w.s.reloginSignal()
+	if gen != w.gen {
+		return nil, errRelogged
 	}
+	wg.Go(func() {
+		select {
+		case <-w.opts.Resync: // nil: never
+			requested = true
+			cancel()
+			w.s.cleanup(ctx, func(ctx context.Context) error {
+				_, err := methods.CancelWaitForUpdates(ctx, w.s.raw, &types.CancelWaitForUpdates{This: w.pc})
+				return err
+			})
+		case <-login:
+			relogged = true
+			cancel()
+		case <-done:
+		}
+	})
 	res, err := methods.WaitForUpdatesEx(wctx, w.s.raw, &types.WaitForUpdatesEx{
 		This:    w.pc,
 		Version: version,
@@ -408,6 +436,9 @@ func (w *watcher) wait(ctx context.Context, version string) (*types.UpdateSet, e
 	wg.Wait()
 	if requested {
 		return nil, errResyncRequested
+	}
+	if relogged {
+		return nil, errRelogged
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {

@@ -114,11 +114,22 @@ func vmIDs(us []*capture.WatchUpdate) []string {
 
 const within = 5 * time.Second
 
+// must fails the test on a mutation helper's error.
+func must(t *testing.T) func(capturetest.Mutation, error) capturetest.Mutation {
+	return func(m capturetest.Mutation, err error) capturetest.Mutation {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+}
+
 // waitDump waits for an update as WaitFor does and shows the updates seen
 // when none matches.
-func waitDump(t *testing.T, rec *capturetest.WatchRecorder, mark int, pred func(*capture.WatchUpdate) bool) *capture.WatchUpdate {
+func waitDump(t *testing.T, rec *capturetest.WatchRecorder, mark int, timeout time.Duration, pred func(*capture.WatchUpdate) bool) *capture.WatchUpdate {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), within)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	u, err := rec.Wait(ctx, mark, pred)
 	if err != nil {
@@ -184,37 +195,49 @@ func TestWatchMutations(t *testing.T) {
 		name   string
 		mutate func() capturetest.Mutation
 	}{
-		{"power off", func() capturetest.Mutation { return capturetest.Power(t, sim, target, false) }},
-		{"power on", func() capturetest.Mutation { return capturetest.Power(t, sim, target, true) }},
-		{"reconfigure", func() capturetest.Mutation { return capturetest.Reconfigure(t, sim, target, 7, 7168) }},
-		{"rename", func() capturetest.Mutation { return capturetest.Rename(t, sim, target, hostile) }},
-		{"relocate host", func() capturetest.Mutation { return capturetest.Relocate(t, sim, target, hostOther) }},
+		{"power off", func() capturetest.Mutation {
+			return must(t)(capturetest.Power(context.Background(), sim, target, false))
+		}},
+		{"power on", func() capturetest.Mutation {
+			return must(t)(capturetest.Power(context.Background(), sim, target, true))
+		}},
+		{"reconfigure", func() capturetest.Mutation {
+			return must(t)(capturetest.Reconfigure(context.Background(), sim, target, 7, 7168))
+		}},
+		{"rename", func() capturetest.Mutation {
+			return must(t)(capturetest.Rename(context.Background(), sim, target, hostile))
+		}},
+		{"relocate host", func() capturetest.Mutation {
+			return must(t)(capturetest.Relocate(context.Background(), sim, target, hostOther))
+		}},
 		{"move pool", func() capturetest.Mutation {
 			pool := "Gold"
 			if strings.HasSuffix(last(target).ResourcePool, "/Gold") {
 				pool = "Resources"
 			}
-			return capturetest.Move(t, sim, target, pool)
+			return must(t)(capturetest.Move(context.Background(), sim, target, pool))
 		}},
 		{"create", func() capturetest.Mutation {
-			m := capturetest.Create(t, sim, vcsim.VMSpec{Name: "live-new", VCPU: 3, MemoryMB: 3072})
+			m := must(t)(capturetest.Create(context.Background(), sim, vcsim.VMSpec{Name: "live-new", VCPU: 3, MemoryMB: 3072}))
 			created = m.ID
 			return m
 		}},
-		{"destroy", func() capturetest.Mutation { return capturetest.Destroy(t, sim, target) }},
+		{"destroy", func() capturetest.Mutation { return must(t)(capturetest.Destroy(context.Background(), sim, target)) }},
 	}
 	for _, step := range steps {
 		mark := rec.Mark()
 		m := step.mutate()
-		got := waitDump(t, rec, mark, m.Seen)
+		got := waitDump(t, rec, mark, within, m.Seen)
 		if m.Removed {
 			if len(got.Removed) != 1 || got.Removed[0] != (capture.WatchRef{Entity: inventory.EntityVM, ID: m.ID}) {
 				t.Errorf("%s: removed %+v, want only %s", step.name, got.Removed, m.ID)
 			}
 		}
 		sentinelOn = !sentinelOn
-		sm := capturetest.Power(t, sim, sentinel, sentinelOn)
-		waitDump(t, rec, mark, sm.Seen)
+		sm := must(t)(capturetest.Power(context.Background(), sim, sentinel, sentinelOn))
+		// The sentinel only closes the window: no 5 s bound on it (vcsim
+		// recomputes every object of the filter after a create).
+		waitDump(t, rec, mark, 30*time.Second, sm.Seen)
 		window := rec.Since(mark)
 		want := []string{m.ID, sentinel}
 		slices.Sort(want)
@@ -278,7 +301,7 @@ func TestWatchHostRename(t *testing.T) {
 	}
 	slices.Sort(want)
 	mark := rec.Mark()
-	m := capturetest.RenameHost(t, sim, host, "esx-renamed-ü")
+	m := must(t)(capturetest.RenameHost(context.Background(), sim, host, "esx-renamed-ü"))
 	u := rec.WaitFor(t, mark, within, m.Seen)
 	got := vmIDs([]*capture.WatchUpdate{u})
 	if !slices.Equal(got, want) {
@@ -294,13 +317,13 @@ func TestWatchHostRename(t *testing.T) {
 	}
 }
 
-// TestWatchResyncs: ended sessions, an InvalidCollectorVersion and a
-// request each start over with a Full update equal to Retrieve.
+// TestWatchResyncs: ended sessions and an InvalidCollectorVersion each
+// start over with a Full update equal to Retrieve; a failing wait is
+// retried without one.
 func TestWatchResyncs(t *testing.T) {
 	sim := newSim(t, vcsim.Options{VMs: 12, Templates: -1, Seed: 7})
 	src, _ := open(t, sim, vsphere.Options{})
-	resync := make(chan struct{})
-	rec, stop := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1, Resync: resync})
+	rec, stop := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1})
 	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
 
 	// A change the first collector never saw must be in the next Full.
@@ -319,12 +342,6 @@ func TestWatchResyncs(t *testing.T) {
 	}
 	sameState(t, src, u.State)
 
-	mark = rec.Mark()
-	// Long waits: the request must cancel the pending one.
-	resync <- struct{}{}
-	u = rec.WaitFor(t, mark, within, capturetest.IsFull(capture.ResyncRequested))
-	sameState(t, src, u.State)
-
 	// A failing wait is retried on the same collector: no resync.
 	mark = rec.Mark()
 	inj = sim.InjectNetworkFailure("WaitForUpdatesEx", 0, 1)
@@ -333,7 +350,7 @@ func TestWatchResyncs(t *testing.T) {
 			t.Fatal("the injected network failure never fired")
 		}
 	}
-	m := capturetest.Power(t, sim, sim.VMRefs()[0], false)
+	m := must(t)(capturetest.Power(context.Background(), sim, sim.VMRefs()[0], false))
 	rec.WaitFor(t, mark, 10*time.Second, m.Seen)
 	for _, u := range rec.Since(mark) {
 		if u.Full {
@@ -359,4 +376,120 @@ func TestWatchPaging(t *testing.T) {
 		t.Fatalf("Full update: %d VMs, %d received", len(u.State.VMs), u.Received)
 	}
 	sameState(t, src, u.State)
+}
+
+// TestWatchPromptResyncs: with a wait of two minutes pending, a request on
+// Resync and a session renewed by another call of the Source (a
+// retrieval after the sessions ended) each start over at once.
+func TestWatchPromptResyncs(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1, Seed: 11})
+	src, _ := open(t, sim, vsphere.Options{})
+	resync := make(chan struct{})
+	rec, stop := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 120, Resync: resync})
+	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
+
+	mark := rec.Mark()
+	resync <- struct{}{}
+	u := rec.WaitFor(t, mark, within, capturetest.IsFull(capture.ResyncRequested))
+	sameState(t, src, u.State)
+
+	mark = rec.Mark()
+	if _, err := sim.ExpireSessions(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Retrieve(context.Background()); err != nil { // renews the session
+		t.Fatal(err)
+	}
+	u = rec.WaitFor(t, mark, within, capturetest.IsFull(capture.ResyncRelogin))
+	sameState(t, src, u.State)
+	if err := stop(); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Watch returned %v", err)
+	}
+}
+
+// TestWatchReloginDuringSetup: a session that ends while the watch creates
+// its views, collector and filter (they die with it) makes it start over;
+// the first update is still the Full start update, complete.
+func TestWatchReloginDuringSetup(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1, Seed: 13})
+	src, logins := open(t, sim, vsphere.Options{})
+	before := logins.n.Load()
+	inj := sim.InjectNotAuthenticated("CreateFilter", 0)
+	rec, _ := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1})
+	u := rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(""))
+	if u.Reason != capture.ResyncStart || inj.Fired() != 1 || logins.n.Load() != before+1 {
+		t.Fatalf("first update reason %q; NotAuthenticated fired %d times; %d logins", u.Reason, inj.Fired(), logins.n.Load()-before)
+	}
+	sameState(t, src, u.State)
+}
+
+// TestWatchAttributesAndTemplates: a custom attribute defined after the
+// Full update arrives under its name (the definitions are read again), a
+// VM turned into a template loses its pool, and a host in maintenance
+// mode is sent again.
+func TestWatchAttributesAndTemplates(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 6, Templates: -1, Seed: 17})
+	src, _ := open(t, sim, vsphere.Options{})
+	rec, _ := watching(t, src, &capture.WatchSourceOptions{MaxWaitSeconds: 1})
+	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
+	ctx := context.Background()
+	vm := sim.VMRefs()[1]
+
+	mark := rec.Mark()
+	if err := sim.SetCustomValue(ctx, vm, "owner=cmd", "<b>ops</b>"); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, mark, within, func(u *capture.WatchUpdate) bool {
+		i := slices.IndexFunc(u.State.VMs, func(v inventory.VM) bool { return v.ID == vm })
+		return i >= 0 && u.State.VMs[i].Attributes["owner=cmd"] == "<b>ops</b>"
+	})
+
+	mark = rec.Mark()
+	if err := sim.MarkAsTemplate(ctx, vm); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, mark, within, func(u *capture.WatchUpdate) bool {
+		i := slices.IndexFunc(u.State.VMs, func(v inventory.VM) bool { return v.ID == vm })
+		return i >= 0 && u.State.VMs[i].IsTemplate && u.State.VMs[i].ResourcePoolID == ""
+	})
+
+	var host string
+	for _, id := range sim.Hosts() {
+		host = id
+		break
+	}
+	mark = rec.Mark()
+	if err := sim.SetHostMaintenance(ctx, host, true); err != nil {
+		t.Fatal(err)
+	}
+	rec.WaitFor(t, mark, within, func(u *capture.WatchUpdate) bool {
+		i := slices.IndexFunc(u.State.Hosts, func(h inventory.Host) bool { return h.ID == host })
+		return i >= 0 && u.State.Hosts[i].InMaintenance
+	})
+}
+
+// TestWatchGivesUp: a wait that keeps failing is retried with backoff on
+// the same collector (no Full update), then Watch returns the error.
+func TestWatchGivesUp(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 2, Templates: -1, Seed: 19})
+	src, _ := open(t, sim, vsphere.Options{})
+	rec := capturetest.NewWatchRecorder()
+	done := make(chan error, 1)
+	go func() {
+		done <- src.Watch(context.Background(), &capture.WatchSourceOptions{MaxWaitSeconds: 1}, rec.Record)
+	}()
+	rec.WaitFor(t, 0, 20*time.Second, capturetest.IsFull(capture.ResyncStart))
+	inj := sim.InjectNetworkFailure("WaitForUpdatesEx", 0, 0)
+	defer inj.Remove()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "vc1") || inj.Fired() != 5 {
+			t.Fatalf("Watch returned %v after %d failed waits, want an error naming the endpoint after 5", err, inj.Fired())
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Watch did not give up within 60s")
+	}
+	if n := rec.Mark(); n != 1 {
+		t.Fatalf("%d updates, want only the first Full update", n)
+	}
 }
