@@ -300,6 +300,8 @@ keys: {env: "BAD NAME"}
 		{"sqlite path", "store: {driver: sqlite, path: \"\"}\n", []string{"store.path"}},
 		{"schedule", `schedule: {hourly_minute: 60, stagger: 2h, reports_every: 0, login_failure_backoff: 10s}
 `, []string{"schedule.hourly_minute", "schedule.stagger", "schedule.reports_every", "schedule.login_failure_backoff"}},
+		{"live", `live: {flush_interval: 1ms, flush_changes: 0, max_wait_seconds: 301, max_object_updates: 0, retry_backoff: 10m, change_retention: 30m}
+`, []string{"live.flush_interval", "live.flush_changes", "live.max_wait_seconds", "live.max_object_updates", "live.retry_backoff", "live.change_retention"}},
 		{"settings", `settings:
   capture_write_batch_size: 0
   hourly_snapshot_concurrency: 0
