@@ -92,6 +92,7 @@ const (
 	StageRateCards      WriteStage = "rate cards"
 	StageHistory        WriteStage = "history"
 	StageDetails        WriteStage = "details"
+	StageChanges        WriteStage = "changes"
 	StageCommit         WriteStage = "commit"
 )
 

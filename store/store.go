@@ -388,10 +388,12 @@ type ListEventsParams struct {
 	// ID (the order they were appended) instead of snapshot_time: a reader
 	// tails the log by passing the last ID it has seen. NextCursor then
 	// stays empty (a page shorter than Limit is the last), and Cursor and
-	// Descending must not be set. IDs grow in commit order within a
-	// vCenter; on PostgreSQL, events of different vCenters committed
-	// concurrently may become visible out of ID order.
+	// Descending must not be set. IDs grow in commit order across every
+	// vCenter: a reader that has seen ID n and lists after n misses no
+	// event committed later.
 	AfterID int64
+	// LiveOnly keeps only events a watcher appended (inventory.Event.Live).
+	LiveOnly bool
 }
 
 // EventPage is one page of events.

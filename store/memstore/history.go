@@ -339,7 +339,7 @@ func (s *Store) ListEvents(ctx context.Context, p *store.ListEventsParams) (*sto
 	}
 	match := func(e *inventory.Event) bool {
 		return (p.Vcenter == "" || e.Vcenter == p.Vcenter) && (p.VMID == "" || e.VMID == p.VMID) &&
-			(kinds == nil || kinds[e.Kind]) && inRange(e.SnapshotTime, p.From, p.To)
+			(kinds == nil || kinds[e.Kind]) && inRange(e.SnapshotTime, p.From, p.To) && (!p.LiveOnly || e.Live)
 	}
 	unlock, err := s.read(op)
 	if err != nil {

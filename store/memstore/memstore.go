@@ -59,6 +59,8 @@ type Store struct {
 	// details holds the store.Details of each vCenter, as
 	// driver.PrepareDetails returned it; never modified once stored.
 	details map[string]*inventory.Details
+	// live is the change log of store.LiveState.
+	live liveLog
 }
 
 var (
@@ -164,6 +166,7 @@ func (s *Store) Close() error {
 	s.reconciled, s.endpointEvents = nil, nil
 	s.endpoints, s.status, s.compat, s.reports = nil, nil, nil, nil
 	s.admin = adminState{}
+	s.live = liveLog{}
 	return nil
 }
 

@@ -63,6 +63,9 @@ type Contents struct {
 	// Details is every vCenter's detail, only when the store implements
 	// store.Details.
 	Details *inventory.Details
+	// Changes is the change log, only when the store implements
+	// store.LiveState.
+	Changes []inventory.Change
 }
 
 // Dump reads everything st holds. It fails the test on any read error. The
@@ -169,7 +172,36 @@ func DumpContext(ctx context.Context, st store.Store) (*Contents, error) {
 		return nil, wrap("ListCaptureStatus", err)
 	}
 
+	if ls, ok := st.(store.LiveState); ok {
+		for after := int64(0); ; {
+			pg, err := ls.ListChanges(ctx, &store.ListChangesParams{AfterSeq: after, Limit: 10000})
+			if err != nil {
+				return nil, wrap("ListChanges", err)
+			}
+			if len(pg.Changes) == 0 {
+				break
+			}
+			c.Changes = append(c.Changes, pg.Changes...)
+			after = pg.Changes[len(pg.Changes)-1].Seq
+		}
+	}
+
 	vcenters := map[string]bool{}
+	for _, x := range c.Changes {
+		vcenters[x.Vcenter] = true
+	}
+	for _, x := range c.Clusters {
+		vcenters[x.Vcenter] = true
+	}
+	for _, x := range c.Datastores {
+		vcenters[x.Vcenter] = true
+	}
+	for _, x := range c.Networks {
+		vcenters[x.Vcenter] = true
+	}
+	for _, x := range c.ResourcePools {
+		vcenters[x.Vcenter] = true
+	}
 	for _, x := range c.Totals {
 		vcenters[x.Vcenter] = true
 	}

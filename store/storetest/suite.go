@@ -126,6 +126,7 @@ func groups() []group {
 		{name: "Querier", tests: querierTests(), only: implements[store.Querier]},
 		{name: "EntityHistory", tests: entityHistoryTests(), only: implements[store.EntityHistory]},
 		{name: "Details", tests: detailsTests(), only: implements[store.Details]},
+		{name: "Live", tests: liveTests(), only: implements[store.LiveState]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

@@ -151,8 +151,9 @@ func (e *env) countdown(op string, setup func(st store.Store), write func(ctx co
 	}
 }
 
-// diffIgnoringEventIDs compares dumps with event IDs zeroed (a backend may
-// burn sequence values in rolled-back transactions).
+// diffIgnoringEventIDs compares dumps with event IDs and change-log
+// sequence numbers zeroed (a backend may burn sequence values in
+// rolled-back transactions).
 func diffIgnoringEventIDs(a, b *Contents) string {
 	strip := func(c *Contents) *Contents {
 		cp := *c
@@ -160,6 +161,11 @@ func diffIgnoringEventIDs(a, b *Contents) string {
 		for _, ev := range c.Events {
 			ev.ID = 0
 			cp.Events = append(cp.Events, ev)
+		}
+		cp.Changes = nil
+		for _, ch := range c.Changes {
+			ch.Seq = 0
+			cp.Changes = append(cp.Changes, ch)
 		}
 		return &cp
 	}
