@@ -151,6 +151,7 @@ type Hub struct {
 	live   store.LiveState // nil when the store has no change log
 	log    *slog.Logger
 	wake   chan struct{}
+	newSrc chan struct{} // a card source was added: record its cards now
 	ctx    context.Context
 	cancel context.CancelFunc
 	done   chan struct{}
@@ -193,7 +194,7 @@ func New(o Options) (*Hub, error) {
 	if o.Clock == nil {
 		o.Clock = time.Now
 	}
-	h := &Hub{o: o, log: o.Logger, wake: make(chan struct{}, 1), done: make(chan struct{}), ready: make(chan struct{}),
+	h := &Hub{o: o, log: o.Logger, wake: make(chan struct{}, 1), newSrc: make(chan struct{}, 1), done: make(chan struct{}), ready: make(chan struct{}),
 		subs: map[*Subscription]struct{}{}, cards: map[Kind]CardSource{}, last: map[Kind]map[string]string{}}
 	h.live, _ = o.Store.(store.LiveState)
 	h.ctx, h.cancel = context.WithCancel(context.Background())
@@ -237,14 +238,18 @@ func (h *Hub) Done() <-chan struct{} { return h.done }
 // ErrClosed is returned by Subscribe and Next once the hub is closed.
 var ErrClosed = errors.New("live: the hub is closed")
 
-// AddCards polls src every CardInterval and publishes, as kind, every
-// card whose JSON changed since the previous poll (the first poll only
-// records them). A second source of the same kind replaces the first.
+// AddCards polls src at once and then every CardInterval, and publishes,
+// as kind, every card whose JSON changed since the previous poll (the
+// first poll only records them). A second source of the same kind replaces the first.
 func (h *Hub) AddCards(kind Kind, src CardSource) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.cards[kind] = src
 	delete(h.last, kind)
+	select {
+	case h.newSrc <- struct{}{}:
+	default:
+	}
 }
 
 // Publish sends an ephemeral message (no store cursor: job progress,
@@ -297,6 +302,9 @@ func (h *Hub) run() {
 		case <-h.wake:
 		case <-poll.C:
 		case <-cards.C:
+			h.pollCards()
+			continue
+		case <-h.newSrc:
 			h.pollCards()
 			continue
 		}

@@ -139,6 +139,15 @@ func TestBrowserLive(t *testing.T) {
 		}
 	}
 	b.run("powered-on counter moves", poll(fmt.Sprintf(`document.querySelector('[data-live-count="powered_on"]').textContent === %q`, fmt.Sprint(on)), 20*time.Second))
+	// A collector card changes state from a collector message.
+	if err := f.st.RecordCaptureStatus(context.Background(), &store.RecordCaptureStatusParams{Status: inventory.CaptureStatus{Endpoint: hostileVC,
+		LastAttempt: fixtureNow, LastError: scriptName, ConsecutiveFailures: 2}}); err != nil {
+		t.Fatal(err)
+	}
+	card := fmt.Sprintf(`Array.from(document.querySelectorAll("[data-collector]")).find(c => c.dataset.collector === %q)`, hostileVC)
+	b.run("the collector card fails", poll(card+`.querySelector("h3 .badge").textContent === "failing (2 in a row)" && `+
+		card+`.querySelector(".error-text").textContent === `+fmt.Sprintf("%q", scriptName), 20*time.Second))
+	b.hostileInert("dashboard after a live change", 1280)
 	b.clean("dashboard, live")
 
 	// No stream: the page falls back to polling the JSON reads.
