@@ -265,12 +265,12 @@ func TestStreamFiltersAndScope(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	time.Sleep(100 * time.Millisecond) // the card poller publishes the new endpoints' cards before the streams open
 	all := f.open(t, f.viewer, "", 100)
 	onlyB := f.open(t, f.viewer, "?vcenter=vc-b", 100)
 	events := f.open(t, f.viewer, "?types=event,collector", 100)
 	scoped := f.open(t, f.scoped, "", 100)
 	scopedB := f.open(t, f.scoped, "?vcenter=vc-b", 100)
-	time.Sleep(100 * time.Millisecond) // let the card poller record the cards once
 	f.batch(t, "vc-a", 1, 1)
 	f.batch(t, "vc-b", 2, 1)
 	if err := f.hub.Publish(live.KindJob, map[string]string{"state": "running"}); err != nil {
