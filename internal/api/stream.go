@@ -87,6 +87,10 @@ func cmpOr(a, b string) string {
 	return strings.TrimSpace(b)
 }
 
+// Streams reports whether the API serves /api/stream (Options.Hub is
+// set).
+func (a *API) Streams() bool { return a.o.Hub != nil }
+
 // ServeStream serves GET /api/stream (with r's query) on behalf of p: the
 // web pages' stream, authenticated by their session, with the same scope,
 // filters and errors as the API's.

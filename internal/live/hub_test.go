@@ -151,3 +151,38 @@ func TestHubCardsAndClose(t *testing.T) {
 		t.Fatalf("subscribe after Close: %v", err)
 	}
 }
+
+// TestHubCursorAhead: a cursor past the store's change log (another
+// store's) gets resync and then every new change; one the hub has not
+// polled yet is kept (nothing is sent twice).
+func TestHubCursorAhead(t *testing.T) {
+	st := memstore.New(memstore.Options{})
+	hub, err := live.New(live.Options{Store: st, PollInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hub.Close()
+	ctx := context.Background()
+	foreign, err := hub.Subscribe(ctx, live.SubscribeParams{After: &live.Cursor{Seq: 99}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := next(t, foreign); m.Kind != live.KindResync || m.ID != (live.Cursor{}) {
+		t.Fatalf("foreign cursor: %s %s", m.Kind, m.ID)
+	}
+	// Two changes the hub has not polled (PollInterval is an hour, no
+	// Wake); a client that saw the first resumes after it.
+	livetest.Apply(t, st, "vc-a", at, []inventory.Change{livetest.Upsert(livetest.VM("vc-a", "vm-1", "a", inventory.PoweredOn))})
+	livetest.Apply(t, st, "vc-a", at, []inventory.Change{livetest.Upsert(livetest.VM("vc-a", "vm-2", "b", inventory.PoweredOn))})
+	resumed, err := hub.Subscribe(ctx, live.SubscribeParams{After: &live.Cursor{Seq: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.Wake()
+	if m := next(t, resumed); m.Kind != live.KindChange || m.ID.Seq != 2 {
+		t.Fatalf("resumed ahead of the hub: %s %s", m.Kind, m.ID)
+	}
+	if m := next(t, foreign); m.Kind != live.KindChange || m.ID.Seq != 1 {
+		t.Fatalf("after resync: %s %s", m.Kind, m.ID)
+	}
+}

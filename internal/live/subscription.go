@@ -34,6 +34,7 @@ type Subscription struct {
 	upTo Cursor // the hub's head when subscribing: the replay's end
 
 	replaying bool
+	checked   bool // a cursor ahead of the hub was found in the log
 	replay    []*Message // the replay page being delivered
 	replayed  int
 
@@ -64,7 +65,7 @@ func (h *Hub) Subscribe(ctx context.Context, p SubscribeParams) (*Subscription, 
 	s.pos = h.head
 	if p.After != nil {
 		s.pos = *p.After
-		s.replaying = s.pos.Seq < s.upTo.Seq || s.pos.EventID < s.upTo.EventID
+		s.replaying = s.pos.Seq != s.upTo.Seq || s.pos.EventID < s.upTo.EventID
 	}
 	h.subs[s] = struct{}{}
 	return s, nil
@@ -226,6 +227,19 @@ func (s *Subscription) nextReplay(ctx context.Context) (*Message, error) {
 	h := s.h
 	if s.replayed >= h.o.MaxReplay {
 		return s.endReplay("behind"), nil
+	}
+	if s.pos.Seq > s.upTo.Seq && h.live != nil && !s.checked {
+		s.checked = true
+		// A cursor ahead of the hub: changes committed since its last
+		// poll, or a cursor of another store (restored, replaced).
+		pg, err := h.live.ListChanges(ctx, &store.ListChangesParams{AfterSeq: s.upTo.Seq, Limit: 1})
+		if err != nil {
+			return nil, err
+		}
+		if s.pos.Seq > pg.LastSeq {
+			s.pos = s.upTo
+			return s.endReplay("unknown cursor"), nil
+		}
 	}
 	if !s.takes(KindChange) || h.live == nil {
 		s.pos.Seq = max(s.pos.Seq, s.upTo.Seq)

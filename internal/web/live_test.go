@@ -16,8 +16,8 @@ import (
 	"github.com/accessvault/vinventory/store/memstore"
 )
 
-// liveServer serves the pages of f's store through an API with hub (nil:
-// no stream, so /stream fails).
+// liveServer serves the pages of f's store through an API with hub
+// (closed: /stream answers 503).
 func liveServer(t *testing.T, f *fixture, hub *live.Hub) *httptest.Server {
 	t.Helper()
 	a, err := api.New(api.Options{Store: f.st, Tokens: api.Tokens{}, Hub: hub})
@@ -150,8 +150,14 @@ func TestBrowserLive(t *testing.T) {
 	b.hostileInert("dashboard after a live change", 1280)
 	b.clean("dashboard, live")
 
-	// No stream: the page falls back to polling the JSON reads.
-	nostream := liveServer(t, f, nil)
+	// The stream fails (its hub is closed: 503): the page falls back to
+	// polling the JSON reads.
+	closed, err := live.New(live.Options{Store: f.st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close()
+	nostream := liveServer(t, f, closed)
 	b.allow["/stream"] = true
 	b.open(nostream.URL + vmHref(hostileVC, id))
 	b.run("falls back to polling", poll(`document.getElementById("live-status").dataset.state === "polling"`, 20*time.Second))

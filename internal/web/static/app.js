@@ -221,10 +221,10 @@
     if (!pollTimer) pollTimer = setInterval(poll, 10000);
   }
   function startLive() {
-    if (!liveTargets()) return;
+    if (!document.body.dataset.liveStream || !liveTargets()) return; // no live updates on this server
     if (!window.EventSource) { startPolling(); return; }
     var failures = 0;
-    var es = new EventSource("/stream?types=change,collector");
+    var es = new EventSource(document.body.dataset.liveStream + "?types=change,collector");
     setStatus("reconnecting", "connecting");
     es.onopen = function () { failures = 0; setStatus("connected", "live"); };
     es.onerror = function () {
