@@ -34,7 +34,7 @@ type Subscription struct {
 	upTo Cursor // the hub's head when subscribing: the replay's end
 
 	replaying bool
-	checked   bool // a cursor ahead of the hub was found in the log
+	checked   bool       // a cursor ahead of the hub was found in the log
 	replay    []*Message // the replay page being delivered
 	replayed  int
 
