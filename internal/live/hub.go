@@ -11,6 +11,17 @@
 // Each subscriber has a bounded buffer: when it is full the subscriber
 // gets a resync message (re-read the state) and continues with newer
 // messages; the hub never waits for a subscriber.
+//
+// Wiring (the daemon): one hub per process over the store,
+//
+//	hub, _ := live.New(live.Options{Store: st, Logger: log})
+//	a, _ := api.New(api.Options{..., Hub: hub}) // adds collector and job card sources
+//	srv.RegisterOnShutdown(hub.Close)           // Shutdown does not end streams by itself
+//	defer hub.Close()
+//
+// and the in-process watcher calls hub.Wake() after each ApplyChanges
+// commit (other processes' commits arrive by the PollInterval poll).
+// Ephemeral messages without a store cursor go through Publish.
 package live
 
 import (
