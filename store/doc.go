@@ -5,8 +5,9 @@
 // are optional interfaces found by a type assertion on a Store:
 // CompatTables, SQLAggregator, SnapshotCounter, ReportCatalog,
 // EntityHistory (per-snapshot hosts, clusters and datastores), Details
-// (the RVTools-depth detail of each vCenter's newest capture), and the
-// API's Querier, TokenStore, AuditLog and RateCardStore.
+// (the RVTools-depth detail of each vCenter's newest capture), LiveState
+// (live changes between captures and their change log), and the API's
+// Querier, TokenStore, AuditLog and RateCardStore.
 //
 // Backends live in subpackages: memstore (in memory), sqlitestore (SQLite)
 // and pgstore (PostgreSQL). Each passes the same conformance suite,

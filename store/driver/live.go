@@ -35,6 +35,12 @@ func ValidatePruneChanges(p *store.PruneChangesParams) error {
 // PrepareChanges checks ApplyChangesParams against the rules documented on
 // store.LiveState.ApplyChanges and returns the changes and events to store.
 // Every violation is an *InvalidParamsError naming the field.
+//
+// The changes returned are deep copies, in order: Seq zero, At defaulting
+// to ObservedAt, times at the backends' precision, Fields nil when empty,
+// and each upserted row stamped with SnapshotTime = ObservedAt, its id
+// lists sorted and empty maps nil. The events are copies with ID zero,
+// Live set and times at the backends' precision.
 func PrepareChanges(p *store.ApplyChangesParams) ([]inventory.Change, []inventory.Event, error) {
 	const op = "ApplyChanges"
 	if p == nil {

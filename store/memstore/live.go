@@ -197,12 +197,11 @@ func (s *Store) PruneChanges(ctx context.Context, p *store.PruneChangesParams) (
 	if err := driver.ValidatePruneChanges(p); err != nil {
 		return nil, err
 	}
-	before := driver.NormTime(p.Before)
 	res := &store.PruneChangesResult{}
 	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageChanges}, func() {
 		kept := s.live.changes[:0:0]
 		for _, c := range s.live.changes {
-			if c.At.Before(before) {
+			if c.At.Before(p.Before) {
 				res.Deleted++
 				continue
 			}

@@ -230,3 +230,54 @@ func Example() {
 	// vm-13 vm0013-cache suspended
 	// vc1: 18 VMs, 2 templates, 10 powered on
 }
+
+// TestLiveCopyIsolation mutates what ApplyChanges was given and what
+// ListChanges and ListEvents returned: the store still equals one given
+// the same batch and left alone.
+func TestLiveCopyIsolation(t *testing.T) {
+	ctx := context.Background()
+	batch := func() (*store.ApplyChangesParams, *inventory.VM, *inventory.Datastore) {
+		vm := &inventory.VM{Vcenter: "vc-a", ID: "vm-1", Name: "a", DatastoreIDs: []string{"ds-2", "ds-1"},
+			NetworkIDs: []string{"net-1"}, Attributes: map[string]string{"k": "v"}}
+		ds := &inventory.Datastore{Vcenter: "vc-a", ID: "ds-1", HostIDs: []string{"host-1"}}
+		return &store.ApplyChangesParams{Vcenter: "vc-a", ObservedAt: t0, Changes: []inventory.Change{
+			{Vcenter: "vc-a", Entity: inventory.EntityVM, ID: "vm-1", Op: inventory.ChangeUpsert, Fields: []string{"name"}, VM: vm},
+			{Vcenter: "vc-a", Entity: inventory.EntityDatastore, ID: "ds-1", Op: inventory.ChangeUpsert, Datastore: ds},
+		}, Events: []inventory.Event{{Vcenter: "vc-a", SnapshotTime: t0, Kind: inventory.EventRename, VMID: "vm-1",
+			Before: map[string]string{"name": "b"}, After: map[string]string{"name": "a"}}}}, vm, ds
+	}
+	st, ref := memstore.New(), memstore.New()
+	p, vm, ds := batch()
+	if _, err := st.ApplyChanges(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	refP, _, _ := batch()
+	if _, err := ref.ApplyChanges(ctx, refP); err != nil {
+		t.Fatal(err)
+	}
+	vm.Name, vm.DatastoreIDs[0], vm.NetworkIDs[0], vm.Attributes["k"] = "x", "x", "x", "x"
+	ds.HostIDs[0] = "x"
+	p.Changes[0].Fields[0] = "x"
+	p.Events[0].After["name"] = "x"
+	pg, err := st.ListChanges(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range pg.Changes {
+		c.Fields = append(c.Fields[:0], "x")
+		if c.VM != nil {
+			c.VM.Name, c.VM.DatastoreIDs[0], c.VM.Attributes["k"] = "x", "x", "x"
+		}
+		if c.Datastore != nil {
+			c.Datastore.HostIDs[0] = "x"
+		}
+	}
+	evs, err := st.ListEvents(ctx, &store.ListEventsParams{LiveOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs.Events[0].Before["name"] = "x"
+	if d := storetest.Diff(storetest.Dump(t, ref), storetest.Dump(t, st)); d != "" {
+		t.Fatalf("mutations by the caller changed the store (-want +got):\n%s", d)
+	}
+}

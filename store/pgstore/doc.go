@@ -41,7 +41,14 @@
 // Writers of one vCenter's snapshots, of one rollup period and of one
 // compatibility table are serialized with transaction-scoped advisory locks
 // (pg_advisory_xact_lock), so concurrent writers — in one process or
-// several — never interleave a replace-by-delete.
+// several — never interleave a replace-by-delete. A live batch
+// (store.LiveState) takes its vCenter's snapshot lock too. Every
+// transaction that inserts into live_changes or inventory_events takes
+// one more, with a fixed key, right before those inserts: their sequence
+// numbers and ids then become visible in commit order across vCenters, so
+// a reader tailing by number (ListChanges, ListEvents with AfterID) never
+// skips a row that commits later with a smaller one. Those inserts are
+// short, so the cost is a brief queue of concurrent event writers.
 //
 // The schema is created by Migrate from embedded, versioned migrations
 // (recorded in schema_migrations, applied under an advisory lock, so

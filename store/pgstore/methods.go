@@ -499,3 +499,39 @@ func (s *Store) WriteDetails(ctx context.Context, p *store.WriteDetailsParams) e
 func (s *Store) ReadDetails(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error) {
 	return s.core.ReadDetails(ctx, p)
 }
+
+// store.LiveState
+
+// ApplyChanges, in one transaction: upserts or deletes the latest-state
+// row of every change (an upserted VM's datastore and network links,
+// and a datastore's hosts, are replaced with the row's), appends each
+// change to the change log with a new sequence number, upserts
+// p.Events on their natural key (vcenter, snapshot_time, kind, vm_id;
+// stored with Live set, replacing an existing row's name, before and
+// after), and moves the vCenter's state time (StateTime) to
+// p.ObservedAt when that is later, so an hourly capture stamped
+// earlier leaves the newer live rows alone (SnapshotWriter). Upserted
+// rows get SnapshotTime = p.ObservedAt.
+//
+// Sequence numbers grow in commit order across all vCenters: a reader
+// that has seen Seq n and lists after n misses no change committed
+// later. Every change must carry p.Vcenter, a known Entity and Op, a
+// non-empty ID and, for an upsert, exactly the matching row with the
+// same ID; strings must be valid UTF-8 without NUL bytes and floats
+// finite; every event must carry p.Vcenter. Otherwise nothing is
+// written and an *InvalidParamsError is returned. On a failed write
+// nothing changes and a *WriteError is returned.
+func (s *Store) ApplyChanges(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error) {
+	return s.core.ApplyChanges(ctx, p)
+}
+
+// ListChanges returns change-log rows with Seq > p.AfterSeq in Seq
+// order, at most p.Limit.
+func (s *Store) ListChanges(ctx context.Context, p *store.ListChangesParams) (*store.ChangePage, error) {
+	return s.core.ListChanges(ctx, p)
+}
+
+// PruneChanges deletes change-log rows older than p.Before.
+func (s *Store) PruneChanges(ctx context.Context, p *store.PruneChangesParams) (*store.PruneChangesResult, error) {
+	return s.core.PruneChanges(ctx, p)
+}

@@ -72,6 +72,7 @@ var (
 	_ store.SnapshotCounter = (*Store)(nil)
 	_ store.EntityHistory   = (*Store)(nil)
 	_ store.Details         = (*Store)(nil)
+	_ store.LiveState       = (*Store)(nil)
 	_ store.ReportCatalog   = (*Store)(nil)
 	_ store.TokenStore      = (*Store)(nil)
 	_ store.AuditLog        = (*Store)(nil)

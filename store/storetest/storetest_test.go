@@ -45,7 +45,31 @@ type hooked struct {
 	writeHistory      func(ctx context.Context, p *store.WriteEntityHistoryParams) error
 	writeDetails      func(ctx context.Context, p *store.WriteDetailsParams) error
 	readDetails       func(ctx context.Context, p *store.ReadDetailsParams) (*inventory.Details, error)
+	applyChanges      func(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error)
+	listChanges       func(ctx context.Context, p *store.ListChangesParams) (*store.ChangePage, error)
+	pruneChanges      func(ctx context.Context, p *store.PruneChangesParams) (*store.PruneChangesResult, error)
 	close             func() error
+}
+
+func (h *hooked) ApplyChanges(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error) {
+	if h.applyChanges != nil {
+		return h.applyChanges(ctx, p)
+	}
+	return h.Store.ApplyChanges(ctx, p)
+}
+
+func (h *hooked) ListChanges(ctx context.Context, p *store.ListChangesParams) (*store.ChangePage, error) {
+	if h.listChanges != nil {
+		return h.listChanges(ctx, p)
+	}
+	return h.Store.ListChanges(ctx, p)
+}
+
+func (h *hooked) PruneChanges(ctx context.Context, p *store.PruneChangesParams) (*store.PruneChangesResult, error) {
+	if h.pruneChanges != nil {
+		return h.pruneChanges(ctx, p)
+	}
+	return h.Store.PruneChanges(ctx, p)
 }
 
 func (h *hooked) WriteDetails(ctx context.Context, p *store.WriteDetailsParams) error {
@@ -667,6 +691,96 @@ var mutants = map[string]mutant{
 				q.Details.VMs[i].BootTime = q.Details.VMs[i].BootTime.Truncate(time.Second)
 			}
 			return h.Store.WriteDetails(ctx, &q)
+		}
+	}},
+	// ListChanges pages drop their last change.
+	"ListChangesDropsLastOfPage": {"Live/Seq", "ListChanges(Limit 1) pages", func(h *hooked) {
+		h.listChanges = func(ctx context.Context, p *store.ListChangesParams) (*store.ChangePage, error) {
+			pg, err := h.Store.ListChanges(ctx, p)
+			if err == nil && p != nil && p.Limit > 0 && len(pg.Changes) == p.Limit {
+				pg.Changes = pg.Changes[:len(pg.Changes)-1]
+			}
+			return pg, err
+		}
+	}},
+	// The Vcenter filter of ListChanges is ignored.
+	"ListChangesIgnoresVcenter": {"Live/Seq", "ListChanges(vc-b)", func(h *hooked) {
+		h.listChanges = func(ctx context.Context, p *store.ListChangesParams) (*store.ChangePage, error) {
+			if p != nil {
+				q := *p
+				q.Vcenter = ""
+				p = &q
+			}
+			return h.Store.ListChanges(ctx, p)
+		}
+	}},
+	// ApplyChanges commits change by change: not atomic.
+	"ApplyChangesPerChange": {"Live/Atomic", "changed the store", func(h *hooked) {
+		h.applyChanges = func(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error) {
+			if p == nil || len(p.Changes) < 2 {
+				return h.Store.ApplyChanges(ctx, p)
+			}
+			res := &store.ApplyChangesResult{}
+			for i := range p.Changes {
+				q := *p
+				q.Changes = p.Changes[i : i+1]
+				if i > 0 {
+					q.Events = nil
+				}
+				r, err := h.Store.ApplyChanges(ctx, &q)
+				if err != nil {
+					return nil, err
+				}
+				if i == 0 {
+					res.FirstSeq = r.FirstSeq
+				}
+				res.LastSeq, res.StateTime = r.LastSeq, r.StateTime
+			}
+			return res, nil
+		}
+	}},
+	// Live events are appended like a capture's: not marked Live, an
+	// event already stored keeps its old values.
+	"LiveEventsAppended": {"Live/Events", "ListEvents after a live batch", func(h *hooked) {
+		h.applyChanges = func(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error) {
+			if p == nil || len(p.Events) == 0 {
+				return h.Store.ApplyChanges(ctx, p)
+			}
+			q := *p
+			q.Events = nil
+			res, err := h.Store.ApplyChanges(ctx, &q)
+			if err != nil {
+				return nil, err
+			}
+			return res, h.Store.AppendEvents(ctx, &store.AppendEventsParams{Events: p.Events})
+		}
+	}},
+	// PruneChanges also deletes the rows at exactly Before.
+	"PruneChangesInclusive": {"Live/Prune", "PruneChanges deleted", func(h *hooked) {
+		h.pruneChanges = func(ctx context.Context, p *store.PruneChangesParams) (*store.PruneChangesResult, error) {
+			if p != nil && !p.Before.IsZero() {
+				q := *p
+				q.Before = p.Before.Add(time.Microsecond)
+				p = &q
+			}
+			return h.Store.PruneChanges(ctx, p)
+		}
+	}},
+	// ApplyChanges adopts changes and events of another vCenter.
+	"ApplyChangesAdoptsRows": {"Live/InvalidParams", "want *store.InvalidParamsError", func(h *hooked) {
+		h.applyChanges = func(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error) {
+			if p == nil || p.Vcenter == "" {
+				return h.Store.ApplyChanges(ctx, p)
+			}
+			q := *p
+			q.Changes, q.Events = slices.Clone(p.Changes), slices.Clone(p.Events)
+			for i := range q.Changes {
+				q.Changes[i].Vcenter = p.Vcenter
+			}
+			for i := range q.Events {
+				q.Events[i].Vcenter = p.Vcenter
+			}
+			return h.Store.ApplyChanges(ctx, &q)
 		}
 	}},
 	// Close does nothing.

@@ -460,6 +460,16 @@ func testLivePrune(e *env) {
 	if pg.FirstSeq != all[4].Seq || pg.LastSeq != all[len(all)-1].Seq {
 		e.t.Errorf("after PruneChanges: FirstSeq %d LastSeq %d, want %d %d", pg.FirstSeq, pg.LastSeq, all[4].Seq, all[len(all)-1].Seq)
 	}
+	// A Before between two stored times: the row before it goes, the
+	// row a microsecond later stays.
+	res, err = e.live().PruneChanges(e.ctx, &store.PruneChangesParams{Before: t0.Add(2*time.Hour + 500*time.Nanosecond)})
+	e.ok(err, "PruneChanges(Before with nanoseconds)")
+	checkEq(e.t, "PruneChanges(Before with nanoseconds) deleted", int64(1), res.Deleted)
+	got, pg = e.changes(store.ListChangesParams{})
+	checkList(e.t, "ListChanges after PruneChanges(Before with nanoseconds)", all[5:], got)
+	if pg.FirstSeq != all[5].Seq {
+		e.t.Errorf("after PruneChanges(Before with nanoseconds): FirstSeq %d, want %d", pg.FirstSeq, all[5].Seq)
+	}
 	// A reader behind FirstSeq sees it has missed rows.
 	pg, err = e.live().ListChanges(e.ctx, &store.ListChangesParams{AfterSeq: all[1].Seq, Limit: 1})
 	e.ok(err, "ListChanges(behind)")
@@ -469,7 +479,7 @@ func testLivePrune(e *env) {
 	// Pruning keeps the latest state and later numbers still grow.
 	res, err = e.live().PruneChanges(e.ctx, &store.PruneChangesParams{Before: t0.Add(100 * time.Hour)})
 	e.ok(err, "PruneChanges(everything)")
-	checkEq(e.t, "PruneChanges(everything) deleted", int64(len(all)-4), res.Deleted)
+	checkEq(e.t, "PruneChanges(everything) deleted", int64(len(all)-5), res.Deleted)
 	nets, err := e.st.ListNetworks(e.ctx, &store.ListNetworksParams{})
 	e.ok(err, "ListNetworks")
 	checkEq(e.t, "ListNetworks after pruning the log", 2, len(nets))

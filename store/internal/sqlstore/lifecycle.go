@@ -123,7 +123,8 @@ func (c *Core) upsertLifecycles(ctx context.Context, tx Tx, rows []inventory.Lif
 
 // appendEvents inserts events in the given order (their ids follow it),
 // holding the event lock of each vCenter involved so concurrent appends of
-// overlapping events cannot deadlock.
+// overlapping events cannot deadlock, then the sequence lock (seqLock) so
+// their ids become visible in commit order.
 func (c *Core) appendEvents(ctx context.Context, tx Tx, events []inventory.Event) error {
 	var vcs []string
 	for i := range events {
@@ -134,6 +135,12 @@ func (c *Core) appendEvents(ctx context.Context, tx Tx, events []inventory.Event
 		if err := c.d.Lock(ctx, tx, "events|"+vc); err != nil {
 			return err
 		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	if err := c.seqLock(ctx, tx); err != nil {
+		return err
 	}
 	return c.InsertBatched(ctx, tx, TableEvents, &RowSource{N: len(events), Cols: eventCols, Row: func(i int, dst []any) []any {
 		return c.eventArgs(dst, &events[i])
@@ -264,6 +271,9 @@ func (c *Core) ListEvents(ctx context.Context, p *store.ListEventsParams) (*stor
 		q = q.Where("kind IN (?)", bun.List(p.Kinds))
 	}
 	q = c.inRange(q, "snapshot_time", p.From, p.To)
+	if p.LiveOnly {
+		q = q.Where("live")
+	}
 	if cur != nil {
 		ct := c.time(timeFromMicros(curT))
 		if p.Descending {

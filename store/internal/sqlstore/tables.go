@@ -434,19 +434,20 @@ func endpointEventDest(e *inventory.EndpointEvent) []any {
 	return []any{&e.Vcenter, &e.VMID, &e.Kind, timeDest{&e.Time}}
 }
 
-// eventCols are written; "before" and "after" are quoted everywhere.
-var eventCols = []string{"vcenter", "snapshot_time", "kind", "vm_id", "vm_uuid", "name", `"before"`, `"after"`}
+// eventCols are written; "before" and "after" are quoted everywhere. live
+// is migration 14 on PostgreSQL, 13 on SQLite.
+var eventCols = []string{"vcenter", "snapshot_time", "kind", "vm_id", "vm_uuid", "name", `"before"`, `"after"`, "live"}
 
-const eventSelectCols = `id, vcenter, snapshot_time, kind, vm_id, vm_uuid, name, "before", "after"`
+const eventSelectCols = `id, vcenter, snapshot_time, kind, vm_id, vm_uuid, name, "before", "after", live`
 
 func (c *Core) eventArgs(dst []any, e *inventory.Event) []any {
 	return append(dst, e.Vcenter, c.time(e.SnapshotTime), string(e.Kind), e.VMID, e.VMUUID, e.Name, jsonMap(e.Before),
-		jsonMap(e.After))
+		jsonMap(e.After), e.Live)
 }
 
 func eventDest(e *inventory.Event) []any {
 	return []any{&e.ID, &e.Vcenter, timeDest{&e.SnapshotTime}, (*string)(&e.Kind), &e.VMID, &e.VMUUID, &e.Name,
-		mapDest{&e.Before}, mapDest{&e.After}}
+		mapDest{&e.Before}, mapDest{&e.After}, &e.Live}
 }
 
 // ---------------------------------------------------------------------------

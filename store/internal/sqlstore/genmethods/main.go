@@ -32,7 +32,7 @@ var interfaces = []string{
 	"SnapshotWriter", "HourlyStats", "InventoryState", "Lifecycles", "Events", "Rollups",
 	"Totals", "Registry", "Endpoints", "CompatTables", "SQLAggregator", "SnapshotCounter", "ReportCatalog",
 	"TokenStore", "AuditLog", "RateCardStore",
-	"Querier", "EntityHistory", "Details",
+	"Querier", "EntityHistory", "Details", "LiveState",
 }
 
 func main() {
