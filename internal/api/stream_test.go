@@ -13,6 +13,7 @@ import (
 
 	"github.com/accessvault/vinventory/internal/live"
 	"github.com/accessvault/vinventory/internal/live/livetest"
+	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/memstore"
@@ -28,9 +29,12 @@ type streamFixture struct {
 	at             time.Time
 }
 
-func newStreamFixture(t *testing.T, o live.Options) *streamFixture {
+func newStreamFixture(t *testing.T, st store.Store, o live.Options) *streamFixture {
 	t.Helper()
-	f := &streamFixture{st: memstore.New(memstore.Options{}), at: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
+	if st == nil {
+		st = memstore.New(memstore.Options{})
+	}
+	f := &streamFixture{st: st, at: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)}
 	o.Store = f.st
 	if o.PollInterval == 0 {
 		o.PollInterval = 20 * time.Millisecond
@@ -116,6 +120,25 @@ func expect(vc string, first, n int) []string {
 	return out
 }
 
+// sameOrder reports whether got holds want's changes in want's order and
+// its events in want's order: the stream keeps each log's order; how
+// changes and events interleave depends on when the hub polled.
+func sameOrder(got, want []string) bool {
+	split := func(xs []string) (cs, es []string) {
+		for _, x := range xs {
+			if strings.HasPrefix(x, "change ") {
+				cs = append(cs, x)
+			} else {
+				es = append(es, x)
+			}
+		}
+		return cs, es
+	}
+	gc, ge := split(got)
+	wc, we := split(want)
+	return slices.Equal(gc, wc) && slices.Equal(ge, we)
+}
+
 func receive(t *testing.T, c *livetest.Client, n int) ([]string, []livetest.Msg) {
 	t.Helper()
 	var got []string
@@ -130,64 +153,86 @@ func receive(t *testing.T, c *livetest.Client, n int) ([]string, []livetest.Msg)
 
 // TestStreamResume: a client resuming with Last-Event-ID (header or
 // query) gets exactly the changes and events it missed, in order, then
-// live ones; a cursor older than the retained log gets resync first.
+// live ones; a cursor older than the retained log gets resync first. On
+// memstore, a SQLite file and PostgreSQL.
 func TestStreamResume(t *testing.T) {
-	f := newStreamFixture(t, live.Options{})
-	c := f.open(t, f.viewer, "", 100)
-	f.batch(t, "vc-a", 1, 3)
-	got, msgs := receive(t, c, 6)
-	if want := expect("vc-a", 1, 3); !slices.Equal(got, want) {
-		t.Fatalf("live: %v, want %v", got, want)
-	}
-	if !strings.Contains(msgs[0].Data, `\u003cscript\u003ex\u003c/script\u003e`) {
-		t.Errorf("the hostile name is not escaped JSON: %s", msgs[0].Data)
-	}
-	c.Close()
-	// Missed while away: resume after the second change.
-	f.batch(t, "vc-a", 4, 2)
-	f.batch(t, "vc-b", 6, 1)
-	want := []string{"change vc-a/vm-3", "change vc-a/vm-4", "change vc-a/vm-5", "change vc-b/vm-6",
-		"event vc-a/vm-1", "event vc-a/vm-2", "event vc-a/vm-3", "event vc-a/vm-4", "event vc-a/vm-5", "event vc-b/vm-6"}
-	for i, how := range []string{"header", "query"} {
-		var r *livetest.Client
-		if how == "header" {
-			r = f.open(t, f.viewer, "", 100, "Last-Event-ID", msgs[1].ID)
-		} else {
-			r = f.open(t, f.viewer, "?last_event_id="+msgs[1].ID, 100)
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		f := newStreamFixture(t, st, live.Options{})
+		c := f.open(t, f.viewer, "", 100)
+		f.batch(t, "vc-a", 1, 3)
+		got, msgs := receive(t, c, 6)
+		if want := expect("vc-a", 1, 3); !sameOrder(got, want) {
+			t.Fatalf("live: %v, want %v", got, want)
 		}
-		got, _ := receive(t, r, len(want))
-		if !slices.Equal(got, want) {
-			t.Fatalf("%s resume: %v\nwant %v", how, got, want)
+		// The resume point: after the second change and before the first
+		// event (how the live messages interleaved depends on the polls).
+		var seq2, ev1 int64
+		for i, m := range msgs {
+			var x struct {
+				Seq int64 `json:"seq"`
+				ID  any   `json:"id"`
+			}
+			if err := json.Unmarshal([]byte(m.Data), &x); err != nil {
+				t.Fatal(err)
+			}
+			switch got[i] {
+			case "change vc-a/vm-2":
+				seq2 = x.Seq
+				if !strings.Contains(m.Data, `\u003cscript\u003ex\u003c/script\u003e`) {
+					t.Errorf("the hostile name is not escaped JSON: %s", m.Data)
+				}
+			case "event vc-a/vm-1":
+				ev1 = int64(x.ID.(float64))
+			}
 		}
-		// Then live ones, once.
-		f.batch(t, "vc-b", 7+i, 1)
-		if got, _ := receive(t, r, 2); !slices.Equal(got, expect("vc-b", 7+i, 1)) {
-			t.Fatalf("%s: after the replay %v", how, got)
+		resume := live.Cursor{Seq: seq2, EventID: ev1 - 1}.String()
+		c.Close()
+		// Missed while away: resume after the second change.
+		f.batch(t, "vc-a", 4, 2)
+		f.batch(t, "vc-b", 6, 1)
+		want := []string{"change vc-a/vm-3", "change vc-a/vm-4", "change vc-a/vm-5", "change vc-b/vm-6",
+			"event vc-a/vm-1", "event vc-a/vm-2", "event vc-a/vm-3", "event vc-a/vm-4", "event vc-a/vm-5", "event vc-b/vm-6"}
+		for i, how := range []string{"header", "query"} {
+			var r *livetest.Client
+			if how == "header" {
+				r = f.open(t, f.viewer, "", 100, "Last-Event-ID", resume)
+			} else {
+				r = f.open(t, f.viewer, "?last_event_id="+resume, 100)
+			}
+			got, _ := receive(t, r, len(want))
+			if !sameOrder(got, want) {
+				t.Fatalf("%s resume: %v\nwant %v", how, got, want)
+			}
+			// Then live ones, once.
+			f.batch(t, "vc-b", 7+i, 1)
+			if got, _ := receive(t, r, 2); !sameOrder(got, expect("vc-b", 7+i, 1)) {
+				t.Fatalf("%s: after the replay %v", how, got)
+			}
+			r.Close()
+			want = slices.Insert(want, 4, fmt.Sprintf("change vc-b/vm-%d", 7+i))
+			want = append(want, fmt.Sprintf("event vc-b/vm-%d", 7+i))
 		}
-		r.Close()
-		want = slices.Insert(want, 4, fmt.Sprintf("change vc-b/vm-%d", 7+i))
-		want = append(want, fmt.Sprintf("event vc-b/vm-%d", 7+i))
-	}
-	// Pruned log: the cursor 0-0 is older than the retained changes.
-	if _, err := f.st.(store.LiveState).PruneChanges(context.Background(), &store.PruneChangesParams{Before: time.Now().Add(time.Hour)}); err != nil {
-		t.Fatal(err)
-	}
-	f.batch(t, "vc-a", 20, 1)
-	r := f.open(t, f.viewer, "", 100, "Last-Event-ID", "0-0")
-	if m := r.Next(t, 10*time.Second); m.Event != "resync" {
-		t.Fatalf("a pruned cursor: first %+v, want resync", m)
-	}
-	r = f.open(t, f.viewer, "", 100, "Last-Event-ID", "junk")
-	if r.Resp.StatusCode != http.StatusUnprocessableEntity {
-		t.Fatalf("a bad Last-Event-ID: %d", r.Resp.StatusCode)
-	}
+		// Pruned log: the cursor 0-0 is older than the retained changes.
+		if _, err := f.st.(store.LiveState).PruneChanges(context.Background(), &store.PruneChangesParams{Before: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		f.batch(t, "vc-a", 20, 1)
+		r := f.open(t, f.viewer, "", 100, "Last-Event-ID", "0-0")
+		if m := r.Next(t, 10*time.Second); m.Event != "resync" {
+			t.Fatalf("a pruned cursor: first %+v, want resync", m)
+		}
+		r = f.open(t, f.viewer, "", 100, "Last-Event-ID", "junk")
+		if r.Resp.StatusCode != http.StatusUnprocessableEntity {
+			t.Fatalf("a bad Last-Event-ID: %d", r.Resp.StatusCode)
+		}
+	})
 }
 
 // TestStreamSlowClient: a client that reads nothing does not delay
 // another client, and gets resync when its queue overflows, then newer
 // changes in order.
 func TestStreamSlowClient(t *testing.T) {
-	f := newStreamFixture(t, live.Options{Buffer: 64, WriteTimeout: time.Minute})
+	f := newStreamFixture(t, nil, live.Options{Buffer: 64, WriteTimeout: time.Minute})
 	slow := f.open(t, f.viewer, "?types=change", 1)
 	fast := f.open(t, f.viewer, "?types=change", 1000)
 	big := strings.Repeat("☃<b>", 4096)
@@ -235,7 +280,7 @@ func TestStreamSlowClient(t *testing.T) {
 
 // TestStreamHeartbeat: an idle stream gets comment heartbeats.
 func TestStreamHeartbeat(t *testing.T) {
-	f := newStreamFixture(t, live.Options{Heartbeat: 20 * time.Millisecond})
+	f := newStreamFixture(t, nil, live.Options{Heartbeat: 20 * time.Millisecond})
 	c := f.open(t, f.viewer, "", 10)
 	if c.Resp.Header.Get("Content-Type") != "text/event-stream" || c.Resp.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("headers %v", c.Resp.Header)
@@ -258,7 +303,7 @@ func TestStreamHeartbeat(t *testing.T) {
 // keep only their messages; 401 without a token, 403 below viewer is not
 // possible (viewer is the lowest role), 503 without a hub.
 func TestStreamFiltersAndScope(t *testing.T) {
-	f := newStreamFixture(t, live.Options{CardInterval: 20 * time.Millisecond})
+	f := newStreamFixture(t, nil, live.Options{CardInterval: 20 * time.Millisecond})
 	ctx := context.Background()
 	for _, vc := range []string{"vc-a", "vc-b"} {
 		if _, err := f.st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: inventory.Endpoint{Name: vc, URL: "https://" + vc + "/sdk", Enabled: true}}); err != nil {
