@@ -16,6 +16,7 @@ import (
 
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/live"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
@@ -61,6 +62,10 @@ type Options struct {
 	// Live returns the live watchers of this process (live.enabled), shown
 	// with /api/collectors. Optional.
 	Live func() []capture.WatchStats
+	// Hub serves /api/stream. Optional: without it that path answers 503.
+	// New adds the collector cards (and, with Jobs, the newest job runs)
+	// to it as card sources, so the stream carries their changes.
+	Hub *live.Hub
 }
 
 // API is the JSON API; it is an http.Handler serving /api/.
@@ -138,6 +143,12 @@ func New(o Options) (*API, error) {
 	a.h = humago.New(mux, cfg)
 	a.h.UseMiddleware(a.authenticate)
 	a.register()
+	if o.Hub != nil {
+		o.Hub.AddCards(live.KindCollector, a.collectorCards)
+		if o.Jobs != nil {
+			o.Hub.AddCards(live.KindJob, a.jobCards)
+		}
+	}
 	declareCSV(a.h.OpenAPI())
 	declareSorts(a.h.OpenAPI(), "/api/vms", store.VMSortFields())
 	declareSorts(a.h.OpenAPI(), "/api/hosts", sortFields[inventory.Host]())
@@ -191,6 +202,7 @@ func (a *API) register() {
 	a.registerChargeback()
 	a.registerQuery()
 	a.registerHealth()
+	a.registerStream()
 }
 
 // Role is what a token may do.

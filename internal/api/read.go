@@ -39,15 +39,24 @@ type Collector struct {
 }
 
 func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*listOutput[Collector], error) {
+	items, err := a.collectors(ctx, scopeOf(ctx))
+	if err != nil {
+		return nil, a.internal(ctx, "list collectors", err)
+	}
+	return newList(items, ""), nil
+}
+
+// collectors are the collector cards of the endpoints sc sees.
+func (a *API) collectors(ctx context.Context, sc scope) ([]Collector, error) {
 	eps, err := a.o.Store.ListEndpoints(ctx, &store.ListEndpointsParams{})
 	if err != nil {
-		return nil, a.internal(ctx, "list endpoints", err)
+		return nil, fmt.Errorf("list endpoints: %w", err)
 	}
 	sts, err := a.o.Store.ListCaptureStatus(ctx, &store.ListCaptureStatusParams{})
 	if err != nil {
-		return nil, a.internal(ctx, "list capture status", err)
+		return nil, fmt.Errorf("list capture status: %w", err)
 	}
-	eps = visible(scopeOf(ctx), eps, func(e inventory.Endpoint) string { return e.Name })
+	eps = visible(sc, eps, func(e inventory.Endpoint) string { return e.Name })
 	byName := map[string]inventory.CaptureStatus{}
 	for _, s := range sts {
 		byName[s.Endpoint] = s
@@ -72,7 +81,7 @@ func (a *API) listCollectors(ctx context.Context, _ *struct{}) (*listOutput[Coll
 			LastDurationSeconds: s.LastDuration.Seconds(), ConsecutiveFailures: s.ConsecutiveFailures, Counts: s.Counts,
 		})
 	}
-	return newList(items, ""), nil
+	return items, nil
 }
 
 // Page is the common list parameters.

@@ -52,6 +52,7 @@ func (s *Server) dashboard(p *page) error {
 			KPIs: totalsKPIs(t)})
 	}
 	d.Overall = totalsKPIs(all)
+	d.Overall[0].Live, d.Overall[1].Live = "vms", "powered_on"
 	var cs list[api.Collector]
 	if err := p.get("/api/collectors", nil, &cs); err != nil {
 		return err

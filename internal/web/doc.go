@@ -13,6 +13,16 @@
 // Every unsafe request passes Go's http.CrossOriginProtection, which
 // rejects forms posted from another origin.
 //
+// Live updates: when the API has a hub (api.Options.Hub), pages that
+// show live objects open one EventSource on /stream (the API's
+// /api/stream as the visitor: an EventSource cannot send a bearer
+// token) and update in place: a VM page's power state, name, vCPU, RAM,
+// host and pool, list rows (changed cells, a 2 s flash), the dashboard's
+// VM counters and collector cards; a header badge says live, reconnecting
+// or polling. When the stream fails repeatedly the page polls the same
+// reads under /live/json/<api path> every 10 s. Updates are written with
+// textContent only.
+//
 // Static assets are embedded, named by a hash of their content (cached
 // for a year), and served gzip-compressed when the browser accepts it.
 // Regenerate the components after editing a .templ file with

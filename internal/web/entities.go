@@ -27,9 +27,13 @@ func smallList[T any](p *page, apiPath, title, exportName string, cols []Col, ro
 	}
 	in := p.r.URL.Query()
 	t := &Table{Label: title, Path: p.r.URL.Path, Query: p.apiQuery("q", "vcenter", "sort", "cluster_id", "host_id"), Sort: q.Get("sort"),
-		Next: out.NextCursor, Paged: in.Get("cursor") != "", Export: true, Cols: cols}
+		Next: out.NextCursor, Paged: in.Get("cursor") != "", Export: true, Cols: cols, Entity: string(listEntity[apiPath])}
 	for _, it := range out.Items {
-		t.Rows = append(t.Rows, row(it))
+		r := row(it)
+		if len(r.Cells) > 0 && r.Cells[0].Href != "" {
+			r.Cells[0].Live = "name"
+		}
+		t.Rows = append(t.Rows, r)
 	}
 	fs := []Filter{
 		{Name: "q", Label: "Name contains", Value: in.Get("q")},
@@ -435,4 +439,10 @@ func statusBadge(s string) Cell {
 		return text("unknown")
 	}
 	return badge(s, "neutral")
+}
+
+// listEntity is the entity type of an API list's rows.
+var listEntity = map[string]inventory.EntityType{
+	"/api/hosts": inventory.EntityHost, "/api/clusters": inventory.EntityCluster, "/api/datastores": inventory.EntityDatastore,
+	"/api/networks": inventory.EntityNetwork, "/api/resource-pools": inventory.EntityResourcePool,
 }

@@ -45,6 +45,8 @@ func (s *Server) routes() {
 	s.handle("POST /admin/jobs", s.triggerJob)
 	s.handle("GET /admin/jobs/{id}/progress", s.jobProgress)
 	s.handle("GET /admin/audit", s.audit)
+	s.handle("GET /stream", s.stream)
+	s.handle("GET /live/json/{path...}", s.liveJSON)
 	s.mux.HandleFunc("GET /login", s.loginPage)
 	s.mux.HandleFunc("POST /login", s.login)
 	s.mux.HandleFunc("POST /logout", s.logout)

@@ -1,12 +1,15 @@
 package web
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/accessvault/vinventory/inventory"
 )
 
 // Col is a table column: its title and, when sortable, the API's sort
@@ -26,6 +29,9 @@ type Cell struct {
 	Badge string
 	Title string
 	Num   bool
+	// Live names the JSON field of the row (e.g. "power_state") a live
+	// change updates in place; empty for a cell that stays.
+	Live string
 }
 
 // Row is a table row; Key identifies it (live updates flash it).
@@ -36,6 +42,9 @@ type Row struct {
 
 // Table is a server-sorted, filtered and paginated table.
 type Table struct {
+	// Entity is the inventory.EntityType of the rows (keyed
+	// "<vcenter>/<id>"): live changes of those objects flash them.
+	Entity string
 	// Label names the table for assistive technology (its caption).
 	Label string
 	// Path is the page the table lives on; Query its current filters and
@@ -152,6 +161,9 @@ type Card struct {
 // KPI is a headline figure.
 type KPI struct {
 	Label, Value, Note string
+	// Live names the counter live changes move ("vms", "powered_on");
+	// empty for one that stays.
+	Live string
 	// Meter, when set, shows a fraction (0..1) as a bar.
 	Meter *float64
 }
@@ -332,4 +344,16 @@ func tabURL(path, param, value string, keep url.Values) string {
 	q := cloneQuery(keep)
 	q.Set(param, value)
 	return path + "?" + q.Encode()
+}
+
+// liveCell marks c as updated in place by live changes of field.
+func liveCell(c Cell, field string) Cell {
+	c.Live = field
+	return c
+}
+
+// liveObject is a page's LiveObject.
+func liveObject(e inventory.EntityType, vc, id string) string {
+	b, _ := json.Marshal(map[string]string{"entity": string(e), "vcenter": vc, "id": id})
+	return string(b)
 }

@@ -96,7 +96,7 @@ func (s *Server) vms(p *page) error {
 // vmTable is a VM list as a table (the VM list page, and relations on
 // host, cluster, datastore, network and pool pages).
 func vmTable(label, path string, filters url.Values, sort string, out list[inventory.VM]) *Table {
-	t := &Table{Label: label, Path: path, Query: filters, Sort: sort, Next: out.NextCursor, Total: out.Total,
+	t := &Table{Entity: string(inventory.EntityVM), Label: label, Path: path, Query: filters, Sort: sort, Next: out.NextCursor, Total: out.Total,
 		Cols: []Col{{"Name", "name", false}, {"vCenter", "vcenter", false}, {"Power", "power_state", false},
 			{"vCPU", "vcpu_count", true}, {"RAM GB", "ram_mb", true}, {"Disk GB", "provisioned_disk_gb", true},
 			{"Cluster", "cluster", false}, {"Host", "host", false}, {"Resource pool", "resource_pool", false},
@@ -116,9 +116,9 @@ func vmTable(label, path string, filters url.Values, sort string, out list[inven
 			name += " (template)"
 		}
 		t.Rows = append(t.Rows, Row{Key: v.Vcenter + "/" + v.ID, Cells: []Cell{
-			link(name, vmHref(v.Vcenter, v.ID)), text(v.Vcenter), powerBadge(v.PowerState),
-			numCell(inum(v.VCPUCount)), numCell(num(float64(v.RAMMB)/1024, 1)), numCell(num(v.ProvisionedDiskGB, 1)),
-			text(v.Cluster), link(v.Host, hostHref(v.Vcenter, v.HostID)), text(v.ResourcePool), text(v.Folder),
+			liveCell(link(name, vmHref(v.Vcenter, v.ID)), "name"), text(v.Vcenter), liveCell(powerBadge(v.PowerState), "power_state"),
+			liveCell(numCell(inum(v.VCPUCount)), "vcpu_count"), liveCell(numCell(num(float64(v.RAMMB)/1024, 1)), "ram_gb_num"), numCell(num(v.ProvisionedDiskGB, 1)),
+			text(v.Cluster), liveCell(link(v.Host, hostHref(v.Vcenter, v.HostID)), "host"), liveCell(text(v.ResourcePool), "resource_pool"), text(v.Folder),
 			text(v.GuestOS), text(v.IPAddress),
 		}})
 	}
@@ -133,9 +133,9 @@ func (s *Server) vm(p *page) error {
 	}
 	v := d.VM
 	attrs := Card{Title: "Attributes", Fields: []Field{
-		{"Name", text(v.Name)}, {"VM ID", text(v.ID)}, {"UUID", text(v.UUID)}, {"vCenter", text(v.Vcenter)},
-		{"Power", powerBadge(v.PowerState)}, {"Template", text(yesNo(v.IsTemplate))},
-		{"vCPU", text(inum(v.VCPUCount))}, {"RAM", text(num(float64(v.RAMMB)/1024, 1) + " GB")},
+		{"Name", liveCell(text(v.Name), "name")}, {"VM ID", text(v.ID)}, {"UUID", text(v.UUID)}, {"vCenter", text(v.Vcenter)},
+		{"Power", liveCell(powerBadge(v.PowerState), "power_state")}, {"Template", text(yesNo(v.IsTemplate))},
+		{"vCPU", liveCell(text(inum(v.VCPUCount)), "vcpu_count")}, {"RAM", liveCell(text(num(float64(v.RAMMB)/1024, 1)+" GB"), "ram_gb")},
 		{"Provisioned disk", text(gb(v.ProvisionedDiskGB))}, {"Used disk", text(gb(v.UsedDiskGB))},
 		{"Guest OS", text(v.GuestOS)}, {"IP address", text(v.IPAddress)},
 		{"Created", text(p.when(v.CreationTime))}, {"Captured", text(p.when(v.SnapshotTime))},
@@ -147,12 +147,14 @@ func (s *Server) vm(p *page) error {
 		place.Fields = append(place.Fields, Field{"Cluster", text(v.Cluster)})
 	}
 	if d.Host != nil {
-		place.Fields = append(place.Fields, Field{"Host", link(d.Host.Name, hostHref(v.Vcenter, d.Host.ID))})
+		place.Fields = append(place.Fields, Field{"Host", liveCell(link(d.Host.Name, hostHref(v.Vcenter, d.Host.ID)), "host")})
 	} else {
-		place.Fields = append(place.Fields, Field{"Host", text(v.Host)})
+		place.Fields = append(place.Fields, Field{"Host", liveCell(text(v.Host), "host")})
 	}
 	if d.ResourcePool != nil {
-		place.Fields = append(place.Fields, Field{"Resource pool", link(d.ResourcePool.Name, entityHref("resource-pools", v.Vcenter, d.ResourcePool.ID))})
+		place.Fields = append(place.Fields, Field{"Resource pool", liveCell(link(d.ResourcePool.Name, entityHref("resource-pools", v.Vcenter, d.ResourcePool.ID)), "resource_pool")})
+	} else {
+		place.Fields = append(place.Fields, Field{"Resource pool", liveCell(text(v.ResourcePool), "resource_pool")})
 	}
 	for _, ds := range d.Datastores {
 		place.Fields = append(place.Fields, Field{"Datastore", link(ds.Name, entityHref("datastores", v.Vcenter, ds.ID))})
@@ -188,6 +190,7 @@ func (s *Server) vm(p *page) error {
 	secs = append(secs, Section{Title: "Recent events", Table: eventTable(p, "Events of this VM", d.RecentEvents),
 		Body: moreLink("/events?vcenter="+url.QueryEscape(vc)+"&vm_id="+url.QueryEscape(id), "All events of this VM")})
 	secs = append(secs, Section{Body: moreLink("/trace?vcenter="+url.QueryEscape(vc)+"&vm_id="+url.QueryEscape(id), "Trace this VM's full history")})
+	p.LiveObject = liveObject(inventory.EntityVM, v.Vcenter, v.ID)
 	return p.ok(sectionsPage(p, "VM "+v.Name, secs))
 }
 

@@ -149,6 +149,9 @@ type page struct {
 	Flash, Alert string
 	// vcOpts caches vcenterOptions for the request.
 	vcOpts []Option
+	// LiveObject, on an object's page, is the object live changes update
+	// in place: JSON {"entity", "vcenter", "id"}.
+	LiveObject string
 }
 
 // handle wraps a page handler: it resolves the visitor (sending them to

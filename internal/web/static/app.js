@@ -64,6 +64,184 @@
     });
   }
 
-  function start() { drawCharts(); pollJobs(); }
+
+  // Live updates: one EventSource on /stream per page that shows live
+  // objects (a VM's fields, list rows, dashboard counters, collector
+  // cards); when it fails repeatedly (or EventSource is missing) the page
+  // polls the JSON reads under /live/json every 10 s instead. Everything
+  // is written with textContent: names stay inert.
+  var enc = encodeURIComponent;
+  var entityPaths = { vm: "vms", host: "hosts", cluster: "clusters", datastore: "datastores", network: "networks", resource_pool: "resource-pools" };
+  var idFields = { vm: "vm_id", host: "host_id", cluster: "cluster_id", datastore: "datastore_id", network: "network_id", resource_pool: "pool_id" };
+
+  function fmtNum(v, digits) {
+    return Number(v).toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+  }
+  function powerCell(state) {
+    if (!state) return document.createTextNode("–");
+    var s = document.createElement("span");
+    var cls = state === "poweredOn" ? "success" : state === "poweredOff" ? "neutral" : "warning";
+    s.className = "badge " + cls;
+    s.textContent = state === "poweredOn" ? "on" : state === "poweredOff" ? "off" : state;
+    return s;
+  }
+  function linkCell(text, href) {
+    var a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    return a;
+  }
+  // cellContent renders field of row (entity e) as the server would.
+  function cellContent(e, field, row) {
+    var vc = row.vcenter, id = row[idFields[e]];
+    switch (field) {
+      case "power_state": return powerCell(row.power_state);
+      case "vcpu_count": return document.createTextNode(fmtNum(row.vcpu_count, 0));
+      case "ram_gb": return document.createTextNode(fmtNum(row.ram_mb / 1024, 1) + " GB");
+      case "ram_gb_num": return document.createTextNode(fmtNum(row.ram_mb / 1024, 1));
+      case "host": return row.host_id ? linkCell(row.host || row.host_id, "/hosts/" + enc(vc) + "/" + enc(row.host_id)) : document.createTextNode(row.host || "");
+      case "resource_pool": return row.resource_pool_id ? linkCell(row.resource_pool || row.resource_pool_id, "/resource-pools/" + enc(vc) + "/" + enc(row.resource_pool_id)) : document.createTextNode(row.resource_pool || "");
+      case "name":
+        var name = row.name + (row.is_template ? " (template)" : "");
+        return linkCell(name, "/" + entityPaths[e] + "/" + enc(vc) + "/" + enc(id));
+    }
+    return document.createTextNode(row[field] == null ? "" : String(row[field]));
+  }
+  function setCell(el, e, row) {
+    var field = el.dataset.live;
+    var node = cellContent(e, field, row);
+    if (field === "name" && el.tagName === "DD") node = document.createTextNode(row.name);
+    var before = el.textContent + "|" + (el.firstElementChild ? el.firstElementChild.className : "");
+    var after = node.textContent + "|" + (node.nodeType === 1 ? node.className : "");
+    if (before === after) return false;
+    el.replaceChildren(node);
+    return true;
+  }
+  function flash(el) {
+    el.classList.remove("live-flash");
+    void el.offsetWidth; // restart the animation
+    el.classList.add("live-flash");
+    clearTimeout(el._liveFlash);
+    el._liveFlash = setTimeout(function () { el.classList.remove("live-flash"); }, 2000);
+  }
+  // applyRow updates what the page shows of one object; row is null for
+  // a delete.
+  function applyRow(e, vc, id, row, op) {
+    var main = document.getElementById("main");
+    var obj = main && main.dataset.liveObject ? JSON.parse(main.dataset.liveObject) : null;
+    if (obj && obj.entity === e && obj.vcenter === vc && obj.id === id && row) {
+      main.querySelectorAll("dd[data-live]").forEach(function (dd) { if (setCell(dd, e, row)) flash(dd); });
+    }
+    document.querySelectorAll('table[data-live-entity="' + e + '"] tr[data-key="' + CSS.escape(vc + "/" + id) + '"]').forEach(function (tr) {
+      var changed = false;
+      if (row) tr.querySelectorAll("td[data-live]").forEach(function (td) { if (setCell(td, e, row)) changed = true; });
+      if (op === "delete") { tr.classList.add("live-gone"); changed = true; }
+      if (changed || op) flash(tr);
+    });
+  }
+  var countsTimer = null;
+  function refreshCounts() {
+    if (!document.querySelector("[data-live-count]") || countsTimer) return;
+    countsTimer = setTimeout(function () {
+      countsTimer = null;
+      var set = function (name, q) {
+        getJSON("/live/json/vms?limit=1&count=true&template=false" + q, function (j) {
+          var el = document.querySelector('[data-live-count="' + name + '"]');
+          if (el && j && j.total != null && el.textContent !== fmtNum(j.total, 0)) { el.textContent = fmtNum(j.total, 0); flash(el); }
+        });
+      };
+      set("vms", "");
+      set("powered_on", "&power_state=poweredOn");
+    }, 500);
+  }
+  function applyCollector(c) {
+    document.querySelectorAll("[data-collector]").forEach(function (card) {
+      if (card.dataset.collector !== c.endpoint) return;
+      var b = card.querySelector("h3 .badge");
+      if (!b) return;
+      var state = "ok", cls = "success";
+      if (!c.enabled) { state = "disabled"; cls = "neutral"; }
+      else if (!c.last_attempt) { state = "waiting"; cls = "neutral"; }
+      else if (c.consecutive_failures > 0) { state = "failing (" + c.consecutive_failures + " in a row)"; cls = "danger"; }
+      if (b.textContent !== state) { b.textContent = state; b.className = "badge " + cls; flash(card); }
+      var err = card.querySelector(".error-text");
+      if (c.last_error) {
+        if (!err) { err = document.createElement("p"); err.className = "error-text"; card.querySelector("dl").after(err); }
+        err.textContent = c.last_error;
+      } else if (err) err.remove();
+    });
+  }
+  function getJSON(url, done) {
+    fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(done)
+      .catch(function () {});
+  }
+  function setStatus(state, text) {
+    var el = document.getElementById("live-status");
+    if (!el) return;
+    el.hidden = false;
+    el.className = "live-status " + state;
+    el.dataset.state = state;
+    el.textContent = text;
+    el.title = state === "polling" ? "Live updates unavailable: refreshing every 10 seconds" : "";
+  }
+  function liveTargets() {
+    var main = document.getElementById("main");
+    return (main && main.dataset.liveObject) || document.querySelector("table[data-live-entity], [data-live-count], [data-collector]");
+  }
+  // poll reads what the page shows from the JSON API.
+  function poll() {
+    var main = document.getElementById("main");
+    if (main && main.dataset.liveObject) {
+      var o = JSON.parse(main.dataset.liveObject);
+      getJSON("/live/json/" + entityPaths[o.entity] + "/" + enc(o.vcenter) + "/" + enc(o.id), function (j) {
+        if (j && j.vm) applyRow(o.entity, o.vcenter, o.id, j.vm, "");
+      });
+    }
+    document.querySelectorAll("table[data-live-entity]").forEach(function (t) {
+      var e = t.dataset.liveEntity, q = new URLSearchParams(location.search), keep = new URLSearchParams();
+      var names = ["sort", "cursor"];
+      document.querySelectorAll("form.filters [name]").forEach(function (f) { names.push(f.name); });
+      q.forEach(function (v, k) { if (names.indexOf(k) >= 0 && v) keep.append(k, v); });
+      if (!keep.has("sort")) keep.set("sort", "name");
+      keep.set("limit", String(Math.max(1, t.tBodies[0].rows.length)));
+      getJSON("/live/json/" + entityPaths[e] + "?" + keep.toString(), function (j) {
+        if (j && j.items) j.items.forEach(function (row) { applyRow(e, row.vcenter, row[idFields[e]], row, ""); });
+      });
+    });
+    refreshCounts();
+    if (document.querySelector("[data-collector]")) {
+      getJSON("/live/json/collectors", function (j) { if (j && j.items) j.items.forEach(applyCollector); });
+    }
+  }
+  var pollTimer = null;
+  function startPolling() {
+    setStatus("polling", "polling");
+    if (!pollTimer) pollTimer = setInterval(poll, 10000);
+  }
+  function startLive() {
+    if (!document.body.dataset.liveStream || !liveTargets()) return; // no live updates on this server
+    if (!window.EventSource) { startPolling(); return; }
+    var failures = 0;
+    var es = new EventSource(document.body.dataset.liveStream + "?types=change,collector");
+    setStatus("reconnecting", "connecting");
+    es.onopen = function () { failures = 0; setStatus("connected", "live"); };
+    es.onerror = function () {
+      failures++;
+      if (failures >= 3 || es.readyState === EventSource.CLOSED) { es.close(); startPolling(); return; }
+      setStatus("reconnecting", "reconnecting");
+    };
+    es.addEventListener("change", function (m) {
+      var c = JSON.parse(m.data);
+      var row = c.vm || c.host || c.cluster || c.datastore || c.network || c.resource_pool || null;
+      applyRow(c.entity, c.vcenter, c.id, row, c.op);
+      if (c.entity === "vm") refreshCounts();
+    });
+    es.addEventListener("collector", function (m) { applyCollector(JSON.parse(m.data)); });
+    es.addEventListener("resync", function () { poll(); });
+  }
+
+  function start() { drawCharts(); pollJobs(); startLive(); }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
