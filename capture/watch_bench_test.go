@@ -4,6 +4,7 @@ package capture_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -138,8 +139,13 @@ func BenchmarkWatch(b *testing.B) {
 		}
 
 		// Burst, while nobody watches.
+		progress := func(format string, args ...any) {
+			fmt.Fprintf(os.Stderr, "BenchmarkWatch %s: "+format+"\n", append([]any{time.Now().Format(time.TimeOnly)}, args...)...)
+		}
+		progress("baseline captured (%d VMs); powering %d off", len(res.Samples), burst)
 		burstIDs, rest := on[:burst], on[burst:]
 		issued := run(burstIDs, 32, nil)
+		progress("burst issued in %s; starting the watcher", issued)
 
 		var (
 			mu       sync.Mutex
@@ -186,6 +192,7 @@ func BenchmarkWatch(b *testing.B) {
 		})
 		resync := time.Since(t0)
 		resyncCPU := processCPU() - cpu0
+		progress("start resync written in %s", resync)
 		runtime.GC()
 		heap := liveHeap() - heap0
 
@@ -215,6 +222,7 @@ func BenchmarkWatch(b *testing.B) {
 			run([]string{id}, 1, mark)
 			wait(30 * time.Minute)
 		}
+		progress("%d probes done", probes)
 		mu.Lock()
 		probeLags, probeOwn := slices.Clone(lags), slices.Clone(own)
 		lags, own = nil, nil

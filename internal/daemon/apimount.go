@@ -7,9 +7,11 @@ import (
 	"os"
 	"strings"
 
+	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/live"
 	"github.com/accessvault/vinventory/internal/web"
 	"github.com/accessvault/vinventory/store"
 )
@@ -116,8 +118,30 @@ func (a *App) newAPI(q api.Jobs, noAuth bool) (*api.API, error) {
 	if a.live != nil {
 		o.Live = a.live.watchStats
 	}
+	hub := a.hub.Load()
+	if hub == nil {
+		if hub, err = live.New(live.Options{Store: a.Store, Logger: sdkLogger(a.Logger, "live")}); err != nil {
+			return nil, err
+		}
+		a.hub.Store(hub)
+	}
+	o.Hub = hub
 	if a.Keyring != nil {
 		o.Connector = api.KeyringConnector{Keyring: a.Keyring, Logger: sdkLogger(a.Logger, "vsphere")}
 	}
 	return api.New(o)
+}
+
+// closeHub ends the stream hub's subscriptions (on HTTP shutdown).
+func (a *App) closeHub() {
+	if h := a.hub.Load(); h != nil {
+		h.Close()
+	}
+}
+
+// wakeHub tells the stream hub that a watcher committed a batch.
+func (a *App) wakeHub(*capture.WatchBatch) {
+	if h := a.hub.Load(); h != nil {
+		h.Wake()
+	}
 }

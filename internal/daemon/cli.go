@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.uber.org/zap"
@@ -20,6 +21,7 @@ import (
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/jobs"
+	"github.com/accessvault/vinventory/internal/live"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/store"
 	"github.com/accessvault/vinventory/store/pgstore"
@@ -270,6 +272,9 @@ type App struct {
 
 	// live runs the live watchers (live.enabled), once startLive ran.
 	live *LiveManager
+	// hub feeds /api/stream, once the API was built (withAPI); the
+	// watchers wake it after each commit.
+	hub atomic.Pointer[live.Hub]
 
 	jobsOnce    sync.Once
 	jobsBackend jobs.Backend

@@ -24,6 +24,7 @@ import (
 	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/jobs"
+	livestream "github.com/accessvault/vinventory/internal/live"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/internal/web"
 	"github.com/accessvault/vinventory/inventory"
@@ -245,6 +246,15 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		if live != nil {
 			ao.Live = live.watchStats
 		}
+		hub, err := livestream.New(livestream.Options{Store: st, Logger: sdkLogger(log, "live")})
+		if err != nil {
+			return fmt.Errorf("demo: %w", err)
+		}
+		defer hub.Close()
+		ao.Hub = hub
+		if live != nil {
+			live.OnApply = func(*capture.WatchBatch) { hub.Wake() }
+		}
 		h, err := api.New(ao)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -252,7 +262,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		if err := mountUI(mux, h, web.Options{Logger: sdkLogger(log, "web")}); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-		srv, addr, err := serveHTTP(ctx, o.Listen, mux, log)
+		srv, addr, err := serveHTTP(ctx, o.Listen, mux, log, hub.Close)
 		if err != nil {
 			fmt.Fprintf(out, "  (no /healthz, /metrics and API: %v)\n", err)
 		} else {

@@ -183,13 +183,17 @@ func NewMux(h *HealthSource, m *Metrics) *http.ServeMux {
 
 // serveHTTP listens on addr and serves h until ctx ends or the returned
 // server is closed. It returns the address actually bound (addr may use
-// port 0).
-func serveHTTP(ctx context.Context, addr string, h http.Handler, log *zap.Logger) (*http.Server, string, error) {
+// port 0). onShutdown run when the server shuts down (the stream hub's
+// Close: Shutdown does not end Server-Sent Event streams by itself).
+func serveHTTP(ctx context.Context, addr string, h http.Handler, log *zap.Logger, onShutdown ...func()) (*http.Server, string, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, "", fmt.Errorf("listen %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	for _, f := range onShutdown {
+		srv.RegisterOnShutdown(f)
+	}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.Error("http server", zap.Error(err))

@@ -480,7 +480,7 @@ func (a *App) startLive(ctx context.Context, refresh time.Duration, metrics *Met
 	if err != nil {
 		return err
 	}
-	m := &LiveManager{Store: ws, Open: op, Config: a.Config.Live, Logger: log}
+	m := &LiveManager{Store: ws, Open: op, Config: a.Config.Live, Logger: log, OnApply: a.wakeHub}
 	if a.PG != nil {
 		m.Pool = a.PG.Pool()
 	}

@@ -120,7 +120,7 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 		if err := a.withAPI(mux, queueJobs{cur.Load}, false); err != nil {
 			return err
 		}
-		_, bound, err := serveHTTP(ctx, addr, mux, log)
+		_, bound, err := serveHTTP(ctx, addr, mux, log, a.closeHub)
 		if err != nil {
 			return err
 		}

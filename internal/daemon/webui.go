@@ -78,7 +78,7 @@ func serveWebUI(ctx context.Context, cfg *config.Config, getenv Env, logger *zap
 	if err := a.withAPI(mux, queueJobs{func() *jobs.Scheduler { return q }}, false); err != nil {
 		return err
 	}
-	srv, addr, err := serveHTTP(ctx, cfg.HTTP.Listen, mux, logger)
+	srv, addr, err := serveHTTP(ctx, cfg.HTTP.Listen, mux, logger, a.closeHub)
 	if err != nil {
 		return err
 	}
