@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"net/http"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,6 +28,9 @@ type Metrics struct {
 	rowsWritten     *prometheus.CounterVec
 	reports         prometheus.Counter
 	queueDepth      prometheus.Gauge
+
+	liveOnce   sync.Once
+	liveStatus atomic.Pointer[func() []LiveStatus]
 }
 
 // NewMetrics registers the daemon's metrics (and the Go and process
@@ -79,9 +84,13 @@ func NewMetrics() *Metrics {
 }
 
 // WatchLive exports the live watchers' figures (vinventory_live_*), read
-// from status at every scrape.
+// from status at every scrape. A later call replaces status (a demo run
+// again on the same metrics).
 func (m *Metrics) WatchLive(status func() []LiveStatus) {
-	m.Registry.MustRegister(newLiveCollector(status))
+	m.liveStatus.Store(&status)
+	m.liveOnce.Do(func() {
+		m.Registry.MustRegister(newLiveCollector(func() []LiveStatus { return (*m.liveStatus.Load())() }))
+	})
 }
 
 // Handler serves the metrics in the Prometheus text format.
