@@ -25,9 +25,6 @@ var _ capture.WatchSource = (*Source)(nil)
 const (
 	defaultWatchMaxWait    = 30
 	defaultWatchMaxObjects = 500
-	// watchWaitMargin is added to MaxWaitSeconds for the deadline of one
-	// wait: the server answers an idle wait after MaxWaitSeconds.
-	watchWaitMargin = 15 * time.Second
 	// watchRetries is how many times a wait failing with a transient
 	// network error is retried (with backoff from watchBackoff, doubling)
 	// before Watch returns the error.
@@ -401,7 +398,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // errResyncRequested.
 func (w *watcher) wait(ctx context.Context, version string) (*types.UpdateSet, error) {
 	maxWait := w.opts.MaxWaitSeconds
-	wctx, cancel := context.WithTimeout(ctx, time.Duration(maxWait)*time.Second+watchWaitMargin)
+	// The server answers an idle wait after MaxWaitSeconds; it gets
+	// CallTimeout more to compute an answer.
+	limit := time.Duration(maxWait)*time.Second + w.s.opts.CallTimeout
+	wctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	var (
 		requested, relogged bool
@@ -442,7 +442,7 @@ func (w *watcher) wait(ctx context.Context, version string) (*types.UpdateSet, e
 	}
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			return nil, fmt.Errorf("WaitForUpdatesEx did not answer within %v: %w", time.Duration(maxWait)*time.Second+watchWaitMargin, err)
+			return nil, fmt.Errorf("WaitForUpdatesEx did not answer within %v: %w", limit, err)
 		}
 		return nil, err
 	}

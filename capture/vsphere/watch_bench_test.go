@@ -2,6 +2,8 @@ package vsphere
 
 import (
 	"context"
+	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"testing"
@@ -37,7 +39,7 @@ func BenchmarkWatch(b *testing.B) {
 	u := *sim.URL
 	u.User = nil
 	src, err := New(ctx, inventory.Endpoint{Name: "bench", URL: u.String(), Username: sim.Username, TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}},
-		Options{Credentials: Password(sim.Password)})
+		Options{Credentials: Password(sim.Password), Logger: benchLogger()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -145,4 +147,13 @@ func BenchmarkWatch(b *testing.B) {
 	b.ReportMetric(float64(sum.Microseconds())/1000/float64(len(call)), "call-ms")
 	b.ReportMetric(full.Seconds(), "full-s")
 	b.ReportMetric(float64(len(lat)), "mutations")
+}
+
+// benchLogger logs the watch at debug level to stderr when
+// VSPHERE_WATCH_BENCH_LOG is set.
+func benchLogger() *slog.Logger {
+	if os.Getenv("VSPHERE_WATCH_BENCH_LOG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
