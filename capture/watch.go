@@ -674,35 +674,29 @@ func (s *liveState) load(st *inventory.State, keep func(*inventory.VM) bool) {
 
 // remove deletes one object and returns its name.
 func (s *liveState) remove(r WatchRef) (string, bool) {
-	take := func(name string, ok bool) (string, bool) { return name, ok }
 	switch r.Entity {
 	case inventory.EntityVM:
-		v, ok := s.vms[r.ID]
-		delete(s.vms, r.ID)
-		s.gone = v
-		return take(v.Name, ok)
+		s.gone = s.vms[r.ID]
+		return take(s.vms, r.ID, func(x *inventory.VM) string { return x.Name })
 	case inventory.EntityHost:
-		x, ok := s.hosts[r.ID]
-		delete(s.hosts, r.ID)
-		return take(x.Name, ok)
+		return take(s.hosts, r.ID, func(x *inventory.Host) string { return x.Name })
 	case inventory.EntityCluster:
-		x, ok := s.clusters[r.ID]
-		delete(s.clusters, r.ID)
-		return take(x.Name, ok)
+		return take(s.clusters, r.ID, func(x *inventory.Cluster) string { return x.Name })
 	case inventory.EntityDatastore:
-		x, ok := s.dss[r.ID]
-		delete(s.dss, r.ID)
-		return take(x.Name, ok)
+		return take(s.dss, r.ID, func(x *inventory.Datastore) string { return x.Name })
 	case inventory.EntityNetwork:
-		x, ok := s.nets[r.ID]
-		delete(s.nets, r.ID)
-		return take(x.Name, ok)
+		return take(s.nets, r.ID, func(x *inventory.Network) string { return x.Name })
 	case inventory.EntityResourcePool:
-		x, ok := s.pools[r.ID]
-		delete(s.pools, r.ID)
-		return take(x.Name, ok)
+		return take(s.pools, r.ID, func(x *inventory.ResourcePool) string { return x.Name })
 	}
 	return "", false
+}
+
+// take deletes m[id] and returns its name and whether it was there.
+func take[T any](m map[string]T, id string, name func(*T) string) (string, bool) {
+	x, ok := m[id]
+	delete(m, id)
+	return name(&x), ok
 }
 
 // diffStates emits the changes from a to b (and calls vm for each VM that

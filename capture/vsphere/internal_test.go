@@ -19,14 +19,7 @@ import (
 func TestRefetch(t *testing.T) {
 	sim := capturetest.NewSim(t, vcsim.Options{VMs: 2, Templates: -1})
 	ctx := context.Background()
-	u := *sim.URL
-	u.User = nil
-	src, err := New(ctx, inventory.Endpoint{Name: "vc1", URL: u.String(), Username: sim.Username, TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}},
-		Options{Credentials: Password(sim.Password)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close(ctx)
+	src := newSimSource(t, sim)
 
 	vmSpecs := src.units()[0].specs
 	vm := types.ManagedObjectReference{Type: tVM, Value: sim.VMRefs()[0]}
@@ -232,4 +225,19 @@ func TestDeleted(t *testing.T) {
 			t.Errorf("deleted(%+v) = %v, want %v", c.missing, got, c.want)
 		}
 	}
+}
+
+// newSimSource opens a Source named vc1 on sim, closed when t ends.
+func newSimSource(t *testing.T, sim *vcsim.Sim) *Source {
+	t.Helper()
+	ctx := context.Background()
+	u := *sim.URL
+	u.User = nil
+	src, err := New(ctx, inventory.Endpoint{Name: "vc1", URL: u.String(), Username: sim.Username, TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}},
+		Options{Credentials: Password(sim.Password)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { src.Close(context.Background()) })
+	return src
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/vmware/govmomi/vim25/types"
 
 	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/internal/ctxtime"
 	"github.com/accessvault/vinventory/inventory"
 )
 
@@ -281,7 +282,7 @@ func (s *Source) watchOnce(ctx context.Context, opts *capture.WatchSourceOptions
 				d := watchBackoff << failures
 				failures++
 				s.log.Info("waiting for updates failed; retrying", slog.Duration("in", d), slog.Any("error", err))
-				if err := sleepCtx(ctx, d); err != nil {
+				if err := ctxtime.Sleep(ctx, d); err != nil {
 					return err
 				}
 				continue
@@ -380,17 +381,6 @@ func transient(err error) bool {
 	// A server-side failure of the wait itself (vcsim reports its
 	// simulated network failures so).
 	return fault.Is(err, &types.SystemError{}) || fault.Is(err, &types.SystemErrorFault{})
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // wait runs one WaitForUpdatesEx. A receive on Resync cancels it

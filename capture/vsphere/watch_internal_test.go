@@ -14,7 +14,6 @@ import (
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
-	"github.com/accessvault/vinventory/inventory"
 )
 
 // TestWatchCancelDestroysCollector: ending Watch's context returns
@@ -23,14 +22,7 @@ import (
 func TestWatchCancelDestroysCollector(t *testing.T) {
 	sim := capturetest.NewSim(t, vcsim.Options{VMs: 4, Templates: -1})
 	ctx := context.Background()
-	u := *sim.URL
-	u.User = nil
-	src, err := New(ctx, inventory.Endpoint{Name: "vc1", URL: u.String(), Username: sim.Username, TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}},
-		Options{Credentials: Password(sim.Password)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close(ctx)
+	src := newSimSource(t, sim)
 
 	var (
 		mu  sync.Mutex
@@ -63,7 +55,7 @@ func TestWatchCancelDestroysCollector(t *testing.T) {
 		t.Fatalf("%d collectors created, want 1", len(pcs))
 	}
 	zero := int32(0)
-	_, err = methods.WaitForUpdatesEx(ctx, src.raw, &types.WaitForUpdatesEx{This: pcs[0], Options: &types.WaitOptions{MaxWaitSeconds: &zero}})
+	_, err := methods.WaitForUpdatesEx(ctx, src.raw, &types.WaitForUpdatesEx{This: pcs[0], Options: &types.WaitOptions{MaxWaitSeconds: &zero}})
 	if !fault.Is(err, &types.ManagedObjectNotFound{}) {
 		t.Fatalf("wait on the watch's collector after Watch returned: %v, want ManagedObjectNotFound", err)
 	}

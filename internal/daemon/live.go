@@ -17,6 +17,7 @@ import (
 
 	"github.com/accessvault/vinventory/capture"
 	"github.com/accessvault/vinventory/internal/config"
+	"github.com/accessvault/vinventory/internal/ctxtime"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
@@ -407,16 +408,7 @@ func ping(ctx context.Context, c *pgx.Conn) error {
 }
 
 // sleep waits d or until ctx ends; it reports whether d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+func sleep(ctx context.Context, d time.Duration) bool { return ctxtime.Sleep(ctx, d) == nil }
 
 // liveCollector exports the watchers' figures to Prometheus at scrape
 // time.
