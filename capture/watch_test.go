@@ -190,16 +190,16 @@ func TestWatchMutations(t *testing.T) {
 		var checks []check
 		mutate := func(c check, fn func() error) {
 			t.Helper()
-			began := time.Now()
 			if err := fn(); err != nil {
 				t.Fatalf("%s: %v", c.what, err)
 			}
-			waitFor(t, 5*time.Second, c.what+" in the latest state", func() bool {
+			began := time.Now() // the change is made when the call returns
+			waitFor(t, liveDeadline, c.what+" in the latest state", func() bool {
 				v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: "vc1", VMID: c.vm})
 				return c.state(v, err)
 			})
-			waitFor(t, 5*time.Second, c.what+" as a live event", func() bool { return len(eventsOf(t, st, "vc1", c.kind, c.vm)) > 0 })
-			if d := time.Since(began); d > 5*time.Second {
+			waitFor(t, liveDeadline, c.what+" as a live event", func() bool { return len(eventsOf(t, st, "vc1", c.kind, c.vm)) > 0 })
+			if d := time.Since(began); d > liveDeadline {
 				t.Errorf("%s took %s", c.what, d)
 			}
 			checks = append(checks, c)
@@ -243,19 +243,19 @@ func TestWatchMutations(t *testing.T) {
 				return sim.DestroyVM(ctx, f.VMID)
 			})
 		// A created VM: its id is known once created.
-		began := time.Now()
 		created, err := sim.CreateVM(ctx, vcsim.VMSpec{Name: "live-new", PowerOn: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 5*time.Second, "the created VM in the latest state", func() bool {
+		began := time.Now()
+		waitFor(t, liveDeadline, "the created VM in the latest state", func() bool {
 			v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: "vc1", VMID: created})
 			return err == nil && v.Name == "live-new" && v.PowerState == inventory.PoweredOn
 		})
-		waitFor(t, 5*time.Second, "the created VM's live event", func() bool {
+		waitFor(t, liveDeadline, "the created VM's live event", func() bool {
 			return len(eventsOf(t, st, "vc1", inventory.EventCreated, created)) == 1
 		})
-		if d := time.Since(began); d > 5*time.Second {
+		if d := time.Since(began); d > liveDeadline {
 			t.Errorf("create took %s", d)
 		}
 
@@ -513,7 +513,7 @@ func TestWatchResyncs(t *testing.T) {
 		if inj.Fired() != 1 {
 			t.Fatalf("the fault fired %d times", inj.Fired())
 		}
-		waitFor(t, 5*time.Second, "the power-off around the collector fault", func() bool {
+		waitFor(t, liveDeadline, "the power-off around the collector fault", func() bool {
 			v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: "vc1", VMID: on[0]})
 			return err == nil && v.PowerState == inventory.PoweredOff
 		})

@@ -86,6 +86,12 @@ if [ "$status" -ne 0 ]; then
   echo "== failure output"
   grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME)|--- PASS)' "$log_dir/test.log" | tail -400
 fi
+echo "== live updates within 5 s, without the race detector (it slows vcsim about tenfold; -race runs allow 20 s)"
+if ! go test -count=1 -timeout 10m -run '^(TestWatchMutations|TestWatchResyncs|TestLiveManager)$' -v ./capture ./internal/daemon >"$log_dir/latency.log" 2>&1; then
+  status=1
+  grep -vE '^\s*(=== (RUN|PAUSE|CONT|NAME))' "$log_dir/latency.log" | tail -60
+fi
+grep -E '^(ok|FAIL)|^\s*--- (PASS|FAIL)' "$log_dir/latency.log" || true
 echo "== PostgreSQL: store/pgstore top-level tests, and other packages' tests on PostgreSQL"
 awk '/^--- (PASS|FAIL|SKIP)/ { buf = buf $0 "\n" }
      /^(ok|FAIL)[ \t]/ { if ($2 ~ /store\/pgstore$/) printf "%s%s\n", buf, $0; buf = "" }' "$log_dir/test.log"

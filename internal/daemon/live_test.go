@@ -101,7 +101,7 @@ func TestLiveManager(t *testing.T) {
 	if err := sim.PowerOff(ctx, vm.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "the power-off in the latest state", func() bool {
+	waitUntil(t, liveDeadline, "the power-off in the latest state", func() bool {
 		v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: "vc1", VMID: vm.ID})
 		return err == nil && v.PowerState == inventory.PoweredOff
 	})
@@ -253,7 +253,7 @@ func TestLiveReplicas(t *testing.T) {
 	if err := sim.Rename(ctx, vm.ID, "renamed-by-b"); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, 5*time.Second, "the rename in the latest state", func() bool {
+	waitUntil(t, liveDeadline, "the rename in the latest state", func() bool {
 		v, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: name, VMID: vm.ID})
 		return err == nil && v.Name == "renamed-by-b"
 	})
