@@ -1,6 +1,7 @@
 package capture
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -120,6 +121,7 @@ type Watcher struct {
 	cur *liveState
 	// lastStamp is the stamp of the last live event per VM and kind.
 	lastStamp map[eventKey]time.Time
+	prunedAt  time.Time
 
 	mu        sync.Mutex
 	cond      *sync.Cond
@@ -279,20 +281,16 @@ func (w *Watcher) Run(parent context.Context) error {
 		ferr = w.flush(wctx)
 		wcancel()
 	}
-	if ferr == nil && parent.Err() == nil && err == nil {
-		err = errors.New("the source stopped watching without an error")
-	}
-	if parent.Err() != nil && ferr == nil {
+	switch {
+	case ferr != nil: // a failed write stops the watch
+		err = ferr
+	case parent.Err() != nil: // stopped by the caller
 		err = nil
+	case err == nil:
+		err = errors.New("the source stopped watching without an error")
 	}
 	w.mu.Lock()
 	w.stats.State = WatchStopped
-	switch {
-	case ferr != nil:
-		err = ferr
-	case err != nil && errors.Is(err, context.Canceled) && parent.Err() != nil:
-		err = nil
-	}
 	if err != nil {
 		w.stats.LastError = err.Error()
 	}
@@ -401,7 +399,7 @@ func (w *Watcher) update(ctx context.Context, u *WatchUpdate) error {
 	w.stats.LastUpdate = at
 	if u.Full {
 		w.stats.State = WatchResyncing
-		w.stats.Resyncs[cmpOr(u.Reason, ResyncStart)]++
+		w.stats.Resyncs[cmp.Or(u.Reason, ResyncStart)]++
 	}
 	w.mu.Unlock()
 
@@ -463,13 +461,6 @@ func mergeFields(a, b []string, aop, bop inventory.ChangeOp) []string {
 	out := slices.Concat(a, b)
 	slices.Sort(out)
 	return slices.Compact(out)
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // resyncDiff compares a Full update with the stored latest state.
@@ -565,6 +556,16 @@ func (w *Watcher) inScope(v *inventory.VM) bool {
 // (the natural key holds one event per second).
 func (w *Watcher) vmEvents(before, after *inventory.VM, at time.Time) []inventory.Event {
 	stamp := at.Truncate(time.Second)
+	if stamp.After(w.prunedAt) {
+		// Only stamps at or after this second can push one back: once a
+		// second, forget the older ones.
+		w.prunedAt = stamp
+		for k, t := range w.lastStamp {
+			if t.Before(stamp) {
+				delete(w.lastStamp, k)
+			}
+		}
+	}
 	var out []inventory.Event
 	switch {
 	case before == nil:
@@ -721,7 +722,7 @@ func diffMap[T any](vc string, kind inventory.EntityType, a, b map[string]T, at 
 			ids = append(ids, id)
 		}
 	}
-	slices.SortFunc(ids, compareIDs)
+	slices.Sort(ids) // text order, as the stores list them
 	for _, id := range ids {
 		x, had := a[id]
 		y, has := b[id]
@@ -760,28 +761,6 @@ func ptrIf[T any](v T, ok bool) *T {
 		return nil
 	}
 	return &v
-}
-
-// compareIDs orders managed object ids by prefix, then number ("vm-9"
-// before "vm-10").
-func compareIDs(a, b string) int {
-	pa, na := splitMoref(a)
-	pb, nb := splitMoref(b)
-	if c := strings.Compare(pa, pb); c != 0 {
-		return c
-	}
-	if len(na) != len(nb) {
-		return len(na) - len(nb)
-	}
-	return strings.Compare(na, nb)
-}
-
-func splitMoref(id string) (string, string) {
-	i := strings.LastIndexByte(id, '-')
-	if i < 0 {
-		return id, ""
-	}
-	return id[:i], id[i+1:]
 }
 
 func deleteChange(vc string, kind inventory.EntityType, id, name string, at time.Time) inventory.Change {
@@ -839,7 +818,7 @@ func changedFields[T any](a, b *T) []string {
 		}
 		if !sameValue(va.Field(i), vb.Field(i)) {
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			out = append(out, cmpOr(name, f.Name))
+			out = append(out, cmp.Or(name, f.Name))
 		}
 	}
 	return out

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -182,16 +181,16 @@ func BenchmarkWatch(b *testing.B) {
 		}
 		wctx, stop := context.WithCancel(ctx)
 		done := make(chan error, 1)
-		cpu0 := processCPU()
+		cpu0 := selfCPU()
 		t0 := time.Now()
 		b.StartTimer()
 		go func() { done <- w.Run(wctx) }()
-		waitBench(b, 30*time.Minute, func() bool {
+		waitFor(b, 30*time.Minute, "the start resync written", func() bool {
 			s := w.Stats()
 			return s.State == capture.WatchWatching && s.Resyncs[capture.ResyncStart] == 1 && s.LagSeconds == 0
 		})
 		resync := time.Since(t0)
-		resyncCPU := processCPU() - cpu0
+		resyncCPU := selfCPU() - cpu0
 		progress("start resync written in %s", resync)
 		runtime.GC()
 		heap := liveHeap() - heap0
@@ -299,28 +298,8 @@ func envInt(b *testing.B, name string, def int) int {
 	return n
 }
 
-func waitBench(b *testing.B, d time.Duration, ok func() bool) {
-	b.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			b.Fatalf("not within %s", d)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func liveHeap() uint64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
-}
-
-// processCPU is this process's user + system CPU time.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -211,6 +211,8 @@ func (r *liveRunner) status() LiveStatus {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	s := LiveStatus{Since: r.since, Failures: r.failures}
+	// A running watcher reports its own state; between runs (standby,
+	// backoff...) the runner's state stands beside the last run's figures.
 	if r.watcher != nil {
 		s.WatchStats = r.watcher.Stats()
 	} else {
@@ -218,9 +220,6 @@ func (r *liveRunner) status() LiveStatus {
 		s.State = r.state
 	}
 	s.Endpoint = r.ep.Name
-	if r.watcher == nil || s.State == "" {
-		s.State = r.state
-	}
 	if s.LastError == "" {
 		s.LastError = r.lastErr
 	}
