@@ -86,7 +86,9 @@ const (
 // WatchStats describe a watcher's progress.
 type WatchStats struct {
 	Endpoint string `json:"endpoint"`
-	// State is one of the Watch* states.
+	// State is one of the Watch* states. A resync stays "resyncing" until
+	// its differences are committed, so "watching" means the latest state
+	// in the store reflects the endpoint's (up to the changes in flight).
 	State string `json:"state"`
 	// Received counts the object updates the endpoint sent; Applied the
 	// changes committed; Events the live events appended; Resyncs the full
@@ -95,8 +97,8 @@ type WatchStats struct {
 	Applied  int64            `json:"applied"`
 	Events   int64            `json:"events"`
 	Resyncs  map[string]int64 `json:"resyncs,omitempty"`
-	// LagSeconds is the age of the oldest change not yet committed (0
-	// when none waits); LastApplySeconds the delay between the arrival of
+	// LagSeconds is the age of the oldest change not yet committed,
+	// pending or being written (0 when none waits); LastApplySeconds the delay between the arrival of
 	// the last committed batch's first change and its commit.
 	LagSeconds       float64   `json:"lag_seconds"`
 	LastApplySeconds float64   `json:"last_apply_seconds"`
@@ -130,6 +132,7 @@ type Watcher struct {
 	index     map[entityKey]int
 	first     time.Time // arrival of the oldest pending change (source time)
 	firstWall time.Time // the same, on the wall clock (flush timing)
+	inflight  time.Time // the oldest change of the batch being written (zero when none)
 	notify    chan struct{}
 	full      bool // pending holds a resync's differences
 	stats     WatchStats
@@ -231,8 +234,12 @@ func (w *Watcher) Stats() WatchStats {
 	for k, v := range w.stats.Resyncs {
 		s.Resyncs[k] = v
 	}
-	if len(w.pending) > 0 {
-		s.LagSeconds = w.o.Clock().Sub(w.first).Seconds()
+	oldest := w.inflight
+	if len(w.pending) > 0 && (oldest.IsZero() || w.first.Before(oldest)) {
+		oldest = w.first
+	}
+	if !oldest.IsZero() {
+		s.LagSeconds = w.o.Clock().Sub(oldest).Seconds()
 	}
 	return s
 }
@@ -352,11 +359,18 @@ func (w *Watcher) flush(ctx context.Context) error {
 	w.mu.Lock()
 	changes, events, first, full := w.pending, w.pendEv, w.first, w.full
 	w.pending, w.pendEv, w.index, w.full = nil, nil, map[entityKey]int{}, false
-	w.cond.Broadcast()
-	w.mu.Unlock()
 	if len(changes) == 0 && len(events) == 0 {
+		w.mu.Unlock()
 		return nil
 	}
+	w.inflight = first
+	w.cond.Broadcast()
+	w.mu.Unlock()
+	defer func() {
+		w.mu.Lock()
+		w.inflight = time.Time{}
+		w.mu.Unlock()
+	}()
 	observed := changes[len(changes)-1].At
 	for _, e := range events {
 		if e.SnapshotTime.After(observed) {
@@ -380,6 +394,9 @@ func (w *Watcher) flush(ctx context.Context) error {
 	w.stats.Events += int64(len(events))
 	w.stats.LastCommit = now
 	w.stats.LastApplySeconds = now.Sub(first).Seconds()
+	if full && !w.full && w.stats.State == WatchResyncing {
+		w.stats.State = WatchWatching // the resync's differences are stored
+	}
 	w.mu.Unlock()
 	if w.o.OnApply != nil {
 		w.o.OnApply(&WatchBatch{Vcenter: w.vc, Changes: changes, Events: events, Resync: full, Committed: now})
@@ -439,9 +456,10 @@ func (w *Watcher) update(ctx context.Context, u *WatchUpdate) error {
 		w.pending = append(w.pending, c)
 	}
 	w.pendEv = append(w.pendEv, events...)
-	if u.Full {
-		w.full = true
-		w.stats.State = WatchWatching
+	if u.Full && len(w.pending)+len(w.pendEv) > 0 {
+		w.full = true // "watching" once flush commits them
+	} else if u.Full {
+		w.stats.State = WatchWatching // nothing to write: the store already agrees
 	} else if w.stats.State != WatchResyncing {
 		w.stats.State = WatchWatching
 	}

@@ -558,3 +558,63 @@ func TestWatchResyncs(t *testing.T) {
 		}
 	})
 }
+
+// heldStore is a memstore whose ApplyChanges waits until release is
+// closed, so a test can look at the watcher while a batch is being
+// written.
+type heldStore struct {
+	*memstore.Store
+	entered chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (h *heldStore) ApplyChanges(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error) {
+	h.once.Do(func() { close(h.entered) })
+	<-h.release
+	return h.Store.ApplyChanges(ctx, p)
+}
+
+// TestWatchStateWhileWriting: while the start resync's differences are
+// being written the watcher says "resyncing" and counts their lag; it
+// says "watching" with no lag only once they are committed (a caller
+// waiting for "watching" then reads the whole state).
+func TestWatchStateWhileWriting(t *testing.T) {
+	_, src, _ := simSource(t, "vc1", 0)
+	st := &heldStore{Store: memstore.New(), entered: make(chan struct{}), release: make(chan struct{})}
+	w, err := capture.NewWatcher(st, src, capture.WatchOptions{FlushInterval: 10 * time.Millisecond,
+		Source: capture.WatchSourceOptions{MaxWaitSeconds: 5}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	release := sync.OnceFunc(func() { close(st.release) })
+	defer func() {
+		cancel()
+		release()
+		<-done
+	}()
+	select {
+	case <-st.entered:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the start resync was not written within 20 s")
+	}
+	time.Sleep(20 * time.Millisecond)
+	s := w.Stats()
+	if s.State != capture.WatchResyncing || s.LagSeconds <= 0 || s.Applied != 0 {
+		t.Fatalf("while the resync is written: state %q, lag %v s, applied %d; want resyncing, a lag, nothing applied",
+			s.State, s.LagSeconds, s.Applied)
+	}
+	release()
+	waitFor(t, 10*time.Second, "watching", func() bool { return w.Stats().State == capture.WatchWatching })
+	s = w.Stats()
+	page, err := st.ListVMs(ctx, &store.ListVMsParams{Vcenter: "vc1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.LagSeconds != 0 || s.Applied == 0 || len(page.VMs) == 0 {
+		t.Fatalf("once watching: lag %v s, applied %d, %d VMs stored", s.LagSeconds, s.Applied, len(page.VMs))
+	}
+}
