@@ -23,6 +23,7 @@ type Config struct {
 	Keys     KeysConfig     `yaml:"keys"`
 	Schedule ScheduleConfig `yaml:"schedule"`
 	Live     LiveConfig     `yaml:"live"`
+	Alerts   AlertsConfig   `yaml:"alerts"`
 	// Settings are the pipeline settings (the Settings table of
 	// docs/architecture.md, vinventory.Settings). settings.location may be
 	// given instead of the top-level location; Location is authoritative.
@@ -232,6 +233,7 @@ func Default() *Config {
 		},
 		Live: LiveConfig{FlushInterval: 500 * time.Millisecond, FlushChanges: 500, MaxWaitSeconds: 30, MaxObjectUpdates: 500,
 			RetryBackoff: 5 * time.Second, ChangeRetention: 7 * 24 * time.Hour},
+		Alerts:   defaultAlerts(),
 		Settings: DefaultSettings(),
 	}
 }

@@ -220,9 +220,14 @@ func TestExampleConfigLoads(t *testing.T) {
 	if len(c.API.Tokens) != 1 || c.API.Tokens[0].Role != "admin" || c.API.Tokens[0].SecretEnv == "" {
 		t.Errorf("api.tokens = %+v, want the bootstrap admin token from the environment", c.API.Tokens)
 	}
+	// Its alert rules and channels are valid examples.
+	if len(c.Alerts.Rules) < 5 || len(c.Alerts.Channels) != 1 || c.Alerts.Channels[0].SecretEnv == "" {
+		t.Errorf("alerts = %+v, want example rules and a webhook channel with its key from the environment", c.Alerts)
+	}
 	// The example documents the defaults: apart from endpoints, the key
-	// file and the bootstrap token it is the default configuration.
-	c.Endpoints, c.Keys.File, c.API.Tokens = nil, "", nil
+	// file, the bootstrap token and the alert examples it is the default
+	// configuration.
+	c.Endpoints, c.Keys.File, c.API.Tokens, c.Alerts.Rules, c.Alerts.Channels = nil, "", nil, nil, nil
 	if d := cmp.Diff(config.Default(), c, cmpConfig); d != "" {
 		t.Fatalf("example differs from the defaults it documents:\n%s", d)
 	}
@@ -302,6 +307,26 @@ keys: {env: "BAD NAME"}
 `, []string{"schedule.hourly_minute", "schedule.stagger", "schedule.reports_every", "schedule.login_failure_backoff"}},
 		{"live", `live: {flush_interval: 1ms, flush_changes: 0, max_wait_seconds: 301, max_object_updates: 0, retry_backoff: 10m, change_retention: 30m}
 `, []string{"live.flush_interval", "live.flush_changes", "live.max_wait_seconds", "live.max_object_updates", "live.retry_backoff", "live.change_retention"}},
+		{"alerts", `alerts:
+  evaluate_interval: 1s
+  notify_interval: 10m
+  flap_window: 10s
+  flap_limit: 0
+  notification_retention: 10m
+  max_attempts: 0
+  channels:
+    - {name: Ops, kind: pager}
+    - {name: slack1, kind: slack, url: "https://hooks.slack.com/x"}
+    - {name: hook, kind: webhook, secret_env: "BAD NAME", secret_file: /x}
+  rules:
+    - {id: ds, kind: datastore_used_pct, severity: critical, threshold: 85, clear: 90, for: 5m}
+    - {id: ds, kind: host_maintenance, severity: loud}
+    - {id: stale, kind: data_stale, severity: info, duration: 2h, scope: {clusters: [c1], name: "("}}
+`, []string{"alerts.evaluate_interval", "alerts.notify_interval", "alerts.flap_window", "alerts.flap_limit",
+			"alerts.notification_retention", "alerts.max_attempts", "alerts.channels[0].name", "alerts.channels[0].kind",
+			"alerts.channels[1]", "alerts.channels[1].url", "alerts.channels[2]", "alerts.channels[2].secret_env",
+			"alerts.rules[0].clear", "alerts.rules[1].severity", "alerts.rules[1].duration", "alerts.rules[1].id",
+			"alerts.rules[2].scope.clusters", "alerts.rules[2].scope.name"}},
 		{"settings", `settings:
   capture_write_batch_size: 0
   hourly_snapshot_concurrency: 0
