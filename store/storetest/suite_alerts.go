@@ -7,6 +7,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -44,6 +45,8 @@ func alertTests() []test {
 		{"Queue", testAlertQueue},
 		{"Hostile", testAlertHostile},
 		{"InvalidParams", testAlertInvalid},
+		{"ConcurrentClaims", testAlertConcurrentClaims},
+		{"ConcurrentKey", testAlertConcurrentKey},
 	}
 }
 
@@ -1105,4 +1108,88 @@ func testAlertInvalid(e *env) {
 		}
 	}
 	e.alertsUnchanged(before, "invalid alert params")
+}
+
+// ---------------------------------------------------------------------------
+// Concurrency
+
+// testAlertConcurrentClaims has several dispatchers claim from one queue
+// at once: no notification is claimed twice, and together they claim all.
+func testAlertConcurrentClaims(e *env) {
+	const n, owners = 200, 4
+	ns := make([]inventory.Notification, n)
+	for i := range ns {
+		ns[i] = inventory.Notification{Channel: "ops", Event: inventory.NotifyTest}
+	}
+	ids, err := e.aq().EnqueueNotifications(e.ctx, &store.EnqueueNotificationsParams{Notifications: ns})
+	e.ok(err, "EnqueueNotifications(%d)", n)
+	now := time.Now().Add(time.Hour)
+	var mu sync.Mutex
+	claimedBy := map[int64]string{}
+	var errs []error
+	var wg sync.WaitGroup
+	for o := range owners {
+		owner := fmt.Sprintf("replica-%d", o)
+		wg.Go(func() {
+			for {
+				got, err := e.aq().ClaimNotifications(e.ctx, &store.ClaimNotificationsParams{Owner: owner, Now: now, Lease: time.Hour, Limit: 7})
+				mu.Lock()
+				if err != nil {
+					errs = append(errs, err)
+				}
+				for _, x := range got {
+					if prev, dup := claimedBy[x.ID]; dup {
+						errs = append(errs, fmt.Errorf("notification %d claimed by %s and %s", x.ID, prev, owner))
+					}
+					claimedBy[x.ID] = owner
+				}
+				mu.Unlock()
+				if err != nil || len(got) == 0 {
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		e.t.Fatalf("concurrent ClaimNotifications: %v", err)
+	}
+	if len(claimedBy) != len(ids) {
+		e.t.Errorf("concurrent ClaimNotifications claimed %d of %d notifications", len(claimedBy), len(ids))
+	}
+}
+
+// testAlertConcurrentKey has several writers open an alert for one key at
+// once: one succeeds, the others get a *ConflictError.
+func testAlertConcurrentKey(e *env) {
+	const writers = 6
+	errs := make([]error, writers)
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			a := testAlert("r1", "vc-a", 1)
+			a.Summary = fmt.Sprint("writer ", i)
+			_, errs[i] = e.as().ApplyAlerts(e.ctx, &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{{Alert: a}},
+				Transitions: []store.AlertTransitionRef{{Transition: inventory.AlertTransition{To: inventory.AlertOpen, At: alertAt}}}})
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case conflictOf(err) == nil || !errors.Is(err, store.ErrConflict):
+			e.t.Errorf("writer %d: err = %v (%T), want nil or a *store.ConflictError", i, err, err)
+		}
+	}
+	if ok != 1 {
+		e.t.Errorf("%d of %d concurrent writers opened the alert, want 1", ok, writers)
+	}
+	if all := e.allAlerts(store.ListAlertsParams{}); len(all) != 1 {
+		e.t.Errorf("%d alerts stored, want 1", len(all))
+	}
+	if h := e.allHistory(store.ListAlertHistoryParams{}); len(h) != 1 {
+		e.t.Errorf("%d transitions stored, want 1 (the refused batches wrote none)", len(h))
+	}
 }
