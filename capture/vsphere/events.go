@@ -45,20 +45,40 @@ func (s *Source) Events(ctx context.Context, from, to time.Time) ([]capture.VMEv
 }
 
 func (s *Source) readEvents(ctx context.Context, from, to time.Time) ([]capture.VMEvent, error) {
+	var out []capture.VMEvent
+	err := s.collectEvents(ctx, from, to, vmEventTypes, func(be types.BaseEvent) {
+		if e, ok := vmEvent(be); ok {
+			out = append(out, e)
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(out, func(a, b capture.VMEvent) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Key, b.Key))
+	})
+	return out, nil
+}
+
+// collectEvents reads the events of the given types the endpoint recorded
+// in [from, to) through an event history collector, in pages of
+// Options.PageSize (at most 1000), calls fn for each one inside the
+// window, and destroys the collector afterwards.
+func (s *Source) collectEvents(ctx context.Context, from, to time.Time, typeIDs []string, fn func(types.BaseEvent)) error {
 	em := s.vc.ServiceContent.EventManager
 	if em == nil {
-		return nil, fmt.Errorf("the server has no event manager")
+		return fmt.Errorf("the server has no event manager")
 	}
 	begin, end := from.UTC(), to.UTC()
 	res, err := methods.CreateCollectorForEvents(ctx, s.vc, &types.CreateCollectorForEvents{
 		This: *em,
 		Filter: types.EventFilterSpec{
 			Time:        &types.EventFilterSpecByTime{BeginTime: &begin, EndTime: &end},
-			EventTypeId: vmEventTypes,
+			EventTypeId: typeIDs,
 		},
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	collector := res.Returnval
 	defer s.cleanup(ctx, func(ctx context.Context) error {
@@ -67,28 +87,23 @@ func (s *Source) readEvents(ctx context.Context, from, to time.Time) ([]capture.
 	})
 
 	page := int32(min(s.opts.PageSize, maxEventPage))
-	var out []capture.VMEvent
 	for {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		r, err := methods.ReadNextEvents(ctx, s.vc, &types.ReadNextEvents{This: collector, MaxCount: page})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if r == nil || len(r.Returnval) == 0 {
-			break
+			return nil
 		}
 		for _, be := range r.Returnval {
-			if e, ok := vmEvent(be); ok && !e.Time.Before(begin) && e.Time.Before(end) {
-				out = append(out, e)
+			if t := be.GetEvent().CreatedTime; !t.Before(begin) && t.Before(end) {
+				fn(be)
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b capture.VMEvent) int {
-		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Key, b.Key))
-	})
-	return out, nil
 }
 
 // vmEvent maps a vSphere event to a capture.VMEvent.
