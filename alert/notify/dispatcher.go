@@ -3,6 +3,7 @@ package notify
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,8 +11,6 @@ import (
 	"slices"
 	"sync"
 	"time"
-
-	"crypto/tls"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -371,7 +370,7 @@ func (d *Dispatcher) deliver(ctx context.Context, name string, ns []inventory.No
 			return nil
 		}
 		// Perhaps a keyring being rotated: retried with backoff.
-		o.failed(ns, &ChannelError{Channel: name, Reason: "secret could not be opened", Err: scrub(err, nil, "")}, true, 0)
+		o.failed(ns, &ChannelError{Channel: name, Reason: "has a secret that could not be opened", Err: scrub(err, nil, "")}, true, 0)
 		return nil
 	}
 	if s == nil {

@@ -482,3 +482,49 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestRetryOnTimeout: a receiver that does not answer within Timeout is
+// retried like one that is down.
+func TestRetryOnTimeout(t *testing.T) {
+	e := newEnv(t)
+	sk := newSink(t, false)
+	sk.setBlock(make(chan struct{}))
+	e.putChannel(webhookChannel("hook", sk.srv.URL), notify.Secret{HMACKey: hmacKey})
+	id := e.enqueue("hook", inventory.NotifyOpened, alertN(0, inventory.SeverityCritical))[0]
+	d := e.dispatcher("a", nil, func(o *notify.DispatcherOptions) { o.Timeout = 100 * time.Millisecond })
+	if rep := e.runOnce(d); rep.Retried != 1 || rep.Abandoned != 0 {
+		t.Fatalf("report %+v", rep)
+	}
+	if n := e.notification(id); n.State != inventory.NotificationPending || n.Attempts != 1 ||
+		!strings.Contains(n.LastError, "no answer") || !n.NextAttempt.Equal(t0.Add(30*time.Second)) {
+		t.Fatalf("%+v", n)
+	}
+}
+
+// TestChannelBroken: a secret that does not open is retried (a keyring
+// being fixed); a channel stored invalid fails at once.
+func TestChannelBroken(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if _, err := e.st.PutAlertChannel(ctx, &store.PutAlertChannelParams{Channel: inventory.AlertChannel{
+		Name: "sealed-elsewhere", Kind: inventory.ChannelSlack, Enabled: true, Secret: []byte("not a sealed blob")}}); err != nil {
+		t.Fatal(err)
+	}
+	e.putChannel(inventory.AlertChannel{Name: "slack", Kind: inventory.ChannelSlack, Enabled: true}, notify.Secret{URL: "https://hooks.example/x"})
+	// A later edit stores an invalid channel (a URL out of the secret).
+	if _, err := e.st.PutAlertChannel(ctx, &store.PutAlertChannelParams{KeepSecret: true, Channel: inventory.AlertChannel{
+		Name: "slack", Kind: inventory.ChannelSlack, Enabled: true, URL: "https://hooks.example/x"}}); err != nil {
+		t.Fatal(err)
+	}
+	sealed := e.enqueue("sealed-elsewhere", inventory.NotifyOpened, alertN(0, inventory.SeverityCritical))[0]
+	invalid := e.enqueue("slack", inventory.NotifyOpened, alertN(0, inventory.SeverityCritical))[0]
+	if rep := e.runOnce(e.dispatcher("a", nil)); rep.Retried != 1 || rep.Failed != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	if n := e.notification(sealed); n.State != inventory.NotificationPending || !strings.Contains(n.LastError, "channel sealed-elsewhere has a secret that could not be opened") {
+		t.Errorf("%+v", n)
+	}
+	if n := e.notification(invalid); n.State != inventory.NotificationFailed || !strings.Contains(n.LastError, "channel slack is invalid: url: must be empty") {
+		t.Errorf("%+v", n)
+	}
+}

@@ -128,7 +128,7 @@ func scrub(err error, secrets []string, shownURL string) error {
 	if err == nil {
 		return nil
 	}
-	if ue, ok := errors.AsType[*url.Error](err); ok && err == error(ue) {
+	if ue, ok := err.(*url.Error); ok {
 		return &url.Error{Op: ue.Op, URL: shownURL, Err: scrub(ue.Err, secrets, shownURL)}
 	}
 	text := err.Error()
