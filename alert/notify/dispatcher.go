@@ -64,8 +64,10 @@ type DispatcherOptions struct {
 	// Timeout bounds one message. Defaults to 15 s.
 	Timeout time.Duration
 	// Lease is how long a claim holds notifications: a dispatcher that
-	// dies leaves them to another after it. It should exceed the time to
-	// send a batch. Defaults to 1 minute.
+	// dies leaves them to another after it. It should exceed the time a
+	// channel's messages of one RunOnce may take (at most DigestAfter
+	// messages of up to Timeout each; a timeout stops the channel's
+	// round). Defaults to 1 minute.
 	Lease time.Duration
 	// Interval is how often Run polls the queue (Wake polls at once).
 	// Defaults to 5 s.
@@ -431,6 +433,7 @@ func (d *Dispatcher) deliver(ctx context.Context, name string, ns []inventory.No
 		}
 		if err == nil {
 			o.delivered(items)
+			d.o.Logger.Debug("notification sent", slog.String("channel", name), slog.Int("notifications", len(items)), slog.Bool("digest", m.digest))
 			continue
 		}
 		var de *DeliveryError

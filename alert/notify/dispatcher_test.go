@@ -528,3 +528,40 @@ func TestChannelBroken(t *testing.T) {
 		t.Errorf("%+v", n)
 	}
 }
+
+// TestRateLimitOverflow: 5 due at once for a channel allowing 3 a minute
+// (digest above 10) go as 2 messages and a digest of the other 3; the
+// next waits for the minute.
+func TestRateLimitOverflow(t *testing.T) {
+	e := newEnv(t)
+	sk := newSink(t, false)
+	ch := webhookChannel("hook", sk.srv.URL)
+	ch.RatePerMinute, ch.DigestAfter = 3, 10
+	e.putChannel(ch, notify.Secret{HMACKey: hmacKey})
+	d := e.dispatcher("a", nil)
+	var alerts []inventory.Alert
+	for i := range 5 {
+		alerts = append(alerts, alertN(i, inventory.SeverityWarning))
+	}
+	e.enqueue("hook", inventory.NotifyOpened, alerts...)
+	if rep := e.runOnce(d); rep.Delivered != 5 || rep.Messages != 3 || rep.Digests != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	var events []string
+	for _, r := range sk.requests() {
+		var p notify.WebhookPayload
+		decode(t, r.Body, &p)
+		events = append(events, p.Event+":"+strconv.Itoa(len(p.Alerts)))
+	}
+	if strings.Join(events, ",") != "opened:0,opened:0,digest:3" {
+		t.Fatalf("messages %v", events)
+	}
+	e.clk.Add(59 * time.Second)
+	id := e.enqueue("hook", inventory.NotifyOpened, alertN(5, inventory.SeverityWarning))[0]
+	if rep := e.runOnce(d); rep.Deferred != 1 {
+		t.Fatalf("sixth %+v", rep)
+	}
+	if n := e.notification(id); !n.NextAttempt.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("sixth %+v", n)
+	}
+}
