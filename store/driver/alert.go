@@ -400,15 +400,16 @@ func SortAlertCounts(c []store.AlertCount) {
 }
 
 // PrepareListAlertHistory checks ListAlertHistoryParams and returns the
-// cursor's ID (0 for the first page), Since at Precision and the page
-// size.
+// cursor's ID (0 for the first page), Since (as given: a stored At, a
+// whole multiple of Precision, is at or after it exactly when it is at or
+// after Since rounded up) and the page size.
 func PrepareListAlertHistory(p *store.ListAlertHistoryParams) (afterID int64, since time.Time, limit int, err error) {
 	const op = "ListAlertHistory"
 	if p.AlertID < 0 {
 		return 0, since, 0, Invalid(op, "AlertID", "must not be negative")
 	}
 	id, err := IDCursor(op, p.Cursor)
-	return id, NormTime(p.Since), AlertHistoryPageSize(p), err
+	return id, p.Since, AlertHistoryPageSize(p), err
 }
 
 // ---------------------------------------------------------------------------
