@@ -87,8 +87,9 @@ func TestDefaults(t *testing.T) {
 // TestSecretsNeverShown: Slack and Teams tokens stay out of LastError,
 // the log and SendTest's error, whether the receiver is down or answers
 // quoting the request; a Secret never prints its values.
-func TestSecretsNeverShown(t *testing.T) {
-	e := newEnv(t)
+func TestSecretsNeverShown(t *testing.T) { forBackends(t, testSecretsNeverShown) }
+
+func testSecretsNeverShown(t *testing.T, e *env) {
 	const slackToken, teamsSig = "T0AAA/B0BBB/SLACKtoken123456", "TEAMSsig987654321"
 	down := "https://" + closedAddr(t) + "/services/" + slackToken
 	echo := newSink(t, true)

@@ -25,8 +25,9 @@ func webhookChannel(name, u string) inventory.AlertChannel {
 // TestWebhookDelivered: one notification reaches the sink, signed, with
 // the alert as queued (the hostile name intact in the JSON), and is
 // recorded delivered.
-func TestWebhookDelivered(t *testing.T) {
-	e := newEnv(t)
+func TestWebhookDelivered(t *testing.T) { forBackends(t, testWebhookDelivered) }
+
+func testWebhookDelivered(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	e.putChannel(webhookChannel("hook", sk.srv.URL+"/in"), notify.Secret{HMACKey: hmacKey})
 	a := alertN(0, inventory.SeverityCritical)
@@ -78,8 +79,9 @@ func TestWebhookDelivered(t *testing.T) {
 
 // TestRetryOn500: a sink answering 500 gets the notification again after
 // the backoff (30 s, then 60 s), then it is delivered.
-func TestRetryOn500(t *testing.T) {
-	e := newEnv(t)
+func TestRetryOn500(t *testing.T) { forBackends(t, testRetryOn500) }
+
+func testRetryOn500(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	sk.answer(500, 503)
 	e.putChannel(webhookChannel("hook", sk.srv.URL), notify.Secret{HMACKey: hmacKey})
@@ -117,8 +119,9 @@ func TestRetryOn500(t *testing.T) {
 
 // TestRetryWhenDown: nothing listens on the channel's port; the
 // notification is retried and delivered once a server listens there.
-func TestRetryWhenDown(t *testing.T) {
-	e := newEnv(t)
+func TestRetryWhenDown(t *testing.T) { forBackends(t, testRetryWhenDown) }
+
+func testRetryWhenDown(t *testing.T, e *env) {
 	addr := closedAddr(t)
 	e.putChannel(webhookChannel("hook", "http://"+addr+"/in"), notify.Secret{HMACKey: hmacKey})
 	ids := e.enqueue("hook", inventory.NotifyOpened, alertN(0, inventory.SeverityWarning))
@@ -154,8 +157,9 @@ func TestRetryWhenDown(t *testing.T) {
 
 // TestGiveUp: a 4xx fails at once; 5xx fail for good after MaxAttempts;
 // a 429 waits its Retry-After.
-func TestGiveUp(t *testing.T) {
-	e := newEnv(t)
+func TestGiveUp(t *testing.T) { forBackends(t, testGiveUp) }
+
+func testGiveUp(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	e.putChannel(webhookChannel("hook", sk.srv.URL), notify.Secret{HMACKey: hmacKey})
 	d := e.dispatcher("a", nil, func(o *notify.DispatcherOptions) { o.MaxAttempts = 2 })
@@ -192,8 +196,9 @@ func TestGiveUp(t *testing.T) {
 // TestRateLimit: a channel allowing 3 messages a minute sends 3; the
 // fourth waits for the minute (not an attempt) and goes when it ends;
 // more due than the room left go as a digest in the last allowed message.
-func TestRateLimit(t *testing.T) {
-	e := newEnv(t)
+func TestRateLimit(t *testing.T) { forBackends(t, testRateLimit) }
+
+func testRateLimit(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	ch := webhookChannel("hook", sk.srv.URL)
 	ch.RatePerMinute, ch.DigestAfter = 3, 10
@@ -245,8 +250,9 @@ func TestRateLimit(t *testing.T) {
 
 // TestDigest: more than DigestAfter due at once go as one message per
 // channel kind; fewer go one by one.
-func TestDigest(t *testing.T) {
-	e := newEnv(t)
+func TestDigest(t *testing.T) { forBackends(t, testDigest) }
+
+func testDigest(t *testing.T, e *env) {
 	hook := newSink(t, false)
 	slack := newSink(t, true)
 	teams := newSink(t, true)
@@ -322,8 +328,9 @@ func TestDigest(t *testing.T) {
 
 // TestSlackTeamsSingle checks one notification's Slack and Teams
 // messages.
-func TestSlackTeamsSingle(t *testing.T) {
-	e := newEnv(t)
+func TestSlackTeamsSingle(t *testing.T) { forBackends(t, testSlackTeamsSingle) }
+
+func testSlackTeamsSingle(t *testing.T, e *env) {
 	slack := newSink(t, true)
 	teams := newSink(t, true)
 	e.putChannel(inventory.AlertChannel{Name: "slack", Kind: inventory.ChannelSlack, Enabled: true},
@@ -355,8 +362,9 @@ func TestSlackTeamsSingle(t *testing.T) {
 
 // TestChannelGone: a deleted or disabled channel, or a severity below the
 // channel's minimum, fails the notification with a clear reason.
-func TestChannelGone(t *testing.T) {
-	e := newEnv(t)
+func TestChannelGone(t *testing.T) { forBackends(t, testChannelGone) }
+
+func testChannelGone(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	e.putChannel(webhookChannel("gone", sk.srv.URL), notify.Secret{HMACKey: hmacKey})
 	off := webhookChannel("off", sk.srv.URL)
@@ -392,8 +400,9 @@ func TestChannelGone(t *testing.T) {
 // TestNeverLost: a dispatcher that dies mid-send (its context cancelled)
 // leaves the notification leased; a new dispatcher delivers it once the
 // lease expires.
-func TestNeverLost(t *testing.T) {
-	e := newEnv(t)
+func TestNeverLost(t *testing.T) { forBackends(t, testNeverLost) }
+
+func testNeverLost(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	sk.setBlock(make(chan struct{}))
 	e.putChannel(webhookChannel("hook", sk.srv.URL), notify.Secret{HMACKey: hmacKey})
@@ -431,8 +440,9 @@ func TestNeverLost(t *testing.T) {
 
 // TestRunWake: Run delivers at once when woken, without waiting for its
 // interval.
-func TestRunWake(t *testing.T) {
-	e := newEnv(t)
+func TestRunWake(t *testing.T) { forBackends(t, testRunWake) }
+
+func testRunWake(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	e.putChannel(webhookChannel("hook", sk.srv.URL), notify.Secret{HMACKey: hmacKey})
 	d := e.dispatcher("a", nil, func(o *notify.DispatcherOptions) { o.Interval = time.Hour })
@@ -449,8 +459,9 @@ func TestRunWake(t *testing.T) {
 }
 
 // TestNewDispatcherOptions: the required options are checked.
-func TestNewDispatcherOptions(t *testing.T) {
-	e := newEnv(t)
+func TestNewDispatcherOptions(t *testing.T) { forBackends(t, testNewDispatcherOptions) }
+
+func testNewDispatcherOptions(t *testing.T, e *env) {
 	_, err := notify.NewDispatcher(e.st, e.st, notify.DispatcherOptions{})
 	var fields []string
 	for _, f := range inventory.FieldErrors(errors.Unwrap(err)) {
@@ -485,8 +496,9 @@ func waitFor(t *testing.T, cond func() bool) {
 
 // TestRetryOnTimeout: a receiver that does not answer within Timeout is
 // retried like one that is down.
-func TestRetryOnTimeout(t *testing.T) {
-	e := newEnv(t)
+func TestRetryOnTimeout(t *testing.T) { forBackends(t, testRetryOnTimeout) }
+
+func testRetryOnTimeout(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	sk.setBlock(make(chan struct{}))
 	e.putChannel(webhookChannel("hook", sk.srv.URL), notify.Secret{HMACKey: hmacKey})
@@ -503,8 +515,9 @@ func TestRetryOnTimeout(t *testing.T) {
 
 // TestChannelBroken: a secret that does not open is retried (a keyring
 // being fixed); a channel stored invalid fails at once.
-func TestChannelBroken(t *testing.T) {
-	e := newEnv(t)
+func TestChannelBroken(t *testing.T) { forBackends(t, testChannelBroken) }
+
+func testChannelBroken(t *testing.T, e *env) {
 	ctx := context.Background()
 	if _, err := e.st.PutAlertChannel(ctx, &store.PutAlertChannelParams{Channel: inventory.AlertChannel{
 		Name: "sealed-elsewhere", Kind: inventory.ChannelSlack, Enabled: true, Secret: []byte("not a sealed blob")}}); err != nil {
@@ -532,8 +545,9 @@ func TestChannelBroken(t *testing.T) {
 // TestRateLimitOverflow: 5 due at once for a channel allowing 3 a minute
 // (digest above 10) go as 2 messages and a digest of the other 3; the
 // next waits for the minute.
-func TestRateLimitOverflow(t *testing.T) {
-	e := newEnv(t)
+func TestRateLimitOverflow(t *testing.T) { forBackends(t, testRateLimitOverflow) }
+
+func testRateLimitOverflow(t *testing.T, e *env) {
 	sk := newSink(t, false)
 	ch := webhookChannel("hook", sk.srv.URL)
 	ch.RatePerMinute, ch.DigestAfter = 3, 10

@@ -171,8 +171,9 @@ func emailChannel(name string, s *smtpServer) inventory.AlertChannel {
 // (the client trusting the self-signed certificate through TLSConfig)
 // with AUTH PLAIN, as plain text with the severity and entity in the
 // subject; a digest is one message.
-func TestEmail(t *testing.T) {
-	e := newEnv(t)
+func TestEmail(t *testing.T) { forBackends(t, testEmail) }
+
+func testEmail(t *testing.T, e *env) {
 	srv := startSMTP(t, true)
 	ch := emailChannel("mail", srv)
 	ch.DigestAfter = 2
@@ -230,8 +231,9 @@ func TestEmail(t *testing.T) {
 // TestEmailFailures: a server without STARTTLS, and a wrong password,
 // fail the notification for good, without the password in any error or
 // log line.
-func TestEmailFailures(t *testing.T) {
-	e := newEnv(t)
+func TestEmailFailures(t *testing.T) { forBackends(t, testEmailFailures) }
+
+func testEmailFailures(t *testing.T, e *env) {
 	plain := startSMTP(t, false)
 	e.putChannel(emailChannel("plain", plain), notify.Secret{Password: smtpPassword})
 	tlsSrv := startSMTP(t, true)

@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -90,6 +91,18 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	return &env{t: t, clk: clk, st: memstore.New(memstore.Options{Clock: clk.Now}), kr: kr, log: &syncBuffer{}}
+}
+
+// forBackends runs a test on memstore and on a SQLite file.
+func forBackends(t *testing.T, test func(t *testing.T, e *env)) {
+	t.Run("memstore", func(t *testing.T) { test(t, newEnv(t)) })
+	t.Run("sqlite", func(t *testing.T) {
+		e := newEnv(t)
+		st, closeStore := openSQLite(t, e, filepath.Join(t.TempDir(), "vinventory.db"))
+		t.Cleanup(closeStore)
+		e.st = st
+		test(t, e)
+	})
 }
 
 // putChannel stores a channel with its secret sealed by the keyring.
