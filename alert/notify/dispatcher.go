@@ -319,11 +319,15 @@ func (o *outcome) deferred(ns []inventory.Notification, until time.Time) {
 // ChannelError is the LastError of notifications a channel cannot take
 // (deleted, disabled, invalid, secret not readable).
 type ChannelError struct {
+	// Channel is the channel's name.
 	Channel string
-	Reason  string
-	Err     error
+	// Reason completes "channel <name> ...", e.g. "is disabled".
+	Reason string
+	// Err is the cause (secret-free), nil when there is none.
+	Err error
 }
 
+// Error reads "channel <name> <reason>[: <cause>]".
 func (e *ChannelError) Error() string {
 	s := fmt.Sprintf("channel %s %s", e.Channel, e.Reason)
 	if e.Err != nil {

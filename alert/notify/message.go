@@ -44,9 +44,12 @@ type WebhookPayload struct {
 
 // WebhookItem is one notification of a webhook digest.
 type WebhookItem struct {
-	NotificationID int64           `json:"notification_id"`
-	Event          string          `json:"event"`
-	Alert          inventory.Alert `json:"alert"`
+	// NotificationID identifies the notification (for deduplication).
+	NotificationID int64 `json:"notification_id"`
+	// Event is opened, acknowledged, resolved or test.
+	Event string `json:"event"`
+	// Alert is the alert as it was when the notification was queued.
+	Alert inventory.Alert `json:"alert"`
 }
 
 func (m *message) webhookPayload() *WebhookPayload {

@@ -74,6 +74,7 @@ func (o SendOptions) withDefaults() SendOptions {
 // channel's secret (a Slack or Teams URL shows as scheme://host/…, a
 // password or key as [redacted]).
 type DeliveryError struct {
+	// Channel and Kind name the channel.
 	Channel string
 	Kind    string
 	// Status is the HTTP status or SMTP reply code; 0 when there was no
@@ -91,6 +92,7 @@ type DeliveryError struct {
 	Err error
 }
 
+// Error says which channel failed and why, without secrets.
 func (e *DeliveryError) Error() string {
 	s := fmt.Sprintf("%s channel %s: %s", e.Kind, e.Channel, e.Reason)
 	if e.Err != nil {
