@@ -234,7 +234,8 @@ type NotificationQueue interface {
 	// FinishNotifications records delivery attempts of notifications
 	// p.Owner holds (others are skipped): delivered, retried at RetryAt
 	// (Attempts incremented, LastError set, lease released), or failed
-	// for good (RetryAt zero and not delivered).
+	// for good (RetryAt zero and not delivered), or deferred to RetryAt
+	// without counting an attempt (Deferred).
 	FinishNotifications(ctx context.Context, p *FinishNotificationsParams) error
 	// ListNotifications returns notifications newest first (by
 	// descending ID), paginated.
@@ -273,6 +274,11 @@ type NotificationResult struct {
 	Error string
 	// RetryAt is when to try again; zero (and not Delivered) gives up.
 	RetryAt time.Time
+	// Deferred marks a wait, not a failure (a channel's rate limit): the
+	// notification stays pending with NextAttempt moved to RetryAt
+	// (required), its Attempts and LastError unchanged, the lease
+	// released.
+	Deferred bool
 }
 
 // FinishNotificationsParams carry attempt outcomes.
