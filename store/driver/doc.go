@@ -12,6 +12,10 @@
 //     (VMsPageSize, EventsPageSize, LimitOr, BatchSizeOr) and opaque cursors
 //     (EncodeCursor, DecodeCursor);
 //   - compatibility-table names (ParseCompatTableName, FilterCompatTables);
+//   - the alerting kit (alert.go): PrepareAlertRule, PrepareApplyAlerts,
+//     PrepareSilence, PrepareAlertChannel, PrepareEnqueue, PrepareClaim,
+//     PrepareFinish and FinishOne, the list filters and ID cursors, and
+//     the *store.ConflictError values of ApplyAlerts;
 //   - MeanTotals, the one computation of aggregate totals, so every backend
 //     returns identical floats.
 //

@@ -61,6 +61,8 @@ type Store struct {
 	details map[string]*inventory.Details
 	// live is the change log of store.LiveState.
 	live liveLog
+	// alert holds the rows of the alert interfaces (nil until written).
+	alert *alertState
 }
 
 var (
@@ -167,6 +169,7 @@ func (s *Store) Close() error {
 	s.endpoints, s.status, s.compat, s.reports = nil, nil, nil, nil
 	s.admin = adminState{}
 	s.live = liveLog{}
+	s.alert = nil
 	return nil
 }
 
