@@ -66,6 +66,9 @@ type Options struct {
 	// New adds the collector cards (and, with Jobs, the newest job runs)
 	// to it as card sources, so the stream carries their changes.
 	Hub *live.Hub
+	// Alerts are the hooks of the alert calls (channel secrets, test
+	// notifications). Optional: see AlertOptions.
+	Alerts AlertOptions
 }
 
 // API is the JSON API; it is an http.Handler serving /api/.
@@ -203,6 +206,7 @@ func (a *API) register() {
 	a.registerQuery()
 	a.registerHealth()
 	a.registerStream()
+	a.registerAlerts()
 }
 
 // Role is what a token may do.

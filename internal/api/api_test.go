@@ -517,7 +517,13 @@ func TestRoleMatrix(t *testing.T) {
 		"POST /api/snapshots/regenerate-hourly-reports", "POST /api/vcenters/cache/rebuild", "GET /api/endpoints", "POST /api/endpoints",
 		"GET /api/endpoints/nosuch.xlsx", "PUT /api/endpoints/nosuch.xlsx", "DELETE /api/endpoints/nosuch.xlsx",
 		"POST /api/endpoints/nosuch.xlsx/test", "GET /api/tokens", "POST /api/tokens", fmt.Sprintf("DELETE /api/tokens/%d", f.runID),
-		"GET /api/audit", "GET /api/rate-cards", "POST /api/rate-cards"} {
+		"GET /api/audit", "GET /api/rate-cards", "POST /api/rate-cards",
+		"GET /api/alerts", "GET /api/alerts/counts", fmt.Sprintf("GET /api/alerts/%d", f.runID), fmt.Sprintf("POST /api/alerts/%d/ack", f.runID),
+		fmt.Sprintf("POST /api/alerts/%d/resolve", f.runID), "GET /api/alert-rules", "POST /api/alert-rules",
+		fmt.Sprintf("GET /api/alert-rules/%d", f.runID), fmt.Sprintf("PUT /api/alert-rules/%d", f.runID), fmt.Sprintf("DELETE /api/alert-rules/%d", f.runID),
+		"GET /api/silences", "POST /api/silences", fmt.Sprintf("DELETE /api/silences/%d", f.runID), "GET /api/channels",
+		"GET /api/channels/nosuch.xlsx", "POST /api/channels/nosuch.xlsx", "PUT /api/channels/nosuch.xlsx", "DELETE /api/channels/nosuch.xlsx",
+		"POST /api/channels/nosuch.xlsx/test", "GET /api/notifications"} {
 		if !slices.Contains(paths, want) {
 			t.Errorf("%s is not in the OpenAPI document (%v)", want, paths)
 		}

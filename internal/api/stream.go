@@ -24,7 +24,7 @@ type streamInput struct {
 	LastEventID string `header:"Last-Event-ID" maxLength:"64" doc:"Resume after this message id (\"<change seq>-<event id>\"): the retained changes and events after it come first. The browser's EventSource sends it when it reconnects."`
 	QueryLastID string `query:"last_event_id" maxLength:"64" doc:"The same as the Last-Event-ID header, for clients that cannot set it."`
 	Vcenter     string `query:"vcenter" maxLength:"256" doc:"Only messages about this vCenter."`
-	Types       string `query:"types" maxLength:"128" doc:"Comma-separated message types to receive: change, event, job, collector (default: every one). resync is always sent."`
+	Types       string `query:"types" maxLength:"128" doc:"Comma-separated message types to receive: change, event, job, collector, alert (default: every one). resync is always sent."`
 }
 
 // registerStream declares GET /api/stream.
@@ -32,7 +32,7 @@ func (a *API) registerStream() {
 	o := op(http.MethodGet, "/api/stream", "stream", "Live changes, events, job and collector state (Server-Sent Events)", RoleViewer, "live")
 	o.Description += " A text/event-stream: each message has an `id` (a cursor, `<change seq>-<event id>`), an `event` " +
 		"(`change`: an inventory change, `event`: a lifecycle or change event, `job`: a job run whose state or progress changed, " +
-		"`collector`: an endpoint's collector card that changed, `resync`: messages were lost, re-read the state) and a JSON `data` line. " +
+		"`collector`: an endpoint's collector card that changed, `alert`: an alert that opened or changed state, `resync`: messages were lost, re-read the state) and a JSON `data` line. " +
 		"A comment line is sent every 15 seconds while idle. The token's vCenter scope applies."
 	o.Errors = append(o.Errors, http.StatusServiceUnavailable)
 	o.Responses = map[string]*huma.Response{"200": {Description: "The event stream", Content: map[string]*huma.MediaType{
@@ -58,7 +58,7 @@ func (a *API) stream(ctx context.Context, in *streamInput) (*huma.StreamResponse
 			continue
 		}
 		if !slices.Contains(live.Kinds(), live.Kind(t)) {
-			return nil, invalid("types", "unknown type "+strconv.Quote(t)+"; want change, event, job or collector")
+			return nil, invalid("types", "unknown type "+strconv.Quote(t)+"; want change, event, job, collector or alert")
 		}
 		p.Kinds = append(p.Kinds, live.Kind(t))
 	}

@@ -53,6 +53,10 @@ const (
 	KindJob Kind = "job"
 	// KindCollector carries an endpoint's collector card that changed.
 	KindCollector Kind = "collector"
+	// KindAlert carries an inventory.Alert that opened or changed state,
+	// published (Hub.Publish) by whoever changed it: the API on an
+	// acknowledgement or resolution, the daemon's evaluator.
+	KindAlert Kind = "alert"
 	// KindResync says messages were lost (the subscriber was too slow, or
 	// its cursor is older than the retained log): re-read the state.
 	KindResync Kind = "resync"
@@ -60,7 +64,7 @@ const (
 
 // Kinds are the kinds a subscriber may ask for (every one but resync,
 // which is always sent).
-func Kinds() []Kind { return []Kind{KindChange, KindEvent, KindJob, KindCollector} }
+func Kinds() []Kind { return []Kind{KindChange, KindEvent, KindJob, KindCollector, KindAlert} }
 
 // Cursor is a position in the change log and the event log.
 type Cursor struct {
