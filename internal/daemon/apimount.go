@@ -139,9 +139,11 @@ func (a *App) closeHub() {
 	}
 }
 
-// wakeHub tells the stream hub that a watcher committed a batch.
+// wakeHub tells the stream hub that a watcher committed a batch, and the
+// alert evaluator that the latest state changed.
 func (a *App) wakeHub(*capture.WatchBatch) {
 	if h := a.hub.Load(); h != nil {
 		h.Wake()
 	}
+	a.triggerAlerts()
 }

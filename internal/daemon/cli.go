@@ -272,6 +272,9 @@ type App struct {
 
 	// live runs the live watchers (live.enabled), once startLive ran.
 	live *LiveManager
+	// alerts runs the evaluator and the notifier (alerts.enabled), once
+	// startAlerts ran.
+	alerts atomic.Pointer[AlertManager]
 	// hub feeds /api/stream, once the API was built (withAPI); the
 	// watchers wake it after each commit.
 	hub atomic.Pointer[live.Hub]

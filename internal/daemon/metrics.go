@@ -12,6 +12,7 @@ import (
 
 	"github.com/accessvault/vinventory"
 	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/store"
 )
 
 // Metrics are the daemon's Prometheus metrics, on a registry of their own
@@ -31,6 +32,14 @@ type Metrics struct {
 
 	liveOnce   sync.Once
 	liveStatus atomic.Pointer[func() []LiveStatus]
+
+	alertOnce sync.Once
+	alertSrc  atomic.Pointer[alertSource]
+}
+
+type alertSource struct {
+	st     store.AlertStore
+	status func() AlertStatus
 }
 
 // NewMetrics registers the daemon's metrics (and the Go and process
@@ -90,6 +99,17 @@ func (m *Metrics) WatchLive(status func() []LiveStatus) {
 	m.liveStatus.Store(&status)
 	m.liveOnce.Do(func() {
 		m.Registry.MustRegister(newLiveCollector(func() []LiveStatus { return (*m.liveStatus.Load())() }))
+	})
+}
+
+// WatchAlerts exports the alert figures (vinventory_alerts{state,severity}
+// from the store, the evaluator's runs), read at every scrape. A later
+// call replaces the source.
+func (m *Metrics) WatchAlerts(st store.AlertStore, status func() AlertStatus) {
+	m.alertSrc.Store(&alertSource{st: st, status: status})
+	m.alertOnce.Do(func() {
+		src := func() *alertSource { return m.alertSrc.Load() }
+		m.Registry.MustRegister(newAlertCollector(src))
 	})
 }
 

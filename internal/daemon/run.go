@@ -108,6 +108,11 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 			return err
 		}
 	}
+	if a.Config.Alerts.Enabled {
+		if err := a.startAlerts(ctx, o.owner, metrics, log); err != nil {
+			return err
+		}
+	}
 	if addr := a.Config.HTTP.Listen; addr != "" {
 		health := &HealthSource{Store: a.Store,
 			QueueDepth: func() int { return cur.Load().Status().QueueDepth },
@@ -319,6 +324,7 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics, maxTimeout time.Durati
 				if res != nil {
 					metrics.ObserveCaptures(res.Endpoints)
 				}
+				a.triggerAlerts() // a failed capture counts too (capture_failing)
 				if err != nil && !capture.IsRetryable(err) {
 					// Refused credentials or a parked endpoint: another
 					// attempt of this slot would not help (and could lock
@@ -383,6 +389,11 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics, maxTimeout time.Durati
 				if ls, ok := a.Store.(store.LiveState); ok {
 					// The change log behind /api/stream keeps live.change_retention.
 					_, perr := ls.PruneChanges(ctx, &store.PruneChangesParams{Before: a.Clock().Add(-cfg.Live.ChangeRetention)})
+					err = errors.Join(err, perr)
+				}
+				if nq, ok := a.Store.(store.NotificationQueue); ok {
+					// Delivered and failed notifications keep alerts.notification_retention.
+					_, perr := nq.PruneNotifications(ctx, &store.PruneNotificationsParams{Before: a.Clock().Add(-cfg.Alerts.NotificationRetention)})
 					err = errors.Join(err, perr)
 				}
 				return err
