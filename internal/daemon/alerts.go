@@ -3,7 +3,6 @@ package daemon
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -17,6 +16,7 @@ import (
 	"github.com/accessvault/vinventory/alert"
 	"github.com/accessvault/vinventory/alert/notify"
 	"github.com/accessvault/vinventory/capture"
+	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/live"
 	"github.com/accessvault/vinventory/internal/secrets"
@@ -26,28 +26,25 @@ import (
 
 // channelSecretContext is the keyring's associated data of a channel's
 // secret: a blob sealed for one channel never opens for another (or for
-// an endpoint of the same name).
+// an endpoint of the same name). The blob holds the secret value alone;
+// the channel's kind says what it is (see secretFor).
 func channelSecretContext(name string) string { return "alert-channel:" + name }
 
-// sealChannelSecret encrypts a channel's secret with the keyring.
-func sealChannelSecret(kr *secrets.Keyring, name string, s *notify.Secret) ([]byte, error) {
+// sealChannelSecret encrypts a channel's one secret value (a Slack or
+// Teams webhook URL, a webhook's HMAC key, an SMTP password: which one
+// the channel's kind says) with the keyring.
+func sealChannelSecret(kr *secrets.Keyring, name, value string) ([]byte, error) {
 	if kr == nil {
 		return nil, errors.New("no keyring: alert channel secrets cannot be encrypted (configure keys)")
 	}
-	b, err := json.Marshal(s)
-	if err != nil {
-		return nil, err
-	}
-	defer clear(b)
-	return kr.Encrypt(b, channelSecretContext(name))
+	return kr.Encrypt([]byte(value), channelSecretContext(name))
 }
 
 // openChannelSecret decrypts a channel's secret (an empty Secret when the
 // channel has none).
 func openChannelSecret(kr *secrets.Keyring, ch inventory.AlertChannel) (*notify.Secret, error) {
-	s := &notify.Secret{}
 	if len(ch.Secret) == 0 {
-		return s, nil
+		return &notify.Secret{}, nil
 	}
 	if kr == nil {
 		return nil, fmt.Errorf("channel %s: no keyring to decrypt its secret", ch.Name)
@@ -57,14 +54,10 @@ func openChannelSecret(kr *secrets.Keyring, ch inventory.AlertChannel) (*notify.
 		return nil, fmt.Errorf("channel %s: decrypt its secret: %w", ch.Name, err)
 	}
 	defer clear(b)
-	if err := json.Unmarshal(b, s); err != nil {
-		return nil, fmt.Errorf("channel %s: its secret is not readable: %w", ch.Name, err)
-	}
-	return s, nil
+	return secretFor(ch.Kind, string(b)), nil
 }
 
-// secretFor puts a configured channel's one secret where its kind reads
-// it.
+// secretFor puts a channel's one secret where its kind reads it.
 func secretFor(kind, value string) *notify.Secret {
 	switch kind {
 	case inventory.ChannelWebhook:
@@ -96,7 +89,7 @@ func syncAlertConfig(ctx context.Context, st AlertStore, cfg config.AlertsConfig
 		}
 		keep := v == ""
 		if !keep {
-			if ch.Secret, err = sealChannelSecret(kr, ch.Name, secretFor(ch.Kind, v)); err != nil {
+			if ch.Secret, err = sealChannelSecret(kr, ch.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("alerts.channels[%d]: %w", i, err))
 				continue
 			}
@@ -386,7 +379,9 @@ func (c *alertCollector) Collect(ch chan<- prometheus.Metric) {
 	defer cancel()
 	counts, err := src.st.CountAlerts(ctx, &store.CountAlertsParams{})
 	if err != nil {
-		ch <- prometheus.NewInvalidMetric(c.active, err)
+		// The store is unreadable (or closed, after a demo run): the
+		// series is left out rather than failing the whole scrape;
+		// /healthz says why.
 		return
 	}
 	for _, n := range counts {
@@ -470,6 +465,34 @@ func (a *App) triggerAlerts() {
 	if m := a.alerts.Load(); m != nil {
 		m.Trigger()
 	}
+}
+
+// alertHooks are the API's channel calls: secrets sealed with the
+// keyring, test notifications sent with alert/notify.
+func alertHooks(kr *secrets.Keyring) api.AlertOptions {
+	o := api.AlertOptions{TestChannel: func(ctx context.Context, ch inventory.AlertChannel) error {
+		s, err := openChannelSecret(kr, ch)
+		if err != nil {
+			return err
+		}
+		return notify.SendTest(ctx, ch, *s, notify.SendOptions{})
+	}}
+	if kr != nil {
+		o.SealSecret = func(_ context.Context, channel string, plaintext []byte) ([]byte, error) {
+			return sealChannelSecret(kr, channel, string(plaintext))
+		}
+	}
+	return o
+}
+
+// alertStatus is the evaluator's status for /healthz (nil when alerting
+// is off).
+func (a *App) alertStatus() *AlertStatus {
+	if m := a.alerts.Load(); m != nil {
+		s := m.Status()
+		return &s
+	}
+	return nil
 }
 
 // publishAlert pushes a changed alert to the stream hub.

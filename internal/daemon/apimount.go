@@ -129,6 +129,7 @@ func (a *App) newAPI(q api.Jobs, noAuth bool) (*api.API, error) {
 	if a.Keyring != nil {
 		o.Connector = api.KeyringConnector{Keyring: a.Keyring, Logger: sdkLogger(a.Logger, "vsphere")}
 	}
+	o.Alerts = alertHooks(a.Keyring)
 	return api.New(o)
 }
 

@@ -220,6 +220,21 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		metrics.WatchLive(live.Status)
 		health.Live = live.Status
 	}
+	// Alerting: a few rules (no notification channel: add one on the
+	// alerts page), evaluated once the history is written.
+	op, err := Opener(kr, log, nil)
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	alerts, err := newAlertManager(ctx, alertDeps{Store: st, Config: demoAlertConfig(), Keyring: kr, Getenv: OSEnv,
+		Clock: o.Clock, Open: op, Owner: "demo", Logger: log})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	if alerts != nil {
+		metrics.WatchAlerts(alerts.Store, alerts.Status)
+		health.Alerts = func() *AlertStatus { s := alerts.Status(); return &s }
+	}
 	if o.Listen != "-" {
 		// A job queue on the SQLite file works the maintenance jobs the
 		// admin page and the API's operator calls queue (repair, rebuild,
@@ -253,8 +268,17 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		defer hub.Close()
 		ao.Hub = hub
 		if live != nil {
-			live.OnApply = func(*capture.WatchBatch) { hub.Wake() }
+			live.OnApply = func(*capture.WatchBatch) {
+				hub.Wake()
+				if alerts != nil {
+					alerts.Trigger()
+				}
+			}
 		}
+		if alerts != nil {
+			alerts.Publish = func(a inventory.Alert) { _ = hub.Publish(livestream.KindAlert, a, a.Vcenter) }
+		}
+		ao.Alerts = alertHooks(kr)
 		h, err := api.New(ao)
 		if err != nil {
 			return fmt.Errorf("demo: %w", err)
@@ -294,6 +318,9 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		return nil
 	}
 
+	if alerts != nil {
+		go alerts.Run(ctx) // after the history: it evaluates the present
+	}
 	if live != nil {
 		// Started after the history: its captures are stamped in the past,
 		// live changes now.
@@ -624,6 +651,23 @@ func demoLiveManager(st store.Store, kr *secrets.Keyring, log *zap.Logger) (*Liv
 		return nil, fmt.Errorf("demo: %w", err)
 	}
 	return &LiveManager{Store: ws, Open: op, Config: config.Default().Live, Logger: log}, nil
+}
+
+// demoAlertConfig is the demo's alerting: the example configuration's
+// rules, one of them (datastores above 55%) firing on the simulated
+// datastores, which are about 60% full.
+func demoAlertConfig() config.AlertsConfig {
+	c := config.Default().Alerts
+	c.Rules = []config.AlertRuleConfig{
+		{ID: "host-down", Name: "Host disconnected", Kind: inventory.RuleHostDisconnected, Severity: inventory.SeverityCritical, For: 5 * time.Minute},
+		{ID: "host-maintenance", Name: "Host in maintenance over 8h", Kind: inventory.RuleHostMaintenance, Severity: inventory.SeverityInfo, Duration: 8 * time.Hour},
+		{ID: "datastore-full", Name: "Datastore above 85%", Kind: inventory.RuleDatastoreUsedPct, Severity: inventory.SeverityWarning, Threshold: 85, Clear: 80},
+		{ID: "datastore-filling", Name: "Datastore above 55%", Kind: inventory.RuleDatastoreUsedPct, Severity: inventory.SeverityInfo, Threshold: 55, Clear: 50},
+		{ID: "old-snapshots", Name: "Snapshot older than 7 days", Kind: inventory.RuleVMSnapshotAge, Severity: inventory.SeverityInfo, Threshold: 7},
+		{ID: "capture-failing", Name: "Capture failing", Kind: inventory.RuleCaptureFailing, Severity: inventory.SeverityCritical, Threshold: 3},
+		{ID: "stale", Name: "No capture for 3h", Kind: inventory.RuleDataStale, Severity: inventory.SeverityCritical, Duration: 3 * time.Hour},
+	}
+	return c
 }
 
 // demoLiveChurn makes a small change to the simulator every interval until

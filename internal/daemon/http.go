@@ -28,6 +28,8 @@ type Health struct {
 	Endpoints []EndpointHealth `json:"endpoints"`
 	// Jobs is the scheduler's view of each job, when a scheduler runs.
 	Jobs any `json:"jobs,omitempty"`
+	// Alerts is this replica's alert evaluator, when alerting is on.
+	Alerts *AlertStatus `json:"alerts,omitempty"`
 	// Error says why the store could not be read.
 	Error string `json:"error,omitempty"`
 }
@@ -56,6 +58,8 @@ type HealthSource struct {
 	Jobs func() any
 	// Live returns the live watchers' status; optional.
 	Live func() []LiveStatus
+	// Alerts returns the alert evaluator's status; optional.
+	Alerts func() *AlertStatus
 	// Clock defaults to time.Now.
 	Clock func() time.Time
 }
@@ -72,6 +76,9 @@ func (h *HealthSource) Check(ctx context.Context) Health {
 	}
 	if h.Jobs != nil {
 		out.Jobs = h.Jobs()
+	}
+	if h.Alerts != nil {
+		out.Alerts = h.Alerts()
 	}
 	eps, err := h.Store.ListEndpoints(ctx, &store.ListEndpointsParams{})
 	if err != nil {

@@ -121,6 +121,7 @@ func runDaemon(ctx context.Context, a *App, args []string) error {
 		if a.live != nil {
 			health.Live = a.live.Status
 		}
+		health.Alerts = a.alertStatus
 		mux := NewMux(health, metrics)
 		if err := a.withAPI(mux, queueJobs{cur.Load}, false); err != nil {
 			return err
