@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -607,7 +608,8 @@ func PrepareClaim(p *store.ClaimNotificationsParams) (now, until time.Time, limi
 
 // PrepareFinish checks FinishNotificationsParams (an Owner, and per result
 // a positive ID, At set, storable Error, no RetryAt on a delivered one)
-// and returns the results with times at Precision.
+// and returns the results with times at Precision, ordered by ID (stable:
+// rows are then locked in one order by every writer).
 func PrepareFinish(p *store.FinishNotificationsParams) ([]store.NotificationResult, error) {
 	const op = "FinishNotifications"
 	if p == nil {
@@ -636,6 +638,7 @@ func PrepareFinish(p *store.FinishNotificationsParams) ([]store.NotificationResu
 		r.At, r.RetryAt = NormTime(r.At), NormTime(r.RetryAt)
 		out[i] = r
 	}
+	slices.SortStableFunc(out, func(a, b store.NotificationResult) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
