@@ -190,7 +190,8 @@ type PreparedAlerts struct {
 
 // PrepareApplyAlerts checks ApplyAlertsParams against the rules documented
 // on store.AlertStore.ApplyAlerts: every alert valid (ValidateAlert), an
-// update's ExpectState known, no ID twice, none both updated and deleted;
+// update's ExpectState known (and none on a new alert), no ID twice, none
+// both updated and deleted;
 // every transition to a known state (From empty or known) with At set and
 // its AlertIndex in range when its AlertID is 0; Delete IDs positive;
 // every notification valid (ValidateNotification) with AlertIndex -1 or in
