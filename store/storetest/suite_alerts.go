@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -47,6 +48,8 @@ func alertTests() []test {
 		{"InvalidParams", testAlertInvalid},
 		{"ConcurrentClaims", testAlertConcurrentClaims},
 		{"ConcurrentKey", testAlertConcurrentKey},
+		{"Closed", testAlertClosed},
+		{"Cancelled", testAlertCancelled},
 	}
 }
 
@@ -1192,4 +1195,109 @@ func testAlertConcurrentKey(e *env) {
 	if h := e.allHistory(store.ListAlertHistoryParams{}); len(h) != 1 {
 		e.t.Errorf("%d transitions stored, want 1 (the refused batches wrote none)", len(h))
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Close and cancellation
+
+// testAlertClosed checks that every alert method fails with ErrClosed
+// after Close.
+func testAlertClosed(e *env) {
+	a := e.insertAlerts(testAlert("r1", "vc-a", 1))[0]
+	if err := e.st.Close(); err != nil {
+		e.t.Fatalf("Close: %v", err)
+	}
+	now := time.Now()
+	for name, call := range map[string]func() error{
+		"PutAlertRule": func() error {
+			_, err := e.as().PutAlertRule(e.ctx, &store.PutAlertRuleParams{Rule: testAlertRule("r1")})
+			return err
+		},
+		"ListAlertRules":  func() error { _, err := e.as().ListAlertRules(e.ctx, &store.ListAlertRulesParams{}); return err },
+		"DeleteAlertRule": func() error { return e.as().DeleteAlertRule(e.ctx, &store.DeleteAlertRuleParams{ID: "r1"}) },
+		"ApplyAlerts": func() error {
+			_, err := e.as().ApplyAlerts(e.ctx, &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{{Alert: testAlert("r1", "vc-a", 2)}}})
+			return err
+		},
+		"GetAlert":         func() error { _, err := e.as().GetAlert(e.ctx, &store.GetAlertParams{ID: a.ID}); return err },
+		"ListAlerts":       func() error { _, err := e.as().ListAlerts(e.ctx, &store.ListAlertsParams{}); return err },
+		"CountAlerts":      func() error { _, err := e.as().CountAlerts(e.ctx, &store.CountAlertsParams{}); return err },
+		"ListAlertHistory": func() error { _, err := e.as().ListAlertHistory(e.ctx, &store.ListAlertHistoryParams{}); return err },
+		"CreateSilence": func() error {
+			_, err := e.as().CreateSilence(e.ctx, &store.CreateSilenceParams{Silence: inventory.Silence{RuleID: "r1", Until: now.Add(time.Hour)}})
+			return err
+		},
+		"ListSilences":  func() error { _, err := e.as().ListSilences(e.ctx, &store.ListSilencesParams{}); return err },
+		"DeleteSilence": func() error { return e.as().DeleteSilence(e.ctx, &store.DeleteSilenceParams{ID: 1}) },
+		"PutAlertChannel": func() error {
+			_, err := e.ach().PutAlertChannel(e.ctx, &store.PutAlertChannelParams{Channel: inventory.AlertChannel{Name: "c", Kind: inventory.ChannelSlack}})
+			return err
+		},
+		"GetAlertChannel": func() error {
+			_, err := e.ach().GetAlertChannel(e.ctx, &store.GetAlertChannelParams{Name: "c"})
+			return err
+		},
+		"ListAlertChannels": func() error {
+			_, err := e.ach().ListAlertChannels(e.ctx, &store.ListAlertChannelsParams{})
+			return err
+		},
+		"DeleteAlertChannel": func() error { return e.ach().DeleteAlertChannel(e.ctx, &store.DeleteAlertChannelParams{Name: "c"}) },
+		"EnqueueNotifications": func() error {
+			_, err := e.aq().EnqueueNotifications(e.ctx, &store.EnqueueNotificationsParams{Notifications: []inventory.Notification{{Channel: "c", Event: inventory.NotifyTest}}})
+			return err
+		},
+		"ClaimNotifications": func() error {
+			_, err := e.aq().ClaimNotifications(e.ctx, &store.ClaimNotificationsParams{Owner: "d", Now: now, Lease: time.Minute})
+			return err
+		},
+		"FinishNotifications": func() error {
+			return e.aq().FinishNotifications(e.ctx, &store.FinishNotificationsParams{Owner: "d", Results: []store.NotificationResult{{ID: 1, At: now}}})
+		},
+		"ListNotifications": func() error {
+			_, err := e.aq().ListNotifications(e.ctx, &store.ListNotificationsParams{})
+			return err
+		},
+		"PruneNotifications": func() error {
+			_, err := e.aq().PruneNotifications(e.ctx, &store.PruneNotificationsParams{Before: now})
+			return err
+		},
+	} {
+		if err := call(); !errors.Is(err, store.ErrClosed) {
+			e.t.Errorf("%s after Close: error %v, want one wrapping store.ErrClosed", name, err)
+		}
+	}
+}
+
+// testAlertCancelled checks that writes with a cancelled context fail with
+// a *WriteError wrapping context.Canceled and write nothing.
+func testAlertCancelled(e *env) {
+	e.insertAlerts(testAlert("r1", "vc-a", 1))
+	before := e.alertDump()
+	ctx, cancel := context.WithCancel(e.ctx)
+	cancel()
+	for name, call := range map[string]func() error{
+		"PutAlertRule": func() error {
+			_, err := e.as().PutAlertRule(ctx, &store.PutAlertRuleParams{Rule: testAlertRule("r1")})
+			return err
+		},
+		"ApplyAlerts": func() error {
+			_, err := e.as().ApplyAlerts(ctx, &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{{Alert: testAlert("r1", "vc-a", 2)}},
+				Notifications: []store.NotificationRef{{Notification: inventory.Notification{Channel: "c", Event: inventory.NotifyOpened}}}})
+			return err
+		},
+		"EnqueueNotifications": func() error {
+			_, err := e.aq().EnqueueNotifications(ctx, &store.EnqueueNotificationsParams{Notifications: []inventory.Notification{{Channel: "c", Event: inventory.NotifyTest}}})
+			return err
+		},
+		"PutAlertChannel": func() error {
+			_, err := e.ach().PutAlertChannel(ctx, &store.PutAlertChannelParams{Channel: inventory.AlertChannel{Name: "c", Kind: inventory.ChannelSlack}})
+			return err
+		},
+	} {
+		err := call()
+		if we := asType[*store.WriteError](err); we == nil || !errors.Is(err, context.Canceled) {
+			e.t.Errorf("%s with a cancelled context: error %v (%T), want a *store.WriteError wrapping context.Canceled", name, err, err)
+		}
+	}
+	e.alertsUnchanged(before, "alert writes with a cancelled context")
 }
