@@ -221,9 +221,7 @@ func testRateLimit(t *testing.T, e *env) {
 		t.Fatalf("the fourth should wait for t0+1m: %+v", n)
 	}
 	if n.Attempts != 0 {
-		// TODO(h-astore): remove once the stores implement
-		// store.NotificationResult.Deferred (store/driver FinishOne).
-		t.Logf("KNOWN GAP: the store counted a deferral as an attempt (Attempts %d): it does not implement NotificationResult.Deferred yet", n.Attempts)
+		t.Fatalf("the store counted a deferral as an attempt (Attempts %d)", n.Attempts)
 	}
 	if len(sk.requests()) != 3 {
 		t.Fatalf("%d requests", len(sk.requests()))

@@ -632,6 +632,8 @@ func PrepareFinish(p *store.FinishNotificationsParams) ([]store.NotificationResu
 			return nil, Invalid(op, f+".At", "must be set")
 		case r.Delivered && !r.RetryAt.IsZero():
 			return nil, Invalid(op, f+".RetryAt", "must be zero for a delivered notification")
+		case r.Deferred && (r.Delivered || r.RetryAt.IsZero()):
+			return nil, Invalid(op, f+".Deferred", "needs RetryAt and no Delivered (a deferral only moves the next attempt)")
 		}
 		if err := CheckStrings(op, f+".Error", r.Error); err != nil {
 			return nil, err
@@ -645,9 +647,14 @@ func PrepareFinish(p *store.FinishNotificationsParams) ([]store.NotificationResu
 
 // FinishOne applies one result to a notification p.Owner holds (state
 // pending): delivered (DeliveredAt = At), retried (NextAttempt = RetryAt,
-// LastError set) or failed (LastError set); Attempts is incremented. The
-// caller releases the lease.
+// LastError set) or failed (LastError set), Attempts incremented; or
+// deferred (NextAttempt = RetryAt, nothing else changed). The caller
+// releases the lease.
 func FinishOne(n *inventory.Notification, r *store.NotificationResult) {
+	if r.Deferred {
+		n.NextAttempt = r.RetryAt // a wait, not an attempt
+		return
+	}
 	n.Attempts++
 	switch {
 	case r.Delivered:

@@ -863,6 +863,21 @@ func testAlertQueue(e *env) {
 	if got := claim("d3", e.alertT(retry), time.Minute, "", 0); !slices.Equal(got, []int64{ids[1], ids[2]}) {
 		e.t.Errorf("ClaimNotifications(d3) at the retry = %v, want [%d %d]", got, ids[1], ids[2])
 	}
+	// A deferral (a channel's rate limit) moves #1's next attempt without
+	// counting an attempt or an error, and releases the lease.
+	later := e.alertT(retry).Add(10 * time.Minute)
+	e.ok(e.aq().FinishNotifications(e.ctx, &store.FinishNotificationsParams{Owner: "d3", Results: []store.NotificationResult{
+		{ID: ids[1], Deferred: true, At: e.alertT(retry), RetryAt: later},
+	}}), "FinishNotifications(d3, deferred)")
+	for _, n := range e.allNotifications(store.ListNotificationsParams{}) {
+		if n.ID == ids[1] && (n.State != inventory.NotificationPending || n.Attempts != 0 || n.LastError != "" || !n.NextAttempt.Equal(later)) {
+			e.t.Errorf("deferred notification #1 = state %s, attempts %d, error %q, next %v; want pending, 0, \"\", %v",
+				n.State, n.Attempts, n.LastError, n.NextAttempt, later)
+		}
+	}
+	if got := claim("d4", later, time.Minute, "", 0); !slices.Contains(got, ids[1]) {
+		e.t.Errorf("ClaimNotifications(d4) at the deferral's time = %v, want it to hold %d", got, ids[1])
+	}
 	// Lists: newest first, filtered, paged.
 	for _, p := range []store.ListNotificationsParams{
 		{Limit: 2},
