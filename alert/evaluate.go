@@ -158,7 +158,7 @@ func Evaluate(in *Input) *Plan {
 			continue
 		}
 		if err := ValidateRule(r); err != nil {
-			e.skip(r.ID, "", "invalid rule: "+err.Error())
+			e.skip(r.ID, "", fmt.Sprintf("invalid rule: %v", err))
 			continue
 		}
 		e.rule(r)
