@@ -2,6 +2,7 @@ package alert_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -147,5 +148,38 @@ func TestNewEvaluatorValidates(t *testing.T) {
 	}
 	if _, err := alert.NewEvaluator(memstore.New(), alert.Options{FlapLimit: -1}); err == nil {
 		t.Error("negative FlapLimit accepted")
+	}
+}
+
+// TestEvaluateRemovedRuleAndVcenterScope: over every rule, alerts of a
+// removed rule resolve; a run limited to one endpoint leaves the others'
+// alerts alone.
+func TestEvaluateRemovedRuleAndVcenterScope(t *testing.T) {
+	now := time.Date(2026, 12, 6, 9, 0, 0, 0, time.UTC)
+	r := inventory.AlertRule{ID: "down", Kind: inventory.RuleHostDisconnected, Severity: inventory.SeverityCritical, Enabled: true}
+	old := func(id int64, rule, vcenter string) inventory.Alert {
+		return inventory.Alert{ID: id, RuleID: rule, Kind: inventory.RuleHostDisconnected, Severity: inventory.SeverityCritical, Vcenter: vcenter,
+			EntityType: inventory.EntityHost, EntityID: "host-1", EntityName: "h", Summary: "host h is disconnected", State: inventory.AlertOpen,
+			SeenAt: now.Add(-time.Hour), OpenedAt: now.Add(-time.Hour)}
+	}
+	alerts := []inventory.Alert{old(1, "gone", "vc1"), old(2, "down", "vc1"), old(3, "down", "vc2")}
+	hosts := []inventory.Host{{Vcenter: "vc2", ID: "host-1", Name: "h", ConnectionState: "disconnected"}}
+	// Over every rule and endpoint: "gone" resolves, vc1's host-1 (not in
+	// the state any more) resolves, vc2's holds.
+	p := alert.Evaluate(&alert.Input{Now: now, Rules: []inventory.AlertRule{r}, AllRules: true, Alerts: alerts, State: &inventory.State{Hosts: hosts}})
+	var got []string
+	for _, c := range p.Changes {
+		got = append(got, fmt.Sprintf("%d %s>%s", c.Alert.ID, c.From, c.To))
+	}
+	if want := []string{"2 open>resolved", "1 open>resolved"}; !slices.Equal(got, want) {
+		t.Errorf("changes %v, want %v", got, want)
+	}
+	if p.Changes[1].Alert.Summary != "rule gone was removed or disabled" || p.Changes[1].Alert.ResolvedBy != "" {
+		t.Errorf("removed rule's alert %+v", p.Changes[1].Alert)
+	}
+	// Limited to vc2: nothing of vc1 changes.
+	p = alert.Evaluate(&alert.Input{Now: now, Vcenter: "vc2", Rules: []inventory.AlertRule{r}, AllRules: true, Alerts: alerts, State: &inventory.State{Hosts: hosts}})
+	if len(p.Changes) != 0 {
+		t.Errorf("vc2 run changed %+v", p.Changes)
 	}
 }
