@@ -184,6 +184,16 @@ func BenchmarkEvaluate(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	clock = clock.Add(time.Second)
+	res, err = ev.Run(ctx, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range res.Changes[:min(3, len(res.Changes))] {
+		b.Logf("steady change: %s %s %s->%s %q", c.Alert.RuleID, c.Alert.EntityID, c.From, c.To, c.Alert.Summary)
+	}
+	b.ReportMetric(float64(len(res.Changes)), "steady-changes")
 	b.ReportMetric(float64(first.Milliseconds()), "first-run-ms")
 	b.ReportMetric(float64(opened), "alerts")
 }

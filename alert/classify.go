@@ -2,6 +2,7 @@ package alert
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -27,7 +28,7 @@ type PowerEventSources map[string]EndpointPowerEvents
 
 // ErrNoPowerEventSource is returned (wrapped) by PowerEventSources for an
 // endpoint it has no reader for.
-var ErrNoPowerEventSource = fmt.Errorf("alert: no power event source for the endpoint")
+var ErrNoPowerEventSource = errors.New("alert: no power event source for the endpoint")
 
 // PowerEvents reads the events of the endpoint named vcenter.
 func (m PowerEventSources) PowerEvents(ctx context.Context, vcenter string, from, to time.Time) ([]inventory.PowerEvent, error) {

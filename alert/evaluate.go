@@ -158,7 +158,7 @@ func Evaluate(in *Input) *Plan {
 			continue
 		}
 		if err := ValidateRule(r); err != nil {
-			e.skip(r.ID, "", "invalid rule: "+err.Error())
+			e.skip(r.ID, "", fmt.Sprintf("invalid rule: %v", err))
 			continue
 		}
 		e.rule(r)
@@ -183,6 +183,8 @@ type evaluation struct {
 	hosts    map[[2]string]*inventory.Host
 	detail   map[[2]string]*inventory.VMDetail
 	done     map[akey]bool
+	// byRule are the existing alerts of each rule, by ID.
+	byRule map[string][]*inventory.Alert
 }
 
 func (e *evaluation) inScope(vc string) bool { return e.in.Vcenter == "" || e.in.Vcenter == vc }
@@ -207,6 +209,10 @@ func (e *evaluation) index() {
 		e.detail[[2]string{d.Vcenter, d.VMID}] = d
 	}
 	e.done = map[akey]bool{}
+	e.byRule = map[string][]*inventory.Alert{}
+	for _, a := range e.sortedExisting() {
+		e.byRule[a.RuleID] = append(e.byRule[a.RuleID], a)
+	}
 }
 
 func (e *evaluation) sortedExisting() []*inventory.Alert {
@@ -447,8 +453,8 @@ func (e *evaluation) rule(r *inventory.AlertRule) {
 	for _, k := range keys {
 		e.holds(r, conds[k])
 	}
-	for _, a := range e.sortedExisting() {
-		if a.RuleID != r.ID || e.done[keyOf(a)] || skipVC[a.Vcenter] {
+	for _, a := range e.byRule[r.ID] {
+		if e.done[keyOf(a)] || skipVC[a.Vcenter] {
 			continue
 		}
 		if _, ok := conds[keyOf(a)]; !ok {

@@ -27,6 +27,12 @@
 // a watcher's latency on a simulator grows with the inventory; keep
 // watcher tests small (tens of VMs).
 //
+// # Power-off cases
+//
+// UserPowerOff, GuestShutdown, NoUserPowerOff, HAEvent and HostFailure
+// power VMs off each way package alert's ClassifyPowerOff tells apart,
+// leaving the vCenter events of that case for vsphere.Source.PowerEvents.
+//
 // Everything else (the inventory options, mutations, faults and latency) is
 // package vcsim's; see its documentation.
 package capturetest

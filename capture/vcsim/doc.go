@@ -104,6 +104,15 @@
 // for what vcsim has no API for; SetProperty turns vcsim's panics on an
 // unknown path or a wrong type into errors.
 //
+// Power events, for telling a user's power-off from a failure
+// (vsphere.Source.PowerEvents, package alert): ShutdownGuest (vcsim posts
+// VmGuestShutdownEvent and VmPoweredOffEvent with the Sim's user),
+// SetVMPowerState and SetHostConnectionState (a state change with no
+// event, as when a host dies), VMsOnHost, and PostEvent, which posts any
+// event through vcsim's EventManager from a session with a chosen user
+// name or none (vcsim stamps a posted event with the posting session's
+// user); VMEvent and HostEvent give the event arguments to embed.
+//
 // # Watchers
 //
 // vcsim sets some properties without telling property collectors
