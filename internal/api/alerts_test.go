@@ -453,7 +453,7 @@ func TestChannelsAPI(t *testing.T) {
 		var testErr error
 		o := f.api.o
 		o.Alerts = AlertOptions{
-			SealSecret: func(_ context.Context, channel string, p []byte) ([]byte, error) { return f.kr.Encrypt(p, channel) },
+			SealSecret: KeyringSealer(f.kr),
 			TestChannel: func(_ context.Context, ch inventory.AlertChannel) error {
 				if len(ch.Secret) == 0 {
 					return errors.New("no secret")
