@@ -93,6 +93,8 @@ const (
 	StageHistory        WriteStage = "history"
 	StageDetails        WriteStage = "details"
 	StageChanges        WriteStage = "changes"
+	StageAlerts         WriteStage = "alerts"
+	StageNotifications  WriteStage = "notifications"
 	StageCommit         WriteStage = "commit"
 )
 

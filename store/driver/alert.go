@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -189,7 +190,8 @@ type PreparedAlerts struct {
 
 // PrepareApplyAlerts checks ApplyAlertsParams against the rules documented
 // on store.AlertStore.ApplyAlerts: every alert valid (ValidateAlert), an
-// update's ExpectState known, no ID twice, none both updated and deleted;
+// update's ExpectState known (and none on a new alert), no ID twice, none
+// both updated and deleted;
 // every transition to a known state (From empty or known) with At set and
 // its AlertIndex in range when its AlertID is 0; Delete IDs positive;
 // every notification valid (ValidateNotification) with AlertIndex -1 or in
@@ -400,15 +402,16 @@ func SortAlertCounts(c []store.AlertCount) {
 }
 
 // PrepareListAlertHistory checks ListAlertHistoryParams and returns the
-// cursor's ID (0 for the first page), Since at Precision and the page
-// size.
+// cursor's ID (0 for the first page), Since (as given: a stored At, a
+// whole multiple of Precision, is at or after it exactly when it is at or
+// after Since rounded up) and the page size.
 func PrepareListAlertHistory(p *store.ListAlertHistoryParams) (afterID int64, since time.Time, limit int, err error) {
 	const op = "ListAlertHistory"
 	if p.AlertID < 0 {
 		return 0, since, 0, Invalid(op, "AlertID", "must not be negative")
 	}
 	id, err := IDCursor(op, p.Cursor)
-	return id, NormTime(p.Since), AlertHistoryPageSize(p), err
+	return id, p.Since, AlertHistoryPageSize(p), err
 }
 
 // ---------------------------------------------------------------------------
@@ -606,7 +609,8 @@ func PrepareClaim(p *store.ClaimNotificationsParams) (now, until time.Time, limi
 
 // PrepareFinish checks FinishNotificationsParams (an Owner, and per result
 // a positive ID, At set, storable Error, no RetryAt on a delivered one)
-// and returns the results with times at Precision.
+// and returns the results with times at Precision, ordered by ID (stable:
+// rows are then locked in one order by every writer).
 func PrepareFinish(p *store.FinishNotificationsParams) ([]store.NotificationResult, error) {
 	const op = "FinishNotifications"
 	if p == nil {
@@ -635,6 +639,7 @@ func PrepareFinish(p *store.FinishNotificationsParams) ([]store.NotificationResu
 		r.At, r.RetryAt = NormTime(r.At), NormTime(r.RetryAt)
 		out[i] = r
 	}
+	slices.SortStableFunc(out, func(a, b store.NotificationResult) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

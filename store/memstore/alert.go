@@ -80,7 +80,7 @@ func (s *Store) PutAlertRule(ctx context.Context, p *store.PutAlertRuleParams) (
 	if err != nil {
 		return nil, err
 	}
-	if err := s.commit(ctx, &store.WriteError{Op: op}, func() { s.alertRows().rules[r.ID] = r }); err != nil {
+	if err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() { s.alertRows().rules[r.ID] = r }); err != nil {
 		return nil, err
 	}
 	out := driver.CloneAlertRule(r)
@@ -117,7 +117,7 @@ func (s *Store) DeleteAlertRule(ctx context.Context, p *store.DeleteAlertRulePar
 		return err
 	}
 	found := false
-	err := s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
 		a := s.alertRows()
 		_, found = a.rules[p.ID]
 		delete(a.rules, p.ID)
@@ -149,7 +149,7 @@ func (s *Store) ApplyAlerts(ctx context.Context, p *store.ApplyAlertsParams) (*s
 	}
 	var res *store.ApplyAlertsResult
 	var conflict error
-	err = s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err = s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
 		a := s.alertRows()
 		if conflict = a.checkApply(prep); conflict == nil {
 			res = a.apply(prep)
@@ -408,7 +408,7 @@ func (s *Store) CreateSilence(ctx context.Context, p *store.CreateSilenceParams)
 	if err != nil {
 		return nil, err
 	}
-	err = s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err = s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
 		a := s.alertRows()
 		a.lastSilence++
 		sil.ID = a.lastSilence
@@ -450,7 +450,7 @@ func (s *Store) DeleteSilence(ctx context.Context, p *store.DeleteSilenceParams)
 		return err
 	}
 	found := false
-	err := s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
 		a := s.alertRows()
 		_, found = a.silences[p.ID]
 		delete(a.silences, p.ID)
@@ -477,7 +477,7 @@ func (s *Store) PutAlertChannel(ctx context.Context, p *store.PutAlertChannelPar
 	if err != nil {
 		return nil, err
 	}
-	err = s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err = s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
 		a := s.alertRows()
 		if old, ok := a.channels[c.Name]; ok && p.KeepSecret && p.Channel.Secret == nil {
 			c.Secret, c.HasSecret = old.Secret, old.HasSecret
@@ -543,7 +543,7 @@ func (s *Store) DeleteAlertChannel(ctx context.Context, p *store.DeleteAlertChan
 		return err
 	}
 	found := false
-	err := s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
 		a := s.alertRows()
 		if _, found = a.channels[p.Name]; !found {
 			return
@@ -587,7 +587,7 @@ func (s *Store) EnqueueNotifications(ctx context.Context, p *store.EnqueueNotifi
 		return nil, err
 	}
 	ids := make([]int64, len(ns))
-	err = s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err = s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageNotifications}, func() {
 		a := s.alertRows()
 		for i, n := range ns {
 			ids[i] = a.enqueue(n)
@@ -611,7 +611,7 @@ func (s *Store) ClaimNotifications(ctx context.Context, p *store.ClaimNotificati
 		return nil, err
 	}
 	var out []inventory.Notification
-	err = s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err = s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageNotifications}, func() {
 		for _, q := range s.alertRows().queue {
 			if len(out) == limit {
 				break
@@ -640,7 +640,7 @@ func (s *Store) FinishNotifications(ctx context.Context, p *store.FinishNotifica
 	if err != nil {
 		return err
 	}
-	return s.commit(ctx, &store.WriteError{Op: op}, func() {
+	return s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageNotifications}, func() {
 		q := s.alertRows().queue
 		for i := range results {
 			r := &results[i]
@@ -697,7 +697,7 @@ func (s *Store) PruneNotifications(ctx context.Context, p *store.PruneNotificati
 		return nil, err
 	}
 	res := &store.PruneNotificationsResult{}
-	err := s.commit(ctx, &store.WriteError{Op: op}, func() {
+	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageNotifications}, func() {
 		a := s.alertRows()
 		a.queue = slices.DeleteFunc(a.queue, func(q *queued) bool {
 			done := q.n.State != inventory.NotificationPending && q.n.CreatedAt.Before(p.Before)

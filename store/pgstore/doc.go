@@ -50,6 +50,15 @@
 // skips a row that commits later with a smaller one. Those inserts are
 // short, so the cost is a brief queue of concurrent event writers.
 //
+// Alerting (store.AlertStore, store.AlertChannels,
+// store.NotificationQueue): ApplyAlerts takes one advisory lock with a
+// fixed key, then checks each update's ExpectState on its row read FOR
+// UPDATE and the one-alert-not-resolved-per-key rule (also a partial
+// unique index; a violation is a *store.ConflictError too).
+// ClaimNotifications picks its rows FOR UPDATE SKIP LOCKED in the
+// UPDATE that leases them, so replicas claiming from one queue never take
+// the same row and never wait on each other.
+//
 // The schema is created by Migrate from embedded, versioned migrations
 // (recorded in schema_migrations, applied under an advisory lock, so
 // several processes may migrate at once). Open does not migrate unless

@@ -535,3 +535,145 @@ func (s *Store) ListChanges(ctx context.Context, p *store.ListChangesParams) (*s
 func (s *Store) PruneChanges(ctx context.Context, p *store.PruneChangesParams) (*store.PruneChangesResult, error) {
 	return s.core.PruneChanges(ctx, p)
 }
+
+// store.AlertStore
+
+// PutAlertRule inserts or replaces the rule with p.Rule.ID and returns
+// it as stored (UpdatedAt set by the store). The rule must carry an
+// ID, a known Kind and Severity and valid UTF-8 strings without NUL
+// bytes (package alert validates the rest); otherwise nothing is
+// stored and an *InvalidParamsError is returned.
+func (s *Store) PutAlertRule(ctx context.Context, p *store.PutAlertRuleParams) (*inventory.AlertRule, error) {
+	return s.core.PutAlertRule(ctx, p)
+}
+
+// ListAlertRules returns the rules ordered by ID.
+func (s *Store) ListAlertRules(ctx context.Context, p *store.ListAlertRulesParams) ([]inventory.AlertRule, error) {
+	return s.core.ListAlertRules(ctx, p)
+}
+
+// DeleteAlertRule deletes a rule, or returns ErrNotFound. Its alerts
+// and their history stay.
+func (s *Store) DeleteAlertRule(ctx context.Context, p *store.DeleteAlertRuleParams) error {
+	return s.core.DeleteAlertRule(ctx, p)
+}
+
+// ApplyAlerts, in one transaction: inserts the alerts of p.Alerts with
+// ID 0 (IDs assigned) and replaces those with an ID, appends
+// p.Transitions (one with AlertID 0 belongs to the alert
+// p.Alerts[AlertIndex]: see AlertTransitionRef),
+// deletes the alerts p.Delete names (pending alerts whose condition
+// cleared; their history goes with them), and queues p.Notifications
+// (see NotificationRef). An update whose ExpectState is set and
+// differs from the stored state, or a second alert that is not
+// resolved for the same (RuleID, Vcenter, EntityType, EntityID), is
+// refused with a *ConflictError; invalid params with an
+// *InvalidParamsError. Either way nothing is written.
+func (s *Store) ApplyAlerts(ctx context.Context, p *store.ApplyAlertsParams) (*store.ApplyAlertsResult, error) {
+	return s.core.ApplyAlerts(ctx, p)
+}
+
+// GetAlert returns one alert, or ErrNotFound.
+func (s *Store) GetAlert(ctx context.Context, p *store.GetAlertParams) (*inventory.Alert, error) {
+	return s.core.GetAlert(ctx, p)
+}
+
+// ListAlerts returns alerts newest first (by descending ID),
+// paginated.
+func (s *Store) ListAlerts(ctx context.Context, p *store.ListAlertsParams) (*store.AlertPage, error) {
+	return s.core.ListAlerts(ctx, p)
+}
+
+// CountAlerts counts alerts that are not resolved by state and
+// severity.
+func (s *Store) CountAlerts(ctx context.Context, p *store.CountAlertsParams) ([]store.AlertCount, error) {
+	return s.core.CountAlerts(ctx, p)
+}
+
+// ListAlertHistory returns transitions oldest first (by ID),
+// paginated.
+func (s *Store) ListAlertHistory(ctx context.Context, p *store.ListAlertHistoryParams) (*store.AlertHistoryPage, error) {
+	return s.core.ListAlertHistory(ctx, p)
+}
+
+// CreateSilence stores a silence and returns it as stored (ID and
+// CreatedAt set by the store). It must name a rule or an entity and
+// end in the future of CreatedAt; otherwise *InvalidParamsError.
+func (s *Store) CreateSilence(ctx context.Context, p *store.CreateSilenceParams) (*inventory.Silence, error) {
+	return s.core.CreateSilence(ctx, p)
+}
+
+// ListSilences returns silences ordered by ID; only those whose Until
+// is after p.ActiveAt when it is set.
+func (s *Store) ListSilences(ctx context.Context, p *store.ListSilencesParams) ([]inventory.Silence, error) {
+	return s.core.ListSilences(ctx, p)
+}
+
+// DeleteSilence deletes a silence, or returns ErrNotFound.
+func (s *Store) DeleteSilence(ctx context.Context, p *store.DeleteSilenceParams) error {
+	return s.core.DeleteSilence(ctx, p)
+}
+
+// store.AlertChannels
+
+// PutAlertChannel inserts or replaces the channel with p.Channel.Name
+// and returns it as stored (UpdatedAt and HasSecret set). When
+// p.KeepSecret is set and p.Channel.Secret is nil, a stored secret is
+// kept. A channel with no name, an unknown kind or invalid strings is
+// refused with an *InvalidParamsError.
+func (s *Store) PutAlertChannel(ctx context.Context, p *store.PutAlertChannelParams) (*inventory.AlertChannel, error) {
+	return s.core.PutAlertChannel(ctx, p)
+}
+
+// GetAlertChannel returns one channel with its Secret, or ErrNotFound.
+func (s *Store) GetAlertChannel(ctx context.Context, p *store.GetAlertChannelParams) (*inventory.AlertChannel, error) {
+	return s.core.GetAlertChannel(ctx, p)
+}
+
+// ListAlertChannels returns the channels ordered by name, with their
+// Secret.
+func (s *Store) ListAlertChannels(ctx context.Context, p *store.ListAlertChannelsParams) ([]inventory.AlertChannel, error) {
+	return s.core.ListAlertChannels(ctx, p)
+}
+
+// DeleteAlertChannel deletes a channel, or returns ErrNotFound. Its
+// pending notifications are marked failed.
+func (s *Store) DeleteAlertChannel(ctx context.Context, p *store.DeleteAlertChannelParams) error {
+	return s.core.DeleteAlertChannel(ctx, p)
+}
+
+// store.NotificationQueue
+
+// EnqueueNotifications queues notifications (State pending, IDs and
+// CreatedAt set by the store; NextAttempt defaults to CreatedAt) and
+// returns their IDs.
+func (s *Store) EnqueueNotifications(ctx context.Context, p *store.EnqueueNotificationsParams) ([]int64, error) {
+	return s.core.EnqueueNotifications(ctx, p)
+}
+
+// ClaimNotifications leases up to p.Limit pending notifications whose
+// NextAttempt is not after p.Now and whose lease (if any) expired, to
+// p.Owner until p.Now+p.Lease, oldest first (by ID), and returns them.
+func (s *Store) ClaimNotifications(ctx context.Context, p *store.ClaimNotificationsParams) ([]inventory.Notification, error) {
+	return s.core.ClaimNotifications(ctx, p)
+}
+
+// FinishNotifications records delivery attempts of notifications
+// p.Owner holds (others are skipped): delivered, retried at RetryAt
+// (Attempts incremented, LastError set, lease released), or failed
+// for good (RetryAt zero and not delivered).
+func (s *Store) FinishNotifications(ctx context.Context, p *store.FinishNotificationsParams) error {
+	return s.core.FinishNotifications(ctx, p)
+}
+
+// ListNotifications returns notifications newest first (by
+// descending ID), paginated.
+func (s *Store) ListNotifications(ctx context.Context, p *store.ListNotificationsParams) (*store.NotificationPage, error) {
+	return s.core.ListNotifications(ctx, p)
+}
+
+// PruneNotifications deletes delivered and failed notifications
+// created before p.Before.
+func (s *Store) PruneNotifications(ctx context.Context, p *store.PruneNotificationsParams) (*store.PruneNotificationsResult, error) {
+	return s.core.PruneNotifications(ctx, p)
+}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
@@ -321,6 +322,20 @@ func (d *dialect) Contains(s, sub string) string { return "strpos(" + s + ", " +
 
 // SearchIndex: text queries scan inv_vms.
 func (d *dialect) SearchIndex() bool { return false }
+
+// ForUpdate locks the rows read (skipping those other transactions hold).
+func (d *dialect) ForUpdate(skipLocked bool) string {
+	if skipLocked {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return " FOR UPDATE"
+}
+
+// UniqueViolation reports SQLSTATE 23505.
+func (d *dialect) UniqueViolation(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
 
 // AttributePairs expands the jsonb attributes with jsonb_each_text, whose
 // text has the database's collation: the pairs are given COLLATE "C", so

@@ -377,6 +377,15 @@ func (d *dialect) Contains(s, sub string) string { return "instr(" + s + ", " + 
 // SearchIndex: migration 9 creates inv_vms_search_idx.
 func (d *dialect) SearchIndex() bool { return true }
 
+// ForUpdate is empty: Begin (BEGIN IMMEDIATE) serializes every writer.
+func (d *dialect) ForUpdate(bool) string { return "" }
+
+// UniqueViolation reports SQLITE_CONSTRAINT_UNIQUE (or _PRIMARYKEY).
+func (d *dialect) UniqueViolation(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+}
+
 // AttributePairs reads the attributes' JSON text with json_each.
 func (d *dialect) AttributePairs(attrs string) string { return "json_each(" + attrs + ")" }
 

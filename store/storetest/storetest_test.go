@@ -48,7 +48,55 @@ type hooked struct {
 	applyChanges      func(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error)
 	listChanges       func(ctx context.Context, p *store.ListChangesParams) (*store.ChangePage, error)
 	pruneChanges      func(ctx context.Context, p *store.PruneChangesParams) (*store.PruneChangesResult, error)
+	applyAlerts       func(ctx context.Context, p *store.ApplyAlertsParams) (*store.ApplyAlertsResult, error)
+	listAlerts        func(ctx context.Context, p *store.ListAlertsParams) (*store.AlertPage, error)
+	countAlerts       func(ctx context.Context, p *store.CountAlertsParams) ([]store.AlertCount, error)
+	putAlertRule      func(ctx context.Context, p *store.PutAlertRuleParams) (*inventory.AlertRule, error)
+	claim             func(ctx context.Context, p *store.ClaimNotificationsParams) ([]inventory.Notification, error)
+	finish            func(ctx context.Context, p *store.FinishNotificationsParams) error
 	close             func() error
+}
+
+func (h *hooked) ApplyAlerts(ctx context.Context, p *store.ApplyAlertsParams) (*store.ApplyAlertsResult, error) {
+	if h.applyAlerts != nil {
+		return h.applyAlerts(ctx, p)
+	}
+	return h.Store.ApplyAlerts(ctx, p)
+}
+
+func (h *hooked) ListAlerts(ctx context.Context, p *store.ListAlertsParams) (*store.AlertPage, error) {
+	if h.listAlerts != nil {
+		return h.listAlerts(ctx, p)
+	}
+	return h.Store.ListAlerts(ctx, p)
+}
+
+func (h *hooked) CountAlerts(ctx context.Context, p *store.CountAlertsParams) ([]store.AlertCount, error) {
+	if h.countAlerts != nil {
+		return h.countAlerts(ctx, p)
+	}
+	return h.Store.CountAlerts(ctx, p)
+}
+
+func (h *hooked) PutAlertRule(ctx context.Context, p *store.PutAlertRuleParams) (*inventory.AlertRule, error) {
+	if h.putAlertRule != nil {
+		return h.putAlertRule(ctx, p)
+	}
+	return h.Store.PutAlertRule(ctx, p)
+}
+
+func (h *hooked) ClaimNotifications(ctx context.Context, p *store.ClaimNotificationsParams) ([]inventory.Notification, error) {
+	if h.claim != nil {
+		return h.claim(ctx, p)
+	}
+	return h.Store.ClaimNotifications(ctx, p)
+}
+
+func (h *hooked) FinishNotifications(ctx context.Context, p *store.FinishNotificationsParams) error {
+	if h.finish != nil {
+		return h.finish(ctx, p)
+	}
+	return h.Store.FinishNotifications(ctx, p)
 }
 
 func (h *hooked) ApplyChanges(ctx context.Context, p *store.ApplyChangesParams) (*store.ApplyChangesResult, error) {
@@ -781,6 +829,87 @@ var mutants = map[string]mutant{
 				q.Events[i].Vcenter = p.Vcenter
 			}
 			return h.Store.ApplyChanges(ctx, &q)
+		}
+	}},
+	// ApplyAlerts writes each alert in its own transaction: not atomic.
+	"ApplyAlertsPerAlert": {"Alerts/ExpectStateConflict", "changed the store", func(h *hooked) {
+		h.applyAlerts = func(ctx context.Context, p *store.ApplyAlertsParams) (*store.ApplyAlertsResult, error) {
+			if p == nil || len(p.Alerts) < 2 {
+				return h.Store.ApplyAlerts(ctx, p)
+			}
+			res := &store.ApplyAlertsResult{}
+			for _, u := range p.Alerts {
+				r, err := h.Store.ApplyAlerts(ctx, &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{u}})
+				if err != nil {
+					return nil, err
+				}
+				res.Alerts = append(res.Alerts, r.Alerts...)
+			}
+			return res, nil
+		}
+	}},
+	// Alert pages drop their last row.
+	"ListAlertsDropsLastOfPage": {"Alerts/ListFilters", "newest first, filtered", func(h *hooked) {
+		h.listAlerts = func(ctx context.Context, p *store.ListAlertsParams) (*store.AlertPage, error) {
+			pg, err := h.Store.ListAlerts(ctx, p)
+			if err == nil && pg.NextCursor != "" && len(pg.Alerts) > 0 {
+				pg.Alerts = pg.Alerts[:len(pg.Alerts)-1]
+			}
+			return pg, err
+		}
+	}},
+	// CountAlerts counts resolved alerts too.
+	"CountAlertsCountsResolved": {"Alerts/Count", "CountAlerts(Vcenters", func(h *hooked) {
+		h.countAlerts = func(ctx context.Context, p *store.CountAlertsParams) ([]store.AlertCount, error) {
+			pg, err := h.Store.ListAlerts(ctx, &store.ListAlertsParams{Vcenters: p.Vcenters, Limit: 1000})
+			if err != nil {
+				return nil, err
+			}
+			m := map[store.AlertCount]int{}
+			for _, a := range pg.Alerts {
+				m[store.AlertCount{State: a.State, Severity: a.Severity}]++
+			}
+			var out []store.AlertCount
+			for k, n := range m {
+				k.Count = n
+				out = append(out, k)
+			}
+			return out, nil
+		}
+	}},
+	// A claim that finds nothing takes rows whose lease has not expired.
+	"ClaimIgnoresLease": {"Alerts/Queue", "during d1's lease", func(h *hooked) {
+		h.claim = func(ctx context.Context, p *store.ClaimNotificationsParams) ([]inventory.Notification, error) {
+			got, err := h.Store.ClaimNotifications(ctx, p)
+			if err == nil && len(got) == 0 {
+				q := *p
+				q.Now = p.Now.Add(2 * p.Lease)
+				return h.Store.ClaimNotifications(ctx, &q)
+			}
+			return got, err
+		}
+	}},
+	// FinishNotifications takes over rows another owner holds.
+	"FinishByAnyOwner": {"Alerts/Queue", "notification #0", func(h *hooked) {
+		h.finish = func(ctx context.Context, p *store.FinishNotificationsParams) error {
+			if p != nil && p.Owner != "" {
+				if _, err := h.Store.ClaimNotifications(ctx, &store.ClaimNotificationsParams{Owner: p.Owner,
+					Now: time.Now().Add(1000 * time.Hour), Lease: time.Second, Limit: 1000}); err != nil {
+					return err
+				}
+			}
+			return h.Store.FinishNotifications(ctx, p)
+		}
+	}},
+	// PutAlertRule stores an unknown kind as another.
+	"PutAlertRuleAdoptsKind": {"Alerts/InvalidParams", "want *store.InvalidParamsError", func(h *hooked) {
+		h.putAlertRule = func(ctx context.Context, p *store.PutAlertRuleParams) (*inventory.AlertRule, error) {
+			if p != nil && !slices.Contains(inventory.AlertRuleKinds(), p.Rule.Kind) {
+				q := *p
+				q.Rule.Kind = inventory.RuleDataStale
+				return h.Store.PutAlertRule(ctx, &q)
+			}
+			return h.Store.PutAlertRule(ctx, p)
 		}
 	}},
 	// Close does nothing.

@@ -127,6 +127,7 @@ func groups() []group {
 		{name: "EntityHistory", tests: entityHistoryTests(), only: implements[store.EntityHistory]},
 		{name: "Details", tests: detailsTests(), only: implements[store.Details]},
 		{name: "Live", tests: liveTests(), only: implements[store.LiveState]},
+		{name: "Alerts", tests: alertTests(), only: implementsAlerts},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

@@ -81,6 +81,13 @@ type Dialect interface {
 	// value (in byte-order collation): one row per member of the JSON
 	// object of attributes expression attrs, none when it is NULL.
 	AttributePairs(attrs string) string
+	// ForUpdate is the clause that locks the rows a SELECT reads until the
+	// transaction ends (PostgreSQL: " FOR UPDATE", with skipLocked
+	// " FOR UPDATE SKIP LOCKED": rows another transaction holds are left
+	// out), or "" when Begin already serializes every writer (SQLite).
+	ForUpdate(skipLocked bool) string
+	// UniqueViolation reports whether err is a unique-index violation.
+	UniqueViolation(err error) bool
 }
 
 // Tx is a write transaction. Queries use ? placeholders; implementations

@@ -33,6 +33,7 @@ var interfaces = []string{
 	"Totals", "Registry", "Endpoints", "CompatTables", "SQLAggregator", "SnapshotCounter", "ReportCatalog",
 	"TokenStore", "AuditLog", "RateCardStore",
 	"Querier", "EntityHistory", "Details", "LiveState",
+	"AlertStore", "AlertChannels", "NotificationQueue",
 }
 
 func main() {
