@@ -262,6 +262,17 @@ func TestBrowserAlerts(t *testing.T) {
 		t.Errorf("%d dashboard links to /alerts", links)
 	}
 	b.clean("dashboard")
+
+	// Every tab holds its layout at phone width.
+	phone := newBrowser(t, 390, 844)
+	phone.base = srv.URL
+	phone.run("viewport", chromedp.EmulateViewport(390, 844))
+	phone.signIn(admin)
+	for _, tab := range alertTabs {
+		phone.open(srv.URL + "/alerts?tab=" + tab.Value)
+		phone.hostileInert("phone, "+tab.Value, 390)
+		phone.clean("phone, " + tab.Value)
+	}
 }
 
 // TestAlertPagesRoles: a viewer sees the console without forms; actions
@@ -309,5 +320,113 @@ func TestAlertPagesRoles(t *testing.T) {
 	}
 	if got, _ := f.st.(store.AlertStore).GetAlert(context.Background(), &store.GetAlertParams{ID: a.ID}); got.State != inventory.AlertAcknowledged || got.AckComment != "from here" {
 		t.Errorf("after the admin's ack: %+v", got)
+	}
+}
+
+// TestAlertPagesForms: the console's forms over HTTP as an admin: the
+// history tab pages; a rule is edited (kept values, one changed) and
+// deleted; a channel edited without its secret keeps it, then deleted; a
+// silence ended; every action lands back on its tab with a message.
+func TestAlertPagesForms(t *testing.T) {
+	f := newFixture(t, memstore.New(memstore.Options{}), Options{}, false)
+	srv, admin, _ := alertServer(t, f, nil)
+	as := f.st.(store.AlertStore)
+	ctx := context.Background()
+	// 51 resolved alerts: two pages of history.
+	for i := range 51 {
+		a := openAlert(t, f.st, inventory.EntityVM, fmt.Sprintf("vm-h%d", i), fmt.Sprintf("old %d", i), inventory.SeverityInfo)
+		a.State, a.ResolvedAt = inventory.AlertResolved, time.Now().UTC()
+		if _, err := as.ApplyAlerts(ctx, &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{{Alert: a, ExpectState: inventory.AlertOpen}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := client(t)
+	signInWith(t, &fixture{srv: srv}, c, admin)
+	_, body := fetch(t, c, http.MethodGet, srv.URL+"/alerts?tab=history", nil, nil)
+	if n := strings.Count(body, "condition cleared"); n != 50 || !strings.Contains(body, `rel="next"`) {
+		t.Fatalf("history page 1: %d rows", n)
+	}
+	i := strings.Index(body, `rel="next" href="`)
+	next := strings.ReplaceAll(body[i+len(`rel="next" href="`):][:strings.Index(body[i+len(`rel="next" href="`):], `"`)], "&amp;", "&")
+	_, body = fetch(t, c, http.MethodGet, srv.URL+next, nil, nil)
+	if n := strings.Count(body, "condition cleared"); n != 1 || !strings.Contains(body, "First page") {
+		t.Errorf("history page 2: %d rows", n)
+	}
+
+	post := func(path string, form url.Values) string {
+		t.Helper()
+		resp, body := fetch(t, c, http.MethodPost, srv.URL+path, form, nil)
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("POST %s: %d\n%.2000s", path, resp.StatusCode, body)
+		}
+		loc, _ := url.Parse(resp.Header.Get("Location"))
+		if loc.Query().Get("error") != "" {
+			t.Fatalf("POST %s: %s", path, loc.Query().Get("error"))
+		}
+		return loc.Query().Get("msg")
+	}
+	rule := url.Values{"id": {"ds-full"}, "name": {quoteName}, "kind": {"datastore_used_pct"}, "severity": {"warning"}, "threshold": {"85"},
+		"clear": {"80"}, "for": {"5m"}, "enabled": {"on"}, "scope_vcenters": {hostileVC}}
+	if msg := post("/alerts/rules", rule); msg != "Rule ds-full created." {
+		t.Errorf("create: %q", msg)
+	}
+	_, body = fetch(t, c, http.MethodGet, srv.URL+"/alerts?tab=rules&edit=ds-full", nil, nil)
+	for _, want := range []string{`name="original" value="ds-full"`, `id="rule-for" name="for" value="5m"`, `id="rule-clear" name="clear" value="80"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the edit form lacks %s", want)
+		}
+	}
+	edit := url.Values{"original": {"ds-full"}, "name": {quoteName}, "kind": {"datastore_used_pct"}, "severity": {"critical"}, "threshold": {"90"},
+		"clear": {"80"}, "for": {"5m"}, "scope_vcenters": {hostileVC}}
+	if msg := post("/alerts/rules", edit); msg != "Rule ds-full saved." {
+		t.Errorf("edit: %q", msg)
+	}
+	rules, err := as.ListAlertRules(ctx, &store.ListAlertRulesParams{})
+	if err != nil || len(rules) != 1 || rules[0].Threshold != 90 || rules[0].Severity != inventory.SeverityCritical || rules[0].Enabled ||
+		rules[0].For != 5*time.Minute || rules[0].Name != quoteName || rules[0].Scope.Vcenters[0] != hostileVC {
+		t.Fatalf("after the edit: %+v %v", rules, err)
+	}
+	// A bad duration is shown next to its field, with status 422.
+	bad := url.Values{"id": {"x"}, "kind": {"data_stale"}, "severity": {"info"}, "duration": {"soon"}}
+	resp, body := fetch(t, c, http.MethodPost, srv.URL+"/alerts/rules", bad, nil)
+	if resp.StatusCode != 422 || !strings.Contains(body, `id="rule-duration-err"`) {
+		t.Errorf("a bad duration: %d", resp.StatusCode)
+	}
+	if msg := post("/alerts/rules/ds-full/delete", url.Values{}); msg != "Rule ds-full deleted." {
+		t.Errorf("delete: %q", msg)
+	}
+
+	// A webhook channel edited without its key keeps it.
+	ch := url.Values{"name": {"hook"}, "kind": {"webhook"}, "url": {"https://hooks.example.com/in"}, "hmac_key": {"k3y-S3CRET"}, "enabled": {"on"}}
+	post("/alerts/channels", ch)
+	before, err := f.st.(store.AlertChannels).GetAlertChannel(ctx, &store.GetAlertChannelParams{Name: "hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body = fetch(t, c, http.MethodGet, srv.URL+"/alerts?tab=channels&edit=hook", nil, nil)
+	if strings.Contains(body, "k3y-S3CRET") || !strings.Contains(body, "stored; leave empty to keep") {
+		t.Error("the edit form shows the key, or not that one is stored")
+	}
+	if msg := post("/alerts/channels", url.Values{"original": {"hook"}, "kind": {"webhook"}, "url": {"https://hooks.example.com/v2"}, "min_severity": {"warning"}}); msg != "Channel hook saved." {
+		t.Errorf("channel edit: %q", msg)
+	}
+	after, err := f.st.(store.AlertChannels).GetAlertChannel(ctx, &store.GetAlertChannelParams{Name: "hook"})
+	if err != nil || !bytes.Equal(after.Secret, before.Secret) || after.URL != "https://hooks.example.com/v2" || after.Enabled {
+		t.Errorf("after the channel edit: %+v %v", after, err)
+	}
+	if msg := post("/alerts/channels/hook/delete", url.Values{}); msg != "Channel hook deleted." {
+		t.Errorf("channel delete: %q", msg)
+	}
+
+	// A silence, then its end.
+	if msg := post("/alerts/silences", url.Values{"rule_id": {""}, "vcenter": {hostileVC}, "entity_type": {"vm"}, "entity_id": {"vm-1"}, "duration": {"1h"}}); !strings.HasPrefix(msg, "Silence ") {
+		t.Errorf("silence: %q", msg)
+	}
+	ss, err := as.ListSilences(ctx, &store.ListSilencesParams{})
+	if err != nil || len(ss) != 1 {
+		t.Fatalf("silences %+v %v", ss, err)
+	}
+	if msg := post(fmt.Sprintf("/alerts/silences/%d/delete", ss[0].ID), url.Values{}); msg != fmt.Sprintf("Silence %d ended.", ss[0].ID) {
+		t.Errorf("end silence: %q", msg)
 	}
 }
