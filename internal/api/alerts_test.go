@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/accessvault/vinventory/internal/live"
+	"github.com/accessvault/vinventory/internal/live/livetest"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -336,7 +337,11 @@ func TestAlertRulesAPI(t *testing.T) {
 			t.Errorf("updated: %+v", updated)
 		}
 		var got AlertRuleView
-		f.call(t, RoleViewer, http.MethodGet, "/api/alert-rules/ds-full", nil, &got)
+		resp, raw = f.call(t, RoleViewer, http.MethodGet, "/api/alert-rules/ds-full", nil, &got)
+		// Intact, and inert: JSON, never HTML.
+		if !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") || got.Name != hostileText {
+			t.Errorf("a hostile name is not inert: %s %s", resp.Header.Get("Content-Type"), raw)
+		}
 		if got.Threshold != 90 || got.Name != hostileText {
 			t.Errorf("read back: %+v", got)
 		}
@@ -453,7 +458,7 @@ func TestChannelsAPI(t *testing.T) {
 		var testErr error
 		o := f.api.o
 		o.Alerts = AlertOptions{
-			SealSecret: func(_ context.Context, channel string, p []byte) ([]byte, error) { return f.kr.Encrypt(p, channel) },
+			SealSecret: KeyringSealer(f.kr),
 			TestChannel: func(_ context.Context, ch inventory.AlertChannel) error {
 				if len(ch.Secret) == 0 {
 					return errors.New("no secret")
@@ -599,5 +604,93 @@ func TestAlertsNotImplemented(t *testing.T) {
 		if resp.StatusCode != 501 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/problem+json") {
 			t.Errorf("GET %s: %d %s", p, resp.StatusCode, raw)
 		}
+	}
+}
+
+// TestStreamAlerts: ?types=alert receives the alerts an acknowledgement
+// publishes (and the evaluator's), nothing else; a token scoped to vc-a
+// receives only vc-a's alerts.
+func TestStreamAlerts(t *testing.T) {
+	f := newStreamFixture(t, nil, live.Options{})
+	as := f.st.(store.AlertStore)
+	mk := func(vc string) inventory.Alert {
+		res, err := as.ApplyAlerts(context.Background(), &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{{Alert: inventory.Alert{
+			RuleID: "r", Kind: inventory.RuleHostDisconnected, Severity: inventory.SeverityCritical, Vcenter: vc, EntityType: inventory.EntityHost,
+			EntityID: "host-1", EntityName: hostileText, State: inventory.AlertOpen, SeenAt: alertT0, OpenedAt: alertT0, UpdatedAt: alertT0}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Alerts[0]
+	}
+	a, b := mk("vc-a"), mk("vc-b")
+	viewer := f.open(t, f.viewer, "?types=alert", 100)
+	scoped := f.open(t, f.scoped, "?types=alert", 100)
+	f.batch(t, "vc-a", 1, 1) // a change: not an alert
+	if err := f.hub.Publish(live.KindAlert, b, b.Vcenter); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, f.srv.URL+fmt.Sprintf("/api/alerts/%d/ack", a.ID), strings.NewReader(`{"comment": "mine"}`))
+	req.Header.Set("Authorization", "Bearer "+f.scoped)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("ack: %d", resp.StatusCode)
+	}
+	got := func(c *livetest.Client) string {
+		m := c.Next(t, 5*time.Second)
+		var x inventory.Alert
+		if err := json.Unmarshal([]byte(m.Data), &x); err != nil {
+			t.Fatalf("%s %s: %v", m.Event, m.Data, err)
+		}
+		return fmt.Sprintf("%s %s %s %s", m.Event, x.Vcenter, x.State, x.EntityName)
+	}
+	for _, want := range []string{"alert vc-b open " + hostileText, "alert vc-a acknowledged " + hostileText} {
+		if g := got(viewer); g != want {
+			t.Errorf("viewer: %q, want %q", g, want)
+		}
+	}
+	if g := got(scoped); g != "alert vc-a acknowledged "+hostileText {
+		t.Errorf("scoped: %q", g)
+	}
+}
+
+// racingStore is a real store whose second GetAlert lets the evaluator
+// resolve the alert first (the change an operator's action races with).
+type racingStore struct {
+	store.Store
+	store.AlertStore
+	gets int
+}
+
+func (r *racingStore) GetAlert(ctx context.Context, p *store.GetAlertParams) (*inventory.Alert, error) {
+	a, err := r.AlertStore.GetAlert(ctx, p)
+	if r.gets++; r.gets == 2 && err == nil {
+		resolved := *a
+		resolved.State, resolved.ResolvedAt = inventory.AlertResolved, alertT0.Add(time.Hour)
+		if _, err := r.AlertStore.ApplyAlerts(ctx, &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{{Alert: resolved, ExpectState: a.State}}}); err != nil {
+			return nil, err
+		}
+	}
+	return a, err
+}
+
+// TestAlertChangedMeanwhile: an acknowledgement that loses the race with
+// the evaluator answers 409 and writes nothing.
+func TestAlertChangedMeanwhile(t *testing.T) {
+	ms := memstore.New(memstore.Options{})
+	st := &racingStore{Store: ms, AlertStore: ms}
+	f := newFixture(t, st)
+	open := seedAlerts(t, st)[0]
+	resp, raw := f.call(t, RoleOperator, http.MethodPost, fmt.Sprintf("/api/alerts/%d/ack", open.ID), AlertAction{Comment: "late"}, nil)
+	if resp.StatusCode != 409 || !strings.Contains(problemOf(t, raw).Detail, "changed meanwhile") {
+		t.Fatalf("a lost race: %d %s", resp.StatusCode, raw)
+	}
+	got, err := ms.GetAlert(context.Background(), &store.GetAlertParams{ID: open.ID})
+	if err != nil || got.State != inventory.AlertResolved || got.AckComment != "" {
+		t.Errorf("after the lost race: %+v %v", got, err)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/accessvault/vinventory/alert"
+	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
 )
@@ -365,4 +366,13 @@ func (a *API) listNotifications(ctx context.Context, in *notificationsInput) (*l
 		items = append(items, n)
 	}
 	return newList(items, pg.NextCursor), nil
+}
+
+// KeyringSealer is the daemon's AlertOptions.SealSecret: channel secrets
+// encrypted with its keyring, the channel name as the additional data
+// (as endpoint passwords, see KeyringConnector).
+func KeyringSealer(kr *secrets.Keyring) func(ctx context.Context, channel string, plaintext []byte) ([]byte, error) {
+	return func(_ context.Context, channel string, plaintext []byte) ([]byte, error) {
+		return kr.Encrypt(plaintext, channel)
+	}
 }

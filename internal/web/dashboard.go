@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -37,6 +38,9 @@ type dashboardView struct {
 	Events     *Table
 	Auth       string
 	AuthLink   bool
+	// Alerts counts the alerts not resolved; nil when the store keeps
+	// none.
+	Alerts *api.AlertCounts
 }
 
 func (s *Server) dashboard(p *page) error {
@@ -69,6 +73,13 @@ func (s *Server) dashboard(p *page) error {
 		return err
 	}
 	d.Events = eventTable(p, "Recent events", evs.Items)
+	var ac api.AlertCounts
+	switch err := p.get("/api/alerts/counts", nil, &ac); {
+	case err == nil:
+		d.Alerts = &ac
+	case !isStatus(err, http.StatusNotImplemented):
+		return err
+	}
 	d.Auth, d.AuthLink = p.authCallout()
 	return p.ok(dashboardPage(p, d))
 }

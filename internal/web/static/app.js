@@ -171,6 +171,93 @@
       } else if (err) err.remove();
     });
   }
+  // Alerts: a new alert that belongs to the list shown appears at its top
+  // (flashed); one whose state left the list is marked gone; the
+  // counters follow. Rows are built with textContent like the server's.
+  var sevClass = { critical: "danger", warning: "warning" };
+  var alertPaths = { vm: "vms", host: "hosts", datastore: "datastores" };
+  function when(t) { return t && t.slice(0, 4) !== "0001" ? t.slice(0, 16).replace("T", " ") : "\u2013"; }
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text != null) e.textContent = text;
+    return e;
+  }
+  function actionForm(a, action, label, tab, quiet) {
+    var f = el("form"), id = (action === "ack" ? "ack-" : "res-") + a.id;
+    f.method = "post";
+    f.action = "/alerts/" + a.id + "/" + action + "?tab=" + enc(tab);
+    f.setAttribute("aria-label", (action === "ack" ? "Acknowledge" : "Resolve") + " alert " + a.id);
+    var i = el("input");
+    i.id = id; i.name = "comment"; i.placeholder = "Comment"; i.maxLength = 2000;
+    i.setAttribute("aria-label", "Comment for " + (action === "ack" ? "acknowledging" : "resolving") + " alert " + a.id);
+    var b = el("button", quiet ? "btn btn-quiet" : "btn", label);
+    b.type = "submit";
+    f.append(i, b);
+    return f;
+  }
+  function alertRow(a, t) {
+    var tab = new URLSearchParams(location.search).get("tab") || "active";
+    var tr = el("tr");
+    tr.dataset.key = String(a.id);
+    var cells = [];
+    cells.push(el("td", "num", String(a.id)));
+    var sev = el("td");
+    sev.append(el("span", "badge " + (sevClass[a.severity] || "neutral"), a.severity));
+    cells.push(sev);
+    var ent = el("td"), name = a.entity_name || a.entity_id;
+    ent.append(alertPaths[a.entity_type] ? linkCell(name, "/" + alertPaths[a.entity_type] + "/" + enc(a.vcenter) + "/" + enc(a.entity_id)) : document.createTextNode(name));
+    ent.append(" ", el("span", "weak", a.vcenter));
+    cells.push(ent, el("td", "", a.rule_id), el("td", "", a.summary));
+    var st = el("td", "", a.state);
+    st.dataset.alertState = "";
+    cells.push(st, el("td", "", when(a.opened_at || a.seen_at)));
+    if (tab === "acknowledged") cells.push(el("td", "", (a.acked_by || "") + " " + when(a.acked_at)), el("td", "", a.ack_comment || ""));
+    if (tab === "history") cells.push(el("td", "", (a.resolved_by || "condition cleared") + " " + when(a.resolved_at)), el("td", "", a.ack_comment || ""));
+    if (t.hasAttribute("data-can-operate") && tab !== "history") {
+      var act = el("td"), box = el("div", "alert-actions");
+      if (a.state === "open") box.append(actionForm(a, "ack", "Acknowledge", tab, false));
+      box.append(actionForm(a, "resolve", "Resolve", tab, true));
+      var q = new URLSearchParams({ tab: "silences", rule_id: a.rule_id, vcenter: a.vcenter, entity_type: a.entity_type, entity_id: a.entity_id });
+      box.append(linkCell("Silence", "/alerts?" + q.toString() + "#silence-form"));
+      act.append(box);
+      cells.push(act);
+    }
+    tr.append.apply(tr, cells);
+    return tr;
+  }
+  function applyAlert(a) {
+    document.querySelectorAll("table[data-live-alerts]").forEach(function (t) {
+      var states = t.dataset.liveAlerts.split(","), body = t.tBodies[0];
+      var tr = body.querySelector('tr[data-key="' + CSS.escape(String(a.id)) + '"]');
+      var belongs = states.indexOf(a.state) >= 0;
+      if (tr && !belongs) { tr.classList.add("live-gone"); flash(tr); return; }
+      if (!belongs) return;
+      var row = alertRow(a, t);
+      var empty = body.querySelector("tr[data-empty]");
+      if (empty) empty.remove();
+      if (tr) tr.replaceWith(row); else body.prepend(row);
+      flash(row);
+    });
+    refreshAlertCounts();
+  }
+  var alertCountsTimer = null;
+  function refreshAlertCounts() {
+    if (!document.querySelector("[data-alert-count]") || alertCountsTimer) return;
+    alertCountsTimer = setTimeout(function () {
+      alertCountsTimer = null;
+      getJSON("/live/json/alerts/counts", function (j) {
+        if (!j) return;
+        document.querySelectorAll("[data-alert-count]").forEach(function (e) {
+          var k = e.dataset.alertCount.split("."), n = 0;
+          if (k.length === 2) n = (j[k[0]] || {})[k[1]] || 0;
+          else Object.keys(j[k[0]] || {}).forEach(function (s) { n += j[k[0]][s]; });
+          var txt = fmtNum(n, 0);
+          if (e.textContent !== txt) { e.textContent = txt; flash(e); }
+        });
+      });
+    }, 300);
+  }
   function getJSON(url, done) {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
@@ -188,7 +275,7 @@
   }
   function liveTargets() {
     var main = document.getElementById("main");
-    return (main && main.dataset.liveObject) || document.querySelector("table[data-live-entity], [data-live-count], [data-collector]");
+    return (main && main.dataset.liveObject) || document.querySelector("table[data-live-entity], [data-live-count], [data-collector], table[data-live-alerts], [data-alert-count]");
   }
   // poll reads what the page shows from the JSON API.
   function poll() {
@@ -211,6 +298,7 @@
       });
     });
     refreshCounts();
+    refreshAlertCounts();
     if (document.querySelector("[data-collector]")) {
       getJSON("/live/json/collectors", function (j) { if (j && j.items) j.items.forEach(applyCollector); });
     }
@@ -224,7 +312,8 @@
     if (!document.body.dataset.liveStream || !liveTargets()) return; // no live updates on this server
     if (!window.EventSource) { startPolling(); return; }
     var failures = 0;
-    var es = new EventSource(document.body.dataset.liveStream + "?types=change,collector");
+    var types = "change,collector" + (document.querySelector("table[data-live-alerts], [data-alert-count]") ? ",alert" : "");
+    var es = new EventSource(document.body.dataset.liveStream + "?types=" + types);
     setStatus("reconnecting", "connecting");
     es.onopen = function () { failures = 0; setStatus("connected", "live"); };
     es.onerror = function () {
@@ -239,6 +328,7 @@
       if (c.entity === "vm") refreshCounts();
     });
     es.addEventListener("collector", function (m) { applyCollector(JSON.parse(m.data)); });
+    es.addEventListener("alert", function (m) { applyAlert(JSON.parse(m.data)); });
     es.addEventListener("resync", function () { poll(); });
   }
 
