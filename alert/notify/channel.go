@@ -34,10 +34,10 @@ const (
 // bytes.
 const MinHMACKey = 16
 
-// Secret is a channel's secret: the JSON the caller encrypts into
-// AlertChannel.Secret (the daemon seals it with its keyring, the channel
-// name as associated data) and hands back through
-// DispatcherOptions.OpenSecret. Which field a kind reads:
+// Secret is a channel's secret, handed to the senders through
+// DispatcherOptions.OpenSecret. A channel has one secret value, which
+// the caller keeps encrypted in AlertChannel.Secret (the daemon seals it
+// with its keyring); KindSecret puts it in the field its kind reads:
 //
 //   - slack, teams: URL, the incoming or workflow webhook URL (it carries
 //     the token);
@@ -50,6 +50,18 @@ type Secret struct {
 	URL      string `json:"url,omitempty"`
 	HMACKey  string `json:"hmac_key,omitempty"`
 	Password string `json:"password,omitempty"`
+}
+
+// KindSecret returns the Secret of a channel of kind whose one secret
+// value is value.
+func KindSecret(kind, value string) Secret {
+	switch kind {
+	case inventory.ChannelWebhook:
+		return Secret{HMACKey: value}
+	case inventory.ChannelEmail:
+		return Secret{Password: value}
+	}
+	return Secret{URL: value}
 }
 
 // String hides the secret's values.

@@ -454,7 +454,7 @@ func TestChannelsAPI(t *testing.T) {
 		}
 		ctx := context.Background()
 		const slackURL = "https://hooks.slack.example/services/T000/B000/S3CRETxyz"
-		const hmacKey = "hmac-K3Y-secret"
+		const hmacKey = "hmac-K3Y-secret-of-24-bytes"
 		var testErr error
 		o := f.api.o
 		o.Alerts = AlertOptions{
@@ -492,8 +492,13 @@ func TestChannelsAPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if plain, err := f.kr.Decrypt(stored.Secret, "slack-ops"); err != nil || string(plain) != slackURL {
-			t.Fatalf("the stored secret does not open to the URL: %q %v", plain, err)
+		if sec, err := OpenChannelSecret(f.kr, *stored); err != nil || sec.URL != slackURL {
+			t.Fatalf("the stored secret does not open to the URL: %v", err)
+		}
+		other := *stored
+		other.Name = "other"
+		if _, err := OpenChannelSecret(f.kr, other); err == nil {
+			t.Fatal("a channel's secret opens for another channel")
 		}
 		if resp := call(RoleAdmin, http.MethodPost, "/api/channels/slack-ops", ChannelInput{Kind: "slack", URL: slackURL}, nil); resp.StatusCode != 409 {
 			t.Errorf("create twice: %d", resp.StatusCode)

@@ -12,6 +12,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/accessvault/vinventory/alert"
+	"github.com/accessvault/vinventory/alert/notify"
 	"github.com/accessvault/vinventory/internal/secrets"
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
@@ -80,51 +81,19 @@ func (in *ChannelInput) apply(c *inventory.AlertChannel) {
 	}
 }
 
-// validateChannel checks a channel's settings; hasSecret says a secret is
-// given or kept.
-func validateChannel(c *inventory.AlertChannel, hasSecret bool) error {
+// validateChannel checks a channel's settings with notify.ValidateChannel
+// and its secret when one is given (secret non-empty), or says one is
+// needed (secret empty and none kept); field errors name the body's
+// fields (the secret's under its input name: url, hmac_key, password).
+func validateChannel(c *inventory.AlertChannel, secret string, keep bool) error {
+	var sec *notify.Secret
+	if secret != "" || !keep {
+		s := notify.KindSecret(c.Kind, secret)
+		sec = &s
+	}
 	var details []error
-	bad := func(field, reason string) {
-		details = append(details, &huma.ErrorDetail{Location: "body." + field, Message: reason})
-	}
-	httpURL := func(field, s string) {
-		u, err := url.Parse(s)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			bad(field, "must be an http or https URL")
-		}
-	}
-	switch c.Kind {
-	case inventory.ChannelWebhook:
-		if c.URL == "" {
-			bad("url", "is required for a webhook")
-		} else {
-			httpURL("url", c.URL)
-		}
-		if !hasSecret {
-			bad("hmac_key", "is required for a webhook (it signs each payload)")
-		}
-	case inventory.ChannelSlack, inventory.ChannelTeams:
-		if !hasSecret {
-			bad("url", "is required: the incoming webhook URL")
-		}
-	case inventory.ChannelEmail:
-		if c.SMTPHost == "" {
-			bad("smtp_host", "is required for email")
-		}
-		if c.From == "" {
-			bad("from", "is required for email")
-		}
-		if len(c.To) == 0 {
-			bad("to", "names at least one recipient")
-		}
-		for i, to := range c.To {
-			if !strings.Contains(to, "@") || strings.ContainsAny(to, "\r\n") {
-				bad(fmt.Sprintf("to[%d]", i), "is not an email address")
-			}
-		}
-		if strings.ContainsAny(c.From, "\r\n") {
-			bad("from", "is not an email address")
-		}
+	for _, fe := range inventory.FieldErrors(notify.ValidateChannel(c, sec)) {
+		details = append(details, &huma.ErrorDetail{Location: "body." + strings.TrimPrefix(fe.Field, "secret."), Message: fe.Reason})
 	}
 	if len(details) > 0 {
 		return huma.Error422UnprocessableEntity("invalid channel", details...)
@@ -183,7 +152,7 @@ type channelInput struct {
 
 // saveChannel validates c, seals the secret (when given) and stores c.
 func (a *API) saveChannel(ctx context.Context, cs store.AlertChannels, c *inventory.AlertChannel, secret string, keep bool) (*inventory.AlertChannel, error) {
-	if err := validateChannel(c, secret != "" || keep); err != nil {
+	if err := validateChannel(c, secret, keep); err != nil {
 		return nil, err
 	}
 	if secret != "" {
@@ -368,11 +337,34 @@ func (a *API) listNotifications(ctx context.Context, in *notificationsInput) (*l
 	return newList(items, pg.NextCursor), nil
 }
 
-// KeyringSealer is the daemon's AlertOptions.SealSecret: channel secrets
-// encrypted with its keyring, the channel name as the additional data
-// (as endpoint passwords, see KeyringConnector).
+// channelSecretContext is the keyring's associated data of a channel's
+// secret: a blob sealed for one channel never opens for another (or for
+// an endpoint of the same name). The blob holds the channel's one secret
+// value; its kind says what it is (notify.KindSecret).
+func channelSecretContext(name string) string { return "alert-channel:" + name }
+
+// KeyringSealer is the daemon's AlertOptions.SealSecret: a channel's
+// secret value encrypted with its keyring (see OpenChannelSecret).
 func KeyringSealer(kr *secrets.Keyring) func(ctx context.Context, channel string, plaintext []byte) ([]byte, error) {
 	return func(_ context.Context, channel string, plaintext []byte) ([]byte, error) {
-		return kr.Encrypt(plaintext, channel)
+		return kr.Encrypt(plaintext, channelSecretContext(channel))
 	}
+}
+
+// OpenChannelSecret decrypts what KeyringSealer sealed for ch (an empty
+// Secret when ch has none). Errors name the channel, never the secret.
+func OpenChannelSecret(kr *secrets.Keyring, ch inventory.AlertChannel) (*notify.Secret, error) {
+	if len(ch.Secret) == 0 {
+		return &notify.Secret{}, nil
+	}
+	if kr == nil {
+		return nil, fmt.Errorf("channel %s: no keyring to decrypt its secret", ch.Name)
+	}
+	b, err := kr.Decrypt(ch.Secret, channelSecretContext(ch.Name))
+	if err != nil {
+		return nil, fmt.Errorf("channel %s: decrypt its secret: %w", ch.Name, err)
+	}
+	defer clear(b)
+	s := notify.KindSecret(ch.Kind, string(b))
+	return &s, nil
 }

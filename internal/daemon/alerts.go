@@ -24,50 +24,6 @@ import (
 	"github.com/accessvault/vinventory/store"
 )
 
-// channelSecretContext is the keyring's associated data of a channel's
-// secret: a blob sealed for one channel never opens for another (or for
-// an endpoint of the same name). The blob holds the secret value alone;
-// the channel's kind says what it is (see secretFor).
-func channelSecretContext(name string) string { return "alert-channel:" + name }
-
-// sealChannelSecret encrypts a channel's one secret value (a Slack or
-// Teams webhook URL, a webhook's HMAC key, an SMTP password: which one
-// the channel's kind says) with the keyring.
-func sealChannelSecret(kr *secrets.Keyring, name, value string) ([]byte, error) {
-	if kr == nil {
-		return nil, errors.New("no keyring: alert channel secrets cannot be encrypted (configure keys)")
-	}
-	return kr.Encrypt([]byte(value), channelSecretContext(name))
-}
-
-// openChannelSecret decrypts a channel's secret (an empty Secret when the
-// channel has none).
-func openChannelSecret(kr *secrets.Keyring, ch inventory.AlertChannel) (*notify.Secret, error) {
-	if len(ch.Secret) == 0 {
-		return &notify.Secret{}, nil
-	}
-	if kr == nil {
-		return nil, fmt.Errorf("channel %s: no keyring to decrypt its secret", ch.Name)
-	}
-	b, err := kr.Decrypt(ch.Secret, channelSecretContext(ch.Name))
-	if err != nil {
-		return nil, fmt.Errorf("channel %s: decrypt its secret: %w", ch.Name, err)
-	}
-	defer clear(b)
-	return secretFor(ch.Kind, string(b)), nil
-}
-
-// secretFor puts a channel's one secret where its kind reads it.
-func secretFor(kind, value string) *notify.Secret {
-	switch kind {
-	case inventory.ChannelWebhook:
-		return &notify.Secret{HMACKey: value}
-	case inventory.ChannelEmail:
-		return &notify.Secret{Password: value}
-	}
-	return &notify.Secret{URL: value}
-}
-
 // AlertStore is what the daemon's alerting needs of the store.
 type AlertStore interface {
 	alert.Store
@@ -89,7 +45,11 @@ func syncAlertConfig(ctx context.Context, st AlertStore, cfg config.AlertsConfig
 		}
 		keep := v == ""
 		if !keep {
-			if ch.Secret, err = sealChannelSecret(kr, ch.Name, v); err != nil {
+			if kr == nil {
+				errs = append(errs, fmt.Errorf("alerts.channels[%d]: no keyring to encrypt its secret (configure keys)", i))
+				continue
+			}
+			if ch.Secret, err = api.KeyringSealer(kr)(ctx, ch.Name, []byte(v)); err != nil {
 				errs = append(errs, fmt.Errorf("alerts.channels[%d]: %w", i, err))
 				continue
 			}
@@ -427,7 +387,7 @@ func newAlertManager(ctx context.Context, d alertDeps) (*AlertManager, error) {
 	disp, err := notify.NewDispatcher(st, st, notify.DispatcherOptions{Owner: d.Owner, Clock: d.Clock,
 		Logger: sdkLogger(log, "notify"), Interval: cfg.NotifyInterval, MaxAttempts: cfg.MaxAttempts,
 		OpenSecret: func(_ context.Context, ch inventory.AlertChannel) (*notify.Secret, error) {
-			return openChannelSecret(kr, ch)
+			return api.OpenChannelSecret(kr, ch)
 		}})
 	if err != nil {
 		return nil, err
@@ -471,16 +431,14 @@ func (a *App) triggerAlerts() {
 // keyring, test notifications sent with alert/notify.
 func alertHooks(kr *secrets.Keyring) api.AlertOptions {
 	o := api.AlertOptions{TestChannel: func(ctx context.Context, ch inventory.AlertChannel) error {
-		s, err := openChannelSecret(kr, ch)
+		s, err := api.OpenChannelSecret(kr, ch)
 		if err != nil {
 			return err
 		}
 		return notify.SendTest(ctx, ch, *s, notify.SendOptions{})
 	}}
 	if kr != nil {
-		o.SealSecret = func(_ context.Context, channel string, plaintext []byte) ([]byte, error) {
-			return sealChannelSecret(kr, channel, string(plaintext))
-		}
+		o.SealSecret = api.KeyringSealer(kr)
 	}
 	return o
 }

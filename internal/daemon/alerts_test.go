@@ -21,6 +21,7 @@ import (
 	"github.com/accessvault/vinventory/capture/capturetest"
 	"github.com/accessvault/vinventory/capture/vcsim"
 	"github.com/accessvault/vinventory/capture/vsphere"
+	"github.com/accessvault/vinventory/internal/api"
 	"github.com/accessvault/vinventory/internal/config"
 	"github.com/accessvault/vinventory/internal/testbackends"
 	"github.com/accessvault/vinventory/inventory"
@@ -211,13 +212,13 @@ func TestAlertConfigSync(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := openChannelSecret(kr, *ch)
+	s, err := api.OpenChannelSecret(kr, *ch)
 	if err != nil || s.URL != "https://hooks.slack.com/services/T0/B0/secret-token" {
 		t.Fatalf("open the secret: %v", err)
 	}
 	other := *ch
 	other.Name = "other"
-	if _, err := openChannelSecret(kr, other); err == nil {
+	if _, err := api.OpenChannelSecret(kr, other); err == nil {
 		t.Fatal("a channel's secret opened for another channel")
 	} else if strings.Contains(err.Error(), "secret-token") {
 		t.Fatal("the error shows the secret")

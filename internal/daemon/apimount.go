@@ -128,7 +128,6 @@ func (a *App) newAPI(q api.Jobs, noAuth bool) (*api.API, error) {
 	o.Hub = hub
 	if a.Keyring != nil {
 		o.Connector = api.KeyringConnector{Keyring: a.Keyring, Logger: sdkLogger(a.Logger, "vsphere")}
-		o.Alerts.SealSecret = api.KeyringSealer(a.Keyring)
 	}
 	o.Alerts = alertHooks(a.Keyring)
 	return api.New(o)

@@ -257,7 +257,7 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		mux := NewMux(health, metrics)
 		// The demo's API needs no token (auth is off for the demo only).
 		ao := api.Options{Store: st, NoAuth: true, Jobs: queueJobs{func() *jobs.Scheduler { return q }}, Logger: sdkLogger(log, "api"),
-			Connector: api.KeyringConnector{Keyring: kr, Logger: sdkLogger(log, "vsphere")}, Alerts: api.AlertOptions{SealSecret: api.KeyringSealer(kr)}}
+			Connector: api.KeyringConnector{Keyring: kr, Logger: sdkLogger(log, "vsphere")}}
 		if live != nil {
 			ao.Live = live.watchStats
 		}

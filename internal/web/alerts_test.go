@@ -397,7 +397,7 @@ func TestAlertPagesForms(t *testing.T) {
 	}
 
 	// A webhook channel edited without its key keeps it.
-	ch := url.Values{"name": {"hook"}, "kind": {"webhook"}, "url": {"https://hooks.example.com/in"}, "hmac_key": {"k3y-S3CRET"}, "enabled": {"on"}}
+	ch := url.Values{"name": {"hook"}, "kind": {"webhook"}, "url": {"https://hooks.example.com/in"}, "hmac_key": {"k3y-S3CRET-sixteen-plus"}, "enabled": {"on"}}
 	post("/alerts/channels", ch)
 	before, err := f.st.(store.AlertChannels).GetAlertChannel(ctx, &store.GetAlertChannelParams{Name: "hook"})
 	if err != nil {
