@@ -85,19 +85,20 @@ func openAlert(t *testing.T, st store.Store, entity inventory.EntityType, id, na
 // Every tab passes axe-core.
 func TestBrowserAlerts(t *testing.T) {
 	chromium(t)
-	f := newFixture(t, memstore.New(memstore.Options{}), Options{}, false)
+	f := newFixture(t, sqliteStore(t), Options{}, false)
 	hub, err := live.New(live.Options{Store: f.st, PollInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(hub.Close)
 	srv, admin, _ := alertServer(t, f, hub)
-	if _, err := f.st.(store.AlertStore).PutAlertRule(context.Background(), &store.PutAlertRuleParams{Rule: inventory.AlertRule{ID: "vm-off",
-		Name: quoteName, Kind: inventory.RuleVMPoweredOff, Severity: inventory.SeverityCritical, Enabled: true, Origin: inventory.RuleFromAPI}}); err != nil {
-		t.Fatal(err)
-	}
+	// The fixture's open alert about the VM named scriptName.
 	vmID := f.vmID[scriptName]
-	first := openAlert(t, f.st, inventory.EntityVM, vmID, scriptName, inventory.SeverityCritical)
+	pg, err := f.st.(store.AlertStore).ListAlerts(context.Background(), &store.ListAlertsParams{EntityID: vmID})
+	if err != nil || len(pg.Alerts) != 1 {
+		t.Fatalf("the fixture's alert: %+v %v", pg, err)
+	}
+	first := pg.Alerts[0]
 
 	b := newBrowser(t, 1280, 900)
 	b.base = srv.URL
@@ -382,7 +383,7 @@ func TestAlertPagesForms(t *testing.T) {
 		t.Errorf("edit: %q", msg)
 	}
 	rules, err := as.ListAlertRules(ctx, &store.ListAlertRulesParams{})
-	if err != nil || len(rules) != 1 || rules[0].Threshold != 90 || rules[0].Severity != inventory.SeverityCritical || rules[0].Enabled ||
+	if err != nil || len(rules) != 2 || rules[0].ID != "ds-full" || rules[0].Threshold != 90 || rules[0].Severity != inventory.SeverityCritical || rules[0].Enabled ||
 		rules[0].For != 5*time.Minute || rules[0].Name != quoteName || rules[0].Scope.Vcenters[0] != hostileVC {
 		t.Fatalf("after the edit: %+v %v", rules, err)
 	}

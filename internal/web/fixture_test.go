@@ -130,6 +130,20 @@ func newFixture(t *testing.T, st store.Store, o Options, noAuth bool) *fixture {
 			t.Fatalf("the store lost the hostile name %.40q", n)
 		}
 	}
+	if as, ok := st.(store.AlertStore); ok {
+		// A rule and an open alert about the hostile VM (the alerts
+		// console and the dashboard's counters show them).
+		if _, err := as.PutAlertRule(ctx, &store.PutAlertRuleParams{Rule: inventory.AlertRule{ID: "vm-off", Name: quoteName,
+			Kind: inventory.RuleVMPoweredOff, Severity: inventory.SeverityCritical, Enabled: true, Origin: inventory.RuleFromAPI}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := as.ApplyAlerts(ctx, &store.ApplyAlertsParams{Alerts: []store.AlertUpdate{{Alert: inventory.Alert{RuleID: "vm-off",
+			Kind: inventory.RuleVMPoweredOff, Severity: inventory.SeverityCritical, Vcenter: hostileVC, EntityType: inventory.EntityVM,
+			EntityID: f.vmID[scriptName], EntityName: scriptName, State: inventory.AlertOpen, Summary: "powered off with no user: " + quoteName,
+			SeenAt: fixtureNow, OpenedAt: fixtureNow, UpdatedAt: fixtureNow}}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var ts api.Tokens
 	for _, r := range []api.Role{api.RoleViewer, api.RoleOperator, api.RoleAdmin} {
 		secret, tok, err := api.NewToken(r.String()+"-token", r)
