@@ -2,8 +2,6 @@ package config
 
 import (
 	"fmt"
-	"os"
-	"strings"
 	"time"
 
 	"github.com/accessvault/vinventory/alert"
@@ -121,30 +119,7 @@ func (c AlertChannelConfig) Channel() inventory.AlertChannel {
 // getenv) or SecretFile; "" when neither is set. Errors name the source,
 // never the value.
 func (c AlertChannelConfig) ResolveSecret(getenv Getenv) (string, error) {
-	switch {
-	case c.SecretEnv != "":
-		var v string
-		ok := false
-		if getenv != nil {
-			v, ok = getenv(c.SecretEnv)
-		}
-		if !ok || v == "" {
-			return "", &Error{Path: "secret_env", Err: fmt.Errorf("environment variable %s is not set or empty", c.SecretEnv)}
-		}
-		return v, nil
-	case c.SecretFile != "":
-		b, err := os.ReadFile(c.SecretFile)
-		if err != nil {
-			return "", &Error{Path: "secret_file", Err: err}
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		clear(b)
-		if v == "" {
-			return "", &Error{Path: "secret_file", Err: fmt.Errorf("%s is empty", c.SecretFile)}
-		}
-		return v, nil
-	}
-	return "", nil
+	return readSecret(getenv, "secret", c.SecretEnv, c.SecretFile)
 }
 
 func defaultAlerts() AlertsConfig {

@@ -42,32 +42,47 @@ func (c *Config) Keyring(getenv Getenv) (*secrets.Keyring, error) {
 // with getenv), password_file (trailing newline removed) or the inline
 // password. Errors name the source, never the value.
 func (e EndpointConfig) ResolvePassword(getenv Getenv) (secrets.Secret, error) {
+	v, err := readSecret(getenv, "password", e.PasswordEnv, e.PasswordFile)
 	switch {
-	case e.PasswordEnv != "":
-		var v string
-		ok := false
-		if getenv != nil {
-			v, ok = getenv(e.PasswordEnv)
-		}
-		if !ok || v == "" {
-			return "", &Error{Path: "password_env", Err: fmt.Errorf("environment variable %s is not set or empty", e.PasswordEnv)}
-		}
-		return secrets.Secret(v), nil
-	case e.PasswordFile != "":
-		b, err := os.ReadFile(e.PasswordFile)
-		if err != nil {
-			return "", &Error{Path: "password_file", Err: err}
-		}
-		v := strings.TrimRight(string(b), "\r\n")
-		clear(b)
-		if v == "" {
-			return "", &Error{Path: "password_file", Err: fmt.Errorf("%s is empty", e.PasswordFile)}
-		}
+	case err != nil:
+		return "", err
+	case v != "":
 		return secrets.Secret(v), nil
 	case !e.Password.IsZero():
 		return e.Password, nil
 	}
 	return "", &Error{Path: "password", Err: errors.New("no password_env, password_file or password")}
+}
+
+// readSecret reads a secret from the environment variable env (looked up
+// with getenv) or the file (trailing newline removed); "" when neither is
+// named. Errors name "<key>_env" or "<key>_file" and the source, never
+// the value.
+func readSecret(getenv Getenv, key, env, file string) (string, error) {
+	switch {
+	case env != "":
+		var v string
+		ok := false
+		if getenv != nil {
+			v, ok = getenv(env)
+		}
+		if !ok || v == "" {
+			return "", &Error{Path: key + "_env", Err: fmt.Errorf("environment variable %s is not set or empty", env)}
+		}
+		return v, nil
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", &Error{Path: key + "_file", Err: err}
+		}
+		v := strings.TrimRight(string(b), "\r\n")
+		clear(b)
+		if v == "" {
+			return "", &Error{Path: key + "_file", Err: fmt.Errorf("%s is empty", file)}
+		}
+		return v, nil
+	}
+	return "", nil
 }
 
 // ResolveEndpoints returns the configured endpoints as inventory.Endpoints whose

@@ -368,14 +368,16 @@ func (s *Server) saveChannel(p *page) error {
 	port, _ := strconv.Atoi(strings.TrimSpace(f.Get("smtp_port")))
 	rate, _ := strconv.Atoi(strings.TrimSpace(f.Get("rate_per_minute")))
 	digest, _ := strconv.Atoi(strings.TrimSpace(f.Get("digest_after")))
-	in := api.ChannelInput{Kind: f.Get("kind"), Enabled: &enabled, MinSeverity: f.Get("min_severity"), HMACKey: f.Get("hmac_key"),
-		SMTPHost: strings.TrimSpace(f.Get("smtp_host")), SMTPPort: port, From: strings.TrimSpace(f.Get("from")), To: commaList(f.Get("to")),
-		Username: f.Get("username"), Password: f.Get("password"), TLS: f.Get("tls"), RatePerMinute: rate, DigestAfter: digest}
+	in := api.ChannelInput{Kind: f.Get("kind"), Enabled: &enabled, MinSeverity: f.Get("min_severity"), RatePerMinute: rate, DigestAfter: digest}
+	// The form shows every kind's fields: only the chosen kind's are sent.
 	switch in.Kind {
 	case inventory.ChannelWebhook:
-		in.URL = strings.TrimSpace(f.Get("url"))
+		in.URL, in.HMACKey = strings.TrimSpace(f.Get("url")), f.Get("hmac_key")
 	case inventory.ChannelSlack, inventory.ChannelTeams:
 		in.URL = strings.TrimSpace(f.Get("secret_url"))
+	case inventory.ChannelEmail:
+		in.SMTPHost, in.SMTPPort, in.From, in.To = strings.TrimSpace(f.Get("smtp_host")), port, strings.TrimSpace(f.Get("from")), commaList(f.Get("to"))
+		in.Username, in.Password, in.TLS = f.Get("username"), f.Get("password"), f.Get("tls")
 	}
 	orig := f.Get("original")
 	name := strings.TrimSpace(f.Get("name"))

@@ -147,18 +147,7 @@ func AuditPageSize(p *store.ListAuditParams) int { return LimitOr(p.Limit, 100, 
 
 // AuditCursor decodes ListAuditParams.Cursor: the ID the next page starts
 // below, or 0 for the first page.
-func AuditCursor(cursor string) (int64, error) {
-	const op = "ListAudit"
-	parts, err := DecodeCursor(op, cursor, 1)
-	if err != nil || parts == nil {
-		return 0, err
-	}
-	id, err := strconv.ParseInt(parts[0], 10, 64)
-	if err != nil || id <= 0 {
-		return 0, Invalid(op, "Cursor", "is not a cursor returned by this method")
-	}
-	return id, nil
-}
+func AuditCursor(cursor string) (int64, error) { return IDCursor("ListAudit", cursor) }
 
 // AuditPage cuts entries (newest first, up to limit+1 of them) to a page
 // of limit, with the cursor of the next page when there are more.

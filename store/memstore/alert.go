@@ -3,6 +3,7 @@ package memstore
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -116,17 +117,23 @@ func (s *Store) DeleteAlertRule(ctx context.Context, p *store.DeleteAlertRulePar
 	if err := driver.ValidateDeleteAlertRule(p); err != nil {
 		return err
 	}
-	found := false
-	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
-		a := s.alertRows()
-		_, found = a.rules[p.ID]
+	return s.deleteAlertRow(ctx, op, func(a *alertState) bool {
+		_, found := a.rules[p.ID]
 		delete(a.rules, p.ID)
-	})
+		return found
+	}, fmt.Sprintf("alert rule %q", p.ID))
+}
+
+// deleteAlertRow runs del (which reports whether the row was there) in
+// one commit; a missing row is store.ErrNotFound naming what.
+func (s *Store) deleteAlertRow(ctx context.Context, op string, del func(*alertState) bool, what string) error {
+	found := false
+	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() { found = del(s.alertRows()) })
 	if err != nil {
 		return err
 	}
 	if !found {
-		return notFound(op, "alert rule %q", p.ID)
+		return notFound(op, "%s", what)
 	}
 	return nil
 }
@@ -449,19 +456,11 @@ func (s *Store) DeleteSilence(ctx context.Context, p *store.DeleteSilenceParams)
 	if err := driver.ValidateDeleteSilence(p); err != nil {
 		return err
 	}
-	found := false
-	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
-		a := s.alertRows()
-		_, found = a.silences[p.ID]
+	return s.deleteAlertRow(ctx, op, func(a *alertState) bool {
+		_, found := a.silences[p.ID]
 		delete(a.silences, p.ID)
-	})
-	if err != nil {
-		return err
-	}
-	if !found {
-		return notFound(op, "silence %d", p.ID)
-	}
-	return nil
+		return found
+	}, fmt.Sprintf("silence %d", p.ID))
 }
 
 // ---------------------------------------------------------------------------
@@ -542,11 +541,9 @@ func (s *Store) DeleteAlertChannel(ctx context.Context, p *store.DeleteAlertChan
 	if err := driver.ValidateChannelName(op, p.Name); err != nil {
 		return err
 	}
-	found := false
-	err := s.commit(ctx, &store.WriteError{Op: op, Stage: store.StageAlerts}, func() {
-		a := s.alertRows()
-		if _, found = a.channels[p.Name]; !found {
-			return
+	return s.deleteAlertRow(ctx, op, func(a *alertState) bool {
+		if _, found := a.channels[p.Name]; !found {
+			return false
 		}
 		delete(a.channels, p.Name)
 		for _, q := range a.queue {
@@ -555,14 +552,8 @@ func (s *Store) DeleteAlertChannel(ctx context.Context, p *store.DeleteAlertChan
 				q.owner, q.leaseUntil = "", time.Time{}
 			}
 		}
-	})
-	if err != nil {
-		return err
-	}
-	if !found {
-		return notFound(op, "alert channel %q", p.Name)
-	}
-	return nil
+		return true
+	}, fmt.Sprintf("alert channel %q", p.Name))
 }
 
 // ---------------------------------------------------------------------------
