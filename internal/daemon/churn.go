@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vmware/govmomi/fault"
+	"github.com/vmware/govmomi/vim25/types"
+
 	"github.com/accessvault/vinventory/capture/vcsim"
 )
 
@@ -67,10 +70,21 @@ func (c *churner) blip(ctx context.Context) (string, error) {
 	case 0:
 		return vm, c.sim.Reconfigure(ctx, vm, int32(1<<c.rng.IntN(4)), int64(1024<<c.rng.IntN(4)))
 	case 1, 2:
-		return vm, c.sim.PowerOn(ctx, vm)
+		return vm, c.power(ctx, vm, true)
 	default:
-		return vm, c.sim.PowerOff(ctx, vm)
+		return vm, c.power(ctx, vm, false)
 	}
+}
+
+// power powers vm on (or off); a VM already in that state is switched the
+// other way, so every blip changes something.
+func (c *churner) power(ctx context.Context, vm string, on bool) error {
+	do := map[bool]func(context.Context, string) error{true: c.sim.PowerOn, false: c.sim.PowerOff}
+	err := do[on](ctx, vm)
+	if fault.Is(err, &types.InvalidPowerState{}) {
+		err = do[!on](ctx, vm)
+	}
+	return err
 }
 
 // hour applies one hour of churn ending at snapshot time at.

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -318,8 +319,26 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		return nil
 	}
 
-	if alerts != nil {
-		go alerts.Run(ctx) // after the history: it evaluates the present
+	// The evaluator starts after the first live capture: the history
+	// ends at midnight, and the present is what it should judge.
+	var startAlerts sync.Once
+	alertsCtx, stopAlerts := context.WithCancel(ctx)
+	alertsDone := make(chan struct{})
+	defer func() {
+		stopAlerts()
+		startAlerts.Do(func() { close(alertsDone) }) // never started
+		<-alertsDone
+	}()
+	afterCapture := func() {
+		if alerts != nil {
+			startAlerts.Do(func() {
+				go func() {
+					defer close(alertsDone)
+					alerts.Run(alertsCtx)
+				}()
+			})
+			alerts.Trigger()
+		}
 	}
 	if live != nil {
 		// Started after the history: its captures are stamped in the past,
@@ -331,8 +350,8 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		}
 		fmt.Fprintf(out, "\nLive updates: a property-collector watcher follows %s; changes reach the pages within seconds.", DemoEndpoint)
 	}
-	fmt.Fprintf(out, "\nLive captures every %s (Ctrl-C to stop)...\n", o.LiveInterval)
-	return demoLive(ctx, o, p, targets, metrics)
+	fmt.Fprintf(out, "\nLive captures now and every %s (Ctrl-C to stop)...\n", o.LiveInterval)
+	return demoLive(ctx, o, p, targets, metrics, afterCapture)
 }
 
 // demoHistory captures the hourly snapshots of state's history, with churn
@@ -496,17 +515,20 @@ func loadDemoState(ctx context.Context, st store.Store, dataDir string, o DemoOp
 	return s, false, nil
 }
 
-// demoLive captures every LiveInterval with the real clock, aggregating
-// completed days and writing reports after each capture.
-func demoLive(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, targets []capture.Target, metrics *Metrics) error {
+// demoLive captures at once and then every LiveInterval with the real
+// clock, aggregating completed days and writing reports after each
+// capture, and calls after (the alert evaluator).
+func demoLive(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, targets []capture.Target, metrics *Metrics, after func()) error {
 	tick := time.NewTicker(o.LiveInterval)
 	defer tick.Stop()
 	captures := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-tick.C:
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+			}
 		}
 		now := o.Clock().UTC().Truncate(time.Second)
 		res, err := p.RunHourly(ctx, targets, now)
@@ -521,6 +543,7 @@ func demoLive(ctx context.Context, o DemoOptions, p *vinventory.Pipeline, target
 		if err != nil && ctx.Err() == nil {
 			fmt.Fprintf(o.Out, "  capture failed: %v\n", err)
 		}
+		after()
 		if err := demoAggregate(ctx, p, time.Time{}, metrics, io.Discard); err != nil && ctx.Err() == nil {
 			fmt.Fprintf(o.Out, "  %v\n", err)
 		}
