@@ -661,7 +661,8 @@ func (s *Store) ClaimNotifications(ctx context.Context, p *store.ClaimNotificati
 // FinishNotifications records delivery attempts of notifications
 // p.Owner holds (others are skipped): delivered, retried at RetryAt
 // (Attempts incremented, LastError set, lease released), or failed
-// for good (RetryAt zero and not delivered).
+// for good (RetryAt zero and not delivered), or deferred to RetryAt
+// without counting an attempt (Deferred).
 func (s *Store) FinishNotifications(ctx context.Context, p *store.FinishNotificationsParams) error {
 	return s.core.FinishNotifications(ctx, p)
 }
