@@ -416,7 +416,7 @@ func (a *App) startAlerts(ctx context.Context, owner string, metrics *Metrics, l
 		metrics.WatchAlerts(m.Store, m.Status)
 	}
 	go m.Run(ctx)
-	log.Info("alerts on: evaluation after captures, live updates and every "+a.Config.Alerts.EvaluateInterval.String())
+	log.Info("alerts on: evaluation after captures, live updates and every " + a.Config.Alerts.EvaluateInterval.String())
 	return nil
 }
 
