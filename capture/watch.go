@@ -369,6 +369,7 @@ func (w *Watcher) flush(ctx context.Context) error {
 	defer func() {
 		w.mu.Lock()
 		w.inflight = time.Time{}
+		w.cond.Broadcast()
 		w.mu.Unlock()
 	}()
 	observed := changes[len(changes)-1].At
@@ -423,6 +424,21 @@ func (w *Watcher) update(ctx context.Context, u *WatchUpdate) error {
 	var changes []inventory.Change
 	var events []inventory.Event
 	if u.Full {
+		// A resync diffs with the stored state: what is still pending or
+		// being written must be stored first, or it would be seen (and
+		// recorded) a second time.
+		w.mu.Lock()
+		for (len(w.pending) > 0 || len(w.pendEv) > 0 || !w.inflight.IsZero()) && w.failed == nil && ctx.Err() == nil {
+			w.cond.Wait()
+		}
+		failed := w.failed
+		w.mu.Unlock()
+		if failed != nil {
+			return failed
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		var err error
 		if changes, events, err = w.resyncDiff(ctx, u, at); err != nil {
 			return err
