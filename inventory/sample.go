@@ -100,6 +100,26 @@ type DailyRollup struct {
 	// Day is the start of the day in the configured location, stored UTC.
 	Day time.Time `json:"day"`
 	Rollup
+	// Utilisation is the VM's measured use over the day, from its metric
+	// series (zero, with UtilSamples 0, when none was collected).
+	Utilisation
+}
+
+// Utilisation is a VM's measured use over a daily rollup's day (the
+// window of SEMANTICS §4), from its raw metric points in the window:
+// averages and peaks (the highest point) of cpu.usage.mhz,
+// cpu.usage.pct and mem.usage.pct. Percentages are 0–100 here, as in
+// metric series; reports show them as fractions like every percentage.
+type Utilisation struct {
+	// UtilSamples is the number of cpu.usage.mhz points in the window; 0
+	// means utilisation is unknown for the day (the other fields are 0).
+	UtilSamples int     `json:"util_samples"`
+	AvgCPUMHz   float64 `json:"avg_cpu_mhz"`
+	PeakCPUMHz  float64 `json:"peak_cpu_mhz"`
+	AvgCPUPct   float64 `json:"avg_cpu_pct"`
+	PeakCPUPct  float64 `json:"peak_cpu_pct"`
+	AvgMemPct   float64 `json:"avg_mem_pct"`
+	PeakMemPct  float64 `json:"peak_mem_pct"`
 }
 
 // MonthlyRollup is one row of the canonical monthly rollup
