@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -66,6 +67,18 @@ type Options struct {
 type Evaluator struct {
 	st Store
 	o  Options
+
+	mu sync.Mutex
+	// verdicts are the power-off classifications made once the event
+	// window had passed, by (vcenter, VM), with the power-off's time.
+	verdicts map[[2]string]cachedVerdict
+}
+
+// cachedVerdict is a power-off's classification, kept while the VM stays
+// off after that power-off.
+type cachedVerdict struct {
+	at      time.Time
+	verdict PowerOffVerdict
 }
 
 // ErrInvalidOptions is wrapped by NewEvaluator's errors.
@@ -97,7 +110,7 @@ func NewEvaluator(st Store, o Options) (*Evaluator, error) {
 	if o.PowerEventWindow == 0 {
 		o.PowerEventWindow = DefaultPowerEventWindow
 	}
-	return &Evaluator{st: st, o: o}, nil
+	return &Evaluator{st: st, o: o, verdicts: map[[2]string]cachedVerdict{}}, nil
 }
 
 // RunParams select what Run evaluates.
@@ -442,17 +455,31 @@ func (ev *Evaluator) readPowerOffs(ctx context.Context, in *Input) error {
 	w := ev.o.PowerEventWindow
 	type span struct{ from, to time.Time }
 	windows := map[[2]string]span{}
-	perVC := map[string]span{}
+	in.PowerOffs = map[[2]string]PowerOffVerdict{}
+	ev.mu.Lock()
+	for k, c := range ev.verdicts {
+		if c.at.Before(in.Now.Add(-ev.o.PowerOffLookback)) {
+			delete(ev.verdicts, k) // its power-off left the lookback
+		}
+	}
 	for k, e := range latest {
 		if e.After["power_state"] != string(inventory.PoweredOff) {
+			continue
+		}
+		if c, ok := ev.verdicts[k]; ok && c.at.Equal(e.SnapshotTime) {
+			// Classified before from events that were complete then.
+			in.PowerOffs[k] = c.verdict
 			continue
 		}
 		from := e.SnapshotTime.Add(-w)
 		if !e.Live {
 			from = from.Add(-cmpOr(poll[k[0]], inventory.DefaultPollInterval))
 		}
-		s := span{from, e.SnapshotTime.Add(w)}
-		windows[k] = s
+		windows[k] = span{from, e.SnapshotTime.Add(w)}
+	}
+	ev.mu.Unlock()
+	perVC := map[string]span{}
+	for k, s := range windows {
 		vs, ok := perVC[k[0]]
 		if !ok || s.from.Before(vs.from) {
 			vs.from = s.from
@@ -462,7 +489,6 @@ func (ev *Evaluator) readPowerOffs(ctx context.Context, in *Input) error {
 		}
 		perVC[k[0]] = vs
 	}
-	in.PowerOffs = map[[2]string]PowerOffVerdict{}
 	for vc, s := range perVC {
 		evs, err := ev.o.PowerEvents.PowerEvents(ctx, vc, s.from, s.to)
 		if err != nil {
@@ -486,7 +512,16 @@ func (ev *Evaluator) readPowerOffs(ctx context.Context, in *Input) error {
 					mine = append(mine, e)
 				}
 			}
-			in.PowerOffs[k] = ClassifyPowerOff(k[1], off[k].HostID, mine)
+			v := ClassifyPowerOff(k[1], off[k].HostID, mine)
+			in.PowerOffs[k] = v
+			if in.Now.After(win.to) {
+				// The event window is over: the verdict will not change,
+				// so later evaluations reuse it instead of reading the
+				// endpoint again while the VM stays off.
+				ev.mu.Lock()
+				ev.verdicts[k] = cachedVerdict{at: latest[k].SnapshotTime, verdict: v}
+				ev.mu.Unlock()
+			}
 		}
 	}
 	return nil

@@ -3,6 +3,7 @@ package alert_test
 import (
 	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -190,5 +191,89 @@ func TestVMPoweredOffWithoutSource(t *testing.T) {
 	res := e.run(rule("vm-off", inventory.RuleVMPoweredOff))
 	if len(res.Changes) != 0 || len(res.Skipped) != 1 || res.Skipped[0].Vcenter != vc || !contains(res.Skipped[0].Reason, "no power event source") {
 		t.Fatalf("changes %+v, skipped %+v", res.Changes, res.Skipped)
+	}
+}
+
+// countingEvents counts the reads of endpoints' power events.
+type countingEvents struct {
+	mu    sync.Mutex
+	calls int
+	inner alert.PowerEventSource
+}
+
+func (c *countingEvents) PowerEvents(ctx context.Context, vcenter string, from, to time.Time) ([]inventory.PowerEvent, error) {
+	c.mu.Lock()
+	c.calls++
+	c.mu.Unlock()
+	return c.inner.PowerEvents(ctx, vcenter, from, to)
+}
+
+func (c *countingEvents) n() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.calls
+}
+
+// TestPowerOffVerdictsReused: a VM a user powered off raises nothing and
+// stays off; once its event window is over its verdict is kept, so later
+// evaluations do not read the endpoint's events again until it is powered
+// off anew.
+func TestPowerOffVerdictsReused(t *testing.T) {
+	t.Parallel()
+	cnt := &countingEvents{}
+	e := newEnv(t, vcsim.Options{VMs: 6, Templates: -1}, alert.Options{PowerEvents: cnt})
+	cnt.inner = alert.PowerEventSources{vc: e.src}
+	ctx := context.Background()
+	e.capture()
+	vms, err := e.st.ListVMs(ctx, &store.ListVMsParams{Vcenter: vc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vm string
+	for _, v := range vms.VMs {
+		if v.PowerState == inventory.PoweredOn {
+			vm = v.ID
+			break
+		}
+	}
+	if vm == "" {
+		t.Fatal("no powered-on VM")
+	}
+	e.must(capturetest.UserPowerOff(ctx, e.sim, vm))
+	e.advance(time.Minute)
+	e.capture()
+	r := rule("vm-off", inventory.RuleVMPoweredOff)
+	e.run(r)
+	if got := cnt.n(); got != 1 {
+		t.Fatalf("first evaluation read power events %d times, want 1", got)
+	}
+	// Within the event window the verdict may still change: read again.
+	e.run(r)
+	if got := cnt.n(); got != 2 {
+		t.Fatalf("second evaluation inside the window read %d times in all, want 2", got)
+	}
+	e.advance(alert.DefaultPowerEventWindow + time.Minute)
+	e.run(r) // the window is over: read once more, then kept
+	e.run(r)
+	e.run(r)
+	if got := cnt.n(); got != 3 {
+		t.Errorf("after the window: %d reads in all, want 3 (the verdict reused)", got)
+	}
+	if got := e.active(r.ID, inventory.AlertOpen); len(got) != 0 {
+		t.Errorf("a user's power-off alerted: %v", got)
+	}
+	// Powered on and off again: a new power-off is classified anew.
+	e.must(e.sim.PowerOn(ctx, vm))
+	e.advance(time.Minute)
+	e.capture()
+	e.must(capturetest.GuestShutdown(ctx, e.sim, vm))
+	e.advance(time.Minute)
+	e.capture()
+	e.run(r)
+	if got := cnt.n(); got != 4 {
+		t.Errorf("a new power-off: %d reads in all, want 4", got)
+	}
+	if got := e.active(r.ID, inventory.AlertOpen); len(got) != 1 {
+		t.Errorf("a guest shutdown after the user's power-off: %d open alerts, want 1", len(got))
 	}
 }

@@ -24,6 +24,7 @@ type Config struct {
 	Schedule ScheduleConfig `yaml:"schedule"`
 	Live     LiveConfig     `yaml:"live"`
 	Alerts   AlertsConfig   `yaml:"alerts"`
+	Metrics  MetricsConfig  `yaml:"metrics"`
 	// Settings are the pipeline settings (the Settings table of
 	// docs/architecture.md, vinventory.Settings). settings.location may be
 	// given instead of the top-level location; Location is authoritative.
@@ -186,6 +187,9 @@ type EndpointConfig struct {
 	Tags map[string]string `yaml:"tags,omitempty"`
 	// PollInterval between captures. Defaults to 1h.
 	PollInterval time.Duration `yaml:"poll_interval"`
+	// MetricsInterval between two metrics collections of this endpoint.
+	// Defaults to metrics.interval; 1m to 1h.
+	MetricsInterval time.Duration `yaml:"metrics_interval,omitempty"`
 	// Enabled endpoints are captured. Defaults to true.
 	Enabled bool `yaml:"enabled"`
 }
@@ -234,6 +238,7 @@ func Default() *Config {
 		Live: LiveConfig{FlushInterval: 500 * time.Millisecond, FlushChanges: 500, MaxWaitSeconds: 30, MaxObjectUpdates: 500,
 			RetryBackoff: 5 * time.Second, ChangeRetention: 7 * 24 * time.Hour},
 		Alerts:   defaultAlerts(),
+		Metrics:  defaultMetrics(),
 		Settings: DefaultSettings(),
 	}
 }

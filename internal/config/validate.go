@@ -110,6 +110,7 @@ func (c *Config) Validate() error {
 		add("live.change_retention", "must be at least 1h, got %s", l.ChangeRetention)
 	}
 	c.validateAlerts(add)
+	c.validateMetrics(add)
 	if s.LoginFailureBackoff < time.Minute {
 		add("schedule.login_failure_backoff", "must be at least 1m (vCenter SSO locks an account after 5 failures in 3 minutes), got %s", s.LoginFailureBackoff)
 	}
