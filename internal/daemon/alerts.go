@@ -117,6 +117,10 @@ type AlertManager struct {
 	// (five times) when another replica holds it. Defaults to 2s.
 	LockRetry time.Duration
 
+	// ownSessions are the endpoint sessions the manager opened for power
+	// events (when the daemon gave it none); closed when Run ends.
+	ownSessions *sessions
+
 	trigger chan struct{}
 	once    sync.Once
 	mu      sync.Mutex
@@ -163,6 +167,9 @@ func (m *AlertManager) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			wg.Wait()
+			if m.ownSessions != nil {
+				m.ownSessions.close(context.WithoutCancel(ctx))
+			}
 			return
 		case <-t.C:
 		case <-m.trigger:
@@ -277,31 +284,34 @@ func (m *AlertManager) lock(ctx context.Context) (func(), bool, error) {
 	}, true, nil
 }
 
-// powerEvents reads an endpoint's power events for the evaluator,
-// opening the endpoint's source for the call.
+// powerEvents reads an endpoint's power events for the evaluator through
+// the endpoint's open session.
 type powerEvents struct {
-	st   store.Endpoints
-	open capture.OpenerFunc
+	sess *sessions
 }
 
 // PowerEvents implements alert.PowerEventSource.
 func (p powerEvents) PowerEvents(ctx context.Context, vcenter string, from, to time.Time) ([]inventory.PowerEvent, error) {
-	ep, err := p.st.GetEndpoint(ctx, &store.GetEndpointParams{Name: vcenter})
-	if err != nil {
-		return nil, fmt.Errorf("endpoint %s: %w", vcenter, err)
-	}
-	src, err := p.open(ctx, *ep)
-	if err != nil {
-		return nil, err
-	}
-	defer src.Close(context.WithoutCancel(ctx))
-	pe, ok := src.(interface {
-		PowerEvents(ctx context.Context, from, to time.Time) ([]inventory.PowerEvent, error)
-	})
-	if !ok {
-		return nil, fmt.Errorf("endpoint %s: its source reads no power events", vcenter)
-	}
-	return pe.PowerEvents(ctx, from, to)
+	var out []inventory.PowerEvent
+	err := p.sess.use(ctx, vcenter, func(src capture.Source) error {
+		pe, ok := src.(interface {
+			PowerEvents(ctx context.Context, from, to time.Time) ([]inventory.PowerEvent, error)
+		})
+		if !ok {
+			return &noPowerEventsError{vcenter}
+		}
+		var err error
+		out, err = pe.PowerEvents(ctx, from, to)
+		return err
+	}, nil)
+	return out, err
+}
+
+// noPowerEventsError: the endpoint's source reads no power events.
+type noPowerEventsError struct{ vcenter string }
+
+func (e *noPowerEventsError) Error() string {
+	return "endpoint " + e.vcenter + ": its source reads no power events"
 }
 
 // alertCollector exports alert figures at scrape time.
@@ -357,7 +367,11 @@ type alertDeps struct {
 	Getenv  config.Getenv
 	Clock   func() time.Time
 	Pool    *pgxpool.Pool
-	// Open opens endpoints for their power events.
+	// Sessions are the daemon's endpoint sessions, which power events are
+	// read through; when nil the manager opens its own with Open (closed
+	// when its Run ends).
+	Sessions *sessions
+	// Open opens endpoints for their power events (without Sessions).
 	Open    capture.OpenerFunc
 	Owner   string
 	Logger  *zap.Logger
@@ -378,8 +392,13 @@ func newAlertManager(ctx context.Context, d alertDeps) (*AlertManager, error) {
 	if err := syncAlertConfig(ctx, st, cfg, d.Keyring, d.Getenv); err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
+	sess, own := d.Sessions, (*sessions)(nil)
+	if sess == nil {
+		sess = newSessions(d.Store, d.Open)
+		own = sess
+	}
 	ev, err := alert.NewEvaluator(st, alert.Options{Clock: d.Clock, Logger: sdkLogger(log, "alert"),
-		PowerEvents: powerEvents{st: d.Store, open: d.Open}, FlapWindow: cfg.FlapWindow, FlapLimit: cfg.FlapLimit})
+		PowerEvents: powerEvents{sess: sess}, FlapWindow: cfg.FlapWindow, FlapLimit: cfg.FlapLimit})
 	if err != nil {
 		return nil, err
 	}
@@ -392,18 +411,19 @@ func newAlertManager(ctx context.Context, d alertDeps) (*AlertManager, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &AlertManager{Store: st, Config: cfg, Evaluator: ev, Dispatcher: disp, Logger: log, Publish: d.Publish, Pool: d.Pool}, nil
+	return &AlertManager{Store: st, Config: cfg, Evaluator: ev, Dispatcher: disp, Logger: log, Publish: d.Publish, Pool: d.Pool,
+		ownSessions: own}, nil
 }
 
 // startAlerts starts the evaluator and the notifier (alerts.enabled) of
 // the daemon; they stop when ctx ends.
 func (a *App) startAlerts(ctx context.Context, owner string, metrics *Metrics, log *zap.Logger) error {
-	op, err := Opener(a.Keyring, log, a.parking())
+	sess, err := a.sessions()
 	if err != nil {
 		return err
 	}
 	d := alertDeps{Store: a.Store, Config: a.Config.Alerts, Keyring: a.Keyring, Getenv: a.Getenv, Clock: a.Clock,
-		Open: op, Owner: owner, Logger: log, Publish: a.publishAlert}
+		Sessions: sess, Owner: owner, Logger: log, Publish: a.publishAlert}
 	if a.PG != nil {
 		d.Pool = a.PG.Pool()
 	}

@@ -270,6 +270,11 @@ type App struct {
 	parkOnce sync.Once
 	park     *Parking
 
+	// sess are the endpoint sessions of metrics collections and alert
+	// power events (sessions()), closed by Close.
+	sessMu sync.Mutex
+	sess   *sessions
+
 	// live runs the live watchers (live.enabled), once startLive ran.
 	live *LiveManager
 	// alerts runs the evaluator and the notifier (alerts.enabled), once
@@ -283,6 +288,21 @@ type App struct {
 	jobsBackend jobs.Backend
 	jobsErr     error
 	jobsDB      *sql.DB // the job queue's own SQLite connection, if any
+}
+
+// sessions returns the App's endpoint sessions (opened through the
+// keyring and the App's Parking), created on first use.
+func (a *App) sessions() (*sessions, error) {
+	a.sessMu.Lock()
+	defer a.sessMu.Unlock()
+	if a.sess == nil {
+		op, err := Opener(a.Keyring, a.Logger, a.parking())
+		if err != nil {
+			return nil, err
+		}
+		a.sess = newSessions(a.Store, op)
+	}
+	return a.sess, nil
 }
 
 // parking returns the App's Parking of endpoints whose credentials were
@@ -353,6 +373,11 @@ func (a *App) openStore(ctx context.Context) error {
 
 // Close closes the job queue's connection and the store.
 func (a *App) Close() error {
+	a.sessMu.Lock()
+	if a.sess != nil {
+		a.sess.close(context.Background())
+	}
+	a.sessMu.Unlock()
 	var err error
 	if a.jobsDB != nil {
 		err = a.jobsDB.Close()
