@@ -56,6 +56,11 @@ type Sim struct {
 
 	faults faultState
 
+	// perfRec records QueryPerf calls (RecordPerf), guarded by perfMu.
+	perfMu   sync.Mutex
+	perfRec  *PerfRecording
+	perfOnce sync.Once
+
 	// dsLocks serializes VM operations per datastore: vcsim's
 	// Datastore.resolve copies the datastore object without its lock, which
 	// races with other operations on the same datastore.

@@ -49,6 +49,9 @@ type Source struct {
 
 	tags *tagClient
 
+	// counters caches the performance counter ids (CollectMetrics).
+	counters counterCache
+
 	closed    atomic.Bool
 	closeOnce sync.Once
 	stop      chan struct{}
