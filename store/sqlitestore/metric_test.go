@@ -73,7 +73,7 @@ func TestMetricsReopen(t *testing.T) {
 			t.Errorf("QueryMetrics tier %s after reopen (-want +got):\n%s", tier, d)
 		}
 	}
-	stats, err := st.MetricStats(ctx, nil)
+	stats, err := st.MetricStats(ctx, &store.MetricStatsParams{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store"
+	"github.com/accessvault/vinventory/store/driver"
 )
 
 // Tables of utilisation metrics (migration 16 on PostgreSQL, 15 on
@@ -49,17 +50,6 @@ func rollupTable(t inventory.MetricTier) string {
 		return TableMetricDay
 	}
 	return TableMetricHour
-}
-
-// ceilSec returns the smallest whole second at or after t, as unix
-// seconds: stored times t' satisfy t' < ceilSec(b) exactly when t' is
-// before b.
-func ceilSec(t time.Time) int64 {
-	s := t.Unix()
-	if time.Unix(s, 0).Before(t) {
-		s++
-	}
-	return s
 }
 
 // floorTo truncates unix seconds s to a multiple of w seconds.
@@ -207,18 +197,19 @@ func (c *Core) WriteMetrics(ctx context.Context, p *store.WriteMetricsParams) er
 	if err := c.check(op); err != nil {
 		return err
 	}
-	if err := validateWriteMetrics(p); err != nil {
+	points, err := driver.PrepareWriteMetrics(p)
+	if err != nil {
 		return err
 	}
-	if len(p.Points) == 0 {
+	if len(points) == 0 {
 		return nil
 	}
 	keySet := map[inventory.MetricKey]bool{}
 	var keys []inventory.MetricKey
 	daySet := map[int64]bool{}
 	var days []int64
-	for i := range p.Points {
-		pt := &p.Points[i]
+	for i := range points {
+		pt := &points[i]
 		if !keySet[pt.MetricKey] {
 			keySet[pt.MetricKey] = true
 			keys = append(keys, pt.MetricKey)
@@ -239,9 +230,9 @@ func (c *Core) WriteMetrics(ctx context.Context, p *store.WriteMetricsParams) er
 		if err != nil {
 			return err
 		}
-		rows := make([]metricRow, len(p.Points))
-		for i := range p.Points {
-			pt := &p.Points[i]
+		rows := make([]metricRow, len(points))
+		for i := range points {
+			pt := &points[i]
 			rows[i] = metricRow{sid: ids[pt.MetricKey], t: pt.Time.Unix(), v: pt.Value, i: i}
 		}
 		slices.SortFunc(rows, func(a, b metricRow) int {
@@ -365,26 +356,21 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	tier, nb, err := prepareQueryMetrics(p)
+	q, err := driver.PrepareQueryMetrics(p)
 	if err != nil {
 		return nil, err
 	}
-	ents := slices.Clone(p.EntityIDs)
-	slices.Sort(ents)
-	ents = slices.Compact(ents)
-	mets := slices.Clone(p.Metrics)
-	slices.Sort(mets)
-	mets = slices.Compact(mets)
-	series, err := c.selectSeries(ctx, c.dbQuery, p.Vcenter, p.EntityType, ents, mets)
+	tier, nb, mets := q.Tier, q.Buckets, q.Metrics
+	series, err := c.selectSeries(ctx, c.dbQuery, q.Vcenter, q.EntityType, q.EntityIDs, mets)
 	if err != nil {
 		return nil, c.readErr(op, err)
 	}
 	slices.SortFunc(series, func(a, b metricSeries) int {
 		return cmp.Or(cmp.Compare(a.key.EntityID, b.key.EntityID), cmp.Compare(a.key.Metric, b.key.Metric))
 	})
-	from, to := ceilSec(p.From), ceilSec(p.To)
+	from, to := q.From.Unix(), q.To.Unix()
 	// idx is the query bucket of a stored time or tier bucket start.
-	idx := func(t int64) int64 { return int64(unixTime(t).Sub(p.From) / p.Step) }
+	idx := func(t int64) int64 { return int64(driver.BucketIndex(q.From, q.Step, unixTime(t))) }
 
 	// Per-series query buckets, computed a chunk of series at a time and
 	// passed on in (EntityID, Metric) order.
@@ -395,7 +381,7 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 		if len(bs) == 0 {
 			return
 		}
-		if p.Combine != store.CombineSum {
+		if q.Combine != store.CombineSum {
 			out = append(out, inventory.MetricSeries{MetricKey: s.key, Tier: tier, Buckets: bs})
 			return
 		}
@@ -406,14 +392,11 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 		}
 		for _, b := range bs {
 			i := int(idx(b.Start.Unix()))
-			if !have[i] {
-				acc[i], have[i] = b, true
-				continue
-			}
-			addBucket(&acc[i], b)
+			acc[i] = driver.SumBuckets(b.Start, []inventory.MetricBucket{acc[i], b})
+			have[i] = true
 		}
 	}
-	bucketStart := func(i int64) time.Time { return p.From.Add(time.Duration(i) * p.Step).UTC() }
+	bucketStart := func(i int64) time.Time { return q.From.Add(time.Duration(i) * q.Step).UTC() }
 
 	var wm int64
 	w := int64(tier.Duration() / time.Second)
@@ -431,7 +414,7 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 		per := map[int64][]inventory.MetricBucket{}
 		if tier == inventory.TierRaw {
 			err = c.readRawBuckets(ctx, c.dbQuery, sids, from, to, idx, func(sid, b int64, vals []float64) error {
-				mb := summarise(vals)
+				mb := driver.SummariseValues(vals)
 				mb.Start = bucketStart(b)
 				per[sid] = append(per[sid], mb)
 				return nil
@@ -455,8 +438,7 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 				for k := i; k < j; k++ {
 					parts[k-i] = tb[k].b
 				}
-				mb := combine(parts)
-				mb.Start = bucketStart(bi)
+				mb := driver.CombineBuckets(bucketStart(bi), parts)
 				per[tb[i].sid] = append(per[tb[i].sid], mb)
 				i = j
 			}
@@ -465,13 +447,13 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 			deliver(s, per[s.id])
 		}
 	}
-	if p.Combine == store.CombineSum {
+	if q.Combine == store.CombineSum {
 		for _, m := range mets {
 			acc := sums[m]
 			if acc == nil {
 				continue
 			}
-			s := inventory.MetricSeries{MetricKey: inventory.MetricKey{Vcenter: p.Vcenter, EntityType: p.EntityType, Metric: m}, Tier: tier}
+			s := inventory.MetricSeries{MetricKey: inventory.MetricKey{Vcenter: q.Vcenter, EntityType: q.EntityType, Metric: m}, Tier: tier}
 			for i, ok := range sumHave[m] {
 				if ok {
 					b := acc[i]
@@ -525,7 +507,7 @@ func (c *Core) tierBuckets(ctx context.Context, sids []int64, table string, from
 		var tail []tierBucket
 		err := c.readRawBuckets(ctx, c.dbQuery, sids, split, end, func(t int64) int64 { return floorTo(t, w) },
 			func(sid, b int64, vals []float64) error {
-				tail = append(tail, tierBucket{sid: sid, start: b, b: summarise(vals)})
+				tail = append(tail, tierBucket{sid: sid, start: b, b: driver.SummariseValues(vals)})
 				return nil
 			})
 		if err != nil {
@@ -548,17 +530,10 @@ func (c *Core) RollupMetrics(ctx context.Context, p *store.RollupMetricsParams) 
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	if p == nil {
-		return nil, invalid(op, "params", "nil")
-	}
-	if p.Tier != inventory.TierHour && p.Tier != inventory.TierDay {
-		return nil, invalid(op, "Tier", "must be hour or day")
-	}
-	if p.To.IsZero() {
-		return nil, invalid(op, "To", "required")
+	if err := driver.ValidateRollupMetrics(p); err != nil {
+		return nil, err
 	}
 	w := int64(p.Tier.Duration() / time.Second)
-	to := floorTo(p.To.Unix(), w)
 	var res store.RollupMetricsResult
 	err := c.inTx(ctx, &writeOp{op: op, stage: stageMetrics}, func(tx Tx) error {
 		if err := c.d.Lock(ctx, tx, metricLockKey); err != nil {
@@ -568,19 +543,12 @@ func (c *Core) RollupMetrics(ctx context.Context, p *store.RollupMetricsParams) 
 		if err != nil {
 			return err
 		}
-		var from int64
-		switch {
-		case !p.From.IsZero():
-			from = floorTo(p.From.Unix(), w)
-		case wm != 0:
-			from = wm
-		default:
-			from = to
+		var oldest sql.NullInt64
+		if p.From.IsZero() && wm == 0 {
 			rows, err := tx.Query(ctx, "SELECT min(t) FROM "+c.d.Table(TableMetricPoints))
 			if err != nil {
 				return err
 			}
-			var oldest sql.NullInt64
 			if rows.Next() {
 				err = rows.Scan(&oldest)
 			}
@@ -591,16 +559,21 @@ func (c *Core) RollupMetrics(ctx context.Context, p *store.RollupMetricsParams) 
 			if err != nil {
 				return err
 			}
-			if oldest.Valid {
-				from = min(floorTo(oldest.Int64, w), to)
-			}
 		}
-		res.From, res.To = unixTime(from), unixTime(to)
+		var wmT, oldestT time.Time
+		if wm != 0 {
+			wmT = unixTime(wm)
+		}
+		if oldest.Valid {
+			oldestT = unixTime(oldest.Int64)
+		}
+		res.From, res.To = driver.RollupRange(p, wmT, oldestT)
+		from, to := res.From.Unix(), res.To.Unix()
 		var buckets []tierBucket
 		if from < to {
 			err = c.readRawBuckets(ctx, tx.Query, nil, from, to, func(t int64) int64 { return floorTo(t, w) },
 				func(sid, b int64, vals []float64) error {
-					buckets = append(buckets, tierBucket{sid: sid, start: b, b: summarise(vals)})
+					buckets = append(buckets, tierBucket{sid: sid, start: b, b: driver.SummariseValues(vals)})
 					return nil
 				})
 			if err != nil {
@@ -637,17 +610,19 @@ func (c *Core) PruneMetrics(ctx context.Context, p *store.PruneMetricsParams) (*
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	if p == nil {
-		return nil, invalid(op, "params", "nil")
+	cut, err := driver.ValidatePruneMetrics(p)
+	if err != nil {
+		return nil, err
 	}
+	p = &cut
 	var res store.PruneMetricsResult
-	err := c.inTx(ctx, &writeOp{op: op, stage: stageMetrics}, func(tx Tx) error {
+	err = c.inTx(ctx, &writeOp{op: op, stage: stageMetrics}, func(tx Tx) error {
 		if err := c.d.Lock(ctx, tx, metricLockKey); err != nil {
 			return err
 		}
 		var err error
 		if !p.RawBefore.IsZero() {
-			if res.Raw, err = c.d.PruneMetricPoints(ctx, tx, ceilSec(p.RawBefore)); err != nil {
+			if res.Raw, err = c.d.PruneMetricPoints(ctx, tx, p.RawBefore.Unix()); err != nil {
 				return err
 			}
 		}
@@ -659,7 +634,7 @@ func (c *Core) PruneMetrics(ctx context.Context, p *store.PruneMetricsParams) (*
 			if cut.before.IsZero() {
 				continue
 			}
-			if *cut.n, err = tx.Exec(ctx, "DELETE FROM "+c.d.Table(cut.table)+" WHERE t < ?", ceilSec(cut.before)); err != nil {
+			if *cut.n, err = tx.Exec(ctx, "DELETE FROM "+c.d.Table(cut.table)+" WHERE t < ?", cut.before.Unix()); err != nil {
 				return err
 			}
 		}
@@ -690,8 +665,8 @@ func (c *Core) MetricStats(ctx context.Context, p *store.MetricStatsParams) (*st
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	if p == nil {
-		p = &store.MetricStatsParams{}
+	if err := driver.ValidateMetricStats(p); err != nil {
+		return nil, err
 	}
 	var (
 		where string
@@ -749,11 +724,8 @@ func (c *Core) ListMetricKeys(ctx context.Context, p *store.ListMetricKeysParams
 	if err := c.check(op); err != nil {
 		return nil, err
 	}
-	if p == nil || p.Vcenter == "" {
-		return nil, invalid(op, "Vcenter", "required")
-	}
-	if p.EntityType != "" && !slices.Contains(inventory.EntityTypes(), p.EntityType) {
-		return nil, invalid(op, "EntityType", "unknown entity type")
+	if err := driver.ValidateListMetricKeys(p); err != nil {
+		return nil, err
 	}
 	q := "SELECT vcenter, entity_type, entity_id, metric FROM " + c.d.Table(TableMetricSeries) + " WHERE vcenter = ?"
 	args := []any{p.Vcenter}
