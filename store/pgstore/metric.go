@@ -101,6 +101,14 @@ func (d *dialect) UpsertMetricPoints(ctx context.Context, t sqlstore.Tx, rows *s
 		x.stagedState = map[string]bool{}
 	}
 	x.stagedState[key] = true
+	if hook := d.metricEncodeHook; hook != nil && rows.Encode != nil {
+		r, enc := *rows, rows.Encode
+		r.Encode = func(i int, w sqlstore.ValueWriter) {
+			hook(i)
+			enc(i, w)
+		}
+		rows = &r
+	}
 	if err := d.copyRows(ctx, x, stage, rows); err != nil {
 		return err
 	}

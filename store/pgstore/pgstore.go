@@ -193,6 +193,9 @@ type dialect struct {
 	method       string
 	partitionOpt bool
 	alwaysStage  bool // tests: take the staging path even for fresh rows
+	// metricEncodeHook (tests) is called before each metric point is
+	// encoded into the COPY stream.
+	metricEncodeHook func(i int)
 
 	mu          sync.Mutex
 	partKnown   bool
