@@ -274,6 +274,9 @@ type App struct {
 	// power events (sessions()), closed by Close.
 	sessMu sync.Mutex
 	sess   *sessions
+	// collector runs the metrics collections (metricsJobs).
+	collectorOnce sync.Once
+	collector     *metricsCollector
 
 	// live runs the live watchers (live.enabled), once startLive ran.
 	live *LiveManager

@@ -227,8 +227,11 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
+	// One session to the simulator for power events and metrics.
+	sess := newSessions(st, op)
+	defer sess.close(context.Background())
 	alerts, err := newAlertManager(ctx, alertDeps{Store: st, Config: demoAlertConfig(), Keyring: kr, Getenv: OSEnv,
-		Clock: o.Clock, Open: op, Owner: "demo", Logger: log})
+		Clock: o.Clock, Sessions: sess, Owner: "demo", Logger: log})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
@@ -306,6 +309,11 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		return err
 	}
 	clock.live()
+	if n, err := seedDemoMetrics(ctx, st, DemoEndpoint, o.Clock()); err != nil {
+		return fmt.Errorf("demo: %w", err)
+	} else if n > 0 {
+		fmt.Fprintf(out, "  utilisation: %d made-up hourly points over the last %d days (vcsim keeps no past samples); live collections every %s\n", n, demoMetricDays, o.LiveInterval)
+	}
 	rvtools, err := demoRVTools(ctx, p, metrics)
 	if err != nil {
 		return err
@@ -329,7 +337,19 @@ func RunDemo(ctx context.Context, o DemoOptions) error {
 		startAlerts.Do(func() { close(alertsDone) }) // never started
 		<-alertsDone
 	}()
+	collector := &metricsCollector{st: st, sess: sess, cfg: config.Default().Metrics, clock: o.Clock, log: log, prom: metrics,
+		since: map[string]time.Time{}}
 	afterCapture := func() {
+		// The live collection: the simulator's quickStats follow the
+		// demo's load model, then are read like any vCenter's.
+		if s, err := demoLatestState(ctx, st, DemoEndpoint); err == nil {
+			if err := setDemoQuickStats(sim, s, o.Clock()); err != nil && ctx.Err() == nil {
+				log.Warn("demo: set quickStats", zap.Error(err))
+			}
+		}
+		if err := collector.collect(ctx, DemoEndpoint); err != nil && ctx.Err() == nil {
+			fmt.Fprintf(out, "  metrics collection failed: %v\n", err)
+		}
 		if alerts != nil {
 			startAlerts.Do(func() {
 				go func() {

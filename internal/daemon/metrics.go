@@ -29,6 +29,10 @@ type Metrics struct {
 	rowsWritten     *prometheus.CounterVec
 	reports         prometheus.Counter
 	queueDepth      prometheus.Gauge
+	metricRuns      *prometheus.CounterVec
+	metricPoints    *prometheus.CounterVec
+	metricFailures  *prometheus.CounterVec
+	metricDuration  *prometheus.HistogramVec
 
 	liveOnce   sync.Once
 	liveStatus atomic.Pointer[func() []LiveStatus]
@@ -86,8 +90,26 @@ func NewMetrics() *Metrics {
 			Help: "Job runs that are due but not yet run.",
 		}),
 	}
+	m.metricRuns = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vinventory_metric_collections_total",
+		Help: "Metrics collections, by endpoint and result (ok, partial: some parts failed and the rest is stored, error).",
+	}, []string{"endpoint", "result"})
+	m.metricPoints = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vinventory_metric_points_written_total",
+		Help: "Metric points stored by collections, by endpoint.",
+	}, []string{"endpoint"})
+	m.metricFailures = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "vinventory_metric_collection_failed_parts_total",
+		Help: "Parts of metrics collections that failed (a QueryPerf batch, a counter not served), by endpoint.",
+	}, []string{"endpoint"})
+	m.metricDuration = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "vinventory_metric_collection_duration_seconds",
+		Help:    "Duration of one endpoint's metrics collection (read and write).",
+		Buckets: prometheus.ExponentialBuckets(0.05, 2, 14),
+	}, []string{"endpoint"})
 	m.Registry.MustRegister(m.captureDuration, m.objects, m.captureErrors, m.captures,
 		m.jobLatency, m.jobRuns, m.rowsWritten, m.reports, m.queueDepth,
+		m.metricRuns, m.metricPoints, m.metricFailures, m.metricDuration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -173,3 +195,19 @@ func (m *Metrics) AddReports(n int) { m.reports.Add(float64(n)) }
 
 // SetQueueDepth sets the number of due job runs not yet run.
 func (m *Metrics) SetQueueDepth(n int) { m.queueDepth.Set(float64(n)) }
+
+// ObserveMetricsCollection records one metrics collection: its duration,
+// the points stored and the parts that failed, or its error.
+func (m *Metrics) ObserveMetricsCollection(endpoint string, d time.Duration, points, failedParts int, err error) {
+	result := "ok"
+	switch {
+	case err != nil:
+		result = "error"
+	case failedParts > 0:
+		result = "partial"
+	}
+	m.metricRuns.WithLabelValues(endpoint, result).Inc()
+	m.metricDuration.WithLabelValues(endpoint).Observe(d.Seconds())
+	m.metricPoints.WithLabelValues(endpoint).Add(float64(points))
+	m.metricFailures.WithLabelValues(endpoint).Add(float64(failedParts))
+}

@@ -336,6 +336,11 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics, maxTimeout time.Durati
 			},
 		})
 	}
+	mj, err := a.metricsJobs(names, metrics, maxTimeout)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, mj...)
 	out = append(out,
 		jobs.Job{
 			Name: jobDaily, Stage: 1, Schedule: jobs.Daily{At: cfg.Schedule.DailyAt.String(), Location: loc},
@@ -387,6 +392,8 @@ func (a *App) jobs(ctx context.Context, metrics *Metrics, maxTimeout time.Durati
 			Name: jobCleanup, Stage: 4, Schedule: jobs.Daily{At: cfg.Schedule.CleanupAt.String(), Location: loc},
 			Run: func(ctx context.Context, _ jobs.Period) error {
 				_, err := p.Cleanup(ctx, time.Time{})
+				// Metric series keep each tier's retention (metrics.*_retention).
+				err = errors.Join(err, a.pruneMetrics(ctx))
 				if ls, ok := a.Store.(store.LiveState); ok {
 					// The change log behind /api/stream keeps live.change_retention.
 					_, perr := ls.PruneChanges(ctx, &store.PruneChangesParams{Before: a.Clock().Add(-cfg.Live.ChangeRetention)})

@@ -82,7 +82,7 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	for _, j := range jl {
 		names = append(names, j.Name)
 	}
-	if want := []string{"capture:vc1", "daily", "monthly", "reports", "cleanup", "backfill", "repair", "rebuild", "regenerate-reports", "rotate-keys"}; !slices.Equal(names, want) {
+	if want := []string{"capture:vc1", "metrics:vc1", "daily", "monthly", "reports", "cleanup", "backfill", "repair", "rebuild", "regenerate-reports", "rotate-keys"}; !slices.Equal(names, want) {
 		t.Fatalf("jobs = %v, want %v", names, want)
 	}
 	if err := sched.RunOnce(ctx); err != nil {
@@ -97,7 +97,7 @@ func TestDaemonJobsCatchUp(t *testing.T) {
 	}
 	// capture: the 10:00 slot; daily: 28 Feb and 1 Mar; monthly: February;
 	// reports: the current slot; cleanup: the 03:00 slot.
-	want := map[string]int64{"capture:vc1": 1, "daily": 2, "monthly": 1, "reports": 1, "cleanup": 1}
+	want := map[string]int64{"capture:vc1": 1, "metrics:vc1": 1, "daily": 2, "monthly": 1, "reports": 1, "cleanup": 1}
 	for k, v := range want {
 		if runs[k] != v {
 			t.Errorf("%s ran %d times, want %d (all: %v)", k, runs[k], v, runs)
