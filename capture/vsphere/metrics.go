@@ -246,6 +246,15 @@ func (s *Source) readKind(ctx context.Context, typ string, props []string) ([]*m
 		_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: pc})
 		return err
 	})
+	if typ == tVM && s.opts.Concurrency > 1 {
+		// As Retrieve does (collectSplit): list the VMs, then read them
+		// in chunks through several collectors at once.
+		refs, err := s.viewRefs(ctx, pc, view)
+		if err != nil {
+			return nil, err
+		}
+		return s.readMetricChunks(ctx, typ, props, pc, refs)
+	}
 	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:       view,
@@ -254,13 +263,63 @@ func (s *Source) readKind(ctx context.Context, typ string, props []string) ([]*m
 		}},
 		PropSet: []types.PropertySpec{{Type: typ, PathSet: props}},
 	}
+	return s.readMetricPages(ctx, typ, pc, spec)
+}
+
+// readMetricChunks reads refs with props in k = min(Concurrency,
+// ceil(len(refs)/PageSize)) chunks at once, each through its own property
+// collector (pc serves the first). Objects deleted since they were listed
+// are left out.
+func (s *Source) readMetricChunks(ctx context.Context, typ string, props []string, pc types.ManagedObjectReference, refs []moref) ([]*metricObj, error) {
+	k := max(1, min(s.opts.Concurrency, (len(refs)+s.opts.PageSize-1)/s.opts.PageSize))
+	parts := make([][]*metricObj, k)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range k {
+		chunk := refs[i*len(refs)/k : (i+1)*len(refs)/k]
+		if len(chunk) == 0 {
+			continue
+		}
+		g.Go(func() error {
+			cpc := pc
+			if i > 0 {
+				pres, err := methods.CreatePropertyCollector(gctx, s.vc, &types.CreatePropertyCollector{This: s.vc.ServiceContent.PropertyCollector})
+				if err != nil {
+					return err
+				}
+				cpc = pres.Returnval
+				defer s.cleanup(gctx, func(ctx context.Context) error {
+					_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: cpc})
+					return err
+				})
+			}
+			objs := make([]types.ObjectSpec, len(chunk))
+			for j, r := range chunk {
+				objs[j] = types.ObjectSpec{Obj: r}
+			}
+			spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: []types.PropertySpec{{Type: typ, PathSet: props}}, ReportMissingObjectsInResults: types.NewBool(true)}
+			list, err := s.readMetricPages(gctx, typ, cpc, spec)
+			parts[i] = list
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(parts...), nil
+}
+
+// readMetricPages reads the objects of spec with collector pc, paged.
+func (s *Source) readMetricPages(ctx context.Context, typ string, pc types.ManagedObjectReference, spec types.PropertyFilterSpec) ([]*metricObj, error) {
 	var (
 		list    []*metricObj
 		lost    bool
 		missing faultList
 	)
-	err = s.pages(ctx, pc, spec, func(objs []types.ObjectContent) {
+	err := s.pages(ctx, pc, spec, func(objs []types.ObjectContent) {
 		for _, o := range objs {
+			if deleted(o) {
+				continue
+			}
 			if notAuthenticated(o.MissingSet) {
 				lost = true
 			}

@@ -190,7 +190,8 @@ func TestCollectMetricsQuickStats(t *testing.T) {
 	if err := sim.SetHostConnectionState("DC0_C0_H1", types.HostSystemConnectionStateDisconnected); err != nil {
 		t.Fatal(err)
 	}
-	src, _ := open(t, sim, vsphere.Options{KeepAlive: -1})
+	// Small pages: several pages per kind, the VMs in several chunks.
+	src, _ := open(t, sim, vsphere.Options{KeepAlive: -1, PageSize: 5})
 	col, err := src.CollectMetrics(ctx, &capture.CollectMetricsParams{SkipPerf: true})
 	if err != nil {
 		t.Fatal(err)
