@@ -503,3 +503,44 @@ func TestCollectMetricsFailingBatch(t *testing.T) {
 	}
 	comparePoints(t, col.Points, tr.expectedQuickStats("vc1"), fixedNow)
 }
+
+func TestCollectMetricsCounterNotServed(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 4, Templates: -1})
+	ctx := context.Background()
+	c, err := sim.NewClient(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pm mo.PerformanceManager
+	pmRef := *c.ServiceContent.PerfManager
+	if err := c.RetrieveOne(ctx, pmRef, []string{"perfCounter"}, &pm); err != nil {
+		t.Fatal(err)
+	}
+	served := slices.DeleteFunc(slices.Clone(pm.PerfCounter), func(ci types.PerfCounterInfo) bool { return ci.Name() == "net.usage.average" })
+	if len(served) != len(pm.PerfCounter)-1 {
+		t.Fatalf("%d of %d counters left", len(served), len(pm.PerfCounter))
+	}
+	if err := sim.SetProperty("PerformanceManager", pmRef.Value, "perfCounter", served); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := open(t, sim, vsphere.Options{KeepAlive: -1})
+	col, err := src.CollectMetrics(ctx, &capture.CollectMetricsParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(col.Failures) != 1 || !slices.Equal(col.Failures[0].Counters, []string{"net.usage.average"}) || !errors.Is(&col.Failures[0], vsphere.ErrCounterNotServed) {
+		t.Fatalf("failures %v", col.Failures)
+	}
+	if _, ok := col.Counters["net.usage.average"]; ok || len(col.Counters) != 6 {
+		t.Errorf("counters %v", col.Counters)
+	}
+	perf := map[inventory.Metric]int{}
+	for _, p := range col.Points {
+		if isPerf(p.Metric) {
+			perf[p.Metric]++
+		}
+	}
+	if perf[inventory.MetricPerfNetUsageKBps] != 0 || perf[inventory.MetricPerfCPUUsagePct] == 0 {
+		t.Errorf("perf points per metric %v", perf)
+	}
+}
