@@ -528,8 +528,15 @@ func TestCollectMetricsCounterNotServed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(col.Failures) != 1 || !slices.Equal(col.Failures[0].Counters, []string{"net.usage.average"}) || !errors.Is(&col.Failures[0], vsphere.ErrCounterNotServed) {
+	// One failure per entity type, all of that type.
+	if len(col.Failures) != 2 {
 		t.Fatalf("failures %v", col.Failures)
+	}
+	for i, typ := range []inventory.EntityType{inventory.EntityHost, inventory.EntityVM} {
+		f := col.Failures[i]
+		if f.EntityType != typ || len(f.EntityIDs) != 0 || !slices.Equal(f.Counters, []string{"net.usage.average"}) || !errors.Is(&f, vsphere.ErrCounterNotServed) {
+			t.Errorf("failure %d: %+v", i, f)
+		}
 	}
 	if _, ok := col.Counters["net.usage.average"]; ok || len(col.Counters) != 6 {
 		t.Errorf("counters %v", col.Counters)
