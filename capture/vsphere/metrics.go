@@ -51,12 +51,12 @@ var (
 
 // The PerformanceManager counters CollectMetrics reads, by vSphere name.
 const (
-	counterCPUUsage      = "cpu.usage.average"
-	counterCPUReady      = "cpu.ready.summation"
-	counterMemUsage      = "mem.usage.average"
-	counterDiskUsage     = "disk.usage.average"
-	counterNetUsage      = "net.usage.average"
-	counterDSReadLatency = "datastore.totalReadLatency.average"
+	counterCPUUsage       = "cpu.usage.average"
+	counterCPUReady       = "cpu.ready.summation"
+	counterMemUsage       = "mem.usage.average"
+	counterDiskUsage      = "disk.usage.average"
+	counterNetUsage       = "net.usage.average"
+	counterDSReadLatency  = "datastore.totalReadLatency.average"
 	counterDSWriteLatency = "datastore.totalWriteLatency.average"
 )
 
