@@ -104,6 +104,12 @@
 // for what vcsim has no API for; SetProperty turns vcsim's panics on an
 // unknown path or a wrong type into errors.
 //
+// Metrics: vcsim leaves VM quickStats at 0 and host quickStats at 67 MHz
+// and 1404 MB; SetVMQuickStats and SetHostQuickStats set them. vcsim's
+// QueryPerf adds random noise to its recorded series, so RecordPerf
+// records the samples it served (PerfRecording.Queries) for a test to
+// compute expected values from.
+//
 // Power events, for telling a user's power-off from a failure
 // (vsphere.Source.PowerEvents, package alert): ShutdownGuest (vcsim posts
 // VmGuestShutdownEvent and VmPoweredOffEvent with the Sim's user),

@@ -161,4 +161,17 @@
 // VmRegisteredEvent and VmRemovedEvent in [from, to) through an event
 // history collector (filtered on those types and the window, read in
 // pages) that is destroyed afterwards.
+//
+// # Metrics
+//
+// CollectMetrics (capture.MetricsSource) reads the hosts', VMs' and
+// datastores' quickStats and space with explicit property lists (one
+// ContainerView and property collector per kind, the VMs in chunks as in
+// Retrieve), sums each cluster's connected hosts, and reads seven
+// PerformanceManager counters of connected hosts and powered-on VMs with
+// QueryPerf, PerfBatchSize entities per call and up to four calls at
+// once. Counter ids are resolved once per session. A failed QueryPerf
+// batch or a counter the endpoint does not serve is a MetricFailure; the
+// rest is returned. See docs/metrics.md for the properties, counters and
+// units.
 package vsphere

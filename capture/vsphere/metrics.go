@@ -51,13 +51,13 @@ var (
 
 // The PerformanceManager counters CollectMetrics reads, by vSphere name.
 const (
-	counterCPUUsage      = "cpu.usage.average"
-	counterCPUReady      = "cpu.ready.summation"
-	counterMemUsage      = "mem.usage.average"
-	counterDiskUsage     = "disk.usage.average"
-	counterNetUsage      = "net.usage.average"
-	counterDSReadLatency = "datastore.totalReadLatency.average"
-	counterDSWriteLatncy = "datastore.totalWriteLatency.average"
+	counterCPUUsage       = "cpu.usage.average"
+	counterCPUReady       = "cpu.ready.summation"
+	counterMemUsage       = "mem.usage.average"
+	counterDiskUsage      = "disk.usage.average"
+	counterNetUsage       = "net.usage.average"
+	counterDSReadLatency  = "datastore.totalReadLatency.average"
+	counterDSWriteLatency = "datastore.totalWriteLatency.average"
 )
 
 // perfCounters are the counters read, in query order, with the metric
@@ -72,7 +72,7 @@ var perfCounters = []struct {
 	{counterDiskUsage, inventory.MetricPerfDiskUsageKBps},
 	{counterNetUsage, inventory.MetricPerfNetUsageKBps},
 	{counterDSReadLatency, inventory.MetricPerfDatastoreReadLatencyMs},
-	{counterDSWriteLatncy, inventory.MetricPerfDatastoreWriteLatencyMs},
+	{counterDSWriteLatency, inventory.MetricPerfDatastoreWriteLatencyMs},
 }
 
 // PerfCounterNames returns the vSphere names of the performance counters
@@ -98,7 +98,7 @@ type metricObj struct {
 	vals map[string]any
 }
 
-func (o *metricObj) int64(path string) (int64, bool) {
+func (o *metricObj) num(path string) (int64, bool) {
 	switch v := o.vals[path].(type) {
 	case int64:
 		return v, true
@@ -112,7 +112,7 @@ func (o *metricObj) int64(path string) (int64, bool) {
 	return 0, false
 }
 
-func (o *metricObj) ref2(path string) (types.ManagedObjectReference, bool) {
+func (o *metricObj) refAt(path string) (types.ManagedObjectReference, bool) {
 	r, ok := o.vals[path].(types.ManagedObjectReference)
 	return r, ok
 }
@@ -246,6 +246,15 @@ func (s *Source) readKind(ctx context.Context, typ string, props []string) ([]*m
 		_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: pc})
 		return err
 	})
+	if typ == tVM && s.opts.Concurrency > 1 {
+		// As Retrieve does (collectSplit): list the VMs, then read them
+		// in chunks through several collectors at once.
+		refs, err := s.viewRefs(ctx, pc, view)
+		if err != nil {
+			return nil, err
+		}
+		return s.readMetricChunks(ctx, typ, props, pc, refs)
+	}
 	spec := types.PropertyFilterSpec{
 		ObjectSet: []types.ObjectSpec{{
 			Obj:       view,
@@ -254,13 +263,63 @@ func (s *Source) readKind(ctx context.Context, typ string, props []string) ([]*m
 		}},
 		PropSet: []types.PropertySpec{{Type: typ, PathSet: props}},
 	}
+	return s.readMetricPages(ctx, typ, pc, spec)
+}
+
+// readMetricChunks reads refs with props in k = min(Concurrency,
+// ceil(len(refs)/PageSize)) chunks at once, each through its own property
+// collector (pc serves the first). Objects deleted since they were listed
+// are left out.
+func (s *Source) readMetricChunks(ctx context.Context, typ string, props []string, pc types.ManagedObjectReference, refs []moref) ([]*metricObj, error) {
+	k := max(1, min(s.opts.Concurrency, (len(refs)+s.opts.PageSize-1)/s.opts.PageSize))
+	parts := make([][]*metricObj, k)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range k {
+		chunk := refs[i*len(refs)/k : (i+1)*len(refs)/k]
+		if len(chunk) == 0 {
+			continue
+		}
+		g.Go(func() error {
+			cpc := pc
+			if i > 0 {
+				pres, err := methods.CreatePropertyCollector(gctx, s.vc, &types.CreatePropertyCollector{This: s.vc.ServiceContent.PropertyCollector})
+				if err != nil {
+					return err
+				}
+				cpc = pres.Returnval
+				defer s.cleanup(gctx, func(ctx context.Context) error {
+					_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: cpc})
+					return err
+				})
+			}
+			objs := make([]types.ObjectSpec, len(chunk))
+			for j, r := range chunk {
+				objs[j] = types.ObjectSpec{Obj: r}
+			}
+			spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: []types.PropertySpec{{Type: typ, PathSet: props}}, ReportMissingObjectsInResults: types.NewBool(true)}
+			list, err := s.readMetricPages(gctx, typ, cpc, spec)
+			parts[i] = list
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return slices.Concat(parts...), nil
+}
+
+// readMetricPages reads the objects of spec with collector pc, paged.
+func (s *Source) readMetricPages(ctx context.Context, typ string, pc types.ManagedObjectReference, spec types.PropertyFilterSpec) ([]*metricObj, error) {
 	var (
 		list    []*metricObj
 		lost    bool
 		missing faultList
 	)
-	err = s.pages(ctx, pc, spec, func(objs []types.ObjectContent) {
+	err := s.pages(ctx, pc, spec, func(objs []types.ObjectContent) {
 		for _, o := range objs {
+			if deleted(o) {
+				continue
+			}
 			if notAuthenticated(o.MissingSet) {
 				lost = true
 			}
@@ -330,12 +389,12 @@ func (m *metricCollector) hosts(objs []*metricObj) map[string]hostInfo {
 	sort.Slice(objs, func(i, j int) bool { return compareID(objs[i].ref.Value, objs[j].ref.Value) < 0 })
 	for _, o := range objs {
 		id := o.ref.Value
-		mhz, _ := o.int64("summary.hardware.cpuMhz")
-		cores, _ := o.int64("summary.hardware.numCpuCores")
+		mhz, _ := o.num("summary.hardware.cpuMhz")
+		cores, _ := o.num("summary.hardware.numCpuCores")
 		connected := o.str("runtime.connectionState") == string(types.HostSystemConnectionStateConnected)
 		info[id] = hostInfo{coreMHz: mhz, cores: cores, connected: connected}
 		var cl *sums
-		if parent, ok := o.ref2("parent"); ok && parent.Type == tCluster {
+		if parent, ok := o.refAt("parent"); ok && parent.Type == tCluster {
 			cl = clusters[parent.Value]
 			if cl == nil {
 				cl = &sums{}
@@ -347,10 +406,10 @@ func (m *metricCollector) hosts(objs []*metricObj) map[string]hostInfo {
 			continue
 		}
 		cpuCap := float64(mhz * cores)
-		memBytes, _ := o.int64("summary.hardware.memorySize")
+		memBytes, _ := o.num("summary.hardware.memorySize")
 		memCap := float64(memBytes) / (1 << 20)
-		cpu, hasCPU := o.int64("summary.quickStats.overallCpuUsage")
-		mem, hasMem := o.int64("summary.quickStats.overallMemoryUsage")
+		cpu, hasCPU := o.num("summary.quickStats.overallCpuUsage")
+		mem, hasMem := o.num("summary.quickStats.overallMemoryUsage")
 		if hasCPU {
 			m.add(inventory.EntityHost, id, inventory.MetricCPUUsageMHz, float64(cpu))
 		}
@@ -369,7 +428,7 @@ func (m *metricCollector) hosts(objs []*metricObj) map[string]hostInfo {
 				m.add(inventory.EntityHost, id, inventory.MetricMemUsagePct, 100*float64(mem)/memCap)
 			}
 		}
-		if up, ok := o.int64("summary.quickStats.uptime"); ok {
+		if up, ok := o.num("summary.quickStats.uptime"); ok {
 			m.add(inventory.EntityHost, id, inventory.MetricUptimeSeconds, float64(up))
 		}
 		if cl != nil {
@@ -408,20 +467,20 @@ func (m *metricCollector) vms(objs []*metricObj, hosts map[string]hostInfo) []pe
 			continue
 		}
 		id := o.ref.Value
-		vcpu, _ := o.int64("config.hardware.numCPU")
+		vcpu, _ := o.num("config.hardware.numCPU")
 		on = append(on, perfEntity{ref: o.ref, cpus: vcpu})
-		memMB, _ := o.int64("config.hardware.memoryMB")
+		memMB, _ := o.num("config.hardware.memoryMB")
 		var coreMHz int64
-		if h, ok := o.ref2("runtime.host"); ok {
+		if h, ok := o.refAt("runtime.host"); ok {
 			coreMHz = hosts[h.Value].coreMHz
 		}
-		if cpu, ok := o.int64("summary.quickStats.overallCpuUsage"); ok {
+		if cpu, ok := o.num("summary.quickStats.overallCpuUsage"); ok {
 			m.add(inventory.EntityVM, id, inventory.MetricCPUUsageMHz, float64(cpu))
 			if c := float64(vcpu * coreMHz); c > 0 {
 				m.add(inventory.EntityVM, id, inventory.MetricCPUUsagePct, 100*float64(cpu)/c)
 			}
 		}
-		if mem, ok := o.int64("summary.quickStats.guestMemoryUsage"); ok {
+		if mem, ok := o.num("summary.quickStats.guestMemoryUsage"); ok {
 			m.add(inventory.EntityVM, id, inventory.MetricMemUsageMB, float64(mem))
 			if memMB > 0 {
 				m.add(inventory.EntityVM, id, inventory.MetricMemUsagePct, 100*float64(mem)/float64(memMB))
@@ -436,7 +495,7 @@ func (m *metricCollector) vms(objs []*metricObj, hosts map[string]hostInfo) []pe
 			{"summary.quickStats.swappedMemory", inventory.MetricMemSwappedMB},
 			{"summary.quickStats.uptimeSeconds", inventory.MetricUptimeSeconds},
 		} {
-			if v, ok := o.int64(f.path); ok {
+			if v, ok := o.num(f.path); ok {
 				m.add(inventory.EntityVM, id, f.metric, float64(v))
 			}
 		}
@@ -450,8 +509,8 @@ func (m *metricCollector) datastores(objs []*metricObj) {
 	sort.Slice(objs, func(i, j int) bool { return compareID(objs[i].ref.Value, objs[j].ref.Value) < 0 })
 	for _, o := range objs {
 		id := o.ref.Value
-		capB, hasCap := o.int64("summary.capacity")
-		free, hasFree := o.int64("summary.freeSpace")
+		capB, hasCap := o.num("summary.capacity")
+		free, hasFree := o.num("summary.freeSpace")
 		if hasCap {
 			m.add(inventory.EntityDatastore, id, inventory.MetricDiskCapacityGB, float64(capB)/gib)
 		}
@@ -464,7 +523,7 @@ func (m *metricCollector) datastores(objs []*metricObj) {
 				m.add(inventory.EntityDatastore, id, inventory.MetricDiskUsedPct, 100*float64(capB-free)/float64(capB))
 			}
 		}
-		if u, ok := o.int64("summary.uncommitted"); ok {
+		if u, ok := o.num("summary.uncommitted"); ok {
 			m.add(inventory.EntityDatastore, id, inventory.MetricDiskUncommittedGB, float64(u)/gib)
 		}
 	}
@@ -559,13 +618,21 @@ func (s *Source) collectPerf(ctx context.Context, p *capture.CollectMetricsParam
 	for _, pc := range perfCounters {
 		id, ok := ids[pc.name]
 		if !ok {
-			c.Failures = append(c.Failures, capture.MetricFailure{Counters: []string{pc.name},
-				Err: s.wrap("read performance counters", fmt.Errorf("%w: %s", ErrCounterNotServed, pc.name))})
+			// One failure per entity type read (all of that type).
+			err := s.wrap("read performance counters", fmt.Errorf("%w: %s", ErrCounterNotServed, pc.name))
+			for _, g := range []struct {
+				typ inventory.EntityType
+				n   int
+			}{{inventory.EntityHost, len(hostList)}, {inventory.EntityVM, len(vms)}} {
+				if g.n > 0 {
+					c.Failures = append(c.Failures, capture.MetricFailure{EntityType: g.typ, Counters: []string{pc.name}, Err: err})
+				}
+			}
 			continue
 		}
 		c.Counters[pc.name] = id
 		inst := ""
-		if pc.name == counterDSReadLatency || pc.name == counterDSWriteLatncy {
+		if pc.name == counterDSReadLatency || pc.name == counterDSWriteLatency {
 			inst = "*"
 		}
 		metricIDs = append(metricIDs, types.PerfMetricId{CounterId: id, Instance: inst})

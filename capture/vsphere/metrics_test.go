@@ -190,7 +190,8 @@ func TestCollectMetricsQuickStats(t *testing.T) {
 	if err := sim.SetHostConnectionState("DC0_C0_H1", types.HostSystemConnectionStateDisconnected); err != nil {
 		t.Fatal(err)
 	}
-	src, _ := open(t, sim, vsphere.Options{KeepAlive: -1})
+	// Small pages: several pages per kind, the VMs in several chunks.
+	src, _ := open(t, sim, vsphere.Options{KeepAlive: -1, PageSize: 5})
 	col, err := src.CollectMetrics(ctx, &capture.CollectMetricsParams{SkipPerf: true})
 	if err != nil {
 		t.Fatal(err)
@@ -501,4 +502,52 @@ func TestCollectMetricsFailingBatch(t *testing.T) {
 		}
 	}
 	comparePoints(t, col.Points, tr.expectedQuickStats("vc1"), fixedNow)
+}
+
+func TestCollectMetricsCounterNotServed(t *testing.T) {
+	sim := newSim(t, vcsim.Options{VMs: 4, Templates: -1})
+	ctx := context.Background()
+	c, err := sim.NewClient(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pm mo.PerformanceManager
+	pmRef := *c.ServiceContent.PerfManager
+	if err := c.RetrieveOne(ctx, pmRef, []string{"perfCounter"}, &pm); err != nil {
+		t.Fatal(err)
+	}
+	served := slices.DeleteFunc(slices.Clone(pm.PerfCounter), func(ci types.PerfCounterInfo) bool { return ci.Name() == "net.usage.average" })
+	if len(served) != len(pm.PerfCounter)-1 {
+		t.Fatalf("%d of %d counters left", len(served), len(pm.PerfCounter))
+	}
+	if err := sim.SetProperty("PerformanceManager", pmRef.Value, "perfCounter", served); err != nil {
+		t.Fatal(err)
+	}
+	src, _ := open(t, sim, vsphere.Options{KeepAlive: -1})
+	col, err := src.CollectMetrics(ctx, &capture.CollectMetricsParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// One failure per entity type, all of that type.
+	if len(col.Failures) != 2 {
+		t.Fatalf("failures %v", col.Failures)
+	}
+	for i, typ := range []inventory.EntityType{inventory.EntityHost, inventory.EntityVM} {
+		f := col.Failures[i]
+		if f.EntityType != typ || len(f.EntityIDs) != 0 || !slices.Equal(f.Counters, []string{"net.usage.average"}) || !errors.Is(&f, vsphere.ErrCounterNotServed) {
+			t.Errorf("failure %d: %+v", i, f)
+		}
+	}
+	if _, ok := col.Counters["net.usage.average"]; ok || len(col.Counters) != 6 {
+		t.Errorf("counters %v", col.Counters)
+	}
+	perf := map[inventory.Metric]int{}
+	for _, p := range col.Points {
+		if isPerf(p.Metric) {
+			perf[p.Metric]++
+		}
+	}
+	if perf[inventory.MetricPerfNetUsageKBps] != 0 || perf[inventory.MetricPerfCPUUsagePct] == 0 {
+		t.Errorf("perf points per metric %v", perf)
+	}
 }
