@@ -145,7 +145,10 @@ func (e *Error) Unwrap() error { return e.Err }
 // opts.Location) from vm_hourly_stats, for each vCenter: the rollup rows
 // (replacing the vCenter's rows of that day), the daily summary
 // compatibility table, a daily registry record and the daily aggregate
-// totals. Re-running it gives the same rows. vCenters fail independently;
+// totals. When the store keeps metrics (store.MetricStore), each row's
+// Utilisation is filled from the VM's metric points in the day's window
+// (see fillUtilisation), whatever Mode computed the rows. Re-running it
+// gives the same rows. vCenters fail independently;
 // the error joins their *Error values.
 func Daily(ctx context.Context, st Store, day time.Time, opts Options) (*Result, error) {
 	if err := opts.validate(false); err != nil {
@@ -185,6 +188,9 @@ func daily(ctx context.Context, st Store, vc string, win inventory.Window, snaps
 	}
 	if total == 0 {
 		return &VcenterResult{Vcenter: vc}, nil
+	}
+	if err := fillUtilisation(ctx, st, vc, win, rows); err != nil {
+		return nil, err
 	}
 	if opts.partial {
 		for i := range rows {

@@ -14,6 +14,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/metrics"
 )
 
 // MaxRows is the number of data rows a sheet can hold (Excel's limit of
@@ -37,6 +38,9 @@ type gen struct {
 	// freezeFirstCol freezes the first column too (pane at B2), as RVTools
 	// does.
 	freezeFirstCol bool
+	// rsStore and rsParams are WriteRightSizing's store and params.
+	rsStore  metrics.RightSizeStore
+	rsParams *metrics.RightSizeParams
 }
 
 // styles are the cell styles of a workbook.
@@ -72,6 +76,8 @@ func (g *gen) run(w io.Writer) (err error) {
 		build = g.changes
 	case KindRVTools:
 		build = g.rvtools
+	case KindRightSizing:
+		build = g.rightSizing
 	default:
 		return &Error{Kind: g.req.Kind, Stage: StageValidate, Field: "Kind", Err: ErrInvalidRequest}
 	}

@@ -42,11 +42,16 @@ const (
 	// to vHealth with RVTools 4.7's headers) of one vCenter or every
 	// vCenter, now (SnapshotTime zero) or as of a past snapshot.
 	KindRVTools Kind = "rvtools"
+	// KindRightSizing is the right-sizing of the VMs of one vCenter or of
+	// every vCenter over [From, To) (metrics.RightSize with default
+	// thresholds; WriteRightSizing takes others). The store must keep
+	// metrics (metrics.RightSizeStore).
+	KindRightSizing Kind = "rightsizing"
 )
 
 // Kinds returns every report kind, in a new slice.
 func Kinds() []Kind {
-	return []Kind{KindHourly, KindDaily, KindMonthly, KindTotals, KindTrace, KindAsOf, KindChanges, KindRVTools}
+	return []Kind{KindHourly, KindDaily, KindMonthly, KindTotals, KindTrace, KindAsOf, KindChanges, KindRVTools, KindRightSizing}
 }
 
 // Valid reports whether k is one of Kinds.
@@ -91,7 +96,7 @@ func (r Request) Validate() error {
 		return &Error{Kind: r.Kind, Stage: StageValidate, Field: field, Err: fmt.Errorf("%w: "+format, append([]any{ErrInvalidRequest}, args...)...)}
 	}
 	if !r.Kind.Valid() {
-		return bad("Kind", "unknown report kind %q (want one of hourly, daily, monthly, totals, trace, asof, changes, rvtools)", string(r.Kind))
+		return bad("Kind", "unknown report kind %q (want one of hourly, daily, monthly, totals, trace, asof, changes, rvtools, rightsizing)", string(r.Kind))
 	}
 	for _, f := range []struct{ name, v string }{{"Vcenter", r.Vcenter}, {"VMID", r.VMID}, {"VMUUID", r.VMUUID}, {"VMName", r.VMName}} {
 		if !utf8.ValidString(f.v) || strings.ContainsRune(f.v, 0) {
@@ -123,7 +128,7 @@ func (r Request) Validate() error {
 		if err := r.checkRange(bad); err != nil {
 			return err
 		}
-	case KindChanges:
+	case KindChanges, KindRightSizing:
 		if err := r.checkRange(bad); err != nil {
 			return err
 		}
@@ -162,6 +167,7 @@ func (r Request) checkRange(bad func(field, format string, args ...any) error) e
 //	asof     inventory_asof_<YYYYMMDDHHMM>_<vcenter>.xlsx (UTC)
 //	changes  inventory_changes_<from>_<to>[_<vcenter>].xlsx
 //	rvtools  rvtools_latest[_<vcenter>].xlsx, or rvtools_<YYYYMMDDHHMM>[_<vcenter>].xlsx as of SnapshotTime (UTC)
+//	rightsizing  vm_rightsizing_<from>_<to>[_<vcenter>].xlsx
 //
 // Daily and monthly periods are formatted in Period's own location. From
 // and To are formatted as YYYYMMDD when both are midnight in their own
@@ -218,6 +224,10 @@ func (r Request) FileName() string {
 		} else {
 			b.WriteString(r.SnapshotTime.UTC().Format("200601021504"))
 		}
+		vcPart()
+	case KindRightSizing:
+		b.WriteString("vm_rightsizing_")
+		b.WriteString(rangePart(r.From, r.To))
 		vcPart()
 	default:
 		b.WriteString("report_")

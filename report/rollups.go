@@ -57,13 +57,16 @@ func (g *gen) daily() error {
 	day := inventory.DayOf(g.req.Period, g.opts.Location)
 	sh, err := g.newSheet("Daily summary", g.rollupCols("Day", cDate, []col{
 		{name: "Billable vCPU-days", kind: cDec2}, {name: "Billable RAM GB-days", kind: cDec2}, {name: "Billable disk GB-days", kind: cDec2},
+		{name: "Utilisation samples", kind: cInt}, {name: "Avg CPU MHz", kind: cDec2}, {name: "Peak CPU MHz", kind: cDec2},
+		{name: "Avg CPU %", kind: cPct}, {name: "Peak CPU %", kind: cPct}, {name: "Avg memory %", kind: cPct}, {name: "Peak memory %", kind: cPct},
 	}))
 	if err != nil {
 		return err
 	}
 	err = g.st.ScanDailyRollups(g.ctx, &store.ScanRollupsParams{Vcenter: g.req.Vcenter, From: day.Start.UTC(), To: day.End.UTC()},
 		func(r *inventory.DailyRollup) error {
-			return sh.add(rollupVals(r.Day, &r.Rollup, r.BillableVCPUDays(), r.BillableRAMGBDays(), r.BillableDiskGBDays())...)
+			return sh.add(rollupVals(r.Day, &r.Rollup, append([]any{r.BillableVCPUDays(), r.BillableRAMGBDays(), r.BillableDiskGBDays()},
+				utilisationVals(&r.Utilisation)...)...)...)
 		})
 	if err != nil {
 		return g.scanErr("scan daily rollups", err)
@@ -72,6 +75,16 @@ func (g *gen) daily() error {
 		return g.noData("no daily rollups for %s%s", day.Start.Format("2006-01-02"), g.vcSuffix())
 	}
 	return sh.close()
+}
+
+// utilisationVals are a daily row's utilisation columns: the sample
+// count, CPU MHz, and the percentages (stored 0–100) as fractions of 1;
+// blank when no utilisation was measured (UtilSamples 0).
+func utilisationVals(u *inventory.Utilisation) []any {
+	if u.UtilSamples == 0 {
+		return []any{0, nil, nil, nil, nil, nil, nil}
+	}
+	return []any{u.UtilSamples, u.AvgCPUMHz, u.PeakCPUMHz, u.AvgCPUPct / 100, u.PeakCPUPct / 100, u.AvgMemPct / 100, u.PeakMemPct / 100}
 }
 
 func (g *gen) vcSuffix() string {

@@ -130,6 +130,11 @@ func TestHistoryEndpoints(t *testing.T) {
 		}); err != nil || len(daily) != len(want) {
 			t.Fatalf("daily rollups %d %v", len(daily), err)
 		}
+		// One row with measured utilisation (stored 0–100), one without.
+		daily[0].Utilisation = inventory.Utilisation{UtilSamples: 12, AvgCPUMHz: 1500.5, PeakCPUMHz: 2900, AvgCPUPct: 37.5, PeakCPUPct: 72.5, AvgMemPct: 41, PeakMemPct: 99.5}
+		if err := st.WriteDailyRollups(ctx, &store.WriteDailyRollupsParams{Vcenter: hostile, Day: fixtureDay, Rows: daily}); err != nil {
+			t.Fatal(err)
+		}
 		gotDaily := allPages[DailyRollup](t, f, "/api/rollups/daily?day=2026-03-01&limit=4")
 		if len(gotDaily) != len(daily) {
 			t.Fatalf("/api/rollups/daily: %d rows, store %d", len(gotDaily), len(daily))
@@ -141,6 +146,15 @@ func TestHistoryEndpoints(t *testing.T) {
 				math.Abs(g.RAMGBDays-r.AvgRAMGB*r.AvgIsPresent) > 1e-12 || !g.Day.Equal(fixtureDay) {
 				t.Errorf("daily row %d = %+v, store %+v", i, g, r)
 			}
+			u := r.Utilisation
+			wantU := inventory.Utilisation{UtilSamples: u.UtilSamples, AvgCPUMHz: u.AvgCPUMHz, PeakCPUMHz: u.PeakCPUMHz,
+				AvgCPUPct: u.AvgCPUPct / 100, PeakCPUPct: u.PeakCPUPct / 100, AvgMemPct: u.AvgMemPct / 100, PeakMemPct: u.PeakMemPct / 100}
+			if g.Utilisation != wantU {
+				t.Errorf("daily row %d utilisation = %+v, want %+v", i, g.Utilisation, wantU)
+			}
+		}
+		if gotDaily[0].UtilSamples != 12 || gotDaily[0].PeakMemPct != 0.995 || gotDaily[1].UtilSamples != 0 {
+			t.Errorf("daily utilisation: %+v, %+v", gotDaily[0].Utilisation, gotDaily[1].Utilisation)
 		}
 		var monthly list[MonthlyRollup]
 		f.get(t, RoleViewer, "/api/rollups/monthly?month=2026-03&limit=1000", &monthly)

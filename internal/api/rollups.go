@@ -37,7 +37,8 @@ type monthlyRollupsInput struct {
 }
 
 // DailyRollup is a daily rollup row as the API shows it: every percentage
-// a fraction of 1 (SEMANTICS §4) and the billable figures derived.
+// a fraction of 1 (SEMANTICS §4; the utilisation's avg/peak CPU and
+// memory % too) and the billable figures derived.
 type DailyRollup struct {
 	inventory.DailyRollup
 	Billable
@@ -63,6 +64,15 @@ func fractions(r *inventory.Rollup) {
 	r.PoolBronzePct /= 100
 	r.PoolSilverPct /= 100
 	r.PoolGoldPct /= 100
+}
+
+// utilFractions shows a daily row's utilisation percentages (stored
+// 0–100) as fractions of 1.
+func utilFractions(u *inventory.Utilisation) {
+	u.AvgCPUPct /= 100
+	u.PeakCPUPct /= 100
+	u.AvgMemPct /= 100
+	u.PeakMemPct /= 100
 }
 
 // utcRollup shows a rollup's times in UTC.
@@ -133,6 +143,7 @@ func (a *API) listDailyRollups(ctx context.Context, in *dailyRollupsInput) (*lis
 				ProvisionedDiskGBDays: r.BillableDiskGBDays(), UsedDiskGBDays: r.AvgUsedDiskGB * r.AvgIsPresent}}
 			row.Day = row.Day.UTC()
 			fractions(&row.Rollup)
+			utilFractions(&row.Utilisation)
 			utcRollup(&row.Rollup)
 			return fn(r.Vcenter, r.VMKey, row)
 		})

@@ -329,6 +329,22 @@ func validateState(op, vcenter string, s *inventory.State) error {
 	return nil
 }
 
+// ValidateUtilisation checks the utilisation of daily rows: finite
+// figures and a UtilSamples that is not negative.
+func ValidateUtilisation(op string, rows []inventory.DailyRollup) error {
+	for i := range rows {
+		u := &rows[i].Utilisation
+		field := indexed("Rows", i) + ".Utilisation"
+		if u.UtilSamples < 0 {
+			return Invalid(op, field+".UtilSamples", "must not be negative")
+		}
+		if err := CheckFloats(op, field, u.AvgCPUMHz, u.PeakCPUMHz, u.AvgCPUPct, u.PeakCPUPct, u.AvgMemPct, u.PeakMemPct); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ValidateRollupRows checks that rows belong to (vcenter, period), have
 // unique, non-empty VM keys, and storable strings (Attributes included)
 // and floats.

@@ -162,6 +162,9 @@ func (s *Store) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollup
 	if p == nil {
 		p = &store.WriteDailyRollupsParams{}
 	}
+	if err := driver.ValidateUtilisation("WriteDailyRollups", p.Rows); err != nil {
+		return err
+	}
 	return writeRollups(s, ctx, dailyKind, "WriteDailyRollups", p.Vcenter, p.Day, p.Rows, p.Compat, p.BatchSize)
 }
 
@@ -307,7 +310,8 @@ func readCompat[T any](s *Store, op string, p *store.ScanCompatParams, kind stor
 func (s *Store) ReadCompatDaily(ctx context.Context, p *store.ScanCompatParams) ([]inventory.DailyRollup, error) {
 	rows, err := readCompat(s, "ReadCompatDaily", p, store.CompatDaily, func(t *compatTable) map[string][]inventory.DailyRollup { return t.daily })
 	for i := range rows {
-		rows[i].Partial, rows[i].Attributes = false, nil // not columns of the summary tables
+		// Not columns of the summary tables.
+		rows[i].Partial, rows[i].Attributes, rows[i].Utilisation = false, nil, inventory.Utilisation{}
 	}
 	return rows, err
 }

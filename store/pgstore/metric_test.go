@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -177,9 +178,10 @@ func TestMetricWriteFailsInCopy(t *testing.T) {
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	encoded := 0
+	// pgconn reads the COPY stream in a goroutine of its own.
+	var encoded atomic.Int64
 	pgstore.SetMetricEncodeHook(st, func(i int) {
-		encoded++
+		encoded.Add(1)
 		if i == 12000 {
 			cancel()
 		}
@@ -189,8 +191,8 @@ func TestMetricWriteFailsInCopy(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("WriteMetrics cancelled mid-COPY: err = %v, want context.Canceled", err)
 	}
-	if encoded <= 12000 || encoded >= len(pts) {
-		t.Fatalf("%d of %d points encoded: the COPY did not stop in the middle", encoded, len(pts))
+	if n := encoded.Load(); n <= 12000 || n >= int64(len(pts)) {
+		t.Fatalf("%d of %d points encoded: the COPY did not stop in the middle", n, len(pts))
 	}
 	keys, err := st.ListMetricKeys(ctx, &store.ListMetricKeysParams{Vcenter: "vc1"})
 	if err != nil {

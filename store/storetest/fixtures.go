@@ -302,16 +302,29 @@ func rollup(vcenter string, i int, total int, rng *rand.Rand, start time.Time) i
 	return r
 }
 
+// utilisation is the measured use of fixture row i: every third row has
+// none (UtilSamples 0), the others figures with awkward decimals.
+func utilisation(i int) inventory.Utilisation {
+	if i%3 == 2 {
+		return inventory.Utilisation{}
+	}
+	f := trickyFloats[i%len(trickyFloats)]
+	return inventory.Utilisation{
+		UtilSamples: 288 - i, AvgCPUMHz: 1000*f + float64(i), PeakCPUMHz: 2000*f + float64(i),
+		AvgCPUPct: 100.0 / float64(i+2), PeakCPUPct: 100.0 / 3, AvgMemPct: f, PeakMemPct: 99.999999999,
+	}
+}
+
 // DailyRollups builds n deterministic vm_daily_rollup rows of one vCenter
 // for the day starting at day (keys vm-1..vm-n, some uuid-only; two in
-// three with attributes and tags).
+// three with attributes and tags, two in three with utilisation).
 func DailyRollups(vcenter string, day time.Time, n int, seed int64) []inventory.DailyRollup {
 	rng := newRand(seed, uint64(n)+3)
 	out := make([]inventory.DailyRollup, 0, n)
 	for i := 1; i <= n; i++ {
 		r := rollup(vcenter, i, 24, rng, day)
 		r.Partial = i%4 == 0
-		out = append(out, inventory.DailyRollup{Day: day, Rollup: r})
+		out = append(out, inventory.DailyRollup{Day: day, Rollup: r, Utilisation: utilisation(i)})
 	}
 	return out
 }

@@ -365,7 +365,7 @@ func compatMonthly(rows []inventory.MonthlyRollup) []inventory.MonthlyRollup {
 func compatDaily(rows []inventory.DailyRollup) []inventory.DailyRollup {
 	out := slices.Clone(rows)
 	for i := range out {
-		out[i].Partial, out[i].Attributes = false, nil
+		out[i].Partial, out[i].Attributes, out[i].Utilisation = false, nil, inventory.Utilisation{}
 	}
 	return out
 }

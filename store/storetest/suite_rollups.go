@@ -80,6 +80,7 @@ func monthlyKit() rollupKit[inventory.MonthlyRollup] {
 func rollupTests() []test {
 	var out []test
 	out = append(out, kitTests(dailyKit(), "Daily")...)
+	out = append(out, test{"DailyUtilisation", testDailyUtilisation}) // suite_rollup_util.go
 	out = append(out, kitTests(monthlyKit(), "Monthly")...)
 	return out
 }

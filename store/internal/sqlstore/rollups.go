@@ -25,6 +25,9 @@ func (c *Core) WriteDailyRollups(ctx context.Context, p *store.WriteDailyRollups
 	}); err != nil {
 		return err
 	}
+	if err := driver.ValidateUtilisation(op, rows); err != nil {
+		return err
+	}
 	var compat string
 	if p.Compat {
 		compat = inventory.DailyTableName(p.Day)
@@ -86,11 +89,18 @@ func (c *Core) WriteMonthlyRollups(ctx context.Context, p *store.WriteMonthlyRol
 // writes: as arguments (Row) or typed (Encode, pgstore's COPY).
 func dailySource(c *Core, rows []inventory.DailyRollup, day time.Time, batch int) *RowSource {
 	return &RowSource{N: len(rows), Cols: dailyCols, Batch: batch, Row: func(i int, dst []any) []any {
-		return append(c.rollupArgs(dst, day, &rows[i].Rollup), rows[i].Partial, jsonMap(rows[i].Attributes))
+		u := &rows[i].Utilisation
+		return append(c.rollupArgs(dst, day, &rows[i].Rollup), rows[i].Partial, jsonMap(rows[i].Attributes),
+			u.UtilSamples, u.AvgCPUMHz, u.PeakCPUMHz, u.AvgCPUPct, u.PeakCPUPct, u.AvgMemPct, u.PeakMemPct)
 	}, Encode: func(i int, w ValueWriter) {
 		rollupEncode(w, day, &rows[i].Rollup)
 		w.Bool(rows[i].Partial)
 		w.JSON(jsonMapBytes(rows[i].Attributes))
+		u := &rows[i].Utilisation
+		w.Int(int64(u.UtilSamples))
+		for _, f := range [...]float64{u.AvgCPUMHz, u.PeakCPUMHz, u.AvgCPUPct, u.PeakCPUPct, u.AvgMemPct, u.PeakMemPct} {
+			w.Float(f)
+		}
 	}}
 }
 

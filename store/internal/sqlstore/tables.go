@@ -273,12 +273,17 @@ func rollupColumns(period string, monthly bool) []Column {
 // CompatDailyColumns and CompatMonthlyColumns those of the summary
 // compatibility tables (the replaced system's layout: no partial mark,
 // billable sums, coverage or attributes). The attributes column (migration
-// 9 on PostgreSQL, 8 on SQLite) is encoded as vm_hourly_stats' is.
+// 9 on PostgreSQL, 8 on SQLite) is encoded as vm_hourly_stats' is; the
+// daily utilisation columns (migration 17 on PostgreSQL, 16 on SQLite)
+// are daily only.
 var (
 	CompatDailyColumns   = rollupColumns("day", false)
 	CompatMonthlyColumns = rollupColumns("month", true)
-	DailyColumns         = append(slices.Clip(CompatDailyColumns), Column{"partial", KindBool}, Column{"attributes", KindJSON})
-	MonthlyColumns       = append(slices.Clip(CompatMonthlyColumns), Column{"vcpu_days", KindFloat},
+	DailyColumns         = append(slices.Clip(CompatDailyColumns), Column{"partial", KindBool}, Column{"attributes", KindJSON},
+		Column{"util_samples", KindInt}, Column{"avg_cpu_mhz", KindFloat}, Column{"peak_cpu_mhz", KindFloat},
+		Column{"avg_cpu_pct", KindFloat}, Column{"peak_cpu_pct", KindFloat}, Column{"avg_mem_pct", KindFloat},
+		Column{"peak_mem_pct", KindFloat})
+	MonthlyColumns = append(slices.Clip(CompatMonthlyColumns), Column{"vcpu_days", KindFloat},
 		Column{"ram_gb_days", KindFloat}, Column{"provisioned_disk_gb_days", KindFloat}, Column{"used_disk_gb_days", KindFloat},
 		Column{"coverage_days", KindInt}, Column{"days_in_month", KindInt}, Column{"partial", KindBool},
 		Column{"attributes", KindJSON})
@@ -290,7 +295,9 @@ var (
 
 // dailyDest returns scan destinations for dailyCols into r.
 func dailyDest(r *inventory.DailyRollup) []any {
-	return append(rollupDest(&r.Day, &r.Rollup), &r.Partial, mapDest{&r.Attributes})
+	u := &r.Utilisation
+	return append(rollupDest(&r.Day, &r.Rollup), &r.Partial, mapDest{&r.Attributes},
+		&u.UtilSamples, &u.AvgCPUMHz, &u.PeakCPUMHz, &u.AvgCPUPct, &u.PeakCPUPct, &u.AvgMemPct, &u.PeakMemPct)
 }
 
 // monthlyDest returns scan destinations for monthlyCols into r.
