@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
@@ -391,6 +392,68 @@ func TestReportGenerateAndDownloadAudited(t *testing.T) {
 			if es := auditOf(t, st, "report.download"); len(es) != 1 || es[0].Actor != "viewer-token" {
 				t.Errorf("report.download audit %+v", es)
 			}
+		}
+	})
+}
+
+// TestReportGenerateRightSizing: the rightsizing kind writes the
+// right-sizing workbook from the store's metric series: a VM whose CPU and
+// memory stayed low is listed idle with its current and fitting size.
+func TestReportGenerateRightSizing(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		f := newFixture(t, st)
+		ctx := context.Background()
+		ms, ok := st.(store.MetricStore)
+		if !ok {
+			t.Skip("the store keeps no metrics")
+		}
+		pg, err := st.ListVMs(ctx, &store.ListVMsParams{Vcenter: hostile, Limit: 10000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vm inventory.VM
+		for _, v := range pg.VMs {
+			if !v.IsTemplate {
+				vm = v
+				break
+			}
+		}
+		from := fixtureDay.Add(-10 * 24 * time.Hour)
+		var pts []inventory.MetricPoint
+		for at := from; at.Before(fixtureDay); at = at.Add(time.Hour) {
+			for m, v := range map[inventory.Metric]float64{inventory.MetricCPUUsagePct: 5, inventory.MetricMemUsagePct: 10} {
+				pts = append(pts, inventory.MetricPoint{MetricKey: inventory.MetricKey{Vcenter: hostile, EntityType: inventory.EntityVM,
+					EntityID: vm.ID, Metric: m}, Time: at, Value: v})
+			}
+		}
+		if err := ms.WriteMetrics(ctx, &store.WriteMetricsParams{Points: pts}); err != nil {
+			t.Fatal(err)
+		}
+		resp, raw := f.call(t, RoleOperator, http.MethodPost, "/api/reports/generate",
+			GenerateRequest{Kind: "rightsizing", Vcenter: hostile, From: from, To: fixtureDay}, nil)
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != xlsxType {
+			t.Fatalf("generate: %d %.300s", resp.StatusCode, raw)
+		}
+		x, err := excelize.OpenReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer x.Close()
+		rows, err := x.GetRows("Right-sizing")
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, r := range rows {
+			if len(r) > 4 && r[1] == vm.ID {
+				found = true
+				if r[0] != hostile || r[4] != "idle" {
+					t.Errorf("row of %s: %q", vm.ID, r)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s not in the workbook (%d rows)", vm.ID, len(rows))
 		}
 	})
 }

@@ -14,18 +14,19 @@ import (
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/report"
+	"github.com/accessvault/vinventory/store"
 )
 
 // GenerateRequest asks for a report (report.Request): the fields a kind
 // needs, the rest ignored.
 type GenerateRequest struct {
-	Kind         string    `json:"kind" enum:"hourly,daily,monthly,totals,trace,asof,changes,rvtools"`
+	Kind         string    `json:"kind" enum:"hourly,daily,monthly,totals,trace,asof,changes,rvtools,rightsizing"`
 	Vcenter      string    `json:"vcenter,omitempty" maxLength:"256" doc:"One vCenter; hourly, asof and trace need one (rvtools: empty is every vCenter)."`
 	SnapshotTime time.Time `json:"snapshot_time,omitzero" doc:"hourly: the snapshot; asof: the time looked back to; rvtools: the time looked back to, or empty for the latest state."`
 	Period       time.Time `json:"period,omitzero" doc:"daily, monthly: any time in the day or month."`
 	Granularity  string    `json:"granularity,omitempty" enum:"hourly,daily,monthly" doc:"totals: the granularity."`
-	From         time.Time `json:"from,omitzero" doc:"totals: range start; changes: the earlier time."`
-	To           time.Time `json:"to,omitzero" doc:"totals: range end; changes: the later time."`
+	From         time.Time `json:"from,omitzero" doc:"totals, rightsizing: range start; changes: the earlier time."`
+	To           time.Time `json:"to,omitzero" doc:"totals, rightsizing: range end; changes: the later time."`
 	VMID         string    `json:"vm_id,omitempty" maxLength:"256"`
 	VMUUID       string    `json:"vm_uuid,omitempty" maxLength:"256"`
 	VMName       string    `json:"vm_name,omitempty" maxLength:"1024"`
@@ -103,6 +104,8 @@ func (a *API) generateReport(ctx context.Context, in *struct{ Body GenerateReque
 func (a *API) reportError(ctx context.Context, err error) error {
 	var re *report.Error
 	switch {
+	case errors.Is(err, store.ErrUnsupported):
+		return huma.Error501NotImplemented("this store cannot make this report (rightsizing needs a store that keeps utilisation metrics)")
 	case errors.Is(err, report.ErrNoData):
 		return huma.Error404NotFound("no data for this report: " + strings.TrimPrefix(errors.Unwrap(err).Error(), "report: "))
 	case errors.As(err, &re) && errors.Is(err, report.ErrInvalidRequest):

@@ -88,7 +88,7 @@ func reportForm(p *page, vcs []Option, today string) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			for _, k := range []string{"daily", "monthly", "hourly", "totals", "changes", "asof", "trace", "rvtools"} {
+			for _, k := range []string{"daily", "monthly", "hourly", "totals", "changes", "asof", "trace", "rvtools", "rightsizing"} {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 5, "<option value=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -156,7 +156,7 @@ func reportForm(p *page, vcs []Option, today string) templ.Component {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</select></div><div class=\"field\"><label for=\"gen-day\">Day (in the month, for monthly)</label> <input id=\"gen-day\" type=\"date\" name=\"day\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</select></div><div class=\"field\"><label for=\"gen-day\">Day (in the month, for monthly; the last of 30 days, for rightsizing)</label> <input id=\"gen-day\" type=\"date\" name=\"day\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

@@ -62,6 +62,9 @@ func (s *Server) generateReport(p *page) error {
 		if f.Get("day") < p.today() {
 			in.SnapshotTime = at.Add(24*time.Hour - time.Second)
 		}
+	case "rightsizing":
+		// The 30 days up to and including the day.
+		in.From, in.To = at.Add(-29*24*time.Hour), at.Add(24*time.Hour)
 	case "totals", "changes":
 		in.From, in.To = at, at.Add(24*time.Hour)
 		if in.Granularity == "" {
