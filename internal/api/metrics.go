@@ -13,6 +13,7 @@ import (
 	"github.com/danielgtaylor/huma/v2"
 
 	"github.com/accessvault/vinventory/inventory"
+	"github.com/accessvault/vinventory/metrics"
 	"github.com/accessvault/vinventory/store"
 )
 
@@ -51,6 +52,15 @@ func (a *API) registerMetrics() {
 	huma.Register(a.h, q, a.getMetrics)
 	huma.Register(a.h, errs(op(http.MethodGet, "/api/metrics/keys", "list-metric-keys",
 		"The metric series stored for a vCenter's entities", RoleViewer, "metrics")), a.listMetricKeys)
+	c := errs(op(http.MethodGet, "/api/capacity", "get-capacity",
+		"Capacity trends: each cluster's cpu and memory and each datastore's disk, daily used vs capacity with a forecast", RoleViewer, "metrics"))
+	c.Description = "Package metrics' CapacityTrends: per cluster (cpu: cpu.usage.mhz of cpu.capacity.mhz; memory: mem.usage.mb of " +
+		"mem.capacity.mb) and per datastore (disk: disk.used.gb of disk.capacity.gb), the daily average used and capacity of the " +
+		"last `days` UTC days (the 1-day rollup tier; today from the raw points) and FitForecast's least-squares line over the " +
+		"last 30 days: growth per day, R², the days it reaches 80, 90 and 100 % of the latest capacity (within 2 years), and a " +
+		"confidence (high: at least 7 days and R² >= 0.7; low; none: too few days or no growth) with its reason. " +
+		"A token limited to other vCenters gets 404 for vcenter; without vcenter it sees its own vCenters' trends. " + c.Description
+	huma.Register(a.h, c, a.getCapacity)
 }
 
 func (a *API) metricStore() (store.MetricStore, error) {
@@ -284,4 +294,65 @@ func (a *API) metricsStoreError(ctx context.Context, what string, err error) err
 		return invalid(name, ip.Reason)
 	}
 	return a.internal(ctx, what, err)
+}
+
+type capacityInput struct {
+	Vcenter    string `query:"vcenter" maxLength:"256" doc:"Only this vCenter's clusters and datastores."`
+	EntityType string `query:"entity_type" enum:"cluster,datastore" doc:"Only clusters or only datastores."`
+	EntityID   string `query:"entity_id" maxLength:"1024" doc:"Only this cluster or datastore (with entity_type)."`
+	Days       int    `query:"days" minimum:"1" maximum:"3650" default:"90" doc:"The series' length in UTC days, ending today."`
+}
+
+// CapacityAnswer is the answer of GET /api/capacity.
+type CapacityAnswer struct {
+	// Now is when the series end (the API's clock).
+	Now  time.Time `json:"now"`
+	Days int       `json:"days"`
+	// Trends are the clusters' cpu and memory and the datastores' disk
+	// trends with their forecasts, by (vcenter, entity_type, entity_id).
+	Trends []metrics.CapacityTrend `json:"trends"`
+}
+
+func (a *API) getCapacity(ctx context.Context, in *capacityInput) (*struct{ Body CapacityAnswer }, error) {
+	cs, ok := a.o.Store.(metrics.CapacityStore)
+	if !ok {
+		return nil, notImplemented("metrics")
+	}
+	if in.EntityID != "" && in.EntityType == "" {
+		return nil, invalid("entity_type", "entity_id needs entity_type")
+	}
+	sc := scopeOf(ctx)
+	if in.Vcenter != "" && !sc.sees(in.Vcenter) {
+		return nil, huma.Error404NotFound("no capacity trends: this token may not read that vCenter")
+	}
+	vcs := []string{in.Vcenter}
+	if in.Vcenter == "" && !sc.all {
+		vcs = sc.list
+	}
+	now := a.o.Clock().UTC()
+	ans := CapacityAnswer{Now: now, Days: in.Days, Trends: []metrics.CapacityTrend{}}
+	for _, vc := range vcs {
+		ts, err := metrics.CapacityTrends(ctx, cs, &metrics.CapacityParams{Vcenter: vc, EntityType: inventory.EntityType(in.EntityType),
+			EntityID: in.EntityID, Days: in.Days, Now: now})
+		var pe *metrics.ParamError
+		switch {
+		case errors.As(err, &pe):
+			name := map[string]string{"Days": "days", "EntityType": "entity_type", "Vcenter": "vcenter", "EntityID": "entity_id"}[pe.Field]
+			if name == "" {
+				return nil, a.internal(ctx, "capacity trends", err)
+			}
+			return nil, invalid(name, pe.Reason)
+		case err != nil:
+			return nil, a.metricsStoreError(ctx, "capacity trends", err)
+		}
+		for _, t := range ts {
+			for i := range t.Days {
+				t.Days[i].Day = t.Days[i].Day.UTC()
+			}
+			t.Days = orEmpty(t.Days)
+			t.Forecast.Thresholds = orEmpty(t.Forecast.Thresholds)
+			ans.Trends = append(ans.Trends, t)
+		}
+	}
+	return &struct{ Body CapacityAnswer }{ans}, nil
 }
