@@ -16,6 +16,13 @@
 //     PrepareSilence, PrepareAlertChannel, PrepareEnqueue, PrepareClaim,
 //     PrepareFinish and FinishOne, the list filters and ID cursors, and
 //     the *store.ConflictError values of ApplyAlerts;
+//   - the metrics kit (metric.go): PrepareWriteMetrics,
+//     PrepareQueryMetrics (the tier choice and bucket count),
+//     ValidateRollupMetrics and RollupRange, ValidatePruneMetrics, the
+//     metric time resolution (MetricPrecision, NormMetricTime), bucket
+//     arithmetic (BucketIndex, BucketStart) and the one computation of
+//     bucket figures (SummariseValues, CombineBuckets, SumBuckets,
+//     DownsampleValues, CombineTierBuckets, SumSeries);
 //   - MeanTotals, the one computation of aggregate totals, so every backend
 //     returns identical floats.
 //

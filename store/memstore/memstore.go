@@ -63,6 +63,8 @@ type Store struct {
 	live liveLog
 	// alert holds the rows of the alert interfaces (nil until written).
 	alert *alertState
+	// metric holds the series of store.MetricStore (nil until written).
+	metric *metricState
 }
 
 var (
@@ -170,6 +172,7 @@ func (s *Store) Close() error {
 	s.admin = adminState{}
 	s.live = liveLog{}
 	s.alert = nil
+	s.metric = nil
 	return nil
 }
 
