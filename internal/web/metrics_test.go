@@ -5,9 +5,13 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/metrics"
@@ -270,5 +274,111 @@ func TestCapacityPage(t *testing.T) {
 	}
 	if !strings.Contains(body, "Used vs capacity: "+html.EscapeString(f.ds[1].Name)) || !strings.Contains(body, `"series":["Used","Capacity","Fitted line"]`) {
 		t.Error("the capacity page does not chart the chosen trend")
+	}
+}
+
+// TestBrowserUtilisation: in chromium, the VM page's utilisation charts
+// draw (legend values at the newest bucket equal the written points'
+// figures), the range picker fetches the new range's buckets (from and
+// step in the request) and redraws without reloading, and the capacity
+// page lists FitForecast's dates soonest full first and draws its chart;
+// axe finds nothing serious, hostile names stay inert and the pages hold
+// at 390 px.
+func TestBrowserUtilisation(t *testing.T) {
+	chromium(t)
+	f := newUtilFixture(t)
+	for _, w := range []int{1280, 390} {
+		t.Run(strconv.Itoa(w), func(t *testing.T) {
+			b := newBrowser(t, w, 844)
+			b.run("viewport", chromedp.EmulateViewport(int64(w), 844))
+			b.open(f.srv.URL + f.paths[inventory.EntityVM])
+			var n int
+			b.eval(`document.querySelectorAll("[data-util] [data-chart] canvas").length`, &n)
+			if n != 2 {
+				t.Fatalf("%d utilisation charts drawn, want 2", n)
+			}
+			legend := func() []string {
+				var out []string
+				b.eval(`(() => { const el = document.querySelector('[data-chart="chart-util-cpu-mhz"]'), u = el._plot, i = u.data[0].length - 1;
+					u.setCursor({left: u.valToPos(u.data[0][i], "x"), top: 10});
+					return Array.from(el.querySelectorAll(".u-legend .u-series .u-value")).slice(1).map(e => e.textContent); })()`, &out)
+				return out
+			}
+			if got := legend(); !slices.Equal(got, []string{"1,555 MHz", "1,560 MHz"}) {
+				t.Errorf("legend at the newest bucket: %q, want 1,555 and 1,560 MHz", got)
+			}
+			b.hostileInert("VM page", w)
+			if w > 1000 {
+				for _, v := range b.axe() {
+					t.Errorf("VM page: axe: %s", v)
+				}
+			}
+			b.clean("VM page")
+
+			// The range picker: 7 d is hourly buckets from now − 7 d.
+			var marker bool
+			b.eval(`window.__noReload = true`, &marker)
+			b.run("click 7 d", chromedp.Click(chromedp.CSS(`[data-util] a[data-range="7d"]`)),
+				poll(`document.querySelector("[data-util] a[aria-current]").dataset.range === "7d"`, 20*time.Second))
+			var st struct {
+				Same     bool        `json:"same"`
+				Search   string      `json:"search"`
+				Requests []string    `json:"requests"`
+				Data     [][]float64 `json:"data"`
+				Current  string      `json:"current"`
+				Row      []string    `json:"row"`
+			}
+			b.eval(`(() => { const u = document.querySelector('[data-chart="chart-util-cpu-mhz"]')._plot;
+				return {same: window.__noReload === true, search: location.search,
+					requests: performance.getEntriesByType("resource").map(e => e.name).filter(n => n.includes("/live/json/metrics")),
+					data: u.data.map(a => Array.from(a)), current: document.querySelector("[data-util] a[aria-current]").dataset.range,
+					row: Array.from(document.querySelectorAll("[data-util] .table-wrap tbody tr:first-child td")).map(td => td.textContent)}; })()`, &st)
+			from := fixtureNow.Add(-7 * 24 * time.Hour).Truncate(time.Hour).Format(time.RFC3339)
+			if !st.Same || !strings.Contains(st.Search, "range=7d") || st.Current != "7d" {
+				t.Errorf("after 7 d: reloaded %v, search %q, current %q", !st.Same, st.Search, st.Current)
+			}
+			if len(st.Requests) != 1 || !strings.Contains(st.Requests[0], "step=3600") || !strings.Contains(st.Requests[0], "from="+url.QueryEscape(from)) {
+				t.Errorf("the 7 d request: %q, want step=3600 and from=%s", st.Requests, from)
+			}
+			// By hand: the two hours' avg 1,130 and 1,430, max 1,260 and 1,560.
+			want := [][]float64{{float64(fixtureNow.Add(-2 * time.Hour).Unix()), float64(fixtureNow.Add(-time.Hour).Unix())}, {1130, 1430}, {1260, 1560}}
+			if len(st.Data) != 3 || !slices.Equal(st.Data[0], want[0]) || !slices.Equal(st.Data[1], want[1]) || !slices.Equal(st.Data[2], want[2]) {
+				t.Errorf("the redrawn chart: %v, want %v", st.Data, want)
+			}
+			if !slices.Equal(st.Row, []string{"CPU MHz avg", "1,430 MHz", "1,430 MHz"}) {
+				t.Errorf("the redrawn figures: %q", st.Row)
+			}
+			if got := legend(); !slices.Equal(got, []string{"1,430 MHz", "1,560 MHz"}) {
+				t.Errorf("legend after 7 d: %q", got)
+			}
+			b.clean("range picker")
+
+			// The capacity page.
+			b.open(f.srv.URL + "/capacity")
+			var rows [][]string
+			b.eval(`Array.from(document.querySelectorAll("main tbody tr")).slice(0, 2).map(r => [r.dataset.key, r.cells[5].textContent, r.cells[6].textContent, r.cells[7].textContent])`, &rows)
+			keys := []string{hostileVC + "/cluster/" + f.capCluster.ID + "/cpu", hostileVC + "/datastore/" + f.ds[1].ID + "/disk"}
+			for i, j := range []int{1, 0} {
+				fc := metrics.FitForecast(f.capDays[j], metrics.ForecastOptions{})
+				want := []string{keys[i]}
+				for _, th := range fc.Thresholds {
+					want = append(want, th.Date.Format(time.DateOnly))
+				}
+				if i >= len(rows) || !slices.Equal(rows[i], want) {
+					t.Errorf("capacity row %d: %q, want %q", i, rows, want)
+				}
+			}
+			b.eval(`document.querySelectorAll('[data-chart="chart-capacity"] canvas').length`, &n)
+			if n != 1 {
+				t.Error("the capacity chart is not drawn")
+			}
+			b.hostileInert("capacity page", w)
+			if w > 1000 {
+				for _, v := range b.axe() {
+					t.Errorf("capacity page: axe: %s", v)
+				}
+			}
+			b.clean("capacity page")
+		})
 	}
 }

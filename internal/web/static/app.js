@@ -84,7 +84,7 @@
       c.x = x; c.y = ys;
       plot.setData([x].concat(ys));
     });
-    var tbody = box.querySelector("table tbody");
+    var tbody = box.querySelector(".table-wrap tbody"); // not uPlot's legend table
     if (tbody) {
       tbody.textContent = "";
       rows.forEach(function (r) {
