@@ -22,8 +22,9 @@ import (
 // (registry records counted per period), ReportCatalog (report
 // workbooks kept in the store), EntityHistory (hosts, clusters and
 // datastores per snapshot), Details (the RVTools-depth detail of the
-// newest capture), and TokenStore, AuditLog and
-// RateCardStore (the API's tokens, audit log and rate cards). A new
+// newest capture), TokenStore, AuditLog and
+// RateCardStore (the API's tokens, audit log and rate cards), and
+// MetricStore (utilisation time series). A new
 // feature adds such an interface (and a storetest section), never a
 // method here. A wrapper around a Store exposes only the optional
 // interfaces it implements itself, so a wrapper that should keep a

@@ -59,6 +59,25 @@
 // UPDATE that leases them, so replicas claiming from one queue never take
 // the same row and never wait on each other.
 //
+// Utilisation metrics (store.MetricStore): each series (vcenter,
+// entity_type, entity_id, metric) gets a bigint series_id in
+// metric_series; raw points (series_id, t, value), t in unix seconds, are
+// kept in metric_points, range-partitioned by t into daily partitions
+// metric_points_pYYYYMMDD that WriteMetrics creates before its
+// transaction, each in a short transaction of its own under an advisory
+// lock on its name (CREATE TABLE IF NOT EXISTS ... PARTITION OF), so
+// replicas writing the same new day never collide. WriteMetrics resolves
+// or creates the series in bulk, COPYs the points into a temporary
+// staging table and moves them with one INSERT ... ON CONFLICT DO UPDATE.
+// PruneMetrics drops the partitions wholly before RawBefore and deletes
+// inside the boundary one; a BRIN index on t serves the time-range scans
+// of RollupMetrics. Rollups (metric_rollup_hour, metric_rollup_day) are
+// plain tables keyed by (series_id, bucket start). Bucket figures are
+// computed in Go from the rows read in (series, time) order, with the
+// same arithmetic as every backend, so they equal memstore's bit for bit.
+// MetricStats reports pg_total_relation_size summed over the tables,
+// their partitions and indexes (for every vCenter, whatever the filter).
+//
 // The schema is created by Migrate from embedded, versioned migrations
 // (recorded in schema_migrations, applied under an advisory lock, so
 // several processes may migrate at once). Open does not migrate unless

@@ -89,6 +89,7 @@ var (
 	_ store.AuditLog        = (*Store)(nil)
 	_ store.RateCardStore   = (*Store)(nil)
 	_ store.Querier         = (*Store)(nil)
+	_ store.MetricStore     = (*Store)(nil)
 )
 
 // Open connects to the database at dsn (a pgx connection string or URL;
@@ -146,7 +147,8 @@ func newStore(pool *pgxpool.Pool, opts Options, owned bool) (*Store, error) {
 	if strings.IndexByte(opts.Schema, 0) >= 0 {
 		return nil, errors.New("pgstore: Schema contains a NUL byte")
 	}
-	d := &dialect{pool: pool, schema: opts.Schema, method: method, partitionOpt: opts.PartitionHourlyByMonth, months: map[string]bool{}}
+	d := &dialect{pool: pool, schema: opts.Schema, method: method, partitionOpt: opts.PartitionHourlyByMonth, months: map[string]bool{},
+		metricDays: map[string]bool{}}
 	migs, err := sqlstore.LoadMigrations(migrationsFS, "migrations", map[string]any{
 		"Partitioned":  opts.PartitionHourlyByMonth,
 		"TraceIndexes": !opts.NoTraceIndexes,
@@ -191,11 +193,15 @@ type dialect struct {
 	method       string
 	partitionOpt bool
 	alwaysStage  bool // tests: take the staging path even for fresh rows
+	// metricEncodeHook (tests) is called before each metric point is
+	// encoded into the COPY stream.
+	metricEncodeHook func(i int)
 
 	mu          sync.Mutex
 	partKnown   bool
 	partitioned bool
 	months      map[string]bool // partitions known to exist
+	metricDays  map[string]bool // daily metric_points partitions known to exist
 }
 
 func (d *dialect) Capabilities() store.Capabilities {

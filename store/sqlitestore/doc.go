@@ -43,6 +43,18 @@
 // resolve the VM through the small vm_identities table and read its samples
 // by primary key at each time listed in sample_times.
 //
+// Utilisation metrics (store.MetricStore): each series (vcenter,
+// entity_type, entity_id, metric) gets an integer series_id in
+// metric_series; raw points and the hour and day rollups are WITHOUT
+// ROWID tables keyed by (series_id, t), t in unix seconds, so a series'
+// range is one b-tree seek and nothing else is indexed. WriteMetrics
+// resolves or creates the series in bulk and upserts the points in
+// key order with batched multi-row INSERT ... ON CONFLICT DO UPDATE.
+// Bucket figures are computed in Go from the rows read in (series, time)
+// order, with the same arithmetic as every backend. MetricStats reports
+// the pages of the tables' b-trees from the dbstat virtual table when
+// go-sqlite3 is built with the sqlite_dbstat tag, else 0.
+//
 // The schema comes from embedded, versioned migrations applied by Migrate
 // (recorded in schema_migrations; BEGIN IMMEDIATE makes concurrent
 // migrators take turns). Open does not migrate unless Options.AutoMigrate

@@ -678,3 +678,64 @@ func (s *Store) ListNotifications(ctx context.Context, p *store.ListNotification
 func (s *Store) PruneNotifications(ctx context.Context, p *store.PruneNotificationsParams) (*store.PruneNotificationsResult, error) {
 	return s.core.PruneNotifications(ctx, p)
 }
+
+// store.MetricStore
+
+// WriteMetrics stores p.Points in one transaction, in batches of
+// BatchSize (COPY on PostgreSQL): all or nothing. Times are stored at
+// second resolution. A point whose key and time are already stored
+// replaces the stored value, so writing a collection again changes
+// nothing. A point with an invalid key (MetricKey.Validate), a zero
+// time or a NaN or infinite value is refused with an
+// *InvalidParamsError naming it (Field "Points[i].Value") before
+// anything is written.
+func (s *Store) WriteMetrics(ctx context.Context, p *store.WriteMetricsParams) error {
+	return s.core.WriteMetrics(ctx, p)
+}
+
+// QueryMetrics downsamples the series of p.Metrics of the entities
+// p.EntityIDs into buckets of p.Step over [p.From, p.To): bucket i
+// holds the points with From + i×Step <= Time < From + (i+1)×Step
+// and starts at From + i×Step. Buckets are computed from the tier
+// p.Tier (see QueryMetricsParams.Tier); a rollup tier's buckets at or
+// after its watermark (see RollupMetrics) are computed from the raw
+// points, as RollupMetrics would, so the newest hours are never
+// missing. It returns one series per (entity, metric) that has at
+// least one bucket, ordered by (EntityID, Metric), or with
+// p.Combine = CombineSum one series per metric (EntityID empty).
+// Invalid params give an *InvalidParamsError.
+func (s *Store) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([]inventory.MetricSeries, error) {
+	return s.core.QueryMetrics(ctx, p)
+}
+
+// RollupMetrics computes the buckets of p.Tier (TierHour or TierDay)
+// starting in [From, To) from the raw points and replaces the
+// rollups stored for those buckets, in one transaction: rerunning it
+// changes nothing. A bucket without raw points (never written, or
+// pruned) keeps the rollup it has. From and To are truncated to the
+// tier's width; a zero From starts at the tier's watermark, or at the
+// oldest raw point when the tier has none. The tier's watermark moves
+// to To when To is after it.
+func (s *Store) RollupMetrics(ctx context.Context, p *store.RollupMetricsParams) (*store.RollupMetricsResult, error) {
+	return s.core.RollupMetrics(ctx, p)
+}
+
+// PruneMetrics deletes the raw points with Time before RawBefore, the
+// hourly rollups starting before HourBefore and the daily rollups
+// starting before DayBefore, in one transaction (a zero time leaves
+// its tier as it is), and series left with nothing in any tier.
+// PostgreSQL drops whole partitions that hold nothing newer.
+func (s *Store) PruneMetrics(ctx context.Context, p *store.PruneMetricsParams) (*store.PruneMetricsResult, error) {
+	return s.core.PruneMetrics(ctx, p)
+}
+
+// MetricStats describes what the store holds in each tier.
+func (s *Store) MetricStats(ctx context.Context, p *store.MetricStatsParams) (*store.MetricStats, error) {
+	return s.core.MetricStats(ctx, p)
+}
+
+// ListMetricKeys returns the series stored for the entities that
+// match p, ordered by (Vcenter, EntityType, EntityID, Metric).
+func (s *Store) ListMetricKeys(ctx context.Context, p *store.ListMetricKeysParams) ([]inventory.MetricKey, error) {
+	return s.core.ListMetricKeys(ctx, p)
+}

@@ -78,6 +78,7 @@ var (
 	_ store.AuditLog        = (*Store)(nil)
 	_ store.RateCardStore   = (*Store)(nil)
 	_ store.Querier         = (*Store)(nil)
+	_ store.MetricStore     = (*Store)(nil)
 )
 
 // Open opens (creating it if needed) the SQLite database at path, a file
@@ -336,6 +337,29 @@ func (d *dialect) UpsertSamples(ctx context.Context, t sqlstore.Tx, rows *sqlsto
 }
 
 func (d *dialect) PrepareSampleTimes(context.Context, []time.Time) error { return nil }
+
+func (d *dialect) PrepareMetricDays(context.Context, []int64) error { return nil }
+
+func (d *dialect) UpsertMetricPoints(ctx context.Context, t sqlstore.Tx, rows *sqlstore.RowSource) error {
+	return d.core.UpsertMetricPointsGeneric(ctx, t, rows)
+}
+
+func (d *dialect) PruneMetricPoints(ctx context.Context, t sqlstore.Tx, before int64) (int64, error) {
+	return d.core.PruneMetricPointsGeneric(ctx, t, before)
+}
+
+// MetricBytes sums the pages of the table's b-trees (the table's and its
+// indexes') from the dbstat virtual table when SQLite was built with it
+// (build tag sqlite_dbstat), else reports 0.
+func (d *dialect) MetricBytes(ctx context.Context, table string) (int64, error) {
+	var n int64
+	err := d.core.DB().QueryRowContext(ctx, `SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = ? OR name IN
+		(SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = ?)`, table, table).Scan(&n)
+	if err != nil && strings.Contains(err.Error(), "no such table: dbstat") {
+		return 0, nil
+	}
+	return n, err
+}
 
 func (d *dialect) ColumnType(k sqlstore.ColKind) string {
 	switch k {

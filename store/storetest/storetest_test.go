@@ -54,7 +54,39 @@ type hooked struct {
 	putAlertRule      func(ctx context.Context, p *store.PutAlertRuleParams) (*inventory.AlertRule, error)
 	claim             func(ctx context.Context, p *store.ClaimNotificationsParams) ([]inventory.Notification, error)
 	finish            func(ctx context.Context, p *store.FinishNotificationsParams) error
+	writeMetrics      func(ctx context.Context, p *store.WriteMetricsParams) error
+	queryMetrics      func(ctx context.Context, p *store.QueryMetricsParams) ([]inventory.MetricSeries, error)
+	rollupMetrics     func(ctx context.Context, p *store.RollupMetricsParams) (*store.RollupMetricsResult, error)
+	pruneMetrics      func(ctx context.Context, p *store.PruneMetricsParams) (*store.PruneMetricsResult, error)
 	close             func() error
+}
+
+func (h *hooked) WriteMetrics(ctx context.Context, p *store.WriteMetricsParams) error {
+	if h.writeMetrics != nil {
+		return h.writeMetrics(ctx, p)
+	}
+	return h.Store.WriteMetrics(ctx, p)
+}
+
+func (h *hooked) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([]inventory.MetricSeries, error) {
+	if h.queryMetrics != nil {
+		return h.queryMetrics(ctx, p)
+	}
+	return h.Store.QueryMetrics(ctx, p)
+}
+
+func (h *hooked) RollupMetrics(ctx context.Context, p *store.RollupMetricsParams) (*store.RollupMetricsResult, error) {
+	if h.rollupMetrics != nil {
+		return h.rollupMetrics(ctx, p)
+	}
+	return h.Store.RollupMetrics(ctx, p)
+}
+
+func (h *hooked) PruneMetrics(ctx context.Context, p *store.PruneMetricsParams) (*store.PruneMetricsResult, error) {
+	if h.pruneMetrics != nil {
+		return h.pruneMetrics(ctx, p)
+	}
+	return h.Store.PruneMetrics(ctx, p)
 }
 
 func (h *hooked) ApplyAlerts(ctx context.Context, p *store.ApplyAlertsParams) (*store.ApplyAlertsResult, error) {
@@ -912,6 +944,82 @@ var mutants = map[string]mutant{
 			return h.Store.PutAlertRule(ctx, p)
 		}
 	}},
+	// Raw buckets' P95 one rank too low.
+	"MetricP95OffByOne": {"Metrics/RawDownsampling", "bucket 0 =", func(h *hooked) {
+		h.queryMetrics = func(ctx context.Context, p *store.QueryMetricsParams) ([]inventory.MetricSeries, error) {
+			return p95OffByOne(ctx, h.Store, p)
+		}
+	}},
+	// WriteMetrics writes point by point: not all or nothing.
+	"MetricWritePerPoint": {"Metrics/WriteAllOrNothing", "stored something", func(h *hooked) {
+		h.writeMetrics = func(ctx context.Context, p *store.WriteMetricsParams) error {
+			if p == nil {
+				return h.Store.WriteMetrics(ctx, p)
+			}
+			for _, pt := range p.Points {
+				if err := h.Store.WriteMetrics(ctx, &store.WriteMetricsParams{Points: []inventory.MetricPoint{pt}}); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}},
+	// RollupMetrics always starts at the watermark: a late point is never
+	// rolled up.
+	"MetricRollupIgnoresFrom": {"Metrics/LatePoint", "after the rerun", func(h *hooked) {
+		h.rollupMetrics = func(ctx context.Context, p *store.RollupMetricsParams) (*store.RollupMetricsResult, error) {
+			if p != nil {
+				q := *p
+				q.From = time.Time{}
+				p = &q
+			}
+			return h.Store.RollupMetrics(ctx, p)
+		}
+	}},
+	// PruneMetrics deletes the raw point at the cutoff too.
+	"MetricPruneInclusive": {"Metrics/Prune", "PruneMetrics =", func(h *hooked) {
+		h.pruneMetrics = func(ctx context.Context, p *store.PruneMetricsParams) (*store.PruneMetricsResult, error) {
+			if p != nil && !p.RawBefore.IsZero() {
+				q := *p
+				q.RawBefore = q.RawBefore.Add(time.Second)
+				p = &q
+			}
+			return h.Store.PruneMetrics(ctx, p)
+		}
+	}},
+	// Rollup-tier queries serve the stored rollups only: the hours past
+	// the watermark are missing.
+	"MetricQueryIgnoresRawPastWatermark": {"Metrics/HourRollup", "1h step after the rollup", func(h *hooked) {
+		h.queryMetrics = func(ctx context.Context, p *store.QueryMetricsParams) ([]inventory.MetricSeries, error) {
+			out, err := h.Store.QueryMetrics(ctx, p)
+			if err != nil {
+				return out, err
+			}
+			st, err := h.Store.MetricStats(ctx, &store.MetricStatsParams{})
+			if err != nil {
+				return nil, err
+			}
+			for i, s := range out {
+				for _, ts := range st.Tiers {
+					if ts.Tier == s.Tier && s.Tier != inventory.TierRaw {
+						out[i].Buckets = slices.DeleteFunc(s.Buckets, func(b inventory.MetricBucket) bool { return !b.Start.Before(ts.Watermark) })
+					}
+				}
+			}
+			return out, nil
+		}
+	}},
+	// The tier is never chosen: an empty Tier always means raw.
+	"MetricTierAlwaysRaw": {"Metrics/TierChoice", "want hour", func(h *hooked) {
+		h.queryMetrics = func(ctx context.Context, p *store.QueryMetricsParams) ([]inventory.MetricSeries, error) {
+			if p != nil && p.Tier == "" {
+				q := *p
+				q.Tier = inventory.TierRaw
+				p = &q
+			}
+			return h.Store.QueryMetrics(ctx, p)
+		}
+	}},
 	// Close does nothing.
 	"CloseNoop": {"Close", "wrapping store.ErrClosed", func(h *hooked) {
 		h.close = func() error { return nil }
@@ -962,4 +1070,42 @@ func tail(b []byte) string {
 		s = "..." + s[len(s)-4000:]
 	}
 	return s
+}
+
+// TestMetrics runs the Metrics section on memstore.
+func TestMetrics(t *testing.T) {
+	storetest.RunSection(t, "Metrics", func(t *testing.T) store.Store { return cleanup(t, memstore.New()) })
+}
+
+// p95OffByOne is QueryMetrics with the P95 of raw-tier buckets taken one
+// rank too low: it reads the points back one per minute and regroups them.
+func p95OffByOne(ctx context.Context, st *memstore.Store, p *store.QueryMetricsParams) ([]inventory.MetricSeries, error) {
+	out, err := st.QueryMetrics(ctx, p)
+	if err != nil || p.Combine != store.CombineNone {
+		return out, err
+	}
+	for i, s := range out {
+		if s.Tier != inventory.TierRaw {
+			continue
+		}
+		q := *p
+		q.EntityIDs, q.Metrics, q.Step, q.Tier = []string{s.EntityID}, []inventory.Metric{s.Metric}, time.Minute, inventory.TierRaw
+		pts, err := st.QueryMetrics(ctx, &q)
+		if err != nil || len(pts) != 1 {
+			return out, err
+		}
+		groups := map[time.Time][]float64{}
+		for _, b := range pts[0].Buckets {
+			start := driver.BucketStart(p.From, p.Step, b.Start)
+			groups[start] = append(groups[start], b.Avg)
+		}
+		for j, b := range s.Buckets {
+			vals := groups[b.Start]
+			slices.Sort(vals)
+			if r := driver.P95Rank(len(vals)); r > 1 {
+				out[i].Buckets[j].P95 = vals[r-2]
+			}
+		}
+	}
+	return out, nil
 }

@@ -128,6 +128,7 @@ func groups() []group {
 		{name: "Details", tests: detailsTests(), only: implements[store.Details]},
 		{name: "Live", tests: liveTests(), only: implements[store.LiveState]},
 		{name: "Alerts", tests: alertTests(), only: implementsAlerts},
+		{name: "Metrics", tests: metricTests(), only: implements[store.MetricStore]},
 		{name: "Atomicity", tests: atomicityTests()},
 		{name: "Precision", tests: precisionTests()},
 		{name: "Hostile", tests: hostileTests()},

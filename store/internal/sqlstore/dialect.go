@@ -88,6 +88,23 @@ type Dialect interface {
 	ForUpdate(skipLocked bool) string
 	// UniqueViolation reports whether err is a unique-index violation.
 	UniqueViolation(err error) bool
+	// PrepareMetricDays readies storage for raw metric points on these UTC
+	// days (unix seconds of their midnights, ascending) before the write
+	// transaction starts (PostgreSQL: creates the daily partitions of
+	// metric_points). It may commit on its own; it writes no rows.
+	PrepareMetricDays(ctx context.Context, days []int64) error
+	// UpsertMetricPoints writes rows of metric_points (MetricPointCols,
+	// ordered by key, keys unique within rows), replacing the value of a
+	// stored point with the same key. Core.UpsertMetricPointsGeneric is
+	// the plain way.
+	UpsertMetricPoints(ctx context.Context, tx Tx, rows *RowSource) error
+	// PruneMetricPoints deletes the raw metric points with t < before
+	// (unix seconds) and returns how many it deleted.
+	// Core.PruneMetricPointsGeneric is the plain way.
+	PruneMetricPoints(ctx context.Context, tx Tx, before int64) (int64, error)
+	// MetricBytes returns the storage a metric table takes with its
+	// indexes (and partitions), or 0 when the backend cannot tell.
+	MetricBytes(ctx context.Context, table string) (int64, error)
 }
 
 // Tx is a write transaction. Queries use ? placeholders; implementations

@@ -34,6 +34,7 @@ var interfaces = []string{
 	"TokenStore", "AuditLog", "RateCardStore",
 	"Querier", "EntityHistory", "Details", "LiveState",
 	"AlertStore", "AlertChannels", "NotificationQueue",
+	"MetricStore",
 }
 
 func main() {
