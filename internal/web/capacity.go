@@ -196,7 +196,7 @@ func (s *Server) capacity(p *page) error {
 	for i, tr := range ans.Trends {
 		unit, scale := displayUnit(tr)
 		key := trendKey(tr)
-		if sel == nil && (chartKey == "" || chartKey == key) {
+		if sel == nil && len(tr.Days) > 0 && (chartKey == "" || chartKey == key) {
 			sel = &ans.Trends[i]
 		}
 		cq := p.r.URL.Query()
@@ -211,8 +211,13 @@ func (s *Server) capacity(p *page) error {
 			p.thresholdCell(tr, 80), p.thresholdCell(tr, 90), p.thresholdCell(tr, 100), confidenceCell(tr.Forecast),
 			text(tr.Forecast.Reason), link("Chart", "/capacity?"+cq.Encode()+"#capacity-chart")}})
 	}
-	if chartKey != "" && sel == nil && len(ans.Trends) > 0 {
-		sel = &ans.Trends[0]
+	if chartKey != "" && sel == nil {
+		for i := range ans.Trends {
+			if len(ans.Trends[i].Days) > 0 {
+				sel = &ans.Trends[i]
+				break
+			}
+		}
 	}
 	typeOpts := []Option{{"cluster", "Clusters"}, {"datastore", "Datastores"}}
 	fs := []Filter{
@@ -245,7 +250,7 @@ func signed(v float64) string {
 func capacityChart(t metrics.CapacityTrend) *Chart {
 	unit, scale := displayUnit(t)
 	c := &Chart{ID: "capacity", Title: t.Name + " " + t.Resource, Desc: unit + ", daily averages and the fitted line",
-		Units: unit, Series: []string{"Used", "Capacity", "Fitted line"}, Y: make([][]*float64, 3), Dash: []bool{false, false, true}}
+		Units: unit, Series: []string{"Used", "Capacity", "Fitted line"}, X: []int64{}, Y: [][]*float64{{}, {}, {}}, Dash: []bool{false, false, true}}
 	if len(t.Days) == 0 {
 		return c
 	}

@@ -182,6 +182,9 @@ func utilCharts2(specs []chartSpec, ans api.MetricsAnswer) ([]*Chart, *Table) {
 		}
 		slices.Sort(xs)
 		c.X = slices.Compact(xs)
+		if c.X == nil {
+			c.X = []int64{} // uPlot needs arrays, never null
+		}
 		for i, m := range sp.metrics {
 			c.Y[i] = make([]*float64, len(c.X))
 			var last, peak *float64

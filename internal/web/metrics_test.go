@@ -61,6 +61,8 @@ type utilFixture struct {
 	// capCluster is the cluster without utilisation points; capDays
 	// the daily series written for ds[1]'s disk and capCluster's cpu.
 	capCluster inventory.Cluster
+	// clock is the pages' now (fixtureNow unless a test moves it).
+	clock time.Time
 	capDays    [2][]metrics.CapacityDay
 }
 
@@ -68,7 +70,9 @@ func newUtilFixture(t *testing.T) *utilFixture {
 	t.Helper()
 	ctx := context.Background()
 	st := memstore.New(memstore.Options{})
-	f := &utilFixture{fixture: newFixture(t, st, Options{}, false)}
+	f := &utilFixture{clock: fixtureNow}
+	// The pages' clock (the API's stays at fixtureNow).
+	f.fixture = newFixture(t, st, Options{Clock: func() time.Time { return f.clock }}, false)
 	vm, err := st.GetVM(ctx, &store.GetVMParams{Vcenter: hostileVC, VMID: f.vmID[scriptName]})
 	if err != nil {
 		t.Fatal(err)
@@ -197,6 +201,13 @@ func TestUtilisationPages(t *testing.T) {
 			t.Errorf("?range=7d lacks %s", want)
 		}
 	}
+	// A range without points: empty charts, never null data.
+	f.clock = fixtureNow.Add(24 * time.Hour)
+	_, body = fetch(t, c, http.MethodGet, f.srv.URL+f.paths[inventory.EntityVM]+"?range=1h", nil, nil)
+	f.clock = fixtureNow
+	if !strings.Contains(body, "No metrics in the last 1 h") || strings.Contains(body, `"x":null`) || !strings.Contains(body, `"x":[]`) {
+		t.Error("a range without points is not an empty chart with a note")
+	}
 	_, body = fetch(t, c, http.MethodGet, f.srv.URL+f.paths[inventory.EntityVM]+"?range=1y", nil, nil)
 	if !strings.Contains(body, "buckets of 2d (day tier)") {
 		t.Error("?range=1y is not 2-day buckets on the day tier")
@@ -274,6 +285,13 @@ func TestCapacityPage(t *testing.T) {
 	}
 	if !strings.Contains(body, "Used vs capacity: "+html.EscapeString(f.ds[1].Name)) || !strings.Contains(body, `"series":["Used","Capacity","Fitted line"]`) {
 		t.Error("the capacity page does not chart the chosen trend")
+	}
+	// A trend without days (capCluster's memory) is never charted: the
+	// chart falls back to the first trend with days, and no chart has
+	// null data (uPlot throws on it).
+	_, body = fetch(t, c, http.MethodGet, f.srv.URL+"/capacity?chart="+url.QueryEscape(hostileVC+"/cluster/"+f.capCluster.ID+"/memory"), nil, nil)
+	if strings.Contains(body, `"x":null`) || !strings.Contains(body, "Used vs capacity: ") {
+		t.Error("a trend without days is charted with null data, or nothing is charted")
 	}
 }
 
