@@ -62,8 +62,8 @@ type utilFixture struct {
 	// the daily series written for ds[1]'s disk and capCluster's cpu.
 	capCluster inventory.Cluster
 	// clock is the pages' now (fixtureNow unless a test moves it).
-	clock time.Time
-	capDays    [2][]metrics.CapacityDay
+	clock   time.Time
+	capDays [2][]metrics.CapacityDay
 }
 
 func newUtilFixture(t *testing.T) *utilFixture {
