@@ -207,6 +207,7 @@ func (a *API) register() {
 	a.registerHealth()
 	a.registerStream()
 	a.registerAlerts()
+	a.registerMetrics()
 }
 
 // Role is what a token may do.

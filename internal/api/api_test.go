@@ -523,7 +523,7 @@ func TestRoleMatrix(t *testing.T) {
 		fmt.Sprintf("GET /api/alert-rules/%d", f.runID), fmt.Sprintf("PUT /api/alert-rules/%d", f.runID), fmt.Sprintf("DELETE /api/alert-rules/%d", f.runID),
 		"GET /api/silences", "POST /api/silences", fmt.Sprintf("DELETE /api/silences/%d", f.runID), "GET /api/channels",
 		"GET /api/channels/nosuch.xlsx", "POST /api/channels/nosuch.xlsx", "PUT /api/channels/nosuch.xlsx", "DELETE /api/channels/nosuch.xlsx",
-		"POST /api/channels/nosuch.xlsx/test", "GET /api/notifications"} {
+		"POST /api/channels/nosuch.xlsx/test", "GET /api/notifications", "GET /api/metrics", "GET /api/metrics/keys", "GET /api/capacity"} {
 		if !slices.Contains(paths, want) {
 			t.Errorf("%s is not in the OpenAPI document (%v)", want, paths)
 		}

@@ -134,7 +134,11 @@ func (s *Server) host(p *page) error {
 			mine = append(mine, e)
 		}
 	}
-	secs := []Section{{Cards: []Card{st}, Grid: true}, {Cards: []Card{hw}, Grid: true},
+	util, err := p.utilSection(inventory.EntityHost, vc, id, "host")
+	if err != nil {
+		return err
+	}
+	secs := []Section{{Cards: []Card{st}, Grid: true}, {Cards: []Card{hw}, Grid: true}, util,
 		vmSection("VMs on this host", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "host_id": {id}}),
 		{Title: "Datastores", Table: dsT}, {Title: "Networks", Table: netT},
 		{Title: "Recent events of its VMs", Table: eventTable(p, "Events of this host's VMs", mine)}}
@@ -214,7 +218,11 @@ func (s *Server) cluster(p *page) error {
 		return err
 	}
 	pt := poolTable("Resource pools of this cluster", pools.Items)
-	secs := []Section{{KPIs: kpis}, {Title: "Hosts", Table: ht}, {Title: "Resource pools", Table: pt},
+	util, err := p.utilSection(inventory.EntityCluster, vc, id, "cluster")
+	if err != nil {
+		return err
+	}
+	secs := []Section{{KPIs: kpis}, util, {Title: "Hosts", Table: ht}, {Title: "Resource pools", Table: pt},
 		vmSection("VMs", d.VMs, d.Truncated, url.Values{"vcenter": {vc}, "cluster": {c.Name}})}
 	if x := d.Detail; x != nil {
 		evc := x.EVCMode
@@ -357,7 +365,11 @@ func (s *Server) datastore(p *page) error {
 			where.Fields = append(where.Fields, Field{"NFS server", text(x.NFSServer)}, Field{"NFS path", text(x.NFSPath)})
 		}
 	}
-	secs := []Section{{KPIs: kpis, Cards: []Card{where}},
+	util, err := p.utilSection(inventory.EntityDatastore, vc, id, "datastore")
+	if err != nil {
+		return err
+	}
+	secs := []Section{{KPIs: kpis, Cards: []Card{where}}, util,
 		{Title: "Hosts", Table: ht}, vmSection("VMs on this datastore", d.VMs, d.VMsNextCursor != "", url.Values{"vcenter": {vc}, "datastore_id": {id}})}
 	return p.ok(sectionsPage(p, "Datastore "+ds.Name, secs))
 }

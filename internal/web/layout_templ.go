@@ -18,7 +18,7 @@ var navItems = []navItem{
 	{"/datastores", "Datastores"}, {"/networks", "Networks"}, {"/resource-pools", "Resource pools"},
 	{"/chargeback", "Chargeback"}, {"/snapshots", "Snapshots"}, {"/changes", "Changes"},
 	{"/totals", "Totals"}, {"/trace", "VM trace"}, {"/events", "Events"}, {"/health", "Health"},
-	{"/reports", "Reports"}, {"/alerts", "Alerts"},
+	{"/reports", "Reports"}, {"/alerts", "Alerts"}, {"/capacity", "Capacity"},
 	{"/admin", "Admin"},
 }
 

@@ -8,7 +8,7 @@ import (
 
 // livePollPaths are the API lists and objects the pages poll (GET
 // /live/json/<path>) when the stream is unavailable.
-var livePollPaths = []string{"vms", "hosts", "clusters", "datastores", "networks", "resource-pools", "collectors", "alerts"}
+var livePollPaths = []string{"vms", "hosts", "clusters", "datastores", "networks", "resource-pools", "collectors", "alerts", "metrics"}
 
 // stream serves the pages' EventSource: the API's /api/stream as the
 // visitor (their session authenticates it; a browser's EventSource cannot

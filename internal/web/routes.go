@@ -35,6 +35,7 @@ func (s *Server) routes() {
 	s.handle("GET /reports", s.reports)
 	s.handle("GET /reports/{name}", s.downloadReport)
 	s.handle("POST /reports/generate", s.generateReport)
+	s.handle("GET /capacity", s.capacity)
 	s.handle("GET /alerts", s.alerts)
 	s.handle("POST /alerts/{id}/ack", s.alertAction("ack"))
 	s.handle("POST /alerts/{id}/resolve", s.alertAction("resolve"))

@@ -180,6 +180,11 @@ type Chart struct {
 	Bars   bool         `json:"bars,omitempty"`
 	X      []int64      `json:"x"`
 	Y      [][]*float64 `json:"y"`
+	// Dash draws a series dashed (a max line next to its average).
+	Dash []bool `json:"dash,omitempty"`
+	// Metrics, on a utilisation chart, name the bucket figure each Y
+	// series shows: the page script redraws the chart from /api/metrics.
+	Metrics []ChartMetric `json:"metrics,omitempty"`
 }
 
 // num formats a number with thousands separators and at most d decimals.

@@ -170,6 +170,11 @@ func (s *Server) vm(p *page) error {
 		tags.Fields = []Field{{"Tags", text("none")}}
 	}
 	secs := []Section{{Cards: []Card{attrs}, Grid: true}, {Cards: []Card{place}, Grid: true}, {Cards: []Card{tags}, Grid: true}}
+	util, err := p.utilSection(inventory.EntityVM, vc, id, "VM")
+	if err != nil {
+		return err
+	}
+	secs = append(secs, util)
 	if d.Detail != nil {
 		secs = append(secs, vmDetailSections(p, d.Detail)...)
 	}
@@ -177,7 +182,7 @@ func (s *Server) vm(p *page) error {
 	// Utilisation history: the hourly samples of the last 30 days.
 	var tr api.Trace
 	from := p.s.o.Clock().Add(-30 * 24 * time.Hour).UTC().Format(time.RFC3339)
-	err := p.get("/api/trace", url.Values{"vcenter": {vc}, "vm_id": {id}, "from": {from}}, &tr)
+	err = p.get("/api/trace", url.Values{"vcenter": {vc}, "vm_id": {id}, "from": {from}}, &tr)
 	if err != nil && !isStatus(err, 404) {
 		return err
 	}

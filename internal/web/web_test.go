@@ -142,7 +142,7 @@ func (f *fixture) pagePaths() []string {
 		"/networks", "/networks/" + vc + "/" + url.PathEscape(ns[0].ID), "/resource-pools", "/resource-pools/" + vc + "/" + url.PathEscape(vm.ResourcePoolID),
 		"/chargeback?period=day&at=2026-03-01&by=tier&tags=tenant", "/chargeback?period=month&at=2026-03", "/snapshots", "/snapshots/" + vc + "/2026-03-01T12:00:00Z",
 		"/changes?from=2026-03-01T03:00&to=2026-03-01T20:00", "/totals", "/totals?granularity=daily",
-		"/trace?q=" + url.QueryEscape(scriptName) + "&by=name", "/events", "/health", "/reports", "/alerts", "/admin", "/admin/audit", "/login",
+		"/trace?q=" + url.QueryEscape(scriptName) + "&by=name", "/events", "/health", "/reports", "/alerts", "/capacity", "/admin", "/admin/audit", "/login",
 		"/search?q=DC0"}
 }
 

@@ -26,19 +26,107 @@
       els.forEach(function (el) {
         var data = JSON.parse(document.getElementById(el.dataset.chart).textContent);
         var series = [{}];
+        var ci = -1;
         data.series.forEach(function (name, i) {
-          var s = { label: name, stroke: colours[i % colours.length], width: 2, spanGaps: false,
+          // A dashed series (a max line) takes its average's colour.
+          var dashed = data.dash && data.dash[i];
+          if (!dashed || ci < 0) ci++;
+          var colour = colours[ci % colours.length];
+          var s = { label: name, stroke: colour, width: dashed ? 1.5 : 2, spanGaps: false,
             value: function (u, v) { return v == null ? "–" : (Math.round(v * 100) / 100).toLocaleString() + (data.units ? " " + data.units : ""); } };
-          if (data.bars) { s.paths = uPlot.paths.bars({ size: [0.7, 40] }); s.fill = colours[i % colours.length]; }
+          if (dashed) s.dash = [6, 4];
+          if (data.bars) { s.paths = uPlot.paths.bars({ size: [0.7, 40] }); s.fill = colour; }
           series.push(s);
         });
         var width = Math.max(260, el.clientWidth);
         var plot = new uPlot({ width: width, height: 240, series: series, axes: [axis, axis], cursor: { drag: { x: false, y: false } } },
           [data.x].concat(data.y), el);
+        el._plot = plot;
+        el._chart = data;
         new ResizeObserver(function () { plot.setSize({ width: Math.max(260, el.clientWidth), height: 240 }); }).observe(el);
       });
     });
   }
+
+  // Utilisation range pickers: a range link fetches its data-api (the
+  // /api/metrics read as the visitor) and redraws the section's charts
+  // and figures in place; without script, or when the read fails, the
+  // link loads the page with ?range=.
+  function fmtFig(v, units) {
+    return Number(v).toLocaleString("en-US", { maximumFractionDigits: 2 }) + " " + units;
+  }
+  function redrawUtil(box, ans) {
+    var byMetric = {};
+    (ans.series || []).forEach(function (s) { byMetric[s.metric] = s; });
+    var rows = [];
+    box.querySelectorAll("[data-chart]").forEach(function (el) {
+      var c = el._chart, plot = el._plot;
+      if (!c || !plot || !c.metrics) return;
+      var xs = {};
+      c.metrics.forEach(function (m) {
+        (byMetric[m.metric] ? byMetric[m.metric].buckets : []).forEach(function (b) { xs[Date.parse(b.start) / 1000] = true; });
+      });
+      var x = Object.keys(xs).map(Number).sort(function (a, b) { return a - b; });
+      var idx = {};
+      x.forEach(function (t, i) { idx[t] = i; });
+      var ys = c.metrics.map(function (m, i) {
+        var y = x.map(function () { return null; });
+        var last = null, peak = null;
+        (byMetric[m.metric] ? byMetric[m.metric].buckets : []).forEach(function (b) {
+          var v = b[m.stat] * m.scale;
+          y[idx[Date.parse(b.start) / 1000]] = v;
+          last = v;
+          if (peak === null || v > peak) peak = v;
+        });
+        if (last !== null) rows.push([c.series[i], fmtFig(last, c.units), fmtFig(peak, c.units)]);
+        return y;
+      });
+      c.x = x; c.y = ys;
+      plot.setData([x].concat(ys));
+    });
+    var tbody = box.querySelector(".table-wrap tbody"); // not uPlot's legend table
+    if (tbody) {
+      tbody.textContent = "";
+      rows.forEach(function (r) {
+        var tr = document.createElement("tr");
+        r.forEach(function (t, i) {
+          var td = document.createElement("td");
+          td.textContent = t;
+          if (i > 0) td.className = "num";
+          tr.appendChild(td);
+        });
+        tbody.appendChild(tr);
+      });
+      if (!rows.length) {
+        var tr = document.createElement("tr"), td = document.createElement("td");
+        td.colSpan = 3; td.className = "empty"; td.textContent = "No points in this range.";
+        tr.appendChild(td); tbody.appendChild(tr);
+      }
+    }
+    return rows.length;
+  }
+  document.addEventListener("click", function (e) {
+    var a = e.target.closest && e.target.closest("[data-util] a[data-range]");
+    if (!a || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    var box = a.closest("[data-util]");
+    if (!box.querySelector("[data-chart] canvas")) return; // nothing drawn: load the page
+    e.preventDefault();
+    var status = box.querySelector("[data-util-status]");
+    status.textContent = "Loading " + a.textContent + "…";
+    box.setAttribute("aria-busy", "true");
+    fetch(a.dataset.api, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error("status " + r.status); return r.json(); })
+      .then(function (ans) {
+        var n = redrawUtil(box, ans);
+        box.querySelectorAll("a[data-range]").forEach(function (l) {
+          if (l === a) l.setAttribute("aria-current", "true"); else l.removeAttribute("aria-current");
+        });
+        status.textContent = n ? "Showing the last " + a.textContent + "." : "No metrics in the last " + a.textContent + ".";
+        box.removeAttribute("aria-busy");
+        if (window.history && history.replaceState) history.replaceState(null, "", a.href);
+      })
+      .catch(function () { window.location.href = a.href; });
+  });
 
   // Forms with data-confirm ask before they are sent.
   document.addEventListener("submit", function (e) {
