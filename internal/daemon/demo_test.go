@@ -337,4 +337,39 @@ func TestDemoRerunContinuesSameVMs(t *testing.T) {
 	if !strings.Contains(out.String(), "replaying its churn") || !strings.Contains(out.String(), "with 40 VMs (seed 1)") {
 		t.Errorf("second run's output:\n%s", out.String())
 	}
+	// Utilisation: the first run made up demoMetricDays of history (rolled
+	// up), the second kept it and collected live from the simulator.
+	stats, err := st.MetricStats(ctx, &store.MetricStatsParams{Vcenter: DemoEndpoint})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stats.Series == 0 {
+		t.Fatal("no metric series")
+	}
+	for _, tr := range stats.Tiers {
+		switch tr.Tier {
+		case inventory.TierRaw:
+			if want := now.Add(-demoMetricDays * 24 * time.Hour); !tr.Oldest.Equal(want) {
+				t.Errorf("oldest raw point %s, want %s", tr.Oldest, want)
+			}
+			if !tr.Newest.After(now) {
+				t.Errorf("newest raw point %s: the live collection (on the real clock) stored nothing", tr.Newest)
+			}
+		case inventory.TierDay:
+			if !tr.Watermark.Equal(now.Truncate(24 * time.Hour)) {
+				t.Errorf("day tier watermark %s, want %s", tr.Watermark, now.Truncate(24*time.Hour))
+			}
+		}
+	}
+	keys, err := st.ListMetricKeys(ctx, &store.ListMetricKeysParams{Vcenter: DemoEndpoint, EntityType: inventory.EntityVM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	perf := false
+	for _, k := range keys {
+		perf = perf || k.Metric == inventory.MetricPerfCPUReadyPct // only the live collection reads counters
+	}
+	if !perf {
+		t.Error("no VM series of a performance counter: the live collection did not run")
+	}
 }

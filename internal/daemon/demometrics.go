@@ -71,10 +71,13 @@ func demoPoints(vc string, s *inventory.State, now, t time.Time) []inventory.Met
 		out = append(out, inventory.MetricPoint{MetricKey: inventory.MetricKey{Vcenter: vc, EntityType: et, EntityID: id, Metric: m}, Time: t, Value: v})
 	}
 	type use struct{ cpu, cpuCap, mem, memCap float64 }
-	hosts := map[string]*use{}
+	// vcsim's hosts are small (a few GHz, a few GB) next to the VMs it
+	// places on them, so a host's use follows the mean use of its VMs
+	// rather than their sum: busy VMs make a busy host.
+	type mean struct{ cpu, mem, n float64 }
+	vmUse := map[string]*mean{}
 	hostMHz := map[string]float64{}
 	for _, h := range s.Hosts {
-		hosts[h.ID] = &use{cpuCap: float64(h.CPUCores) * float64(h.CPUMhz), memCap: float64(h.MemoryMB), mem: 2048, cpu: 150}
 		hostMHz[h.ID] = float64(h.CPUMhz)
 	}
 	for _, v := range s.VMs {
@@ -87,15 +90,27 @@ func demoPoints(vc string, s *inventory.State, now, t time.Time) []inventory.Met
 		add(inventory.EntityVM, v.ID, inventory.MetricCPUUsagePct, cpuPct)
 		add(inventory.EntityVM, v.ID, inventory.MetricMemUsagePct, memPct)
 		add(inventory.EntityVM, v.ID, inventory.MetricMemUsageMB, math.Round(memPct/100*float64(v.RAMMB)))
-		if h := hosts[v.HostID]; h != nil {
-			h.cpu += math.Round(mhz)
-			h.mem += float64(v.RAMMB) * 0.8
+		m := vmUse[v.HostID]
+		if m == nil {
+			m = &mean{}
+			vmUse[v.HostID] = m
 		}
+		m.cpu, m.mem, m.n = m.cpu+cpuPct, m.mem+memPct, m.n+1
+	}
+	hosts := map[string]*use{}
+	for _, h := range s.Hosts {
+		u := &use{cpuCap: float64(h.CPUCores) * float64(h.CPUMhz), memCap: float64(h.MemoryMB)}
+		cpuPct, memPct := 5.0, 15.0
+		if m := vmUse[h.ID]; m != nil && m.n > 0 {
+			cpuPct = min(98, 8+2.5*m.cpu/m.n)
+			memPct = min(98, 15+0.7*m.mem/m.n)
+		}
+		u.cpu, u.mem = math.Round(u.cpuCap*cpuPct/100), math.Round(u.memCap*memPct/100)
+		hosts[h.ID] = u
 	}
 	clusters := map[string]*use{}
 	for _, h := range s.Hosts {
 		u := hosts[h.ID]
-		u.cpu, u.mem = min(u.cpu, u.cpuCap), min(u.mem, u.memCap)
 		add(inventory.EntityHost, h.ID, inventory.MetricCPUUsageMHz, u.cpu)
 		add(inventory.EntityHost, h.ID, inventory.MetricCPUCapacityMHz, u.cpuCap)
 		add(inventory.EntityHost, h.ID, inventory.MetricCPUUsagePct, 100*u.cpu/u.cpuCap)

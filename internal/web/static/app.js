@@ -23,6 +23,12 @@
     loadUPlot(function () {
       var colours = [css("--theme_chart_1"), css("--theme_chart_2"), css("--theme_chart_3"), css("--theme_chart_4")];
       var axis = { stroke: css("--theme_text_weak"), grid: { stroke: css("--theme_border"), width: 1 }, ticks: { stroke: css("--theme_border") } };
+      // The value axis grows with its longest label (e.g. 250,000 MB).
+      var yAxis = Object.assign({}, axis, { size: function (u, values) {
+        var n = 0;
+        (values || []).forEach(function (v) { n = Math.max(n, String(v).length); });
+        return Math.max(50, n * 7 + 20);
+      } });
       els.forEach(function (el) {
         var data = JSON.parse(document.getElementById(el.dataset.chart).textContent);
         var series = [{}];
@@ -39,7 +45,7 @@
           series.push(s);
         });
         var width = Math.max(260, el.clientWidth);
-        var plot = new uPlot({ width: width, height: 240, series: series, axes: [axis, axis], cursor: { drag: { x: false, y: false } } },
+        var plot = new uPlot({ width: width, height: 240, series: series, axes: [axis, yAxis], cursor: { drag: { x: false, y: false } } },
           [data.x].concat(data.y), el);
         el._plot = plot;
         el._chart = data;
