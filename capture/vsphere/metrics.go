@@ -271,38 +271,14 @@ func (s *Source) readKind(ctx context.Context, typ string, props []string) ([]*m
 // collector (pc serves the first). Objects deleted since they were listed
 // are left out.
 func (s *Source) readMetricChunks(ctx context.Context, typ string, props []string, pc types.ManagedObjectReference, refs []moref) ([]*metricObj, error) {
-	k := max(1, min(s.opts.Concurrency, (len(refs)+s.opts.PageSize-1)/s.opts.PageSize))
-	parts := make([][]*metricObj, k)
-	g, gctx := errgroup.WithContext(ctx)
-	for i := range k {
-		chunk := refs[i*len(refs)/k : (i+1)*len(refs)/k]
-		if len(chunk) == 0 {
-			continue
-		}
-		g.Go(func() error {
-			cpc := pc
-			if i > 0 {
-				pres, err := methods.CreatePropertyCollector(gctx, s.vc, &types.CreatePropertyCollector{This: s.vc.ServiceContent.PropertyCollector})
-				if err != nil {
-					return err
-				}
-				cpc = pres.Returnval
-				defer s.cleanup(gctx, func(ctx context.Context) error {
-					_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: cpc})
-					return err
-				})
-			}
-			objs := make([]types.ObjectSpec, len(chunk))
-			for j, r := range chunk {
-				objs[j] = types.ObjectSpec{Obj: r}
-			}
-			spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: []types.PropertySpec{{Type: typ, PathSet: props}}, ReportMissingObjectsInResults: types.NewBool(true)}
-			list, err := s.readMetricPages(gctx, typ, cpc, spec)
-			parts[i] = list
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
+	parts := make([][]*metricObj, s.chunks(len(refs)))
+	err := s.eachChunk(ctx, pc, refs, func(ctx context.Context, i int, cpc types.ManagedObjectReference, objs []types.ObjectSpec) error {
+		spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: []types.PropertySpec{{Type: typ, PathSet: props}}, ReportMissingObjectsInResults: types.NewBool(true)}
+		list, err := s.readMetricPages(ctx, typ, cpc, spec)
+		parts[i] = list
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	return slices.Concat(parts...), nil

@@ -296,11 +296,40 @@ func (s *Source) viewRefs(ctx context.Context, pc, view types.ManagedObjectRefer
 // deleted since they were listed are left out, as a view read a moment
 // later would have.
 func (s *Source) readChunks(ctx context.Context, u unit, pc types.ManagedObjectReference, refs []moref) (*batch, error) {
-	k := max(1, min(s.opts.Concurrency, (len(refs)+s.opts.PageSize-1)/s.opts.PageSize))
 	var (
 		mu  sync.Mutex
 		all = newBatch()
 	)
+	err := s.eachChunk(ctx, pc, refs, func(ctx context.Context, _ int, cpc types.ManagedObjectReference, objs []types.ObjectSpec) error {
+		spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: u.specs, ReportMissingObjectsInResults: types.NewBool(true)}
+		b := s.newBatch()
+		err := s.pages(ctx, cpc, spec, func(objs []types.ObjectContent) {
+			for _, o := range objs {
+				if deleted(o) {
+					s.log.Info("object deleted during retrieval", slog.String("id", o.Obj.Value))
+					continue
+				}
+				b.add(o, u.specs, s.opts.ExtraVMProperties)
+			}
+		})
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		all.merge(b)
+		mu.Unlock()
+		return nil
+	})
+	return all, err
+}
+
+// eachChunk splits refs into up to min(Concurrency, ceil(len(refs) /
+// PageSize)) chunks and runs fn for each at once, each chunk with a
+// property collector of its own (pc serves the first; the others are
+// created and destroyed here). fn gets the chunk's index and its objects.
+func (s *Source) eachChunk(ctx context.Context, pc types.ManagedObjectReference, refs []moref,
+	fn func(ctx context.Context, i int, pc types.ManagedObjectReference, objs []types.ObjectSpec) error) error {
+	k := s.chunks(len(refs))
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range k {
 		chunk := refs[i*len(refs)/k : (i+1)*len(refs)/k]
@@ -324,27 +353,15 @@ func (s *Source) readChunks(ctx context.Context, u unit, pc types.ManagedObjectR
 			for j, r := range chunk {
 				objs[j] = types.ObjectSpec{Obj: r}
 			}
-			spec := types.PropertyFilterSpec{ObjectSet: objs, PropSet: u.specs, ReportMissingObjectsInResults: types.NewBool(true)}
-			b := s.newBatch()
-			err := s.pages(gctx, cpc, spec, func(objs []types.ObjectContent) {
-				for _, o := range objs {
-					if deleted(o) {
-						s.log.Info("object deleted during retrieval", slog.String("id", o.Obj.Value))
-						continue
-					}
-					b.add(o, u.specs, s.opts.ExtraVMProperties)
-				}
-			})
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			all.merge(b)
-			mu.Unlock()
-			return nil
+			return fn(gctx, i, cpc, objs)
 		})
 	}
-	return all, g.Wait()
+	return g.Wait()
+}
+
+// chunks is the number of chunks eachChunk splits n objects into.
+func (s *Source) chunks(n int) int {
+	return max(1, min(s.opts.Concurrency, (n+s.opts.PageSize-1)/s.opts.PageSize))
 }
 
 // deleted reports whether o is the report of a missing object
