@@ -72,8 +72,9 @@ func (a *API) metricStore() (store.MetricStore, error) {
 
 type metricsInput struct {
 	Vcenter    string   `query:"vcenter" required:"true" maxLength:"256"`
-	EntityType string   `query:"entity_type" required:"true" maxLength:"32" doc:"vm, host, cluster, datastore, network or resource_pool."`
-	EntityID   []string `query:"entity_id,explode" required:"true" doc:"The entities (repeatable; at most 10000)."`
+	EntityType string   `query:"entity_type" maxLength:"32" doc:"vm, host, cluster, datastore, network or resource_pool (required unless entity is given)."`
+	EntityID   []string `query:"entity_id,explode" doc:"The entities (repeatable; at most 10000; required unless entity is given)."`
+	Entity     []string `query:"entity,explode" doc:"Shorthand for entity_type and entity_id: type:id, e.g. vm:vm-42 (repeatable; every one of the same type)."`
 	Metric     []string `query:"metric,explode" required:"true" doc:"The metrics (repeatable or comma-separated; at most 32), e.g. cpu.usage.pct."`
 	From       string   `query:"from" maxLength:"40" doc:"RFC 3339; defaults to to − 24 h."`
 	To         string   `query:"to" maxLength:"40" doc:"RFC 3339; defaults to now."`
@@ -145,6 +146,29 @@ func fittingTier(step time.Duration, from time.Time) inventory.MetricTier {
 	return inventory.TierRaw
 }
 
+// entityShorthand turns entity=type:id values into the input's entity
+// type and IDs (they exclude entity_type and entity_id).
+func entityShorthand(in *metricsInput) error {
+	if len(in.Entity) == 0 {
+		return nil
+	}
+	if in.EntityType != "" || len(in.EntityID) > 0 {
+		return invalid("entity", "give either entity or entity_type and entity_id, not both")
+	}
+	for _, e := range in.Entity {
+		typ, id, ok := strings.Cut(e, ":")
+		if !ok || id == "" {
+			return invalid("entity", fmt.Sprintf("%q is not type:id (e.g. vm:vm-42)", e))
+		}
+		if in.EntityType != "" && typ != in.EntityType {
+			return invalid("entity", fmt.Sprintf("entities of two types (%q and %q); one query reads one type", in.EntityType, typ))
+		}
+		in.EntityType = typ
+		in.EntityID = append(in.EntityID, id)
+	}
+	return nil
+}
+
 func knownEntityType(s string) bool {
 	return slices.Contains(inventory.EntityTypes(), inventory.EntityType(s))
 }
@@ -152,6 +176,9 @@ func knownEntityType(s string) bool {
 func (a *API) getMetrics(ctx context.Context, in *metricsInput) (*struct{ Body MetricsAnswer }, error) {
 	ms, err := a.metricStore()
 	if err != nil {
+		return nil, err
+	}
+	if err := entityShorthand(in); err != nil {
 		return nil, err
 	}
 	if !knownEntityType(in.EntityType) {

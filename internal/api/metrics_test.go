@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -171,6 +172,14 @@ func TestMetricsAPI(t *testing.T) {
 		if b := ans.Series[0].Buckets[1]; b.Max != 999.5 || b.Min != 100 {
 			t.Errorf("the second hour: %+v", b)
 		}
+		// The entity=type:id shorthand reads the same.
+		sv := url.Values{"vcenter": {hostile}, "entity": {"vm:" + f.vm.ID}, "metric": {"cpu.usage.pct"},
+			"from": {v.Get("from")}, "to": {v.Get("to")}, "step": {"1h"}}
+		var short MetricsAnswer
+		f.get(t, RoleViewer, q(sv), &short)
+		if short.EntityType != "vm" || len(short.Series) != 1 || !reflect.DeepEqual(short.Series, ans.Series) {
+			t.Errorf("entity=vm:%s: %+v, want the series of entity_type and entity_id", f.vm.ID, short)
+		}
 		if ans.Series[0].Vcenter != hostile || ans.Series[0].EntityID != f.vm.ID {
 			t.Errorf("the series key: %+v", ans.Series[0].MetricKey)
 		}
@@ -280,6 +289,9 @@ func TestMetricsBadInput(t *testing.T) {
 	}
 	cases := []struct{ path, param string }{
 		{with("entity_type", "planet"), "entity_type"},
+		{with("entity", "vm:vm-1"), "entity"},
+		{with("entity_type", "", "entity_id", "", "entity", "vm"), "entity"},
+		{with("entity_type", "", "entity_id", "", "entity", "planet:x"), "entity_type"},
 		{with("entity_type", ""), "entity_type"},
 		{with("metric", "cpu usage!"), "metric"},
 		{with("metric", strings.Repeat("m", 65)), "metric"},
