@@ -219,7 +219,7 @@ func (s *Server) capacity(p *page) error {
 			}
 		}
 	}
-	typeOpts := []Option{{"cluster", "Clusters"}, {"datastore", "Datastores"}}
+	typeOpts := []Option{{"", "Clusters and datastores"}, {"cluster", "Clusters"}, {"datastore", "Datastores"}}
 	fs := []Filter{
 		{Name: "vcenter", Label: "vCenter", Value: in.Get("vcenter"), Options: p.vcenterOptions()},
 		{Name: "entity_type", Label: "Kind", Value: q.Get("entity_type"), Options: typeOpts},
@@ -291,9 +291,10 @@ func capacityChart(t metrics.CapacityTrend) *Chart {
 			end = latest.Add(365 * 24 * time.Hour)
 		}
 		if end.After(latest) {
+			// The latest capacity carries on to where the line meets it.
 			c.X = append(c.X, end.Unix())
 			c.Y[0] = append(c.Y[0], nil)
-			c.Y[1] = append(c.Y[1], nil)
+			c.Y[1] = append(c.Y[1], fp(t.Days[len(t.Days)-1].Capacity*scale))
 			c.Y[2] = append(c.Y[2], line(end))
 		}
 	}
