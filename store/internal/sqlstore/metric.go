@@ -87,15 +87,30 @@ type metricSeries struct {
 // of metrics when not empty).
 func (c *Core) selectSeries(ctx context.Context, q querier, vc string, et inventory.EntityType, ids []string, metrics []inventory.Metric) ([]metricSeries, error) {
 	var out []metricSeries
+	// More entities than one IN list carries: read every series of vc
+	// and et (one index range) and keep those of ids. Several long IN
+	// lists cost far more, and PostgreSQL scans the whole table for each
+	// when its statistics predate the rows just inserted.
+	var want map[string]bool
+	if len(ids) > metricChunk {
+		want = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			want[id] = true
+		}
+		ids = []string{""}
+	}
 	for start := 0; start < len(ids); start += metricChunk {
 		chunk := ids[start:min(start+metricChunk, len(ids))]
 		args := make([]any, 0, 2+len(chunk)+len(metrics))
 		args = append(args, vc, string(et))
-		for _, id := range chunk {
-			args = append(args, id)
-		}
 		query := "SELECT series_id, entity_id, metric FROM " + c.d.Table(TableMetricSeries) +
-			" WHERE vcenter = ? AND entity_type = ? AND entity_id IN (" + placeholders(len(chunk)) + ")"
+			" WHERE vcenter = ? AND entity_type = ?"
+		if want == nil {
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			query += " AND entity_id IN (" + placeholders(len(chunk)) + ")"
+		}
 		if len(metrics) > 0 {
 			query += " AND metric IN (" + placeholders(len(metrics)) + ")"
 			for _, m := range metrics {
@@ -111,6 +126,9 @@ func (c *Core) selectSeries(ctx context.Context, q querier, vc string, et invent
 			if err := rows.Scan(&s.id, &s.key.EntityID, &s.key.Metric); err != nil {
 				rows.Close()
 				return nil, err
+			}
+			if want != nil && !want[s.key.EntityID] {
+				continue
 			}
 			out = append(out, s)
 		}
