@@ -395,6 +395,7 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 	var out []inventory.MetricSeries
 	sums := map[inventory.Metric][]inventory.MetricBucket{}
 	sumHave := map[inventory.Metric][]bool{}
+	var pair [2]inventory.MetricBucket
 	deliver := func(s metricSeries, bs []inventory.MetricBucket) {
 		if len(bs) == 0 {
 			return
@@ -410,7 +411,8 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 		}
 		for _, b := range bs {
 			i := int(idx(b.Start.Unix()))
-			acc[i] = driver.SumBuckets(b.Start, []inventory.MetricBucket{acc[i], b})
+			pair[0], pair[1] = acc[i], b
+			acc[i] = driver.SumBuckets(b.Start, pair[:])
 			have[i] = true
 		}
 	}
@@ -446,15 +448,16 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 				return nil, c.readErr(op, err)
 			}
 			// tb is ordered by (series, start): group into query buckets.
+			var parts []inventory.MetricBucket
 			for i := 0; i < len(tb); {
 				j := i + 1
 				bi := idx(tb[i].start)
 				for j < len(tb) && tb[j].sid == tb[i].sid && idx(tb[j].start) == bi {
 					j++
 				}
-				parts := make([]inventory.MetricBucket, j-i)
+				parts = parts[:0]
 				for k := i; k < j; k++ {
-					parts[k-i] = tb[k].b
+					parts = append(parts, tb[k].b)
 				}
 				mb := driver.CombineBuckets(bucketStart(bi), parts)
 				per[tb[i].sid] = append(per[tb[i].sid], mb)
