@@ -202,7 +202,9 @@ func (d *dialect) PruneMetricPoints(ctx context.Context, t sqlstore.Tx, before i
 // table and its partitions.
 func (d *dialect) MetricBytes(ctx context.Context, table string) (int64, error) {
 	var n int64
-	err := d.pool.QueryRow(ctx, `SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint
-		FROM pg_partition_tree(to_regclass($1))`, d.Table(table)).Scan(&n)
+	// pg_partition_tree lists a partitioned table and its partitions, and
+	// nothing for a plain table.
+	err := d.pool.QueryRow(ctx, `SELECT (pg_total_relation_size(r) + coalesce((SELECT sum(pg_total_relation_size(relid))
+		FROM pg_partition_tree(r) WHERE relid <> r), 0))::bigint FROM to_regclass($1) AS r`, d.Table(table)).Scan(&n)
 	return n, err
 }

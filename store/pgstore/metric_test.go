@@ -99,7 +99,8 @@ func TestMetricPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := stats.Tiers[0]
-	if stats.Series != 2 || raw.Rows != 2*12-13+1 || !raw.Oldest.Equal(day1.Add(36*time.Hour)) || raw.Bytes <= 0 {
+	if stats.Series != 2 || raw.Rows != 2*12-13+1 || !raw.Oldest.Equal(day1.Add(36*time.Hour)) || raw.Bytes <= 0 ||
+		stats.Tiers[1].Bytes <= 0 || stats.Tiers[2].Bytes <= 0 {
 		t.Fatalf("MetricStats after the prune = %+v", stats)
 	}
 	// The first day can be written again: its partition is created anew.
