@@ -291,10 +291,9 @@ type tierBucket struct {
 }
 
 // readRawBuckets reads the raw points of series sids (all series when
-// nil) with from <= t < to, ordered by (series_id, t), and summarises
-// them per bucket of width w seconds aligned to origin (or per bucket
-// index of step from origin when w is 0: see bucketOf), calling emit for
-// each.
+// nil) with from <= t < to, ordered by (series_id, t), groups the
+// consecutive points of a series with the same bucketOf(t) and calls emit
+// with each group's values (emit must not keep them).
 func (c *Core) readRawBuckets(ctx context.Context, q querier, sids []int64, from, to int64, bucketOf func(t int64) int64, emit func(sid, bucket int64, values []float64) error) error {
 	run := func(query string, args ...any) error {
 		rows, err := q(ctx, query, args...)
