@@ -67,7 +67,9 @@
 // transaction, each in a short transaction of its own under an advisory
 // lock on its name (CREATE TABLE IF NOT EXISTS ... PARTITION OF), so
 // replicas writing the same new day never collide. WriteMetrics resolves
-// or creates the series in bulk, COPYs the points into a temporary
+// or creates the series in bulk and COPYs the points straight into
+// metric_points under a savepoint; when a point is already stored (a
+// rewrite) it rolls back to the savepoint, COPYs them into a temporary
 // staging table and moves them with one INSERT ... ON CONFLICT DO UPDATE.
 // PruneMetrics drops the partitions wholly before RawBefore and deletes
 // inside the boundary one; a BRIN index on t serves the time-range scans

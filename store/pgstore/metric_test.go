@@ -99,7 +99,8 @@ func TestMetricPartitions(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw := stats.Tiers[0]
-	if stats.Series != 2 || raw.Rows != 2*12-13+1 || !raw.Oldest.Equal(day1.Add(36*time.Hour)) || raw.Bytes <= 0 {
+	if stats.Series != 2 || raw.Rows != 2*12-13+1 || !raw.Oldest.Equal(day1.Add(36*time.Hour)) || raw.Bytes <= 0 ||
+		stats.Tiers[1].Bytes <= 0 || stats.Tiers[2].Bytes <= 0 {
 		t.Fatalf("MetricStats after the prune = %+v", stats)
 	}
 	// The first day can be written again: its partition is created anew.
@@ -208,5 +209,34 @@ func TestMetricWriteFailsInCopy(t *testing.T) {
 	}
 	if len(got) != 1 || len(got[0].Buckets) != 1 || got[0].Buckets[0].Avg != 7 || got[0].Buckets[0].Count != 1 {
 		t.Fatalf("vm-0 after the failed write = %+v, want its one point of 7", got)
+	}
+}
+
+// TestMetricRewriteReplaces writes a collection, then the same keys and
+// times again with new values and a new point among them: the direct COPY
+// meets the stored points, and the staged upsert replaces their values.
+func TestMetricRewriteReplaces(t *testing.T) {
+	st := newStore(t, pgstore.Options{})
+	ctx := context.Background()
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	first := []inventory.MetricPoint{vmPoint("vm-1", inventory.MetricCPUUsagePct, at, 1), vmPoint("vm-1", inventory.MetricCPUUsagePct, at.Add(time.Minute), 2)}
+	if err := st.WriteMetrics(ctx, &store.WriteMetricsParams{Points: first}); err != nil {
+		t.Fatal(err)
+	}
+	second := []inventory.MetricPoint{vmPoint("vm-1", inventory.MetricCPUUsagePct, at, 10), vmPoint("vm-1", inventory.MetricCPUUsagePct, at.Add(2*time.Minute), 30)}
+	if err := st.WriteMetrics(ctx, &store.WriteMetricsParams{Points: second}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.QueryMetrics(ctx, &store.QueryMetricsParams{Vcenter: "vc1", EntityType: inventory.EntityVM, EntityIDs: []string{"vm-1"},
+		Metrics: []inventory.Metric{inventory.MetricCPUUsagePct}, From: at, To: at.Add(3 * time.Minute), Step: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vals []float64
+	for _, b := range got[0].Buckets {
+		vals = append(vals, b.Avg)
+	}
+	if !slices.Equal(vals, []float64{10, 2, 30}) {
+		t.Fatalf("values after the rewrite = %v, want [10 2 30]", vals)
 	}
 }

@@ -87,15 +87,30 @@ type metricSeries struct {
 // of metrics when not empty).
 func (c *Core) selectSeries(ctx context.Context, q querier, vc string, et inventory.EntityType, ids []string, metrics []inventory.Metric) ([]metricSeries, error) {
 	var out []metricSeries
+	// More entities than one IN list carries: read every series of vc
+	// and et (one index range) and keep those of ids. Several long IN
+	// lists cost far more, and PostgreSQL scans the whole table for each
+	// when its statistics predate the rows just inserted.
+	var want map[string]bool
+	if len(ids) > metricChunk {
+		want = make(map[string]bool, len(ids))
+		for _, id := range ids {
+			want[id] = true
+		}
+		ids = []string{""}
+	}
 	for start := 0; start < len(ids); start += metricChunk {
 		chunk := ids[start:min(start+metricChunk, len(ids))]
 		args := make([]any, 0, 2+len(chunk)+len(metrics))
 		args = append(args, vc, string(et))
-		for _, id := range chunk {
-			args = append(args, id)
-		}
 		query := "SELECT series_id, entity_id, metric FROM " + c.d.Table(TableMetricSeries) +
-			" WHERE vcenter = ? AND entity_type = ? AND entity_id IN (" + placeholders(len(chunk)) + ")"
+			" WHERE vcenter = ? AND entity_type = ?"
+		if want == nil {
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			query += " AND entity_id IN (" + placeholders(len(chunk)) + ")"
+		}
 		if len(metrics) > 0 {
 			query += " AND metric IN (" + placeholders(len(metrics)) + ")"
 			for _, m := range metrics {
@@ -111,6 +126,9 @@ func (c *Core) selectSeries(ctx context.Context, q querier, vc string, et invent
 			if err := rows.Scan(&s.id, &s.key.EntityID, &s.key.Metric); err != nil {
 				rows.Close()
 				return nil, err
+			}
+			if want != nil && !want[s.key.EntityID] {
+				continue
 			}
 			out = append(out, s)
 		}
@@ -273,10 +291,9 @@ type tierBucket struct {
 }
 
 // readRawBuckets reads the raw points of series sids (all series when
-// nil) with from <= t < to, ordered by (series_id, t), and summarises
-// them per bucket of width w seconds aligned to origin (or per bucket
-// index of step from origin when w is 0: see bucketOf), calling emit for
-// each.
+// nil) with from <= t < to, ordered by (series_id, t), groups the
+// consecutive points of a series with the same bucketOf(t) and calls emit
+// with each group's values (emit must not keep them).
 func (c *Core) readRawBuckets(ctx context.Context, q querier, sids []int64, from, to int64, bucketOf func(t int64) int64, emit func(sid, bucket int64, values []float64) error) error {
 	run := func(query string, args ...any) error {
 		rows, err := q(ctx, query, args...)
@@ -377,6 +394,7 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 	var out []inventory.MetricSeries
 	sums := map[inventory.Metric][]inventory.MetricBucket{}
 	sumHave := map[inventory.Metric][]bool{}
+	var pair [2]inventory.MetricBucket
 	deliver := func(s metricSeries, bs []inventory.MetricBucket) {
 		if len(bs) == 0 {
 			return
@@ -392,7 +410,8 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 		}
 		for _, b := range bs {
 			i := int(idx(b.Start.Unix()))
-			acc[i] = driver.SumBuckets(b.Start, []inventory.MetricBucket{acc[i], b})
+			pair[0], pair[1] = acc[i], b
+			acc[i] = driver.SumBuckets(b.Start, pair[:])
 			have[i] = true
 		}
 	}
@@ -428,15 +447,16 @@ func (c *Core) QueryMetrics(ctx context.Context, p *store.QueryMetricsParams) ([
 				return nil, c.readErr(op, err)
 			}
 			// tb is ordered by (series, start): group into query buckets.
+			var parts []inventory.MetricBucket
 			for i := 0; i < len(tb); {
 				j := i + 1
 				bi := idx(tb[i].start)
 				for j < len(tb) && tb[j].sid == tb[i].sid && idx(tb[j].start) == bi {
 					j++
 				}
-				parts := make([]inventory.MetricBucket, j-i)
+				parts = parts[:0]
 				for k := i; k < j; k++ {
-					parts[k-i] = tb[k].b
+					parts = append(parts, tb[k].b)
 				}
 				mb := driver.CombineBuckets(bucketStart(bi), parts)
 				per[tb[i].sid] = append(per[tb[i].sid], mb)
