@@ -60,8 +60,8 @@ func metricKeyError(op, prefix string, k inventory.MetricKey) error {
 }
 
 // PrepareWriteMetrics checks WriteMetricsParams (every point: a valid
-// key, a non-zero time, a finite value; a nil params or no points is
-// refused) and returns copies of the points with their times at
+// key, a non-zero time, a finite value; nil params are refused, no
+// points is a no-op) and returns copies of the points with their times at
 // MetricPrecision in UTC, in the order given. A field is named
 // "Points[i].Vcenter" (or .EntityType, .EntityID, .Metric, .Time,
 // .Value).

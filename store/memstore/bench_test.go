@@ -3,6 +3,7 @@ package memstore_test
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/accessvault/vinventory/store/memstore"
 	"github.com/accessvault/vinventory/store/storetest"
@@ -26,4 +27,20 @@ func BenchmarkScanSamples(b *testing.B) {
 
 func BenchmarkQuery(b *testing.B) {
 	storetest.BenchQuery(b, memstore.New())
+}
+
+func BenchmarkMetricsIngest(b *testing.B) {
+	for _, vms := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("vms=%d", vms), func(b *testing.B) {
+			storetest.BenchMetricsIngest(b, memstore.New(), vms)
+		})
+	}
+}
+
+func BenchmarkMetricsQuery(b *testing.B) {
+	storetest.BenchMetricsQuery(b, memstore.New(), storetest.MetricsQuerySizes{VMs: 2000, Metrics: 2, Days: 30, Interval: time.Hour})
+}
+
+func BenchmarkMetricsStorage(b *testing.B) {
+	storetest.BenchMetricsStorage(b, memstore.New(), 20, 7)
 }
