@@ -1,5 +1,3 @@
-//go:build metricbench
-
 package pgstore_test
 
 import (
