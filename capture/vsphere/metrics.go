@@ -225,27 +225,11 @@ func (s *Source) readMetricObjects(ctx context.Context) (map[string][]*metricObj
 // readKind reads every object of one type with props through its own
 // container view and property collector, paged.
 func (s *Source) readKind(ctx context.Context, typ string, props []string) ([]*metricObj, error) {
-	sc := s.vc.ServiceContent
-	vres, err := methods.CreateContainerView(ctx, s.vc, &types.CreateContainerView{
-		This: *sc.ViewManager, Container: sc.RootFolder, Type: []string{typ}, Recursive: true,
-	})
+	view, pc, release, err := s.openView(ctx, []string{typ})
 	if err != nil {
 		return nil, err
 	}
-	view := vres.Returnval
-	defer s.cleanup(ctx, func(ctx context.Context) error {
-		_, err := methods.DestroyView(ctx, s.raw, &types.DestroyView{This: view})
-		return err
-	})
-	pres, err := methods.CreatePropertyCollector(ctx, s.vc, &types.CreatePropertyCollector{This: sc.PropertyCollector})
-	if err != nil {
-		return nil, err
-	}
-	pc := pres.Returnval
-	defer s.cleanup(ctx, func(ctx context.Context) error {
-		_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: pc})
-		return err
-	})
+	defer release()
 	if typ == tVM && s.opts.Concurrency > 1 {
 		// As Retrieve does (collectSplit): list the VMs, then read them
 		// in chunks through several collectors at once.
@@ -255,14 +239,7 @@ func (s *Source) readKind(ctx context.Context, typ string, props []string) ([]*m
 		}
 		return s.readMetricChunks(ctx, typ, props, pc, refs)
 	}
-	spec := types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{
-			Obj:       view,
-			Skip:      types.NewBool(true),
-			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ContainerView", Path: "view"}},
-		}},
-		PropSet: []types.PropertySpec{{Type: typ, PathSet: props}},
-	}
+	spec := viewSpec(view, []types.PropertySpec{{Type: typ, PathSet: props}})
 	return s.readMetricPages(ctx, typ, pc, spec)
 }
 

@@ -205,46 +205,67 @@ func (s *Source) wrap(op string, err error) error {
 // collectUnit retrieves one unit: container view, private property
 // collector, pages read in order, both destroyed afterwards.
 func (s *Source) collectUnit(ctx context.Context, u unit) (*batch, error) {
-	sc := s.vc.ServiceContent
-	vres, err := methods.CreateContainerView(ctx, s.vc, &types.CreateContainerView{
-		This: *sc.ViewManager, Container: sc.RootFolder, Type: u.types, Recursive: true,
-	})
+	view, pc, release, err := s.openView(ctx, u.types)
 	if err != nil {
 		return nil, err
 	}
-	view := vres.Returnval
-	defer s.cleanup(ctx, func(ctx context.Context) error {
-		_, err := methods.DestroyView(ctx, s.raw, &types.DestroyView{This: view})
-		return err
-	})
-	pres, err := methods.CreatePropertyCollector(ctx, s.vc, &types.CreatePropertyCollector{This: sc.PropertyCollector})
-	if err != nil {
-		return nil, err
-	}
-	pc := pres.Returnval
-	defer s.cleanup(ctx, func(ctx context.Context) error {
-		_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: pc})
-		return err
-	})
+	defer release()
 
 	if u.name == tVM && s.opts.Concurrency > 1 {
 		return s.collectSplit(ctx, u, view, pc)
 	}
 	b := s.newBatch()
-	spec := types.PropertyFilterSpec{
-		ObjectSet: []types.ObjectSpec{{
-			Obj:       view,
-			Skip:      types.NewBool(true),
-			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ContainerView", Path: "view"}},
-		}},
-		PropSet: u.specs,
-	}
+	spec := viewSpec(view, u.specs)
 	err = s.pages(ctx, pc, spec, func(objs []types.ObjectContent) {
 		for _, o := range objs {
 			b.add(o, u.specs, s.opts.ExtraVMProperties)
 		}
 	})
 	return b, err
+}
+
+// openView creates a container view of typs over the root folder and a
+// private property collector; release destroys both.
+func (s *Source) openView(ctx context.Context, typs []string) (view, pc types.ManagedObjectReference, release func(), err error) {
+	sc := s.vc.ServiceContent
+	vres, err := methods.CreateContainerView(ctx, s.vc, &types.CreateContainerView{
+		This: *sc.ViewManager, Container: sc.RootFolder, Type: typs, Recursive: true,
+	})
+	if err != nil {
+		return view, pc, nil, err
+	}
+	view = vres.Returnval
+	destroyView := func() {
+		s.cleanup(ctx, func(ctx context.Context) error {
+			_, err := methods.DestroyView(ctx, s.raw, &types.DestroyView{This: view})
+			return err
+		})
+	}
+	pres, err := methods.CreatePropertyCollector(ctx, s.vc, &types.CreatePropertyCollector{This: sc.PropertyCollector})
+	if err != nil {
+		destroyView()
+		return view, pc, nil, err
+	}
+	pc = pres.Returnval
+	return view, pc, func() {
+		s.cleanup(ctx, func(ctx context.Context) error {
+			_, err := methods.DestroyPropertyCollector(ctx, s.raw, &types.DestroyPropertyCollector{This: pc})
+			return err
+		})
+		destroyView()
+	}, nil
+}
+
+// viewSpec reads props of every object of a container view.
+func viewSpec(view types.ManagedObjectReference, props []types.PropertySpec) types.PropertyFilterSpec {
+	return types.PropertyFilterSpec{
+		ObjectSet: []types.ObjectSpec{{
+			Obj:       view,
+			Skip:      types.NewBool(true),
+			SelectSet: []types.BaseSelectionSpec{&types.TraversalSpec{Type: "ContainerView", Path: "view"}},
+		}},
+		PropSet: props,
+	}
 }
 
 // collectSplit reads a unit too large for one collector to keep the
