@@ -15,21 +15,18 @@ import (
 	"github.com/accessvault/vinventory/inventory"
 )
 
-// BenchmarkRetrieve compares the bulk retrieval with a per-VM baseline (one
-// RetrieveProperties call per VM) on a simulator with per-call latency.
-// VSPHERE_BENCH_VMS (default 1000) and VSPHERE_BENCH_DELAY_MS (default 2)
-// change the size and the latency.
-//
-//	go test -run '^$' -bench BenchmarkRetrieve ./capture/vsphere/
-func BenchmarkRetrieve(b *testing.B) {
-	vms := envInt(b, "VSPHERE_BENCH_VMS", 1000)
+// benchSim starts a simulator of VSPHERE_BENCH_VMS VMs (default vms) with
+// VSPHERE_BENCH_DELAY_MS (default 2) of latency per call, and returns its
+// VM count and a connect that opens a Source on it (closed at cleanup).
+func benchSim(b *testing.B, vms int) (int, func(*testing.B, Options) *Source) {
+	vms = envInt(b, "VSPHERE_BENCH_VMS", vms)
 	delay := envInt(b, "VSPHERE_BENCH_DELAY_MS", 2)
 	sim := capturetest.NewSim(b, vcsim.Options{VMs: vms, Templates: -1, Datastores: 4, Latency: vcsim.Latency{Delay: delay}})
 	ctx := context.Background()
 	u := *sim.URL
 	u.User = nil
 	ep := inventory.Endpoint{Name: "bench", URL: u.String(), Username: sim.Username, TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}
-	connect := func(b *testing.B, o Options) *Source {
+	return vms, func(b *testing.B, o Options) *Source {
 		o.Credentials = Password(sim.Password)
 		src, err := New(ctx, ep, o)
 		if err != nil {
@@ -38,6 +35,17 @@ func BenchmarkRetrieve(b *testing.B) {
 		b.Cleanup(func() { _ = src.Close(ctx) })
 		return src
 	}
+}
+
+// BenchmarkRetrieve compares the bulk retrieval with a per-VM baseline (one
+// RetrieveProperties call per VM) on a simulator with per-call latency.
+// VSPHERE_BENCH_VMS (default 1000) and VSPHERE_BENCH_DELAY_MS (default 2)
+// change the size and the latency.
+//
+//	go test -run '^$' -bench BenchmarkRetrieve ./capture/vsphere/
+func BenchmarkRetrieve(b *testing.B) {
+	ctx := context.Background()
+	vms, connect := benchSim(b, 1000)
 	report := func(b *testing.B) {
 		b.ReportMetric(float64(vms*b.N)/b.Elapsed().Seconds(), "vms/s")
 	}

@@ -5,9 +5,6 @@ import (
 	"testing"
 
 	"github.com/accessvault/vinventory/capture"
-	"github.com/accessvault/vinventory/capture/capturetest"
-	"github.com/accessvault/vinventory/capture/vcsim"
-	"github.com/accessvault/vinventory/inventory"
 )
 
 // BenchmarkCollectMetrics measures CollectMetrics on a simulator with
@@ -18,22 +15,8 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkCollectMetrics -benchtime 3x ./capture/vsphere/
 func BenchmarkCollectMetrics(b *testing.B) {
-	vms := envInt(b, "VSPHERE_BENCH_VMS", 3000)
-	delay := envInt(b, "VSPHERE_BENCH_DELAY_MS", 2)
-	sim := capturetest.NewSim(b, vcsim.Options{VMs: vms, Templates: -1, Datastores: 4, Latency: vcsim.Latency{Delay: delay}})
 	ctx := context.Background()
-	u := *sim.URL
-	u.User = nil
-	ep := inventory.Endpoint{Name: "bench", URL: u.String(), Username: sim.Username, TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}}
-	connect := func(b *testing.B, o Options) *Source {
-		o.Credentials = Password(sim.Password)
-		src, err := New(ctx, ep, o)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { _ = src.Close(ctx) })
-		return src
-	}
+	_, connect := benchSim(b, 3000)
 	src := connect(b, Options{})
 	serial := connect(b, Options{Concurrency: 1})
 
