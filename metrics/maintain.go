@@ -102,7 +102,7 @@ func Prune(ctx context.Context, st store.MetricStore, now time.Time, r Retention
 		return nil, errors.New("metrics: Prune: now is zero")
 	}
 	r = r.WithDefaults()
-	stats, err := st.MetricStats(ctx, &store.MetricStatsParams{})
+	stats, err := st.MetricStats(ctx, &store.MetricStatsParams{WatermarksOnly: true})
 	if err != nil {
 		return nil, fmt.Errorf("metrics: prune: %w", err)
 	}

@@ -158,6 +158,10 @@ type PruneMetricsResult struct {
 // when empty).
 type MetricStatsParams struct {
 	Vcenter string
+	// WatermarksOnly returns just each tier's Tier and Watermark (Series,
+	// Rows, Oldest, Newest and Bytes left zero), read without scanning
+	// any series or points: what retention needs on any size of store.
+	WatermarksOnly bool
 }
 
 // MetricStats describe the store's series.

@@ -342,7 +342,7 @@ func (s *Store) MetricStats(ctx context.Context, p *store.MetricStatsParams) (*s
 		sp.set = true
 	}
 	for key, sr := range ms.series {
-		if p.Vcenter != "" && key.Vcenter != p.Vcenter {
+		if p.WatermarksOnly || (p.Vcenter != "" && key.Vcenter != p.Vcenter) {
 			continue
 		}
 		out.Series++

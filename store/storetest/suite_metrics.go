@@ -747,6 +747,16 @@ func testMetricStats(e *env) {
 			e.t.Errorf("tier %s: Bytes %d", t.Tier, t.Bytes)
 		}
 	}
+	// WatermarksOnly: the same watermarks, nothing counted.
+	wmo, err := e.mst().MetricStats(e.ctx, &store.MetricStatsParams{WatermarksOnly: true})
+	e.ok(err, "MetricStats(WatermarksOnly)")
+	if wmo != nil {
+		checkEq(e.t, "watermarks only", []store.MetricTierStats{{Tier: inventory.TierRaw},
+			{Tier: inventory.TierHour, Watermark: metricT0.Add(2 * time.Hour)}, {Tier: inventory.TierDay}}, wmo.Tiers)
+		if wmo.Series != 0 {
+			e.t.Errorf("watermarks only: Series %d, want 0 (not counted)", wmo.Series)
+		}
+	}
 	one := e.metricStats(metricVC)
 	if r := e.tierStats(one, inventory.TierRaw); one.Series != 2 || r.Rows != 24+12 || !r.Oldest.Equal(metricT0) {
 		e.t.Errorf("stats of %s: %+v (raw %+v)", metricVC, one, r)

@@ -698,6 +698,22 @@ func (c *Core) MetricStats(ctx context.Context, p *store.MetricStatsParams) (*st
 		args = []any{p.Vcenter}
 	}
 	var st store.MetricStats
+	if p.WatermarksOnly {
+		for _, tier := range []inventory.MetricTier{inventory.TierRaw, inventory.TierHour, inventory.TierDay} {
+			ts := store.MetricTierStats{Tier: tier}
+			if tier != inventory.TierRaw {
+				wm, err := c.watermark(ctx, c.dbQuery, tier)
+				if err != nil {
+					return nil, c.readErr(op, err)
+				}
+				if wm != 0 {
+					ts.Watermark = unixTime(wm)
+				}
+			}
+			st.Tiers = append(st.Tiers, ts)
+		}
+		return &st, nil
+	}
 	q := "SELECT count(*) FROM " + series
 	if p.Vcenter != "" {
 		q += " WHERE vcenter = ?"
