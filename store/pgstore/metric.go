@@ -2,11 +2,14 @@ package pgstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/accessvault/vinventory/store/internal/sqlstore"
 )
@@ -55,6 +58,20 @@ func (d *dialect) PrepareMetricDays(ctx context.Context, days []int64) error {
 		d.mu.Unlock()
 	}
 	return nil
+}
+
+// MetricDaysGone reports SQLSTATE 23514 on metric_points ("no partition
+// of relation found for row": another process dropped a day's partition
+// this one had created) and forgets the partitions it knew.
+func (d *dialect) MetricDaysGone(err error) bool {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23514" || pe.TableName != sqlstore.TableMetricPoints {
+		return false
+	}
+	d.mu.Lock()
+	clear(d.metricDays)
+	d.mu.Unlock()
+	return true
 }
 
 func (d *dialect) createMetricPartition(ctx context.Context, name string, from, to int64) error {

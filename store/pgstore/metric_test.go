@@ -112,6 +112,48 @@ func TestMetricPartitions(t *testing.T) {
 	}
 }
 
+// TestMetricPartitionPrunedElsewhere has one replica prune a day's
+// partition that another created and cached: the other's next write of
+// that day creates it again and stores every point (before, it failed
+// until a restart: "no partition of relation found for row").
+func TestMetricPartitionPrunedElsewhere(t *testing.T) {
+	writer, schema := newStoreIn(t, pgstore.Options{})
+	pruner, err := pgstore.New(sharedPool(t), pgstore.Options{Schema: schema})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pruner.Close()
+	ctx := context.Background()
+	day1 := time.Date(2026, 5, 1, 3, 0, 0, 0, time.UTC)
+	day2 := day1.Add(24 * time.Hour)
+	if err := writer.WriteMetrics(ctx, &store.WriteMetricsParams{Points: []inventory.MetricPoint{
+		vmPoint("vm-1", inventory.MetricCPUUsagePct, day1, 1), vmPoint("vm-1", inventory.MetricCPUUsagePct, day2, 2)}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pruner.PruneMetrics(ctx, &store.PruneMetricsParams{RawBefore: day2.Truncate(24 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := metricPartitions(t, schema), []string{"metric_points_p20260502"}; !slices.Equal(got, want) {
+		t.Fatalf("partitions after the other replica's prune = %v, want %v", got, want)
+	}
+	late := []inventory.MetricPoint{vmPoint("vm-1", inventory.MetricCPUUsagePct, day1.Add(time.Hour), 3),
+		vmPoint("vm-2", inventory.MetricCPUUsagePct, day2.Add(time.Hour), 4)}
+	if err := writer.WriteMetrics(ctx, &store.WriteMetricsParams{Points: late}); err != nil {
+		t.Fatalf("write to the day pruned elsewhere: %v", err)
+	}
+	if got, want := metricPartitions(t, schema), []string{"metric_points_p20260501", "metric_points_p20260502"}; !slices.Equal(got, want) {
+		t.Fatalf("partitions after the late write = %v, want %v", got, want)
+	}
+	var n int
+	var sum float64
+	if err := sharedPool(t).QueryRow(ctx, `SELECT count(*), sum(value) FROM "`+schema+`".metric_points`).Scan(&n, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || sum != 2+3+4 {
+		t.Fatalf("%d points summing to %v, want 3 summing to 9", n, sum)
+	}
+}
+
 // TestMetricConcurrentWriters has several stores (as replicas would, each
 // with its own cache of known partitions) write points of the same new
 // day and of the same new series at once: every write succeeds, the day

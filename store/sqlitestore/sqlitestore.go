@@ -340,6 +340,9 @@ func (d *dialect) PrepareSampleTimes(context.Context, []time.Time) error { retur
 
 func (d *dialect) PrepareMetricDays(context.Context, []int64) error { return nil }
 
+// MetricDaysGone is always false: metric_points is one table.
+func (d *dialect) MetricDaysGone(error) bool { return false }
+
 func (d *dialect) UpsertMetricPoints(ctx context.Context, t sqlstore.Tx, rows *sqlstore.RowSource) error {
 	return d.core.UpsertMetricPointsGeneric(ctx, t, rows)
 }

@@ -93,6 +93,11 @@ type Dialect interface {
 	// transaction starts (PostgreSQL: creates the daily partitions of
 	// metric_points). It may commit on its own; it writes no rows.
 	PrepareMetricDays(ctx context.Context, days []int64) error
+	// MetricDaysGone reports whether err says a point's day has no storage
+	// any more (PostgreSQL: no partition of metric_points for the row,
+	// which another process pruned after this one created it). It then
+	// forgets what it knew, so the next PrepareMetricDays checks again.
+	MetricDaysGone(err error) bool
 	// UpsertMetricPoints writes rows of metric_points (MetricPointCols,
 	// ordered by key, keys unique within rows), replacing the value of a
 	// stored point with the same key. Core.UpsertMetricPointsGeneric is

@@ -239,6 +239,18 @@ func (c *Core) WriteMetrics(ctx context.Context, p *store.WriteMetricsParams) er
 		}
 	}
 	slices.Sort(days)
+	// A day's storage pruned by another process after this one prepared
+	// it fails the write as a whole; it is prepared again and the write
+	// done once more.
+	for attempt := 0; ; attempt++ {
+		err := c.writeMetricPoints(ctx, op, p, points, keys, days)
+		if err == nil || attempt > 0 || !c.d.MetricDaysGone(err) {
+			return err
+		}
+	}
+}
+
+func (c *Core) writeMetricPoints(ctx context.Context, op string, p *store.WriteMetricsParams, points []inventory.MetricPoint, keys []inventory.MetricKey, days []int64) error {
 	w := &writeOp{op: op, stage: stageMetrics}
 	if err := c.d.PrepareMetricDays(ctx, days); err != nil {
 		return &store.WriteError{Op: op, Stage: stageMetrics, Err: err}
