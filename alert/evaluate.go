@@ -3,6 +3,7 @@ package alert
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -56,9 +57,24 @@ type Input struct {
 	// entered it, when known; otherwise the evaluator's first sight
 	// counts (the pending alert's SeenAt).
 	MaintenanceSince map[[2]string]time.Time
+	// Metrics are the averages the metric rules read: for each window,
+	// by (vcenter, entity ID), the mean of the raw points with
+	// Now − Window <= time <= Now. An entity with no point is absent.
+	Metrics map[MetricWindow]map[[2]string]float64
+	// NoMetrics, when set, says why the metric rules cannot be evaluated
+	// (the store keeps no time series): they are skipped.
+	NoMetrics string
 	// FlapWindow and FlapLimit as in Options (defaults applied when zero).
 	FlapWindow time.Duration
 	FlapLimit  int
+}
+
+// MetricWindow is a metric of an entity type averaged over a window
+// ending at the evaluation (Input.Metrics).
+type MetricWindow struct {
+	EntityType inventory.EntityType
+	Metric     inventory.Metric
+	Window     time.Duration
 }
 
 // Change is one alert's change in an evaluation.
@@ -282,6 +298,8 @@ func (e *evaluation) rule(r *inventory.AlertRule) {
 	sc := compileScope(r.Scope)
 	conds := map[akey]cond{}
 	skipVC := map[string]bool{}
+	// keep are alerts left as they are (no data to decide them).
+	var keep map[akey]bool
 	ent := entityOf(r.Kind)
 	add := func(vc, id, name, summary string, value float64) {
 		k := akey{r.ID, vc, ent, id}
@@ -414,6 +432,13 @@ func (e *evaluation) rule(r *inventory.AlertRule) {
 				}
 			}
 		}
+	case inventory.RuleVMCPUUsagePct, inventory.RuleVMCPUReadyPct, inventory.RuleVMMemUsagePct,
+		inventory.RuleHostCPUUsagePct, inventory.RuleHostMemUsagePct:
+		if e.in.NoMetrics != "" {
+			e.skip(r.ID, "", e.in.NoMetrics)
+			return
+		}
+		keep = e.metricRule(r, sc, add, active)
 	case inventory.RuleCaptureFailing, inventory.RuleDataStale:
 		status := map[string]*inventory.CaptureStatus{}
 		for i := range e.in.Status {
@@ -454,13 +479,72 @@ func (e *evaluation) rule(r *inventory.AlertRule) {
 		e.holds(r, conds[k])
 	}
 	for _, a := range e.byRule[r.ID] {
-		if e.done[keyOf(a)] || skipVC[a.Vcenter] {
+		if e.done[keyOf(a)] || skipVC[a.Vcenter] || keep[keyOf(a)] {
 			continue
 		}
 		if _, ok := conds[keyOf(a)]; !ok {
 			e.clear(a, "")
 		}
 	}
+}
+
+// metricRule adds the conditions of a metric rule: each entity in scope
+// whose window average reaches the threshold (or, with an alert, stays
+// at or above Clear). It returns the alerts of entities that have no
+// point in the window, which are left as they are; an endpoint none of
+// whose entities has one is skipped (collection off or behind).
+func (e *evaluation) metricRule(r *inventory.AlertRule, sc *scope, add func(vc, id, name, summary string, value float64), active func(vc, id string) bool) map[akey]bool {
+	ent := entityOf(r.Kind)
+	m, _ := MetricOf(r.Kind)
+	w := MetricWindowOf(r)
+	vals := e.in.Metrics[MetricWindow{EntityType: ent, Metric: m, Window: w}]
+	clear := cmp.Or(r.Clear, r.Threshold)
+	what := map[inventory.AlertRuleKind]string{
+		inventory.RuleVMCPUUsagePct: "CPU usage", inventory.RuleHostCPUUsagePct: "CPU usage",
+		inventory.RuleVMCPUReadyPct: "CPU ready", inventory.RuleVMMemUsagePct: "memory usage",
+		inventory.RuleHostMemUsagePct: "memory usage"}[r.Kind]
+	type entity struct{ vc, id, name, kind string }
+	var ents []entity
+	st := e.in.State
+	if ent == inventory.EntityVM {
+		for i := range st.VMs {
+			v := &st.VMs[i]
+			if v.IsTemplate || v.PowerState != inventory.PoweredOn || !e.inScope(v.Vcenter) ||
+				!sc.match(v.Vcenter, v.Datacenter, []string{v.Cluster}, v.Name, v.Attributes) {
+				continue
+			}
+			ents = append(ents, entity{v.Vcenter, v.ID, v.Name, "VM"})
+		}
+	} else {
+		for i := range st.Hosts {
+			h := &st.Hosts[i]
+			if !e.inScope(h.Vcenter) || !sc.match(h.Vcenter, h.Datacenter, []string{h.Cluster}, h.Name, nil) {
+				continue
+			}
+			ents = append(ents, entity{h.Vcenter, h.ID, h.Name, "host"})
+		}
+	}
+	keep := map[akey]bool{}
+	seen, data := map[string]bool{}, map[string]bool{}
+	for _, x := range ents {
+		seen[x.vc] = true
+		v, ok := vals[[2]string{x.vc, x.id}]
+		if !ok {
+			keep[akey{r.ID, x.vc, ent, x.id}] = true
+			continue
+		}
+		data[x.vc] = true
+		if v >= r.Threshold || (active(x.vc, x.id) && v >= clear) {
+			add(x.vc, x.id, x.name, fmt.Sprintf("%s %s: %s averaged %.1f%% over %s (raise at %v%%, clear below %v%%)",
+				x.kind, x.name, what, v, w, r.Threshold, clear), round1(v))
+		}
+	}
+	for _, vc := range slices.Sorted(maps.Keys(seen)) {
+		if !data[vc] {
+			e.skip(r.ID, vc, fmt.Sprintf("no point of %s in the last %s (metrics collection off or behind)", m, w))
+		}
+	}
+	return keep
 }
 
 func compareKeys(a, b akey) int {

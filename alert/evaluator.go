@@ -1,10 +1,13 @@
 package alert
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -24,7 +27,8 @@ const (
 // inventory events (power changes), the endpoints and their capture
 // status, the alerts and the channels. A store that also implements
 // store.Details gives the snapshot rules their data, and one that
-// implements store.EntityHistory tells when a host entered maintenance.
+// implements store.EntityHistory tells when a host entered maintenance;
+// the metric rules read a store.MetricStore.
 // memstore, sqlitestore and pgstore implement all of it.
 type Store interface {
 	store.InventoryState
@@ -221,7 +225,8 @@ func (ev *Evaluator) readInput(ctx context.Context, in *Input) error {
 	vc := in.Vcenter
 	state := &inventory.State{}
 	in.State = state
-	needVMs := k[inventory.RuleVMPoweredOff] || k[inventory.RuleVMSnapshotAge] || k[inventory.RuleVMSnapshotSize]
+	needVMs := k[inventory.RuleVMPoweredOff] || k[inventory.RuleVMSnapshotAge] || k[inventory.RuleVMSnapshotSize] ||
+		k[inventory.RuleVMCPUUsagePct] || k[inventory.RuleVMCPUReadyPct] || k[inventory.RuleVMMemUsagePct]
 	if needVMs {
 		cursor := ""
 		for {
@@ -237,7 +242,8 @@ func (ev *Evaluator) readInput(ctx context.Context, in *Input) error {
 		}
 	}
 	var err error
-	if k[inventory.RuleHostDisconnected] || k[inventory.RuleHostMaintenance] || k[inventory.RuleDatastoreUsedPct] || k[inventory.RuleDatastoreFreeGB] {
+	if k[inventory.RuleHostDisconnected] || k[inventory.RuleHostMaintenance] || k[inventory.RuleDatastoreUsedPct] || k[inventory.RuleDatastoreFreeGB] ||
+		k[inventory.RuleHostCPUUsagePct] || k[inventory.RuleHostMemUsagePct] {
 		if state.Hosts, err = ev.st.ListHosts(ctx, &store.ListHostsParams{Vcenter: vc}); err != nil {
 			return &Error{Op: "list hosts", Err: err}
 		}
@@ -282,6 +288,71 @@ func (ev *Evaluator) readInput(ctx context.Context, in *Input) error {
 	if k[inventory.RuleVMPoweredOff] {
 		if err := ev.readPowerOffs(ctx, in); err != nil {
 			return err
+		}
+	}
+	return ev.readMetrics(ctx, in)
+}
+
+// readMetrics reads the window averages the enabled metric rules need
+// (Input.Metrics): per endpoint, one raw-tier QueryMetrics whose single
+// bucket is the window, for up to store.MaxMetricEntities entities at a
+// time. Without a store.MetricStore it sets Input.NoMetrics.
+func (ev *Evaluator) readMetrics(ctx context.Context, in *Input) error {
+	windows := map[MetricWindow]bool{}
+	for i := range in.Rules {
+		r := &in.Rules[i]
+		m, ok := MetricOf(r.Kind)
+		if !ok || !r.Enabled || ValidateRule(r) != nil {
+			continue
+		}
+		windows[MetricWindow{EntityType: entityOf(r.Kind), Metric: m, Window: MetricWindowOf(r)}] = true
+	}
+	if len(windows) == 0 {
+		return nil
+	}
+	ms, ok := ev.st.(store.MetricStore)
+	if !ok {
+		in.NoMetrics = "the store keeps no time series (store.MetricStore)"
+		return nil
+	}
+	ids := map[inventory.EntityType]map[string][]string{inventory.EntityVM: {}, inventory.EntityHost: {}}
+	for i := range in.State.VMs {
+		v := &in.State.VMs[i]
+		if !v.IsTemplate && v.PowerState == inventory.PoweredOn {
+			ids[inventory.EntityVM][v.Vcenter] = append(ids[inventory.EntityVM][v.Vcenter], v.ID)
+		}
+	}
+	for i := range in.State.Hosts {
+		h := &in.State.Hosts[i]
+		ids[inventory.EntityHost][h.Vcenter] = append(ids[inventory.EntityHost][h.Vcenter], h.ID)
+	}
+	in.Metrics = map[MetricWindow]map[[2]string]float64{}
+	// The points at Now count: the range ends a second after it (points
+	// are stored at second resolution).
+	to := in.Now.Truncate(time.Second).Add(time.Second)
+	for _, w := range slices.SortedFunc(maps.Keys(windows), func(a, b MetricWindow) int {
+		return cmp.Or(cmp.Compare(a.EntityType, b.EntityType), cmp.Compare(a.Metric, b.Metric), cmp.Compare(a.Window, b.Window))
+	}) {
+		vals := map[[2]string]float64{}
+		in.Metrics[w] = vals
+		byVC := ids[w.EntityType]
+		for _, vc := range slices.Sorted(maps.Keys(byVC)) {
+			all := byVC[vc]
+			for chunk := range slices.Chunk(all, store.MaxMetricEntities) {
+				series, err := ms.QueryMetrics(ctx, &store.QueryMetricsParams{Vcenter: vc, EntityType: w.EntityType,
+					EntityIDs: chunk, Metrics: []inventory.Metric{w.Metric}, From: to.Add(-w.Window - time.Second), To: to,
+					Step: w.Window + time.Second, Tier: inventory.TierRaw})
+				if err != nil {
+					return &Error{Op: "read metrics", Err: err}
+				}
+				for _, sr := range series {
+					for _, b := range sr.Buckets {
+						if b.Count > 0 {
+							vals[[2]string{vc, sr.EntityID}] = b.Avg
+						}
+					}
+				}
+			}
 		}
 	}
 	return nil

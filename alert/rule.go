@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/accessvault/vinventory/inventory"
@@ -29,8 +30,45 @@ func entityOf(k inventory.AlertRuleKind) inventory.EntityType {
 		return inventory.EntityVM
 	case inventory.RuleCaptureFailing, inventory.RuleDataStale:
 		return inventory.EntityEndpoint
+	case inventory.RuleVMCPUUsagePct, inventory.RuleVMCPUReadyPct, inventory.RuleVMMemUsagePct:
+		return inventory.EntityVM
+	case inventory.RuleHostCPUUsagePct, inventory.RuleHostMemUsagePct:
+		return inventory.EntityHost
 	}
 	return ""
+}
+
+// Limits of a metric rule's window (its Duration).
+const (
+	// DefaultMetricWindow is the window of a metric rule without a
+	// Duration.
+	DefaultMetricWindow = 15 * time.Minute
+	// MinMetricWindow and MaxMetricWindow bound a metric rule's Duration.
+	MinMetricWindow = time.Minute
+	MaxMetricWindow = 24 * time.Hour
+)
+
+// MetricOf returns the metric a metric rule kind reads (false for the
+// other kinds).
+func MetricOf(k inventory.AlertRuleKind) (inventory.Metric, bool) {
+	switch k {
+	case inventory.RuleVMCPUUsagePct, inventory.RuleHostCPUUsagePct:
+		return inventory.MetricCPUUsagePct, true
+	case inventory.RuleVMCPUReadyPct:
+		return inventory.MetricPerfCPUReadyPct, true
+	case inventory.RuleVMMemUsagePct, inventory.RuleHostMemUsagePct:
+		return inventory.MetricMemUsagePct, true
+	}
+	return "", false
+}
+
+// MetricWindowOf is the window a metric rule averages over: its Duration,
+// or DefaultMetricWindow.
+func MetricWindowOf(r *inventory.AlertRule) time.Duration {
+	if r.Duration > 0 {
+		return r.Duration
+	}
+	return DefaultMetricWindow
 }
 
 // EntityOf returns the entity type alerts of a rule kind are about
@@ -54,7 +92,7 @@ func ValidateRule(r *inventory.AlertRule) error {
 	}
 	ent := entityOf(r.Kind)
 	if ent == "" {
-		kinds := make([]string, 0, 9)
+		kinds := make([]string, 0, len(inventory.AlertRuleKinds()))
 		for _, k := range inventory.AlertRuleKinds() {
 			kinds = append(kinds, string(k))
 		}
@@ -123,6 +161,17 @@ func ValidateRule(r *inventory.AlertRule) error {
 				unit = "GB"
 			}
 			bad("threshold", "must be above 0 (%s), got %v", unit, r.Threshold)
+		}
+	case inventory.RuleVMCPUUsagePct, inventory.RuleVMCPUReadyPct, inventory.RuleVMMemUsagePct,
+		inventory.RuleHostCPUUsagePct, inventory.RuleHostMemUsagePct:
+		if r.Duration != 0 && (r.Duration < MinMetricWindow || r.Duration > MaxMetricWindow || r.Duration%time.Second != 0) {
+			bad("duration", "is the window the metric is averaged over: whole seconds from %s to %s (0 means %s), got %s",
+				MinMetricWindow, MaxMetricWindow, DefaultMetricWindow, r.Duration)
+		}
+		if r.Threshold <= 0 || r.Threshold > 100 {
+			bad("threshold", "must be a percentage above 0 and at most 100 (raise at), got %v", r.Threshold)
+		} else if r.Clear < 0 || r.Clear > r.Threshold {
+			bad("clear", "must be between 0 and the threshold %v (clear below; 0 means the threshold), got %v", r.Threshold, r.Clear)
 		}
 	case inventory.RuleCaptureFailing:
 		noDuration()

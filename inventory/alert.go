@@ -37,12 +37,34 @@ const (
 	// RuleDataStale fires for an endpoint with no successful capture for
 	// the rule's Duration.
 	RuleDataStale AlertRuleKind = "data_stale"
+
+	// The metric rules read the utilisation time series (MetricKey, kept
+	// by a store.MetricStore): each fires when the entity's metric,
+	// averaged over the raw points of the rule's Duration up to the
+	// evaluation (the window; defaults to 15 minutes), reaches Threshold
+	// (a percentage), and clears when it falls below Clear (hysteresis;
+	// defaults to Threshold). An entity with no point in the window keeps
+	// its alert as it is; a VM that is not powered on has none.
+
+	// RuleVMCPUUsagePct reads a VM's MetricCPUUsagePct (% of its vCPUs).
+	RuleVMCPUUsagePct AlertRuleKind = "vm_cpu_usage_pct"
+	// RuleVMCPUReadyPct reads a VM's MetricPerfCPUReadyPct (CPU ready
+	// per vCPU; collected with the performance counters).
+	RuleVMCPUReadyPct AlertRuleKind = "vm_cpu_ready_pct"
+	// RuleVMMemUsagePct reads a VM's MetricMemUsagePct (guest memory of
+	// its configured RAM).
+	RuleVMMemUsagePct AlertRuleKind = "vm_mem_usage_pct"
+	// RuleHostCPUUsagePct reads a host's MetricCPUUsagePct.
+	RuleHostCPUUsagePct AlertRuleKind = "host_cpu_usage_pct"
+	// RuleHostMemUsagePct reads a host's MetricMemUsagePct.
+	RuleHostMemUsagePct AlertRuleKind = "host_mem_usage_pct"
 )
 
 // AlertRuleKinds returns every rule kind, in a new slice.
 func AlertRuleKinds() []AlertRuleKind {
 	return []AlertRuleKind{RuleHostDisconnected, RuleHostMaintenance, RuleDatastoreUsedPct, RuleDatastoreFreeGB,
-		RuleVMPoweredOff, RuleVMSnapshotAge, RuleVMSnapshotSize, RuleCaptureFailing, RuleDataStale}
+		RuleVMPoweredOff, RuleVMSnapshotAge, RuleVMSnapshotSize, RuleCaptureFailing, RuleDataStale,
+		RuleVMCPUUsagePct, RuleVMCPUReadyPct, RuleVMMemUsagePct, RuleHostCPUUsagePct, RuleHostMemUsagePct}
 }
 
 // AlertSeverity ranks alerts.
@@ -103,7 +125,8 @@ type AlertRule struct {
 	// kind); Clear clears it (hysteresis; defaults to Threshold).
 	Threshold float64 `json:"threshold,omitempty"`
 	Clear     float64 `json:"clear,omitempty"`
-	// Duration is how long a state must last (maintenance, staleness).
+	// Duration is how long a state must last (maintenance, staleness),
+	// or the window a metric rule averages over.
 	Duration time.Duration `json:"duration,omitempty"`
 	// For is the debounce: the condition must hold this long before the
 	// alert opens (it is "pending" until then).

@@ -401,13 +401,13 @@ func (a *API) publishAlert(x inventory.Alert) {
 type AlertRuleView struct {
 	ID              string                  `json:"id" maxLength:"100" doc:"1–100 characters of a-z, 0-9, '_', '.', '-'. On update the path names the rule."`
 	Name            string                  `json:"name,omitempty" maxLength:"800" doc:"A title (defaults to the ID)."`
-	Kind            inventory.AlertRuleKind `json:"kind" enum:"host_disconnected,host_maintenance,datastore_used_pct,datastore_free_gb,vm_powered_off,vm_snapshot_age,vm_snapshot_size,capture_failing,data_stale"`
+	Kind            inventory.AlertRuleKind `json:"kind" enum:"host_disconnected,host_maintenance,datastore_used_pct,datastore_free_gb,vm_powered_off,vm_snapshot_age,vm_snapshot_size,capture_failing,data_stale,vm_cpu_usage_pct,vm_cpu_ready_pct,vm_mem_usage_pct,host_cpu_usage_pct,host_mem_usage_pct"`
 	Severity        inventory.AlertSeverity `json:"severity" enum:"info,warning,critical"`
 	Enabled         bool                    `json:"enabled"`
 	Scope           inventory.AlertScope    `json:"scope,omitzero"`
 	Threshold       float64                 `json:"threshold,omitempty" doc:"Raise at (a percentage, GB, days or a count, by kind)."`
 	Clear           float64                 `json:"clear,omitempty" doc:"Clear at (hysteresis; 0 means the threshold)."`
-	DurationSeconds float64                 `json:"duration_seconds,omitempty" minimum:"0" doc:"How long a state must last (host_maintenance, data_stale)."`
+	DurationSeconds float64                 `json:"duration_seconds,omitempty" minimum:"0" doc:"How long a state must last (host_maintenance, data_stale), or the window a metric rule averages over (default 900)."`
 	ForSeconds      float64                 `json:"for_seconds,omitempty" minimum:"0" doc:"Debounce: how long the condition must hold before the alert opens."`
 	Channels        []string                `json:"channels,omitempty" doc:"The notification channels told."`
 	Origin          string                  `json:"origin,omitempty" readOnly:"true" doc:"config (the configuration file; read-only here) or api. Set by the server."`

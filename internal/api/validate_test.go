@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pb33f/libopenapi"
 	validator "github.com/pb33f/libopenapi-validator"
 
+	"github.com/accessvault/vinventory/inventory"
 	"github.com/accessvault/vinventory/store/memstore"
 )
 
@@ -32,6 +34,26 @@ func TestOpenAPI(t *testing.T) {
 	}
 	if err := json.Unmarshal(doc, &head); err != nil || !strings.HasPrefix(head.OpenAPI, "3.1") {
 		t.Fatalf("document version %q, %v", head.OpenAPI, err)
+	}
+	// The rule kinds the document lists are every kind there is.
+	var schemas struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					Enum []string `json:"enum"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(doc, &schemas); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, k := range inventory.AlertRuleKinds() {
+		kinds = append(kinds, string(k))
+	}
+	if got := schemas.Components.Schemas["AlertRuleView"].Properties["kind"].Enum; !slices.Equal(got, kinds) {
+		t.Errorf("AlertRuleView.kind enum %v, want %v", got, kinds)
 	}
 	// Exchanges of this test, plus whatever the other tests left.
 	f.get(t, RoleViewer, "/api/snapshots?limit=1", nil)

@@ -94,7 +94,7 @@ type AlertStatus struct {
 
 // AlertManager runs the alert evaluator and the notifier of one replica.
 // The evaluator runs when Trigger is called (after a capture, after live
-// updates) and every EvaluateInterval; with Pool set (PostgreSQL) one
+// updates, after a metrics collection) and every EvaluateInterval; with Pool set (PostgreSQL) one
 // replica evaluates at a time (a session advisory lock held during the
 // run). Every replica runs a notifier: notifications are leased, so each
 // is sent by one.
@@ -436,7 +436,7 @@ func (a *App) startAlerts(ctx context.Context, owner string, metrics *Metrics, l
 		metrics.WatchAlerts(m.Store, m.Status)
 	}
 	go m.Run(ctx)
-	log.Info("alerts on: evaluation after captures, live updates and every " + a.Config.Alerts.EvaluateInterval.String())
+	log.Info("alerts on: evaluation after captures, live updates, metrics collections and every " + a.Config.Alerts.EvaluateInterval.String())
 	return nil
 }
 

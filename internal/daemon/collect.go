@@ -32,6 +32,9 @@ type metricsCollector struct {
 	clock func() time.Time
 	log   *zap.Logger
 	prom  *Metrics
+	// stored, when set, is called after a collection stored points (the
+	// alert evaluator's trigger: metric rules read them).
+	stored func()
 
 	mu    sync.Mutex
 	since map[string]time.Time
@@ -68,6 +71,9 @@ func (c *metricsCollector) collect(ctx context.Context, name string) error {
 				zap.Int("points", res.Points), zap.Int("failed_parts", len(partial.Failures)), zap.Error(partial))
 		}
 		c.prom.ObserveMetricsCollection(name, time.Since(start), res.Points, len(res.Failures), nil)
+		if c.stored != nil && res.Points > 0 {
+			c.stored()
+		}
 	default:
 		c.prom.ObserveMetricsCollection(name, time.Since(start), 0, 0, err)
 		if !capture.IsRetryable(err) {
@@ -104,7 +110,7 @@ func (a *App) metricsJobs(names []string, metricsProm *Metrics, maxTimeout time.
 	}
 	a.collectorOnce.Do(func() {
 		a.collector = &metricsCollector{st: ms, sess: sess, cfg: cfg, clock: a.Clock, log: a.Logger, prom: metricsProm,
-			since: map[string]time.Time{}}
+			stored: a.triggerAlerts, since: map[string]time.Time{}}
 	})
 	var out []jobs.Job
 	for _, name := range names {

@@ -52,8 +52,13 @@ func TestMetricsCollector(t *testing.T) {
 	now := time.Now().UTC()
 	c := &metricsCollector{st: st, sess: sess, cfg: config.Default().Metrics, clock: func() time.Time { return now },
 		log: zap.NewNop(), prom: prom, since: map[string]time.Time{}}
+	stored := 0
+	c.stored = func() { stored++ } // the daemon's: triggers an alert evaluation
 	if err := c.collect(ctx, "vc1"); err != nil {
 		t.Fatalf("collect: %v", err)
+	}
+	if stored != 1 {
+		t.Errorf("the collection told %d times that it stored points, want 1", stored)
 	}
 	ids := make([]string, 0, len(want))
 	for id := range want {
@@ -96,6 +101,9 @@ func TestMetricsCollector(t *testing.T) {
 		t.Fatalf("a partial collection is not an error of the job: %v", err)
 	}
 	inj.Remove()
+	if stored != 2 {
+		t.Errorf("after the partial collection: told %d times, want 2", stored)
+	}
 	if got := testutil.ToFloat64(prom.metricRuns.WithLabelValues("vc1", "partial")); got != 1 {
 		t.Errorf("partial collections %v, want 1", got)
 	}
