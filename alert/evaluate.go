@@ -536,15 +536,27 @@ func (e *evaluation) metricRule(r *inventory.AlertRule, sc *scope, add func(vc, 
 		data[x.vc] = true
 		if v >= r.Threshold || (active(x.vc, x.id) && v >= clear) {
 			add(x.vc, x.id, x.name, fmt.Sprintf("%s %s: %s averaged %.1f%% over %s (raise at %v%%, clear below %v%%)",
-				x.kind, x.name, what, v, w, r.Threshold, clear), round1(v))
+				x.kind, x.name, what, v, shortDuration(w), r.Threshold, clear), round1(v))
 		}
 	}
 	for _, vc := range slices.Sorted(maps.Keys(seen)) {
 		if !data[vc] {
-			e.skip(r.ID, vc, fmt.Sprintf("no point of %s in the last %s (metrics collection off or behind)", m, w))
+			e.skip(r.ID, vc, fmt.Sprintf("no point of %s in the last %s (metrics collection off or behind)", m, shortDuration(w)))
 		}
 	}
 	return keep
+}
+
+// shortDuration writes d without zero trailing units: 15m, 1h, 1h30m.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
 }
 
 func compareKeys(a, b akey) int {
