@@ -108,3 +108,82 @@ func TestLifecycleOnBackends(t *testing.T) {
 		}
 	})
 }
+
+// TestMetricRuleOnBackends evaluates a host memory rule on memstore, a
+// SQLite file and PostgreSQL over points written at the window's edges:
+// the point exactly window-old and the one at the evaluation count, the
+// one a second older does not; the alert's value is their mean, and the
+// rule clears when the mean falls below Clear.
+func TestMetricRuleOnBackends(t *testing.T) {
+	testbackends.ForEach(t, func(t *testing.T, st store.Store) {
+		ctx := context.Background()
+		as, ok := st.(alert.Store)
+		ms, ok2 := st.(store.MetricStore)
+		if !ok || !ok2 {
+			t.Skip("the store keeps no alerts or no metrics")
+		}
+		createMu.Lock()
+		sim := capturetest.NewSim(t, vcsim.Options{VMs: 1, Templates: -1})
+		createMu.Unlock()
+		ep := inventory.Endpoint{Name: vc, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
+			TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true}
+		if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: ep}); err != nil {
+			t.Fatal(err)
+		}
+		src, err := vsphere.New(ctx, ep, vsphere.Options{Credentials: vsphere.Password(sim.Password)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close(ctx)
+		now := time.Now().UTC().Truncate(time.Second)
+		capturetest.Snapshot(t, st, src, now, time.Second)
+		hosts, err := st.ListHosts(ctx, &store.ListHostsParams{Vcenter: vc})
+		if err != nil || len(hosts) == 0 {
+			t.Fatalf("hosts: %v", err)
+		}
+		h := hosts[0]
+		write := func(at map[time.Duration]float64) {
+			t.Helper()
+			var pts []inventory.MetricPoint
+			for off, v := range at {
+				pts = append(pts, inventory.MetricPoint{MetricKey: inventory.MetricKey{Vcenter: vc, EntityType: inventory.EntityHost,
+					EntityID: h.ID, Metric: inventory.MetricMemUsagePct}, Time: now.Add(off), Value: v})
+			}
+			if err := ms.WriteMetrics(ctx, &store.WriteMetricsParams{Points: pts}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ev, err := alert.NewEvaluator(as, alert.Options{Clock: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := inventory.AlertRule{ID: "host-mem", Kind: inventory.RuleHostMemUsagePct, Severity: inventory.SeverityWarning, Enabled: true,
+			Threshold: 90, Clear: 85, Duration: 10 * time.Minute}
+		run := func() *alert.Result {
+			t.Helper()
+			res, err := ev.Run(ctx, &alert.RunParams{Rules: []inventory.AlertRule{r}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res
+		}
+		// (91 + 92 + 96) / 3 = 93; the 0 at 10m01s is outside.
+		write(map[time.Duration]float64{-10*time.Minute - time.Second: 0, -10 * time.Minute: 91, -5 * time.Minute: 92, 0: 96})
+		res := run()
+		if len(res.Changes) != 1 || res.Changes[0].To != inventory.AlertOpen || res.Changes[0].Alert.Value != 93 || res.Changes[0].Alert.EntityID != h.ID {
+			t.Fatalf("first evaluation: %+v", res.Changes)
+		}
+		// Five minutes on: (92 + 96 + 70) / 3 = 86: held (at or above 85).
+		now = now.Add(5 * time.Minute)
+		write(map[time.Duration]float64{0: 70})
+		if res := run(); len(res.Changes) != 1 || res.Changes[0].To != inventory.AlertOpen || res.Changes[0].Alert.Value != 86 {
+			t.Fatalf("in the band: %+v", res.Changes)
+		}
+		// Five more: (96 + 70 + 80) / 3 = 82: resolved.
+		now = now.Add(5 * time.Minute)
+		write(map[time.Duration]float64{0: 80})
+		if res := run(); len(res.Changes) != 1 || res.Changes[0].To != inventory.AlertResolved {
+			t.Fatalf("below Clear: %+v", res.Changes)
+		}
+	})
+}
