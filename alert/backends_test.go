@@ -16,6 +16,28 @@ import (
 	"github.com/accessvault/vinventory/store"
 )
 
+// simEndpoint starts a simulator of vms VMs (no templates), registers it
+// in st as endpoint vc1 and returns it with a source reading it (closed
+// when the test ends).
+func simEndpoint(t *testing.T, st store.Store, vms int) (*vcsim.Sim, *vsphere.Source) {
+	t.Helper()
+	ctx := context.Background()
+	createMu.Lock()
+	sim := capturetest.NewSim(t, vcsim.Options{VMs: vms, Templates: -1})
+	createMu.Unlock()
+	ep := inventory.Endpoint{Name: vc, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
+		TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true}
+	if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: ep}); err != nil {
+		t.Fatal(err)
+	}
+	src, err := vsphere.New(ctx, ep, vsphere.Options{Credentials: vsphere.Password(sim.Password)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = src.Close(context.Background()) })
+	return sim, src
+}
+
 // TestLifecycleOnBackends runs one alert's whole life through the
 // evaluator on memstore, a SQLite file and PostgreSQL: a disconnected
 // host opens it, an operator acknowledges it, the reconnected host
@@ -28,19 +50,7 @@ func TestLifecycleOnBackends(t *testing.T) {
 		if !ok {
 			t.Skip("the store keeps no alerts")
 		}
-		createMu.Lock()
-		sim := capturetest.NewSim(t, vcsim.Options{VMs: 2, Templates: -1})
-		createMu.Unlock()
-		ep := inventory.Endpoint{Name: vc, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
-			TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true}
-		if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: ep}); err != nil {
-			t.Fatal(err)
-		}
-		src, err := vsphere.New(ctx, ep, vsphere.Options{Credentials: vsphere.Password(sim.Password)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close(ctx)
+		sim, src := simEndpoint(t, st, 2)
 		now := time.Now().UTC().Truncate(time.Second)
 		ev, err := alert.NewEvaluator(as, alert.Options{Clock: func() time.Time { return now }})
 		if err != nil {
@@ -122,19 +132,7 @@ func TestMetricRuleOnBackends(t *testing.T) {
 		if !ok || !ok2 {
 			t.Skip("the store keeps no alerts or no metrics")
 		}
-		createMu.Lock()
-		sim := capturetest.NewSim(t, vcsim.Options{VMs: 1, Templates: -1})
-		createMu.Unlock()
-		ep := inventory.Endpoint{Name: vc, URL: "https://" + sim.URL.Host + "/sdk", Username: sim.Username,
-			TLS: inventory.TLSOptions{Thumbprint: sim.Thumbprint()}, Enabled: true}
-		if _, err := st.UpsertEndpoint(ctx, &store.UpsertEndpointParams{Endpoint: ep}); err != nil {
-			t.Fatal(err)
-		}
-		src, err := vsphere.New(ctx, ep, vsphere.Options{Credentials: vsphere.Password(sim.Password)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer src.Close(ctx)
+		_, src := simEndpoint(t, st, 1)
 		now := time.Now().UTC().Truncate(time.Second)
 		capturetest.Snapshot(t, st, src, now, time.Second)
 		hosts, err := st.ListHosts(ctx, &store.ListHostsParams{Vcenter: vc})
