@@ -710,7 +710,7 @@ func demoAlertConfig() config.AlertsConfig {
 		{ID: "old-snapshots", Name: "Snapshot older than 7 days", Kind: inventory.RuleVMSnapshotAge, Severity: inventory.SeverityInfo, Threshold: 7},
 		{ID: "capture-failing", Name: "Capture failing", Kind: inventory.RuleCaptureFailing, Severity: inventory.SeverityCritical, Threshold: 3},
 		{ID: "stale", Name: "No capture for 3h", Kind: inventory.RuleDataStale, Severity: inventory.SeverityCritical, Duration: 3 * time.Hour},
-		{ID: "vm-cpu-busy", Name: "VM CPU above 80% over 15m", Kind: inventory.RuleVMCPUUsagePct, Severity: inventory.SeverityWarning, Threshold: 80, Clear: 70},
+		{ID: "vm-cpu-busy", Name: "VM CPU above 90% over 15m", Kind: inventory.RuleVMCPUUsagePct, Severity: inventory.SeverityWarning, Threshold: 90, Clear: 80},
 		{ID: "host-memory", Name: "Host memory above 90% over 15m", Kind: inventory.RuleHostMemUsagePct, Severity: inventory.SeverityWarning, Threshold: 90, Clear: 85},
 	}
 	return c

@@ -1487,7 +1487,7 @@ func ruleForm(v alertsView) templ.Component {
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
-		templ_7745c5c3_Err = errField("rule-duration", "duration", "Duration or metric window (e.g. 4h, 15m)", formValue(v.RuleForm, "duration", fmtDuration(v.Rule.DurationSeconds)), v.RuleErrs, "duration_seconds").Render(ctx, templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = errField("rule-duration", "duration", "Duration or window (e.g. 4h)", formValue(v.RuleForm, "duration", fmtDuration(v.Rule.DurationSeconds)), v.RuleErrs, "duration_seconds").Render(ctx, templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
