@@ -94,9 +94,9 @@ type AlertStatus struct {
 
 // AlertManager runs the alert evaluator and the notifier of one replica.
 // The evaluator runs when Trigger is called (after a capture, after live
-// updates, after a metrics collection) and every EvaluateInterval; with Pool set (PostgreSQL) one
-// replica evaluates at a time (a session advisory lock held during the
-// run). Every replica runs a notifier: notifications are leased, so each
+// updates, after a metrics collection) and every EvaluateInterval; with
+// Pool set (PostgreSQL) one replica evaluates at a time (a session
+// advisory lock held during the run). Every replica runs a notifier: notifications are leased, so each
 // is sent by one.
 type AlertManager struct {
 	Store  AlertStore
