@@ -105,4 +105,14 @@ passed=$(grep -cE '^\s*--- PASS' "$log_dir/test.log" || true)
 failed=$(grep -cE '^\s*--- FAIL' "$log_dir/test.log" || true)
 skipped=$(grep -cE '^\s*--- SKIP' "$log_dir/test.log" || true)
 echo "tests: ${passed} passed, ${failed} failed, ${skipped} skipped"
+if [ "$failed" -ne 0 ]; then
+  # Last, so that it is in any excerpt of the end: what each failing test
+  # printed (its own lines, 40 at most each), from the -race run.
+  echo "== output of the failing tests"
+  awk '/^=== (RUN|CONT|NAME|PAUSE) / { cur = $3; next }
+       /^[ \t]*--- FAIL: / { if (!($3 in failed)) { failed[$3] = 1; order[++n] = $3 } }
+       /^[ \t]*--- (PASS|FAIL|SKIP): / { next }
+       cur != "" { if (lines[cur]++ < 40) out[cur] = out[cur] $0 "\n" }
+       END { for (i = 1; i <= n; i++) { t = order[i]; if (t in out) printf "%s:\n%s", t, out[t] } }' "$log_dir/test.log" | head -120
+fi
 exit "$status"

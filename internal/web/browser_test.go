@@ -4,6 +4,7 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -72,14 +73,49 @@ func newBrowser(t *testing.T, width, height int) *browser {
 	t.Helper()
 	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]), chromedp.ExecPath(chromium(t)), chromedp.NoSandbox,
 		chromedp.DisableGPU, chromedp.WindowSize(width, height), chromedp.Flag("lang", "en-US"))
+	b := &browser{t: t, allow: map[string]bool{}}
+	// Starting chromium can fail on a loaded machine (many browsers at
+	// once under -race): a start that fails is tried again, twice.
+	var starts []error
+	for attempt := 0; ; attempt++ {
+		ctx, stop, err := startBrowser(opts, b.listen)
+		if err == nil {
+			t.Cleanup(stop)
+			b.ctx = ctx
+			break
+		}
+		stop()
+		starts = append(starts, err)
+		if attempt == 2 {
+			t.Fatalf("starting chromium: %v", errors.Join(starts...))
+		}
+		t.Logf("starting chromium failed (%v); trying again", err)
+		time.Sleep(time.Second)
+	}
+	if _, err := chromedp.Call(b.ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(b.ctx, log.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// startBrowser starts a chromium with opts, listening to its events with
+// listen; stop ends it (also after an error).
+func startBrowser(opts []chromedp.ExecAllocatorOption, listen func(ctx context.Context) func(ev any)) (context.Context, func(), error) {
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
-	t.Cleanup(cancel2)
 	ctx, cancel3 := context.WithTimeout(ctx, 10*time.Minute) // a hang guard; -race on a busy machine is slow
-	t.Cleanup(cancel3)
-	b := &browser{t: t, ctx: ctx, allow: map[string]bool{}}
-	if err := chromedp.Listen(ctx, func(ev any) {
+	stop := func() { cancel3(); cancel2(); cancel() }
+	return ctx, stop, chromedp.Listen(ctx, listen(ctx))
+}
+
+// listen returns the handler of the browser's events: console errors,
+// exceptions, failed requests and HTTP errors not allowed are kept for
+// clean; dialogs are accepted.
+func (b *browser) listen(ctx context.Context) func(ev any) {
+	return func(ev any) {
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		switch e := ev.(type) {
@@ -116,16 +152,7 @@ func newBrowser(t *testing.T, width, height int) *browser {
 				_, _ = chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: true})
 			}()
 		}
-	}); err != nil {
-		t.Fatalf("starting chromium: %v", err)
 	}
-	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, log.Enable, cdp.Empty{}); err != nil {
-		t.Fatal(err)
-	}
-	return b
 }
 
 func (b *browser) allowed(u string) bool {
