@@ -710,28 +710,14 @@ func (c *Core) MetricStats(ctx context.Context, p *store.MetricStatsParams) (*st
 		args = []any{p.Vcenter}
 	}
 	var st store.MetricStats
-	if p.WatermarksOnly {
-		for _, tier := range []inventory.MetricTier{inventory.TierRaw, inventory.TierHour, inventory.TierDay} {
-			ts := store.MetricTierStats{Tier: tier}
-			if tier != inventory.TierRaw {
-				wm, err := c.watermark(ctx, c.dbQuery, tier)
-				if err != nil {
-					return nil, c.readErr(op, err)
-				}
-				if wm != 0 {
-					ts.Watermark = unixTime(wm)
-				}
-			}
-			st.Tiers = append(st.Tiers, ts)
+	if !p.WatermarksOnly {
+		q := "SELECT count(*) FROM " + series
+		if p.Vcenter != "" {
+			q += " WHERE vcenter = ?"
 		}
-		return &st, nil
-	}
-	q := "SELECT count(*) FROM " + series
-	if p.Vcenter != "" {
-		q += " WHERE vcenter = ?"
-	}
-	if err := c.db.QueryRowContext(ctx, q, args...).Scan(&st.Series); err != nil {
-		return nil, c.readErr(op, err)
+		if err := c.db.QueryRowContext(ctx, q, args...).Scan(&st.Series); err != nil {
+			return nil, c.readErr(op, err)
+		}
 	}
 	for _, tier := range []inventory.MetricTier{inventory.TierRaw, inventory.TierHour, inventory.TierDay} {
 		table := TableMetricPoints
@@ -739,14 +725,6 @@ func (c *Core) MetricStats(ctx context.Context, p *store.MetricStatsParams) (*st
 			table = rollupTable(tier)
 		}
 		ts := store.MetricTierStats{Tier: tier}
-		var oldest, newest sql.NullInt64
-		if err := c.db.QueryRowContext(ctx, "SELECT count(*), min(t), max(t) FROM "+c.d.Table(table)+where, args...).
-			Scan(&ts.Rows, &oldest, &newest); err != nil {
-			return nil, c.readErr(op, err)
-		}
-		if oldest.Valid {
-			ts.Oldest, ts.Newest = unixTime(oldest.Int64), unixTime(newest.Int64)
-		}
 		if tier != inventory.TierRaw {
 			wm, err := c.watermark(ctx, c.dbQuery, tier)
 			if err != nil {
@@ -756,11 +734,21 @@ func (c *Core) MetricStats(ctx context.Context, p *store.MetricStatsParams) (*st
 				ts.Watermark = unixTime(wm)
 			}
 		}
-		b, err := c.d.MetricBytes(ctx, table)
-		if err != nil {
-			return nil, c.readErr(op, err)
+		if !p.WatermarksOnly {
+			var oldest, newest sql.NullInt64
+			if err := c.db.QueryRowContext(ctx, "SELECT count(*), min(t), max(t) FROM "+c.d.Table(table)+where, args...).
+				Scan(&ts.Rows, &oldest, &newest); err != nil {
+				return nil, c.readErr(op, err)
+			}
+			if oldest.Valid {
+				ts.Oldest, ts.Newest = unixTime(oldest.Int64), unixTime(newest.Int64)
+			}
+			b, err := c.d.MetricBytes(ctx, table)
+			if err != nil {
+				return nil, c.readErr(op, err)
+			}
+			ts.Bytes = b
 		}
-		ts.Bytes = b
 		st.Tiers = append(st.Tiers, ts)
 	}
 	return &st, nil
